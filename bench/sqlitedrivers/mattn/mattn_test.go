@@ -1,0 +1,32 @@
+package mattn
+
+import (
+	"database/sql"
+	"net/url"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3" // registers "sqlite3"
+	"github.com/rosterhq/roster/bench/sqlitedrivers/suite"
+)
+
+// DSN: https://pkg.go.dev/github.com/mattn/go-sqlite3#SQLiteDriver.Open —
+// the _xxx keys are applied on every new connection.
+func open(path string, cfg suite.Config) (*sql.DB, error) {
+	q := url.Values{}
+	q.Set("_busy_timeout", "5000")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", cfg.Synchronous)
+	if cfg.Immediate {
+		q.Set("_txlock", "immediate")
+	}
+	return sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+}
+
+var driver = suite.Driver{Name: "mattn", Open: open}
+
+func TestMain(m *testing.M) { suite.Main(m) }
+
+func BenchmarkPointRead(b *testing.B)   { suite.PointRead(b, driver) }
+func BenchmarkUpdate(b *testing.B)      { suite.Update(b, driver) }
+func BenchmarkUpdateBatch(b *testing.B) { suite.UpdateBatch(b, driver) }

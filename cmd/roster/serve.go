@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/httpapi"
+	"github.com/rosterhq/roster/service"
+	"github.com/rosterhq/roster/sqlite"
+)
+
+// Config is the server's configuration. Precedence: flags, then ROSTER_*
+// environment variables, then the defaults of DefaultConfig.
+type Config struct {
+	Addr                 string
+	DataDir              string
+	DatabaseURL          string
+	BootstrapKey         string
+	BootstrapEmail       string
+	AllowPrivateWebhooks bool
+	SMTPURL              string
+	RequireIfMatch       bool
+	JSONP                bool
+	LogFormat            string
+	LogLevel             string
+	ShutdownTimeout      time.Duration
+}
+
+// DefaultConfig returns the configuration used when nothing is set.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "./roster-data",
+		BootstrapEmail:  "owner@roster.local",
+		LogFormat:       "text",
+		LogLevel:        "info",
+		ShutdownTimeout: 15 * time.Second,
+	}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	var problems []string
+	if c.BootstrapKey != "" && len(c.BootstrapKey) < 32 {
+		problems = append(problems, "ROSTER_BOOTSTRAP_KEY must be at least 32 characters")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		problems = append(problems, "--log-format must be text or json")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		problems = append(problems, "--database-url must be a postgres:// URL")
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level must be debug, info, warn or error")
+	}
+	return l, nil
+}
+
+// Main wires the server together: ParseFlags, Run, Close.
+type Main struct {
+	Config Config
+	stdout io.Writer
+	stderr io.Writer
+
+	log      *slog.Logger
+	store    roster.Store
+	http     *http.Server
+	listener net.Listener
+	served   chan error
+}
+
+// NewMain returns a Main with the default configuration.
+func NewMain(stdout, stderr io.Writer) *Main {
+	return &Main{Config: DefaultConfig(), stdout: stdout, stderr: stderr}
+}
+
+// ParseFlags reads the flags, falling back to ROSTER_* variables.
+func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
+	c := &m.Config
+	fs := flag.NewFlagSet("roster serve", flag.ContinueOnError)
+	fs.SetOutput(m.stderr)
+	env := func(name, def string) string {
+		if v := getenv("ROSTER_" + name); v != "" {
+			return v
+		}
+		return def
+	}
+	envBool := func(name string, def bool) bool {
+		if v := getenv("ROSTER_" + name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err == nil {
+				return b
+			}
+		}
+		return def
+	}
+	fs.StringVar(&c.Addr, "addr", env("ADDR", c.Addr), "listen address (ROSTER_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", env("DATA_DIR", c.DataDir), "folder of the embedded database (ROSTER_DATA_DIR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", c.DatabaseURL), "PostgreSQL URL; empty uses the embedded store (ROSTER_DATABASE_URL)")
+	fs.StringVar(&c.BootstrapEmail, "bootstrap-email", env("BOOTSTRAP_EMAIL", c.BootstrapEmail), "email of the first owner, made on an empty database (ROSTER_BOOTSTRAP_EMAIL)")
+	fs.BoolVar(&c.AllowPrivateWebhooks, "allow-private-webhooks", envBool("ALLOW_PRIVATE_WEBHOOKS", false), "allow webhook destinations on private addresses (ROSTER_ALLOW_PRIVATE_WEBHOOKS)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", c.SMTPURL), "SMTP server for mail, e.g. smtp://127.0.0.1:2525 (ROSTER_SMTP_URL)")
+	fs.BoolVar(&c.RequireIfMatch, "require-if-match", envBool("REQUIRE_IF_MATCH", false), "answer 428 to PUT, PATCH and DELETE without If-Match (ROSTER_REQUIRE_IF_MATCH)")
+	fs.BoolVar(&c.JSONP, "jsonp", envBool("JSONP", false), "allow JSONP (?callback=) on GET (ROSTER_JSONP)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", c.LogFormat), "text or json (ROSTER_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", c.LogLevel), "debug, info, warn or error (ROSTER_LOG_LEVEL)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
+	c.BootstrapKey = getenv("ROSTER_BOOTSTRAP_KEY") // never a flag: flags show up in ps
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return c.Validate()
+}
+
+// Run opens the store, bootstraps it when empty and starts serving. It
+// returns once the server listens.
+func (m *Main) Run(ctx context.Context) error {
+	c := m.Config
+	level, _ := parseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		m.log = slog.New(slog.NewJSONHandler(m.stderr, opts))
+	} else {
+		m.log = slog.New(slog.NewTextHandler(m.stderr, opts))
+	}
+	m.log.Info("starting", "version", version, "addr", c.Addr, "data_dir", c.DataDir, "database", redactURL(c.DatabaseURL),
+		"smtp", redactURL(c.SMTPURL), "require_if_match", c.RequireIfMatch, "jsonp", c.JSONP, "allow_private_webhooks", c.AllowPrivateWebhooks)
+	if c.DatabaseURL != "" {
+		return errors.New("the PostgreSQL store is not available in this build yet: leave --database-url empty to use the embedded store")
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "roster.db"))
+	if err != nil {
+		return fmt.Errorf("open the embedded store: %w", err)
+	}
+	m.store = store
+	svc := service.New(store, m.log)
+	generated, err := svc.Bootstrap(ctx, c.BootstrapKey, c.BootstrapEmail)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if generated != "" {
+		fmt.Fprintf(m.stdout, "Roster created its root organisation and owner (%s).\nThe owner's API key, shown only this once:\n\n    %s\n\n", c.BootstrapEmail, generated)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	h, err := httpapi.NewServer(httpapi.Config{Service: svc, Log: m.log, Version: version, RequireIfMatch: c.RequireIfMatch, JSONP: c.JSONP, Registry: reg})
+	if err != nil {
+		return err
+	}
+	m.listener, err = net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	m.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.http.Serve(m.listener) }()
+	m.log.Info("listening", "addr", m.listener.Addr().String())
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Close stops accepting requests, waits for those in flight (up to the
+// shutdown timeout) and closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		defer cancel()
+		if err := m.http.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	if m.log != nil {
+		m.log.Info("stopped")
+	}
+	return errors.Join(errs...)
+}
+
+// redactURL hides the password of a URL for logging.
+func redactURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		if at := strings.LastIndex(s, "@"); at > i {
+			if colon := strings.Index(s[i+3:at], ":"); colon >= 0 {
+				return s[:i+3+colon] + ":****" + s[at:]
+			}
+		}
+	}
+	return s
+}
+
+func printDocument(w io.Writer) error {
+	doc, err := httpapi.Document(version)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(doc)
+	return err
+}

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/xmljson"
+)
+
+var callbackRE = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$`)
+
+// negotiate picks the response format: a .json or .xml suffix on the path,
+// then ?format=, then Accept. It strips the suffix so routing sees the
+// plain path.
+func (s *server) negotiate(r *http.Request, st *reqState) error {
+	path := r.URL.Path
+	suffix := ""
+	for _, ext := range []string{".json", ".xml"} {
+		if strings.HasPrefix(path, "/v1/") && strings.HasSuffix(path, ext) {
+			suffix = strings.TrimPrefix(ext, ".")
+			r.URL.Path = strings.TrimSuffix(path, ext)
+			r.URL.RawPath = ""
+		}
+	}
+	q := r.URL.Query()
+	switch f := q.Get("format"); {
+	case f == "json" || f == "xml":
+		st.format = f
+	case f != "":
+		return roster.Errorf(roster.CodeMalformed, "format must be json or xml")
+	case suffix != "":
+		st.format = suffix
+	default:
+		f, ok := fromAccept(r.Header.Get("Accept"))
+		if !ok {
+			return roster.Errorf(roster.CodeNotAcceptable, "no acceptable format: this API answers application/json or application/xml")
+		}
+		st.format = f
+	}
+	if cb := q.Get("callback"); q.Has("callback") {
+		switch {
+		case !s.JSONP:
+			return roster.Errorf(roster.CodeMalformed, "JSONP is turned off on this server: remove the callback parameter")
+		case r.Method != http.MethodGet:
+			return roster.Errorf(roster.CodeMalformed, "JSONP (callback) works only with GET")
+		case !callbackRE.MatchString(cb):
+			return roster.Errorf(roster.CodeMalformed, "callback must be a JavaScript identifier such as myCallback")
+		}
+		st.callback, st.format = cb, "json"
+	}
+	return nil
+}
+
+// fromAccept returns the format the Accept header prefers.
+func fromAccept(accept string) (string, bool) {
+	if strings.TrimSpace(accept) == "" {
+		return "json", true
+	}
+	best, bestQ := "", -1.0
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		qv := 1.0
+		if v, ok := params["q"]; ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				qv = f
+			}
+		}
+		var f string
+		switch mt {
+		case "application/json", "application/problem+json", "text/json", "application/*", "*/*", "application/javascript":
+			f = "json"
+		case "application/xml", "text/xml", "application/problem+xml":
+			f = "xml"
+		default:
+			continue
+		}
+		if qv > bestQ && qv > 0 {
+			best, bestQ = f, qv
+		}
+	}
+	return best, best != ""
+}
+
+// respond writes v with status in the negotiated format. root names the
+// XML root element.
+func (s *server) respond(w http.ResponseWriter, r *http.Request, status int, root string, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.write(w, r, status, root, "", body)
+}
+
+// write sends a JSON document as the negotiated format. problemNS is set
+// for problem documents.
+func (s *server) write(w http.ResponseWriter, r *http.Request, status int, root, problemNS string, body []byte) {
+	st := state(r)
+	h := w.Header()
+	switch {
+	case st.callback != "":
+		h.Set("Content-Type", "application/javascript; charset=utf-8")
+		h.Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(http.StatusOK) // a script tag cannot see statuses
+		w.Write([]byte("/**/" + st.callback + "("))
+		w.Write(body)
+		w.Write([]byte(");"))
+	case st.format == "xml":
+		var buf bytes.Buffer
+		if err := xmljson.Encode(&buf, root, problemNS, body); err != nil {
+			s.Log.Error("xml encode", "request_id", st.id, "error", err)
+			buf.Reset()
+			status, problemNS = http.StatusNotAcceptable, "urn:ietf:rfc:7807"
+			p, _ := json.Marshal(problem{Type: "about:blank", Title: "Not Acceptable", Status: status, Detail: "this resource holds text that XML cannot carry: ask for application/json", RequestID: st.id})
+			xmljson.Encode(&buf, "problem", problemNS, p)
+		}
+		ct := "application/xml"
+		if problemNS != "" {
+			ct = "application/problem+xml"
+		}
+		h.Set("Content-Type", ct+"; charset=utf-8")
+		w.WriteHeader(status)
+		w.Write(buf.Bytes())
+	default:
+		ct := "application/json"
+		if problemNS != "" {
+			ct = "application/problem+json"
+		}
+		h.Set("Content-Type", ct)
+		w.WriteHeader(status)
+		w.Write(body)
+	}
+}
+
+// problem is an RFC 9457 problem document.
+type problem struct {
+	Type      string              `json:"type"`
+	Title     string              `json:"title"`
+	Status    int                 `json:"status"`
+	Detail    string              `json:"detail"`
+	Instance  string              `json:"instance,omitempty"`
+	RequestID string              `json:"request_id,omitempty"`
+	Errors    []roster.FieldError `json:"errors,omitempty"`
+}
+
+// statusFor is the one place that maps error codes to HTTP statuses.
+func statusFor(c roster.Code) int {
+	switch c {
+	case roster.CodeInvalid:
+		return http.StatusUnprocessableEntity
+	case roster.CodeMalformed:
+		return http.StatusBadRequest
+	case roster.CodeNotFound:
+		return http.StatusNotFound
+	case roster.CodeConflict, roster.CodePatchConflict:
+		return http.StatusConflict
+	case roster.CodeForbidden:
+		return http.StatusForbidden
+	case roster.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case roster.CodePreconditionFailed:
+		return http.StatusPreconditionFailed
+	case roster.CodePreconditionRequired:
+		return http.StatusPreconditionRequired
+	case roster.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case roster.CodeUnsupportedMedia:
+		return http.StatusUnsupportedMediaType
+	case roster.CodeNotAcceptable:
+		return http.StatusNotAcceptable
+	case roster.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case roster.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// problemTypeBase prefixes the problem type URIs; each code's page
+// describes the problem.
+const problemTypeBase = "https://roster.dev/problems/"
+
+// writeError is where every failure ends: it maps err to a problem
+// document in the negotiated format. Internal errors are logged and
+// answered with a generic message.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	st := state(r)
+	p := problem{RequestID: st.id}
+	var me *methodError
+	if errors.As(err, &me) {
+		w.Header().Set("Allow", me.allow)
+		p.Status, p.Type, p.Detail = http.StatusMethodNotAllowed, problemTypeBase+"method_not_allowed", me.Error()
+	} else {
+		code := roster.ErrorCode(err)
+		p.Status = statusFor(code)
+		p.Type = problemTypeBase + string(code)
+		p.Detail = roster.ErrorMessage(err)
+		var e *roster.Error
+		if errors.As(err, &e) {
+			p.Errors = e.Fields
+		}
+		if code == roster.CodeInternal {
+			s.Log.Error("internal error", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "error", err)
+		}
+		if code == roster.CodeUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="roster"`)
+		}
+	}
+	p.Title = http.StatusText(p.Status)
+	body, _ := json.Marshal(p)
+	st.callback = "" // errors are never wrapped as JSONP
+	s.write(w, r, p.Status, "problem", "urn:ietf:rfc:7807", body)
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package httpapi
+
+import (
+	"net/http"
+	"reflect"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/openapi"
+)
+
+// Operation describes a route; the route table's operations are also the
+// OpenAPI document's.
+type Operation = openapi.Operation
+
+func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+var (
+	tString = typeOf[string]()
+	tInt    = typeOf[int]()
+	tBool   = typeOf[bool]()
+	tTime   = typeOf[time.Time]()
+)
+
+func pathParam(name, desc string) openapi.Param {
+	return openapi.Param{Name: name, In: "path", Required: true, Type: tString, Description: desc}
+}
+
+func queryParam(name, desc string, t reflect.Type, enum ...string) openapi.Param {
+	return openapi.Param{Name: name, In: "query", Type: t, Description: desc, Enum: enum}
+}
+
+func header(name, desc string) openapi.Param {
+	return openapi.Param{Name: name, In: "header", Type: tString, Description: desc}
+}
+
+func f(v float64) *float64 { return &v }
+
+// Parameters shared by several routes.
+var (
+	userRef = pathParam("id", "A user id, `me`, `username:{username}` or `external:{organization_id}:{external_id}`.")
+	orgRef  = pathParam("id", "An organisation id.")
+	ifMatch = header("If-Match", `Only change the resource if its ETag is one of these ("<version>", or *); 412 otherwise.`)
+	ifNone  = header("If-None-Match", "Answer 304 when the resource still has this ETag.")
+	prefer  = header("Prefer", "return=minimal answers 204 with no body.")
+	idemKey = header("Idempotency-Key", "Replays the first answer to a POST with the same key for 24 hours.")
+	limitP  = openapi.Param{Name: "limit", In: "query", Type: tInt, Min: f(1), Max: f(200), Default: 50, Description: "Page size."}
+	cursorP = queryParam("cursor", "The next_cursor of the previous page.", tString)
+)
+
+// errs lists the error answers of an operation.
+func errs(statuses ...int) []openapi.Response {
+	out := make([]openapi.Response, 0, len(statuses))
+	for _, s := range statuses {
+		out = append(out, openapi.Response{Status: s})
+	}
+	return out
+}
+
+func ok(status int, t reflect.Type, headers ...string) openapi.Response {
+	return openapi.Response{Status: status, Type: t, Headers: headers}
+}
+
+func jsonAndXML(t reflect.Type) []openapi.Media {
+	return []openapi.Media{{ContentType: "application/json", Type: t}, {ContentType: "application/xml", Type: t}}
+}
+
+func patchBodies(t reflect.Type) []openapi.Media {
+	return []openapi.Media{
+		{ContentType: "application/merge-patch+json", Type: t},
+		{ContentType: "application/json-patch+json", Type: typeOf[[]JSONPatchOp]()},
+		{ContentType: "application/json", Type: t},
+		{ContentType: "application/xml", Type: t},
+	}
+}
+
+// JSONPatchOp is one RFC 6902 operation.
+type JSONPatchOp struct {
+	Op    string `json:"op" required:"true" enum:"add,remove,replace,move,copy,test"`
+	Path  string `json:"path" required:"true" doc:"JSON Pointer to the target."`
+	From  string `json:"from,omitempty" doc:"JSON Pointer to the source of move and copy."`
+	Value any    `json:"value,omitempty"`
+}
+
+// Status codes that most operations share.
+var (
+	readErrs  = []int{400, 404, 406}
+	writeErrs = []int{400, 403, 404, 409, 412, 413, 415, 422, 428}
+)
+
+func (s *server) routeTable() []route {
+	user, users, org, orgs := typeOf[UserResource](), typeOf[UserList](), typeOf[OrgResource](), typeOf[OrgList]()
+	return []route{
+		{Operation{Method: "POST", Path: "/v1/users", ID: "createUser", Tag: "users", Summary: "Create a user",
+			Params: []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.UserInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(201, user, "ETag", "Location")}, errs(400, 403, 409, 413, 415, 422)...),
+			Scopes:    []string{"users:write:all"}}, s.createUser},
+		{Operation{Method: "GET", Path: "/v1/users", ID: "listUsers", Tag: "users", Summary: "List and search users",
+			Params: []openapi.Param{
+				queryParam("q", "Case-insensitive partial match on first, last and display name, email and username; digits match phone numbers.", tString),
+				queryParam("status", "Only users with this status.", tString, "enabled", "disabled"),
+				queryParam("organization_id", "Only users of this organisation.", tString),
+				queryParam("include_descendants", "With organization_id: also users of its descendants.", tBool),
+				queryParam("tag", "Only users with a tag of this name.", tString),
+				queryParam("role", "Only users with this role in their home organisation.", tString, roster.Roles...),
+				queryParam("created_after", "Created strictly after this time.", tTime),
+				queryParam("created_before", "Created strictly before this time.", tTime),
+				queryParam("updated_after", "Updated strictly after this time.", tTime),
+				queryParam("sort", "Sort order.", tString, roster.UserSorts...),
+				limitP, cursorP},
+			Responses: append([]openapi.Response{ok(200, users)}, errs(readErrs...)...), Scopes: []string{"users:read"}}, s.listUsers},
+		{Operation{Method: "GET", Path: "/v1/users/{id}", ID: "getUser", Tag: "users", Summary: "Get a user",
+			Params:    []openapi.Param{userRef, ifNone},
+			Responses: append([]openapi.Response{ok(200, user, "ETag"), {Status: 304, Description: "Not modified"}}, errs(readErrs...)...),
+			Scopes:    []string{"users:read"}}, s.getUser},
+		{Operation{Method: "PUT", Path: "/v1/users/{id}", ID: "replaceUser", Tag: "users", Summary: "Replace a user",
+			Description: "Replaces every writable field; an omitted optional field is reset. Read-only fields may be echoed unchanged.",
+			Params:      []openapi.Param{userRef, ifMatch, prefer}, Body: jsonAndXML(typeOf[roster.UserInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, user, "ETag"), {Status: 204, Description: "Changed (Prefer: return=minimal)"}}, errs(writeErrs...)...),
+			Scopes:    []string{"users:write:self", "users:write:members", "users:write:all"}}, s.replaceUser},
+		{Operation{Method: "PATCH", Path: "/v1/users/{id}", ID: "patchUser", Tag: "users", Summary: "Change some fields of a user",
+			Description: "A JSON Merge Patch (RFC 7396; also for application/json) or a JSON Patch (RFC 6902) applied to the user as GET returns it.",
+			Params:      []openapi.Param{userRef, ifMatch, prefer}, Body: patchBodies(typeOf[roster.UserInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, user, "ETag"), {Status: 204, Description: "Changed (Prefer: return=minimal)"}}, errs(writeErrs...)...),
+			Scopes:    []string{"users:write:self", "users:write:members", "users:write:all"}}, s.patchUser},
+		{Operation{Method: "DELETE", Path: "/v1/users/{id}", ID: "deleteUser", Tag: "users", Summary: "Delete a user",
+			Params:    []openapi.Param{userRef, ifMatch},
+			Responses: append([]openapi.Response{{Status: 204, Description: "Deleted"}}, errs(403, 404, 409, 412, 428)...),
+			Scopes:    []string{"users:write:all"}}, s.deleteUser},
+		{Operation{Method: "POST", Path: "/v1/users/{id}/tags", ID: "addUserTags", Tag: "users", Summary: "Add tags to a user",
+			Description: "Adds values to the tags array; a name the user already has is not added twice (its colour is updated when given).",
+			Params:      []openapi.Param{userRef, ifMatch, prefer, idemKey}, Body: jsonAndXML(typeOf[TagsInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, user, "ETag")}, errs(writeErrs...)...),
+			Scopes:    []string{"users:write:self", "users:write:members", "users:write:all"}}, s.addTags},
+		{Operation{Method: "DELETE", Path: "/v1/users/{id}/tags/{tag_id}", ID: "removeUserTag", Tag: "users", Summary: "Remove a tag from a user",
+			Params:    []openapi.Param{userRef, pathParam("tag_id", "The tag's id."), ifMatch},
+			Responses: append([]openapi.Response{{Status: 204, Description: "Removed"}}, errs(403, 404, 412, 428)...),
+			Scopes:    []string{"users:write:self", "users:write:members", "users:write:all"}}, s.removeTag},
+
+		{Operation{Method: "POST", Path: "/v1/orgs", ID: "createOrg", Tag: "organizations", Summary: "Create an organisation",
+			Params: []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.OrgInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(201, org, "ETag", "Location")}, errs(400, 403, 409, 413, 415, 422)...),
+			Scopes:    []string{"orgs:write"}}, s.createOrg},
+		{Operation{Method: "GET", Path: "/v1/orgs", ID: "listOrgs", Tag: "organizations", Summary: "List organisations",
+			Params: []openapi.Param{
+				queryParam("parent_id", "Only direct children of this organisation.", tString),
+				queryParam("status", "Only organisations with this status.", tString, "enabled", "disabled"),
+				queryParam("feature", "Only organisations with this feature.", tString),
+				queryParam("q", "Case-insensitive partial match on name, domain and external id.", tString),
+				queryParam("created_after", "Created strictly after this time.", tTime),
+				queryParam("created_before", "Created strictly before this time.", tTime),
+				limitP, cursorP},
+			Responses: append([]openapi.Response{ok(200, orgs)}, errs(readErrs...)...), Scopes: []string{"orgs:read"}}, s.listOrgs},
+		{Operation{Method: "GET", Path: "/v1/orgs/{id}", ID: "getOrg", Tag: "organizations", Summary: "Get an organisation",
+			Params:    []openapi.Param{orgRef, ifNone},
+			Responses: append([]openapi.Response{ok(200, org, "ETag"), {Status: 304, Description: "Not modified"}}, errs(readErrs...)...),
+			Scopes:    []string{"orgs:read"}}, s.getOrg},
+		{Operation{Method: "PUT", Path: "/v1/orgs/{id}", ID: "replaceOrg", Tag: "organizations", Summary: "Replace an organisation",
+			Params: []openapi.Param{orgRef, ifMatch, prefer}, Body: jsonAndXML(typeOf[roster.OrgInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, org, "ETag"), {Status: 204, Description: "Changed (Prefer: return=minimal)"}}, errs(writeErrs...)...),
+			Scopes:    []string{"orgs:write"}}, s.replaceOrg},
+		{Operation{Method: "PATCH", Path: "/v1/orgs/{id}", ID: "patchOrg", Tag: "organizations", Summary: "Change some fields of an organisation",
+			Params: []openapi.Param{orgRef, ifMatch, prefer}, Body: patchBodies(typeOf[roster.OrgInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, org, "ETag"), {Status: 204, Description: "Changed (Prefer: return=minimal)"}}, errs(writeErrs...)...),
+			Scopes:    []string{"orgs:write"}}, s.patchOrg},
+		{Operation{Method: "DELETE", Path: "/v1/orgs/{id}", ID: "deleteOrg", Tag: "organizations", Summary: "Delete an organisation",
+			Description: "Refused with 409 while it has users or child organisations.",
+			Params:      []openapi.Param{orgRef, ifMatch},
+			Responses:   append([]openapi.Response{{Status: 204, Description: "Deleted"}}, errs(403, 404, 409, 412, 428)...),
+			Scopes:      []string{"orgs:write"}}, s.deleteOrg},
+		{Operation{Method: "POST", Path: "/v1/orgs/{id}/credit", ID: "adjustOrgCredit", Tag: "organizations", Summary: "Adjust an organisation's credit",
+			Params: []openapi.Param{orgRef, idemKey, prefer}, Body: jsonAndXML(typeOf[CreditInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, org, "ETag")}, errs(400, 403, 404, 413, 415, 422)...),
+			Scopes:    []string{"orgs:write"}}, s.adjustCredit},
+
+		{Operation{Method: "GET", Path: "/healthz", ID: "healthz", Tag: "system", Summary: "Liveness", Public: true,
+			Responses: []openapi.Response{ok(200, typeOf[Health]())}}, s.healthz},
+		{Operation{Method: "GET", Path: "/readyz", ID: "readyz", Tag: "system", Summary: "Readiness: the database answers and is migrated", Public: true,
+			Responses: append([]openapi.Response{ok(200, typeOf[Health]())}, errs(503)...)}, s.readyz},
+		{Operation{Method: "GET", Path: "/metrics", ID: "metrics", Tag: "system", Summary: "Prometheus metrics", Public: true,
+			Responses: []openapi.Response{ok(200, typeOf[openapi.PlainText]())}}, s.serveMetrics},
+		{Operation{Method: "GET", Path: "/openapi.json", ID: "openapi", Tag: "system", Summary: "This OpenAPI document", Public: true,
+			Responses: []openapi.Response{ok(200, typeOf[map[string]any]())}}, s.openapi},
+		{Operation{Method: "GET", Path: "/docs", ID: "docs", Tag: "system", Summary: "The API reference, rendered", Public: true,
+			Responses: []openapi.Response{ok(200, typeOf[openapi.PlainText]())}}, s.docs},
+	}
+}
+
+// Health is the body of the health answers.
+type Health struct {
+	Status string `json:"status" enum:"ok,unavailable"`
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	s.respond(w, r, http.StatusOK, "health", Health{Status: "ok"})
+}
+
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.Service.Ready(r.Context()); err != nil {
+		s.Log.Warn("not ready", "request_id", state(r).id, "error", err)
+		s.writeError(w, r, roster.Errorf(roster.CodeUnavailable, "the database is not reachable or not migrated"))
+		return
+	}
+	s.respond(w, r, http.StatusOK, "health", Health{Status: "ok"})
+}

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package httpapi is Roster's HTTP transport: routing, authentication,
+// content negotiation (JSON, XML, JSONP), problem+json errors,
+// preconditions and idempotency, over the service package.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/service"
+)
+
+// MaxBodyBytes is the largest request body accepted (1 MiB).
+const MaxBodyBytes = 1 << 20
+
+// Config holds what the HTTP layer needs.
+type Config struct {
+	Service        *service.Service
+	Log            *slog.Logger
+	Version        string
+	RequireIfMatch bool // answer 428 to a PUT, PATCH or DELETE without If-Match
+	JSONP          bool // allow ?callback= on GET
+	Registry       *prometheus.Registry
+}
+
+type server struct {
+	Config
+	mux     *http.ServeMux
+	routes  []route
+	metrics *metrics
+	doc     []byte // the OpenAPI document
+}
+
+// NewServer returns the http.Handler that serves the whole API.
+func NewServer(cfg Config) (http.Handler, error) {
+	s := &server{Config: cfg, mux: http.NewServeMux()}
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	s.routes = s.routeTable()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.op.Method+" "+rt.op.Path, s.wrap(rt))
+	}
+	doc, err := buildDocument(s.Version, s.routes)
+	if err != nil {
+		return nil, err
+	}
+	s.doc = doc
+	s.metrics = newMetrics(cfg.Registry)
+	return s, nil
+}
+
+type ctxKey int
+
+const (
+	keyRequest ctxKey = iota
+)
+
+// reqState is what the middleware learns about a request and the
+// handlers need: its id, the response format and the caller.
+type reqState struct {
+	id       string
+	format   string // "json" or "xml"
+	callback string // JSONP callback, when allowed and asked for
+	caller   *roster.Caller
+	start    time.Time
+}
+
+func state(r *http.Request) *reqState {
+	st, _ := r.Context().Value(keyRequest).(*reqState)
+	if st == nil {
+		st = &reqState{format: "json"}
+	}
+	return st
+}
+
+var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "req_" + hex.EncodeToString(b[:])
+}
+
+// ServeHTTP gives every request an id, recovers from panics, negotiates
+// the format and routes the request.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	st := &reqState{id: r.Header.Get("X-Request-Id"), format: "json", start: time.Now()}
+	if !requestIDRE.MatchString(st.id) {
+		st.id = newRequestID()
+	}
+	w.Header().Set("X-Request-Id", st.id)
+	r = r.WithContext(context.WithValue(r.Context(), keyRequest, st))
+	rec := &recorder{ResponseWriter: w, status: 200}
+	pattern := ""
+	defer func() {
+		if v := recover(); v != nil {
+			s.Log.Error("panic", "request_id", st.id, "panic", v)
+			if !rec.wrote {
+				s.writeError(rec, r, roster.Errorf(roster.CodeInternal, "internal error"))
+			}
+		}
+		s.metrics.observe(r.Method, pattern, rec.status, time.Since(st.start))
+		s.Log.Info("request", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "route", pattern,
+			"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(time.Since(st.start).Microseconds())/1000)
+	}()
+	if err := s.negotiate(r, st); err != nil {
+		s.writeError(rec, r, err)
+		return
+	}
+	_, p := s.mux.Handler(r)
+	if p == "" || strings.HasSuffix(p, " /") {
+		s.writeError(rec, r, s.unrouted(r))
+		return
+	}
+	pattern = p
+	s.mux.ServeHTTP(rec, r) // the mux, not the Handler found above, sets path values
+}
+
+// unrouted explains a request no route takes: 405 with Allow when the
+// path exists for other methods, else 404.
+func (s *server) unrouted(r *http.Request) error {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		c := r.Clone(r.Context())
+		c.Method = m
+		if _, p := s.mux.Handler(c); p != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		return &methodError{allow: strings.Join(allow, ", ")}
+	}
+	return roster.Errorf(roster.CodeNotFound, "no such resource: %s", r.URL.Path)
+}
+
+type methodError struct{ allow string }
+
+func (e *methodError) Error() string { return "method not allowed: use " + e.allow }
+
+// queryCredentials are query parameters that look like credentials: they
+// are refused so that no secret ends up in logs and browser histories.
+var queryCredentials = []string{"access_token", "api_key", "apikey", "key", "token", "bearer", "auth"}
+
+// route is one entry of the route table: its description (which is also
+// the OpenAPI operation) and its handler.
+type route struct {
+	op      Operation
+	handler http.HandlerFunc
+}
+
+// wrap adds what every route needs around its handler: authentication
+// for non-public routes, the If-Match requirement and idempotency.
+func (s *server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		for _, k := range queryCredentials {
+			if q.Has(k) {
+				s.writeError(w, r, roster.Errorf(roster.CodeMalformed, "credentials are accepted only in the Authorization header (Bearer), never in the query string: remove %q", k))
+				return
+			}
+		}
+		if !rt.op.Public {
+			caller, err := s.authenticate(r)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			state(r).caller = caller
+		}
+		if s.RequireIfMatch && (r.Method == "PUT" || r.Method == "PATCH" || r.Method == "DELETE") && r.Header.Get("If-Match") == "" {
+			s.writeError(w, r, roster.Errorf(roster.CodePreconditionRequired, "this server requires If-Match on %s: send the ETag of the version you are changing", r.Method))
+			return
+		}
+		if r.Method == "POST" && r.Header.Get("Idempotency-Key") != "" {
+			s.idempotent(w, r, rt.handler)
+			return
+		}
+		rt.handler(w, r)
+	})
+}
+
+func (s *server) authenticate(r *http.Request) (*roster.Caller, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return nil, roster.Errorf(roster.CodeUnauthorized, "authentication required: send Authorization: Bearer <API key or access token>")
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, roster.Errorf(roster.CodeUnauthorized, "the Authorization header must be \"Bearer <token>\"")
+	}
+	return s.Service.Authenticate(r.Context(), strings.TrimSpace(token))
+}
+
+// recorder remembers the status and size of a response.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+	wrote  bool
+}
+
+func (w *recorder) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	w.wrote = true
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package service
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/rosterhq/roster"
+)
+
+func findOrg(ctx context.Context, r roster.Reader, ref string) (*roster.Organization, error) {
+	if !roster.ValidID(roster.PrefixOrg, ref) {
+		return nil, notFound("organization")
+	}
+	o, err := r.FindOrg(ctx, ref)
+	return o, asNotFound(err, "organization")
+}
+
+// Org returns one organisation.
+func (s *Service) Org(ctx context.Context, c *roster.Caller, id string) (*roster.Organization, error) {
+	return findOrg(ctx, s.store, id)
+}
+
+// Orgs returns one page of organisations.
+func (s *Service) Orgs(ctx context.Context, c *roster.Caller, f roster.OrgFilter) ([]*roster.Organization, *roster.Cursor, error) {
+	return s.store.FindOrgs(ctx, f)
+}
+
+// buildOrg validates in against cur and checks the parent reference.
+func buildOrg(ctx context.Context, r roster.Reader, cur *roster.Organization, in *roster.OrgInput) (*roster.Organization, error) {
+	if cur != nil && cur.ParentID == "" && in.ParentID != nil && *in.ParentID != "" {
+		return nil, roster.Invalid(roster.FieldError{Location: "body.parent_id", Message: "the root organisation has no parent", Value: *in.ParentID})
+	}
+	o, err := roster.BuildOrg(cur, in)
+	if err != nil {
+		return nil, err
+	}
+	if o.ParentID == "" || (cur != nil && o.ParentID == cur.ParentID) {
+		return o, nil
+	}
+	badParent := roster.Invalid(roster.FieldError{Location: "body.parent_id", Message: "parent_id does not name an organisation", Value: o.ParentID})
+	if _, err := r.FindOrg(ctx, o.ParentID); roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil, badParent
+	} else if err != nil {
+		return nil, err
+	}
+	if cur != nil {
+		up, err := r.OrgAncestors(ctx, o.ParentID)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(up, cur.ID) {
+			return nil, roster.Invalid(roster.FieldError{Location: "body.parent_id", Message: "an organisation cannot move below one of its own descendants", Value: o.ParentID})
+		}
+	}
+	return o, nil
+}
+
+// CreateOrg creates an organisation; its parent defaults to the caller's.
+func (s *Service) CreateOrg(ctx context.Context, c *roster.Caller, in *roster.OrgInput) (*roster.Organization, error) {
+	if in.ParentID == nil || *in.ParentID == "" {
+		in.ParentID = &c.User.OrganizationID
+	}
+	var out *roster.Organization
+	err := s.store.Update(ctx, func(tx roster.Tx) error {
+		o, err := buildOrg(ctx, tx, nil, in)
+		if err != nil {
+			return err
+		}
+		now := tx.Now()
+		o.ID, o.CreatedAt, o.UpdatedAt, o.Version = roster.NewID(roster.PrefixOrg), now, now, 1
+		if err := tx.CreateOrg(o); err != nil {
+			return err
+		}
+		out = o
+		return nil
+	})
+	return out, err
+}
+
+type orgChange func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error)
+
+// updateOrg is updateUser's counterpart for organisations. Organisation
+// writes are rare, so the change is computed inside the transaction.
+func (s *Service) updateOrg(ctx context.Context, id string, pre Precondition, change orgChange) (*roster.Organization, error) {
+	if _, err := findOrg(ctx, s.store, id); err != nil {
+		return nil, err
+	}
+	var out *roster.Organization
+	err := s.store.Update(ctx, func(tx roster.Tx) error {
+		cur, err := findOrg(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := pre.check(cur.Version); err != nil {
+			return err
+		}
+		next, err := change(tx, cur)
+		if err != nil {
+			return err
+		}
+		if roster.SameOrgContent(next, cur) {
+			out = cur
+			return nil
+		}
+		next.Version, next.UpdatedAt = cur.Version+1, tx.Now()
+		if err := tx.UpdateOrg(next); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+// ReplaceOrg replaces every writable field of an organisation (PUT).
+func (s *Service) ReplaceOrg(ctx context.Context, c *roster.Caller, id string, in *roster.OrgInput, pre Precondition) (*roster.Organization, error) {
+	return s.updateOrg(ctx, id, pre, func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
+		return buildOrg(ctx, r, cur, in)
+	})
+}
+
+// PatchOrg applies a merge patch or JSON Patch to an organisation.
+func (s *Service) PatchOrg(ctx context.Context, c *roster.Caller, id, format string, patch []byte, pre Precondition) (*roster.Organization, error) {
+	return s.updateOrg(ctx, id, pre, func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
+		doc, err := roster.ApplyPatch(format, document(cur), patch)
+		if err != nil {
+			return nil, err
+		}
+		var in roster.OrgInput
+		if err := decodeInto(doc, &in); err != nil {
+			return nil, err
+		}
+		return buildOrg(ctx, r, cur, &in)
+	})
+}
+
+// AdjustCredit adds amount (a decimal string, possibly negative) to an
+// organisation's credit.
+func (s *Service) AdjustCredit(ctx context.Context, c *roster.Caller, id, amount, reason string) (*roster.Organization, error) {
+	delta, ok := roster.ParseAmount(amount)
+	var fe []roster.FieldError
+	if !ok {
+		fe = append(fe, roster.FieldError{Location: "body.amount", Message: "amount must be a decimal string such as \"10.50\" or \"-3\" (at most 4 decimals)", Value: amount})
+	}
+	if r := strings.TrimSpace(reason); r == "" || len(r) > 255 {
+		fe = append(fe, roster.FieldError{Location: "body.reason", Message: "reason is required (1 to 255 characters)", Value: reason})
+	}
+	if len(fe) > 0 {
+		return nil, roster.Invalid(fe...)
+	}
+	return s.updateOrg(ctx, id, nil, func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
+		old, ok := roster.ParseAmount(cur.Credit)
+		if !ok {
+			old, _ = roster.ParseAmount("0")
+		}
+		next := *cur
+		next.Credit = roster.FormatAmount(old.Add(old, delta))
+		return &next, nil
+	})
+}
+
+// DeleteOrg deletes an organisation that has no users and no children.
+func (s *Service) DeleteOrg(ctx context.Context, c *roster.Caller, id string, pre Precondition) error {
+	if _, err := findOrg(ctx, s.store, id); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx roster.Tx) error {
+		cur, err := findOrg(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := pre.check(cur.Version); err != nil {
+			return err
+		}
+		if cur.ParentID == "" {
+			return roster.Errorf(roster.CodeConflict, "the root organisation cannot be deleted")
+		}
+		inUse, err := tx.OrgInUse(ctx, id)
+		if err != nil {
+			return err
+		}
+		if inUse {
+			return roster.Errorf(roster.CodeConflict, "the organisation still has users or child organisations: move or delete them first")
+		}
+		return tx.DeleteOrg(id)
+	})
+}

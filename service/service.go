@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package service holds Roster's use cases: it loads, changes and stores
+// resources through a roster.Store, inside one transaction per change. It
+// knows nothing of HTTP or SQL.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// Service carries out Roster's operations on a store.
+type Service struct {
+	store roster.Store
+	log   *slog.Logger
+}
+
+// New returns a Service over store.
+func New(store roster.Store, log *slog.Logger) *Service {
+	return &Service{store: store, log: log}
+}
+
+// Precondition decides whether a write may go ahead given the current
+// version (If-Match). A nil Precondition always allows it.
+type Precondition func(version int64) bool
+
+func (p Precondition) check(version int64) error {
+	if p != nil && !p(version) {
+		return roster.Errorf(roster.CodePreconditionFailed, "If-Match does not match the current version (ETag \"%d\"): fetch the resource again and retry", version)
+	}
+	return nil
+}
+
+// Bootstrap prepares an empty store: it creates the root organisation,
+// its owner and the owner's API key. key is the key's secret; when empty
+// one is generated and returned (and it is the caller's job to show it
+// once). On a store that is not empty Bootstrap does nothing and returns "".
+func (s *Service) Bootstrap(ctx context.Context, key, ownerEmail string) (generated string, err error) {
+	if key == "" {
+		key = roster.NewKeySecret()
+		generated = key
+	} else if len(key) < 32 {
+		return "", fmt.Errorf("ROSTER_BOOTSTRAP_KEY must be at least 32 characters")
+	}
+	created := false
+	err = s.store.Update(ctx, func(tx roster.Tx) error {
+		empty, err := tx.Empty(ctx)
+		if err != nil || !empty {
+			return err
+		}
+		now := tx.Now()
+		org, err := roster.BuildOrg(nil, &roster.OrgInput{Name: ptr("Root")})
+		if err != nil {
+			return err
+		}
+		org.ID, org.CreatedAt, org.UpdatedAt, org.Version = roster.NewID(roster.PrefixOrg), now, now, 1
+		if err := tx.CreateOrg(org); err != nil {
+			return err
+		}
+		u, err := roster.BuildUser(nil, &roster.UserInput{Email: &ownerEmail, FirstName: ptr("Owner"), Roles: []string{"owner"}}, org)
+		if err != nil {
+			return err
+		}
+		u.ID, u.CreatedAt, u.UpdatedAt, u.Version = roster.NewID(roster.PrefixUser), now, now, 1
+		u.Memberships = []roster.Membership{{OrganizationID: org.ID, Roles: u.Roles}}
+		if err := tx.CreateUser(u); err != nil {
+			return err
+		}
+		created = true
+		return tx.CreateAPIKey(&roster.APIKey{ID: roster.NewID(roster.PrefixKey), UserID: u.ID, Name: "bootstrap", Scopes: []string{},
+			CreatedAt: now, Hash: roster.HashKeySecret(key)})
+	})
+	if err != nil || !created {
+		return "", err
+	}
+	return generated, nil
+}
+
+// Authenticate returns the caller behind a bearer token, or a
+// CodeUnauthorized error that says why not.
+func (s *Service) Authenticate(ctx context.Context, token string) (*roster.Caller, error) {
+	bad := roster.Errorf(roster.CodeUnauthorized, "the bearer token is not valid: it is unknown, expired or revoked")
+	if token == "" || len(token) > 512 {
+		return nil, bad
+	}
+	k, err := s.store.FindAPIKeyByHash(ctx, roster.HashKeySecret(token))
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil, bad
+	} else if err != nil {
+		return nil, err
+	}
+	if k.ExpiresAt != nil && !time.Now().Before(*k.ExpiresAt) {
+		return nil, bad
+	}
+	u, err := s.store.FindUser(ctx, k.UserID)
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil, bad
+	} else if err != nil {
+		return nil, err
+	}
+	if u.Status != roster.StatusEnabled {
+		return nil, roster.Errorf(roster.CodeUnauthorized, "the user behind this token is disabled")
+	}
+	return &roster.Caller{User: u, KeyID: k.ID, Scopes: k.Scopes}, nil
+}
+
+// Ready reports whether the store answers and is migrated.
+func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// Idempotency returns the store's idempotency records, for the HTTP layer.
+func (s *Service) Store() roster.Store { return s.store }
+
+func ptr[T any](v T) *T { return &v }
+
+// notFound is the one answer for anything that does not exist or that the
+// caller may not see.
+func notFound(what string) error {
+	return roster.Errorf(roster.CodeNotFound, "%s not found", what)
+}
+
+// asNotFound turns a store's not-found error into the standard message.
+func asNotFound(err error, what string) error {
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return notFound(what)
+	}
+	return err
+}
+
+// decodeInto reads a patched document back as an input body.
+func decodeInto(doc []byte, v any) error {
+	return roster.DecodeStrict(doc, v)
+}
+
+// document returns the JSON form that patches apply to.
+func document(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func lower(s string) string { return strings.ToLower(s) }

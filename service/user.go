@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package service
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/rosterhq/roster"
+)
+
+// findUser resolves a user reference: an id, "me", "username:{username}"
+// or "external:{organization_id}:{external_id}".
+func findUser(ctx context.Context, r roster.Reader, c *roster.Caller, ref string) (*roster.User, error) {
+	var u *roster.User
+	var err error
+	switch {
+	case ref == "me":
+		u, err = r.FindUser(ctx, c.User.ID)
+	case strings.HasPrefix(ref, "username:"):
+		name := strings.TrimPrefix(ref, "username:")
+		if name == "" || len(name) > 255 {
+			return nil, notFound("user")
+		}
+		u, err = r.FindUserByUsername(ctx, name)
+	case strings.HasPrefix(ref, "external:"):
+		org, ext, ok := strings.Cut(strings.TrimPrefix(ref, "external:"), ":")
+		if !ok || !roster.ValidID(roster.PrefixOrg, org) || ext == "" || len(ext) > 255 {
+			return nil, notFound("user")
+		}
+		u, err = r.FindUserByExternalID(ctx, org, ext)
+	case roster.ValidID(roster.PrefixUser, ref):
+		u, err = r.FindUser(ctx, ref)
+	default:
+		return nil, notFound("user")
+	}
+	return u, asNotFound(err, "user")
+}
+
+// User returns the user that ref names.
+func (s *Service) User(ctx context.Context, c *roster.Caller, ref string) (*roster.User, error) {
+	return findUser(ctx, s.store, c, ref)
+}
+
+// Users returns one page of users.
+func (s *Service) Users(ctx context.Context, c *roster.Caller, f roster.UserFilter) ([]*roster.User, *roster.Cursor, error) {
+	return s.store.FindUsers(ctx, f)
+}
+
+// buildUser validates in against cur (nil for a creation) and checks the
+// references it makes to other records.
+func buildUser(ctx context.Context, r roster.Reader, cur *roster.User, in *roster.UserInput, defaultOrg string) (*roster.User, error) {
+	orgID := defaultOrg
+	if cur != nil {
+		orgID = cur.OrganizationID
+	}
+	if in.OrganizationID != nil && *in.OrganizationID != "" {
+		orgID = *in.OrganizationID
+	}
+	org, err := r.FindOrg(ctx, orgID)
+	if roster.ErrorCode(err) == roster.CodeNotFound || !roster.ValidID(roster.PrefixOrg, orgID) {
+		return nil, roster.Invalid(roster.FieldError{Location: "body.organization_id", Message: "organization_id does not name an organisation", Value: orgID})
+	} else if err != nil {
+		return nil, err
+	}
+	u, err := roster.BuildUser(cur, in, org)
+	if err != nil {
+		return nil, err
+	}
+	if u.ManagerID != "" && (cur == nil || u.ManagerID != cur.ManagerID) {
+		if _, err := r.FindUser(ctx, u.ManagerID); roster.ErrorCode(err) == roster.CodeNotFound {
+			return nil, roster.Invalid(roster.FieldError{Location: "body.manager_id", Message: "manager_id does not name a user", Value: u.ManagerID})
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	setHomeMembership(u, cur)
+	return u, nil
+}
+
+// setHomeMembership keeps the membership of the home organisation in step
+// with the user's organisation and roles.
+func setHomeMembership(u, cur *roster.User) {
+	ms := []roster.Membership{{OrganizationID: u.OrganizationID, Roles: u.Roles}}
+	if cur != nil {
+		for _, m := range cur.Memberships {
+			if m.OrganizationID != cur.OrganizationID && m.OrganizationID != u.OrganizationID {
+				ms = append(ms, m)
+			}
+		}
+	}
+	u.Memberships = ms
+}
+
+// CreateUser creates a user from in.
+func (s *Service) CreateUser(ctx context.Context, c *roster.Caller, in *roster.UserInput) (*roster.User, error) {
+	var out *roster.User
+	err := s.store.Update(ctx, func(tx roster.Tx) error {
+		u, err := buildUser(ctx, tx, nil, in, c.User.OrganizationID)
+		if err != nil {
+			return err
+		}
+		now := tx.Now()
+		u.ID, u.CreatedAt, u.UpdatedAt, u.Version = roster.NewID(roster.PrefixUser), now, now, 1
+		if err := tx.CreateUser(u); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// userChange computes the new state of a user from its current state,
+// reading what it needs through r.
+type userChange func(r roster.Reader, cur *roster.User) (*roster.User, error)
+
+// updateUser applies change to the user ref names. The change is computed
+// first from a snapshot outside the write transaction (so validation does
+// not hold up the writer) and again inside it only if the user changed
+// meanwhile. A change that changes nothing writes nothing and returns the
+// user as it is.
+func (s *Service) updateUser(ctx context.Context, c *roster.Caller, ref string, pre Precondition, change userChange) (*roster.User, error) {
+	snap, err := findUser(ctx, s.store, c, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := pre.check(snap.Version); err != nil {
+		return nil, err
+	}
+	next, err := change(s.store, snap)
+	if err != nil {
+		return nil, err
+	}
+	var out *roster.User
+	err = s.store.Update(ctx, func(tx roster.Tx) error {
+		cur, err := tx.FindUser(ctx, snap.ID)
+		if err != nil {
+			return asNotFound(err, "user")
+		}
+		if err := pre.check(cur.Version); err != nil {
+			return err
+		}
+		next := next
+		if cur.Version != snap.Version {
+			if next, err = change(tx, cur); err != nil {
+				return err
+			}
+		}
+		if roster.SameContent(next, cur) {
+			out = cur
+			return nil
+		}
+		next.Version, next.UpdatedAt = cur.Version+1, tx.Now()
+		if err := tx.UpdateUser(next); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+// ReplaceUser replaces every writable field of a user (PUT).
+func (s *Service) ReplaceUser(ctx context.Context, c *roster.Caller, ref string, in *roster.UserInput, pre Precondition) (*roster.User, error) {
+	return s.updateUser(ctx, c, ref, pre, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
+		return buildUser(ctx, r, cur, in, "")
+	})
+}
+
+// PatchUser applies a merge patch or JSON Patch to a user's API form and
+// stores the result under the same rules as ReplaceUser.
+func (s *Service) PatchUser(ctx context.Context, c *roster.Caller, ref, format string, patch []byte, pre Precondition) (*roster.User, error) {
+	return s.updateUser(ctx, c, ref, pre, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
+		doc, err := roster.ApplyPatch(format, document(cur.Document()), patch)
+		if err != nil {
+			return nil, err
+		}
+		var in roster.UserInput
+		if err := decodeInto(doc, &in); err != nil {
+			return nil, err
+		}
+		return buildUser(ctx, r, cur, &in, "")
+	})
+}
+
+// AddTags adds tags to a user; a name it already has is not added twice.
+func (s *Service) AddTags(ctx context.Context, c *roster.Caller, ref string, tags []roster.Tag, pre Precondition) (*roster.User, error) {
+	if len(tags) == 0 {
+		return nil, roster.Invalid(roster.FieldError{Location: "body.tags", Message: "tags must list at least one tag"})
+	}
+	return s.updateUser(ctx, c, ref, pre, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
+		u := cur.Clone()
+		return u, roster.AddTags(u, tags)
+	})
+}
+
+// RemoveTag removes one tag from a user.
+func (s *Service) RemoveTag(ctx context.Context, c *roster.Caller, ref, tagID string, pre Precondition) (*roster.User, error) {
+	return s.updateUser(ctx, c, ref, pre, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
+		u := cur.Clone()
+		i := slices.IndexFunc(u.Tags, func(t roster.Tag) bool { return t.ID == tagID })
+		if i < 0 {
+			return nil, notFound("tag")
+		}
+		u.Tags = slices.Delete(u.Tags, i, i+1)
+		return u, nil
+	})
+}
+
+// DeleteUser deletes a user.
+func (s *Service) DeleteUser(ctx context.Context, c *roster.Caller, ref string, pre Precondition) error {
+	snap, err := findUser(ctx, s.store, c, ref)
+	if err != nil {
+		return err
+	}
+	if snap.ID == c.User.ID {
+		return roster.Errorf(roster.CodeConflict, "a user cannot delete itself: ask another administrator")
+	}
+	return s.store.Update(ctx, func(tx roster.Tx) error {
+		cur, err := tx.FindUser(ctx, snap.ID)
+		if err != nil {
+			return asNotFound(err, "user")
+		}
+		if err := pre.check(cur.Version); err != nil {
+			return err
+		}
+		return tx.DeleteUser(cur.ID)
+	})
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/rosterhq/roster"
+)
+
+func (r reader) FindAPIKeyByHash(ctx context.Context, hash []byte) (*roster.APIKey, error) {
+	return scanKey(r.q.QueryRowContext(ctx, `SELECT doc FROM api_keys WHERE hash = ?`, hash))
+}
+
+func scanKey(row *sql.Row) (*roster.APIKey, error) {
+	return scanDoc[roster.APIKey](row, "API key")
+}
+
+func (t *tx) CreateAPIKey(k *roster.APIKey) error {
+	doc, err := json.Marshal(k)
+	if err != nil {
+		return err
+	}
+	_, err = t.q.ExecContext(context.Background(), `INSERT INTO api_keys (id, user_id, hash, created_at, doc) VALUES (?, ?, ?, ?, ?)`,
+		k.ID, k.UserID, k.Hash, micros(k.CreatedAt), doc)
+	return translate(err, "API key")
+}
+
+func (r reader) FindIdempotent(ctx context.Context, scope, key string) (*roster.IdempotentResponse, error) {
+	var rec roster.IdempotentResponse
+	var header []byte
+	var created int64
+	err := r.q.QueryRowContext(ctx, `SELECT request_hash, done, status, header, body, created_at FROM idempotency WHERE scope = ? AND key = ?`, scope, key).
+		Scan(&rec.RequestHash, &rec.Done, &rec.Status, &header, &rec.Body, &created)
+	if err != nil {
+		return nil, translate(err, "idempotency key")
+	}
+	rec.Scope, rec.Key, rec.CreatedAt = scope, key, fromMicros(created)
+	if err := json.Unmarshal(header, &rec.Header); err != nil {
+		return nil, err
+	}
+	return &rec, nil
+}
+
+func (t *tx) PutIdempotent(r *roster.IdempotentResponse) error {
+	header, err := json.Marshal(r.Header)
+	if err != nil {
+		return err
+	}
+	body := r.Body
+	if body == nil {
+		body = []byte{}
+	}
+	if r.Done {
+		_, err = t.q.ExecContext(context.Background(), `UPDATE idempotency SET done = 1, status = ?, header = ?, body = ? WHERE scope = ? AND key = ?`,
+			r.Status, header, body, r.Scope, r.Key)
+		return translate(err, "idempotency key")
+	}
+	// A record older than 24 hours no longer counts: it is replaced.
+	_, err = t.q.ExecContext(context.Background(), `DELETE FROM idempotency WHERE scope = ? AND key = ? AND created_at < ?`,
+		r.Scope, r.Key, micros(t.now.Add(-roster.IdempotencyTTL)))
+	if err != nil {
+		return err
+	}
+	_, err = t.q.ExecContext(context.Background(), `INSERT INTO idempotency (scope, key, request_hash, done, status, header, body, created_at) VALUES (?, ?, ?, 0, 0, ?, ?, ?)`,
+		r.Scope, r.Key, r.RequestHash, header, body, micros(r.CreatedAt))
+	return translate(err, "idempotency key")
+}
+
+func (t *tx) DeleteIdempotent(scope, key string) error {
+	_, err := t.q.ExecContext(context.Background(), `DELETE FROM idempotency WHERE scope = ? AND key = ?`, scope, key)
+	return err
+}
+
+func (t *tx) FindAPIKeyByHash(ctx context.Context, hash []byte) (*roster.APIKey, error) {
+	return t.reader().FindAPIKeyByHash(ctx, hash)
+}
+func (t *tx) FindIdempotent(ctx context.Context, scope, key string) (*roster.IdempotentResponse, error) {
+	return t.reader().FindIdempotent(ctx, scope, key)
+}
+
+// FindAPIKeyByHash returns the key whose secret hashes to hash.
+func (db *DB) FindAPIKeyByHash(ctx context.Context, hash []byte) (*roster.APIKey, error) {
+	return scanKey(db.stmts.keyByHash.QueryRowContext(ctx, hash))
+}
+func (db *DB) FindIdempotent(ctx context.Context, scope, key string) (*roster.IdempotentResponse, error) {
+	return db.reader().FindIdempotent(ctx, scope, key)
+}

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package sqlite is Roster's embedded store: one SQLite database file in
+// WAL mode, a pool of read connections and one writer that group-commits.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/rosterhq/roster"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// maxBatch bounds how many Update calls share one transaction.
+const maxBatch = 256
+
+// DB is the embedded store. It implements roster.Store.
+type DB struct {
+	path  string
+	read  *sql.DB
+	write *sql.DB
+	conn  *sql.Conn // the writer's one connection
+	jobs  chan *job
+	done  chan struct{}
+	now   func() time.Time
+	stmts readStmts
+}
+
+var _ roster.Store = (*DB)(nil)
+
+type job struct {
+	ctx context.Context
+	fn  func(roster.Tx) error
+	err chan error
+}
+
+// Open opens (creating when needed) the database at path, applies the
+// migrations and starts the writer. A path of ":memory:" is not allowed:
+// the read and write pools must share one file.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	// busy_timeout comes first so that the pragmas after it wait for
+	// locks rather than fail. synchronous=FULL makes every commit reach
+	// the disk (fsync of the WAL) before the API answers 2xx: an
+	// acknowledged change survives a crash of the process and of the
+	// machine. Group commit keeps this affordable.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
+	write, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	n := 2 * runtime.GOMAXPROCS(0)
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	read.SetConnMaxIdleTime(0)
+
+	db := &DB{path: path, read: read, write: write, jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now}
+	if err := db.migrate(ctx); err != nil {
+		db.closeDBs()
+		return nil, err
+	}
+	if db.conn, err = write.Conn(ctx); err != nil {
+		db.closeDBs()
+		return nil, err
+	}
+	if err := db.stmts.prepare(ctx, read); err != nil {
+		db.closeDBs()
+		return nil, err
+	}
+	go db.writer()
+	return db, nil
+}
+
+func (db *DB) closeDBs() {
+	if db.conn != nil {
+		db.conn.Close()
+	}
+	db.write.Close()
+	db.read.Close()
+}
+
+// Close stops the writer after the jobs in flight and closes the database.
+func (db *DB) Close() error {
+	close(db.jobs)
+	<-db.done
+	db.stmts.close()
+	db.closeDBs()
+	return nil
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Ping checks that the database answers and that the migrations are applied.
+func (db *DB) Ping(ctx context.Context) error {
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+		return err
+	}
+	if want := len(migrationNames()); n < want {
+		return fmt.Errorf("migrations applied: %d of %d", n, want)
+	}
+	return nil
+}
+
+func migrationNames() []string {
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	sort.Strings(names)
+	return names
+}
+
+// migrate applies each embedded migration not yet recorded, each in its
+// own transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrations table: %w", err)
+	}
+	for _, name := range migrationNames() {
+		var n int
+		if err := db.write.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		tx, err := db.write.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, time.Now().Unix()); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Update queues fn for the writer and waits for its transaction to commit.
+func (db *DB) Update(ctx context.Context, fn func(roster.Tx) error) error {
+	j := &job{ctx: ctx, fn: fn, err: make(chan error, 1)}
+	select {
+	case db.jobs <- j:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, the job runs or fails as a whole: waiting for the
+	// answer even after ctx ends keeps "answered" and "committed" equal.
+	return <-j.err
+}
+
+// writer runs queued jobs. It takes every job waiting when it wakes, runs
+// each inside a savepoint of one transaction (a failing job rolls back
+// only its own savepoint), commits once, and then answers them all: many
+// requests share one fsync.
+func (db *DB) writer() {
+	defer close(db.done)
+	batch := make([]*job, 0, maxBatch)
+	errs := make([]error, 0, maxBatch)
+	for first := range db.jobs {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case j, ok := <-db.jobs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		errs = db.runBatch(batch, errs[:0])
+		for i, j := range batch {
+			j.err <- errs[i]
+		}
+	}
+}
+
+func (db *DB) runBatch(batch []*job, errs []error) []error {
+	ctx := context.Background()
+	fail := func(err error) []error {
+		errs = errs[:0]
+		for range batch {
+			errs = append(errs, err)
+		}
+		return errs
+	}
+	if _, err := db.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fail(fmt.Errorf("begin: %w", err))
+	}
+	now := db.now().UTC().Truncate(time.Microsecond)
+	ok := 0
+	for _, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, err := db.conn.ExecContext(ctx, "SAVEPOINT job"); err != nil {
+			db.conn.ExecContext(ctx, "ROLLBACK")
+			return fail(fmt.Errorf("savepoint: %w", err))
+		}
+		err := runJob(j, &tx{q: db.conn, now: now})
+		if err != nil {
+			_, rerr := db.conn.ExecContext(ctx, "ROLLBACK TO job")
+			if rerr != nil {
+				db.conn.ExecContext(ctx, "ROLLBACK")
+				return fail(fmt.Errorf("rollback to savepoint: %w", rerr))
+			}
+		} else {
+			ok++
+		}
+		if _, rerr := db.conn.ExecContext(ctx, "RELEASE job"); rerr != nil {
+			db.conn.ExecContext(ctx, "ROLLBACK")
+			return fail(fmt.Errorf("release savepoint: %w", rerr))
+		}
+		errs = append(errs, err)
+	}
+	if ok == 0 {
+		_, err := db.conn.ExecContext(ctx, "ROLLBACK")
+		if err != nil {
+			return fail(err)
+		}
+		return errs
+	}
+	if _, err := db.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		db.conn.ExecContext(ctx, "ROLLBACK")
+		return fail(fmt.Errorf("commit: %w", err))
+	}
+	return errs
+}
+
+// runJob runs one job's function, turning a panic into an error so that
+// one bad request cannot take the writer down.
+func runJob(j *job, t *tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in transaction: %v", r)
+		}
+	}()
+	return j.fn(t)
+}
+
+// translate maps driver errors to Roster codes at the store's boundary.
+func translate(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return roster.Errorf(roster.CodeNotFound, "%s not found", what)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return roster.Errorf(roster.CodeConflict, "%s", uniqueMessage(se.Error()))
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return roster.Errorf(roster.CodeConflict, "%s refers to a record that does not exist or is still referred to", what)
+		}
+	}
+	return err
+}
+
+func uniqueMessage(msg string) string {
+	switch {
+	case strings.Contains(msg, "users.email_key"):
+		return "a user with this email already exists"
+	case strings.Contains(msg, "users.username_key"):
+		return "a user with this username already exists"
+	case strings.Contains(msg, "users.organization_id, users.external_id"):
+		return "a user with this external_id already exists in the organisation"
+	case strings.Contains(msg, "orgs.parent_id, orgs.external_id"):
+		return "an organisation with this external_id already exists under the same parent"
+	case strings.Contains(msg, "idempotency"):
+		return "idempotency key already used"
+	}
+	return "a record with the same unique value already exists"
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(n int64) time.Time { return time.UnixMicro(n).UTC() }
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

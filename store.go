@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package roster
+
+import (
+	"context"
+	"time"
+)
+
+// Store is where Roster keeps its data. Every engine (the embedded SQLite
+// store, PostgreSQL) implements it and passes the same conformance suite
+// in package storetest.
+type Store interface {
+	Reader
+
+	// Update runs fn in a write transaction and returns after the
+	// transaction is durably committed, or with fn's error after
+	// everything fn wrote is rolled back. Engines may commit several
+	// Update calls in one database transaction (group commit); each call
+	// still succeeds or fails on its own.
+	Update(ctx context.Context, fn func(Tx) error) error
+
+	// Ping reports whether the database answers and is migrated.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Reader holds the read operations, available outside and inside a
+// transaction. Find* return a CodeNotFound error when nothing matches.
+type Reader interface {
+	FindUser(ctx context.Context, id string) (*User, error)
+	FindUserByUsername(ctx context.Context, username string) (*User, error)
+	FindUserByExternalID(ctx context.Context, orgID, externalID string) (*User, error)
+	// FindUsers returns one page of users in the filter's sort order and
+	// the cursor of the next page (nil on the last page).
+	FindUsers(ctx context.Context, f UserFilter) ([]*User, *Cursor, error)
+
+	FindOrg(ctx context.Context, id string) (*Organization, error)
+	FindOrgs(ctx context.Context, f OrgFilter) ([]*Organization, *Cursor, error)
+	// OrgAncestors returns the ids from org's parent up to the root.
+	OrgAncestors(ctx context.Context, id string) ([]string, error)
+	// OrgInUse reports whether an organisation has users or children.
+	OrgInUse(ctx context.Context, id string) (bool, error)
+
+	FindAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	FindIdempotent(ctx context.Context, scope, key string) (*IdempotentResponse, error)
+
+	// Empty reports whether the store holds no organisation yet.
+	Empty(ctx context.Context) (bool, error)
+}
+
+// Tx is a write transaction. Writes that break a unique rule (email,
+// username, external ids) return CodeConflict; writes to a missing row
+// return CodeNotFound.
+type Tx interface {
+	Reader
+	Now() time.Time
+
+	CreateUser(u *User) error
+	// UpdateUser stores u, whose Version the caller has already raised by
+	// one; it fails with CodePreconditionFailed if the stored version is
+	// not u.Version-1.
+	UpdateUser(u *User) error
+	DeleteUser(id string) error
+
+	CreateOrg(o *Organization) error
+	UpdateOrg(o *Organization) error
+	DeleteOrg(id string) error
+
+	CreateAPIKey(k *APIKey) error
+
+	// PutIdempotent inserts r, or fails with CodeConflict when the scope
+	// and key are taken; with r.Done it replaces the pending record.
+	PutIdempotent(r *IdempotentResponse) error
+	// DeleteIdempotent removes a record (a pending one whose request failed).
+	DeleteIdempotent(scope, key string) error
+}
