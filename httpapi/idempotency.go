@@ -3,8 +3,8 @@
 package httpapi
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"io"
 	"net/http"

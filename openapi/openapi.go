@@ -26,7 +26,7 @@ type Operation struct {
 	ID           string // operationId, unique, e.g. "getUser"
 	Summary      string
 	Description  string
-	Tag          string // "users", "organizations", "system", ... (see Tags)
+	Tag          string // users, organizations, auth, api-keys, oauth-clients, webhooks, events, audit or system
 	Params       []Param
 	Body         []Media // request body alternatives; empty means no body
 	BodyRequired bool
@@ -69,9 +69,9 @@ type Info struct{ Title, Version, Description string }
 // text/plain (e.g. /metrics) instead of JSON and XML.
 type PlainText string
 
-// Tags describes Roster's operation tags, in the order the document lists
+// tagDocs describes Roster's operation tags, in the order the document lists
 // them. An operation may use another tag; it gets a generic description.
-var Tags = []struct{ Name, Description string }{
+var tagDocs = []struct{ Name, Description string }{
 	{"users", "Users: profiles, preferences, notifications, tags, passwords, email changes and second factors."},
 	{"organizations", "Organisations and reseller trees: members and their roles, credit and the settings schema."},
 	{"auth", "OAuth 2.0 token issue and revocation."},
@@ -364,13 +364,13 @@ func paramSchema(p Param) (*obj, error) {
 // then any other tag in order of first use.
 func tagList(used []string) []any {
 	var out []any
-	for _, t := range Tags {
+	for _, t := range tagDocs {
 		if slices.Contains(used, t.Name) {
 			out = append(out, newObj("name", t.Name, "description", t.Description))
 		}
 	}
 	for _, name := range used {
-		if !slices.ContainsFunc(Tags, func(t struct{ Name, Description string }) bool { return t.Name == name }) {
+		if !slices.ContainsFunc(tagDocs, func(t struct{ Name, Description string }) bool { return t.Name == name }) {
 			out = append(out, newObj("name", name, "description", "Operations on "+name+"."))
 		}
 	}

@@ -30,7 +30,7 @@ import (
 //	readOnly, writeOnly:"true"   response-only or request-only field
 //	required:"true"              listed in the parent object's required list
 //	nullable:"true"              null is allowed too
-//	example:"…"                  an example, parsed as the field's type
+//	example:"…"                  an example (text for strings, JSON otherwise)
 //
 // Named struct types become components named after the type (capitalised;
 // a generic type's arguments are appended, so List[User] is ListUser);

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test of Roster: vet, unit and black-box tests, the store
+# conformance suite, short fuzz runs of every fuzz target and the OpenAPI
+# lint. Usage: bash scripts/test.sh   (FUZZTIME=30s for longer fuzzing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fuzztime=${FUZZTIME:-5s}
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test"
+go test -count=1 ./...
+
+echo "== fuzz ($fuzztime per target)"
+for pkg in $(go list ./...); do
+	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+		echo "-- $pkg $target"
+		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" > /tmp/roster-fuzz.log 2>&1 || { cat /tmp/roster-fuzz.log; exit 1; }
+	done
+done
+
+echo "== OpenAPI lint"
+if command -v npx > /dev/null; then
+	doc=$(mktemp --suffix .json)
+	go run ./cmd/roster openapi > "$doc"
+	bash openapi/lint.sh "$doc"
+	rm -f "$doc"
+else
+	echo "SKIP: npx not found (install Node.js to lint the OpenAPI document)"
+fi
+echo "all tests passed"
