@@ -69,6 +69,10 @@ type Info struct{ Title, Version, Description string }
 // text/plain (e.g. /metrics) instead of JSON and XML.
 type PlainText string
 
+// HTML is a marker type: a Response whose Type is HTML answers text/html
+// (e.g. /docs) instead of JSON and XML.
+type HTML string
+
 // tagDocs describes Roster's operation tags, in the order the document lists
 // them. An operation may use another tag; it gets a generic description.
 var tagDocs = []struct{ Name, Description string }{
@@ -293,6 +297,8 @@ func operation(op Operation, reg *registry, problemRef *obj, usedHeaders map[str
 			resp.set("content", problemContent(problemRef))
 		case r.Type == reflect.TypeFor[PlainText]():
 			resp.set("content", newObj("text/plain", newObj("schema", newObj("type", "string"))))
+		case r.Type == reflect.TypeFor[HTML]():
+			resp.set("content", newObj("text/html", newObj("schema", newObj("type", "string"))))
 		case r.Type != nil:
 			s := reg.schema(r.Type)
 			resp.set("content", newObj("application/json", newObj("schema", s), "application/xml", newObj("schema", s)))
@@ -379,7 +385,7 @@ func tagList(used []string) []any {
 
 // problem is the RFC 9457 problem details body of every error answer.
 type problem struct {
-	XMLName   struct{}       `json:"-" xml:"urn:ietf:rfc:9457 problem"`
+	XMLName   struct{}       `json:"-" xml:"urn:ietf:rfc:7807 problem"` // RFC 9457 keeps 7807's namespace
 	Type      string         `json:"type,omitempty" format:"uri" doc:"A URI reference that identifies the problem type." example:"about:blank"`
 	Title     string         `json:"title,omitempty" doc:"A short, human-readable summary of the problem type." example:"Unprocessable Entity"`
 	Status    int            `json:"status,omitempty" minimum:"100" maximum:"599" doc:"The HTTP status code." example:"422"`

@@ -232,6 +232,14 @@ func sampleOps() []Operation {
 			},
 		},
 		{
+			Method: "GET", Path: "/docs", ID: "getDocs", Tag: "system", Summary: "The API reference",
+			Responses: []Response{
+				{Status: 200, Description: "An HTML page.", Type: reflect.TypeFor[HTML]()},
+				{Status: 406, Description: "HTML is not acceptable."},
+			},
+			Public: true,
+		},
+		{
 			Method: "GET", Path: "/metrics", ID: "getMetrics", Tag: "system", Summary: "Prometheus metrics",
 			Responses: []Response{
 				{Status: 200, Description: "Metrics in the Prometheus text format.", Type: reflect.TypeFor[PlainText]()},
@@ -401,7 +409,7 @@ func TestBuild(t *testing.T) {
 
 	t.Run("Problem", func(t *testing.T) {
 		p := schemas["Problem"].(map[string]any)
-		jsonEq(t, "xml", p["xml"], `{"name":"problem","namespace":"urn:ietf:rfc:9457"}`)
+		jsonEq(t, "xml", p["xml"], `{"name":"problem","namespace":"urn:ietf:rfc:7807"}`)
 		var names []string
 		for name := range p["properties"].(map[string]any) {
 			names = append(names, name)
@@ -432,8 +440,9 @@ func TestBuild(t *testing.T) {
 			"raw":{},"count":{"type":"string"}}`)
 	})
 
-	t.Run("PlainText", func(t *testing.T) {
+	t.Run("PlainTextAndHTML", func(t *testing.T) {
 		jsonEq(t, "metrics", at(t, doc, "paths", "/metrics", "get", "responses", "200", "content"), `{"text/plain":{"schema":{"type":"string"}}}`)
+		jsonEq(t, "docs", at(t, doc, "paths", "/docs", "get", "responses", "200", "content"), `{"text/html":{"schema":{"type":"string"}}}`)
 	})
 }
 

@@ -189,3 +189,11 @@ func (s *testServer) createUser(fields map[string]any) map[string]any {
 	}
 	return s.do("POST", "/v1/users", body).want(http.StatusCreated).obj()
 }
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -106,7 +107,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs := flag.NewFlagSet("rosterload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.url, "url", "http://127.0.0.1:8080", "base `URL` of the Roster server (loopback only)")
-	fs.StringVar(&cfg.key, "key", getenv("ROSTER_KEY"), "bearer API `key` (default $ROSTER_KEY)")
+	fs.StringVar(&cfg.key, "key", "", "bearer API `key` (default $ROSTER_KEY)")
 	fs.IntVar(&cfg.seed, "seed", 0, "create `N` users before measuring; 0 collects existing users instead")
 	fs.IntVar(&cfg.seedConns, "seed-conns", 32, "concurrent connections while seeding")
 	fs.IntVar(&cfg.conns, "conns", 32, "concurrent connections (workers) per scenario")
@@ -121,6 +122,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	} else if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	cfg.key = cmp.Or(cfg.key, getenv("ROSTER_KEY")) // read here so that -h never shows it
 	if cfg.serveTrivial != "" {
 		if host, _, err := net.SplitHostPort(cfg.serveTrivial); err != nil || !isLoopback(host) {
 			return cfg, fmt.Errorf("-serve-trivial %q is not a loopback host:port", cfg.serveTrivial)
@@ -385,8 +387,8 @@ type result struct {
 // next describes one after the other, until d has passed (0: no limit), limit
 // calls have been made (0: no limit) or ctx is done. Requests in flight at
 // the deadline complete and count; those cut off by ctx do not. Every worker
-// records all its latencies in its own slice, so workers share nothing while
-// measuring and the percentiles are exact.
+// records all its latencies in its own slice, so recording takes no lock and
+// the percentiles are exact.
 func (l *loader) measure(ctx context.Context, name string, conns int, d time.Duration, limit int, next func(w, n int) call) result {
 	c := newClient(conns)
 	defer c.CloseIdleConnections()
@@ -395,7 +397,6 @@ func (l *loader) measure(ctx context.Context, name string, conns int, d time.Dur
 	var made atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
-	deadline := start.Add(d)
 	for w := range conns {
 		lats[w], errs[w] = make([]time.Duration, 0, 1<<14), map[string]int{}
 		fail := func(key, msg string) {
@@ -405,7 +406,7 @@ func (l *loader) measure(ctx context.Context, name string, conns int, d time.Dur
 		}
 		excerpt := make([]byte, 300) // of an error's body
 		wg.Go(func() {
-			for n := 0; ctx.Err() == nil && (d == 0 || time.Now().Before(deadline)); n++ {
+			for n := 0; ctx.Err() == nil && (d == 0 || time.Since(start) < d); n++ {
 				if limit > 0 && made.Add(1) > int64(limit) {
 					return
 				}
