@@ -16,24 +16,28 @@ type Link struct {
 
 // UserResource is a user as the API returns it.
 type UserResource struct {
+	XMLName struct{} `json:"-" xml:"user"`
 	*roster.User
 	Links map[string]Link `json:"_links" readOnly:"true"`
 }
 
 // OrgResource is an organisation as the API returns it.
 type OrgResource struct {
+	XMLName struct{} `json:"-" xml:"organization"`
 	*roster.Organization
 	Links map[string]Link `json:"_links" readOnly:"true"`
 }
 
 // UserList is a page of users.
 type UserList struct {
+	XMLName struct{} `json:"-" xml:"list"`
 	Items      []UserResource `json:"items"`
 	NextCursor *string        `json:"next_cursor" nullable:"true" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 // OrgList is a page of organisations.
 type OrgList struct {
+	XMLName struct{} `json:"-" xml:"list"`
 	Items      []OrgResource `json:"items"`
 	NextCursor *string       `json:"next_cursor" nullable:"true"`
 }

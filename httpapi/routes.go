@@ -176,20 +176,21 @@ func (s *server) routeTable() []route {
 			Scopes:    []string{"orgs:write"}}, s.adjustCredit},
 
 		{Operation{Method: "GET", Path: "/healthz", ID: "healthz", Tag: "system", Summary: "Liveness", Public: true,
-			Responses: []openapi.Response{ok(200, typeOf[Health]())}}, s.healthz},
+			Responses: append([]openapi.Response{ok(200, typeOf[Health]())}, errs(400, 406)...)}, s.healthz},
 		{Operation{Method: "GET", Path: "/readyz", ID: "readyz", Tag: "system", Summary: "Readiness: the database answers and is migrated", Public: true,
-			Responses: append([]openapi.Response{ok(200, typeOf[Health]())}, errs(503)...)}, s.readyz},
+			Responses: append([]openapi.Response{ok(200, typeOf[Health]())}, errs(400, 406, 503)...)}, s.readyz},
 		{Operation{Method: "GET", Path: "/metrics", ID: "metrics", Tag: "system", Summary: "Prometheus metrics", Public: true,
-			Responses: []openapi.Response{ok(200, typeOf[openapi.PlainText]())}}, s.serveMetrics},
+			Responses: append([]openapi.Response{ok(200, typeOf[openapi.PlainText]())}, errs(400, 406)...)}, s.serveMetrics},
 		{Operation{Method: "GET", Path: "/openapi.json", ID: "openapi", Tag: "system", Summary: "This OpenAPI document", Public: true,
-			Responses: []openapi.Response{ok(200, typeOf[map[string]any]())}}, s.openapi},
+			Responses: append([]openapi.Response{ok(200, typeOf[map[string]any]())}, errs(400, 406)...)}, s.openapi},
 		{Operation{Method: "GET", Path: "/docs", ID: "docs", Tag: "system", Summary: "The API reference, rendered", Public: true,
-			Responses: []openapi.Response{ok(200, typeOf[openapi.PlainText]())}}, s.docs},
+			Responses: append([]openapi.Response{ok(200, typeOf[openapi.HTML]())}, errs(400, 406)...)}, s.docs},
 	}
 }
 
 // Health is the body of the health answers.
 type Health struct {
+	XMLName struct{} `json:"-" xml:"health"`
 	Status string `json:"status" enum:"ok,unavailable"`
 }
 

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package httpapi
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestDocumentMatchesRoutes fails when a route exists that the OpenAPI
+// document lacks, or the other way round.
+func TestDocumentMatchesRoutes(t *testing.T) {
+	doc, err := Document("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(d.OpenAPI, "3.1") {
+		t.Errorf("openapi %q, want 3.1.x", d.OpenAPI)
+	}
+	var inDoc []string
+	for path, item := range d.Paths {
+		for method := range item {
+			if method == "parameters" {
+				continue
+			}
+			inDoc = append(inDoc, strings.ToUpper(method)+" "+path)
+		}
+	}
+	var inRoutes []string
+	for _, rt := range (&server{}).routeTable() {
+		inRoutes = append(inRoutes, rt.op.Method+" "+rt.op.Path)
+		if rt.handler == nil {
+			t.Errorf("%s %s has no handler", rt.op.Method, rt.op.Path)
+		}
+	}
+	slices.Sort(inDoc)
+	slices.Sort(inRoutes)
+	if !slices.Equal(inDoc, inRoutes) {
+		t.Fatalf("document and routes differ:\ndocument: %v\nroutes:   %v", inDoc, inRoutes)
+	}
+}
