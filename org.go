@@ -244,7 +244,7 @@ func SameOrgContent(a, b *Organization) bool {
 	x, y := *a, *b
 	x.Version, y.Version = 0, 0
 	x.UpdatedAt, y.UpdatedAt = time.Time{}, time.Time{}
-	return jsonEqual(&x, &y)
+	return sameJSON(&x, &y)
 }
 
 // OrgFilter selects organisations in FindOrgs.

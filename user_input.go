@@ -413,15 +413,24 @@ func checkSettings(fe *fieldErrors, raw json.RawMessage) json.RawMessage {
 		fe.add("settings", "settings must be a JSON object", nil)
 		return json.RawMessage(`{}`)
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, trimmed); err != nil {
+	// Settings are stored in one canonical form (sorted keys, numbers as
+	// written) so that a write that only reorders keys is no change.
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber()
+	var v map[string]any
+	if err := dec.Decode(&v); err != nil {
 		fe.add("settings", "settings must be a JSON object", nil)
 		return json.RawMessage(`{}`)
 	}
-	if buf.Len() > MaxSettingsBytes {
-		fe.add("settings", "settings must be at most 64 KiB of JSON (it is "+itoa(buf.Len())+" bytes)", nil)
+	out, err := json.Marshal(v)
+	if err != nil {
+		fe.add("settings", "settings must be a JSON object", nil)
+		return json.RawMessage(`{}`)
 	}
-	return json.RawMessage(buf.Bytes())
+	if len(out) > MaxSettingsBytes {
+		fe.add("settings", "settings must be at most 64 KiB of JSON (it is "+itoa(len(out))+" bytes)", nil)
+	}
+	return json.RawMessage(out)
 }
 
 // checkTags validates a replacement tag list. Tags that carry an id must
@@ -526,5 +535,13 @@ func SameContent(a, b *User) bool {
 	x, y := *a, *b
 	x.Version, y.Version = 0, 0
 	x.UpdatedAt, y.UpdatedAt = time.Time{}, time.Time{}
-	return jsonEqual(&x, &y)
+	return sameJSON(&x, &y)
+}
+
+// sameJSON compares two values of one struct type by their JSON, which
+// encoding/json writes deterministically (struct order, sorted map keys).
+func sameJSON(a, b any) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }

@@ -95,12 +95,14 @@ func setHomeMembership(u, cur *roster.User) {
 
 // CreateUser creates a user from in.
 func (s *Service) CreateUser(ctx context.Context, c *roster.Caller, in *roster.UserInput) (*roster.User, error) {
+	// Validation runs outside the write transaction; the store's unique
+	// indexes and foreign keys settle what may have changed meanwhile.
+	u, err := buildUser(ctx, s.store, nil, in, c.User.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
 	var out *roster.User
-	err := s.store.Update(ctx, func(tx roster.Tx) error {
-		u, err := buildUser(ctx, tx, nil, in, c.User.OrganizationID)
-		if err != nil {
-			return err
-		}
+	err = s.store.Update(ctx, func(tx roster.Tx) error {
 		now := tx.Now()
 		u.ID, u.CreatedAt, u.UpdatedAt, u.Version = roster.NewID(roster.PrefixUser), now, now, 1
 		if err := tx.CreateUser(u); err != nil {

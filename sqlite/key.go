@@ -83,7 +83,7 @@ func (t *tx) FindIdempotent(ctx context.Context, scope, key string) (*roster.Ide
 
 // FindAPIKeyByHash returns the key whose secret hashes to hash.
 func (db *DB) FindAPIKeyByHash(ctx context.Context, hash []byte) (*roster.APIKey, error) {
-	return scanKey(db.stmts.keyByHash.QueryRowContext(ctx, hash))
+	return db.reader().FindAPIKeyByHash(ctx, hash)
 }
 func (db *DB) FindIdempotent(ctx context.Context, scope, key string) (*roster.IdempotentResponse, error) {
 	return db.reader().FindIdempotent(ctx, scope, key)

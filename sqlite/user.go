@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -21,29 +22,12 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// readStmts are the hot reads, prepared once on the read pool.
-type readStmts struct {
-	user, keyByHash *sql.Stmt
+// reader implements roster.Reader over a querier; users, when not nil,
+// caches decoded users.
+type reader struct {
+	q     querier
+	users *userCache
 }
-
-func (s *readStmts) prepare(ctx context.Context, db *sql.DB) (err error) {
-	if s.user, err = db.PrepareContext(ctx, `SELECT doc FROM users WHERE id = ?`); err != nil {
-		return err
-	}
-	s.keyByHash, err = db.PrepareContext(ctx, `SELECT doc FROM api_keys WHERE hash = ?`)
-	return err
-}
-
-func (s *readStmts) close() {
-	for _, st := range []*sql.Stmt{s.user, s.keyByHash} {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
-
-// reader implements roster.Reader over a querier.
-type reader struct{ q querier }
 
 // tx is a write transaction inside the writer's current batch.
 type tx struct {
@@ -51,9 +35,9 @@ type tx struct {
 	now time.Time
 }
 
-func (t *tx) reader() reader  { return reader{t.q} }
+func (t *tx) reader() reader  { return reader{q: t.q} }
 func (t *tx) Now() time.Time  { return t.now }
-func (db *DB) reader() reader { return reader{db.read} }
+func (db *DB) reader() reader { return reader{q: db.reads, users: &db.users} }
 
 func scanDoc[T any](row *sql.Row, what string) (*T, error) {
 	var doc []byte
@@ -67,13 +51,74 @@ func scanDoc[T any](row *sql.Row, what string) (*T, error) {
 	return &v, nil
 }
 
-// FindUser returns the user with the id.
+// FindUser returns the user with the id. Decoding a user's JSON costs
+// more than finding its row, so the read pool keeps decoded users by id
+// and version: a version's document never changes, and the row's version
+// is read on every call, so the cache never answers with a stale user.
+// Callers must not modify the user returned (Clone it first).
 func (db *DB) FindUser(ctx context.Context, id string) (*roster.User, error) {
-	return scanDoc[roster.User](db.stmts.user.QueryRowContext(ctx, id), "user")
+	return db.reader().FindUser(ctx, id)
+}
+
+// userCache holds decoded users by id, each valid for one version.
+type userCache struct {
+	mu sync.RWMutex
+	m  map[string]*roster.User
+}
+
+const userCacheSize = 200_000
+
+func (c *userCache) get(id string, version int64) *roster.User {
+	if c == nil {
+		return nil
+	}
+	c.mu.RLock()
+	u := c.m[id]
+	c.mu.RUnlock()
+	if u != nil && u.Version == version {
+		return u
+	}
+	return nil
+}
+
+func (c *userCache) put(u *roster.User) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]*roster.User)
+	}
+	if len(c.m) >= userCacheSize {
+		for k := range c.m { // evict an arbitrary tenth
+			delete(c.m, k)
+			if len(c.m) < userCacheSize*9/10 {
+				break
+			}
+		}
+	}
+	c.m[u.ID] = u
 }
 
 func (r reader) FindUser(ctx context.Context, id string) (*roster.User, error) {
-	return scanDoc[roster.User](r.q.QueryRowContext(ctx, `SELECT doc FROM users WHERE id = ?`, id), "user")
+	rows, err := r.q.QueryContext(ctx, `SELECT version, doc FROM users WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, roster.Errorf(roster.CodeNotFound, "user not found")
+	}
+	var version int64
+	var doc sql.RawBytes
+	if err := rows.Scan(&version, &doc); err != nil {
+		return nil, err
+	}
+	return r.decodeUser(id, version, doc)
 }
 
 func (r reader) FindUserByUsername(ctx context.Context, username string) (*roster.User, error) {
@@ -84,26 +129,45 @@ func (r reader) FindUserByExternalID(ctx context.Context, orgID, externalID stri
 	return scanDoc[roster.User](r.q.QueryRowContext(ctx, `SELECT doc FROM users WHERE organization_id = ? AND external_id = ?`, orgID, externalID), "user")
 }
 
-// userSorts maps each sort to its ORDER BY columns and keyset comparison.
+// userSorts maps each sort to its ORDER BY and keyset comparison. The
+// creation order is the insertion order (seq): the writer makes created_at
+// never decrease, so seq order is created_at order, and the q filter can
+// walk the trigram index in that same order and stop at the page's end.
 var userSorts = map[string]struct{ order, after string }{
-	"created_at":  {"u.created_at, u.id", "(u.created_at, u.id) > (?, ?)"},
-	"-created_at": {"u.created_at DESC, u.id DESC", "(u.created_at, u.id) < (?, ?)"},
+	"created_at":  {"u.seq", "u.seq > ?"},
+	"-created_at": {"u.seq DESC", "u.seq < ?"},
 	"last_name":   {"u.last_name_key, u.id", "(u.last_name_key, u.id) > (?, ?)"},
 	"-last_name":  {"u.last_name_key DESC, u.id DESC", "(u.last_name_key, u.id) < (?, ?)"},
 	"email":       {"u.email_key, u.id", "(u.email_key, u.id) > (?, ?)"},
 }
 
 func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.User, *roster.Cursor, error) {
+	sort := f.Sort
+	if sort == "" {
+		sort = "created_at"
+	}
+	s, ok := userSorts[sort]
+	if !ok {
+		return nil, nil, roster.Errorf(roster.CodeInvalid, "unknown sort %q", sort)
+	}
+	bySeq := strings.HasSuffix(sort, "created_at")
+	from := `users u`
 	var where []string
 	var args []any
 	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
 		if d := phoneDigits(q); d != "" {
 			q = d
 		}
-		if len([]rune(q)) >= 3 {
+		switch {
+		case len([]rune(q)) >= 3 && bySeq:
+			// Walk the trigram index in rowid (= seq) order.
+			from = `users_fts JOIN users u ON u.seq = users_fts.rowid`
+			where = append(where, `users_fts MATCH ?`)
+			args = append(args, ftsPhrase(q))
+		case len([]rune(q)) >= 3:
 			where = append(where, `u.seq IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)`)
-			args = append(args, `"`+strings.ReplaceAll(q, `"`, `""`)+`"`)
-		} else {
+			args = append(args, ftsPhrase(q))
+		default:
 			where = append(where, `u.search LIKE ? ESCAPE '\'`)
 			args = append(args, "%"+escapeLike(q)+"%")
 		}
@@ -137,32 +201,23 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 			args = append(args, micros(*c.t))
 		}
 	}
-	sort := f.Sort
-	if sort == "" {
-		sort = "created_at"
-	}
-	s, ok := userSorts[sort]
-	if !ok {
-		return nil, nil, roster.Errorf(roster.CodeInvalid, "unknown sort %q", sort)
-	}
 	if c := f.Cursor; c != nil {
 		where = append(where, s.after)
-		if strings.HasSuffix(sort, "created_at") {
+		if bySeq {
 			n, err := strconv.ParseInt(c.Key, 10, 64)
 			if err != nil {
 				return nil, nil, roster.Errorf(roster.CodeMalformed, "cursor is not valid")
 			}
-			args = append(args, n, c.ID)
+			args = append(args, n)
 		} else {
 			args = append(args, c.Key, c.ID)
 		}
 	}
-	query := `SELECT u.doc, u.created_at, u.last_name_key, u.email_key FROM users u`
+	query := `SELECT u.seq, u.id, u.version, u.doc FROM ` + from
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	limit := f.Limit
-	query += ` ORDER BY ` + s.order + ` LIMIT ` + strconv.Itoa(limit+1)
+	query += ` ORDER BY ` + s.order + ` LIMIT ` + strconv.Itoa(f.Limit+1)
 	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, nil, err
@@ -170,19 +225,14 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 	defer rows.Close()
 	var out []*roster.User
 	var next *roster.Cursor
+	var lastSeq int64
 	for rows.Next() {
-		var doc []byte
-		var created int64
-		var lastKey, emailKey string
-		if err := rows.Scan(&doc, &created, &lastKey, &emailKey); err != nil {
-			return nil, nil, err
-		}
-		if len(out) == limit {
+		if len(out) == f.Limit {
 			last := out[len(out)-1]
 			next = &roster.Cursor{Sort: sort, ID: last.ID}
 			switch sort {
 			case "created_at", "-created_at":
-				next.Key = strconv.FormatInt(micros(last.CreatedAt), 10)
+				next.Key = strconv.FormatInt(lastSeq, 10)
 			case "last_name", "-last_name":
 				next.Key = strings.ToLower(last.LastName)
 			default:
@@ -190,13 +240,37 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 			}
 			break
 		}
-		var u roster.User
-		if err := json.Unmarshal(doc, &u); err != nil {
+		var id string
+		var version int64
+		var doc sql.RawBytes
+		if err := rows.Scan(&lastSeq, &id, &version, &doc); err != nil {
 			return nil, nil, err
 		}
-		out = append(out, &u)
+		u, err := r.decodeUser(id, version, doc)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, u)
 	}
 	return out, next, rows.Err()
+}
+
+// decodeUser decodes a user's document, through the cache when the
+// reader has one.
+func (r reader) decodeUser(id string, version int64, doc []byte) (*roster.User, error) {
+	if u := r.users.get(id, version); u != nil {
+		return u, nil
+	}
+	var u roster.User
+	if err := json.Unmarshal(doc, &u); err != nil {
+		return nil, err
+	}
+	r.users.put(&u)
+	return &u, nil
+}
+
+func ftsPhrase(q string) string {
+	return `"` + strings.ReplaceAll(q, `"`, `""`) + `"`
 }
 
 // phoneDigits returns the digits of q when q looks like a phone number
@@ -247,14 +321,34 @@ func (t *tx) CreateUser(u *roster.User) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.q.ExecContext(context.Background(), `INSERT INTO users (id, organization_id, username_key, email_key, external_id, status, last_name_key, search, created_at, updated_at, version, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.q.ExecContext(context.Background(), `INSERT INTO users (id, organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key, created_at, updated_at, version, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.OrganizationID, strings.ToLower(u.Username), strings.ToLower(u.Email), nullable(u.ExternalID), u.Status,
-		strings.ToLower(u.LastName), u.SearchText(), micros(u.CreatedAt), micros(u.UpdatedAt), u.Version, doc)
+		strings.ToLower(u.LastName), u.SearchText(), indexKey(u), micros(u.CreatedAt), micros(u.UpdatedAt), u.Version, doc)
 	if err != nil {
 		return translate(err, "user")
 	}
 	return t.writeUserIndexes(u, false)
+}
+
+// indexKey sums up what writeUserIndexes mirrors, so that an update
+// rewrites the tag and membership rows only when they changed.
+func indexKey(u *roster.User) string {
+	var b strings.Builder
+	for _, t := range u.Tags {
+		b.WriteString(strings.ToLower(t.Name))
+		b.WriteByte(0)
+	}
+	b.WriteByte(1)
+	for _, m := range u.Memberships {
+		b.WriteString(m.OrganizationID)
+		for _, r := range m.Roles {
+			b.WriteByte(0)
+			b.WriteString(r)
+		}
+		b.WriteByte(1)
+	}
+	return b.String()
 }
 
 func (t *tx) UpdateUser(u *roster.User) error {
@@ -262,18 +356,25 @@ func (t *tx) UpdateUser(u *roster.User) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.q.ExecContext(context.Background(), `UPDATE users SET organization_id = ?, username_key = ?, email_key = ?, external_id = ?, status = ?,
-		last_name_key = ?, search = ?, updated_at = ?, version = ?, doc = ? WHERE id = ? AND version = ?`,
+	ctx := context.Background()
+	var oldKey string
+	switch err := t.q.QueryRowContext(ctx, `SELECT index_key FROM users WHERE id = ?`, u.ID).Scan(&oldKey); {
+	case err != nil:
+		return translate(err, "user")
+	}
+	key := indexKey(u)
+	res, err := t.q.ExecContext(ctx, `UPDATE users SET organization_id = ?, username_key = ?, email_key = ?, external_id = ?, status = ?,
+		last_name_key = ?, search = ?, index_key = ?, updated_at = ?, version = ?, doc = ? WHERE id = ? AND version = ?`,
 		u.OrganizationID, strings.ToLower(u.Username), strings.ToLower(u.Email), nullable(u.ExternalID), u.Status,
-		strings.ToLower(u.LastName), u.SearchText(), micros(u.UpdatedAt), u.Version, doc, u.ID, u.Version-1)
+		strings.ToLower(u.LastName), u.SearchText(), key, micros(u.UpdatedAt), u.Version, doc, u.ID, u.Version-1)
 	if err != nil {
 		return translate(err, "user")
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := t.FindUser(context.Background(), u.ID); err != nil {
-			return err
-		}
 		return roster.Errorf(roster.CodePreconditionFailed, "the user was changed by another request: fetch it again and retry")
+	}
+	if key == oldKey {
+		return nil
 	}
 	return t.writeUserIndexes(u, true)
 }

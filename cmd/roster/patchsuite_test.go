@@ -143,6 +143,60 @@ func runJSONPatchCase(t *testing.T, parent *testServer, file string, i int, rec 
 	}
 }
 
+// TestJSONPatchEmptyKey checks JSON Pointers with an empty reference
+// token, such as "/settings/" (the member named "" of settings) and
+// "/settings//x" (member x of that member), which RFC 6901 section 4
+// allows and which test 57 of tests.json exercises. Each case runs like a
+// suite record, with paths relative to settings.
+func TestJSONPatchEmptyKey(t *testing.T) {
+	s := startServer(t)
+	for i, c := range []struct{ name, doc, patch, expected, error string }{
+		{name: "test", doc: `{"":1,"a":2}`,
+			patch: `[{"op":"test","path":"/","value":1}]`, expected: `{"":1,"a":2}`},
+		{name: "test_fails", doc: `{"":1,"a":2}`,
+			patch: `[{"op":"test","path":"/","value":{"":1,"a":2}}]`, error: "the member is 1, not the object"},
+		{name: "copy_from", doc: `{"":5,"b":1}`,
+			patch: `[{"op":"copy","from":"/","path":"/c"}]`, expected: `{"":5,"b":1,"c":5}`},
+		{name: "move_from", doc: `{"":5,"b":1}`,
+			patch: `[{"op":"move","from":"/","path":"/m"}]`, expected: `{"b":1,"m":5}`},
+		{name: "replace_nested", doc: `{"":{"x":1},"x":2}`,
+			patch: `[{"op":"replace","path":"//x","value":9}]`, expected: `{"":{"x":9},"x":2}`},
+		{name: "test_nested", doc: `{"":{"x":1},"x":2}`,
+			patch: `[{"op":"test","path":"//x","value":1}]`, expected: `{"":{"x":1},"x":2}`},
+		{name: "replace_missing", doc: `{"x":2}`,
+			patch: `[{"op":"replace","path":"//x","value":9}]`, error: "there is no member \"\""},
+	} {
+		rec := patchRecord{Comment: c.name, Doc: json.RawMessage(c.doc), Patch: json.RawMessage(c.patch)}
+		if c.expected != "" {
+			rec.Expected = json.RawMessage(c.expected)
+		} else {
+			rec.Error, _ = json.Marshal(c.error)
+		}
+		t.Run(c.name, func(t *testing.T) { runJSONPatchCase(t, s, "emptykey", i, rec) })
+	}
+
+	// "/" names the member "" of the user document, which it does not
+	// have: copying from it must fail, not copy the whole document.
+	t.Run("copy_from_user_document_member", func(t *testing.T) {
+		s := s.in(t)
+		id := s.createUserWithSettings("emptykey-root@example.com", json.RawMessage(`{}`))
+		tag := s.do("GET", "/v1/users/"+id, nil).want(http.StatusOK).Header.Get("ETag")
+		patch := `[{"op":"copy","from":"/","path":"/settings/x"}]`
+		res := s.do("PATCH", "/v1/users/"+id, patch, "Content-Type", "application/json-patch+json")
+		if res.Status < 400 || res.Status > 499 {
+			t.Fatalf("PATCH %s: status %d, want a 4xx error; body: %s", patch, res.Status, res.Body)
+		}
+		checkProblem(t, res)
+		after := s.do("GET", "/v1/users/"+id, nil).want(http.StatusOK)
+		if got := after.Header.Get("ETag"); got != tag {
+			t.Errorf("PATCH %s failed but the ETag changed from %s to %s", patch, tag, got)
+		}
+		if got := settingsOf(t, after); !jsonSame(got, json.RawMessage(`{}`)) {
+			t.Errorf("PATCH %s failed but the settings changed to %s", patch, got)
+		}
+	})
+}
+
 // mergeRecord is one RFC 7396 case: {doc, patch, expected, comment}.
 type mergeRecord struct {
 	Comment  string          `json:"comment"`

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -40,6 +41,7 @@ type Config struct {
 	LogFormat            string
 	LogLevel             string
 	ShutdownTimeout      time.Duration
+	DebugAddr            string
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -131,6 +133,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&c.JSONP, "jsonp", envBool("JSONP", false), "allow JSONP (?callback=) on GET (ROSTER_JSONP)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", c.LogFormat), "text or json (ROSTER_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", c.LogLevel), "debug, info, warn or error (ROSTER_LOG_LEVEL)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", c.DebugAddr), "serve Go's pprof profiles on this separate address, e.g. 127.0.0.1:6060 (ROSTER_DEBUG_ADDR)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
 	c.BootstrapKey = getenv("ROSTER_BOOTSTRAP_KEY") // never a flag: flags show up in ps
 	if err := fs.Parse(args); err != nil {
@@ -185,6 +188,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.http.Serve(m.listener) }()
 	m.log.Info("listening", "addr", m.listener.Addr().String())
+	if c.DebugAddr != "" {
+		go func() {
+			m.log.Warn("pprof listening", "addr", c.DebugAddr, "error", http.ListenAndServe(c.DebugAddr, pprofMux()))
+		}()
+	}
 	return nil
 }
 
@@ -224,6 +232,16 @@ func redactURL(s string) string {
 		}
 	}
 	return s
+}
+
+// pprofMux serves the runtime profiles, on their own listener so that
+// they are never reachable through the API's address.
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 func printDocument(w io.Writer) error {

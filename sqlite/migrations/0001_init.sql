@@ -32,6 +32,7 @@ CREATE TABLE users (
 	status          TEXT NOT NULL,
 	last_name_key   TEXT NOT NULL,
 	search          TEXT NOT NULL,
+	index_key       TEXT NOT NULL, -- tags and memberships as mirrored below
 	created_at      INTEGER NOT NULL,
 	updated_at      INTEGER NOT NULL,
 	version         INTEGER NOT NULL,
@@ -52,7 +53,7 @@ END;
 CREATE TRIGGER users_fts_delete AFTER DELETE ON users BEGIN
 	INSERT INTO users_fts (users_fts, rowid, search) VALUES ('delete', old.seq, old.search);
 END;
-CREATE TRIGGER users_fts_update AFTER UPDATE OF search ON users BEGIN
+CREATE TRIGGER users_fts_update AFTER UPDATE OF search ON users WHEN old.search <> new.search BEGIN
 	INSERT INTO users_fts (users_fts, rowid, search) VALUES ('delete', old.seq, old.search);
 	INSERT INTO users_fts (rowid, search) VALUES (new.seq, new.search);
 END;

@@ -282,6 +282,25 @@ func CheckPragmas(db *sql.DB, sync string) error {
 	return nil
 }
 
+// CPUMeter reports process CPU time (user+sys) per operation as the
+// "cpu-ns/op" metric. On a shared machine wall time per op swings with other
+// processes' load, while CPU time per op mostly does not; for fsync-bound
+// writes it also separates the driver's CPU cost from waiting on the disk.
+type CPUMeter struct{ start time.Duration }
+
+// StartCPU starts a CPUMeter; call it right before b.ResetTimer.
+func StartCPU() *CPUMeter {
+	t, _ := CPUTime()
+	return &CPUMeter{start: t}
+}
+
+// Report adds cpu-ns/op; call it after b.StopTimer.
+func (m *CPUMeter) Report(b *testing.B) {
+	if t, ok := CPUTime(); ok && b.N > 0 {
+		b.ReportMetric(float64(t-m.start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
 // open copies the fixture into a fresh temp dir and opens a pool on it.
 func open(b *testing.B, d Driver, cfg Config) (*sql.DB, *Fixture) {
 	b.Helper()
@@ -345,6 +364,7 @@ func PointRead(b *testing.B, d Driver) {
 	var seed atomic.Uint64
 	b.ReportAllocs()
 	b.SetParallelism(par)
+	cpu := StartCPU()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		r := rand.New(rand.NewPCG(seed.Add(1), 42))
@@ -362,6 +382,7 @@ func PointRead(b *testing.B, d Driver) {
 		}
 	})
 	b.StopTimer()
+	cpu.Report(b)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reads/s")
 }
 
@@ -406,9 +427,11 @@ func updates(b *testing.B, d Driver, sync string, perTx int) {
 	}
 	run(perTx * 5) // warm up: statement prepared, WAL created
 	b.ReportAllocs()
+	cpu := StartCPU()
 	b.ResetTimer()
 	run(b.N)
 	b.StopTimer()
+	cpu.Report(b)
 	secs := b.Elapsed().Seconds()
 	if perTx == 1 {
 		b.ReportMetric(float64(b.N)/secs, "tx/s")
