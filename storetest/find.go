@@ -130,17 +130,17 @@ func testFindUsersQuery(t *testing.T, s roster.Store) {
 
 	checkFilters(t, s, []filterCase{
 		// Three characters or more.
-		{roster.UserFilter{Query: "ANN"}, []*roster.User{ann}},              // first name
-		{roster.UserFilter{Query: "jones"}, []*roster.User{rob}},            // last name
-		{roster.UserFilter{Query: "bObBy"}, []*roster.User{rob}},            // display name
-		{roster.UserFilter{Query: "ann smith"}, []*roster.User{ann}},        // the shown display name
-		{roster.UserFilter{Query: "EXAMPLE.ORG"}, []*roster.User{rob}},      // email
-		{roster.UserFilter{Query: "asmi"}, []*roster.User{ann}},             // username
-		{roster.UserFilter{Query: "uiper"}, []*roster.User{piet}},           // inside a word
-		{roster.UserFilter{Query: "mÜller"}, []*roster.User{jorg}},          // not only ASCII
-		{roster.UserFilter{Query: "xample"}, all},                           // everyone
-		{roster.UserFilter{Query: "zzz"}, nil},                              // no one
-		{roster.UserFilter{Query: "n%o"}, []*roster.User{percy}},            // % is a plain character
+		{roster.UserFilter{Query: "ANN"}, []*roster.User{ann}},         // first name
+		{roster.UserFilter{Query: "jones"}, []*roster.User{rob}},       // last name
+		{roster.UserFilter{Query: "bObBy"}, []*roster.User{rob}},       // display name
+		{roster.UserFilter{Query: "ann smith"}, []*roster.User{ann}},   // the shown display name
+		{roster.UserFilter{Query: "EXAMPLE.ORG"}, []*roster.User{rob}}, // email
+		{roster.UserFilter{Query: "asmi"}, []*roster.User{ann}},        // username
+		{roster.UserFilter{Query: "uiper"}, []*roster.User{piet}},      // inside a word
+		{roster.UserFilter{Query: "mÜller"}, []*roster.User{jorg}},     // not only ASCII
+		{roster.UserFilter{Query: "xample"}, all},                      // everyone
+		{roster.UserFilter{Query: "zzz"}, nil},                         // no one
+		{roster.UserFilter{Query: "n%o"}, []*roster.User{percy}},       // % is a plain character
 		{roster.UserFilter{Query: "example", Status: "disabled"}, []*roster.User{rob}},
 		// One or two characters.
 		{roster.UserFilter{Query: "Pi"}, []*roster.User{piet}},
@@ -148,8 +148,8 @@ func testFindUsersQuery(t *testing.T, s roster.Store) {
 		{roster.UserFilter{Query: "J"}, []*roster.User{rob, jorg}},
 		{roster.UserFilter{Query: "Mü"}, []*roster.User{jorg}},
 		{roster.UserFilter{Query: "Ö"}, []*roster.User{jorg}},
-		{roster.UserFilter{Query: "_"}, []*roster.User{percy}},              // not a LIKE wildcard
-		{roster.UserFilter{Query: "%"}, []*roster.User{percy}},              // nor this
+		{roster.UserFilter{Query: "_"}, []*roster.User{percy}}, // not a LIKE wildcard
+		{roster.UserFilter{Query: "%"}, []*roster.User{percy}}, // nor this
 		{roster.UserFilter{Query: "qz"}, nil},
 		// Phone numbers match the digits of the E.164 form.
 		{roster.UserFilter{Query: "+31 20"}, []*roster.User{piet}},
