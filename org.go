@@ -255,6 +255,7 @@ type OrgFilter struct {
 	Query         string
 	CreatedAfter  *time.Time
 	CreatedBefore *time.Time
+	Visible       *Visibility
 	Limit         int
 	Cursor        *Cursor
 }

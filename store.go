@@ -41,8 +41,17 @@ type Reader interface {
 	OrgAncestors(ctx context.Context, id string) ([]string, error)
 	// OrgInUse reports whether an organisation has users or children.
 	OrgInUse(ctx context.Context, id string) (bool, error)
+	// OrgDisabled reports whether an organisation or one of its ancestors
+	// is disabled.
+	OrgDisabled(ctx context.Context, id string) (bool, error)
+	// FindSettingsSchema returns the settings schema an organisation
+	// registered itself (not inherited), or CodeNotFound.
+	FindSettingsSchema(ctx context.Context, orgID string) ([]byte, error)
 
 	FindAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	FindAPIKey(ctx context.Context, id string) (*APIKey, error)
+	// FindAPIKeys returns the keys of the given users, newest first.
+	FindAPIKeys(ctx context.Context, userIDs []string) ([]*APIKey, error)
 	FindIdempotent(ctx context.Context, scope, key string) (*IdempotentResponse, error)
 
 	// Empty reports whether the store holds no organisation yet.
@@ -68,10 +77,25 @@ type Tx interface {
 	DeleteOrg(id string) error
 
 	CreateAPIKey(k *APIKey) error
+	DeleteAPIKey(id string) error
+
+	// PutSettingsSchema stores an organisation's settings schema; a nil
+	// schema removes it.
+	PutSettingsSchema(orgID string, schema []byte) error
 
 	// PutIdempotent inserts r, or fails with CodeConflict when the scope
 	// and key are taken; with r.Done it replaces the pending record.
 	PutIdempotent(r *IdempotentResponse) error
 	// DeleteIdempotent removes a record (a pending one whose request failed).
 	DeleteIdempotent(scope, key string) error
+}
+
+// Visibility limits a list to what a caller may see: users with a
+// membership in (and organisations in) the subtrees under Subtrees, or
+// directly in Orgs, and the caller's own user. A nil *Visibility means
+// everything.
+type Visibility struct {
+	Subtrees []string
+	Orgs     []string
+	Self     string
 }

@@ -147,6 +147,8 @@ type UserFilter struct {
 	CreatedAfter       *time.Time
 	CreatedBefore      *time.Time
 	UpdatedAfter       *time.Time
+	MemberOf           string // users with a membership in this organisation
+	Visible            *Visibility
 	Sort               string // "created_at", "-created_at", "last_name", "-last_name", "email"
 	Limit              int
 	Cursor             *Cursor

@@ -30,14 +30,14 @@ type OrgResource struct {
 
 // UserList is a page of users.
 type UserList struct {
-	XMLName struct{} `json:"-" xml:"list"`
+	XMLName    struct{}       `json:"-" xml:"list"`
 	Items      []UserResource `json:"items"`
 	NextCursor *string        `json:"next_cursor" nullable:"true" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 // OrgList is a page of organisations.
 type OrgList struct {
-	XMLName struct{} `json:"-" xml:"list"`
+	XMLName    struct{}      `json:"-" xml:"list"`
 	Items      []OrgResource `json:"items"`
 	NextCursor *string       `json:"next_cursor" nullable:"true"`
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/openapi"
+	"github.com/rosterhq/roster/service"
 )
 
 // Operation describes a route; the route table's operations are also the
@@ -175,6 +176,39 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{ok(200, org, "ETag")}, errs(400, 403, 404, 413, 415, 422)...),
 			Scopes:    []string{"orgs:write"}}, s.adjustCredit},
 
+		{Operation{Method: "GET", Path: "/v1/orgs/{id}/members", ID: "listMembers", Tag: "organizations", Summary: "List an organisation's members",
+			Params:    []openapi.Param{orgRef, limitP, cursorP},
+			Responses: append([]openapi.Response{ok(200, typeOf[MemberList]())}, errs(readErrs...)...), Scopes: []string{"users:read"}}, s.listMembers},
+		{Operation{Method: "PUT", Path: "/v1/orgs/{id}/members/{user_id}", ID: "putMember", Tag: "organizations", Summary: "Add a member or set its roles",
+			Description: "Only admins change memberships; only owners grant owner or admin. In the user's home organisation this sets the user's roles.",
+			Params:      []openapi.Param{orgRef, pathParam("user_id", "The user's id.")}, Body: jsonAndXML(typeOf[MemberInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, typeOf[MemberResource]())}, errs(400, 403, 404, 409, 413, 415, 422)...),
+			Scopes:    []string{"users:write:all"}}, s.putMember},
+		{Operation{Method: "DELETE", Path: "/v1/orgs/{id}/members/{user_id}", ID: "deleteMember", Tag: "organizations", Summary: "Remove a membership",
+			Description: "The home membership cannot be removed (409): move the user instead.",
+			Params:      []openapi.Param{orgRef, pathParam("user_id", "The user's id.")},
+			Responses:   append([]openapi.Response{{Status: 204, Description: "Removed"}}, errs(403, 404, 409)...), Scopes: []string{"users:write:all"}}, s.deleteMember},
+		{Operation{Method: "GET", Path: "/v1/orgs/{id}/settings-schema", ID: "getSettingsSchema", Tag: "organizations", Summary: "Get the settings schema that applies",
+			Description: "The organisation's own JSON Schema for its users' settings, or its nearest ancestor's; 404 when none applies.",
+			Params:      []openapi.Param{orgRef},
+			Responses:   append([]openapi.Response{ok(200, typeOf[SettingsSchema]())}, errs(readErrs...)...), Scopes: []string{"orgs:read"}}, s.getSettingsSchema},
+		{Operation{Method: "PUT", Path: "/v1/orgs/{id}/settings-schema", ID: "putSettingsSchema", Tag: "organizations", Summary: "Set the settings schema",
+			Description: "A JSON Schema (draft 2020-12, self-contained: no external $ref) that users' settings in this organisation and its descendants must satisfy.",
+			Params:      []openapi.Param{orgRef}, Body: []openapi.Media{{ContentType: "application/json", Type: typeOf[SettingsSchema]()}, {ContentType: "application/schema+json", Type: typeOf[SettingsSchema]()}}, BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, typeOf[SettingsSchema]())}, errs(400, 403, 404, 413, 415, 422)...), Scopes: []string{"orgs:write"}}, s.putSettingsSchema},
+
+		{Operation{Method: "POST", Path: "/v1/api-keys", ID: "createAPIKey", Tag: "api-keys", Summary: "Create an API key",
+			Description: "The secret is returned once, as key. An admin may create a key for a user it administers, never with more scopes than that user's roles allow.",
+			Params:      []openapi.Param{idemKey}, Body: jsonAndXML(typeOf[service.APIKeyInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(201, typeOf[APIKeyResource](), "Location")}, errs(400, 403, 404, 413, 415, 422)...),
+			Scopes:    []string{"keys:write"}}, s.createAPIKey},
+		{Operation{Method: "GET", Path: "/v1/api-keys", ID: "listAPIKeys", Tag: "api-keys", Summary: "List API keys",
+			Description: "The caller's keys and those of the users it administers; never their secrets.",
+			Responses:   append([]openapi.Response{ok(200, typeOf[APIKeyList]())}, errs(400, 406)...)}, s.listAPIKeys},
+		{Operation{Method: "DELETE", Path: "/v1/api-keys/{id}", ID: "deleteAPIKey", Tag: "api-keys", Summary: "Revoke an API key",
+			Params:    []openapi.Param{pathParam("id", "The key's id.")},
+			Responses: append([]openapi.Response{{Status: 204, Description: "Revoked; the key stops working at once"}}, errs(403, 404)...), Scopes: []string{"keys:write"}}, s.deleteAPIKey},
+
 		{Operation{Method: "GET", Path: "/healthz", ID: "healthz", Tag: "system", Summary: "Liveness", Public: true,
 			Responses: append([]openapi.Response{ok(200, typeOf[Health]())}, errs(400, 406)...)}, s.healthz},
 		{Operation{Method: "GET", Path: "/readyz", ID: "readyz", Tag: "system", Summary: "Readiness: the database answers and is migrated", Public: true,
@@ -191,7 +225,7 @@ func (s *server) routeTable() []route {
 // Health is the body of the health answers.
 type Health struct {
 	XMLName struct{} `json:"-" xml:"health"`
-	Status string `json:"status" enum:"ok,unavailable"`
+	Status  string   `json:"status" enum:"ok,unavailable"`
 }
 
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {

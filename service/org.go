@@ -20,11 +20,49 @@ func findOrg(ctx context.Context, r roster.Reader, ref string) (*roster.Organiza
 
 // Org returns one organisation.
 func (s *Service) Org(ctx context.Context, c *roster.Caller, id string) (*roster.Organization, error) {
-	return findOrg(ctx, s.store, id)
+	o, err := s.findVisibleOrg(ctx, s.store, c, id)
+	if err != nil {
+		return nil, err
+	}
+	return o, needScope(c, roster.ScopeOrgsRead)
+}
+
+// findVisibleOrg finds an organisation the caller may see.
+func (s *Service) findVisibleOrg(ctx context.Context, r roster.Reader, c *roster.Caller, id string) (*roster.Organization, error) {
+	o, err := findOrg(ctx, r, id)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := s.canSeeOrg(ctx, r, c, id); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, notFound("organization")
+	}
+	return o, nil
+}
+
+// adminOf finds an organisation the caller administers, with the scope
+// to change it.
+func (s *Service) adminOf(ctx context.Context, r roster.Reader, c *roster.Caller, id, what string) (*roster.Organization, error) {
+	o, err := s.findVisibleOrg(ctx, r, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := needScope(c, roster.ScopeOrgsWrite); err != nil {
+		return nil, err
+	}
+	if err := s.checkAdminAt(ctx, r, c, id, nil, what); err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 // Orgs returns one page of organisations.
 func (s *Service) Orgs(ctx context.Context, c *roster.Caller, f roster.OrgFilter) ([]*roster.Organization, *roster.Cursor, error) {
+	if err := needScope(c, roster.ScopeOrgsRead); err != nil {
+		return nil, nil, err
+	}
+	f.Visible = s.visibility(ctx, s.store, c)
 	return s.store.FindOrgs(ctx, f)
 }
 
@@ -63,6 +101,12 @@ func (s *Service) CreateOrg(ctx context.Context, c *roster.Caller, in *roster.Or
 	if in.ParentID == nil || *in.ParentID == "" {
 		in.ParentID = &c.User.OrganizationID
 	}
+	if err := needScope(c, roster.ScopeOrgsWrite); err != nil {
+		return nil, err
+	}
+	if err := s.checkParent(ctx, c, *in.ParentID); err != nil {
+		return nil, err
+	}
 	var out *roster.Organization
 	err := s.store.Update(ctx, func(tx roster.Tx) error {
 		o, err := buildOrg(ctx, tx, nil, in)
@@ -80,12 +124,26 @@ func (s *Service) CreateOrg(ctx context.Context, c *roster.Caller, in *roster.Or
 	return out, err
 }
 
+// checkParent requires the caller to administer a (new) parent; a parent
+// it cannot see is reported like one that does not exist.
+func (s *Service) checkParent(ctx context.Context, c *roster.Caller, parentID string) error {
+	if !roster.ValidID(roster.PrefixOrg, parentID) {
+		return nil // BuildOrg reports the bad id
+	}
+	if ok, err := s.canSeeOrg(ctx, s.store, c, parentID); err != nil {
+		return err
+	} else if !ok {
+		return roster.Invalid(roster.FieldError{Location: "body.parent_id", Message: "parent_id does not name an organisation", Value: parentID})
+	}
+	return s.checkAdminAt(ctx, s.store, c, parentID, nil, "create or move organisations under that parent")
+}
+
 type orgChange func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error)
 
 // updateOrg is updateUser's counterpart for organisations. Organisation
 // writes are rare, so the change is computed inside the transaction.
-func (s *Service) updateOrg(ctx context.Context, id string, pre Precondition, change orgChange) (*roster.Organization, error) {
-	if _, err := findOrg(ctx, s.store, id); err != nil {
+func (s *Service) updateOrg(ctx context.Context, c *roster.Caller, id string, pre Precondition, change orgChange) (*roster.Organization, error) {
+	if _, err := s.adminOf(ctx, s.store, c, id, "change this organisation"); err != nil {
 		return nil, err
 	}
 	var out *roster.Organization
@@ -100,6 +158,11 @@ func (s *Service) updateOrg(ctx context.Context, id string, pre Precondition, ch
 		next, err := change(tx, cur)
 		if err != nil {
 			return err
+		}
+		if next.ParentID != cur.ParentID {
+			if err := s.checkParent(ctx, c, next.ParentID); err != nil {
+				return err
+			}
 		}
 		if roster.SameOrgContent(next, cur) {
 			out = cur
@@ -117,14 +180,14 @@ func (s *Service) updateOrg(ctx context.Context, id string, pre Precondition, ch
 
 // ReplaceOrg replaces every writable field of an organisation (PUT).
 func (s *Service) ReplaceOrg(ctx context.Context, c *roster.Caller, id string, in *roster.OrgInput, pre Precondition) (*roster.Organization, error) {
-	return s.updateOrg(ctx, id, pre, func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
+	return s.updateOrg(ctx, c, id, pre, func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
 		return buildOrg(ctx, r, cur, in)
 	})
 }
 
 // PatchOrg applies a merge patch or JSON Patch to an organisation.
 func (s *Service) PatchOrg(ctx context.Context, c *roster.Caller, id, format string, patch []byte, pre Precondition) (*roster.Organization, error) {
-	return s.updateOrg(ctx, id, pre, func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
+	return s.updateOrg(ctx, c, id, pre, func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
 		doc, err := roster.ApplyPatch(format, document(cur), patch)
 		if err != nil {
 			return nil, err
@@ -151,7 +214,25 @@ func (s *Service) AdjustCredit(ctx context.Context, c *roster.Caller, id, amount
 	if len(fe) > 0 {
 		return nil, roster.Invalid(fe...)
 	}
-	return s.updateOrg(ctx, id, nil, func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
+	o, err := s.findVisibleOrg(ctx, s.store, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := needScope(c, roster.ScopeOrgsWrite); err != nil {
+		return nil, err
+	}
+	// Credit is set from above: an admin of an ancestor (for the root,
+	// one of its owners).
+	if o.ParentID == "" {
+		if rank, err := s.rankAt(ctx, s.store, c, o.ID); err != nil {
+			return nil, err
+		} else if rank < roster.RankOwner {
+			return nil, forbidden("only an owner of the root organisation adjusts its credit")
+		}
+	} else if err := s.checkAdminAt(ctx, s.store, c, o.ParentID, nil, "adjust this organisation's credit"); err != nil {
+		return nil, err
+	}
+	return s.updateOrg(ctx, c, id, nil, func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
 		old, ok := roster.ParseAmount(cur.Credit)
 		if !ok {
 			old, _ = roster.ParseAmount("0")
@@ -164,7 +245,7 @@ func (s *Service) AdjustCredit(ctx context.Context, c *roster.Caller, id, amount
 
 // DeleteOrg deletes an organisation that has no users and no children.
 func (s *Service) DeleteOrg(ctx context.Context, c *roster.Caller, id string, pre Precondition) error {
-	if _, err := findOrg(ctx, s.store, id); err != nil {
+	if _, err := s.adminOf(ctx, s.store, c, id, "delete this organisation"); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx roster.Tx) error {

@@ -20,6 +20,8 @@ import (
 type Service struct {
 	store roster.Store
 	log   *slog.Logger
+	root    rootCache
+	schemas schemaCache
 }
 
 // New returns a Service over store.
@@ -108,13 +110,18 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*roster.Calle
 	if u.Status != roster.StatusEnabled {
 		return nil, roster.Errorf(roster.CodeUnauthorized, "the user behind this token is disabled")
 	}
+	if off, err := s.store.OrgDisabled(ctx, u.OrganizationID); err != nil {
+		return nil, err
+	} else if off {
+		return nil, roster.Errorf(roster.CodeUnauthorized, "the organisation of the user behind this token is disabled")
+	}
 	return &roster.Caller{User: u, KeyID: k.ID, Scopes: k.Scopes}, nil
 }
 
 // Ready reports whether the store answers and is migrated.
 func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 
-// Idempotency returns the store's idempotency records, for the HTTP layer.
+// Store returns the store, for the HTTP layer's idempotency records.
 func (s *Service) Store() roster.Store { return s.store }
 
 func ptr[T any](v T) *T { return &v }

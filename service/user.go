@@ -10,6 +10,22 @@ import (
 	"github.com/rosterhq/roster"
 )
 
+// findVisibleUser resolves ref and hides users the caller may not see.
+func (s *Service) findVisibleUser(ctx context.Context, r roster.Reader, c *roster.Caller, ref string) (*roster.User, error) {
+	u, err := findUser(ctx, r, c, ref)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.canSeeUser(ctx, r, c, u)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound("user")
+	}
+	return u, nil
+}
+
 // findUser resolves a user reference: an id, "me", "username:{username}"
 // or "external:{organization_id}:{external_id}".
 func findUser(ctx context.Context, r roster.Reader, c *roster.Caller, ref string) (*roster.User, error) {
@@ -40,17 +56,33 @@ func findUser(ctx context.Context, r roster.Reader, c *roster.Caller, ref string
 
 // User returns the user that ref names.
 func (s *Service) User(ctx context.Context, c *roster.Caller, ref string) (*roster.User, error) {
-	return findUser(ctx, s.store, c, ref)
+	u, err := s.findVisibleUser(ctx, s.store, c, ref)
+	if err != nil {
+		return nil, err
+	}
+	if u.ID == c.User.ID {
+		err = needScope(c, roster.ScopeUsersRead, roster.ScopeUsersWriteSelf, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
+	} else {
+		err = needScope(c, roster.ScopeUsersRead)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // Users returns one page of users.
 func (s *Service) Users(ctx context.Context, c *roster.Caller, f roster.UserFilter) ([]*roster.User, *roster.Cursor, error) {
+	if err := needScope(c, roster.ScopeUsersRead); err != nil {
+		return nil, nil, err
+	}
+	f.Visible = s.visibility(ctx, s.store, c)
 	return s.store.FindUsers(ctx, f)
 }
 
 // buildUser validates in against cur (nil for a creation) and checks the
 // references it makes to other records.
-func buildUser(ctx context.Context, r roster.Reader, cur *roster.User, in *roster.UserInput, defaultOrg string) (*roster.User, error) {
+func (s *Service) buildUser(ctx context.Context, r roster.Reader, cur *roster.User, in *roster.UserInput, defaultOrg string) (*roster.User, error) {
 	orgID := defaultOrg
 	if cur != nil {
 		orgID = cur.OrganizationID
@@ -72,6 +104,11 @@ func buildUser(ctx context.Context, r roster.Reader, cur *roster.User, in *roste
 		if _, err := r.FindUser(ctx, u.ManagerID); roster.ErrorCode(err) == roster.CodeNotFound {
 			return nil, roster.Invalid(roster.FieldError{Location: "body.manager_id", Message: "manager_id does not name a user", Value: u.ManagerID})
 		} else if err != nil {
+			return nil, err
+		}
+	}
+	if cur == nil || string(u.Settings) != string(cur.Settings) || u.OrganizationID != cur.OrganizationID {
+		if err := s.checkSettings(ctx, r, u); err != nil {
 			return nil, err
 		}
 	}
@@ -97,8 +134,21 @@ func setHomeMembership(u, cur *roster.User) {
 func (s *Service) CreateUser(ctx context.Context, c *roster.Caller, in *roster.UserInput) (*roster.User, error) {
 	// Validation runs outside the write transaction; the store's unique
 	// indexes and foreign keys settle what may have changed meanwhile.
-	u, err := buildUser(ctx, s.store, nil, in, c.User.OrganizationID)
+	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
+		return nil, err
+	}
+	if in.OrganizationID != nil && *in.OrganizationID != "" && roster.ValidID(roster.PrefixOrg, *in.OrganizationID) {
+		if ok, err := s.canSeeOrg(ctx, s.store, c, *in.OrganizationID); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, roster.Invalid(roster.FieldError{Location: "body.organization_id", Message: "organization_id does not name an organisation", Value: *in.OrganizationID})
+		}
+	}
+	u, err := s.buildUser(ctx, s.store, nil, in, c.User.OrganizationID)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkUserChange(ctx, s.store, c, nil, u); err != nil {
 		return nil, err
 	}
 	var out *roster.User
@@ -124,7 +174,7 @@ type userChange func(r roster.Reader, cur *roster.User) (*roster.User, error)
 // meanwhile. A change that changes nothing writes nothing and returns the
 // user as it is.
 func (s *Service) updateUser(ctx context.Context, c *roster.Caller, ref string, pre Precondition, change userChange) (*roster.User, error) {
-	snap, err := findUser(ctx, s.store, c, ref)
+	snap, err := s.findVisibleUser(ctx, s.store, c, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +183,9 @@ func (s *Service) updateUser(ctx context.Context, c *roster.Caller, ref string, 
 	}
 	next, err := change(s.store, snap)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkUserChange(ctx, s.store, c, snap, next); err != nil {
 		return nil, err
 	}
 	var out *roster.User
@@ -147,6 +200,9 @@ func (s *Service) updateUser(ctx context.Context, c *roster.Caller, ref string, 
 		next := next
 		if cur.Version != snap.Version {
 			if next, err = change(tx, cur); err != nil {
+				return err
+			}
+			if err := s.checkUserChange(ctx, tx, c, cur, next); err != nil {
 				return err
 			}
 		}
@@ -167,7 +223,7 @@ func (s *Service) updateUser(ctx context.Context, c *roster.Caller, ref string, 
 // ReplaceUser replaces every writable field of a user (PUT).
 func (s *Service) ReplaceUser(ctx context.Context, c *roster.Caller, ref string, in *roster.UserInput, pre Precondition) (*roster.User, error) {
 	return s.updateUser(ctx, c, ref, pre, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
-		return buildUser(ctx, r, cur, in, "")
+		return s.buildUser(ctx, r, cur, in, "")
 	})
 }
 
@@ -183,7 +239,7 @@ func (s *Service) PatchUser(ctx context.Context, c *roster.Caller, ref, format s
 		if err := decodeInto(doc, &in); err != nil {
 			return nil, err
 		}
-		return buildUser(ctx, r, cur, &in, "")
+		return s.buildUser(ctx, r, cur, &in, "")
 	})
 }
 
@@ -213,8 +269,14 @@ func (s *Service) RemoveTag(ctx context.Context, c *roster.Caller, ref, tagID st
 
 // DeleteUser deletes a user.
 func (s *Service) DeleteUser(ctx context.Context, c *roster.Caller, ref string, pre Precondition) error {
-	snap, err := findUser(ctx, s.store, c, ref)
+	snap, err := s.findVisibleUser(ctx, s.store, c, ref)
 	if err != nil {
+		return err
+	}
+	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
+		return err
+	}
+	if err := s.checkAdminAt(ctx, s.store, c, snap.OrganizationID, snap.Roles, "delete this user"); err != nil {
 		return err
 	}
 	if snap.ID == c.User.ID {

@@ -18,6 +18,42 @@ func scanKey(row *sql.Row) (*roster.APIKey, error) {
 	return scanDoc[roster.APIKey](row, "API key")
 }
 
+func (r reader) FindAPIKey(ctx context.Context, id string) (*roster.APIKey, error) {
+	return scanKey(r.q.QueryRowContext(ctx, `SELECT doc FROM api_keys WHERE id = ?`, id))
+}
+
+func (r reader) FindAPIKeys(ctx context.Context, userIDs []string) ([]*roster.APIKey, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT doc FROM api_keys WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY created_at DESC, id DESC`, jsonList(userIDs))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*roster.APIKey{}
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, err
+		}
+		var k roster.APIKey
+		if err := json.Unmarshal(doc, &k); err != nil {
+			return nil, err
+		}
+		out = append(out, &k)
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) DeleteAPIKey(id string) error {
+	res, err := t.q.ExecContext(context.Background(), `DELETE FROM api_keys WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return roster.Errorf(roster.CodeNotFound, "API key not found")
+	}
+	return nil
+}
+
 func (t *tx) CreateAPIKey(k *roster.APIKey) error {
 	doc, err := json.Marshal(k)
 	if err != nil {
@@ -76,6 +112,18 @@ func (t *tx) DeleteIdempotent(scope, key string) error {
 
 func (t *tx) FindAPIKeyByHash(ctx context.Context, hash []byte) (*roster.APIKey, error) {
 	return t.reader().FindAPIKeyByHash(ctx, hash)
+}
+func (t *tx) FindAPIKey(ctx context.Context, id string) (*roster.APIKey, error) {
+	return t.reader().FindAPIKey(ctx, id)
+}
+func (t *tx) FindAPIKeys(ctx context.Context, userIDs []string) ([]*roster.APIKey, error) {
+	return t.reader().FindAPIKeys(ctx, userIDs)
+}
+func (db *DB) FindAPIKey(ctx context.Context, id string) (*roster.APIKey, error) {
+	return db.reader().FindAPIKey(ctx, id)
+}
+func (db *DB) FindAPIKeys(ctx context.Context, userIDs []string) ([]*roster.APIKey, error) {
+	return db.reader().FindAPIKeys(ctx, userIDs)
 }
 func (t *tx) FindIdempotent(ctx context.Context, scope, key string) (*roster.IdempotentResponse, error) {
 	return t.reader().FindIdempotent(ctx, scope, key)

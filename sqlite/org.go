@@ -31,6 +31,11 @@ func (r reader) FindOrgs(ctx context.Context, f roster.OrgFilter) ([]*roster.Org
 		where = append(where, `o.id IN (SELECT org_id FROM org_features WHERE feature = ?)`)
 		args = append(args, f.Feature)
 	}
+	if v := f.Visible; v != nil {
+		cond, vargs := visibleOrgs(v)
+		where = append(where, `o.id IN (`+cond+`)`)
+		args = append(args, vargs...)
+	}
 	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
 		where = append(where, `o.search LIKE ? ESCAPE '\'`)
 		args = append(args, "%"+escapeLike(q)+"%")
@@ -108,6 +113,32 @@ func (r reader) OrgInUse(ctx context.Context, id string) (bool, error) {
 	err := r.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE organization_id = ?) OR EXISTS (SELECT 1 FROM orgs WHERE parent_id = ?)
 		OR EXISTS (SELECT 1 FROM memberships WHERE organization_id = ?)`, id, id, id).Scan(&n)
 	return n != 0, err
+}
+
+func (r reader) OrgDisabled(ctx context.Context, id string) (bool, error) {
+	var n int
+	err := r.q.QueryRowContext(ctx, `WITH RECURSIVE up(id, parent_id, status) AS (
+			SELECT id, parent_id, status FROM orgs WHERE id = ?
+			UNION ALL SELECT o.id, o.parent_id, o.status FROM orgs o JOIN up ON o.id = up.parent_id)
+		SELECT EXISTS (SELECT 1 FROM up WHERE status <> 'enabled')`, id).Scan(&n)
+	return n != 0, err
+}
+
+func (r reader) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, error) {
+	var doc []byte
+	err := r.q.QueryRowContext(ctx, `SELECT doc FROM settings_schemas WHERE org_id = ?`, orgID).Scan(&doc)
+	return doc, translate(err, "settings schema")
+}
+
+func (t *tx) PutSettingsSchema(orgID string, schema []byte) error {
+	var err error
+	if schema == nil {
+		_, err = t.q.ExecContext(context.Background(), `DELETE FROM settings_schemas WHERE org_id = ?`, orgID)
+	} else {
+		_, err = t.q.ExecContext(context.Background(), `INSERT INTO settings_schemas (org_id, doc) VALUES (?, ?)
+			ON CONFLICT (org_id) DO UPDATE SET doc = excluded.doc`, orgID, schema)
+	}
+	return translate(err, "settings schema")
 }
 
 func (r reader) Empty(ctx context.Context) (bool, error) {
@@ -193,6 +224,18 @@ func (t *tx) OrgInUse(ctx context.Context, id string) (bool, error) {
 	return t.reader().OrgInUse(ctx, id)
 }
 func (t *tx) Empty(ctx context.Context) (bool, error) { return t.reader().Empty(ctx) }
+func (t *tx) OrgDisabled(ctx context.Context, id string) (bool, error) {
+	return t.reader().OrgDisabled(ctx, id)
+}
+func (t *tx) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, error) {
+	return t.reader().FindSettingsSchema(ctx, orgID)
+}
+func (db *DB) OrgDisabled(ctx context.Context, id string) (bool, error) {
+	return db.reader().OrgDisabled(ctx, id)
+}
+func (db *DB) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, error) {
+	return db.reader().FindSettingsSchema(ctx, orgID)
+}
 func (db *DB) FindOrg(ctx context.Context, id string) (*roster.Organization, error) {
 	return db.reader().FindOrg(ctx, id)
 }

@@ -184,6 +184,15 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 		}
 		args = append(args, f.OrganizationID)
 	}
+	if f.MemberOf != "" {
+		where = append(where, `u.id IN (SELECT user_id FROM memberships WHERE organization_id = ?)`)
+		args = append(args, f.MemberOf)
+	}
+	if v := f.Visible; v != nil {
+		cond, vargs := visibleOrgs(v)
+		where = append(where, `(u.id = ? OR u.id IN (SELECT user_id FROM memberships WHERE organization_id IN (`+cond+`)))`)
+		args = append(append(args, v.Self), vargs...)
+	}
 	if f.Tag != "" {
 		where = append(where, `u.id IN (SELECT user_id FROM user_tags WHERE name_key = ?)`)
 		args = append(args, strings.ToLower(f.Tag))
@@ -267,6 +276,21 @@ func (r reader) decodeUser(id string, version int64, doc []byte) (*roster.User, 
 	}
 	r.users.put(&u)
 	return &u, nil
+}
+
+// visibleOrgs returns a query of the organisation ids a Visibility
+// covers: the subtrees under v.Subtrees and the organisations v.Orgs.
+func visibleOrgs(v *roster.Visibility) (string, []any) {
+	return `WITH RECURSIVE sub(id) AS (SELECT value FROM json_each(?) UNION SELECT o.id FROM orgs o JOIN sub ON o.parent_id = sub.id)
+		SELECT id FROM sub UNION SELECT value FROM json_each(?)`, []any{jsonList(v.Subtrees), jsonList(v.Orgs)}
+}
+
+func jsonList(ids []string) string {
+	if ids == nil {
+		return "[]"
+	}
+	b, _ := json.Marshal(ids)
+	return string(b)
 }
 
 func ftsPhrase(q string) string {

@@ -75,8 +75,8 @@ func checkKey(tb testing.TB, what string, got, want *roster.APIKey) {
 	g, w := *got, *want
 	g.Hash, w.Hash = nil, nil
 	g.CreatedAt, w.CreatedAt = g.CreatedAt.UTC(), w.CreatedAt.UTC()
-	if ok, gj, wj := sameJSON(&g, &w); !ok {
-		tb.Errorf("%s:\n got %s\nwant %s", what, gj, wj)
+	if d := jsonDiff(&g, &w); d != "" {
+		tb.Errorf("%s: key %s differs:%s", what, want.Name, d)
 	}
 }
 

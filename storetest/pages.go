@@ -15,6 +15,7 @@ import (
 
 var pageBehaviours = []behaviour{
 	{"FindUsers/Sorts", testFindUsersSorts},
+	{"FindUsers/SortByCreatedAtValue", testFindUsersSortByCreatedAtValue},
 	{"FindUsers/Pages", testFindUsersPages},
 	{"FindUsers/PagesWhileInserting", testFindUsersPagesWhileInserting},
 	{"FindUsers/PagesWithFilter", testFindUsersPagesWithFilter},
@@ -86,19 +87,21 @@ func walkUsers(tb testing.TB, s roster.Store, f roster.UserFilter, between func(
 }
 
 // sortingUsers returns users whose last names and emails tie in case
-// only, in an order that none of the sorts keeps.
+// only, in an order that neither the name nor the email sort keeps. Their
+// creation times grow in the order they are stored, as tx.Now() does, and
+// two share one time (as users stored by one transaction do).
 func sortingUsers(tb testing.TB, org *roster.Organization) []*roster.User {
 	specs := []struct {
 		last, email string
 		minute      int
 	}{
-		{"carter", "d@example.com", 3},
-		{"Adams", "B@example.com", 5},
-		{"baker", "f@example.com", 1},
-		{"Baker", "a@example.com", 6},
-		{"ADAMS", "e@example.com", 2},
-		{"", "C@example.com", 4},
-		{"adams", "g@example.com", 4}, // a creation time shared with C
+		{"carter", "d@example.com", 1},
+		{"Adams", "B@example.com", 2},
+		{"baker", "f@example.com", 3},
+		{"Baker", "a@example.com", 4},
+		{"ADAMS", "e@example.com", 5},
+		{"", "C@example.com", 6},
+		{"adams", "g@example.com", 6}, // a creation time shared with C
 	}
 	users := make([]*roster.User, len(specs))
 	for i, sp := range specs {
@@ -118,6 +121,28 @@ func testFindUsersSorts(t *testing.T, s roster.Store) {
 	}
 	_, _, err := s.FindUsers(context.Background(), roster.UserFilter{Sort: "first_name", Limit: 10})
 	wantCode(t, "FindUsers(sort=first_name)", err, roster.CodeInvalid)
+}
+
+// testFindUsersSortByCreatedAtValue stores users whose creation times do
+// not follow the order they are stored in, as an import of existing
+// accounts would: the created_at sorts follow the times, not the order of
+// insertion, and agree with the created_after filter.
+func testFindUsersSortByCreatedAtValue(t *testing.T, s roster.Store) {
+	root := MustCreateOrg(t, s, "", "Root")
+	var users []*roster.User
+	for i, minute := range []int{30, 10, 50, 20, 40} {
+		users = append(users, NewUser(t, root, fmt.Sprintf("u%d@example.com", i), dated(minute)))
+	}
+	MustInsertUsers(t, s, users...)
+	for _, sort := range []string{"created_at", "-created_at"} {
+		want := slices.Clone(users)
+		slices.SortStableFunc(want, userOrder(sort))
+		checkUsers(t, "FindUsers(sort="+sort+")", findAll(t, s, roster.UserFilter{Sort: sort}), want...)
+		got, _ := walkUsers(t, s, roster.UserFilter{Sort: sort, Limit: 2}, nil)
+		checkUsers(t, "all pages of FindUsers(sort="+sort+" limit=2)", got, want...)
+	}
+	after := at(25)
+	checkUsers(t, "FindUsers(created_after=minute 25)", findAll(t, s, roster.UserFilter{CreatedAfter: &after}), users[0], users[4], users[2])
 }
 
 func testFindUsersPages(t *testing.T, s roster.Store) {
@@ -148,6 +173,9 @@ func testFindUsersPagesWhileInserting(t *testing.T, s roster.Store) {
 	for _, sort := range roster.UserSorts {
 		added := 0
 		got, _ := walkUsers(t, s, roster.UserFilter{Sort: sort, Limit: 2}, func(page int) {
+			if page > 3 { // new users after the cursor would keep the walk going
+				return
+			}
 			for _, letter := range []string{"a", "m", "z"} {
 				added++
 				MustCreateUser(t, s, root, letter+unique("new")+"@example.com", func(u *roster.User) {
@@ -181,7 +209,7 @@ func testFindUsersPagesWithFilter(t *testing.T, s roster.Store) {
 	root := MustCreateOrg(t, s, "", "Root")
 	var users, disabled []*roster.User
 	for i := range 12 {
-		u := NewUser(t, root, fmt.Sprintf("u%02d@example.com", i), dated(i%5), func(u *roster.User) {
+		u := NewUser(t, root, fmt.Sprintf("u%02d@example.com", 11-i), dated(i/2), func(u *roster.User) {
 			u.LastName = []string{"x", "y", "z"}[i%3]
 			if i%2 == 1 {
 				u.Status = roster.StatusDisabled

@@ -14,7 +14,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -200,19 +203,38 @@ func must(tb testing.TB, what string, err error) {
 
 var errBoom = errors.New("boom: failed on purpose")
 
-// sameJSON reports whether a and b have the same JSON form, compared as
-// values so that key order and spacing (a JSONB column's) do not matter.
-func sameJSON(a, b any) (bool, string, string) {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	if err1 != nil || err2 != nil {
-		return false, fmt.Sprint(err1), fmt.Sprint(err2)
+// jsonDiff compares got and want by their JSON forms, as values so that
+// key order and spacing (a JSONB column's) do not matter. It returns ""
+// when they are equal, else the differing top-level fields.
+func jsonDiff(got, want any) string {
+	var g, w map[string]any
+	for _, c := range []struct {
+		v   any
+		out *map[string]any
+	}{{got, &g}, {want, &w}} {
+		b, err := json.Marshal(c.v)
+		if err != nil {
+			return err.Error()
+		}
+		if err := json.Unmarshal(b, c.out); err != nil {
+			return err.Error()
+		}
 	}
-	var va, vb any
-	if json.Unmarshal(ja, &va) != nil || json.Unmarshal(jb, &vb) != nil {
-		return false, string(ja), string(jb)
+	var diff strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(w)) {
+		if !reflect.DeepEqual(g[k], w[k]) {
+			gj, _ := json.Marshal(g[k])
+			wj, _ := json.Marshal(w[k])
+			fmt.Fprintf(&diff, "\n  %s: got %s, want %s", k, gj, wj)
+		}
 	}
-	return reflect.DeepEqual(va, vb), string(ja), string(jb)
+	for k := range g {
+		if _, ok := w[k]; !ok {
+			gj, _ := json.Marshal(g[k])
+			fmt.Fprintf(&diff, "\n  %s: got %s, want no such field", k, gj)
+		}
+	}
+	return diff.String()
 }
 
 // checkUser fails the test unless got holds what want holds. Times are
@@ -226,8 +248,8 @@ func checkUser(tb testing.TB, what string, got, want *roster.User) {
 	g, w := *got, *want
 	g.CreatedAt, g.UpdatedAt = g.CreatedAt.UTC(), g.UpdatedAt.UTC()
 	w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
-	if ok, gj, wj := sameJSON(&g, &w); !ok {
-		tb.Errorf("%s:\n got %s\nwant %s", what, gj, wj)
+	if d := jsonDiff(&g, &w); d != "" {
+		tb.Errorf("%s: user %s differs:%s", what, want.Email, d)
 	}
 }
 
@@ -241,8 +263,8 @@ func checkOrg(tb testing.TB, what string, got, want *roster.Organization) {
 	g, w := *got, *want
 	g.CreatedAt, g.UpdatedAt = g.CreatedAt.UTC(), g.UpdatedAt.UTC()
 	w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
-	if ok, gj, wj := sameJSON(&g, &w); !ok {
-		tb.Errorf("%s:\n got %s\nwant %s", what, gj, wj)
+	if d := jsonDiff(&g, &w); d != "" {
+		tb.Errorf("%s: organisation %s differs:%s", what, want.Name, d)
 	}
 }
 

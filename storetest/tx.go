@@ -27,8 +27,30 @@ var txBehaviours = []behaviour{
 	{"Tx/ConcurrentReadModifyWrite", testTxConcurrentReadModifyWrite},
 }
 
+// busy keeps other transactions running until the test ends, so that an
+// engine that commits in groups runs the test's transactions in the same
+// group as successful ones: a failed transaction must then roll back on
+// its own rather than with its whole group.
+func busy(t *testing.T, s roster.Store) {
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for !stop.Load() {
+				r := &roster.IdempotentResponse{Scope: "busy", Key: unique("k"), RequestHash: []byte("h"), CreatedAt: time.Now().UTC()}
+				if err := putIdem(s, r); err != nil {
+					t.Errorf("a concurrent transaction failed: %v", err)
+					return
+				}
+			}
+		})
+	}
+	t.Cleanup(func() { stop.Store(true); wg.Wait() })
+}
+
 func testTxErrorRollsBack(t *testing.T, s roster.Store) {
 	ctx := context.Background()
+	busy(t, s)
 	org := NewOrg(t, "", "Root")
 	u := NewUser(t, org, "zebediah@example.com")
 	k, secret := newKey(u, "ci")
@@ -95,6 +117,7 @@ func testTxErrorRollsBack(t *testing.T, s roster.Store) {
 
 func testTxStoreErrorRollsBack(t *testing.T, s roster.Store) {
 	ctx := context.Background()
+	busy(t, s)
 	root := MustCreateOrg(t, s, "", "Root")
 	MustCreateUser(t, s, root, "taken@example.com")
 	first := NewUser(t, root, "first@example.com")
@@ -114,6 +137,7 @@ func testTxStoreErrorRollsBack(t *testing.T, s roster.Store) {
 
 func testTxPanic(t *testing.T, s roster.Store) {
 	ctx := context.Background()
+	busy(t, s)
 	root := MustCreateOrg(t, s, "", "Root")
 	for _, value := range []any{"boom", errBoom, nil} {
 		u := NewUser(t, root, unique("panic")+"@example.com")

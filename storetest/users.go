@@ -22,6 +22,7 @@ var userBehaviours = []behaviour{
 	{"Users/UpdateErrors", testUserUpdateErrors},
 	{"Users/UpdateRefreshesFilters", testUserUpdateRefreshesFilters},
 	{"Users/Delete", testUserDelete},
+	{"Users/FindReturnsCopies", testUserFindReturnsCopies},
 }
 
 // richUser fills every field of a user, so that a round trip through the
@@ -289,4 +290,47 @@ func testUserDelete(t *testing.T, s roster.Store) {
 	got, err := s.FindUserByExternalID(ctx, root.ID, "ext-gone")
 	must(t, "FindUserByExternalID(again)", err)
 	checkUser(t, "FindUserByExternalID(again)", got, again)
+}
+
+// testUserFindReturnsCopies changes the users that reads return, as a
+// caller preparing an update may, and checks that the stored users do not
+// change with them: no engine may hand out shared records.
+func testUserFindReturnsCopies(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	root := MustCreateOrg(t, s, "", "Root")
+	other := MustCreateOrg(t, s, root.ID, "Other")
+	reads := []struct {
+		name string
+		read func(u *roster.User) (*roster.User, error)
+	}{
+		{"FindUser", func(u *roster.User) (*roster.User, error) { return s.FindUser(ctx, u.ID) }},
+		{"FindUserByUsername", func(u *roster.User) (*roster.User, error) { return s.FindUserByUsername(ctx, u.Username) }},
+		{"FindUserByExternalID", func(u *roster.User) (*roster.User, error) { return s.FindUserByExternalID(ctx, root.ID, u.ExternalID) }},
+		{"FindUsers", func(u *roster.User) (*roster.User, error) {
+			users, _, err := s.FindUsers(ctx, roster.UserFilter{Query: u.Username, Sort: "created_at", Limit: 10})
+			if err == nil && len(users) != 1 {
+				return nil, fmt.Errorf("got %d users, want 1", len(users))
+			}
+			if err != nil {
+				return nil, err
+			}
+			return users[0], nil
+		}},
+	}
+	for _, changed := range reads {
+		u := MustCreateUser(t, s, root, unique("copy")+"@example.com", richUser(root, other, ""), func(u *roster.User) {
+			u.Username, u.ExternalID = unique("copy-"), unique("ext-")
+		})
+		got, err := changed.read(u)
+		must(t, changed.name, err)
+		got.FirstName = "Mallory"
+		got.Tags[0].Name = "changed"
+		got.Roles[0] = "owner"
+		got.Notifications.Events["voicemail"] = roster.NotificationSetting{}
+		for _, again := range reads {
+			got, err := again.read(u)
+			must(t, again.name, err)
+			checkUser(t, again.name+" after a change to what "+changed.name+" returned", got, u)
+		}
+	}
 }

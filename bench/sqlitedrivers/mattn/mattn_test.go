@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"testing"
 
-	_ "github.com/mattn/go-sqlite3" // registers "sqlite3"
+	"github.com/mattn/go-sqlite3" // registers "sqlite3"
 	"github.com/rosterhq/roster/bench/sqlitedrivers/suite"
 )
 
@@ -20,7 +20,26 @@ func open(path string, cfg suite.Config) (*sql.DB, error) {
 	if cfg.Immediate {
 		q.Set("_txlock", "immediate")
 	}
-	return sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	name := "sqlite3"
+	if cfg.Tuned {
+		name = "sqlite3_tuned"
+	}
+	return sql.Open(name, "file:"+path+"?"+q.Encode())
+}
+
+// mattn has DSN keys for most pragmas but none for mmap_size, so the tuned
+// variant runs suite.TunedPragmas from a connect hook on every connection.
+func init() {
+	sql.Register("sqlite3_tuned", &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			for _, p := range suite.TunedPragmas {
+				if _, err := c.Exec("PRAGMA "+p[0]+" = "+p[1], nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	})
 }
 
 var driver = suite.Driver{Name: "mattn", Open: open}

@@ -20,6 +20,11 @@ func open(path string, cfg suite.Config) (*sql.DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "synchronous("+cfg.Synchronous+")")
+	if cfg.Tuned {
+		for _, p := range suite.TunedPragmas {
+			q.Add("_pragma", p[0]+"("+p[1]+")")
+		}
+	}
 	if cfg.Immediate {
 		q.Set("_txlock", "immediate")
 	} else {

@@ -37,6 +37,18 @@ type Config struct {
 	Synchronous string
 	// Immediate asks for BEGIN IMMEDIATE transactions (what a writer pool uses).
 	Immediate bool
+	// Tuned adds Roster's read settings (sqlite/sqlite.go in the main
+	// module): every pragma in TunedPragmas, applied on every connection.
+	Tuned bool
+}
+
+// TunedPragmas are Roster's per-connection read settings as name and value:
+// memory-mapped reads of up to 1 GiB of the file and a 64 MiB page cache.
+// Drivers with a _pragma DSN key use "name(value)"; others run
+// "PRAGMA name = value" in a connect hook.
+var TunedPragmas = [][2]string{
+	{"mmap_size", "1073741824"},
+	{"cache_size", "-65536"},
 }
 
 // Driver describes one SQLite driver under test.
@@ -187,7 +199,7 @@ func build(d Driver) (*Fixture, error) {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	if err := CheckPragmas(db, "OFF"); err != nil {
+	if err := CheckPragmas(db, Config{Synchronous: "OFF"}); err != nil {
 		return nil, err
 	}
 	if _, err := db.Exec(schema); err != nil {
@@ -257,12 +269,19 @@ func (f *Fixture) Copy(dir string) (string, error) {
 
 // CheckPragmas fails unless the connection settings the DSN was supposed to
 // apply are in force (on one pooled connection).
-func CheckPragmas(db *sql.DB, sync string) error {
+func CheckPragmas(db *sql.DB, cfg Config) error {
 	want := map[string]string{
 		"journal_mode": "wal",
 		"busy_timeout": "5000",
 		"foreign_keys": "1",
-		"synchronous":  map[string]string{"OFF": "0", "NORMAL": "1", "FULL": "2", "EXTRA": "3"}[sync],
+		"synchronous":  map[string]string{"OFF": "0", "NORMAL": "1", "FULL": "2", "EXTRA": "3"}[cfg.Synchronous],
+		"mmap_size":    "0",
+		"cache_size":   "-2000",
+	}
+	if cfg.Tuned {
+		for _, p := range TunedPragmas {
+			want[p[0]] = p[1]
+		}
 	}
 	ctx := context.Background()
 	conn, err := db.Conn(ctx)
@@ -314,7 +333,7 @@ func open(b *testing.B, d Driver, cfg Config) (*sql.DB, *Fixture) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	if err := CheckPragmas(db, cfg.Synchronous); err != nil {
+	if err := CheckPragmas(db, cfg); err != nil {
 		b.Fatalf("%s: %v", d.Name, err)
 	}
 	return db, f
@@ -324,14 +343,22 @@ const pointReadSQL = `SELECT id, email, first_name, last_name, version, doc FROM
 
 type user struct {
 	id, email, first, last, doc string
-	version                    int64
+	version                     int64
 }
 
 // PointRead: SELECT one user by random primary key from 8 goroutines
 // (b.SetParallelism(4) x GOMAXPROCS=2) sharing one read pool of 8
-// connections. This is the GET /Users/{id} hot path.
+// connections. This is the GET /Users/{id} hot path. Two settings:
+// tuning=none is SQLite's defaults (2 MiB page cache per connection, no
+// mmap: most page reads are pread system calls into the OS page cache);
+// tuning=roster adds TunedPragmas, what Roster's store sets.
 func PointRead(b *testing.B, d Driver) {
-	db, f := open(b, d, Config{Synchronous: "NORMAL"})
+	b.Run("tuning=none", func(b *testing.B) { pointRead(b, d, false) })
+	b.Run("tuning=roster", func(b *testing.B) { pointRead(b, d, true) })
+}
+
+func pointRead(b *testing.B, d Driver, tuned bool) {
+	db, f := open(b, d, Config{Synchronous: "NORMAL", Tuned: tuned})
 	const par = 4
 	conns := par * runtime.GOMAXPROCS(0)
 	db.SetMaxOpenConns(conns)

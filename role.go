@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package roster
+
+import "slices"
+
+// Role ranks: a role includes what every lower rank may do.
+const (
+	RankNone = iota
+	RankMember
+	RankManager
+	RankAdmin
+	RankOwner
+)
+
+// RoleRank returns the rank of a role name (RankNone for unknown names).
+func RoleRank(role string) int {
+	switch role {
+	case "owner":
+		return RankOwner
+	case "admin":
+		return RankAdmin
+	case "manager":
+		return RankManager
+	case "member":
+		return RankMember
+	}
+	return RankNone
+}
+
+// TopRank returns the highest rank among roles.
+func TopRank(roles []string) int {
+	top := RankNone
+	for _, r := range roles {
+		top = max(top, RoleRank(r))
+	}
+	return top
+}
+
+// Scopes narrow what a token's holder may do; a call needs both the role
+// and the scope.
+const (
+	ScopeUsersRead         = "users:read"
+	ScopeUsersWriteSelf    = "users:write:self"
+	ScopeUsersWriteMembers = "users:write:members"
+	ScopeUsersWriteAll     = "users:write:all"
+	ScopeOrgsRead          = "orgs:read"
+	ScopeOrgsWrite         = "orgs:write"
+	ScopeWebhooksRead      = "webhooks:read"
+	ScopeWebhooksWrite     = "webhooks:write"
+	ScopeEventsRead        = "events:read"
+	ScopeAuditRead         = "audit:read"
+	ScopeKeysWrite         = "keys:write"
+)
+
+// AllScopes lists every scope.
+var AllScopes = []string{ScopeUsersRead, ScopeUsersWriteSelf, ScopeUsersWriteMembers, ScopeUsersWriteAll,
+	ScopeOrgsRead, ScopeOrgsWrite, ScopeWebhooksRead, ScopeWebhooksWrite, ScopeEventsRead, ScopeAuditRead, ScopeKeysWrite}
+
+// ScopesForRank returns the scopes that a role of the given rank can make
+// use of: a token never carries more than its holder's best role allows.
+func ScopesForRank(rank int) []string {
+	switch {
+	case rank >= RankAdmin:
+		return slices.Clone(AllScopes)
+	case rank == RankManager:
+		return []string{ScopeUsersRead, ScopeUsersWriteSelf, ScopeUsersWriteMembers, ScopeOrgsRead, ScopeEventsRead, ScopeKeysWrite}
+	case rank == RankMember:
+		return []string{ScopeUsersRead, ScopeUsersWriteSelf, ScopeOrgsRead, ScopeEventsRead, ScopeKeysWrite}
+	}
+	return nil
+}
+
+// HasScope reports whether a caller's token allows scope. A token without
+// a scope list allows every scope its holder's roles allow.
+func (c *Caller) HasScope(scope string) bool {
+	return c.Scopes == nil || len(c.Scopes) == 0 || slices.Contains(c.Scopes, scope)
+}
+
+// BestRank returns the highest rank the user holds in any organisation.
+func (u *User) BestRank() int {
+	top := RankNone
+	for _, m := range u.Memberships {
+		top = max(top, TopRank(m.Roles))
+	}
+	return top
+}
+
+// RolesIn returns the roles the user holds directly in an organisation.
+func (u *User) RolesIn(orgID string) []string {
+	for _, m := range u.Memberships {
+		if m.OrganizationID == orgID {
+			return m.Roles
+		}
+	}
+	return nil
+}

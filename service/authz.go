@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package service
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/rosterhq/roster"
+)
+
+// The authorisation model (PRODUCT.md section 3). Roles are held per
+// membership and reach down the organisation tree: a manager, admin or
+// owner of O acts on O and every descendant. A plain member sees only
+// itself and the users and organisations it belongs to. Scopes on the
+// token narrow what the roles allow. Anything the caller may not see is
+// reported as not found; what it may see but not change is forbidden,
+// naming the field or the missing scope.
+
+// rootCache remembers the root organisation's id, which never changes.
+type rootCache struct {
+	once sync.Once
+	id   string
+}
+
+func (s *Service) rootOrg(ctx context.Context, r roster.Reader, anyOrg string) string {
+	s.root.once.Do(func() {
+		up, err := r.OrgAncestors(ctx, anyOrg)
+		if err != nil {
+			s.root.once = sync.Once{} // try again next time
+			return
+		}
+		if len(up) == 0 {
+			s.root.id = anyOrg
+		} else {
+			s.root.id = up[len(up)-1]
+		}
+	})
+	return s.root.id
+}
+
+// rankAt returns the caller's rank in an organisation: its best role held
+// there or, for manager and above, in an ancestor.
+func (s *Service) rankAt(ctx context.Context, r roster.Reader, c *roster.Caller, orgID string) (int, error) {
+	rank := roster.TopRank(c.User.RolesIn(orgID))
+	var reach []roster.Membership
+	for _, m := range c.User.Memberships {
+		top := roster.TopRank(m.Roles)
+		if m.OrganizationID == orgID || top < roster.RankManager || top <= rank {
+			continue
+		}
+		if m.OrganizationID == s.rootOrg(ctx, r, m.OrganizationID) {
+			rank = top // the root is everyone's ancestor
+			continue
+		}
+		reach = append(reach, m)
+	}
+	if len(reach) == 0 {
+		return rank, nil
+	}
+	up, err := r.OrgAncestors(ctx, orgID)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range reach {
+		if slices.Contains(up, m.OrganizationID) {
+			rank = max(rank, roster.TopRank(m.Roles))
+		}
+	}
+	return rank, nil
+}
+
+// visibility is what lists are limited to for a caller; nil means all.
+func (s *Service) visibility(ctx context.Context, r roster.Reader, c *roster.Caller) *roster.Visibility {
+	v := &roster.Visibility{Self: c.User.ID, Subtrees: []string{}, Orgs: []string{}}
+	for _, m := range c.User.Memberships {
+		if roster.TopRank(m.Roles) >= roster.RankManager {
+			if m.OrganizationID == s.rootOrg(ctx, r, m.OrganizationID) {
+				return nil
+			}
+			v.Subtrees = append(v.Subtrees, m.OrganizationID)
+		} else {
+			v.Orgs = append(v.Orgs, m.OrganizationID)
+		}
+	}
+	return v
+}
+
+// canSeeUser reports whether u is visible to the caller: itself, a user
+// with a membership below one of the caller's manager-or-higher
+// memberships, or a user of an organisation the caller belongs to.
+func (s *Service) canSeeUser(ctx context.Context, r roster.Reader, c *roster.Caller, u *roster.User) (bool, error) {
+	if u.ID == c.User.ID {
+		return true, nil
+	}
+	for _, m := range u.Memberships {
+		if c.User.RolesIn(m.OrganizationID) != nil {
+			return true, nil
+		}
+		rank, err := s.rankAt(ctx, r, c, m.OrganizationID)
+		if err != nil || rank >= roster.RankManager {
+			return err == nil, err
+		}
+	}
+	return false, nil
+}
+
+// canSeeOrg reports whether an organisation is visible to the caller.
+func (s *Service) canSeeOrg(ctx context.Context, r roster.Reader, c *roster.Caller, orgID string) (bool, error) {
+	if c.User.RolesIn(orgID) != nil {
+		return true, nil
+	}
+	rank, err := s.rankAt(ctx, r, c, orgID)
+	return rank >= roster.RankManager, err
+}
+
+func forbidden(format string, args ...any) error {
+	return roster.Errorf(roster.CodeForbidden, format, args...)
+}
+
+func needScope(c *roster.Caller, scopes ...string) error {
+	for _, sc := range scopes {
+		if c.HasScope(sc) {
+			return nil
+		}
+	}
+	return forbidden("the token lacks the scope %s", strings.Join(scopes, " or "))
+}
+
+// adminFields are the user fields only an admin changes.
+var adminFields = []string{"status", "roles", "organization_id", "manager_id", "external_id"}
+
+// changedAdminFields lists the admin fields that differ between cur and next.
+func changedAdminFields(cur, next *roster.User) []string {
+	var out []string
+	if cur.Status != next.Status {
+		out = append(out, "status")
+	}
+	if !slices.Equal(cur.Roles, next.Roles) {
+		out = append(out, "roles")
+	}
+	if cur.OrganizationID != next.OrganizationID {
+		out = append(out, "organization_id")
+	}
+	if cur.ManagerID != next.ManagerID {
+		out = append(out, "manager_id")
+	}
+	if cur.ExternalID != next.ExternalID {
+		out = append(out, "external_id")
+	}
+	return out
+}
+
+// profileChanged reports whether next differs from cur in anything but
+// the admin fields.
+func profileChanged(cur, next *roster.User) bool {
+	x := *next
+	x.Status, x.Roles, x.OrganizationID, x.ManagerID, x.ExternalID, x.Memberships = cur.Status, cur.Roles, cur.OrganizationID, cur.ManagerID, cur.ExternalID, cur.Memberships
+	return !roster.SameContent(cur, &x)
+}
+
+// checkUserChange decides whether the caller may turn cur into next (cur
+// nil for a creation). The caller can already see cur.
+func (s *Service) checkUserChange(ctx context.Context, r roster.Reader, c *roster.Caller, cur, next *roster.User) error {
+	if cur == nil {
+		if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
+			return err
+		}
+		return s.checkAdminAt(ctx, r, c, next.OrganizationID, next.Roles, "create users in this organisation")
+	}
+	admin := changedAdminFields(cur, next)
+	if len(admin) > 0 {
+		if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
+			return err
+		}
+		if err := s.checkAdminAt(ctx, r, c, cur.OrganizationID, cur.Roles, "change "+admin[0]); err != nil {
+			return err
+		}
+		if slices.Contains(admin, "roles") {
+			if err := s.checkAdminAt(ctx, r, c, cur.OrganizationID, next.Roles, "grant these roles"); err != nil {
+				return err
+			}
+		}
+		if slices.Contains(admin, "organization_id") {
+			if err := s.checkAdminAt(ctx, r, c, next.OrganizationID, next.Roles, "move users into that organisation"); err != nil {
+				return err
+			}
+		}
+	}
+	if !profileChanged(cur, next) {
+		return nil
+	}
+	if cur.ID == c.User.ID {
+		return needScope(c, roster.ScopeUsersWriteSelf, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
+	}
+	rank, err := s.rankAt(ctx, r, c, cur.OrganizationID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case rank >= roster.RankAdmin && roster.TopRank(cur.Roles) < roster.RankOwner || rank == roster.RankOwner:
+		return needScope(c, roster.ScopeUsersWriteAll)
+	case rank >= roster.RankManager && roster.TopRank(cur.Roles) == roster.RankMember:
+		return needScope(c, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
+	case rank >= roster.RankManager:
+		return forbidden("a manager may change only users whose only role is member")
+	}
+	return forbidden("you may change only your own profile")
+}
+
+// checkAdminAt requires the caller to administer orgID, and to be an
+// owner there when roles include owner or admin (granting, or acting on
+// someone who holds them).
+func (s *Service) checkAdminAt(ctx context.Context, r roster.Reader, c *roster.Caller, orgID string, roles []string, what string) error {
+	rank, err := s.rankAt(ctx, r, c, orgID)
+	if err != nil {
+		return err
+	}
+	if rank < roster.RankAdmin {
+		return forbidden("you may not %s: it needs the admin role there", what)
+	}
+	if roster.TopRank(roles) >= roster.RankAdmin && rank < roster.RankOwner {
+		return forbidden("you may not %s: only an owner grants or changes the owner and admin roles", what)
+	}
+	return nil
+}

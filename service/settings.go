@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/rosterhq/roster"
+)
+
+// schemaCache keeps compiled settings schemas by the hash of their text.
+type schemaCache struct {
+	m sync.Map // [32]byte → *jsonschema.Schema
+}
+
+// noLoader refuses every external reference: a settings schema must be
+// self-contained, and a $ref must never make the server read a file or
+// fetch a URL.
+type noLoader struct{}
+
+func (noLoader) Load(url string) (any, error) {
+	return nil, fmt.Errorf("external references are not allowed (%s): inline the schema", url)
+}
+
+func (c *schemaCache) compile(doc []byte) (*jsonschema.Schema, error) {
+	key := sha256.Sum256(doc)
+	if s, ok := c.m.Load(key); ok {
+		return s.(*jsonschema.Schema), nil
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		return nil, err
+	}
+	comp := jsonschema.NewCompiler()
+	comp.DefaultDraft(jsonschema.Draft2020)
+	comp.UseLoader(noLoader{})
+	const loc = "roster:settings-schema.json"
+	if err := comp.AddResource(loc, v); err != nil {
+		return nil, err
+	}
+	s, err := comp.Compile(loc)
+	if err != nil {
+		return nil, err
+	}
+	c.m.Store(key, s)
+	return s, nil
+}
+
+// nearestSchema returns the settings schema that applies in an
+// organisation: its own, or its nearest ancestor's; nil when none does.
+func nearestSchema(ctx context.Context, r roster.Reader, orgID string) ([]byte, string, error) {
+	up, err := r.OrgAncestors(ctx, orgID)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, id := range append([]string{orgID}, up...) {
+		doc, err := r.FindSettingsSchema(ctx, id)
+		if err == nil {
+			return doc, id, nil
+		}
+		if roster.ErrorCode(err) != roster.CodeNotFound {
+			return nil, "", err
+		}
+	}
+	return nil, "", nil
+}
+
+// checkSettings validates a user's settings against the schema that
+// applies in its organisation.
+func (s *Service) checkSettings(ctx context.Context, r roster.Reader, u *roster.User) error {
+	doc, _, err := nearestSchema(ctx, r, u.OrganizationID)
+	if err != nil || doc == nil {
+		return err
+	}
+	sch, err := s.schemas.compile(doc)
+	if err != nil {
+		return err // it compiled when it was stored
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(u.Settings))
+	if err != nil {
+		return err
+	}
+	err = sch.Validate(v)
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	var fe []roster.FieldError
+	for _, unit := range leafErrors(ve.BasicOutput()) {
+		loc := "body.settings" + strings.ReplaceAll(unit.InstanceLocation, "/", ".")
+		fe = append(fe, roster.FieldError{Location: loc, Message: unit.Error.String() + " (schema " + unit.KeywordLocation + ")"})
+		if len(fe) == 20 {
+			break
+		}
+	}
+	if len(fe) == 0 {
+		fe = append(fe, roster.FieldError{Location: "body.settings", Message: "settings do not match the organisation's settings schema"})
+	}
+	return roster.Invalid(fe...)
+}
+
+func leafErrors(out *jsonschema.OutputUnit) []jsonschema.OutputUnit {
+	var leaves []jsonschema.OutputUnit
+	for _, u := range out.Errors {
+		if u.Error != nil && len(u.Errors) == 0 {
+			leaves = append(leaves, u)
+		}
+	}
+	return leaves
+}
+
+// SettingsSchema returns the settings schema that applies in an
+// organisation (its own or inherited).
+func (s *Service) SettingsSchema(ctx context.Context, c *roster.Caller, orgID string) ([]byte, error) {
+	if _, err := s.findVisibleOrg(ctx, s.store, c, orgID); err != nil {
+		return nil, err
+	}
+	if err := needScope(c, roster.ScopeOrgsRead); err != nil {
+		return nil, err
+	}
+	doc, _, err := nearestSchema(ctx, s.store, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if doc == nil {
+		return nil, roster.Errorf(roster.CodeNotFound, "no settings schema applies to this organisation")
+	}
+	return doc, nil
+}
+
+// PutSettingsSchema registers an organisation's settings schema. Existing
+// users are not revalidated: the schema applies to their next write.
+func (s *Service) PutSettingsSchema(ctx context.Context, c *roster.Caller, orgID string, doc []byte) error {
+	if _, err := s.adminOf(ctx, s.store, c, orgID, "set the settings schema"); err != nil {
+		return err
+	}
+	trimmed := bytes.TrimSpace(doc)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return roster.Invalid(roster.FieldError{Location: "body", Message: "the settings schema must be a JSON Schema object (draft 2020-12)"})
+	}
+	if _, err := s.schemas.compile(trimmed); err != nil {
+		return roster.Invalid(roster.FieldError{Location: "body", Message: "not a valid JSON Schema (draft 2020-12): " + firstLine(err.Error())})
+	}
+	return s.store.Update(ctx, func(tx roster.Tx) error { return tx.PutSettingsSchema(orgID, trimmed) })
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
