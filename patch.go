@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
+	"strconv"
 	"strings"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
@@ -40,15 +42,266 @@ func ApplyPatch(format string, doc, patch []byte) ([]byte, error) {
 	opts := jsonpatch.NewApplyOptions()
 	opts.SupportNegativeIndices = false
 	opts.AccumulatedCopySizeLimit = 2 << 20
-	out, err := ops.ApplyWithOptions(doc, opts)
-	if err != nil {
-		var te *jsonpatch.AccumulatedCopySizeError
-		if errors.As(err, &te) {
-			return nil, Errorf(CodeTooLarge, "the patch makes the document too large")
+	// evanphx/json-patch v5.9.11 mishandles empty-string keys in "test"
+	// and in "from" (the public test suite catches it), so those three
+	// operations are evaluated here on top of its add, remove and replace.
+	emptyKeys := usesEmptyKey(ops)
+	if emptyKeys {
+		if doc, ops, err = hideEmptyKeys(doc, ops); err != nil {
+			return nil, err
 		}
-		return nil, Errorf(CodePatchConflict, "the patch cannot be applied: %s", patchReason(err))
 	}
-	return out, nil
+	copied := 0
+	for _, op := range ops {
+		var err error
+		switch op.Kind() {
+		case "test":
+			err = testOp(doc, op)
+		case "copy", "move":
+			doc, err = moveOrCopy(doc, op, opts, &copied)
+		default:
+			doc, err = jsonpatch.Patch{op}.ApplyWithOptions(doc, opts)
+		}
+		if err != nil {
+			var te *jsonpatch.AccumulatedCopySizeError
+			if errors.As(err, &te) {
+				return nil, Errorf(CodeTooLarge, "the patch makes the document too large")
+			}
+			return nil, Errorf(CodePatchConflict, "the patch cannot be applied: %s", patchReason(err))
+		}
+	}
+	if emptyKeys {
+		return renameKeys(doc, emptyKey, "")
+	}
+	return doc, nil
+}
+
+// emptyKey stands in for the empty member name "" while a patch applies:
+// evanphx/json-patch v5.9.11 cannot address members named "" (the JSON
+// Patch test suite's "Empty-string element" cases), so such members are
+// renamed around the library and renamed back afterwards.
+const emptyKey = "\x00roster:empty\x00"
+
+// usesEmptyKey reports whether a pointer of the patch names a member "".
+func usesEmptyKey(ops jsonpatch.Patch) bool {
+	for _, op := range ops {
+		for _, f := range []string{"path", "from"} {
+			if p := opPointer(op, f); p != "" && (strings.Contains(p, "//") || strings.HasSuffix(p, "/")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hideEmptyKeys renames members "" to emptyKey in doc and in the patch's
+// pointers and values.
+func hideEmptyKeys(doc []byte, ops jsonpatch.Patch) ([]byte, jsonpatch.Patch, error) {
+	if bytes.Contains(doc, []byte(`\u0000roster:empty`)) {
+		return nil, nil, Errorf(CodePatchConflict, "the patch cannot be applied: the document holds a reserved member name")
+	}
+	doc, err := renameKeys(doc, "", emptyKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make(jsonpatch.Patch, len(ops))
+	for i, op := range ops {
+		c := jsonpatch.Operation{}
+		for k, v := range op {
+			c[k] = v
+		}
+		for _, f := range []string{"path", "from"} {
+			if op[f] == nil {
+				continue
+			}
+			segs := strings.Split(opPointer(op, f), "/")
+			for j := 1; j < len(segs); j++ {
+				if segs[j] == "" {
+					segs[j] = emptyKey
+				}
+			}
+			b, _ := json.Marshal(strings.Join(segs, "/"))
+			raw := json.RawMessage(b)
+			c[f] = &raw
+		}
+		if v := op["value"]; v != nil {
+			b, err := renameKeys(*v, "", emptyKey)
+			if err != nil {
+				return nil, nil, err
+			}
+			raw := json.RawMessage(b)
+			c["value"] = &raw
+		}
+		out[i] = c
+	}
+	return doc, out, nil
+}
+
+// renameKeys renames every object member named from to to, at any depth.
+func renameKeys(doc []byte, from, to string) ([]byte, error) {
+	d := json.NewDecoder(bytes.NewReader(doc))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, Errorf(CodeMalformed, "the patch holds a value that is not valid JSON")
+	}
+	var walk func(any) any
+	walk = func(v any) any {
+		switch c := v.(type) {
+		case map[string]any:
+			m := make(map[string]any, len(c))
+			for k, x := range c {
+				if k == from {
+					k = to
+				}
+				m[k] = walk(x)
+			}
+			return m
+		case []any:
+			for i := range c {
+				c[i] = walk(c[i])
+			}
+		}
+		return v
+	}
+	return json.Marshal(walk(v))
+}
+
+func opPointer(op jsonpatch.Operation, field string) string {
+	var p string
+	if raw := op[field]; raw != nil {
+		_ = json.Unmarshal(*raw, &p)
+	}
+	return p
+}
+
+func testOp(doc []byte, op jsonpatch.Operation) error {
+	got, err := pointerGet(doc, opPointer(op, "path"))
+	if err != nil {
+		return err
+	}
+	var want any
+	if raw := op["value"]; raw != nil {
+		d := json.NewDecoder(bytes.NewReader(*raw))
+		d.UseNumber()
+		if err := d.Decode(&want); err != nil {
+			return jsonpatch.ErrInvalid
+		}
+	}
+	if !jsonValuesEqual(got, want) {
+		return jsonpatch.ErrTestFailed
+	}
+	return nil
+}
+
+func moveOrCopy(doc []byte, op jsonpatch.Operation, opts *jsonpatch.ApplyOptions, copied *int) ([]byte, error) {
+	from, path := opPointer(op, "from"), opPointer(op, "path")
+	v, err := pointerGet(doc, from)
+	if err != nil {
+		return nil, err
+	}
+	value, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if op.Kind() == "move" {
+		if from == path {
+			return doc, nil
+		}
+		if strings.HasPrefix(path, from+"/") {
+			return nil, jsonpatch.ErrInvalid // a value cannot move into itself
+		}
+		if doc, err = applyOne(doc, "remove", from, nil, opts); err != nil {
+			return nil, err
+		}
+	} else {
+		*copied += len(value)
+		if *copied > int(opts.AccumulatedCopySizeLimit) {
+			return nil, jsonpatch.NewAccumulatedCopySizeError(opts.AccumulatedCopySizeLimit, int64(*copied))
+		}
+	}
+	return applyOne(doc, "add", path, value, opts)
+}
+
+func applyOne(doc []byte, kind, path string, value json.RawMessage, opts *jsonpatch.ApplyOptions) ([]byte, error) {
+	p, _ := json.Marshal(path)
+	k, _ := json.Marshal(kind)
+	op := jsonpatch.Operation{"op": (*json.RawMessage)(&k), "path": (*json.RawMessage)(&p)}
+	if value != nil {
+		op["value"] = &value
+	}
+	return jsonpatch.Patch{op}.ApplyWithOptions(doc, opts)
+}
+
+// pointerGet returns the value an RFC 6901 pointer names in doc.
+func pointerGet(doc []byte, pointer string) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(doc))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, jsonpatch.ErrInvalid
+	}
+	if pointer == "" {
+		return v, nil
+	}
+	for _, tok := range strings.Split(pointer[1:], "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch c := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = c[tok]; !ok {
+				return nil, jsonpatch.ErrMissing
+			}
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(c) || (len(tok) > 1 && tok[0] == '0') || tok[0] == '+' {
+				return nil, jsonpatch.ErrMissing
+			}
+			v = c[i]
+		default:
+			return nil, jsonpatch.ErrMissing
+		}
+	}
+	return v, nil
+}
+
+// jsonValuesEqual compares decoded JSON values as RFC 6902's test does:
+// numbers by value, objects regardless of key order.
+func jsonValuesEqual(a, b any) bool {
+	switch x := a.(type) {
+	case json.Number:
+		y, ok := b.(json.Number)
+		if !ok {
+			return false
+		}
+		fx, ex := new(big.Float).SetString(x.String())
+		fy, ey := new(big.Float).SetString(y.String())
+		return ex && ey && fx.Cmp(fy) == 0
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !jsonValuesEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !jsonValuesEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return a == b
 }
 
 func patchReason(err error) string {

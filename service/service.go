@@ -18,8 +18,8 @@ import (
 
 // Service carries out Roster's operations on a store.
 type Service struct {
-	store roster.Store
-	log   *slog.Logger
+	store   roster.Store
+	log     *slog.Logger
 	root    rootCache
 	schemas schemaCache
 }
