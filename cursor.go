@@ -3,6 +3,7 @@
 package roster
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 )
@@ -18,15 +19,22 @@ type Cursor struct {
 
 // Encode returns the opaque form of c given to clients.
 func (c Cursor) Encode() string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(c)
+	return base64.RawURLEncoding.EncodeToString(bytes.TrimSpace(buf.Bytes()))
 }
+
+// maxCursor bounds a cursor's length: a sort key of 255 characters of
+// three-byte UTF-8, with JSON escaping and base64, stays well below it.
+const maxCursor = 4096
 
 // DecodeCursor parses a cursor made by Encode for a list sorted by sort.
 // Anything else is a CodeMalformed error.
 func DecodeCursor(s, sort string) (*Cursor, error) {
 	bad := Errorf(CodeMalformed, "cursor is not valid: pass the next_cursor of a previous page of the same list unchanged")
-	if len(s) > 1024 {
+	if len(s) > maxCursor {
 		return nil, bad
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)

@@ -44,14 +44,20 @@ type Reader interface {
 	// OrgDisabled reports whether an organisation or one of its ancestors
 	// is disabled.
 	OrgDisabled(ctx context.Context, id string) (bool, error)
-	// FindSettingsSchema returns the settings schema an organisation
-	// registered itself (not inherited), or CodeNotFound.
+	// FindSettingsSchema returns the settings schema that applies in an
+	// organisation: its own or its nearest ancestor's; CodeNotFound when
+	// none does.
 	FindSettingsSchema(ctx context.Context, orgID string) ([]byte, error)
 
 	FindAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// FindCredential returns, in one read, the API key whose secret hashes
+	// to hash, its user, and whether the user's organisation or one of its
+	// ancestors is disabled: everything authentication needs.
+	FindCredential(ctx context.Context, hash []byte) (*Credential, error)
 	FindAPIKey(ctx context.Context, id string) (*APIKey, error)
-	// FindAPIKeys returns the keys of the given users, newest first.
-	FindAPIKeys(ctx context.Context, userIDs []string) ([]*APIKey, error)
+	// FindAPIKeys returns, newest first, the keys of v.Self and of the
+	// users whose home organisation v covers (nil v: every key).
+	FindAPIKeys(ctx context.Context, v *Visibility) ([]*APIKey, error)
 	FindIdempotent(ctx context.Context, scope, key string) (*IdempotentResponse, error)
 
 	// Empty reports whether the store holds no organisation yet.
@@ -88,6 +94,13 @@ type Tx interface {
 	PutIdempotent(r *IdempotentResponse) error
 	// DeleteIdempotent removes a record (a pending one whose request failed).
 	DeleteIdempotent(scope, key string) error
+}
+
+// Credential is what FindCredential returns.
+type Credential struct {
+	Key         *APIKey
+	User        *User
+	OrgDisabled bool
 }
 
 // Visibility limits a list to what a caller may see: users with a

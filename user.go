@@ -4,6 +4,8 @@ package roster
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -125,13 +127,29 @@ func (u *User) SearchText() string {
 
 // Clone returns a deep copy of u.
 func (u *User) Clone() *User {
-	b, err := json.Marshal(u)
-	if err != nil {
-		panic(err) // a User always marshals
+	c := *u
+	if u.Phone != nil {
+		p := *u.Phone
+		c.Phone = &p
 	}
-	var c User
-	if err := json.Unmarshal(b, &c); err != nil {
-		panic(err)
+	if u.Mobile != nil {
+		p := *u.Mobile
+		c.Mobile = &p
+	}
+	c.Notifications.Events = maps.Clone(u.Notifications.Events)
+	for k, v := range c.Notifications.Events {
+		v.Channels = slices.Clone(v.Channels)
+		c.Notifications.Events[k] = v
+	}
+	c.Notifications.EmailAddresses = slices.Clone(u.Notifications.EmailAddresses)
+	c.Notifications.SMSNumbers = slices.Clone(u.Notifications.SMSNumbers)
+	c.Notifications.BlockedUserIDs = slices.Clone(u.Notifications.BlockedUserIDs)
+	c.Settings = slices.Clone(u.Settings)
+	c.Tags = slices.Clone(u.Tags)
+	c.Roles = slices.Clone(u.Roles)
+	c.Memberships = slices.Clone(u.Memberships)
+	for i := range c.Memberships {
+		c.Memberships[i].Roles = slices.Clone(c.Memberships[i].Roles)
 	}
 	return &c
 }

@@ -85,22 +85,16 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *roster.Caller, in *APIKey
 // APIKeys lists the keys the caller may see: its own, and those of the
 // users it administers.
 func (s *Service) APIKeys(ctx context.Context, c *roster.Caller) ([]*roster.APIKey, error) {
-	ids := []string{c.User.ID}
-	if c.User.BestRank() >= roster.RankAdmin {
-		users, _, err := s.store.FindUsers(ctx, roster.UserFilter{Visible: s.visibility(ctx, s.store, c), Limit: 10000})
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range users {
-			if u.ID == c.User.ID {
-				continue
+	v := &roster.Visibility{Self: c.User.ID, Subtrees: []string{}, Orgs: []string{}}
+	for _, m := range c.User.Memberships {
+		if roster.TopRank(m.Roles) >= roster.RankAdmin {
+			if m.OrganizationID == s.rootOrg(ctx, s.store, m.OrganizationID) {
+				return s.store.FindAPIKeys(ctx, nil)
 			}
-			if rank, err := s.rankAt(ctx, s.store, c, u.OrganizationID); err == nil && rank >= roster.RankAdmin {
-				ids = append(ids, u.ID)
-			}
+			v.Subtrees = append(v.Subtrees, m.OrganizationID)
 		}
 	}
-	return s.store.FindAPIKeys(ctx, ids)
+	return s.store.FindAPIKeys(ctx, v)
 }
 
 // DeleteAPIKey revokes a key: the caller's own, or one of a user it

@@ -92,27 +92,20 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*roster.Calle
 	if token == "" || len(token) > 512 {
 		return nil, bad
 	}
-	k, err := s.store.FindAPIKeyByHash(ctx, roster.HashKeySecret(token))
+	cred, err := s.store.FindCredential(ctx, roster.HashKeySecret(token))
 	if roster.ErrorCode(err) == roster.CodeNotFound {
 		return nil, bad
 	} else if err != nil {
 		return nil, err
 	}
+	k, u := cred.Key, cred.User
 	if k.ExpiresAt != nil && !time.Now().Before(*k.ExpiresAt) {
 		return nil, bad
-	}
-	u, err := s.store.FindUser(ctx, k.UserID)
-	if roster.ErrorCode(err) == roster.CodeNotFound {
-		return nil, bad
-	} else if err != nil {
-		return nil, err
 	}
 	if u.Status != roster.StatusEnabled {
 		return nil, roster.Errorf(roster.CodeUnauthorized, "the user behind this token is disabled")
 	}
-	if off, err := s.store.OrgDisabled(ctx, u.OrganizationID); err != nil {
-		return nil, err
-	} else if off {
+	if cred.OrgDisabled {
 		return nil, roster.Errorf(roster.CodeUnauthorized, "the organisation of the user behind this token is disabled")
 	}
 	return &roster.Caller{User: u, KeyID: k.ID, Scopes: k.Scopes}, nil

@@ -56,27 +56,18 @@ func (c *schemaCache) compile(doc []byte) (*jsonschema.Schema, error) {
 
 // nearestSchema returns the settings schema that applies in an
 // organisation: its own, or its nearest ancestor's; nil when none does.
-func nearestSchema(ctx context.Context, r roster.Reader, orgID string) ([]byte, string, error) {
-	up, err := r.OrgAncestors(ctx, orgID)
-	if err != nil {
-		return nil, "", err
+func nearestSchema(ctx context.Context, r roster.Reader, orgID string) ([]byte, error) {
+	doc, err := r.FindSettingsSchema(ctx, orgID)
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil, nil
 	}
-	for _, id := range append([]string{orgID}, up...) {
-		doc, err := r.FindSettingsSchema(ctx, id)
-		if err == nil {
-			return doc, id, nil
-		}
-		if roster.ErrorCode(err) != roster.CodeNotFound {
-			return nil, "", err
-		}
-	}
-	return nil, "", nil
+	return doc, err
 }
 
 // checkSettings validates a user's settings against the schema that
 // applies in its organisation.
 func (s *Service) checkSettings(ctx context.Context, r roster.Reader, u *roster.User) error {
-	doc, _, err := nearestSchema(ctx, r, u.OrganizationID)
+	doc, err := nearestSchema(ctx, r, u.OrganizationID)
 	if err != nil || doc == nil {
 		return err
 	}
@@ -126,7 +117,7 @@ func (s *Service) SettingsSchema(ctx context.Context, c *roster.Caller, orgID st
 	if err := needScope(c, roster.ScopeOrgsRead); err != nil {
 		return nil, err
 	}
-	doc, _, err := nearestSchema(ctx, s.store, orgID)
+	doc, err := nearestSchema(ctx, s.store, orgID)
 	if err != nil {
 		return nil, err
 	}

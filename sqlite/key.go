@@ -22,8 +22,14 @@ func (r reader) FindAPIKey(ctx context.Context, id string) (*roster.APIKey, erro
 	return scanKey(r.q.QueryRowContext(ctx, `SELECT doc FROM api_keys WHERE id = ?`, id))
 }
 
-func (r reader) FindAPIKeys(ctx context.Context, userIDs []string) ([]*roster.APIKey, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT doc FROM api_keys WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY created_at DESC, id DESC`, jsonList(userIDs))
+func (r reader) FindAPIKeys(ctx context.Context, v *roster.Visibility) ([]*roster.APIKey, error) {
+	query, args := `SELECT doc FROM api_keys ORDER BY created_at DESC, id DESC`, []any(nil)
+	if v != nil {
+		cond, vargs := visibleOrgs(v)
+		query = `SELECT doc FROM api_keys WHERE user_id = ? OR user_id IN (SELECT id FROM users WHERE organization_id IN (` + cond + `)) ORDER BY created_at DESC, id DESC`
+		args = append([]any{v.Self}, vargs...)
+	}
+	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -48,10 +54,46 @@ func (t *tx) DeleteAPIKey(id string) error {
 	if err != nil {
 		return err
 	}
+	t.touched.keys = append(t.touched.keys, id)
 	if n, _ := res.RowsAffected(); n == 0 {
 		return roster.Errorf(roster.CodeNotFound, "API key not found")
 	}
 	return nil
+}
+
+func (r reader) FindCredential(ctx context.Context, hash []byte) (*roster.Credential, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT k.doc, u.id, u.version, u.doc,
+			(WITH RECURSIVE up(id, parent_id, status) AS (
+				SELECT id, parent_id, status FROM orgs WHERE id = u.organization_id
+				UNION ALL SELECT o.id, o.parent_id, o.status FROM orgs o JOIN up ON o.id = up.parent_id)
+			SELECT count(*) FROM up WHERE status <> 'enabled')
+		FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.hash = ?`, hash)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, roster.Errorf(roster.CodeNotFound, "API key not found")
+	}
+	var keyDoc, userDoc sql.RawBytes
+	var userID string
+	var version int64
+	var disabled int
+	if err := rows.Scan(&keyDoc, &userID, &version, &userDoc, &disabled); err != nil {
+		return nil, err
+	}
+	var k roster.APIKey
+	if err := json.Unmarshal(keyDoc, &k); err != nil {
+		return nil, err
+	}
+	u, err := r.decodeUser(userID, version, userDoc)
+	if err != nil {
+		return nil, err
+	}
+	return &roster.Credential{Key: &k, User: u, OrgDisabled: disabled > 0}, nil
 }
 
 func (t *tx) CreateAPIKey(k *roster.APIKey) error {
@@ -113,17 +155,31 @@ func (t *tx) DeleteIdempotent(scope, key string) error {
 func (t *tx) FindAPIKeyByHash(ctx context.Context, hash []byte) (*roster.APIKey, error) {
 	return t.reader().FindAPIKeyByHash(ctx, hash)
 }
+func (t *tx) FindCredential(ctx context.Context, hash []byte) (*roster.Credential, error) {
+	return t.reader().FindCredential(ctx, hash)
+}
+func (db *DB) FindCredential(ctx context.Context, hash []byte) (*roster.Credential, error) {
+	if c := db.cache.credential(hash); c != nil {
+		return c, nil
+	}
+	epoch := db.cache.now()
+	c, err := db.reader().FindCredential(ctx, hash)
+	if err == nil {
+		db.cache.putCredential(epoch, hash, c)
+	}
+	return c, err
+}
 func (t *tx) FindAPIKey(ctx context.Context, id string) (*roster.APIKey, error) {
 	return t.reader().FindAPIKey(ctx, id)
 }
-func (t *tx) FindAPIKeys(ctx context.Context, userIDs []string) ([]*roster.APIKey, error) {
-	return t.reader().FindAPIKeys(ctx, userIDs)
+func (t *tx) FindAPIKeys(ctx context.Context, v *roster.Visibility) ([]*roster.APIKey, error) {
+	return t.reader().FindAPIKeys(ctx, v)
 }
 func (db *DB) FindAPIKey(ctx context.Context, id string) (*roster.APIKey, error) {
 	return db.reader().FindAPIKey(ctx, id)
 }
-func (db *DB) FindAPIKeys(ctx context.Context, userIDs []string) ([]*roster.APIKey, error) {
-	return db.reader().FindAPIKeys(ctx, userIDs)
+func (db *DB) FindAPIKeys(ctx context.Context, v *roster.Visibility) ([]*roster.APIKey, error) {
+	return db.reader().FindAPIKeys(ctx, v)
 }
 func (t *tx) FindIdempotent(ctx context.Context, scope, key string) (*roster.IdempotentResponse, error) {
 	return t.reader().FindIdempotent(ctx, scope, key)

@@ -126,7 +126,10 @@ func (r reader) OrgDisabled(ctx context.Context, id string) (bool, error) {
 
 func (r reader) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, error) {
 	var doc []byte
-	err := r.q.QueryRowContext(ctx, `SELECT doc FROM settings_schemas WHERE org_id = ?`, orgID).Scan(&doc)
+	err := r.q.QueryRowContext(ctx, `WITH RECURSIVE up(id, parent_id, depth) AS (
+			SELECT id, parent_id, 0 FROM orgs WHERE id = ?
+			UNION ALL SELECT o.id, o.parent_id, up.depth + 1 FROM orgs o JOIN up ON o.id = up.parent_id)
+		SELECT s.doc FROM up JOIN settings_schemas s ON s.org_id = up.id ORDER BY up.depth LIMIT 1`, orgID).Scan(&doc)
 	return doc, translate(err, "settings schema")
 }
 
@@ -182,6 +185,7 @@ func (t *tx) UpdateOrg(o *roster.Organization) error {
 		}
 		return roster.Errorf(roster.CodePreconditionFailed, "the organisation was changed by another request: fetch it again and retry")
 	}
+	t.touched.orgs = true
 	return t.writeFeatures(o, true)
 }
 
@@ -205,6 +209,7 @@ func (t *tx) DeleteOrg(id string) error {
 	if err != nil {
 		return translate(err, "organization")
 	}
+	t.touched.orgs = true
 	if n, _ := res.RowsAffected(); n == 0 {
 		return roster.Errorf(roster.CodeNotFound, "organization not found")
 	}

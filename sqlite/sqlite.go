@@ -40,7 +40,7 @@ type DB struct {
 	done  chan struct{}
 	now   func() time.Time
 	reads *stmtCache // over the read pool
-	users userCache
+	cache *readCache
 	// lastNow is the newest transaction time; only the writer uses it.
 	lastNow time.Time
 	wstmt   *stmtCache // over the writer's connection; used only by the writer
@@ -86,7 +86,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(0)
 
-	db := &DB{path: path, read: read, write: write, jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now}
+	db := &DB{path: path, read: read, write: write, jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now, cache: newReadCache()}
 	if err := db.migrate(ctx); err != nil {
 		db.closeDBs()
 		return nil, err
@@ -248,6 +248,10 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 	}
 	db.lastNow = now
 	ok := 0
+	touched := &touched{}
+	// Whatever happens to the batch, the cache forgets what it touched
+	// before any request of the batch is answered.
+	defer db.cache.forget(touched)
 	for _, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			errs = append(errs, err)
@@ -257,7 +261,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 			exec("ROLLBACK")
 			return fail(fmt.Errorf("savepoint: %w", err))
 		}
-		err := runJob(j, &tx{q: db.wstmt, now: now})
+		err := runJob(j, &tx{q: db.wstmt, now: now, touched: touched})
 		if err != nil {
 			if rerr := exec("ROLLBACK TO job"); rerr != nil {
 				exec("ROLLBACK")

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
@@ -22,22 +21,24 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// reader implements roster.Reader over a querier; users, when not nil,
-// caches decoded users.
+// reader implements roster.Reader over a querier; cache, when not nil,
+// lends decoded users.
 type reader struct {
 	q     querier
-	users *userCache
+	cache *readCache
 }
 
-// tx is a write transaction inside the writer's current batch.
+// tx is a write transaction inside the writer's current batch. touched
+// collects what the read cache must forget once the batch ends.
 type tx struct {
-	q   querier
-	now time.Time
+	q       querier
+	now     time.Time
+	touched *touched
 }
 
 func (t *tx) reader() reader  { return reader{q: t.q} }
 func (t *tx) Now() time.Time  { return t.now }
-func (db *DB) reader() reader { return reader{q: db.reads, users: &db.users} }
+func (db *DB) reader() reader { return reader{q: db.reads, cache: db.cache} }
 
 func scanDoc[T any](row *sql.Row, what string) (*T, error) {
 	var doc []byte
@@ -51,54 +52,19 @@ func scanDoc[T any](row *sql.Row, what string) (*T, error) {
 	return &v, nil
 }
 
-// FindUser returns the user with the id. Decoding a user's JSON costs
-// more than finding its row, so the read pool keeps decoded users by id
-// and version: a version's document never changes, and the row's version
-// is read on every call, so the cache never answers with a stale user.
-// Callers must not modify the user returned (Clone it first).
+// FindUser returns the user with the id, from the read cache when it
+// holds it (see cache.go). Callers must not modify the user returned
+// (Clone it first).
 func (db *DB) FindUser(ctx context.Context, id string) (*roster.User, error) {
-	return db.reader().FindUser(ctx, id)
-}
-
-// userCache holds decoded users by id, each valid for one version.
-type userCache struct {
-	mu sync.RWMutex
-	m  map[string]*roster.User
-}
-
-const userCacheSize = 200_000
-
-func (c *userCache) get(id string, version int64) *roster.User {
-	if c == nil {
-		return nil
+	if u := db.cache.user(id); u != nil {
+		return u, nil
 	}
-	c.mu.RLock()
-	u := c.m[id]
-	c.mu.RUnlock()
-	if u != nil && u.Version == version {
-		return u
+	epoch := db.cache.now()
+	u, err := db.reader().FindUser(ctx, id)
+	if err == nil {
+		db.cache.putUser(epoch, u)
 	}
-	return nil
-}
-
-func (c *userCache) put(u *roster.User) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = make(map[string]*roster.User)
-	}
-	if len(c.m) >= userCacheSize {
-		for k := range c.m { // evict an arbitrary tenth
-			delete(c.m, k)
-			if len(c.m) < userCacheSize*9/10 {
-				break
-			}
-		}
-	}
-	c.m[u.ID] = u
+	return u, err
 }
 
 func (r reader) FindUser(ctx context.Context, id string) (*roster.User, error) {
@@ -267,14 +233,13 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 // decodeUser decodes a user's document, through the cache when the
 // reader has one.
 func (r reader) decodeUser(id string, version int64, doc []byte) (*roster.User, error) {
-	if u := r.users.get(id, version); u != nil {
+	if u := r.cache.userAt(id, version); u != nil {
 		return u, nil
 	}
 	var u roster.User
 	if err := json.Unmarshal(doc, &u); err != nil {
 		return nil, err
 	}
-	r.users.put(&u)
 	return &u, nil
 }
 
@@ -381,22 +346,50 @@ func (t *tx) UpdateUser(u *roster.User) error {
 		return err
 	}
 	ctx := context.Background()
-	var oldKey string
-	switch err := t.q.QueryRowContext(ctx, `SELECT index_key FROM users WHERE id = ?`, u.ID).Scan(&oldKey); {
-	case err != nil:
+	// Only the columns whose values change are set: SQLite rewrites an
+	// index whenever one of its columns is assigned, even to the same value.
+	var oldOrg, oldUsername, oldEmail, oldStatus, oldLast, oldSearch, oldKey string
+	var oldExternal sql.NullString
+	err = t.q.QueryRowContext(ctx, `SELECT organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key FROM users WHERE id = ?`, u.ID).
+		Scan(&oldOrg, &oldUsername, &oldEmail, &oldExternal, &oldStatus, &oldLast, &oldSearch, &oldKey)
+	if err != nil {
 		return translate(err, "user")
 	}
 	key := indexKey(u)
-	res, err := t.q.ExecContext(ctx, `UPDATE users SET organization_id = ?, username_key = ?, email_key = ?, external_id = ?, status = ?,
-		last_name_key = ?, search = ?, index_key = ?, updated_at = ?, version = ?, doc = ? WHERE id = ? AND version = ?`,
-		u.OrganizationID, strings.ToLower(u.Username), strings.ToLower(u.Email), nullable(u.ExternalID), u.Status,
-		strings.ToLower(u.LastName), u.SearchText(), key, micros(u.UpdatedAt), u.Version, doc, u.ID, u.Version-1)
+	var set []string
+	var args []any
+	for _, c := range []struct {
+		col      string
+		old, new string
+	}{
+		{"organization_id", oldOrg, u.OrganizationID},
+		{"username_key", oldUsername, strings.ToLower(u.Username)},
+		{"email_key", oldEmail, strings.ToLower(u.Email)},
+		{"external_id", oldExternal.String, u.ExternalID},
+		{"status", oldStatus, u.Status},
+		{"last_name_key", oldLast, strings.ToLower(u.LastName)},
+		{"search", oldSearch, u.SearchText()},
+		{"index_key", oldKey, key},
+	} {
+		if c.old != c.new {
+			set = append(set, c.col+" = ?")
+			if c.col == "external_id" {
+				args = append(args, nullable(c.new))
+			} else {
+				args = append(args, c.new)
+			}
+		}
+	}
+	set = append(set, "updated_at = ?", "version = ?", "doc = ?")
+	args = append(args, micros(u.UpdatedAt), u.Version, doc, u.ID, u.Version-1)
+	res, err := t.q.ExecContext(ctx, `UPDATE users SET `+strings.Join(set, ", ")+` WHERE id = ? AND version = ?`, args...)
 	if err != nil {
 		return translate(err, "user")
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return roster.Errorf(roster.CodePreconditionFailed, "the user was changed by another request: fetch it again and retry")
 	}
+	t.touched.users = append(t.touched.users, u.ID)
 	if key == oldKey {
 		return nil
 	}
@@ -436,6 +429,7 @@ func (t *tx) DeleteUser(id string) error {
 	if err != nil {
 		return translate(err, "user")
 	}
+	t.touched.users = append(t.touched.users, id)
 	if n, _ := res.RowsAffected(); n == 0 {
 		return roster.Errorf(roster.CodeNotFound, "user not found")
 	}
