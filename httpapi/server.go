@@ -40,6 +40,7 @@ type server struct {
 	routes  []route
 	metrics *metrics
 	doc     []byte // the OpenAPI document
+	encoded encodedCache
 }
 
 // NewServer returns the http.Handler that serves the whole API.

@@ -3,6 +3,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -52,11 +54,26 @@ func (s *server) listUsers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	list := UserList{Items: make([]UserResource, 0, len(users)), NextCursor: nextCursor(next)}
-	for _, u := range users {
-		list.Items = append(list.Items, userResource(u))
+	// The page is assembled from each user's cached JSON form: encoding
+	// fifty users anew is most of a search's cost.
+	var buf bytes.Buffer
+	buf.WriteString(`{"items":[`)
+	for i, u := range users {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		b, err := s.encoded.user(u)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		buf.Write(b)
 	}
-	s.respond(w, r, http.StatusOK, "list", list)
+	buf.WriteString(`],"next_cursor":`)
+	nc, _ := json.Marshal(nextCursor(next))
+	buf.Write(nc)
+	buf.WriteByte('}')
+	s.write(w, r, http.StatusOK, "list", "", buf.Bytes())
 }
 
 func (s *server) getUser(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +82,7 @@ func (s *server) getUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.sendVersioned(w, r, http.StatusOK, u.Version, "user", userResource(u))
+	s.sendVersioned(w, r, http.StatusOK, u.Version, "user", encodedUser{s, u})
 }
 
 func (s *server) replaceUser(w http.ResponseWriter, r *http.Request) {

@@ -126,10 +126,14 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 		}
 		switch {
 		case len([]rune(q)) >= 3 && bySeq:
-			// Walk the trigram index in rowid (= seq) order.
+			// Walk the trigram index in rowid (= seq) order and stop at
+			// the page's end. Naming users_fts.rowid (not u.seq) in ORDER
+			// BY and the cursor is what lets SQLite skip the sort.
 			from = `users_fts JOIN users u ON u.seq = users_fts.rowid`
 			where = append(where, `users_fts MATCH ?`)
 			args = append(args, ftsPhrase(q))
+			s.order = strings.ReplaceAll(s.order, "u.seq", "users_fts.rowid")
+			s.after = strings.ReplaceAll(s.after, "u.seq", "users_fts.rowid")
 		case len([]rune(q)) >= 3:
 			where = append(where, `u.seq IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)`)
 			args = append(args, ftsPhrase(q))
@@ -188,6 +192,10 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 			args = append(args, c.Key, c.ID)
 		}
 	}
+	var epoch uint64
+	if r.cache != nil {
+		epoch = r.cache.now()
+	}
 	query := `SELECT u.seq, u.id, u.version, u.doc FROM ` + from
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
@@ -224,6 +232,9 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 		u, err := r.decodeUser(id, version, doc)
 		if err != nil {
 			return nil, nil, err
+		}
+		if r.cache != nil {
+			r.cache.putUser(epoch, u)
 		}
 		out = append(out, u)
 	}
