@@ -36,6 +36,24 @@ type Organization struct {
 	Version            int64       `json:"version" readOnly:"true"`
 }
 
+// Clone returns a deep copy of o.
+func (o *Organization) Clone() *Organization {
+	c := *o
+	if o.WhiteLabel != nil {
+		w := *o.WhiteLabel
+		c.WhiteLabel = &w
+	}
+	if o.Plan != nil {
+		p := *o.Plan
+		c.Plan = &p
+	}
+	c.Features = slices.Clone(o.Features)
+	c.AllowedLanguages = slices.Clone(o.AllowedLanguages)
+	c.AllowedCountries = slices.Clone(o.AllowedCountries)
+	c.NotificationEvents = slices.Clone(o.NotificationEvents)
+	return &c
+}
+
 // WhiteLabel is an organisation's branding.
 type WhiteLabel struct {
 	LogoURL               string `json:"logo_url,omitempty" format:"uri" maxLength:"2048"`

@@ -4,6 +4,7 @@ package roster
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -101,6 +102,13 @@ type Credential struct {
 	Key         *APIKey
 	User        *User
 	OrgDisabled bool
+}
+
+// Clone returns a deep copy of c.
+func (c *Credential) Clone() *Credential {
+	k := *c.Key
+	k.Scopes = slices.Clone(c.Key.Scopes)
+	return &Credential{Key: &k, User: c.User.Clone(), OrgDisabled: c.OrgDisabled}
 }
 
 // Visibility limits a list to what a caller may see: users with a

@@ -188,6 +188,7 @@ func (s *Service) updateUser(ctx context.Context, c *roster.Caller, ref string, 
 	if err := s.checkUserChange(ctx, s.store, c, snap, next); err != nil {
 		return nil, err
 	}
+	same := roster.SameContent(next, snap)
 	var out *roster.User
 	err = s.store.Update(ctx, func(tx roster.Tx) error {
 		cur, err := tx.FindUser(ctx, snap.ID)
@@ -197,7 +198,7 @@ func (s *Service) updateUser(ctx context.Context, c *roster.Caller, ref string, 
 		if err := pre.check(cur.Version); err != nil {
 			return err
 		}
-		next := next
+		next, same := next, same
 		if cur.Version != snap.Version {
 			if next, err = change(tx, cur); err != nil {
 				return err
@@ -205,8 +206,9 @@ func (s *Service) updateUser(ctx context.Context, c *roster.Caller, ref string, 
 			if err := s.checkUserChange(ctx, tx, c, cur, next); err != nil {
 				return err
 			}
+			same = roster.SameContent(next, cur)
 		}
-		if roster.SameContent(next, cur) {
+		if same {
 			out = cur
 			return nil
 		}

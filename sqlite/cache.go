@@ -23,6 +23,8 @@ type readCache struct {
 	users  map[string]*roster.User
 	creds  map[string]*roster.Credential // by key hash
 	byUser map[string][]string           // user id → key hashes cached for it
+	orgs   map[string]*roster.Organization
+	schema map[string][]byte // org id → the settings schema that applies (empty: none)
 }
 
 // cacheSize bounds each map; past it an arbitrary tenth is dropped.
@@ -36,7 +38,15 @@ type touched struct {
 }
 
 func newReadCache() *readCache {
-	return &readCache{users: map[string]*roster.User{}, creds: map[string]*roster.Credential{}, byUser: map[string][]string{}}
+	c := &readCache{users: map[string]*roster.User{}}
+	c.clearOrgs()
+	return c
+}
+
+// clearOrgs forgets everything that depends on organisations.
+func (c *readCache) clearOrgs() {
+	c.creds, c.byUser = map[string]*roster.Credential{}, map[string][]string{}
+	c.orgs, c.schema = map[string]*roster.Organization{}, map[string][]byte{}
 }
 
 func (c *readCache) now() uint64 {
@@ -108,11 +118,51 @@ func (c *readCache) forget(t *touched) {
 		}
 		delete(c.byUser, id)
 	}
-	if len(t.keys) > 0 || t.orgs {
-		// Key deletions and organisation changes (status, parent) are
-		// rare: forget every credential.
+	switch {
+	case t.orgs:
+		// Organisation changes (status, parent, schemas) are rare: forget
+		// everything that depends on them.
+		c.clearOrgs()
+	case len(t.keys) > 0:
 		c.creds, c.byUser = map[string]*roster.Credential{}, map[string][]string{}
 	}
+}
+
+func (c *readCache) org(id string) *roster.Organization {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.orgs[id]
+}
+
+func (c *readCache) putOrg(epoch uint64, o *roster.Organization) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return
+	}
+	if len(c.orgs) >= cacheSize {
+		shrink(c.orgs)
+	}
+	c.orgs[o.ID] = o
+}
+
+func (c *readCache) settingsSchema(orgID string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	doc, ok := c.schema[orgID]
+	return doc, ok
+}
+
+func (c *readCache) putSettingsSchema(epoch uint64, orgID string, doc []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return
+	}
+	if len(c.schema) >= cacheSize {
+		shrink(c.schema)
+	}
+	c.schema[orgID] = doc
 }
 
 func shrink[V any](m map[string]V) {

@@ -160,12 +160,13 @@ func (t *tx) FindCredential(ctx context.Context, hash []byte) (*roster.Credentia
 }
 func (db *DB) FindCredential(ctx context.Context, hash []byte) (*roster.Credential, error) {
 	if c := db.cache.credential(hash); c != nil {
-		return c, nil
+		return c.Clone(), nil
 	}
 	epoch := db.cache.now()
 	c, err := db.reader().FindCredential(ctx, hash)
 	if err == nil {
 		db.cache.putCredential(epoch, hash, c)
+		c = c.Clone()
 	}
 	return c, err
 }

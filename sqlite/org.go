@@ -134,6 +134,7 @@ func (r reader) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, e
 }
 
 func (t *tx) PutSettingsSchema(orgID string, schema []byte) error {
+	t.touched.orgs = true
 	var err error
 	if schema == nil {
 		_, err = t.q.ExecContext(context.Background(), `DELETE FROM settings_schemas WHERE org_id = ?`, orgID)
@@ -238,11 +239,38 @@ func (t *tx) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, erro
 func (db *DB) OrgDisabled(ctx context.Context, id string) (bool, error) {
 	return db.reader().OrgDisabled(ctx, id)
 }
+// FindSettingsSchema returns the schema that applies in an organisation,
+// through the read cache (which also remembers that none applies).
 func (db *DB) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, error) {
-	return db.reader().FindSettingsSchema(ctx, orgID)
+	if doc, ok := db.cache.settingsSchema(orgID); ok {
+		if len(doc) == 0 {
+			return nil, roster.Errorf(roster.CodeNotFound, "settings schema not found")
+		}
+		return doc, nil
+	}
+	epoch := db.cache.now()
+	doc, err := db.reader().FindSettingsSchema(ctx, orgID)
+	switch {
+	case err == nil:
+		db.cache.putSettingsSchema(epoch, orgID, doc)
+	case roster.ErrorCode(err) == roster.CodeNotFound:
+		db.cache.putSettingsSchema(epoch, orgID, []byte{})
+	}
+	return doc, err
 }
+// FindOrg returns (a copy of) an organisation, from the read cache when
+// it holds it.
 func (db *DB) FindOrg(ctx context.Context, id string) (*roster.Organization, error) {
-	return db.reader().FindOrg(ctx, id)
+	if o := db.cache.org(id); o != nil {
+		return o.Clone(), nil
+	}
+	epoch := db.cache.now()
+	o, err := db.reader().FindOrg(ctx, id)
+	if err == nil {
+		db.cache.putOrg(epoch, o)
+		o = o.Clone()
+	}
+	return o, err
 }
 func (db *DB) FindOrgs(ctx context.Context, f roster.OrgFilter) ([]*roster.Organization, *roster.Cursor, error) {
 	return db.reader().FindOrgs(ctx, f)

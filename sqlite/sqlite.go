@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -69,7 +70,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// mmap_size lets reads find pages in the mapped file instead of
 	// copying them in with a system call each; cache_size gives each
 	// connection 64 MiB of page cache.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
+	uri := (&url.URL{Path: path}).EscapedPath() // "#", "?" and "%" must not end the file name
+	dsn := "file:" + uri + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
 		"&_pragma=mmap_size(1073741824)&_pragma=cache_size(-65536)&_txlock=immediate"
 	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -261,7 +263,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 			exec("ROLLBACK")
 			return fail(fmt.Errorf("savepoint: %w", err))
 		}
-		err := runJob(j, &tx{q: db.wstmt, now: now, touched: touched})
+		err := runJob(j, &tx{q: db.wstmt, now: now, touched: touched, cache: db.cache})
 		if err != nil {
 			if rerr := exec("ROLLBACK TO job"); rerr != nil {
 				exec("ROLLBACK")

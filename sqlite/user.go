@@ -26,6 +26,7 @@ type querier interface {
 type reader struct {
 	q     querier
 	cache *readCache
+	fill  bool // whether reads may add to the cache (not inside a write)
 }
 
 // tx is a write transaction inside the writer's current batch. touched
@@ -34,11 +35,16 @@ type tx struct {
 	q       querier
 	now     time.Time
 	touched *touched
+	// cache lends decoded users whose row version matches: a version's
+	// document never changes, committed or not.
+	cache *readCache
+	// seen holds the users this transaction read, by id.
+	seen map[string]*roster.User
 }
 
-func (t *tx) reader() reader  { return reader{q: t.q} }
+func (t *tx) reader() reader  { return reader{q: t.q, cache: t.cache} }
 func (t *tx) Now() time.Time  { return t.now }
-func (db *DB) reader() reader { return reader{q: db.reads, cache: db.cache} }
+func (db *DB) reader() reader { return reader{q: db.reads, cache: db.cache, fill: true} }
 
 func scanDoc[T any](row *sql.Row, what string) (*T, error) {
 	var doc []byte
@@ -53,16 +59,16 @@ func scanDoc[T any](row *sql.Row, what string) (*T, error) {
 }
 
 // FindUser returns the user with the id, from the read cache when it
-// holds it (see cache.go). Callers must not modify the user returned
-// (Clone it first).
+// holds it (see cache.go). Like every read it returns a copy of its own.
 func (db *DB) FindUser(ctx context.Context, id string) (*roster.User, error) {
 	if u := db.cache.user(id); u != nil {
-		return u, nil
+		return u.Clone(), nil
 	}
 	epoch := db.cache.now()
 	u, err := db.reader().FindUser(ctx, id)
 	if err == nil {
 		db.cache.putUser(epoch, u)
+		u = u.Clone()
 	}
 	return u, err
 }
@@ -84,7 +90,11 @@ func (r reader) FindUser(ctx context.Context, id string) (*roster.User, error) {
 	if err := rows.Scan(&version, &doc); err != nil {
 		return nil, err
 	}
-	return r.decodeUser(id, version, doc)
+	u, err := r.decodeUser(id, version, doc)
+	if err != nil {
+		return nil, err
+	}
+	return u.Clone(), nil
 }
 
 func (r reader) FindUserByUsername(ctx context.Context, username string) (*roster.User, error) {
@@ -95,10 +105,10 @@ func (r reader) FindUserByExternalID(ctx context.Context, orgID, externalID stri
 	return scanDoc[roster.User](r.q.QueryRowContext(ctx, `SELECT doc FROM users WHERE organization_id = ? AND external_id = ?`, orgID, externalID), "user")
 }
 
-// userSorts maps each sort to its ORDER BY and keyset comparison. The
-// creation order is the insertion order (seq): the writer makes created_at
-// never decrease, so seq order is created_at order, and the q filter can
-// walk the trigram index in that same order and stop at the page's end.
+// userSorts maps each sort to its ORDER BY and keyset comparison. seq is
+// made from created_at (see CreateUser), so seq order is created_at order
+// and the q filter can walk the trigram index in that order and stop at
+// the page's end.
 var userSorts = map[string]struct{ order, after string }{
 	"created_at":  {"u.seq", "u.seq > ?"},
 	"-created_at": {"u.seq DESC", "u.seq < ?"},
@@ -233,10 +243,10 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 		if err != nil {
 			return nil, nil, err
 		}
-		if r.cache != nil {
+		if r.fill {
 			r.cache.putUser(epoch, u)
 		}
-		out = append(out, u)
+		out = append(out, u.Clone())
 	}
 	return out, next, rows.Err()
 }
@@ -295,7 +305,14 @@ func escapeLike(s string) string {
 }
 
 func (t *tx) FindUser(ctx context.Context, id string) (*roster.User, error) {
-	return t.reader().FindUser(ctx, id)
+	u, err := t.reader().FindUser(ctx, id)
+	if err == nil {
+		if t.seen == nil {
+			t.seen = map[string]*roster.User{}
+		}
+		t.seen[id] = u
+	}
+	return u, err
 }
 func (t *tx) FindUserByUsername(ctx context.Context, u string) (*roster.User, error) {
 	return t.reader().FindUserByUsername(ctx, u)
@@ -321,15 +338,32 @@ func (t *tx) CreateUser(u *roster.User) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.q.ExecContext(context.Background(), `INSERT INTO users (id, organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key, created_at, updated_at, version, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.OrganizationID, strings.ToLower(u.Username), strings.ToLower(u.Email), nullable(u.ExternalID), u.Status,
+	// seq (the rowid, which the trigram index also uses) is made from the
+	// creation time, so that rowid order is created_at order even for
+	// users imported with times of their own; users created in the same
+	// microsecond follow one another.
+	created := micros(u.CreatedAt)
+	var seq int64
+	if err := t.q.QueryRowContext(context.Background(), `SELECT coalesce(max(seq) + 1, ?) FROM users WHERE seq >= ? AND seq < ?`,
+		created<<seqShift, created<<seqShift, (created+1)<<seqShift).Scan(&seq); err != nil {
+		return err
+	}
+	if seq >= (created+1)<<seqShift {
+		return roster.Errorf(roster.CodeConflict, "too many users created in the same microsecond")
+	}
+	_, err = t.q.ExecContext(context.Background(), `INSERT INTO users (seq, id, organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key, created_at, updated_at, version, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		seq, u.ID, u.OrganizationID, strings.ToLower(u.Username), strings.ToLower(u.Email), nullable(u.ExternalID), u.Status,
 		strings.ToLower(u.LastName), u.SearchText(), indexKey(u), micros(u.CreatedAt), micros(u.UpdatedAt), u.Version, doc)
 	if err != nil {
 		return translate(err, "user")
 	}
 	return t.writeUserIndexes(u, false)
 }
+
+// seqShift leaves room for 1,024 users per microsecond of creation time in
+// seq; Unix microseconds shifted by 10 bits fit int64 until the year 2262.
+const seqShift = 10
 
 // indexKey sums up what writeUserIndexes mirrors, so that an update
 // rewrites the tag and membership rows only when they changed.
@@ -361,10 +395,17 @@ func (t *tx) UpdateUser(u *roster.User) error {
 	// index whenever one of its columns is assigned, even to the same value.
 	var oldOrg, oldUsername, oldEmail, oldStatus, oldLast, oldSearch, oldKey string
 	var oldExternal sql.NullString
-	err = t.q.QueryRowContext(ctx, `SELECT organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key FROM users WHERE id = ?`, u.ID).
-		Scan(&oldOrg, &oldUsername, &oldEmail, &oldExternal, &oldStatus, &oldLast, &oldSearch, &oldKey)
-	if err != nil {
-		return translate(err, "user")
+	if old := t.seen[u.ID]; old != nil && old.Version == u.Version-1 {
+		// The columns derive from the document this transaction read.
+		oldOrg, oldUsername, oldEmail, oldStatus = old.OrganizationID, strings.ToLower(old.Username), strings.ToLower(old.Email), old.Status
+		oldLast, oldSearch, oldKey = strings.ToLower(old.LastName), old.SearchText(), indexKey(old)
+		oldExternal = sql.NullString{String: old.ExternalID, Valid: old.ExternalID != ""}
+	} else {
+		err = t.q.QueryRowContext(ctx, `SELECT organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key FROM users WHERE id = ?`, u.ID).
+			Scan(&oldOrg, &oldUsername, &oldEmail, &oldExternal, &oldStatus, &oldLast, &oldSearch, &oldKey)
+		if err != nil {
+			return translate(err, "user")
+		}
 	}
 	key := indexKey(u)
 	var set []string
