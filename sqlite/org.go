@@ -239,6 +239,7 @@ func (t *tx) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, erro
 func (db *DB) OrgDisabled(ctx context.Context, id string) (bool, error) {
 	return db.reader().OrgDisabled(ctx, id)
 }
+
 // FindSettingsSchema returns the schema that applies in an organisation,
 // through the read cache (which also remembers that none applies).
 func (db *DB) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, error) {
@@ -258,6 +259,7 @@ func (db *DB) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, err
 	}
 	return doc, err
 }
+
 // FindOrg returns (a copy of) an organisation, from the read cache when
 // it holds it.
 func (db *DB) FindOrg(ctx context.Context, id string) (*roster.Organization, error) {
