@@ -61,6 +61,12 @@ type Reader interface {
 	FindAPIKeys(ctx context.Context, v *Visibility) ([]*APIKey, error)
 	FindIdempotent(ctx context.Context, scope, key string) (*IdempotentResponse, error)
 
+	// FindEvents returns events in commit order.
+	FindEvents(ctx context.Context, f EventFilter) ([]StoredEvent, error)
+	// EventSeq returns the position of an event in the commit order, or
+	// CodeNotFound.
+	EventSeq(ctx context.Context, id string) (int64, error)
+
 	// Empty reports whether the store holds no organisation yet.
 	Empty(ctx context.Context) (bool, error)
 }
@@ -89,6 +95,9 @@ type Tx interface {
 	// PutSettingsSchema stores an organisation's settings schema; a nil
 	// schema removes it.
 	PutSettingsSchema(orgID string, schema []byte) error
+
+	// AppendEvent records an event in this transaction.
+	AppendEvent(e *Event) error
 
 	// PutIdempotent inserts r, or fails with CodeConflict when the scope
 	// and key are taken; with r.Done it replaces the pending record.

@@ -209,6 +209,24 @@ func (s *server) routeTable() []route {
 			Params:    []openapi.Param{pathParam("id", "The key's id.")},
 			Responses: append([]openapi.Response{{Status: 204, Description: "Revoked; the key stops working at once"}}, errs(403, 404)...), Scopes: []string{"keys:write"}}, s.deleteAPIKey},
 
+		{Operation{Method: "GET", Path: "/v1/events", ID: "listEvents", Tag: "events", Summary: "The change feed",
+			Description: "Every change the caller may see, in commit order, each with the resource before and after and the JSON Patch between them. Pass the last event's id as after to continue; wait long-polls until an event comes.",
+			Params: []openapi.Param{
+				queryParam("after", "Return events after this event id.", tString),
+				queryParam("type", "Comma-separated event types; a trailing .* matches a prefix (user.*).", tString),
+				{Name: "wait", In: "query", Type: tInt, Min: f(0), Max: f(60), Description: "Seconds to wait for the first event when there is none yet."},
+				limitP},
+			Responses: append([]openapi.Response{ok(200, typeOf[EventList]())}, errs(readErrs...)...), Scopes: []string{"events:read"}}, s.listEvents},
+		{Operation{Method: "GET", Path: "/v1/audit-events", ID: "listAuditEvents", Tag: "audit", Summary: "The audit log",
+			Description: "Who changed what, from where, with which patch; for admins, over what they administer.",
+			Params: []openapi.Param{
+				queryParam("target", "Only changes to this resource id.", tString),
+				queryParam("actor", "Only changes made by this user id.", tString),
+				queryParam("after", "Only changes after this time.", tTime),
+				queryParam("before", "Only changes before this time.", tTime),
+				limitP, cursorP},
+			Responses: append([]openapi.Response{ok(200, typeOf[AuditList]())}, errs(400, 403, 406)...), Scopes: []string{"audit:read"}}, s.listAuditEvents},
+
 		{Operation{Method: "GET", Path: "/healthz", ID: "healthz", Tag: "system", Summary: "Liveness", Public: true,
 			Responses: append([]openapi.Response{ok(200, typeOf[Health]())}, errs(400, 406)...)}, s.healthz},
 		{Operation{Method: "GET", Path: "/readyz", ID: "readyz", Tag: "system", Summary: "Readiness: the database answers and is migrated", Public: true,

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -102,7 +103,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.id = newRequestID()
 	}
 	w.Header().Set("X-Request-Id", st.id)
-	r = r.WithContext(context.WithValue(r.Context(), keyRequest, st))
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	ctx := roster.WithRequestInfo(context.WithValue(r.Context(), keyRequest, st), roster.RequestInfo{ID: st.id, ClientIP: ip})
+	r = r.WithContext(ctx)
 	rec := &recorder{ResponseWriter: w, status: 200}
 	pattern := ""
 	defer func() {

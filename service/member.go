@@ -40,7 +40,8 @@ func (s *Service) PutMember(ctx context.Context, c *roster.Caller, orgID, userID
 	if err := s.checkAdminAt(ctx, s.store, c, orgID, roles, "grant these roles"); err != nil {
 		return nil, err
 	}
-	return s.updateUser(ctx, c, userID, nil, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
+	typ := EventMembershipUpdated
+	return s.updateUserAs(ctx, c, userID, nil, &typ, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
 		if err := s.checkAdminAt(ctx, r, c, orgID, cur.RolesIn(orgID), "change this user's roles"); err != nil {
 			return nil, err
 		}
@@ -53,6 +54,7 @@ func (s *Service) PutMember(ctx context.Context, c *roster.Caller, orgID, userID
 			u.Memberships[i].Roles = roles
 		} else {
 			u.Memberships = append(u.Memberships, roster.Membership{OrganizationID: orgID, Roles: roles})
+			typ = EventMembershipCreated
 		}
 		return u, nil
 	})
@@ -67,7 +69,8 @@ func (s *Service) DeleteMember(ctx context.Context, c *roster.Caller, orgID, use
 	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
 		return err
 	}
-	_, err := s.updateUser(ctx, c, userID, nil, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
+	typ := EventMembershipDeleted
+	_, err := s.updateUserAs(ctx, c, userID, nil, &typ, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
 		i := slices.IndexFunc(cur.Memberships, func(m roster.Membership) bool { return m.OrganizationID == orgID })
 		if i < 0 {
 			return nil, notFound("membership")

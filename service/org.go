@@ -108,7 +108,7 @@ func (s *Service) CreateOrg(ctx context.Context, c *roster.Caller, in *roster.Or
 		return nil, err
 	}
 	var out *roster.Organization
-	err := s.store.Update(ctx, func(tx roster.Tx) error {
+	err := s.update(ctx, func(tx roster.Tx) error {
 		o, err := buildOrg(ctx, tx, nil, in)
 		if err != nil {
 			return err
@@ -119,7 +119,7 @@ func (s *Service) CreateOrg(ctx context.Context, c *roster.Caller, in *roster.Or
 			return err
 		}
 		out = o
-		return nil
+		return s.recordOrg(ctx, tx, c, EventOrgCreated, nil, o)
 	})
 	return out, err
 }
@@ -147,7 +147,7 @@ func (s *Service) updateOrg(ctx context.Context, c *roster.Caller, id string, pr
 		return nil, err
 	}
 	var out *roster.Organization
-	err := s.store.Update(ctx, func(tx roster.Tx) error {
+	err := s.update(ctx, func(tx roster.Tx) error {
 		cur, err := findOrg(ctx, tx, id)
 		if err != nil {
 			return err
@@ -173,7 +173,7 @@ func (s *Service) updateOrg(ctx context.Context, c *roster.Caller, id string, pr
 			return err
 		}
 		out = next
-		return nil
+		return s.recordOrg(ctx, tx, c, EventOrgUpdated, cur, next)
 	})
 	return out, err
 }
@@ -248,7 +248,7 @@ func (s *Service) DeleteOrg(ctx context.Context, c *roster.Caller, id string, pr
 	if _, err := s.adminOf(ctx, s.store, c, id, "delete this organisation"); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx roster.Tx) error {
+	return s.update(ctx, func(tx roster.Tx) error {
 		cur, err := findOrg(ctx, tx, id)
 		if err != nil {
 			return err
@@ -266,6 +266,9 @@ func (s *Service) DeleteOrg(ctx context.Context, c *roster.Caller, id string, pr
 		if inUse {
 			return roster.Errorf(roster.CodeConflict, "the organisation still has users or child organisations: move or delete them first")
 		}
-		return tx.DeleteOrg(id)
+		if err := tx.DeleteOrg(id); err != nil {
+			return err
+		}
+		return s.recordOrg(ctx, tx, c, EventOrgDeleted, cur, nil)
 	})
 }

@@ -22,6 +22,7 @@ type Service struct {
 	log     *slog.Logger
 	root    rootCache
 	schemas schemaCache
+	feed    feed
 }
 
 // New returns a Service over store.
@@ -52,7 +53,7 @@ func (s *Service) Bootstrap(ctx context.Context, key, ownerEmail string) (genera
 		return "", fmt.Errorf("ROSTER_BOOTSTRAP_KEY must be at least 32 characters")
 	}
 	created := false
-	err = s.store.Update(ctx, func(tx roster.Tx) error {
+	err = s.update(ctx, func(tx roster.Tx) error {
 		empty, err := tx.Empty(ctx)
 		if err != nil || !empty {
 			return err
@@ -66,6 +67,9 @@ func (s *Service) Bootstrap(ctx context.Context, key, ownerEmail string) (genera
 		if err := tx.CreateOrg(org); err != nil {
 			return err
 		}
+		if err := s.recordOrg(ctx, tx, nil, EventOrgCreated, nil, org); err != nil {
+			return err
+		}
 		u, err := roster.BuildUser(nil, &roster.UserInput{Email: &ownerEmail, FirstName: ptr("Owner"), Roles: []string{"owner"}}, org)
 		if err != nil {
 			return err
@@ -73,6 +77,9 @@ func (s *Service) Bootstrap(ctx context.Context, key, ownerEmail string) (genera
 		u.ID, u.CreatedAt, u.UpdatedAt, u.Version = roster.NewID(roster.PrefixUser), now, now, 1
 		u.Memberships = []roster.Membership{{OrganizationID: org.ID, Roles: u.Roles}}
 		if err := tx.CreateUser(u); err != nil {
+			return err
+		}
+		if err := s.recordUser(ctx, tx, nil, EventUserCreated, nil, u); err != nil {
 			return err
 		}
 		created = true

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -140,7 +141,16 @@ func (s *Service) PutSettingsSchema(ctx context.Context, c *roster.Caller, orgID
 	if _, err := s.schemas.compile(trimmed); err != nil {
 		return roster.Invalid(roster.FieldError{Location: "body", Message: "not a valid JSON Schema (draft 2020-12): " + firstLine(err.Error())})
 	}
-	return s.store.Update(ctx, func(tx roster.Tx) error { return tx.PutSettingsSchema(orgID, trimmed) })
+	return s.update(ctx, func(tx roster.Tx) error {
+		if err := tx.PutSettingsSchema(orgID, trimmed); err != nil {
+			return err
+		}
+		e, err := newEvent(ctx, c, EventOrgSettingsUpdated, "organization", orgID, orgID, nil, json.RawMessage(trimmed))
+		if err != nil {
+			return err
+		}
+		return s.appendEvent(tx, e)
+	})
 }
 
 func firstLine(s string) string {

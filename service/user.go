@@ -152,14 +152,14 @@ func (s *Service) CreateUser(ctx context.Context, c *roster.Caller, in *roster.U
 		return nil, err
 	}
 	var out *roster.User
-	err = s.store.Update(ctx, func(tx roster.Tx) error {
+	err = s.update(ctx, func(tx roster.Tx) error {
 		now := tx.Now()
 		u.ID, u.CreatedAt, u.UpdatedAt, u.Version = roster.NewID(roster.PrefixUser), now, now, 1
 		if err := tx.CreateUser(u); err != nil {
 			return err
 		}
 		out = u
-		return nil
+		return s.recordUser(ctx, tx, c, EventUserCreated, nil, u)
 	})
 	return out, err
 }
@@ -174,6 +174,13 @@ type userChange func(r roster.Reader, cur *roster.User) (*roster.User, error)
 // meanwhile. A change that changes nothing writes nothing and returns the
 // user as it is.
 func (s *Service) updateUser(ctx context.Context, c *roster.Caller, ref string, pre Precondition, change userChange) (*roster.User, error) {
+	typ := EventUserUpdated
+	return s.updateUserAs(ctx, c, ref, pre, &typ, change)
+}
+
+// updateUserAs is updateUser recording an event of the given type.
+// The change may set *typ.
+func (s *Service) updateUserAs(ctx context.Context, c *roster.Caller, ref string, pre Precondition, typ *string, change userChange) (*roster.User, error) {
 	snap, err := s.findVisibleUser(ctx, s.store, c, ref)
 	if err != nil {
 		return nil, err
@@ -190,7 +197,7 @@ func (s *Service) updateUser(ctx context.Context, c *roster.Caller, ref string, 
 	}
 	same := roster.SameContent(next, snap)
 	var out *roster.User
-	err = s.store.Update(ctx, func(tx roster.Tx) error {
+	err = s.update(ctx, func(tx roster.Tx) error {
 		cur, err := tx.FindUser(ctx, snap.ID)
 		if err != nil {
 			return asNotFound(err, "user")
@@ -217,7 +224,7 @@ func (s *Service) updateUser(ctx context.Context, c *roster.Caller, ref string, 
 			return err
 		}
 		out = next
-		return nil
+		return s.recordUser(ctx, tx, c, *typ, cur, next)
 	})
 	return out, err
 }
@@ -284,7 +291,7 @@ func (s *Service) DeleteUser(ctx context.Context, c *roster.Caller, ref string, 
 	if snap.ID == c.User.ID {
 		return roster.Errorf(roster.CodeConflict, "a user cannot delete itself: ask another administrator")
 	}
-	return s.store.Update(ctx, func(tx roster.Tx) error {
+	return s.update(ctx, func(tx roster.Tx) error {
 		cur, err := tx.FindUser(ctx, snap.ID)
 		if err != nil {
 			return asNotFound(err, "user")
@@ -292,6 +299,9 @@ func (s *Service) DeleteUser(ctx context.Context, c *roster.Caller, ref string, 
 		if err := pre.check(cur.Version); err != nil {
 			return err
 		}
-		return tx.DeleteUser(cur.ID)
+		if err := tx.DeleteUser(cur.ID); err != nil {
+			return err
+		}
+		return s.recordUser(ctx, tx, c, EventUserDeleted, cur, nil)
 	})
 }

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package roster
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Event is one change, written in the same transaction as the change
+// itself: no acknowledged change is without its event, and no event
+// exists for a change that rolled back. The feed, the audit log and
+// (later) webhooks all read events.
+type Event struct {
+	ID         string          `json:"id" doc:"evt_…; ids sort in commit order."`
+	Type       string          `json:"type" example:"user.updated"`
+	OccurredAt time.Time       `json:"occurred_at"`
+	Actor      Actor           `json:"actor"`
+	RequestID  string          `json:"request_id,omitempty"`
+	ClientIP   string          `json:"-"`
+	Resource   ResourceRef     `json:"resource"`
+	OrgID      string          `json:"organization_id,omitempty" doc:"The organisation the resource belongs to (for an organisation, itself)."`
+	Data       json.RawMessage `json:"data,omitempty" doc:"The resource after the change (absent for a deletion)."`
+	Previous   json.RawMessage `json:"previous,omitempty" doc:"The resource before the change (absent for a creation)."`
+	Patch      json.RawMessage `json:"patch" doc:"The JSON Patch (RFC 6902) from previous to data."`
+}
+
+// Actor is who made a change.
+type Actor struct {
+	UserID   string `json:"user_id,omitempty"`
+	KeyID    string `json:"key_id,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
+}
+
+// ResourceRef names a resource.
+type ResourceRef struct {
+	Type string `json:"type" enum:"user,organization,membership"`
+	ID   string `json:"id"`
+}
+
+// EventFilter selects events in FindEvents: after the event with seq
+// After (0: from the start), of the given types (a trailing ".*" matches a
+// prefix), for the given target or actor, in the visible organisations.
+type EventFilter struct {
+	After         int64
+	Types         []string
+	Target        string
+	Actor         string
+	OccurredAfter *time.Time
+	Before        *time.Time
+	Visible       *Visibility
+	Limit         int
+}
+
+// StoredEvent is an event with its position in the store's commit order.
+type StoredEvent struct {
+	Seq   int64
+	Event *Event
+}
+
+// RequestInfo is what the transport knows about the request behind a
+// change, carried to the events in the context.
+type RequestInfo struct {
+	ID       string
+	ClientIP string
+}
+
+type requestInfoKey struct{}
+
+// WithRequestInfo returns ctx carrying info.
+func WithRequestInfo(ctx context.Context, info RequestInfo) context.Context {
+	return context.WithValue(ctx, requestInfoKey{}, info)
+}
+
+// RequestInfoFrom returns the request info in ctx (zero when none).
+func RequestInfoFrom(ctx context.Context) RequestInfo {
+	info, _ := ctx.Value(requestInfoKey{}).(RequestInfo)
+	return info
+}

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/wI2L/jsondiff"
+
+	"github.com/rosterhq/roster"
+)
+
+// Event types.
+const (
+	EventUserCreated        = "user.created"
+	EventUserUpdated        = "user.updated"
+	EventUserDeleted        = "user.deleted"
+	EventOrgCreated         = "org.created"
+	EventOrgUpdated         = "org.updated"
+	EventOrgDeleted         = "org.deleted"
+	EventMembershipCreated  = "membership.created"
+	EventMembershipUpdated  = "membership.updated"
+	EventMembershipDeleted  = "membership.deleted"
+	EventOrgSettingsUpdated = "org.settings_schema_updated"
+)
+
+// newEvent describes a change from before to after (either may be nil),
+// computing the documents and the JSON Patch outside any transaction.
+// stamp gives it an id and a time inside the transaction that writes it.
+func newEvent(ctx context.Context, c *roster.Caller, typ, resType, id, orgID string, before, after any) (*roster.Event, error) {
+	info := roster.RequestInfoFrom(ctx)
+	e := &roster.Event{Type: typ, RequestID: info.ID, ClientIP: info.ClientIP, Resource: roster.ResourceRef{Type: resType, ID: id}, OrgID: orgID}
+	if c != nil {
+		e.Actor = roster.Actor{UserID: c.User.ID, KeyID: c.KeyID}
+	}
+	prev, data := []byte("null"), []byte("null")
+	var err error
+	if before != nil {
+		if prev, err = json.Marshal(before); err != nil {
+			return nil, err
+		}
+		e.Previous = prev
+	}
+	if after != nil {
+		if data, err = json.Marshal(after); err != nil {
+			return nil, err
+		}
+		e.Data = data
+	}
+	patch, err := jsondiff.CompareJSON(prev, data)
+	if err != nil {
+		return nil, err
+	}
+	if e.Patch, err = json.Marshal(patch); err != nil {
+		return nil, err
+	}
+	if string(e.Patch) == "null" {
+		e.Patch = json.RawMessage(`[]`)
+	}
+	return e, nil
+}
+
+// appendEvent stamps e and writes it in tx.
+func (s *Service) appendEvent(tx roster.Tx, e *roster.Event) error {
+	e.ID, e.OccurredAt = roster.NewID(roster.PrefixEvent), tx.Now()
+	return tx.AppendEvent(e)
+}
+
+// recordUser writes the event of a user change in tx.
+func (s *Service) recordUser(ctx context.Context, tx roster.Tx, c *roster.Caller, typ string, before, after *roster.User) error {
+	e, err := userEvent(ctx, c, typ, before, after)
+	if err != nil {
+		return err
+	}
+	return s.appendEvent(tx, e)
+}
+
+// recordOrg writes the event of an organisation change in tx.
+func (s *Service) recordOrg(ctx context.Context, tx roster.Tx, c *roster.Caller, typ string, before, after *roster.Organization) error {
+	e, err := orgEvent(ctx, c, typ, before, after)
+	if err != nil {
+		return err
+	}
+	return s.appendEvent(tx, e)
+}
+
+// userEvent is newEvent for a user, in its API form.
+func userEvent(ctx context.Context, c *roster.Caller, typ string, before, after *roster.User) (*roster.Event, error) {
+	var b, a any
+	id, org := "", ""
+	if before != nil {
+		b, id, org = before.Document(), before.ID, before.OrganizationID
+	}
+	if after != nil {
+		a, id, org = after.Document(), after.ID, after.OrganizationID
+	}
+	return newEvent(ctx, c, typ, "user", id, org, b, a)
+}
+
+// orgEvent is newEvent for an organisation.
+func orgEvent(ctx context.Context, c *roster.Caller, typ string, before, after *roster.Organization) (*roster.Event, error) {
+	var b, a any
+	id := ""
+	if before != nil {
+		b, id = before, before.ID
+	}
+	if after != nil {
+		a, id = after, after.ID
+	}
+	return newEvent(ctx, c, typ, "organization", id, id, b, a)
+}
+
+// feed wakes long-polling readers of the event feed when events commit.
+type feed struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// wake tells every waiting reader that new events may be there.
+func (f *feed) wake() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ch != nil {
+		close(f.ch)
+		f.ch = nil
+	}
+}
+
+// changed returns a channel closed at the next wake.
+func (f *feed) changed() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ch == nil {
+		f.ch = make(chan struct{})
+	}
+	return f.ch
+}
+
+// update runs fn in a write transaction and wakes the feed after it commits.
+func (s *Service) update(ctx context.Context, fn func(roster.Tx) error) error {
+	err := s.store.Update(ctx, fn)
+	if err == nil {
+		s.feed.wake()
+	}
+	return err
+}
+
+// MaxWait is the longest long-poll of the event feed.
+const MaxWait = 60 * time.Second
+
+// Events returns the events after the one with id after ("" from the
+// start) that the caller may see, waiting up to wait for the first one.
+func (s *Service) Events(ctx context.Context, c *roster.Caller, after string, types []string, limit int, wait time.Duration) ([]*roster.Event, error) {
+	if err := needScope(c, roster.ScopeEventsRead); err != nil {
+		return nil, err
+	}
+	f := roster.EventFilter{Types: types, Limit: limit, Visible: s.visibility(ctx, s.store, c)}
+	if after != "" {
+		seq, err := s.store.EventSeq(ctx, after)
+		if roster.ErrorCode(err) == roster.CodeNotFound || !roster.ValidID(roster.PrefixEvent, after) {
+			return nil, &roster.Error{Code: roster.CodeMalformed, Message: "after is not a known event id",
+				Fields: []roster.FieldError{{Location: "query.after", Message: "after must be the id of an event from this feed", Value: after}}}
+		} else if err != nil {
+			return nil, err
+		}
+		f.After = seq
+	}
+	deadline := time.Now().Add(min(wait, MaxWait))
+	for {
+		changed := s.feed.changed()
+		found, err := s.store.FindEvents(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		if len(found) > 0 || !time.Now().Before(deadline) {
+			out := make([]*roster.Event, len(found))
+			for i, e := range found {
+				out[i] = e.Event
+			}
+			return out, nil
+		}
+		// Wake on a local commit, or poll each second for other nodes'.
+		t := time.NewTimer(min(time.Until(deadline), time.Second))
+		select {
+		case <-changed:
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+		t.Stop()
+	}
+}
+
+// AuditEvents returns audit entries (events with their client address)
+// for what the caller administers.
+func (s *Service) AuditEvents(ctx context.Context, c *roster.Caller, f roster.EventFilter) ([]roster.StoredEvent, error) {
+	if err := needScope(c, roster.ScopeAuditRead); err != nil {
+		return nil, err
+	}
+	v := &roster.Visibility{Self: "-", Subtrees: []string{}, Orgs: []string{}}
+	for _, m := range c.User.Memberships {
+		if roster.TopRank(m.Roles) >= roster.RankAdmin {
+			if m.OrganizationID == s.rootOrg(ctx, s.store, m.OrganizationID) {
+				v = nil
+				break
+			}
+			v.Subtrees = append(v.Subtrees, m.OrganizationID)
+		}
+	}
+	if v != nil && len(v.Subtrees) == 0 {
+		return nil, forbidden("the audit log is for admins")
+	}
+	f.Visible = v
+	return s.store.FindEvents(ctx, f)
+}

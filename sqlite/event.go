@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/rosterhq/roster"
+)
+
+// eventDoc is an event as stored: the API form plus the client address,
+// which only the audit log shows.
+type eventDoc struct {
+	*roster.Event
+	ClientIP string `json:"client_ip,omitempty"`
+}
+
+func (t *tx) AppendEvent(e *roster.Event) error {
+	doc, err := json.Marshal(eventDoc{e, e.ClientIP})
+	if err != nil {
+		return err
+	}
+	_, err = t.q.ExecContext(context.Background(), `INSERT INTO events (id, type, resource_type, resource_id, org_id, actor_id, occurred_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.Type, e.Resource.Type, e.Resource.ID, e.OrgID, e.Actor.UserID, micros(e.OccurredAt), doc)
+	return translate(err, "event")
+}
+
+func (r reader) EventSeq(ctx context.Context, id string) (int64, error) {
+	var seq int64
+	err := r.q.QueryRowContext(ctx, `SELECT seq FROM events WHERE id = ?`, id).Scan(&seq)
+	return seq, translate(err, "event")
+}
+
+func (r reader) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.StoredEvent, error) {
+	where := []string{`e.seq > ?`}
+	args := []any{f.After}
+	if len(f.Types) > 0 {
+		var or []string
+		for _, t := range f.Types {
+			if p, ok := strings.CutSuffix(t, ".*"); ok {
+				or = append(or, `e.type LIKE ? ESCAPE '\'`)
+				args = append(args, escapeLike(p)+".%")
+			} else {
+				or = append(or, `e.type = ?`)
+				args = append(args, t)
+			}
+		}
+		where = append(where, `(`+strings.Join(or, ` OR `)+`)`)
+	}
+	if f.Target != "" {
+		where = append(where, `e.resource_id = ?`)
+		args = append(args, f.Target)
+	}
+	if f.Actor != "" {
+		where = append(where, `e.actor_id = ?`)
+		args = append(args, f.Actor)
+	}
+	if f.OccurredAfter != nil {
+		where = append(where, `e.occurred_at > ?`)
+		args = append(args, micros(*f.OccurredAfter))
+	}
+	if f.Before != nil {
+		where = append(where, `e.occurred_at < ?`)
+		args = append(args, micros(*f.Before))
+	}
+	if v := f.Visible; v != nil {
+		cond, vargs := visibleOrgs(v)
+		where = append(where, `(e.resource_id = ? OR e.org_id IN (`+cond+`))`)
+		args = append(append(args, v.Self), vargs...)
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT e.seq, e.doc FROM events e WHERE `+strings.Join(where, ` AND `)+` ORDER BY e.seq LIMIT `+strconv.Itoa(f.Limit), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []roster.StoredEvent{}
+	for rows.Next() {
+		var seq int64
+		var doc []byte
+		if err := rows.Scan(&seq, &doc); err != nil {
+			return nil, err
+		}
+		var d eventDoc
+		d.Event = &roster.Event{}
+		if err := json.Unmarshal(doc, &d); err != nil {
+			return nil, err
+		}
+		d.Event.ClientIP = d.ClientIP
+		out = append(out, roster.StoredEvent{Seq: seq, Event: d.Event})
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.StoredEvent, error) {
+	return t.reader().FindEvents(ctx, f)
+}
+func (t *tx) EventSeq(ctx context.Context, id string) (int64, error) {
+	return t.reader().EventSeq(ctx, id)
+}
+
+// FindEvents returns events in commit order.
+func (db *DB) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.StoredEvent, error) {
+	return db.reader().FindEvents(ctx, f)
+}
+
+// EventSeq returns an event's position in the commit order.
+func (db *DB) EventSeq(ctx context.Context, id string) (int64, error) {
+	return db.reader().EventSeq(ctx, id)
+}
