@@ -28,13 +28,17 @@ type readCache struct {
 }
 
 // cacheSize bounds each map; past it an arbitrary tenth is dropped.
-const cacheSize = 200_000
+const cacheSize = 100_000
 
-// touched is what one writer batch changed.
+// touched is what one writer batch changed: ids to forget, and the users
+// its successful jobs wrote, which become the cached versions once the
+// batch has committed (write-through).
 type touched struct {
-	users []string
-	keys  []string
-	orgs  bool
+	users     []string
+	keys      []string
+	orgs      bool
+	written   []*roster.User
+	committed bool
 }
 
 func newReadCache() *readCache {
@@ -105,7 +109,7 @@ func (c *readCache) putCredential(epoch uint64, hash []byte, cred *roster.Creden
 
 // forget drops what a batch touched and starts a new epoch.
 func (c *readCache) forget(t *touched) {
-	if len(t.users) == 0 && len(t.keys) == 0 && !t.orgs {
+	if len(t.users) == 0 && len(t.keys) == 0 && !t.orgs && len(t.written) == 0 {
 		return
 	}
 	c.mu.Lock()
@@ -117,6 +121,18 @@ func (c *readCache) forget(t *touched) {
 			delete(c.creds, h)
 		}
 		delete(c.byUser, id)
+	}
+	if t.committed {
+		for _, u := range t.written { // in the order written
+			if u.Version < 0 {
+				delete(c.users, u.ID)
+				continue
+			}
+			if len(c.users) >= cacheSize {
+				shrink(c.users)
+			}
+			c.users[u.ID] = u
+		}
 	}
 	switch {
 	case t.orgs:

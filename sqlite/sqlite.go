@@ -263,7 +263,11 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 			exec("ROLLBACK")
 			return fail(fmt.Errorf("savepoint: %w", err))
 		}
-		err := runJob(j, &tx{q: db.wstmt, now: now, touched: touched, cache: db.cache})
+		t := &tx{q: db.wstmt, now: now, touched: touched, cache: db.cache}
+		err := runJob(j, t)
+		if err == nil {
+			touched.written = append(touched.written, t.written...)
+		}
 		if err != nil {
 			if rerr := exec("ROLLBACK TO job"); rerr != nil {
 				exec("ROLLBACK")
@@ -288,6 +292,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 		exec("ROLLBACK")
 		return fail(fmt.Errorf("commit: %w", err))
 	}
+	touched.committed = true
 	return errs
 }
 

@@ -40,6 +40,9 @@ type tx struct {
 	cache *readCache
 	// seen holds the users this transaction read, by id.
 	seen map[string]*roster.User
+	// written holds the users this transaction wrote, for the read cache
+	// once they are committed.
+	written []*roster.User
 }
 
 func (t *tx) reader() reader  { return reader{q: t.q, cache: t.cache} }
@@ -358,6 +361,7 @@ func (t *tx) CreateUser(u *roster.User) error {
 	if err != nil {
 		return translate(err, "user")
 	}
+	t.written = append(t.written, u.Clone())
 	return t.writeUserIndexes(u, false)
 }
 
@@ -442,6 +446,7 @@ func (t *tx) UpdateUser(u *roster.User) error {
 		return roster.Errorf(roster.CodePreconditionFailed, "the user was changed by another request: fetch it again and retry")
 	}
 	t.touched.users = append(t.touched.users, u.ID)
+	t.written = append(t.written, u.Clone())
 	if key == oldKey {
 		return nil
 	}
@@ -482,6 +487,7 @@ func (t *tx) DeleteUser(id string) error {
 		return translate(err, "user")
 	}
 	t.touched.users = append(t.touched.users, id)
+	t.written = append(t.written, &roster.User{ID: id, Version: -1}) // gone
 	if n, _ := res.RowsAffected(); n == 0 {
 		return roster.Errorf(roster.CodeNotFound, "user not found")
 	}
