@@ -167,7 +167,11 @@ type UserFilter struct {
 	UpdatedAfter       *time.Time
 	MemberOf           string // users with a membership in this organisation
 	Visible            *Visibility
-	Sort               string // "created_at", "-created_at", "last_name", "-last_name", "email"
+	// Sort is "created_at", "-created_at", "last_name", "-last_name" or
+	// "email". Ties sort by id, except that users created in the same
+	// instant keep the order they were stored in (which for users made
+	// through the API is their id order).
+	Sort string
 	Limit              int
 	Cursor             *Cursor
 }

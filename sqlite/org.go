@@ -17,6 +17,9 @@ func (r reader) FindOrg(ctx context.Context, id string) (*roster.Organization, e
 }
 
 func (r reader) FindOrgs(ctx context.Context, f roster.OrgFilter) ([]*roster.Organization, *roster.Cursor, error) {
+	if f.Limit < 1 {
+		return nil, nil, roster.Errorf(roster.CodeInvalid, "limit must be 1 or more")
+	}
 	var where []string
 	var args []any
 	if f.ParentID != "" {
@@ -61,8 +64,8 @@ func (r reader) FindOrgs(ctx context.Context, f roster.OrgFilter) ([]*roster.Org
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	query += ` ORDER BY o.created_at, o.id LIMIT ` + strconv.Itoa(f.Limit+1)
-	rows, err := r.q.QueryContext(ctx, query, args...)
+	query += ` ORDER BY o.created_at, o.id LIMIT ?`
+	rows, err := r.q.QueryContext(ctx, query, append(args, f.Limit+1)...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -12,6 +12,7 @@ import (
 // connection.
 type preparer interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+	querier
 }
 
 // stmtCache prepares each distinct query once and reuses it: SQLite spends
@@ -24,15 +25,23 @@ type stmtCache struct {
 	stmts map[string]*sql.Stmt
 }
 
+// maxStmts bounds the cache; the store's query shapes number far fewer.
+const maxStmts = 512
+
 func newStmtCache(p preparer) *stmtCache {
 	return &stmtCache{p: p, stmts: map[string]*sql.Stmt{}}
 }
 
+// stmt returns the cached statement for query, or nil when the cache is
+// full and the query should run unprepared.
 func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st, ok := c.stmts[query]; ok {
 		return st, nil
+	}
+	if len(c.stmts) >= maxStmts {
+		return nil, nil
 	}
 	st, err := c.p.PrepareContext(ctx, query)
 	if err != nil {
@@ -57,6 +66,9 @@ func (c *stmtCache) ExecContext(ctx context.Context, query string, args ...any) 
 	if err != nil {
 		return nil, err
 	}
+	if st == nil {
+		return c.p.ExecContext(ctx, query, args...)
+	}
 	return st.ExecContext(ctx, args...)
 }
 
@@ -66,6 +78,9 @@ func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any)
 	if err != nil {
 		return nil, err
 	}
+	if st == nil {
+		return c.p.QueryContext(ctx, query, args...)
+	}
 	return st.QueryContext(ctx, args...)
 }
 
@@ -73,18 +88,9 @@ func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any)
 // surfaces from Scan, as with database/sql.
 func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := c.stmt(ctx, query)
-	if err != nil {
-		// Let database/sql report the error through a Row.
-		return c.rowError(ctx, query, args)
+	if err != nil || st == nil {
+		// Unprepared: database/sql reports a failure to prepare through Row.
+		return c.p.QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
-}
-
-func (c *stmtCache) rowError(ctx context.Context, query string, args []any) *sql.Row {
-	if db, ok := c.p.(interface {
-		QueryRowContext(context.Context, string, ...any) *sql.Row
-	}); ok {
-		return db.QueryRowContext(ctx, query, args...)
-	}
-	panic("sqlite: statement cache over a preparer without QueryRowContext")
 }

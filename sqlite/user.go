@@ -121,6 +121,9 @@ var userSorts = map[string]struct{ order, after string }{
 }
 
 func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.User, *roster.Cursor, error) {
+	if f.Limit < 1 {
+		return nil, nil, roster.Errorf(roster.CodeInvalid, "limit must be 1 or more")
+	}
 	sort := f.Sort
 	if sort == "" {
 		sort = "created_at"
@@ -213,8 +216,8 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	query += ` ORDER BY ` + s.order + ` LIMIT ` + strconv.Itoa(f.Limit+1)
-	rows, err := r.q.QueryContext(ctx, query, args...)
+	query += ` ORDER BY ` + s.order + ` LIMIT ?`
+	rows, err := r.q.QueryContext(ctx, query, append(args, f.Limit+1)...)
 	if err != nil {
 		return nil, nil, err
 	}
