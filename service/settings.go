@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -43,6 +44,7 @@ func (c *schemaCache) compile(doc []byte) (*jsonschema.Schema, error) {
 	comp := jsonschema.NewCompiler()
 	comp.DefaultDraft(jsonschema.Draft2020)
 	comp.UseLoader(noLoader{})
+	comp.AssertFormat() // "format": "email" or "uri" is checked, not just noted
 	const loc = "roster:settings-schema.json"
 	if err := comp.AddResource(loc, v); err != nil {
 		return nil, err
@@ -87,8 +89,8 @@ func (s *Service) checkSettings(ctx context.Context, r roster.Reader, u *roster.
 	}
 	var fe []roster.FieldError
 	for _, unit := range leafErrors(ve.BasicOutput()) {
-		loc := "body.settings" + strings.ReplaceAll(unit.InstanceLocation, "/", ".")
-		fe = append(fe, roster.FieldError{Location: loc, Message: unit.Error.String() + " (schema " + unit.KeywordLocation + ")"})
+		loc, value := settingsLocation(v, unit.InstanceLocation)
+		fe = append(fe, roster.FieldError{Location: loc, Message: unit.Error.String() + " (schema " + unit.KeywordLocation + ")", Value: value})
 		if len(fe) == 20 {
 			break
 		}
@@ -97,6 +99,40 @@ func (s *Service) checkSettings(ctx context.Context, r roster.Reader, u *roster.
 		fe = append(fe, roster.FieldError{Location: "body.settings", Message: "settings do not match the organisation's settings schema"})
 	}
 	return roster.Invalid(fe...)
+}
+
+// settingsLocation turns a JSON Pointer into the settings into Roster's
+// location form (body.settings.a.b[2]) and returns the value found there.
+func settingsLocation(root any, pointer string) (string, any) {
+	var b strings.Builder
+	b.WriteString("body.settings")
+	v := root
+	if pointer == "" {
+		return b.String(), nil // the whole object: too large to echo
+	}
+	for _, tok := range strings.Split(strings.TrimPrefix(pointer, "/"), "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch c := v.(type) {
+		case []any:
+			b.WriteString("[" + tok + "]")
+			if i, err := strconv.Atoi(tok); err == nil && i >= 0 && i < len(c) {
+				v = c[i]
+			} else {
+				v = nil
+			}
+		case map[string]any:
+			b.WriteString("." + tok)
+			v = c[tok]
+		default:
+			b.WriteString("." + tok)
+			v = nil
+		}
+	}
+	switch v.(type) {
+	case map[string]any, []any:
+		return b.String(), nil // containers are not echoed
+	}
+	return b.String(), v
 }
 
 func leafErrors(out *jsonschema.OutputUnit) []jsonschema.OutputUnit {

@@ -23,10 +23,12 @@ out=${1:-results-$(date +%F)-interleaved.txt}
 load=${out%.txt}-load.txt # matches the .gitignore rule for results-*.txt
 pkgs=(modernc mattn ncruces baseline)
 # One group per line: the jobs ("pkg|bench regexp") run back to back.
+pr='^BenchmarkPointRead$/^tuning=none$'
 groups=(
-	"modernc|^BenchmarkPointRead$ mattn|^BenchmarkPointRead$ ncruces|^BenchmarkPointRead$ baseline|^BenchmarkTrivialHTTP$"
+	"modernc|$pr mattn|$pr ncruces|$pr baseline|^BenchmarkTrivialHTTP$"
 )
-for b in '^BenchmarkUpdate$/^sync=NORMAL$' '^BenchmarkUpdate$/^sync=FULL$' \
+for b in '^BenchmarkPointRead$/^tuning=roster$' \
+	'^BenchmarkUpdate$/^sync=NORMAL$' '^BenchmarkUpdate$/^sync=FULL$' \
 	'^BenchmarkUpdateBatch$/^sync=FULL$/^per_tx=10$' '^BenchmarkUpdateBatch$/^sync=FULL$/^per_tx=100$'; do
 	groups+=("modernc|$b mattn|$b ncruces|$b")
 done
