@@ -171,9 +171,9 @@ type UserFilter struct {
 	// "email". Ties sort by id, except that users created in the same
 	// instant keep the order they were stored in (which for users made
 	// through the API is their id order).
-	Sort string
-	Limit              int
-	Cursor             *Cursor
+	Sort   string
+	Limit  int
+	Cursor *Cursor
 }
 
 // UserSorts are the sort orders FindUsers accepts.
