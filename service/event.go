@@ -3,8 +3,10 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 
@@ -67,6 +69,27 @@ func newEvent(ctx context.Context, c *roster.Caller, typ, resType, id, orgID str
 func (s *Service) appendEvent(tx roster.Tx, e *roster.Event) error {
 	e.ID, e.OccurredAt = roster.NewID(roster.PrefixEvent), tx.Now()
 	return tx.AppendEvent(e)
+}
+
+// finishDraft completes an event drafted before the transaction, whose
+// patch lacks only the change of updated_at.
+func finishDraft(draft *roster.Event, next *roster.User) (*roster.Event, error) {
+	e := *draft
+	data, err := json.Marshal(next.Document())
+	if err != nil {
+		return nil, err
+	}
+	at, err := json.Marshal(next.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	op := `{"op":"replace","path":"/updated_at","value":` + string(at) + `}]`
+	patch := bytes.TrimSuffix(bytes.TrimSpace(draft.Patch), []byte("]"))
+	if len(bytes.TrimSpace(patch)) > 1 {
+		op = "," + op
+	}
+	e.Data, e.Patch = data, append(slices.Clone(patch), op...)
+	return &e, nil
 }
 
 // recordUser writes the event of a user change in tx.

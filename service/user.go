@@ -196,6 +196,17 @@ func (s *Service) updateUserAs(ctx context.Context, c *roster.Caller, ref string
 		return nil, err
 	}
 	same := roster.SameContent(next, snap)
+	// The event's previous form and patch are computed here, outside the
+	// writer; inside, only updated_at is filled in (unless the user
+	// changed meanwhile and everything is computed again).
+	var draft *roster.Event
+	if !same {
+		d := next.Clone()
+		d.Version, d.UpdatedAt = snap.Version+1, snap.UpdatedAt
+		if draft, err = userEvent(ctx, c, *typ, snap, d); err != nil {
+			return nil, err
+		}
+	}
 	var out *roster.User
 	err = s.update(ctx, func(tx roster.Tx) error {
 		cur, err := tx.FindUser(ctx, snap.ID)
@@ -205,8 +216,9 @@ func (s *Service) updateUserAs(ctx context.Context, c *roster.Caller, ref string
 		if err := pre.check(cur.Version); err != nil {
 			return err
 		}
-		next, same := next, same
+		next, same, draft := next, same, draft
 		if cur.Version != snap.Version {
+			draft = nil
 			if next, err = change(tx, cur); err != nil {
 				return err
 			}
@@ -224,7 +236,14 @@ func (s *Service) updateUserAs(ctx context.Context, c *roster.Caller, ref string
 			return err
 		}
 		out = next
-		return s.recordUser(ctx, tx, c, *typ, cur, next)
+		if draft == nil {
+			return s.recordUser(ctx, tx, c, *typ, cur, next)
+		}
+		e, err := finishDraft(draft, next)
+		if err != nil {
+			return err
+		}
+		return s.appendEvent(tx, e)
 	})
 	return out, err
 }

@@ -4,6 +4,8 @@ package main
 
 import (
 	"encoding/json"
+
+	"github.com/rosterhq/roster"
 	"net/url"
 	"strings"
 	"testing"
@@ -71,7 +73,22 @@ func TestEventFeedAndAudit(t *testing.T) {
 	for _, op := range updated.Patch {
 		ops = append(ops, op["op"].(string)+" "+op["path"].(string))
 	}
-	for _, want := range []string{"replace /last_name", "replace /version", "replace /display_name"} {
+	// The patch turns previous into data exactly.
+	var raw struct{ Items []json.RawMessage }
+	json.Unmarshal(s.do("GET", "/v1/events?type=user.updated&after="+last, nil).want(200).Body, &raw)
+	var full struct{ Data, Previous, Patch json.RawMessage }
+	json.Unmarshal(raw.Items[0], &full)
+	applied, err := roster.ApplyPatch(roster.JSONPatch, full.Previous, full.Patch)
+	if err != nil {
+		t.Fatalf("the event's patch does not apply to previous: %v", err)
+	}
+	var a, b any
+	json.Unmarshal(applied, &a)
+	json.Unmarshal(full.Data, &b)
+	if string(mustJSON(a)) != string(mustJSON(b)) {
+		t.Fatalf("previous + patch != data:\n%s\n%s", mustJSON(a), mustJSON(b))
+	}
+	for _, want := range []string{"replace /last_name", "replace /version", "replace /display_name", "replace /updated_at"} {
 		if !contains(ops, want) {
 			t.Errorf("patch %v lacks %s", ops, want)
 		}
