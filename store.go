@@ -117,6 +117,10 @@ type Credential struct {
 func (c *Credential) Clone() *Credential {
 	k := *c.Key
 	k.Scopes = slices.Clone(c.Key.Scopes)
+	if c.Key.ExpiresAt != nil {
+		at := *c.Key.ExpiresAt
+		k.ExpiresAt = &at
+	}
 	return &Credential{Key: &k, User: c.User.Clone(), OrgDisabled: c.OrgDisabled}
 }
 

@@ -35,14 +35,17 @@ func (r reader) EventSeq(ctx context.Context, id string) (int64, error) {
 }
 
 func (r reader) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.StoredEvent, error) {
+	if f.Limit < 1 {
+		return nil, roster.Errorf(roster.CodeInvalid, "limit must be 1 or more")
+	}
 	where := []string{`e.seq > ?`}
 	args := []any{f.After}
 	if len(f.Types) > 0 {
 		var or []string
 		for _, t := range f.Types {
 			if p, ok := strings.CutSuffix(t, ".*"); ok {
-				or = append(or, `e.type LIKE ? ESCAPE '\'`)
-				args = append(args, escapeLike(p)+".%")
+				or = append(or, `substr(e.type, 1, ?) = ?`) // case-sensitive, unlike LIKE
+				args = append(args, len(p)+1, p+".")
 			} else {
 				or = append(or, `e.type = ?`)
 				args = append(args, t)

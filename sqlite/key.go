@@ -93,7 +93,7 @@ func (r reader) FindCredential(ctx context.Context, hash []byte) (*roster.Creden
 	if err != nil {
 		return nil, err
 	}
-	return &roster.Credential{Key: &k, User: u, OrgDisabled: disabled > 0}, nil
+	return &roster.Credential{Key: &k, User: u.Clone(), OrgDisabled: disabled > 0}, nil
 }
 
 func (t *tx) CreateAPIKey(k *roster.APIKey) error {

@@ -3,6 +3,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -169,6 +170,7 @@ func (t *tx) CreateOrg(o *roster.Organization) error {
 	if err != nil {
 		return translate(err, "organization")
 	}
+	t.touched.orgs = true // the cache may hold "no schema" for this id
 	return t.writeFeatures(o, false)
 }
 
@@ -250,13 +252,13 @@ func (db *DB) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, err
 		if len(doc) == 0 {
 			return nil, roster.Errorf(roster.CodeNotFound, "settings schema not found")
 		}
-		return doc, nil
+		return bytes.Clone(doc), nil
 	}
 	epoch := db.cache.now()
 	doc, err := db.reader().FindSettingsSchema(ctx, orgID)
 	switch {
 	case err == nil:
-		db.cache.putSettingsSchema(epoch, orgID, doc)
+		db.cache.putSettingsSchema(epoch, orgID, bytes.Clone(doc))
 	case roster.ErrorCode(err) == roster.CodeNotFound:
 		db.cache.putSettingsSchema(epoch, orgID, []byte{})
 	}

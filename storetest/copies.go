@@ -237,11 +237,17 @@ func testFindUsersVisibleReturnsCopies(t *testing.T, s roster.Store) {
 
 func testFindSettingsSchemaReturnsCopies(t *testing.T, s roster.Store) {
 	ctx := context.Background()
-	root := MustCreateOrg(t, s, "", "Root")
-	child := MustCreateOrg(t, s, root.ID, "Child")
-	want := schema("root")
-	putSchema(t, s, root, want)
-	for _, o := range []*roster.Organization{root, child} {
+	for _, read := range []string{"own", "inherited"} {
+		// Organisations of their own for each read, so that a failure
+		// names the read that shared its bytes.
+		root := MustCreateOrg(t, s, "", "Root of "+read)
+		child := MustCreateOrg(t, s, root.ID, "Child of "+read)
+		want := schema(read)
+		putSchema(t, s, root, want)
+		o := root
+		if read == "inherited" {
+			o = child
+		}
 		for round := range 2 { // the second read may come from a cache
 			got, err := s.FindSettingsSchema(ctx, o.ID)
 			must(t, "FindSettingsSchema("+o.Name+")", err)

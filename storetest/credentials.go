@@ -163,16 +163,16 @@ func testCredentialConcurrentReadYourWrites(t *testing.T, s roster.Store) {
 	insertKeys(t, s, k)
 	cur := schema("v0")
 	putSchema(t, s, root, cur)
-	hash := roster.HashKeySecret(secret)
+	hash, userID, homeID := roster.HashKeySecret(secret), u.ID, home.ID
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	for range 3 {
 		wg.Go(func() {
 			for !stop.Load() {
 				_, err1 := s.FindCredential(ctx, hash)
-				_, err2 := s.FindUser(ctx, u.ID)
-				_, err3 := s.FindOrg(ctx, home.ID)
-				_, err4 := s.FindSettingsSchema(ctx, home.ID)
+				_, err2 := s.FindUser(ctx, userID)
+				_, err3 := s.FindOrg(ctx, homeID)
+				_, err4 := s.FindSettingsSchema(ctx, homeID)
 				if err := errors.Join(err1, err2, err3, err4); err != nil {
 					t.Errorf("a concurrent read failed: %v", err)
 					return

@@ -192,7 +192,10 @@ func testFindUsersVisiblePages(t *testing.T, s roster.Store) {
 
 func testFindOrgsVisible(t *testing.T, s roster.Store) {
 	v := newVisTree(t, s)
-	a2 := NewOrg(t, v.a1.ID, "A2", func(o *roster.Organization) { o.CreatedAt, o.UpdatedAt = at(4), at(4); o.Status = roster.StatusDisabled })
+	a2 := NewOrg(t, v.a1.ID, "A2", func(o *roster.Organization) {
+		o.CreatedAt, o.UpdatedAt = at(4), at(4)
+		o.Status = roster.StatusDisabled
+	})
 	b1 := NewOrg(t, v.b.ID, "B1", func(o *roster.Organization) { o.CreatedAt, o.UpdatedAt = at(5), at(5) })
 	MustInsertOrgs(t, s, a2, b1)
 	all := []*roster.Organization{v.root, v.a, v.a1, v.b, a2, b1}

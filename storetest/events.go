@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+var eventBehaviours = []behaviour{
+	{"Events/RoundTrip", testEventsRoundTrip},
+	{"Events/Filters", testEventsFilters},
+	{"Events/Pages", testEventsPages},
+	{"Events/CommitOrder", testEventsCommitOrder},
+	{"Events/RollBack", testEventsRollBack},
+	{"Events/ReadYourWrites", testEventsReadYourWrites},
+	{"Events/ReturnCopies", testEventsReturnCopies},
+}
+
+// newEvent returns an event of type typ about the resource id (of type
+// resType) in organisation org, by the user actor. Its id and time are
+// set when it is appended, unless set before.
+func newEvent(typ, resType, id, org, actor string) *roster.Event {
+	return &roster.Event{Type: typ, Actor: roster.Actor{UserID: actor}, Resource: roster.ResourceRef{Type: resType, ID: id},
+		OrgID: org, Patch: json.RawMessage(`[]`)}
+}
+
+// appendEvent gives e, unless set, a new id and the transaction's time,
+// as the service does, and appends it.
+func appendEvent(tx roster.Tx, e *roster.Event) error {
+	if e.ID == "" {
+		e.ID = roster.NewID(roster.PrefixEvent)
+	}
+	if e.OccurredAt.IsZero() {
+		e.OccurredAt = tx.Now()
+	}
+	return tx.AppendEvent(e)
+}
+
+// appendEvents appends the events, in order, in one transaction.
+func appendEvents(tb testing.TB, s roster.Store, events ...*roster.Event) {
+	tb.Helper()
+	mustUpdate(tb, s, func(tx roster.Tx) error {
+		for _, e := range events {
+			if err := appendEvent(tx, e); err != nil {
+				return fmt.Errorf("append %s: %w", e.Type, err)
+			}
+		}
+		return nil
+	})
+}
+
+// findEvents returns what FindEvents(f) returns, with a limit of 1,000
+// when f sets none.
+func findEvents(tb testing.TB, r roster.Reader, f roster.EventFilter) []roster.StoredEvent {
+	tb.Helper()
+	if f.Limit == 0 {
+		f.Limit = 1000
+	}
+	found, err := r.FindEvents(context.Background(), f)
+	if err != nil {
+		tb.Fatalf("FindEvents(%+v): %v", f, err)
+	}
+	return found
+}
+
+func eventIDs(found []roster.StoredEvent) []string {
+	ids := make([]string, len(found))
+	for i, se := range found {
+		ids[i] = se.Event.ID
+	}
+	return ids
+}
+
+func wantIDs(events ...*roster.Event) []string {
+	ids := make([]string, len(events))
+	for i, e := range events {
+		ids[i] = e.ID
+	}
+	return ids
+}
+
+// checkEvent fails the test unless got holds what want holds. Documents
+// compare as JSON values; times as instants.
+func checkEvent(tb testing.TB, what string, got, want *roster.Event) {
+	tb.Helper()
+	if got == nil {
+		tb.Errorf("%s: got no event, want %s", what, want.ID)
+		return
+	}
+	g, w := *got, *want
+	g.OccurredAt, w.OccurredAt = g.OccurredAt.UTC(), w.OccurredAt.UTC()
+	if d := jsonDiff(&g, &w); d != "" {
+		tb.Errorf("%s: event %s differs:%s", what, want.Type, d)
+	}
+	if g.ClientIP != w.ClientIP {
+		tb.Errorf("%s: event %s: client IP %q, want %q", what, want.Type, g.ClientIP, w.ClientIP)
+	}
+}
+
+// checkSeqs fails the test unless the events found come in growing seq
+// order and EventSeq agrees with each seq.
+func checkSeqs(tb testing.TB, r roster.Reader, what string, found []roster.StoredEvent) {
+	tb.Helper()
+	for i, se := range found {
+		if i > 0 && se.Seq <= found[i-1].Seq {
+			tb.Errorf("%s: seq %d after seq %d: not in commit order", what, se.Seq, found[i-1].Seq)
+		}
+		seq, err := r.EventSeq(context.Background(), se.Event.ID)
+		if err != nil || seq != se.Seq {
+			tb.Errorf("%s: EventSeq(%s) = %d, %v; FindEvents gave seq %d", what, se.Event.ID, seq, err, se.Seq)
+		}
+	}
+}
+
+func testEventsRoundTrip(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	checkIDs(t, "FindEvents on an empty store", eventIDs(findEvents(t, s, roster.EventFilter{})), nil)
+	for _, id := range []string{roster.NewID(roster.PrefixEvent), ""} {
+		_, err := s.EventSeq(ctx, id)
+		wantCode(t, fmt.Sprintf("EventSeq(%q) on an empty store", id), err, roster.CodeNotFound)
+	}
+	root := MustCreateOrg(t, s, "", "Root")
+	uid, kid := roster.NewID(roster.PrefixUser), roster.NewID(roster.PrefixKey)
+	created := newEvent("user.created", "user", uid, root.ID, uid)
+	created.Actor = roster.Actor{UserID: uid, KeyID: kid, ClientID: "cli_console"}
+	created.RequestID, created.ClientIP = "req-1", "203.0.113.7"
+	created.Data = json.RawMessage(`{"id": "` + uid + `", "first_name": "Ann", "n": 3, "tags": [{"name": "VIP"}], "settings": {"b": [1, 2], "a": null}}`)
+	created.Patch = json.RawMessage(`[{"op": "add", "path": "", "value": {"id": "` + uid + `"}}]`)
+	updated := newEvent("user.updated", "user", uid, root.ID, uid)
+	updated.ClientIP = "2001:db8::1"
+	updated.Previous, updated.Data = created.Data, json.RawMessage(`{"id":"`+uid+`","first_name":"Änne ✓","n":4}`)
+	updated.Patch = json.RawMessage(`[{"op":"replace","path":"/first_name","value":"Änne ✓"},{"op":"replace","path":"/n","value":4}]`)
+	deleted := newEvent("user.deleted", "user", uid, root.ID, "")
+	deleted.Previous = updated.Data
+	deleted.OccurredAt = at(5).In(time.FixedZone("UTC+5", 5*3600))
+	appendEvents(t, s, created, updated)
+	appendEvents(t, s, deleted)
+
+	found := findEvents(t, s, roster.EventFilter{})
+	checkIDs(t, "FindEvents", eventIDs(found), wantIDs(created, updated, deleted))
+	for i, want := range []*roster.Event{created, updated, deleted} {
+		if i < len(found) {
+			checkEvent(t, "FindEvents", found[i].Event, want)
+			if found[i].Seq <= 0 {
+				t.Errorf("FindEvents: event %s has seq %d, want a positive one", want.Type, found[i].Seq)
+			}
+		}
+	}
+	checkSeqs(t, s, "FindEvents", found)
+	_, err := s.EventSeq(ctx, roster.NewID(roster.PrefixEvent))
+	wantCode(t, "EventSeq(unknown)", err, roster.CodeNotFound)
+}
+
+func testEventsFilters(t *testing.T, s roster.Store) {
+	v := newVisTree(t, s)
+	e1 := newEvent("user.created", "user", v.ua.ID, v.a.ID, v.ur.ID)
+	e2 := newEvent("user.updated", "user", v.ua.ID, v.a.ID, v.ua.ID)
+	e3 := newEvent("org.created", "organization", v.a1.ID, v.a1.ID, v.ur.ID)
+	e4 := newEvent("membership.created", "membership", v.ub.ID, v.b.ID, v.ur.ID)
+	e5 := newEvent("user.deleted", "user", v.ub.ID, v.b.ID, v.ua.ID)
+	e6 := newEvent("org.settings_schema_updated", "organization", v.root.ID, v.root.ID, "")
+	e7 := newEvent("userAs.created", "user", v.ub2.ID, v.b.ID, v.ur.ID) // for the prefix's escaping
+	all := []*roster.Event{e1, e2, e3, e4, e5, e6, e7}
+	for i, e := range all {
+		e.OccurredAt = at(i + 1)
+	}
+	appendEvents(t, s, e1, e2, e3)
+	appendEvents(t, s, e4, e5, e6, e7)
+	found := findEvents(t, s, roster.EventFilter{})
+	checkIDs(t, "FindEvents", eventIDs(found), wantIDs(all...))
+	if len(found) != len(all) {
+		t.FailNow()
+	}
+	seq := func(i int) int64 { return found[i-1].Seq }
+	tp := func(n int) *time.Time { v := at(n); return &v }
+	micro := func(n int, d time.Duration) *time.Time { v := at(n).Add(d); return &v }
+	ev := func(events ...*roster.Event) []*roster.Event { return events }
+	for _, c := range []struct {
+		f    roster.EventFilter
+		want []*roster.Event
+	}{
+		{roster.EventFilter{Types: []string{"user.created"}}, ev(e1)},
+		{roster.EventFilter{Types: []string{"user.created", "user.created"}}, ev(e1)},
+		{roster.EventFilter{Types: []string{"user.*"}}, ev(e1, e2, e5)},
+		{roster.EventFilter{Types: []string{"user.*", "org.created"}}, ev(e1, e2, e3, e5)},
+		{roster.EventFilter{Types: []string{"org.*"}}, ev(e3, e6)},
+		{roster.EventFilter{Types: []string{"membership.created", "membership.deleted"}}, ev(e4)},
+		{roster.EventFilter{Types: []string{"user"}}, nil},     // a whole type, not a prefix
+		{roster.EventFilter{Types: []string{"user.cr"}}, nil},  // nor this
+		{roster.EventFilter{Types: []string{"user_s.*"}}, nil}, // _ is a plain character
+		{roster.EventFilter{Types: []string{"use%.*"}}, nil},   // and so is %
+		{roster.EventFilter{Types: []string{"userAs.*"}}, ev(e7)},
+		{roster.EventFilter{Target: v.ua.ID}, ev(e1, e2)},
+		{roster.EventFilter{Target: v.ub.ID}, ev(e4, e5)},
+		{roster.EventFilter{Target: v.a1.ID}, ev(e3)},
+		{roster.EventFilter{Target: roster.NewID(roster.PrefixUser)}, nil},
+		{roster.EventFilter{Actor: v.ur.ID}, ev(e1, e3, e4, e7)},
+		{roster.EventFilter{Actor: v.ua.ID}, ev(e2, e5)},
+		{roster.EventFilter{Actor: v.ua1.ID}, nil},
+		{roster.EventFilter{Target: v.ua.ID, Actor: v.ua.ID}, ev(e2)},
+		{roster.EventFilter{OccurredAfter: tp(2)}, ev(e3, e4, e5, e6, e7)}, // exclusive
+		{roster.EventFilter{OccurredAfter: micro(2, -time.Microsecond)}, ev(e2, e3, e4, e5, e6, e7)},
+		{roster.EventFilter{OccurredAfter: inZone(tp(2))}, ev(e3, e4, e5, e6, e7)},
+		{roster.EventFilter{Before: tp(3)}, ev(e1, e2)}, // exclusive
+		{roster.EventFilter{Before: micro(3, time.Microsecond)}, ev(e1, e2, e3)},
+		{roster.EventFilter{OccurredAfter: tp(1), Before: tp(4)}, ev(e2, e3)},
+		{roster.EventFilter{OccurredAfter: tp(7)}, nil},
+		{roster.EventFilter{After: seq(3)}, ev(e4, e5, e6, e7)},
+		{roster.EventFilter{After: seq(7)}, nil},
+		{roster.EventFilter{After: seq(2), Types: []string{"user.*"}}, ev(e5)},
+		{roster.EventFilter{Visible: &roster.Visibility{Subtrees: []string{v.root.ID}}}, all},
+		{roster.EventFilter{Visible: &roster.Visibility{Subtrees: []string{v.a.ID}}}, ev(e1, e2, e3)},
+		{roster.EventFilter{Visible: &roster.Visibility{Subtrees: []string{v.b.ID}}}, ev(e4, e5, e7)},
+		{roster.EventFilter{Visible: &roster.Visibility{Orgs: []string{v.a.ID}}}, ev(e1, e2)},
+		{roster.EventFilter{Visible: &roster.Visibility{Orgs: []string{v.a1.ID, v.root.ID}}}, ev(e3, e6)},
+		{roster.EventFilter{Visible: &roster.Visibility{Self: v.ub.ID}}, ev(e4, e5)},
+		{roster.EventFilter{Visible: &roster.Visibility{Self: v.ua.ID, Orgs: []string{v.a.ID}}}, ev(e1, e2)}, // no duplicate
+		{roster.EventFilter{Visible: &roster.Visibility{Self: v.ub.ID, Orgs: []string{v.root.ID}}}, ev(e4, e5, e6)},
+		{roster.EventFilter{Visible: &roster.Visibility{}}, nil},
+		{roster.EventFilter{Visible: &roster.Visibility{Subtrees: []string{}, Orgs: []string{}}}, nil},
+		{roster.EventFilter{Visible: &roster.Visibility{Orgs: []string{v.b.ID}}, Types: []string{"user.*"}}, ev(e5)},
+		{roster.EventFilter{Visible: &roster.Visibility{Subtrees: []string{v.a.ID}}, Actor: v.ur.ID, Before: tp(3)}, ev(e1)},
+		{roster.EventFilter{Limit: 2}, ev(e1, e2)},
+		{roster.EventFilter{Limit: 2, After: seq(2)}, ev(e3, e4)},
+		{roster.EventFilter{Limit: 2, Actor: v.ur.ID, After: seq(1)}, ev(e3, e4)},
+		{roster.EventFilter{Limit: 1, Types: []string{"org.*"}}, ev(e3)},
+	} {
+		got := findEvents(t, s, c.f)
+		checkIDs(t, fmt.Sprintf("FindEvents(%+v visible=%s)", c.f, describeVis(c.f.Visible)), eventIDs(got), wantIDs(c.want...))
+	}
+}
+
+// walkEvents reads every event of f, limit events a page, as the feed
+// does: each page after the last seq of the one before.
+func walkEvents(tb testing.TB, r roster.Reader, f roster.EventFilter) []roster.StoredEvent {
+	tb.Helper()
+	var all []roster.StoredEvent
+	for page := 1; ; page++ {
+		found := findEvents(tb, r, f)
+		if len(found) > f.Limit {
+			tb.Fatalf("FindEvents page %d: got %d events, over the limit %d", page, len(found), f.Limit)
+		}
+		all = append(all, found...)
+		if len(found) < f.Limit {
+			return all
+		}
+		if page > 1000 {
+			tb.Fatal("FindEvents: more than 1,000 pages: After does not advance")
+		}
+		f.After = found[len(found)-1].Seq
+	}
+}
+
+func testEventsPages(t *testing.T, s roster.Store) {
+	root := MustCreateOrg(t, s, "", "Root")
+	var all []*roster.Event
+	for i := range 5 {
+		batch := make([]*roster.Event, 5)
+		for j := range batch {
+			typ := []string{"user.created", "user.updated", "org.updated"}[(i*5+j)%3]
+			batch[j] = newEvent(typ, "user", roster.NewID(roster.PrefixUser), root.ID, "")
+		}
+		appendEvents(t, s, batch...)
+		all = append(all, batch...)
+	}
+	for _, limit := range []int{1, 4, 5, 25, 26} {
+		got := walkEvents(t, s, roster.EventFilter{Limit: limit})
+		checkIDs(t, fmt.Sprintf("all pages of FindEvents(limit=%d)", limit), eventIDs(got), wantIDs(all...))
+		checkSeqs(t, s, fmt.Sprintf("all pages of FindEvents(limit=%d)", limit), got)
+	}
+	var users []*roster.Event
+	for _, e := range all {
+		if e.Type != "org.updated" {
+			users = append(users, e)
+		}
+	}
+	got := walkEvents(t, s, roster.EventFilter{Limit: 3, Types: []string{"user.*"}, Visible: &roster.Visibility{Orgs: []string{root.ID}}})
+	checkIDs(t, "all pages of FindEvents(limit=3 types=user.* visible=root)", eventIDs(got), wantIDs(users...))
+}
+
+func testEventsReadYourWrites(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	root := MustCreateOrg(t, s, "", "Root")
+	first := newEvent("user.created", "user", roster.NewID(roster.PrefixUser), root.ID, "")
+	appendEvents(t, s, first)
+	second := newEvent("user.updated", "user", first.Resource.ID, root.ID, "")
+	err := update(s, func(tx roster.Tx) error {
+		if err := appendEvent(tx, second); err != nil {
+			return err
+		}
+		checkIDs(t, "tx.FindEvents after tx.AppendEvent", eventIDs(findEvents(t, tx, roster.EventFilter{})), wantIDs(first, second))
+		if _, err := tx.EventSeq(ctx, second.ID); err != nil {
+			t.Errorf("tx.EventSeq after tx.AppendEvent: %v", err)
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("Update: got %v, want fn's error", err)
+	}
+	checkIDs(t, "FindEvents after a rolled back append", eventIDs(findEvents(t, s, roster.EventFilter{})), wantIDs(first))
+	for i := range 10 {
+		e := newEvent("user.updated", "user", first.Resource.ID, root.ID, "")
+		appendEvents(t, s, e)
+		found := findEvents(t, s, roster.EventFilter{Target: first.Resource.ID})
+		if len(found) != i+2 || found[len(found)-1].Event.ID != e.ID {
+			t.Fatalf("FindEvents right after Update %d returned: got %d events ending %v, want %d ending %s", i, len(found), eventIDs(found[max(len(found)-1, 0):]), i+2, e.ID)
+		}
+		if _, err := s.EventSeq(ctx, e.ID); err != nil {
+			t.Fatalf("EventSeq right after Update %d returned: %v", i, err)
+		}
+	}
+}
+
+func testEventsReturnCopies(t *testing.T, s roster.Store) {
+	root := MustCreateOrg(t, s, "", "Root")
+	e := newEvent("user.updated", "user", roster.NewID(roster.PrefixUser), root.ID, "")
+	e.Data, e.Previous = json.RawMessage(`{"first_name":"Ann"}`), json.RawMessage(`{"first_name":"Bob"}`)
+	appendEvents(t, s, e)
+	for range 2 {
+		found := findEvents(t, s, roster.EventFilter{})
+		if len(found) != 1 {
+			t.Fatalf("FindEvents: got %d events, want 1", len(found))
+		}
+		g := found[0].Event
+		g.Type, g.Resource.ID, g.Actor.UserID = "scribbled", "scribbled", "scribbled"
+		for _, doc := range []json.RawMessage{g.Data, g.Previous, g.Patch} {
+			for i := range doc {
+				doc[i] = ' '
+			}
+		}
+		again := findEvents(t, s, roster.EventFilter{})
+		if len(again) == 1 {
+			checkEvent(t, "FindEvents after a change to what it returned", again[0].Event, e)
+		}
+	}
+}
