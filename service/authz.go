@@ -165,6 +165,9 @@ func profileChanged(cur, next *roster.User) bool {
 // nil for a creation). The caller can already see cur.
 func (s *Service) checkUserChange(ctx context.Context, r roster.Reader, c *roster.Caller, cur, next *roster.User) error {
 	if cur == nil {
+		if err := s.checkReferences(ctx, r, c, cur, next); err != nil {
+			return err
+		}
 		if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
 			return err
 		}
@@ -175,16 +178,25 @@ func (s *Service) checkUserChange(ctx context.Context, r roster.Reader, c *roste
 		if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
 			return err
 		}
-		if err := s.checkAdminAt(ctx, r, c, cur.OrganizationID, cur.Roles, "change "+admin[0]); err != nil {
+		if err := s.checkAdminAt(ctx, r, c, cur.OrganizationID, nil, "change "+admin[0]); err != nil {
 			return err
 		}
 		if slices.Contains(admin, "roles") {
-			if err := s.checkAdminAt(ctx, r, c, cur.OrganizationID, next.Roles, "grant these roles"); err != nil {
+			var granted []string
+			for _, role := range next.Roles {
+				if !slices.Contains(cur.Roles, role) {
+					granted = append(granted, role)
+				}
+			}
+			if err := s.checkAdminAt(ctx, r, c, cur.OrganizationID, granted, "change roles"); err != nil {
 				return err
 			}
 		}
+		if err := s.checkReferences(ctx, r, c, cur, next); err != nil {
+			return err
+		}
 		if slices.Contains(admin, "organization_id") {
-			if err := s.checkAdminAt(ctx, r, c, next.OrganizationID, next.Roles, "move users into that organisation"); err != nil {
+			if err := s.checkAdminAt(ctx, r, c, next.OrganizationID, nil, "change organization_id to that organisation"); err != nil {
 				return err
 			}
 		}
@@ -199,10 +211,13 @@ func (s *Service) checkUserChange(ctx context.Context, r roster.Reader, c *roste
 	if err != nil {
 		return err
 	}
+	onlyMember := roster.TopRank(cur.Roles) == roster.RankMember
 	switch {
-	case rank >= roster.RankAdmin && roster.TopRank(cur.Roles) < roster.RankOwner || rank == roster.RankOwner:
+	case rank >= roster.RankAdmin && onlyMember:
+		return needScope(c, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
+	case rank >= roster.RankAdmin:
 		return needScope(c, roster.ScopeUsersWriteAll)
-	case rank >= roster.RankManager && roster.TopRank(cur.Roles) == roster.RankMember:
+	case rank >= roster.RankManager && onlyMember:
 		return needScope(c, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
 	case rank >= roster.RankManager:
 		return forbidden("a manager may change only users whose only role is member")
@@ -210,9 +225,37 @@ func (s *Service) checkUserChange(ctx context.Context, r roster.Reader, c *roste
 	return forbidden("you may change only your own profile")
 }
 
+// checkReferences hides what the caller may not see behind the body's
+// references: a new organisation or manager it cannot see is refused
+// exactly like one that does not exist.
+func (s *Service) checkReferences(ctx context.Context, r roster.Reader, c *roster.Caller, cur, next *roster.User) error {
+	if cur == nil || next.OrganizationID != cur.OrganizationID {
+		if ok, err := s.canSeeOrg(ctx, r, c, next.OrganizationID); err != nil {
+			return err
+		} else if !ok {
+			return roster.Invalid(roster.FieldError{Location: "body.organization_id", Message: "organization_id does not name an organisation", Value: next.OrganizationID})
+		}
+	}
+	if next.ManagerID != "" && (cur == nil || next.ManagerID != cur.ManagerID) {
+		m, err := r.FindUser(ctx, next.ManagerID)
+		if err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
+			return err
+		}
+		ok := false
+		if err == nil {
+			if ok, err = s.canSeeUser(ctx, r, c, m); err != nil {
+				return err
+			}
+		}
+		if !ok {
+			return roster.Invalid(roster.FieldError{Location: "body.manager_id", Message: "manager_id does not name a user", Value: next.ManagerID})
+		}
+	}
+	return nil
+}
+
 // checkAdminAt requires the caller to administer orgID, and to be an
-// owner there when roles include owner or admin (granting, or acting on
-// someone who holds them).
+// owner there when it grants roles that include owner or admin.
 func (s *Service) checkAdminAt(ctx context.Context, r roster.Reader, c *roster.Caller, orgID string, roles []string, what string) error {
 	rank, err := s.rankAt(ctx, r, c, orgID)
 	if err != nil {

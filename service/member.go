@@ -42,9 +42,6 @@ func (s *Service) PutMember(ctx context.Context, c *roster.Caller, orgID, userID
 	}
 	typ := EventMembershipUpdated
 	return s.updateUserAs(ctx, c, userID, nil, &typ, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
-		if err := s.checkAdminAt(ctx, r, c, orgID, cur.RolesIn(orgID), "change this user's roles"); err != nil {
-			return nil, err
-		}
 		u := cur.Clone()
 		if orgID == u.OrganizationID {
 			u.Roles = roles
@@ -75,11 +72,11 @@ func (s *Service) DeleteMember(ctx context.Context, c *roster.Caller, orgID, use
 		if i < 0 {
 			return nil, notFound("membership")
 		}
+		if err := s.checkAdminAt(ctx, r, c, orgID, nil, "remove this membership"); err != nil {
+			return nil, err
+		}
 		if orgID == cur.OrganizationID {
 			return nil, roster.Errorf(roster.CodeConflict, "the home membership cannot be removed: move the user to another organisation (organization_id) first")
-		}
-		if err := s.checkAdminAt(ctx, r, c, orgID, cur.Memberships[i].Roles, "remove this membership"); err != nil {
-			return nil, err
 		}
 		u := cur.Clone()
 		u.Memberships = slices.Delete(u.Memberships, i, i+1)

@@ -221,14 +221,9 @@ func (s *Service) AdjustCredit(ctx context.Context, c *roster.Caller, id, amount
 	if err := needScope(c, roster.ScopeOrgsWrite); err != nil {
 		return nil, err
 	}
-	// Credit is set from above: an admin of an ancestor (for the root,
-	// one of its owners).
+	// Credit is set from above: by an admin of an ancestor.
 	if o.ParentID == "" {
-		if rank, err := s.rankAt(ctx, s.store, c, o.ID); err != nil {
-			return nil, err
-		} else if rank < roster.RankOwner {
-			return nil, forbidden("only an owner of the root organisation adjusts its credit")
-		}
+		return nil, forbidden("the root organisation has no credit: credit is set by an admin of an ancestor, and the root has none")
 	} else if err := s.checkAdminAt(ctx, s.store, c, o.ParentID, nil, "adjust this organisation's credit"); err != nil {
 		return nil, err
 	}

@@ -304,7 +304,7 @@ func (s *Service) DeleteUser(ctx context.Context, c *roster.Caller, ref string, 
 	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
 		return err
 	}
-	if err := s.checkAdminAt(ctx, s.store, c, snap.OrganizationID, snap.Roles, "delete this user"); err != nil {
+	if err := s.checkAdminAt(ctx, s.store, c, snap.OrganizationID, nil, "delete this user"); err != nil {
 		return err
 	}
 	if snap.ID == c.User.ID {
