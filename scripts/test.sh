@@ -12,8 +12,21 @@ fuzztime=${FUZZTIME:-3000x}
 echo "== go vet"
 go vet ./...
 
+# ---- PostgreSQL server binaries (postgres store, issue 4) ----
+# internal/pgtest starts a throwaway PostgreSQL cluster with Debian's
+# initdb/postgres unless ROSTER_TEST_DATABASE_URL names a server. Install
+# them when they are missing; only root can (CI runs as root), otherwise
+# the PostgreSQL tests skip.
+if [ -z "${ROSTER_TEST_DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+fi
+# ---- end of PostgreSQL binaries ----
+
 echo "== go test"
 go test -count=1 ./...
+
+echo "== go test ./cmd/roster on PostgreSQL (the black-box suite, and several nodes)"
+ROSTER_TEST_STORE=postgres go test -count=1 ./cmd/roster/
 
 echo "== fuzz ($fuzztime per target)"
 for pkg in $(go list ./...); do

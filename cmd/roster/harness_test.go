@@ -8,9 +8,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rosterhq/roster/internal/pgtest"
 )
 
 // testKey is the bootstrap owner's API key in black-box tests.
@@ -44,8 +47,18 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// TestMain stops the PostgreSQL cluster that a run with
+// ROSTER_TEST_STORE=postgres starts.
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// onPostgres reports whether the black-box tests run on PostgreSQL
+// (ROSTER_TEST_STORE=postgres) rather than the embedded store.
+func onPostgres() bool { return os.Getenv("ROSTER_TEST_STORE") == "postgres" }
+
 // startServer runs a server for the test; configure may change its
-// configuration first. The server stops when the test ends.
+// configuration first. The server stops when the test ends. With
+// ROSTER_TEST_STORE=postgres it stores in a new PostgreSQL database
+// unless configure set a database URL.
 func startServer(t *testing.T, configure ...func(*Config)) *testServer {
 	t.Helper()
 	logs := &syncBuffer{}
@@ -55,6 +68,9 @@ func startServer(t *testing.T, configure ...func(*Config)) *testServer {
 	m.Config.BootstrapKey = testKey
 	for _, c := range configure {
 		c(&m.Config)
+	}
+	if onPostgres() && m.Config.DatabaseURL == "" {
+		m.Config.DatabaseURL = pgtest.URL(t)
 	}
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("start server: %v", err)

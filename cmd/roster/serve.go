@@ -22,6 +22,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/httpapi"
+	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/service"
 	"github.com/rosterhq/roster/sqlite"
 )
@@ -158,12 +159,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.log.Info("starting", "version", version, "addr", c.Addr, "data_dir", c.DataDir, "database", redactURL(c.DatabaseURL),
 		"smtp", redactURL(c.SMTPURL), "require_if_match", c.RequireIfMatch, "jsonp", c.JSONP, "allow_private_webhooks", c.AllowPrivateWebhooks)
-	if c.DatabaseURL != "" {
-		return errors.New("the PostgreSQL store is not available in this build yet: leave --database-url empty to use the embedded store")
-	}
-	store, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "roster.db"))
+	store, err := openStore(ctx, c)
 	if err != nil {
-		return fmt.Errorf("open the embedded store: %w", err)
+		return err
 	}
 	m.store = store
 	svc := service.New(store, m.log)
@@ -194,6 +192,25 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 	}
 	return nil
+}
+
+// openStore opens the PostgreSQL store when a database URL is set (its
+// pool size and statement timeout may be set in the URL:
+// pool_max_conns, statement_timeout), else the embedded store in the
+// data folder.
+func openStore(ctx context.Context, c Config) (roster.Store, error) {
+	if c.DatabaseURL != "" {
+		db, err := postgres.Open(ctx, c.DatabaseURL, postgres.Config{})
+		if err != nil {
+			return nil, fmt.Errorf("open the PostgreSQL store: %w", err)
+		}
+		return db, nil
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "roster.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open the embedded store: %w", err)
+	}
+	return db, nil
 }
 
 // Addr returns the address the server listens on.
