@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rosterhq/roster"
+)
+
+// eventDoc is an event as stored: the API form plus the client address,
+// which only the audit log shows.
+type eventDoc struct {
+	*roster.Event
+	ClientIP string `json:"client_ip,omitempty"`
+}
+
+// maxEvents bounds the events of one transaction: the low 16 bits of pos.
+const maxEvents = 1 << 16
+
+// AppendEvent queues e; commit writes it.
+func (t *tx) AppendEvent(e *roster.Event) error {
+	if len(t.events) == maxEvents {
+		return fmt.Errorf("more than %d events in one transaction", maxEvents)
+	}
+	doc, err := json.Marshal(eventDoc{e, e.ClientIP})
+	if err != nil {
+		return err
+	}
+	t.events = append(t.events, queuedEvent{e, doc})
+	return nil
+}
+
+// queueInserts adds the inserts of the events not yet written to b.
+func (t *tx) queueInserts(b *pgx.Batch) int {
+	n := 0
+	for i, q := range t.events[t.written:] {
+		e := q.e
+		b.Queue(`INSERT INTO events (pos, id, type, resource_type, resource_id, org_id, actor_id, occurred_at, doc)
+			VALUES ((pg_current_xact_id()::text::bigint << 16) | $1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			int64(t.written+i), e.ID, e.Type, e.Resource.Type, e.Resource.ID, e.OrgID, e.Actor.UserID, e.OccurredAt, q.doc)
+		n++
+	}
+	t.written = len(t.events)
+	return n
+}
+
+// flush writes the queued events, for a read of the events that must
+// see them.
+func (t *tx) flush(ctx context.Context) error {
+	b := &pgx.Batch{}
+	if t.queueInserts(b) == 0 {
+		return nil
+	}
+	return translate(t.conn.SendBatch(ctx, b).Close(), "event")
+}
+
+// FindEvents returns, in a transaction, the events committed when it
+// runs and those this transaction appended, in feed order; see eventQuery.
+func (t *tx) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.StoredEvent, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	return t.reader.FindEvents(ctx, f)
+}
+
+// EventSeq finds, in a transaction, the events this transaction appended too.
+func (t *tx) EventSeq(ctx context.Context, id string) (int64, error) {
+	if err := t.flush(ctx); err != nil {
+		return 0, err
+	}
+	return t.reader.EventSeq(ctx, id)
+}
+
+// horizon is, in a query, the smallest pos that a transaction still
+// running may yet write: everything below it is final.
+const horizon = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)`
+
+// maxHorizonWait bounds how long FindEvents waits for the transactions
+// that hold the horizon back.
+const maxHorizonWait = 2 * time.Second
+
+func (r reader) EventSeq(ctx context.Context, id string) (int64, error) {
+	var pos int64
+	err := r.q.QueryRow(ctx, `SELECT pos FROM events WHERE id = $1`, id).Scan(&pos)
+	return pos, translate(err, "event")
+}
+
+// FindEvents returns the events after f.After in feed order, stopping
+// before the first event beyond the horizon. Such an event has committed,
+// but a transaction that started before it is still running and may yet
+// add an event before it; outside a transaction FindEvents waits (up to
+// maxHorizonWait) for those transactions, so that a client that made a
+// change and then reads the feed finds the change there.
+func (r reader) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.StoredEvent, error) {
+	query, p := eventQuery(f, r.lock)
+	deadline := time.Now().Add(maxHorizonWait)
+	pause := time.Millisecond
+	for {
+		out, beyond, err := r.findEvents(ctx, query, p)
+		if err != nil || !beyond || time.Now().After(deadline) {
+			return out, err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return out, nil
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
+}
+
+// findEvents runs an event query once. beyond reports an event past the
+// horizon.
+func (r reader) findEvents(ctx context.Context, query string, p params) (out []roster.StoredEvent, beyond bool, err error) {
+	rows, err := r.q.Query(ctx, query, p...)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	out = []roster.StoredEvent{}
+	for rows.Next() {
+		var pos int64
+		var doc []byte
+		var final bool
+		if err := rows.Scan(&pos, &doc, &final); err != nil {
+			return nil, false, err
+		}
+		if !final {
+			return out, true, nil
+		}
+		var d eventDoc
+		d.Event = &roster.Event{}
+		if err := json.Unmarshal(doc, &d); err != nil {
+			return nil, false, err
+		}
+		d.Event.ClientIP = d.ClientIP
+		out = append(out, roster.StoredEvent{Seq: pos, Event: d.Event})
+	}
+	return out, false, rows.Err()
+}
+
+// eventQuery builds the query of an event filter. Inside a transaction
+// (inTx) every event it sees counts as final: its own, which no other
+// reader sees yet, and those committed, which it must not wait for, as
+// the transaction itself may be what holds the horizon back.
+func eventQuery(f roster.EventFilter, inTx bool) (string, params) {
+	var p params
+	where := []string{`e.pos > ` + p.add(f.After)}
+	if len(f.Types) > 0 {
+		var or []string
+		for _, t := range f.Types {
+			if prefix, ok := strings.CutSuffix(t, ".*"); ok {
+				or = append(or, `e.type LIKE `+p.add(escapeLike(prefix)+".%"))
+			} else {
+				or = append(or, `e.type = `+p.add(t))
+			}
+		}
+		where = append(where, `(`+strings.Join(or, ` OR `)+`)`)
+	}
+	if f.Target != "" {
+		where = append(where, `e.resource_id = `+p.add(f.Target))
+	}
+	if f.Actor != "" {
+		where = append(where, `e.actor_id = `+p.add(f.Actor))
+	}
+	if f.OccurredAfter != nil {
+		where = append(where, `e.occurred_at > `+p.add(*f.OccurredAfter))
+	}
+	if f.Before != nil {
+		where = append(where, `e.occurred_at < `+p.add(*f.Before))
+	}
+	if v := f.Visible; v != nil {
+		where = append(where, `(e.resource_id = `+p.add(v.Self)+` OR e.org_id IN (`+visibleOrgs(&p, v)+`))`)
+	}
+	final := `e.pos < ` + horizon
+	if inTx {
+		final = `true`
+	}
+	return `SELECT e.pos, e.doc, ` + final + ` FROM events e WHERE ` + strings.Join(where, ` AND `) +
+		` ORDER BY e.pos LIMIT ` + p.add(f.Limit), p
+}
