@@ -40,3 +40,5 @@ func TestMain(m *testing.M) { suite.Main(m) }
 func BenchmarkPointRead(b *testing.B)   { suite.PointRead(b, driver) }
 func BenchmarkUpdate(b *testing.B)      { suite.Update(b, driver) }
 func BenchmarkUpdateBatch(b *testing.B) { suite.UpdateBatch(b, driver) }
+
+func TestSmoke(t *testing.T) { suite.Smoke(t, driver) }

@@ -491,3 +491,41 @@ func Run(b *testing.B, d Driver) {
 	b.Run("Update", func(b *testing.B) { Update(b, d) })
 	b.Run("UpdateBatch", func(b *testing.B) { UpdateBatch(b, d) })
 }
+
+// Smoke checks a driver's DSN handling and the schema on a small database,
+// so `go test ./...` (without -bench) verifies every driver quickly.
+func Smoke(t *testing.T, d Driver) {
+	for _, cfg := range []Config{
+		{Synchronous: "NORMAL"},
+		{Synchronous: "FULL", Immediate: true},
+		{Synchronous: "NORMAL", Tuned: true},
+	} {
+		db, err := d.Open(filepath.Join(t.TempDir(), "smoke.db"), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckPragmas(db, cfg); err != nil {
+			db.Close()
+			t.Fatalf("%s %+v: %v", d.Name, cfg, err)
+		}
+		if _, err := db.Exec(schema); err != nil {
+			t.Fatal(err)
+		}
+		id := genIDs()[0]
+		if _, err := db.Exec(`INSERT INTO users (id, email, first_name, last_name, doc) VALUES (?, 'a@example.com', 'A', 'B', ?)`,
+			id, doc(id, "a@example.com", "A", "B", 0)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(updateSQL, "C", id); err != nil {
+			t.Fatal(err)
+		}
+		var u user
+		if err := db.QueryRow(pointReadSQL, id).Scan(&u.id, &u.email, &u.first, &u.last, &u.version, &u.doc); err != nil {
+			t.Fatal(err)
+		}
+		if u.first != "C" || u.version != 2 || len(u.doc) < 250 {
+			t.Fatalf("%s: read back %+v (doc %d bytes)", d.Name, u, len(u.doc))
+		}
+		db.Close()
+	}
+}
