@@ -43,6 +43,7 @@ type Config struct {
 	LogLevel             string
 	ShutdownTimeout      time.Duration
 	DebugAddr            string
+	DB                   postgres.Config // PostgreSQL pool, timeouts and retries
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -134,12 +135,29 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&c.JSONP, "jsonp", envBool("JSONP", false), "allow JSONP (?callback=) on GET (ROSTER_JSONP)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", c.LogFormat), "text or json (ROSTER_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", c.LogLevel), "debug, info, warn or error (ROSTER_LOG_LEVEL)")
+	envInt := func(name string, def int) int {
+		if v, err := strconv.Atoi(getenv("ROSTER_" + name)); err == nil {
+			return v
+		}
+		return def
+	}
+	envDuration := func(name string, def time.Duration) time.Duration {
+		if v, err := time.ParseDuration(getenv("ROSTER_" + name)); err == nil {
+			return v
+		}
+		return def
+	}
+	var maxConns int
+	fs.IntVar(&maxConns, "db-max-conns", envInt("DB_MAX_CONNS", 0), "PostgreSQL pool size; 0: 2×CPUs+2 or the URL's pool_max_conns (ROSTER_DB_MAX_CONNS)")
+	fs.DurationVar(&c.DB.StatementTimeout, "db-statement-timeout", envDuration("DB_STATEMENT_TIMEOUT", 0), "PostgreSQL statement timeout; 0: 5s or the URL's statement_timeout (ROSTER_DB_STATEMENT_TIMEOUT)")
+	fs.IntVar(&c.DB.MaxRetries, "db-max-retries", envInt("DB_MAX_RETRIES", 0), "times a PostgreSQL transaction is retried after a deadlock or serialization failure; 0: 3, negative: never (ROSTER_DB_MAX_RETRIES)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", c.DebugAddr), "serve Go's pprof profiles on this separate address, e.g. 127.0.0.1:6060 (ROSTER_DEBUG_ADDR)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
 	c.BootstrapKey = getenv("ROSTER_BOOTSTRAP_KEY") // never a flag: flags show up in ps
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	c.DB.MaxConns = int32(maxConns)
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
@@ -200,7 +218,7 @@ func (m *Main) Run(ctx context.Context) error {
 // data folder.
 func openStore(ctx context.Context, c Config) (roster.Store, error) {
 	if c.DatabaseURL != "" {
-		db, err := postgres.Open(ctx, c.DatabaseURL, postgres.Config{})
+		db, err := postgres.Open(ctx, c.DatabaseURL, c.DB)
 		if err != nil {
 			return nil, fmt.Errorf("open the PostgreSQL store: %w", err)
 		}
