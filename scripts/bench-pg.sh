@@ -32,9 +32,10 @@ go build -o "$dir/roster" ./cmd/roster
 go build -o "$dir/rosterload" ./cmd/rosterload
 "$dir/rosterload" -serve-trivial 127.0.0.1:18081 &
 
-start() { # port, extra flags...
+start() { # port, extra flags...; sets node to the server's pid
 	local p=$1; shift
 	ROSTER_BOOTSTRAP_KEY=$key ROSTER_LOG_LEVEL=warn "$dir/roster" serve --addr 127.0.0.1:$p "$@" &
+	node=$!
 	for _ in $(seq 100); do curl -fs http://127.0.0.1:$p/readyz > /dev/null 2>&1 && return; sleep 0.2; done
 	echo "node on $p did not start" >&2; exit 1
 }
@@ -44,7 +45,7 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u 
 echo "== embedded store, 1 node"
 start 18082 --data-dir "$dir/data"
 load http://127.0.0.1:18082 -seed "$users" -seed-conns "$conns" -scenarios trivial,get,patch,search -trivial-url http://127.0.0.1:18081/
-kill %3 2>/dev/null || true
+kill "$node"; wait "$node" 2>/dev/null || true
 
 echo "== PostgreSQL, 1 node"
 start 18083 --database-url "$url"
@@ -53,8 +54,8 @@ load http://127.0.0.1:18083 -seed "$users" -seed-conns "$conns" -scenarios trivi
 echo "== PostgreSQL, 2 nodes (one load tool each, at the same time)"
 start 18084 --database-url "$url"
 load http://127.0.0.1:18083 -scenarios get,patch,search > "$dir/a.txt" 2>&1 &
+first=$!
 load http://127.0.0.1:18084 -scenarios get,patch,search > "$dir/b.txt" 2>&1
-wait %6 2>/dev/null || true
-sleep 1
+wait "$first"
 echo "-- node 1"; grep -E '^(scenario|get|patch|search) ' "$dir/a.txt"
 echo "-- node 2"; grep -E '^(scenario|get|patch|search) ' "$dir/b.txt"
