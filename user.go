@@ -125,6 +125,29 @@ func (u *User) SearchText() string {
 	return b.String()
 }
 
+// SearchTerm normalises a q filter the way SearchText is written: lower
+// case, and for a query that looks like a phone number (digits with
+// spaces, +, -, dots or brackets) just its digits, so that "+1 (669) 999"
+// finds the stored E.164 "+1669999…". Every store matches the term as a
+// substring of SearchText.
+func SearchTerm(q string) string {
+	q = strings.ToLower(strings.TrimSpace(q))
+	var digits strings.Builder
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			digits.WriteRune(r)
+		case strings.ContainsRune(" +-.()", r):
+		default:
+			return q
+		}
+	}
+	if digits.Len() == 0 {
+		return q
+	}
+	return digits.String()
+}
+
 // Clone returns a deep copy of u.
 func (u *User) Clone() *User {
 	c := *u

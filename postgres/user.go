@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -112,10 +111,7 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 	}
 	var where []string
 	var p params
-	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
-		if d := phoneDigits(q); d != "" {
-			q = d
-		}
+	if q := roster.SearchTerm(f.Query); q != "" {
 		// The trigram index answers this for three characters or more.
 		where = append(where, `u.search LIKE `+p.add("%"+escapeLike(q)+"%"))
 	}
@@ -219,22 +215,6 @@ func visibleOrgs(p *params, v *roster.Visibility) string {
 		SELECT id FROM sub UNION SELECT unnest(` + p.add(v.Orgs) + `::text[])`
 }
 
-// phoneDigits returns the digits of q when q looks like a phone number
-// (digits with spaces, +, -, dots or brackets), so "+1 (669) 999" finds
-// the stored E.164 "+1669999…".
-func phoneDigits(q string) string {
-	var b strings.Builder
-	for _, r := range q {
-		switch {
-		case unicode.IsDigit(r) && r < 128:
-			b.WriteRune(r)
-		case strings.ContainsRune(" +-.()", r):
-		default:
-			return ""
-		}
-	}
-	return b.String()
-}
 
 // escapeLike escapes LIKE's wildcards; backslash is LIKE's escape
 // character by default.

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/rosterhq/roster"
 )
@@ -136,10 +135,7 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 	from := `users u`
 	var where []string
 	var args []any
-	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
-		if d := phoneDigits(q); d != "" {
-			q = d
-		}
+	if q := roster.SearchTerm(f.Query); q != "" {
 		switch {
 		case len([]rune(q)) >= 3 && bySeq:
 			// Walk the trigram index in rowid (= seq) order and stop at
@@ -289,22 +285,6 @@ func ftsPhrase(q string) string {
 	return `"` + strings.ReplaceAll(q, `"`, `""`) + `"`
 }
 
-// phoneDigits returns the digits of q when q looks like a phone number
-// (digits with spaces, +, -, dots or brackets), so "+1 (669) 999" finds
-// the stored E.164 "+1669999…".
-func phoneDigits(q string) string {
-	var b strings.Builder
-	for _, r := range q {
-		switch {
-		case unicode.IsDigit(r) && r < 128:
-			b.WriteRune(r)
-		case strings.ContainsRune(" +-.()", r):
-		default:
-			return ""
-		}
-	}
-	return b.String()
-}
 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
