@@ -215,7 +215,6 @@ func visibleOrgs(p *params, v *roster.Visibility) string {
 		SELECT id FROM sub UNION SELECT unnest(` + p.add(v.Orgs) + `::text[])`
 }
 
-
 // escapeLike escapes LIKE's wildcards; backslash is LIKE's escape
 // character by default.
 func escapeLike(s string) string {
