@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -154,4 +153,3 @@ func document(v any) []byte {
 	return b
 }
 
-func lower(s string) string { return strings.ToLower(s) }
