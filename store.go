@@ -104,6 +104,9 @@ type Tx interface {
 	PutIdempotent(r *IdempotentResponse) error
 	// DeleteIdempotent removes a record (a pending one whose request failed).
 	DeleteIdempotent(scope, key string) error
+	// PurgeIdempotent removes the records created before a time and
+	// returns how many it removed.
+	PurgeIdempotent(before time.Time) (int64, error)
 }
 
 // Credential is what FindCredential returns.

@@ -5,6 +5,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -130,6 +131,14 @@ func (t *tx) PutIdempotent(r *roster.IdempotentResponse) error {
 		return roster.Errorf(roster.CodeConflict, "%s", uniqueMessage("idempotency_pkey"))
 	}
 	return nil
+}
+
+func (t *tx) PurgeIdempotent(before time.Time) (int64, error) {
+	tag, err := t.conn.Exec(t.ctx, `DELETE FROM idempotency WHERE created_at < $1`, before)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
 }
 
 func (t *tx) DeleteIdempotent(scope, key string) error {

@@ -117,6 +117,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*roster.Calle
 	return &roster.Caller{User: u, KeyID: k.ID, Scopes: k.Scopes}, nil
 }
 
+// PurgeExpired removes idempotency records older than their 24 hours.
+func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.store.Update(ctx, func(tx roster.Tx) (err error) {
+		n, err = tx.PurgeIdempotent(time.Now().Add(-roster.IdempotencyTTL))
+		return err
+	})
+	return n, err
+}
+
 // Ready reports whether the store answers and is migrated.
 func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 
@@ -152,4 +162,3 @@ func document(v any) []byte {
 	}
 	return b
 }
-

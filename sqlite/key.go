@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"time"
 
 	"github.com/rosterhq/roster"
 )
@@ -150,6 +151,14 @@ func (t *tx) PutIdempotent(r *roster.IdempotentResponse) error {
 func (t *tx) DeleteIdempotent(scope, key string) error {
 	_, err := t.q.ExecContext(context.Background(), `DELETE FROM idempotency WHERE scope = ? AND key = ?`, scope, key)
 	return err
+}
+
+func (t *tx) PurgeIdempotent(before time.Time) (int64, error) {
+	res, err := t.q.ExecContext(context.Background(), `DELETE FROM idempotency WHERE created_at < ?`, micros(before))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 func (t *tx) FindAPIKeyByHash(ctx context.Context, hash []byte) (*roster.APIKey, error) {

@@ -20,6 +20,7 @@ var miscBehaviours = []behaviour{
 	{"Idempotency/Lifecycle", testIdempotencyLifecycle},
 	{"Idempotency/Scopes", testIdempotencyScopes},
 	{"Idempotency/ExpiredIsReplaced", testIdempotencyExpired},
+	{"Idempotency/Purge", testIdempotencyPurge},
 }
 
 func testEmpty(t *testing.T, s roster.Store) {
@@ -187,6 +188,29 @@ func testIdempotencyScopes(t *testing.T, s roster.Store) {
 	}
 	_, err := s.FindIdempotent(ctx, "key_c", "k1")
 	wantCode(t, "FindIdempotent(unknown scope)", err, roster.CodeNotFound)
+}
+
+// testIdempotencyPurge checks that PurgeIdempotent removes exactly the
+// records created before its time.
+func testIdempotencyPurge(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	old := &roster.IdempotentResponse{Scope: "key_1", Key: "old", RequestHash: []byte("a"), CreatedAt: now.Add(-25 * time.Hour)}
+	fresh := &roster.IdempotentResponse{Scope: "key_1", Key: "fresh", RequestHash: []byte("b"), CreatedAt: now}
+	must(t, "PutIdempotent(old)", putIdem(s, old))
+	must(t, "PutIdempotent(fresh)", putIdem(s, fresh))
+	var n int64
+	mustUpdate(t, s, func(tx roster.Tx) (err error) {
+		n, err = tx.PurgeIdempotent(now.Add(-roster.IdempotencyTTL))
+		return err
+	})
+	if n != 1 {
+		t.Errorf("PurgeIdempotent removed %d records, want 1", n)
+	}
+	_, err := s.FindIdempotent(ctx, "key_1", "old")
+	wantCode(t, "FindIdempotent(purged)", err, roster.CodeNotFound)
+	_, err = s.FindIdempotent(ctx, "key_1", "fresh")
+	must(t, "FindIdempotent(kept)", err)
 }
 
 // testIdempotencyExpired checks that a record older than

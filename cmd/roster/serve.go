@@ -98,6 +98,26 @@ type Main struct {
 	http     *http.Server
 	listener net.Listener
 	served   chan error
+
+	stopJanitor chan struct{}
+}
+
+// janitor removes expired idempotency records every ten minutes.
+func (m *Main) janitor(svc *service.Service) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stopJanitor:
+			return
+		case <-t.C:
+			if n, err := svc.PurgeExpired(context.Background()); err != nil {
+				m.log.Warn("purge idempotency records", "error", err)
+			} else if n > 0 {
+				m.log.Info("purged idempotency records", "count", n)
+			}
+		}
+	}
 }
 
 // NewMain returns a Main with the default configuration.
@@ -203,6 +223,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.http.Serve(m.listener) }()
+	m.stopJanitor = make(chan struct{})
+	go m.janitor(svc)
 	m.log.Info("listening", "addr", m.listener.Addr().String())
 	if c.DebugAddr != "" {
 		go func() {
@@ -238,6 +260,9 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 // shutdown timeout) and closes the store.
 func (m *Main) Close() error {
 	var errs []error
+	if m.stopJanitor != nil {
+		close(m.stopJanitor)
+	}
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		defer cancel()
