@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"mime"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -204,6 +205,14 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.Status, p.Type, p.Detail = http.StatusMethodNotAllowed, problemTypeBase+"method_not_allowed", me.Error()
 	} else {
 		code := roster.ErrorCode(err)
+		var opErr *net.OpError
+		if code == roster.CodeInternal && errors.As(err, &opErr) {
+			// The database (or another dependency) cannot be reached:
+			// say so, and when to try again, rather than "internal error".
+			s.Log.Error("dependency unreachable", "request_id", st.id, "error", err)
+			err, code = roster.Errorf(roster.CodeUnavailable, "the database cannot be reached right now: retry in a few seconds"), roster.CodeUnavailable
+			w.Header().Set("Retry-After", "5")
+		}
 		p.Status = statusFor(code)
 		p.Type = problemTypeBase + string(code)
 		p.Detail = roster.ErrorMessage(err)

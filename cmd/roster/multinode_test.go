@@ -255,6 +255,8 @@ func TestMultiNodeReadyz(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStatus(t, s, "/readyz", http.StatusServiceUnavailable)
+	// The API says the database is away (503, retry), not "internal error".
+	waitStatus(t, s, "/v1/users/me", http.StatusServiceUnavailable)
 	if err := cluster.Start(); err != nil {
 		t.Fatal(err)
 	}
