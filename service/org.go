@@ -193,7 +193,7 @@ func (s *Service) PatchOrg(ctx context.Context, c *roster.Caller, id, format str
 			return nil, err
 		}
 		var in roster.OrgInput
-		if err := decodeInto(doc, &in); err != nil {
+		if err := roster.DecodeStrict(doc, &in); err != nil {
 			return nil, err
 		}
 		return buildOrg(ctx, r, cur, &in)

@@ -149,11 +149,6 @@ func asNotFound(err error, what string) error {
 	return err
 }
 
-// decodeInto reads a patched document back as an input body.
-func decodeInto(doc []byte, v any) error {
-	return roster.DecodeStrict(doc, v)
-}
-
 // document returns the JSON form that patches apply to.
 func document(v any) []byte {
 	b, err := json.Marshal(v)

@@ -264,7 +264,7 @@ func (s *Service) PatchUser(ctx context.Context, c *roster.Caller, ref, format s
 			return nil, err
 		}
 		var in roster.UserInput
-		if err := decodeInto(doc, &in); err != nil {
+		if err := roster.DecodeStrict(doc, &in); err != nil {
 			return nil, err
 		}
 		return s.buildUser(ctx, r, cur, &in, "")

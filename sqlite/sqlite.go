@@ -33,7 +33,6 @@ const maxBatch = 256
 
 // DB is the embedded store. It implements roster.Store.
 type DB struct {
-	path  string
 	read  *sql.DB
 	write *sql.DB
 	conn  *sql.Conn // the writer's one connection
@@ -88,7 +87,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(0)
 
-	db := &DB{path: path, read: read, write: write, jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now, cache: newReadCache()}
+	db := &DB{read: read, write: write, jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now, cache: newReadCache()}
 	if err := db.migrate(ctx); err != nil {
 		db.closeDBs()
 		return nil, err
@@ -125,9 +124,6 @@ func (db *DB) Close() error {
 	db.closeDBs()
 	return nil
 }
-
-// Path returns the database file's path.
-func (db *DB) Path() string { return db.path }
 
 // Ping checks that the database answers and that the migrations are applied.
 func (db *DB) Ping(ctx context.Context) error {
