@@ -35,7 +35,7 @@ type Actor struct {
 
 // ResourceRef names a resource.
 type ResourceRef struct {
-	Type string `json:"type" enum:"user,organization,membership"`
+	Type string `json:"type" enum:"user,organization,membership,webhook"`
 	ID   string `json:"id"`
 }
 

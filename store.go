@@ -67,6 +67,15 @@ type Reader interface {
 	// CodeNotFound.
 	EventSeq(ctx context.Context, id string) (int64, error)
 
+	// FindWebhook returns a webhook with its delivery state.
+	FindWebhook(ctx context.Context, id string) (*Webhook, error)
+	// FindWebhooks returns the webhooks of the visible organisations (all
+	// when v is nil), oldest first.
+	FindWebhooks(ctx context.Context, v *Visibility) ([]*Webhook, error)
+	FindDelivery(ctx context.Context, id string) (*Delivery, error)
+	// FindDeliveries returns a webhook's deliveries, newest first.
+	FindDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
+
 	// Empty reports whether the store holds no organisation yet.
 	Empty(ctx context.Context) (bool, error)
 }
@@ -98,6 +107,36 @@ type Tx interface {
 
 	// AppendEvent records an event in this transaction.
 	AppendEvent(e *Event) error
+
+	// CreateWebhook stores a new webhook whose cursor starts at the newest
+	// event: it is sent the changes made after its creation.
+	CreateWebhook(w *Webhook) error
+	// UpdateWebhook stores w, whose Version the caller has raised by one
+	// (CodePreconditionFailed when the stored one is not w.Version-1). It
+	// leaves the cursor and FailingSince alone.
+	UpdateWebhook(w *Webhook) error
+	// DeleteWebhook removes a webhook and its deliveries.
+	DeleteWebhook(id string) error
+	// SetWebhookFailing records when a webhook's current run of failures
+	// began (nil: it is healthy).
+	SetWebhookFailing(id string, since *time.Time) error
+	// EnqueueDeliveries moves a webhook's cursor from from to to and adds
+	// the deliveries of the events in between that it wants. It fails with
+	// CodeConflict when the cursor is no longer at from (another node
+	// moved it).
+	EnqueueDeliveries(webhookID string, from, to int64, ds []*Delivery) error
+	// ClaimDeliveries leases to owner, until the given time, up to limit
+	// pending deliveries of a webhook that are due and not leased, oldest
+	// first, each the oldest pending one of its resource (so a resource's
+	// events go out in order), with their events.
+	ClaimDeliveries(webhookID, owner string, until time.Time, limit int) ([]*Delivery, error)
+	// SaveDelivery stores a delivery's state and ends its lease. With an
+	// owner it fails with CodeConflict when the lease is no longer that
+	// owner's.
+	SaveDelivery(d *Delivery, owner string) error
+	// PurgeDeliveries removes finished deliveries last changed before a
+	// time and returns how many it removed.
+	PurgeDeliveries(before time.Time) (int64, error)
 
 	// PutIdempotent inserts r, or fails with CodeConflict when the scope
 	// and key are taken; with r.Done it replaces the pending record.

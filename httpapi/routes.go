@@ -43,6 +43,7 @@ func f(v float64) *float64 { return &v }
 var (
 	userRef = pathParam("id", "A user id, `me`, `username:{username}` or `external:{organization_id}:{external_id}`.")
 	orgRef  = pathParam("id", "An organisation id.")
+	hookRef = pathParam("id", "A webhook id.")
 	ifMatch = header("If-Match", `Only change the resource if its ETag is one of these ("<version>", or *); 412 otherwise.`)
 	ifNone  = header("If-None-Match", "Answer 304 when the resource still has this ETag.")
 	prefer  = header("Prefer", "return=minimal answers 204 with no body.")
@@ -93,6 +94,7 @@ var (
 
 func (s *server) routeTable() []route {
 	user, users, org, orgs := typeOf[UserResource](), typeOf[UserList](), typeOf[OrgResource](), typeOf[OrgList]()
+	webhook := typeOf[WebhookResource]()
 	return []route{
 		{Operation{Method: "POST", Path: "/v1/users", ID: "createUser", Tag: "users", Summary: "Create a user",
 			Params: []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.UserInput]()), BodyRequired: true,
@@ -226,6 +228,50 @@ func (s *server) routeTable() []route {
 				queryParam("before", "Only changes before this time.", tTime),
 				limitP, cursorP},
 			Responses: append([]openapi.Response{ok(200, typeOf[AuditList]())}, errs(400, 403, 406)...), Scopes: []string{"audit:read"}}, s.listAuditEvents},
+
+		{Operation{Method: "POST", Path: "/v1/webhooks", ID: "createWebhook", Tag: "webhooks", Summary: "Create a webhook",
+			Description: "Subscribes a URL to event types of an organisation's subtree. The signing secret is returned once; the other secrets are write-only. Events from the creation on are delivered.",
+			Params:      []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.WebhookInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(201, webhook, "ETag", "Location")}, errs(400, 403, 413, 415, 422, 503)...),
+			Scopes:    []string{"webhooks:write"}}, s.createWebhook},
+		{Operation{Method: "GET", Path: "/v1/webhooks", ID: "listWebhooks", Tag: "webhooks", Summary: "List webhooks",
+			Description: "The webhooks of the organisations the caller administers.",
+			Responses:   append([]openapi.Response{ok(200, typeOf[WebhookList]())}, errs(400, 403, 406, 503)...), Scopes: []string{"webhooks:read"}}, s.listWebhooks},
+		{Operation{Method: "GET", Path: "/v1/webhooks/{id}", ID: "getWebhook", Tag: "webhooks", Summary: "Get a webhook",
+			Params:    []openapi.Param{hookRef, ifNone},
+			Responses: append([]openapi.Response{ok(200, webhook, "ETag"), {Status: 304, Description: "Not modified"}}, errs(readErrs...)...),
+			Scopes:    []string{"webhooks:read"}}, s.getWebhook},
+		{Operation{Method: "PUT", Path: "/v1/webhooks/{id}", ID: "replaceWebhook", Tag: "webhooks", Summary: "Replace a webhook",
+			Description: "Replaces every writable field; secrets left out keep their values.",
+			Params:      []openapi.Param{hookRef, ifMatch, prefer}, Body: jsonAndXML(typeOf[roster.WebhookInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, webhook, "ETag"), {Status: 204, Description: "Changed (Prefer: return=minimal)"}}, errs(writeErrs...)...),
+			Scopes:    []string{"webhooks:write"}}, s.replaceWebhook},
+		{Operation{Method: "PATCH", Path: "/v1/webhooks/{id}", ID: "patchWebhook", Tag: "webhooks", Summary: "Change some fields of a webhook",
+			Description: "A JSON Merge Patch or JSON Patch applied to the webhook as GET returns it; secrets can be set (auth.password, …) but never read.",
+			Params:      []openapi.Param{hookRef, ifMatch, prefer}, Body: patchBodies(typeOf[roster.WebhookInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, webhook, "ETag"), {Status: 204, Description: "Changed (Prefer: return=minimal)"}}, errs(writeErrs...)...),
+			Scopes:    []string{"webhooks:write"}}, s.patchWebhook},
+		{Operation{Method: "DELETE", Path: "/v1/webhooks/{id}", ID: "deleteWebhook", Tag: "webhooks", Summary: "Delete a webhook and its delivery log",
+			Params:    []openapi.Param{hookRef, ifMatch},
+			Responses: append([]openapi.Response{{Status: 204, Description: "Deleted"}}, errs(403, 404, 412, 428)...), Scopes: []string{"webhooks:write"}}, s.deleteWebhook},
+		{Operation{Method: "GET", Path: "/v1/webhooks/{id}/deliveries", ID: "listDeliveries", Tag: "webhooks", Summary: "The delivery log",
+			Description: "Deliveries newest first, each with its attempts: status code, latency and the first 1 KiB of the answer.",
+			Params: []openapi.Param{hookRef,
+				queryParam("status", "Only deliveries in this state.", tString, roster.DeliveryPending, roster.DeliverySucceeded, roster.DeliveryFailed),
+				limitP, cursorP},
+			Responses: append([]openapi.Response{ok(200, typeOf[DeliveryList]())}, errs(readErrs...)...), Scopes: []string{"webhooks:read"}}, s.listDeliveries},
+		{Operation{Method: "POST", Path: "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", ID: "retryDelivery", Tag: "webhooks", Summary: "Deliver again",
+			Description: "Sends a finished (succeeded or failed) delivery again, as soon as it is the oldest pending one of its resource.",
+			Params:      []openapi.Param{hookRef, pathParam("delivery_id", "The delivery's id."), idemKey},
+			Responses:   append([]openapi.Response{ok(202, typeOf[DeliveryResource]())}, errs(403, 404, 409)...), Scopes: []string{"webhooks:write"}}, s.retryDelivery},
+		{Operation{Method: "POST", Path: "/v1/webhooks/{id}/test", ID: "testWebhook", Tag: "webhooks", Summary: "Send a test message now",
+			Description: "Sends a signed webhook.test message and reports the receiver's answer; nothing is stored.",
+			Params:      []openapi.Param{hookRef},
+			Responses:   append([]openapi.Response{ok(200, typeOf[TestResult]())}, errs(403, 404)...), Scopes: []string{"webhooks:write"}}, s.testWebhook},
+		{Operation{Method: "POST", Path: "/v1/webhooks/{id}/rotate-secret", ID: "rotateWebhookSecret", Tag: "webhooks", Summary: "Rotate the signing secret",
+			Description: "Returns a new signing secret, shown once. For 24 hours messages carry signatures by both the new and the old secret.",
+			Params:      []openapi.Param{hookRef},
+			Responses:   append([]openapi.Response{ok(200, webhook, "ETag")}, errs(403, 404)...), Scopes: []string{"webhooks:write"}}, s.rotateWebhookSecret},
 
 		{Operation{Method: "GET", Path: "/healthz", ID: "healthz", Tag: "system", Summary: "Liveness", Public: true,
 			Responses: append([]openapi.Response{ok(200, typeOf[Health]())}, errs(400, 406)...)}, s.healthz},

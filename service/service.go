@@ -22,6 +22,10 @@ type Service struct {
 	root    rootCache
 	schemas schemaCache
 	feed    feed
+	// hooks configures webhook delivery (SetWebhooks); hooksChanged wakes
+	// the delivery loop when webhooks change.
+	hooks        *WebhookConfig
+	hooksChanged chan struct{}
 }
 
 // New returns a Service over store.

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,9 +25,11 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/httpapi"
+	"github.com/rosterhq/roster/internal/seal"
 	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/service"
 	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/webhook"
 )
 
 // Config is the server's configuration. Precedence: flags, then ROSTER_*
@@ -44,6 +49,21 @@ type Config struct {
 	ShutdownTimeout      time.Duration
 	DebugAddr            string
 	DB                   postgres.Config // PostgreSQL pool, timeouts and retries
+	// SecretKey encrypts webhook secrets at rest (ROSTER_SECRET_KEY); when
+	// empty, a key is generated once into <data-dir>/secret.key.
+	SecretKey string
+	Webhooks  WebhookConfig
+}
+
+// WebhookConfig tunes webhook delivery.
+type WebhookConfig struct {
+	Timeout      time.Duration // one attempt
+	RetryFor     time.Duration // how long a delivery is retried
+	RetryBase    time.Duration // the first back-off
+	RetryMax     time.Duration // the longest back-off
+	DisableAfter time.Duration // continuous failure before a webhook is disabled
+	Concurrency  int           // requests in flight per webhook
+	Retention    time.Duration // how long finished deliveries stay in the log
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -55,6 +75,8 @@ func DefaultConfig() Config {
 		LogFormat:       "text",
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
+		Webhooks: WebhookConfig{Timeout: 10 * time.Second, RetryFor: 72 * time.Hour, RetryBase: 5 * time.Second, RetryMax: time.Hour,
+			DisableAfter: 72 * time.Hour, Concurrency: 32, Retention: 7 * 24 * time.Hour},
 	}
 }
 
@@ -72,6 +94,16 @@ func (c Config) Validate() error {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		problems = append(problems, "--database-url must be a postgres:// URL")
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		problems = append(problems, "ROSTER_SECRET_KEY must be at least 32 characters")
+	}
+	w := c.Webhooks
+	if w.Timeout <= 0 || w.RetryFor <= 0 || w.RetryBase <= 0 || w.RetryMax < w.RetryBase || w.DisableAfter <= 0 || w.Retention <= 0 {
+		problems = append(problems, "the --webhook-* durations must be positive, and --webhook-retry-max at least --webhook-retry-base")
+	}
+	if w.Concurrency < 1 || w.Concurrency > 1024 {
+		problems = append(problems, "--webhook-concurrency must be between 1 and 1024")
 	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
@@ -100,9 +132,14 @@ type Main struct {
 	served   chan error
 
 	stopJanitor chan struct{}
+	// stopDeliveries ends the webhook delivery loop; deliveriesDone closes
+	// when it has.
+	stopDeliveries context.CancelFunc
+	deliveriesDone chan struct{}
 }
 
-// janitor removes expired idempotency records every ten minutes.
+// janitor removes expired idempotency records and old finished
+// deliveries every ten minutes.
 func (m *Main) janitor(svc *service.Service) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -115,6 +152,11 @@ func (m *Main) janitor(svc *service.Service) {
 				m.log.Warn("purge idempotency records", "error", err)
 			} else if n > 0 {
 				m.log.Info("purged idempotency records", "count", n)
+			}
+			if n, err := svc.PurgeDeliveries(context.Background(), time.Now().Add(-m.Config.Webhooks.Retention)); err != nil {
+				m.log.Warn("purge finished deliveries", "error", err)
+			} else if n > 0 {
+				m.log.Info("purged finished deliveries", "count", n)
 			}
 		}
 	}
@@ -172,8 +214,17 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&c.DB.StatementTimeout, "db-statement-timeout", envDuration("DB_STATEMENT_TIMEOUT", 0), "PostgreSQL statement timeout; 0: 5s or the URL's statement_timeout (ROSTER_DB_STATEMENT_TIMEOUT)")
 	fs.IntVar(&c.DB.MaxRetries, "db-max-retries", envInt("DB_MAX_RETRIES", 0), "times a PostgreSQL transaction is retried after a deadlock or serialization failure; 0: 3, negative: never (ROSTER_DB_MAX_RETRIES)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", c.DebugAddr), "serve Go's pprof profiles on this separate address, e.g. 127.0.0.1:6060 (ROSTER_DEBUG_ADDR)")
+	wc := &c.Webhooks
+	fs.DurationVar(&wc.Timeout, "webhook-timeout", envDuration("WEBHOOK_TIMEOUT", wc.Timeout), "time limit of one webhook request (ROSTER_WEBHOOK_TIMEOUT)")
+	fs.DurationVar(&wc.RetryFor, "webhook-retry-for", envDuration("WEBHOOK_RETRY_FOR", wc.RetryFor), "how long a failing delivery is retried (ROSTER_WEBHOOK_RETRY_FOR)")
+	fs.DurationVar(&wc.RetryBase, "webhook-retry-base", envDuration("WEBHOOK_RETRY_BASE", wc.RetryBase), "the first back-off after a failed delivery; it doubles each time (ROSTER_WEBHOOK_RETRY_BASE)")
+	fs.DurationVar(&wc.RetryMax, "webhook-retry-max", envDuration("WEBHOOK_RETRY_MAX", wc.RetryMax), "the longest back-off (ROSTER_WEBHOOK_RETRY_MAX)")
+	fs.DurationVar(&wc.DisableAfter, "webhook-disable-after", envDuration("WEBHOOK_DISABLE_AFTER", wc.DisableAfter), "disable a webhook whose deliveries all failed for this long (ROSTER_WEBHOOK_DISABLE_AFTER)")
+	fs.IntVar(&wc.Concurrency, "webhook-concurrency", envInt("WEBHOOK_CONCURRENCY", wc.Concurrency), "requests in flight per webhook (ROSTER_WEBHOOK_CONCURRENCY)")
+	fs.DurationVar(&wc.Retention, "delivery-retention", envDuration("DELIVERY_RETENTION", wc.Retention), "how long finished deliveries stay in the log (ROSTER_DELIVERY_RETENTION)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
 	c.BootstrapKey = getenv("ROSTER_BOOTSTRAP_KEY") // never a flag: flags show up in ps
+	c.SecretKey = getenv("ROSTER_SECRET_KEY")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -210,6 +261,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if generated != "" {
 		fmt.Fprintf(m.stdout, "Roster created its root organisation and owner (%s).\nThe owner's API key, shown only this once:\n\n    %s\n\n", c.BootstrapEmail, generated)
 	}
+	if err := m.startDeliveries(ctx, svc); err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h, err := httpapi.NewServer(httpapi.Config{Service: svc, Log: m.log, Version: version, RequireIfMatch: c.RequireIfMatch, JSONP: c.JSONP, Registry: reg})
@@ -232,6 +286,69 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 	}
 	return nil
+}
+
+// startDeliveries configures webhooks and starts delivering.
+func (m *Main) startDeliveries(ctx context.Context, svc *service.Service) error {
+	c := m.Config
+	key, err := secretKey(c)
+	if err != nil {
+		return err
+	}
+	box, err := seal.New(key)
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	w := c.Webhooks
+	svc.SetWebhooks(service.WebhookConfig{Box: box, Sender: webhook.New(webhook.Config{AllowPrivate: c.AllowPrivateWebhooks, Timeout: w.Timeout}),
+		Timeout: w.Timeout, RetryFor: w.RetryFor, RetryBase: w.RetryBase, RetryMax: w.RetryMax, DisableAfter: w.DisableAfter,
+		Concurrency: w.Concurrency, Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), roster.NewID("node"))})
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopDeliveries, m.deliveriesDone = cancel, make(chan struct{})
+	go func() {
+		defer close(m.deliveriesDone)
+		svc.RunDeliveries(dctx)
+	}()
+	return nil
+}
+
+// secretKey returns the key that seals webhook secrets: ROSTER_SECRET_KEY,
+// or one generated once into the data folder. Several nodes on one
+// PostgreSQL database must share ROSTER_SECRET_KEY.
+func secretKey(c Config) (string, error) {
+	if c.SecretKey != "" {
+		return c.SecretKey, nil
+	}
+	path := filepath.Join(c.DataDir, "secret.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read the secret key: %w", err)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return "", fmt.Errorf("create the data folder: %w", err)
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	key := hex.EncodeToString(b[:])
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return secretKey(c) // another process made it first
+	} else if err != nil {
+		return "", fmt.Errorf("write the secret key: %w", err)
+	}
+	_, err = f.WriteString(key + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("write the secret key: %w", err)
+	}
+	return key, nil
 }
 
 // openStore opens the PostgreSQL store when a database URL is set (its
@@ -272,6 +389,10 @@ func (m *Main) Close() error {
 		if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if m.stopDeliveries != nil {
+		m.stopDeliveries()
+		<-m.deliveriesDone
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/rosterhq/roster"
+)
+
+// WebhookResource is a webhook as the API shows it. Secret is present only
+// in the answers to its creation and to a secret rotation.
+type WebhookResource struct {
+	XMLName struct{} `json:"-" xml:"webhook"`
+	roster.WebhookView
+	Secret string          `json:"secret,omitempty" readOnly:"true" doc:"The signing secret (whsec_…), shown only once: at creation and after a rotation."`
+	Links  map[string]Link `json:"_links" readOnly:"true"`
+}
+
+// WebhookList is the list of webhooks.
+type WebhookList struct {
+	XMLName    struct{}          `json:"-" xml:"list"`
+	Items      []WebhookResource `json:"items"`
+	NextCursor *string           `json:"next_cursor" nullable:"true"`
+}
+
+// DeliveryResource is one delivery with its attempts.
+type DeliveryResource struct {
+	XMLName struct{} `json:"-" xml:"delivery"`
+	*roster.Delivery
+	Links map[string]Link `json:"_links" readOnly:"true"`
+}
+
+// DeliveryList is a page of a webhook's delivery log, newest first.
+type DeliveryList struct {
+	XMLName    struct{}           `json:"-" xml:"list"`
+	Items      []DeliveryResource `json:"items"`
+	NextCursor *string            `json:"next_cursor" nullable:"true" doc:"Pass as cursor for older deliveries; null on the last page."`
+}
+
+// TestResult is how a receiver answered a test delivery.
+type TestResult struct {
+	XMLName struct{} `json:"-" xml:"test_result"`
+	roster.Attempt
+	Succeeded bool `json:"succeeded"`
+}
+
+func webhookResource(wh *roster.Webhook, secret string) WebhookResource {
+	self := "/v1/webhooks/" + wh.ID
+	return WebhookResource{WebhookView: wh.View(), Secret: secret, Links: map[string]Link{
+		"self":          {Href: self},
+		"deliveries":    {Href: self + "/deliveries"},
+		"test":          {Href: self + "/test", Method: "POST"},
+		"rotate_secret": {Href: self + "/rotate-secret", Method: "POST"},
+		"organization":  {Href: "/v1/orgs/" + wh.OrganizationID},
+	}}
+}
+
+func deliveryResource(d *roster.Delivery) DeliveryResource {
+	self := "/v1/webhooks/" + d.WebhookID + "/deliveries/" + d.ID
+	links := map[string]Link{"self": {Href: self}, "webhook": {Href: "/v1/webhooks/" + d.WebhookID}}
+	if d.Status != roster.DeliveryPending {
+		links["retry"] = Link{Href: self + "/retry", Method: "POST"}
+	}
+	return DeliveryResource{Delivery: d, Links: links}
+}
+
+func (s *server) createWebhook(w http.ResponseWriter, r *http.Request) {
+	var in roster.WebhookInput
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	wh, secret, err := s.Service.CreateWebhook(r.Context(), state(r).caller, &in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/webhooks/"+wh.ID)
+	w.Header().Set("Cache-Control", "no-store")
+	s.sendVersioned(w, r, http.StatusCreated, wh.Version, "webhook", webhookResource(wh, secret))
+}
+
+func (s *server) listWebhooks(w http.ResponseWriter, r *http.Request) {
+	hooks, err := s.Service.Webhooks(r.Context(), state(r).caller)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list := WebhookList{Items: make([]WebhookResource, 0, len(hooks))}
+	for _, wh := range hooks {
+		list.Items = append(list.Items, webhookResource(wh, ""))
+	}
+	s.respond(w, r, http.StatusOK, "list", list)
+}
+
+func (s *server) getWebhook(w http.ResponseWriter, r *http.Request) {
+	wh, err := s.Service.Webhook(r.Context(), state(r).caller, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.sendVersioned(w, r, http.StatusOK, wh.Version, "webhook", webhookResource(wh, ""))
+}
+
+func (s *server) replaceWebhook(w http.ResponseWriter, r *http.Request) {
+	var in roster.WebhookInput
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	wh, err := s.Service.ReplaceWebhook(r.Context(), state(r).caller, r.PathValue("id"), &in, precondition(r))
+	s.webhookWritten(w, r, wh, "", err)
+}
+
+func (s *server) patchWebhook(w http.ResponseWriter, r *http.Request) {
+	format, patch, err := decodePatch(w, r, &roster.WebhookInput{})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	wh, err := s.Service.PatchWebhook(r.Context(), state(r).caller, r.PathValue("id"), format, patch, precondition(r))
+	s.webhookWritten(w, r, wh, "", err)
+}
+
+func (s *server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
+	wh, secret, err := s.Service.RotateSecret(r.Context(), state(r).caller, r.PathValue("id"))
+	w.Header().Set("Cache-Control", "no-store")
+	s.webhookWritten(w, r, wh, secret, err)
+}
+
+func (s *server) webhookWritten(w http.ResponseWriter, r *http.Request, wh *roster.Webhook, secret string, err error) {
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.sendVersioned(w, r, http.StatusOK, wh.Version, "webhook", webhookResource(wh, secret))
+}
+
+func (s *server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
+	if err := s.Service.DeleteWebhook(r.Context(), state(r).caller, r.PathValue("id"), precondition(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request) {
+	q := &query{r: r}
+	f := roster.DeliveryFilter{
+		Status: q.oneOf("status", roster.DeliveryPending, roster.DeliverySucceeded, roster.DeliveryFailed),
+		Before: q.str("cursor", 64),
+		Limit:  q.limit(),
+	}
+	if f.Before != "" && !roster.ValidID(roster.PrefixDelivery, f.Before) {
+		q.bad("cursor", "cursor must be the next_cursor of the previous page", f.Before)
+	}
+	if err := q.err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ds, err := s.Service.Deliveries(r.Context(), state(r).caller, r.PathValue("id"), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list := DeliveryList{Items: make([]DeliveryResource, 0, len(ds))}
+	for _, d := range ds {
+		list.Items = append(list.Items, deliveryResource(d))
+	}
+	if len(ds) == f.Limit {
+		next := ds[len(ds)-1].ID
+		list.NextCursor = &next
+	}
+	s.respond(w, r, http.StatusOK, "list", list)
+}
+
+func (s *server) retryDelivery(w http.ResponseWriter, r *http.Request) {
+	d, err := s.Service.RetryDelivery(r.Context(), state(r).caller, r.PathValue("id"), r.PathValue("delivery_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.respond(w, r, http.StatusAccepted, "delivery", deliveryResource(d))
+}
+
+func (s *server) testWebhook(w http.ResponseWriter, r *http.Request) {
+	a, err := s.Service.TestWebhook(r.Context(), state(r).caller, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.respond(w, r, http.StatusOK, "test_result", TestResult{Attempt: a, Succeeded: a.Succeeded()})
+}

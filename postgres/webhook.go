@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rosterhq/roster"
+)
+
+const webhookColumns = `doc, cursor, failing_since`
+
+func scanWebhook(row pgx.Row) (*roster.Webhook, error) {
+	var doc []byte
+	w := &roster.Webhook{}
+	var failing *time.Time
+	if err := row.Scan(&doc, &w.Cursor, &failing); err != nil {
+		return nil, translate(err, "webhook")
+	}
+	if err := json.Unmarshal(doc, w); err != nil {
+		return nil, err
+	}
+	if failing != nil {
+		t := failing.UTC()
+		w.FailingSince = &t
+	}
+	return w, nil
+}
+
+func (r reader) FindWebhook(ctx context.Context, id string) (*roster.Webhook, error) {
+	return scanWebhook(r.q.QueryRow(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = $1`+r.locking(), id))
+}
+
+func (r reader) FindWebhooks(ctx context.Context, v *roster.Visibility) ([]*roster.Webhook, error) {
+	query, p := `SELECT `+webhookColumns+` FROM webhooks`, params(nil)
+	if v != nil {
+		query += ` WHERE org_id IN (` + visibleOrgs(&p, v) + `)`
+	}
+	rows, err := r.q.Query(ctx, query+` ORDER BY created_at, id COLLATE "C"`, p...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*roster.Webhook, error) { return scanWebhook(row) })
+	if out == nil {
+		out = []*roster.Webhook{}
+	}
+	return out, err
+}
+
+func scanDelivery(row pgx.Row) (*roster.Delivery, error) {
+	var doc []byte
+	d := &roster.Delivery{}
+	if err := row.Scan(&doc, &d.Seq); err != nil {
+		return nil, translate(err, "delivery")
+	}
+	return d, json.Unmarshal(doc, d)
+}
+
+func (r reader) FindDelivery(ctx context.Context, id string) (*roster.Delivery, error) {
+	return scanDelivery(r.q.QueryRow(ctx, `SELECT doc, seq FROM deliveries WHERE id = $1`+r.locking(), id))
+}
+
+func (r reader) FindDeliveries(ctx context.Context, f roster.DeliveryFilter) ([]*roster.Delivery, error) {
+	var p params
+	where := []string{`webhook_id = ` + p.add(f.WebhookID)}
+	if f.Status != "" {
+		where = append(where, `state = `+p.add(f.Status))
+	}
+	if f.Before != "" {
+		where = append(where, `id COLLATE "C" < `+p.add(f.Before))
+	}
+	rows, err := r.q.Query(ctx, `SELECT doc, seq FROM deliveries WHERE `+strings.Join(where, ` AND `)+
+		` ORDER BY id COLLATE "C" DESC LIMIT `+p.add(max(f.Limit, 1)), p...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*roster.Delivery, error) { return scanDelivery(row) })
+	if out == nil {
+		out = []*roster.Delivery{}
+	}
+	return out, err
+}
+
+func (t *tx) CreateWebhook(w *roster.Webhook) error {
+	doc, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	// Events committed so far are before the webhook; the horizon keeps
+	// out those whose transactions may still be running.
+	err = t.conn.QueryRow(t.ctx, `INSERT INTO webhooks (id, org_id, created_at, version, cursor, doc)
+		VALUES ($1, $2, $3, $4, coalesce((SELECT max(pos) FROM events WHERE pos < `+horizon+`), 0), $5) RETURNING cursor`,
+		w.ID, w.OrganizationID, w.CreatedAt, w.Version, doc).Scan(&w.Cursor)
+	return translate(err, "webhook")
+}
+
+func (t *tx) UpdateWebhook(w *roster.Webhook) error {
+	doc, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	tag, err := t.conn.Exec(t.ctx, `UPDATE webhooks SET version = $1, doc = $2 WHERE id = $3 AND version = $4`, w.Version, doc, w.ID, w.Version-1)
+	if err != nil {
+		return translate(err, "webhook")
+	}
+	if tag.RowsAffected() == 0 {
+		if _, err := t.FindWebhook(t.ctx, w.ID); err != nil {
+			return err
+		}
+		return roster.Errorf(roster.CodePreconditionFailed, "the webhook was changed by another request: fetch it again and retry")
+	}
+	return nil
+}
+
+func (t *tx) DeleteWebhook(id string) error {
+	tag, err := t.conn.Exec(t.ctx, `DELETE FROM webhooks WHERE id = $1`, id)
+	if err != nil {
+		return translate(err, "webhook")
+	}
+	if tag.RowsAffected() == 0 {
+		return roster.Errorf(roster.CodeNotFound, "webhook not found")
+	}
+	return nil
+}
+
+func (t *tx) SetWebhookFailing(id string, since *time.Time) error {
+	tag, err := t.conn.Exec(t.ctx, `UPDATE webhooks SET failing_since = $1 WHERE id = $2`, since, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return roster.Errorf(roster.CodeNotFound, "webhook not found")
+	}
+	return nil
+}
+
+func (t *tx) EnqueueDeliveries(webhookID string, from, to int64, ds []*roster.Delivery) error {
+	tag, err := t.conn.Exec(t.ctx, `UPDATE webhooks SET cursor = $1 WHERE id = $2 AND cursor = $3`, to, webhookID, from)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return roster.Errorf(roster.CodeConflict, "the webhook's cursor moved")
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	rows := make([][]any, 0, len(ds))
+	for _, d := range ds {
+		doc, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, []any{d.ID, d.WebhookID, d.Seq, d.ResourceID, d.Status, nextAt(d), d.UpdatedAt, doc})
+	}
+	_, err = t.conn.CopyFrom(t.ctx, pgx.Identifier{"deliveries"},
+		[]string{"id", "webhook_id", "seq", "resource_id", "state", "next_at", "updated_at", "doc"}, pgx.CopyFromRows(rows))
+	return translate(err, "delivery")
+}
+
+func nextAt(d *roster.Delivery) time.Time {
+	if d.NextAttempt == nil {
+		return time.Time{}
+	}
+	return *d.NextAttempt
+}
+
+func (t *tx) ClaimDeliveries(webhookID, owner string, until time.Time, limit int) ([]*roster.Delivery, error) {
+	now := t.Now()
+	rows, err := t.conn.Query(t.ctx, `WITH c AS (
+			SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.state = 'pending' AND d.next_at <= $2 AND d.lease_until <= $2
+			AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.resource_id = d.resource_id
+				AND p.state = 'pending' AND p.seq < d.seq)
+			ORDER BY d.seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+		UPDATE deliveries d SET lease_until = $4, lease_owner = $5 FROM c WHERE d.id = c.id
+		RETURNING d.doc, d.seq, (SELECT e.doc FROM events e WHERE e.pos = d.seq)`, webhookID, now, limit, until, owner)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*roster.Delivery, error) {
+		var doc, event []byte
+		d := &roster.Delivery{}
+		if err := row.Scan(&doc, &d.Seq, &event); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(doc, d); err != nil {
+			return nil, err
+		}
+		if event != nil {
+			var e eventDoc
+			e.Event = &roster.Event{}
+			if err := json.Unmarshal(event, &e); err != nil {
+				return nil, err
+			}
+			d.Event = e.Event
+		}
+		return d, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The order of RETURNING is not the claim's: restore the commit order.
+	slices.SortFunc(out, func(a, b *roster.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
+}
+
+func (t *tx) SaveDelivery(d *roster.Delivery, owner string) error {
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	var p params
+	query := `UPDATE deliveries SET state = ` + p.add(d.Status) + `, next_at = ` + p.add(nextAt(d)) + `, lease_until = '-infinity', lease_owner = '', updated_at = ` +
+		p.add(d.UpdatedAt) + `, doc = ` + p.add(doc) + ` WHERE id = ` + p.add(d.ID)
+	if owner != "" {
+		query += ` AND lease_owner = ` + p.add(owner)
+	}
+	tag, err := t.conn.Exec(t.ctx, query, p...)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		if owner != "" {
+			return roster.Errorf(roster.CodeConflict, "the delivery's lease has passed to another sender")
+		}
+		return roster.Errorf(roster.CodeNotFound, "delivery not found")
+	}
+	return nil
+}
+
+func (t *tx) PurgeDeliveries(before time.Time) (int64, error) {
+	tag, err := t.conn.Exec(t.ctx, `DELETE FROM deliveries WHERE state <> 'pending' AND updated_at < $1`, before)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}

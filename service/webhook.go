@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/seal"
+)
+
+// Webhook event types.
+const (
+	EventWebhookCreated       = "webhook.created"
+	EventWebhookUpdated       = "webhook.updated"
+	EventWebhookDeleted       = "webhook.deleted"
+	EventWebhookSecretRotated = "webhook.secret_rotated"
+	EventWebhookDisabled      = "webhook.disabled"
+	EventWebhookTest          = "webhook.test"
+)
+
+// Sender sends webhook requests; package webhook implements it over HTTP.
+type Sender interface {
+	// CheckURL refuses a destination that webhooks may not reach.
+	CheckURL(ctx context.Context, rawURL string) error
+	// Send makes one attempt to deliver e to w.
+	Send(ctx context.Context, w *roster.Webhook, sec *roster.WebhookSecrets, e *roster.Event) roster.Attempt
+}
+
+// WebhookConfig wires webhook delivery into the service.
+type WebhookConfig struct {
+	Box    *seal.Box // seals webhook secrets at rest
+	Sender Sender
+	// Timeout bounds one delivery attempt.
+	Timeout time.Duration
+	// RetryFor is how long a delivery is retried before it fails for good.
+	RetryFor time.Duration
+	// RetryBase is the first back-off; each next one doubles, up to RetryMax.
+	RetryBase, RetryMax time.Duration
+	// DisableAfter disables a webhook whose deliveries have all failed
+	// for this long.
+	DisableAfter time.Duration
+	// Concurrency bounds the requests in flight to one webhook.
+	Concurrency int
+	// Owner names this node in delivery leases.
+	Owner string
+}
+
+// RotationOverlap is how long a rotated-out signing secret keeps signing.
+const RotationOverlap = 24 * time.Hour
+
+// SetWebhooks configures webhooks; without it the webhook routes answer
+// that webhooks are not configured.
+func (s *Service) SetWebhooks(cfg WebhookConfig) {
+	s.hooks = &cfg
+	s.hooksChanged = make(chan struct{}, 1)
+}
+
+func (s *Service) webhooksOn() error {
+	if s.hooks == nil {
+		return roster.Errorf(roster.CodeUnavailable, "webhooks are not configured on this server")
+	}
+	return nil
+}
+
+// sealSecrets encrypts a webhook's secrets into w.Sealed.
+func (s *Service) sealSecrets(w *roster.Webhook, sec *roster.WebhookSecrets) {
+	plain, err := json.Marshal(sec)
+	if err != nil {
+		panic(err)
+	}
+	w.Sealed = s.hooks.Box.Seal(plain, []byte(w.ID))
+}
+
+// openSecrets decrypts a webhook's secrets.
+func (s *Service) openSecrets(w *roster.Webhook) (*roster.WebhookSecrets, error) {
+	plain, err := s.hooks.Box.Open(w.Sealed, []byte(w.ID))
+	if err != nil {
+		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
+	}
+	var sec roster.WebhookSecrets
+	return &sec, json.Unmarshal(plain, &sec)
+}
+
+// notifyHooks tells the delivery loop that the webhooks changed.
+func (s *Service) notifyHooks() {
+	select {
+	case s.hooksChanged <- struct{}{}:
+	default:
+	}
+}
+
+// webhookVisibility is what the caller's webhook lists are limited to: the
+// subtrees it administers (nil: all).
+func (s *Service) webhookVisibility(ctx context.Context, c *roster.Caller) *roster.Visibility {
+	v := &roster.Visibility{Self: "-", Subtrees: []string{}, Orgs: []string{}}
+	for _, m := range c.User.Memberships {
+		if roster.TopRank(m.Roles) >= roster.RankAdmin {
+			if m.OrganizationID == s.rootOrg(ctx, s.store, m.OrganizationID) {
+				return nil
+			}
+			v.Subtrees = append(v.Subtrees, m.OrganizationID)
+		}
+	}
+	return v
+}
+
+// findWebhook finds a webhook the caller administers; any other is "not
+// found".
+func (s *Service) findWebhook(ctx context.Context, r roster.Reader, c *roster.Caller, id string, scope string) (*roster.Webhook, error) {
+	if err := s.webhooksOn(); err != nil {
+		return nil, err
+	}
+	if !roster.ValidID(roster.PrefixWebhook, id) {
+		return nil, notFound("webhook")
+	}
+	w, err := r.FindWebhook(ctx, id)
+	if err != nil {
+		return nil, asNotFound(err, "webhook")
+	}
+	if rank, err := s.rankAt(ctx, r, c, w.OrganizationID); err != nil {
+		return nil, err
+	} else if rank < roster.RankAdmin {
+		return nil, notFound("webhook")
+	}
+	return w, needScope(c, scope)
+}
+
+// checkDestinations refuses URLs that webhooks may not reach.
+func (s *Service) checkDestinations(ctx context.Context, w *roster.Webhook) error {
+	var fe []roster.FieldError
+	if err := s.hooks.Sender.CheckURL(ctx, w.URL); err != nil {
+		fe = append(fe, roster.FieldError{Location: "body.url", Message: err.Error(), Value: w.URL})
+	}
+	if w.Auth != nil && w.Auth.TokenURL != "" {
+		if err := s.hooks.Sender.CheckURL(ctx, w.Auth.TokenURL); err != nil {
+			fe = append(fe, roster.FieldError{Location: "body.auth.token_url", Message: err.Error(), Value: w.Auth.TokenURL})
+		}
+	}
+	if len(fe) > 0 {
+		return roster.Invalid(fe...)
+	}
+	return nil
+}
+
+// CreateWebhook makes a webhook and returns it with its signing secret,
+// which is shown this once.
+func (s *Service) CreateWebhook(ctx context.Context, c *roster.Caller, in *roster.WebhookInput) (*roster.Webhook, string, error) {
+	if err := s.webhooksOn(); err != nil {
+		return nil, "", err
+	}
+	if err := needScope(c, roster.ScopeWebhooksWrite); err != nil {
+		return nil, "", err
+	}
+	w, sec, err := roster.BuildWebhook(nil, nil, in)
+	if err != nil {
+		return nil, "", err
+	}
+	if w.OrganizationID == "" {
+		w.OrganizationID = c.User.OrganizationID
+	} else if ok, err := s.canSeeOrg(ctx, s.store, c, w.OrganizationID); err != nil {
+		return nil, "", err
+	} else if !ok {
+		return nil, "", roster.Invalid(roster.FieldError{Location: "body.organization_id", Message: "organization_id does not name an organisation", Value: w.OrganizationID})
+	}
+	if err := s.checkAdminAt(ctx, s.store, c, w.OrganizationID, nil, "manage this organisation's webhooks"); err != nil {
+		return nil, "", err
+	}
+	if err := s.checkDestinations(ctx, w); err != nil {
+		return nil, "", err
+	}
+	w.ID, w.Version = roster.NewID(roster.PrefixWebhook), 1
+	s.sealSecrets(w, sec)
+	err = s.update(ctx, func(tx roster.Tx) error {
+		if _, err := findOrg(ctx, tx, w.OrganizationID); err != nil {
+			return roster.Invalid(roster.FieldError{Location: "body.organization_id", Message: "organization_id does not name an organisation", Value: w.OrganizationID})
+		}
+		w.CreatedAt, w.UpdatedAt = tx.Now(), tx.Now()
+		if err := tx.CreateWebhook(w); err != nil {
+			return err
+		}
+		return s.recordWebhook(ctx, tx, c, EventWebhookCreated, nil, w)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	s.notifyHooks()
+	return w, sec.Signing[0].Secret, nil
+}
+
+// recordWebhook writes the event of a webhook change. The event shows the
+// webhook without its secrets and without its headers, which may carry
+// credentials.
+func (s *Service) recordWebhook(ctx context.Context, tx roster.Tx, c *roster.Caller, typ string, before, after *roster.Webhook) error {
+	var b, a any
+	var id, org string
+	for _, x := range []struct {
+		w   *roster.Webhook
+		out *any
+	}{{before, &b}, {after, &a}} {
+		if x.w != nil {
+			v := x.w.View()
+			v.Headers = nil
+			*x.out, id, org = v, x.w.ID, x.w.OrganizationID
+		}
+	}
+	e, err := newEvent(ctx, c, typ, "webhook", id, org, b, a)
+	if err != nil {
+		return err
+	}
+	return s.appendEvent(tx, e)
+}
+
+// Webhook returns one webhook.
+func (s *Service) Webhook(ctx context.Context, c *roster.Caller, id string) (*roster.Webhook, error) {
+	return s.findWebhook(ctx, s.store, c, id, roster.ScopeWebhooksRead)
+}
+
+// Webhooks returns the webhooks of the organisations the caller administers.
+func (s *Service) Webhooks(ctx context.Context, c *roster.Caller) ([]*roster.Webhook, error) {
+	if err := s.webhooksOn(); err != nil {
+		return nil, err
+	}
+	if err := needScope(c, roster.ScopeWebhooksRead); err != nil {
+		return nil, err
+	}
+	v := s.webhookVisibility(ctx, c)
+	if v != nil && len(v.Subtrees) == 0 {
+		return []*roster.Webhook{}, nil
+	}
+	return s.store.FindWebhooks(ctx, v)
+}
+
+// updateWebhook changes a webhook with change, which gets the current
+// webhook and its secrets and returns the next ones.
+func (s *Service) updateWebhook(ctx context.Context, c *roster.Caller, id string, pre Precondition, typ string,
+	change func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error)) (*roster.Webhook, string, error) {
+	if _, err := s.findWebhook(ctx, s.store, c, id, roster.ScopeWebhooksWrite); err != nil {
+		return nil, "", err
+	}
+	var out *roster.Webhook
+	var newSecret string
+	err := s.update(ctx, func(tx roster.Tx) error {
+		cur, err := tx.FindWebhook(ctx, id)
+		if err != nil {
+			return asNotFound(err, "webhook")
+		}
+		if err := pre.check(cur.Version); err != nil {
+			return err
+		}
+		sec, err := s.openSecrets(cur)
+		if err != nil {
+			return err
+		}
+		next, nextSec, err := change(cur, sec)
+		if err != nil {
+			return err
+		}
+		if next.URL != cur.URL || (next.Auth != nil && (cur.Auth == nil || next.Auth.TokenURL != cur.Auth.TokenURL)) {
+			if err := s.checkDestinations(ctx, next); err != nil {
+				return err
+			}
+		}
+		if roster.SameWebhookContent(next, cur, nextSec, sec) {
+			out = cur
+			return nil
+		}
+		if len(nextSec.Signing) > 0 && (len(sec.Signing) == 0 || nextSec.Signing[0].Secret != sec.Signing[0].Secret) {
+			newSecret = nextSec.Signing[0].Secret
+		}
+		next.Version, next.UpdatedAt = cur.Version+1, tx.Now()
+		if next.Status == roster.StatusEnabled && cur.Status != roster.StatusEnabled {
+			// A webhook enabled again starts a new record of health.
+			if err := tx.SetWebhookFailing(id, nil); err != nil {
+				return err
+			}
+			next.FailingSince = nil
+		}
+		s.sealSecrets(next, nextSec)
+		if err := tx.UpdateWebhook(next); err != nil {
+			return err
+		}
+		out = next
+		return s.recordWebhook(ctx, tx, c, typ, cur, next)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	s.notifyHooks()
+	return out, newSecret, nil
+}
+
+// ReplaceWebhook replaces every writable field of a webhook (PUT); secrets
+// that are left out keep their values.
+func (s *Service) ReplaceWebhook(ctx context.Context, c *roster.Caller, id string, in *roster.WebhookInput, pre Precondition) (*roster.Webhook, error) {
+	w, _, err := s.updateWebhook(ctx, c, id, pre, EventWebhookUpdated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
+		return roster.BuildWebhook(cur, sec, in)
+	})
+	return w, err
+}
+
+// PatchWebhook applies a merge patch or JSON Patch to a webhook's API form.
+func (s *Service) PatchWebhook(ctx context.Context, c *roster.Caller, id, format string, patch []byte, pre Precondition) (*roster.Webhook, error) {
+	w, _, err := s.updateWebhook(ctx, c, id, pre, EventWebhookUpdated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
+		doc, err := roster.ApplyPatch(format, document(cur.View()), patch)
+		if err != nil {
+			return nil, nil, err
+		}
+		var in roster.WebhookInput
+		if err := roster.DecodeStrict(doc, &in); err != nil {
+			return nil, nil, err
+		}
+		return roster.BuildWebhook(cur, sec, &in)
+	})
+	return w, err
+}
+
+// RotateSecret gives a webhook a new signing secret and returns it; the
+// previous one keeps signing for RotationOverlap.
+func (s *Service) RotateSecret(ctx context.Context, c *roster.Caller, id string) (*roster.Webhook, string, error) {
+	return s.updateWebhook(ctx, c, id, nil, EventWebhookSecretRotated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
+		now := time.Now().UTC()
+		until := now.Add(RotationOverlap)
+		next := &roster.WebhookSecrets{Signing: []roster.SigningSecret{{Secret: roster.NewSigningSecret()}},
+			Password: sec.Password, ClientSecret: sec.ClientSecret, RefreshToken: sec.RefreshToken}
+		for _, k := range sec.Signing {
+			if k.ExpiresAt == nil {
+				k.ExpiresAt = &until
+			}
+			if now.Before(*k.ExpiresAt) {
+				next.Signing = append(next.Signing, k)
+			}
+		}
+		return cur.Clone(), next, nil
+	})
+}
+
+// DeleteWebhook removes a webhook and its deliveries.
+func (s *Service) DeleteWebhook(ctx context.Context, c *roster.Caller, id string, pre Precondition) error {
+	if _, err := s.findWebhook(ctx, s.store, c, id, roster.ScopeWebhooksWrite); err != nil {
+		return err
+	}
+	err := s.update(ctx, func(tx roster.Tx) error {
+		cur, err := tx.FindWebhook(ctx, id)
+		if err != nil {
+			return asNotFound(err, "webhook")
+		}
+		if err := pre.check(cur.Version); err != nil {
+			return err
+		}
+		if err := tx.DeleteWebhook(id); err != nil {
+			return err
+		}
+		return s.recordWebhook(ctx, tx, c, EventWebhookDeleted, cur, nil)
+	})
+	if err == nil {
+		s.notifyHooks()
+	}
+	return err
+}
+
+// Deliveries returns one page of a webhook's delivery log, newest first.
+func (s *Service) Deliveries(ctx context.Context, c *roster.Caller, id string, f roster.DeliveryFilter) ([]*roster.Delivery, error) {
+	if _, err := s.findWebhook(ctx, s.store, c, id, roster.ScopeWebhooksRead); err != nil {
+		return nil, err
+	}
+	f.WebhookID = id
+	return s.store.FindDeliveries(ctx, f)
+}
+
+// RetryDelivery sends a delivery again as soon as it is the oldest of its
+// resource still to go.
+func (s *Service) RetryDelivery(ctx context.Context, c *roster.Caller, id, deliveryID string) (*roster.Delivery, error) {
+	if _, err := s.findWebhook(ctx, s.store, c, id, roster.ScopeWebhooksWrite); err != nil {
+		return nil, err
+	}
+	var out *roster.Delivery
+	err := s.store.Update(ctx, func(tx roster.Tx) error {
+		d, err := tx.FindDelivery(ctx, deliveryID)
+		if err != nil || d.WebhookID != id {
+			return notFound("delivery")
+		}
+		if d.Status == roster.DeliveryPending {
+			return roster.Errorf(roster.CodeConflict, "the delivery is still pending: it is retried on its own (next attempt at %s)", nextAttempt(d))
+		}
+		now := tx.Now()
+		d.Status, d.NextAttempt, d.UpdatedAt = roster.DeliveryPending, nil, now
+		d.RetryingSince = now // the retry window starts again
+		out = d
+		return tx.SaveDelivery(d, "")
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.notifyHooks()
+	return out, nil
+}
+
+func nextAttempt(d *roster.Delivery) string {
+	if d.NextAttempt == nil {
+		return "once"
+	}
+	return d.NextAttempt.Format(time.RFC3339)
+}
+
+// TestWebhook sends a webhook.test message to a webhook now and reports
+// how the receiver answered. Nothing is stored.
+func (s *Service) TestWebhook(ctx context.Context, c *roster.Caller, id string) (roster.Attempt, error) {
+	w, err := s.findWebhook(ctx, s.store, c, id, roster.ScopeWebhooksWrite)
+	if err != nil {
+		return roster.Attempt{}, err
+	}
+	sec, err := s.openSecrets(w)
+	if err != nil {
+		return roster.Attempt{}, err
+	}
+	data, _ := json.Marshal(map[string]string{"webhook_id": w.ID, "message": "This is a test delivery from Roster."})
+	e := &roster.Event{ID: roster.NewID(roster.PrefixEvent), Type: EventWebhookTest, OccurredAt: time.Now().UTC(),
+		Actor: roster.Actor{UserID: c.User.ID, KeyID: c.KeyID}, RequestID: roster.RequestInfoFrom(ctx).ID,
+		Resource: roster.ResourceRef{Type: "webhook", ID: w.ID}, OrgID: w.OrganizationID, Data: data, Patch: json.RawMessage(`[]`)}
+	ctx, cancel := context.WithTimeout(ctx, s.hooks.Timeout+time.Second)
+	defer cancel()
+	a := s.hooks.Sender.Send(ctx, w, sec, e)
+	a.Attempt = 1
+	return a, nil
+}
+
+// eventTypes are the types a webhook can subscribe to, for the docs.
+var eventTypes = []string{EventUserCreated, EventUserUpdated, EventUserDeleted, EventOrgCreated, EventOrgUpdated, EventOrgDeleted,
+	EventOrgSettingsUpdated, EventMembershipCreated, EventMembershipUpdated, EventMembershipDeleted,
+	EventWebhookCreated, EventWebhookUpdated, EventWebhookDeleted, EventWebhookSecretRotated, EventWebhookDisabled}
+
+// EventTypes lists the event types.
+func EventTypes() []string { return slices.Clone(eventTypes) }
+
+// PurgeDeliveries removes finished deliveries last changed before a time.
+func (s *Service) PurgeDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.store.Update(ctx, func(tx roster.Tx) (err error) {
+		n, err = tx.PurgeDeliveries(before)
+		return err
+	})
+	return n, err
+}

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+const webhookColumns = `doc, cursor, failing_since`
+
+func scanWebhook(scan func(...any) error) (*roster.Webhook, error) {
+	var doc []byte
+	var failing sql.NullInt64
+	w := &roster.Webhook{}
+	if err := scan(&doc, &w.Cursor, &failing); err != nil {
+		return nil, translate(err, "webhook")
+	}
+	if err := json.Unmarshal(doc, w); err != nil {
+		return nil, err
+	}
+	if failing.Valid {
+		t := fromMicros(failing.Int64)
+		w.FailingSince = &t
+	}
+	return w, nil
+}
+
+func (r reader) FindWebhook(ctx context.Context, id string) (*roster.Webhook, error) {
+	return scanWebhook(r.q.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id).Scan)
+}
+
+func (r reader) FindWebhooks(ctx context.Context, v *roster.Visibility) ([]*roster.Webhook, error) {
+	query, args := `SELECT `+webhookColumns+` FROM webhooks ORDER BY created_at, id`, []any(nil)
+	if v != nil {
+		cond, vargs := visibleOrgs(v)
+		query = `SELECT ` + webhookColumns + ` FROM webhooks WHERE org_id IN (` + cond + `) ORDER BY created_at, id`
+		args = vargs
+	}
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*roster.Webhook{}
+	for rows.Next() {
+		w, err := scanWebhook(rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+func (r reader) FindDelivery(ctx context.Context, id string) (*roster.Delivery, error) {
+	return scanDelivery(r.q.QueryRowContext(ctx, `SELECT doc, seq FROM deliveries WHERE id = ?`, id).Scan)
+}
+
+func scanDelivery(scan func(...any) error) (*roster.Delivery, error) {
+	var doc []byte
+	d := &roster.Delivery{}
+	if err := scan(&doc, &d.Seq); err != nil {
+		return nil, translate(err, "delivery")
+	}
+	return d, json.Unmarshal(doc, d)
+}
+
+func (r reader) FindDeliveries(ctx context.Context, f roster.DeliveryFilter) ([]*roster.Delivery, error) {
+	where, args := []string{`webhook_id = ?`}, []any{f.WebhookID}
+	if f.Status != "" {
+		where, args = append(where, `state = ?`), append(args, f.Status)
+	}
+	if f.Before != "" {
+		where, args = append(where, `id < ?`), append(args, f.Before)
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT doc, seq FROM deliveries WHERE `+strings.Join(where, ` AND `)+
+		` ORDER BY id DESC LIMIT `+strconv.Itoa(max(f.Limit, 1)), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*roster.Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) CreateWebhook(w *roster.Webhook) error {
+	doc, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if err := t.q.QueryRowContext(ctx, `INSERT INTO webhooks (id, org_id, created_at, version, cursor, doc)
+		VALUES (?, ?, ?, ?, coalesce((SELECT max(seq) FROM events), 0), ?) RETURNING cursor`,
+		w.ID, w.OrganizationID, micros(w.CreatedAt), w.Version, doc).Scan(&w.Cursor); err != nil {
+		return translate(err, "webhook")
+	}
+	return nil
+}
+
+func (t *tx) UpdateWebhook(w *roster.Webhook) error {
+	doc, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	res, err := t.q.ExecContext(context.Background(), `UPDATE webhooks SET version = ?, doc = ? WHERE id = ? AND version = ?`,
+		w.Version, doc, w.ID, w.Version-1)
+	if err != nil {
+		return translate(err, "webhook")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := t.FindWebhook(context.Background(), w.ID); err != nil {
+			return err
+		}
+		return roster.Errorf(roster.CodePreconditionFailed, "the webhook was changed by another request: fetch it again and retry")
+	}
+	return nil
+}
+
+func (t *tx) DeleteWebhook(id string) error {
+	res, err := t.q.ExecContext(context.Background(), `DELETE FROM webhooks WHERE id = ?`, id)
+	if err != nil {
+		return translate(err, "webhook")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return roster.Errorf(roster.CodeNotFound, "webhook not found")
+	}
+	return nil
+}
+
+func (t *tx) SetWebhookFailing(id string, since *time.Time) error {
+	var v any
+	if since != nil {
+		v = micros(*since)
+	}
+	res, err := t.q.ExecContext(context.Background(), `UPDATE webhooks SET failing_since = ? WHERE id = ?`, v, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return roster.Errorf(roster.CodeNotFound, "webhook not found")
+	}
+	return nil
+}
+
+func (t *tx) EnqueueDeliveries(webhookID string, from, to int64, ds []*roster.Delivery) error {
+	ctx := context.Background()
+	res, err := t.q.ExecContext(ctx, `UPDATE webhooks SET cursor = ? WHERE id = ? AND cursor = ?`, to, webhookID, from)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return roster.Errorf(roster.CodeConflict, "the webhook's cursor moved")
+	}
+	for _, d := range ds {
+		if err := t.insertDelivery(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) insertDelivery(d *roster.Delivery) error {
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	_, err = t.q.ExecContext(context.Background(), `INSERT INTO deliveries (id, webhook_id, seq, resource_id, state, next_at, updated_at, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.WebhookID, d.Seq, d.ResourceID, d.Status, nextAt(d), micros(d.UpdatedAt), doc)
+	return translate(err, "delivery")
+}
+
+func nextAt(d *roster.Delivery) int64 {
+	if d.NextAttempt == nil {
+		return 0
+	}
+	return micros(*d.NextAttempt)
+}
+
+func (t *tx) ClaimDeliveries(webhookID, owner string, until time.Time, limit int) ([]*roster.Delivery, error) {
+	ctx := context.Background()
+	now := micros(t.now)
+	rows, err := t.q.QueryContext(ctx, `UPDATE deliveries SET lease_until = ?, lease_owner = ? WHERE id IN (
+			SELECT d.id FROM deliveries d WHERE d.webhook_id = ? AND d.state = 'pending' AND d.next_at <= ? AND d.lease_until <= ?
+			AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.resource_id = d.resource_id
+				AND p.state = 'pending' AND p.seq < d.seq)
+			ORDER BY d.seq LIMIT ?)
+		RETURNING doc, seq`, micros(until), owner, webhookID, now, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	var out []*roster.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows.Scan)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, d := range out {
+		if d.Seq <= 0 {
+			continue
+		}
+		var doc []byte
+		if err := t.q.QueryRowContext(ctx, `SELECT doc FROM events WHERE seq = ?`, d.Seq).Scan(&doc); err != nil {
+			return nil, translate(err, "event")
+		}
+		var e eventDoc
+		e.Event = &roster.Event{}
+		if err := json.Unmarshal(doc, &e); err != nil {
+			return nil, err
+		}
+		d.Event = e.Event
+	}
+	return out, nil
+}
+
+func (t *tx) SaveDelivery(d *roster.Delivery, owner string) error {
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	query, args := `UPDATE deliveries SET state = ?, next_at = ?, lease_until = 0, lease_owner = '', updated_at = ?, doc = ? WHERE id = ?`,
+		[]any{d.Status, nextAt(d), micros(d.UpdatedAt), doc, d.ID}
+	if owner != "" {
+		query, args = query+` AND lease_owner = ?`, append(args, owner)
+	}
+	res, err := t.q.ExecContext(context.Background(), query, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if owner != "" {
+			return roster.Errorf(roster.CodeConflict, "the delivery's lease has passed to another sender")
+		}
+		return roster.Errorf(roster.CodeNotFound, "delivery not found")
+	}
+	return nil
+}
+
+func (t *tx) PurgeDeliveries(before time.Time) (int64, error) {
+	res, err := t.q.ExecContext(context.Background(), `DELETE FROM deliveries WHERE state <> 'pending' AND updated_at < ?`, micros(before))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (t *tx) FindWebhook(ctx context.Context, id string) (*roster.Webhook, error) {
+	return t.reader().FindWebhook(ctx, id)
+}
+func (t *tx) FindWebhooks(ctx context.Context, v *roster.Visibility) ([]*roster.Webhook, error) {
+	return t.reader().FindWebhooks(ctx, v)
+}
+func (t *tx) FindDelivery(ctx context.Context, id string) (*roster.Delivery, error) {
+	return t.reader().FindDelivery(ctx, id)
+}
+func (t *tx) FindDeliveries(ctx context.Context, f roster.DeliveryFilter) ([]*roster.Delivery, error) {
+	return t.reader().FindDeliveries(ctx, f)
+}
+
+// FindWebhook returns a webhook with its delivery state.
+func (db *DB) FindWebhook(ctx context.Context, id string) (*roster.Webhook, error) {
+	return db.reader().FindWebhook(ctx, id)
+}
+
+// FindWebhooks returns the visible webhooks.
+func (db *DB) FindWebhooks(ctx context.Context, v *roster.Visibility) ([]*roster.Webhook, error) {
+	return db.reader().FindWebhooks(ctx, v)
+}
+
+// FindDelivery returns one delivery.
+func (db *DB) FindDelivery(ctx context.Context, id string) (*roster.Delivery, error) {
+	return db.reader().FindDelivery(ctx, id)
+}
+
+// FindDeliveries returns a webhook's deliveries, newest first.
+func (db *DB) FindDeliveries(ctx context.Context, f roster.DeliveryFilter) ([]*roster.Delivery, error) {
+	return db.reader().FindDeliveries(ctx, f)
+}

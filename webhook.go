@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package roster
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"maps"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/theory/jsonpath"
+
+	"github.com/rosterhq/roster/validate"
+)
+
+// PrefixDelivery is the prefix of delivery ids.
+const PrefixDelivery = "dlv"
+
+// Webhook methods, authentication types and delivery states.
+const (
+	AuthBasic  = "basic"
+	AuthOAuth2 = "oauth2"
+
+	GrantClientCredentials = "client_credentials"
+	GrantRefreshToken      = "refresh_token"
+
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+)
+
+// WebhookMethods are the HTTP methods a webhook may use.
+var WebhookMethods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// Webhook is a subscription to change events, delivered by HTTP. Its
+// secrets (signing secrets, the basic password, the OAuth 2.0 client
+// secret and refresh token) are not in this struct in clear: they are in
+// Sealed, encrypted by the service with the server's secret key.
+type Webhook struct {
+	ID              string            `json:"id"`
+	OrganizationID  string            `json:"organization_id"`
+	Name            string            `json:"name"`
+	URL             string            `json:"url"`
+	Method          string            `json:"method"`
+	Status          string            `json:"status"`
+	EventTypes      []string          `json:"event_types"`
+	Headers         map[string]string `json:"headers"`
+	Auth            *WebhookAuth      `json:"auth,omitempty"`
+	IncludePrevious bool              `json:"include_previous"`
+	Projection      map[string]string `json:"projection,omitempty"`
+	DisabledReason  string            `json:"disabled_reason,omitempty"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
+	Version         int64             `json:"version"`
+	// Sealed holds the WebhookSecrets, encrypted.
+	Sealed []byte `json:"sealed"`
+
+	// Kept by the store outside the document:
+	// FailingSince is when the current run of failed attempts began.
+	FailingSince *time.Time `json:"-"`
+	// Cursor is the seq of the last event considered for delivery.
+	Cursor int64 `json:"-"`
+}
+
+// WebhookAuth is a webhook's authentication, without its secrets.
+type WebhookAuth struct {
+	Type      string `json:"type"`
+	Username  string `json:"username,omitempty"`
+	GrantType string `json:"grant_type,omitempty"`
+	TokenURL  string `json:"token_url,omitempty"`
+	ClientID  string `json:"client_id,omitempty"`
+	Scope     string `json:"scope,omitempty"`
+}
+
+// WebhookSecrets are a webhook's secrets in clear.
+type WebhookSecrets struct {
+	Signing      []SigningSecret `json:"signing"` // newest first
+	Password     string          `json:"password,omitempty"`
+	ClientSecret string          `json:"client_secret,omitempty"`
+	RefreshToken string          `json:"refresh_token,omitempty"`
+}
+
+// SigningSecret is one Standard Webhooks secret ("whsec_" + base64). A
+// rotated-out secret keeps signing until ExpiresAt.
+type SigningSecret struct {
+	Secret    string     `json:"secret"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// Active returns the signing secrets still valid at now, newest first.
+func (s *WebhookSecrets) Active(now time.Time) []string {
+	var out []string
+	for _, k := range s.Signing {
+		if k.ExpiresAt == nil || now.Before(*k.ExpiresAt) {
+			out = append(out, k.Secret)
+		}
+	}
+	return out
+}
+
+// NewSigningSecret returns a new random "whsec_" secret of 32 bytes.
+func NewSigningSecret() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return "whsec_" + base64.StdEncoding.EncodeToString(b[:])
+}
+
+// Clone returns a deep copy of w.
+func (w *Webhook) Clone() *Webhook {
+	c := *w
+	c.EventTypes = slices.Clone(w.EventTypes)
+	c.Headers = maps.Clone(w.Headers)
+	c.Projection = maps.Clone(w.Projection)
+	c.Sealed = slices.Clone(w.Sealed)
+	if w.Auth != nil {
+		a := *w.Auth
+		c.Auth = &a
+	}
+	if w.FailingSince != nil {
+		t := *w.FailingSince
+		c.FailingSince = &t
+	}
+	return &c
+}
+
+// Wants reports whether the webhook subscribes to an event type ("*"
+// matches everything, a trailing ".*" a prefix).
+func (w *Webhook) Wants(typ string) bool {
+	for _, t := range w.EventTypes {
+		if t == "*" || t == typ {
+			return true
+		}
+		if p, ok := strings.CutSuffix(t, ".*"); ok && strings.HasPrefix(typ, p+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// WebhookInput is the body of a webhook's creation or replacement, and
+// what a patch of it must produce. Secret fields are write-only: when a
+// replacement omits one, the stored value stays.
+type WebhookInput struct {
+	ID              *string           `json:"id,omitempty" readOnly:"true"`
+	OrganizationID  *string           `json:"organization_id,omitempty" doc:"Deliver only the events of this organisation and its descendants; defaults to the caller's organisation."`
+	Name            *string           `json:"name,omitempty" maxLength:"255"`
+	URL             *string           `json:"url" required:"true" maxLength:"2048" doc:"http or https; loopback, private and link-local destinations are refused unless the server allows them."`
+	Method          *string           `json:"method,omitempty" enum:"POST,PUT,PATCH,DELETE" doc:"POST by default; DELETE sends no body."`
+	Status          *string           `json:"status,omitempty" enum:"enabled,disabled"`
+	EventTypes      []string          `json:"event_types" required:"true" minItems:"1" doc:"Event types such as user.updated; user.* for a family, * for all."`
+	Headers         map[string]string `json:"headers,omitempty" doc:"Extra request headers (at most 20)."`
+	Auth            *WebhookAuthInput `json:"auth,omitempty" nullable:"true"`
+	IncludePrevious *bool             `json:"include_previous,omitempty" doc:"Send the resource as it was before the change too."`
+	Projection      map[string]string `json:"projection,omitempty" doc:"Send only these fields: output name → RFC 9535 JSONPath over the event (e.g. $.data.email)."`
+	Secret          *string           `json:"secret,omitempty" writeOnly:"true" doc:"A Standard Webhooks signing secret (whsec_ + base64 of 24 to 64 bytes); generated when omitted at creation."`
+	DisabledReason  *string           `json:"disabled_reason,omitempty" readOnly:"true"`
+	FailingSince    *time.Time        `json:"failing_since,omitempty" readOnly:"true"`
+	CreatedAt       *time.Time        `json:"created_at,omitempty" readOnly:"true"`
+	UpdatedAt       *time.Time        `json:"updated_at,omitempty" readOnly:"true"`
+	Version         *int64            `json:"version,omitempty" readOnly:"true"`
+}
+
+// WebhookAuthInput is the authentication of a webhook as sent.
+type WebhookAuthInput struct {
+	Type         string  `json:"type" required:"true" enum:"basic,oauth2"`
+	Username     string  `json:"username,omitempty" maxLength:"255"`
+	Password     *string `json:"password,omitempty" writeOnly:"true"`
+	GrantType    string  `json:"grant_type,omitempty" enum:"client_credentials,refresh_token"`
+	TokenURL     string  `json:"token_url,omitempty" maxLength:"2048"`
+	ClientID     string  `json:"client_id,omitempty" maxLength:"255"`
+	ClientSecret *string `json:"client_secret,omitempty" writeOnly:"true"`
+	RefreshToken *string `json:"refresh_token,omitempty" writeOnly:"true"`
+	Scope        string  `json:"scope,omitempty" maxLength:"1024"`
+}
+
+var (
+	headerNameRE = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")
+	eventTypeRE  = regexp.MustCompile(`^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$`)
+)
+
+// reservedHeaders are set by the sender and may not be overridden.
+var reservedHeaders = []string{"host", "content-length", "content-type", "transfer-encoding", "connection", "authorization",
+	"webhook-id", "webhook-timestamp", "webhook-signature", "user-agent", "te", "upgrade", "trailer", "keep-alive", "proxy-authorization"}
+
+// BuildWebhook validates in against the current webhook (nil for a new
+// one) and returns the webhook it describes, with its secrets in clear;
+// the caller seals them. cur's secrets are curSecrets.
+func BuildWebhook(cur *Webhook, curSecrets *WebhookSecrets, in *WebhookInput) (*Webhook, *WebhookSecrets, error) {
+	var fe fieldErrors
+	w := &Webhook{Method: http.MethodPost, Status: StatusEnabled, Headers: map[string]string{}}
+	sec := &WebhookSecrets{}
+	if cur != nil {
+		w = cur.Clone()
+		w.Headers, w.Projection, w.Auth = map[string]string{}, nil, nil
+		c := *curSecrets
+		c.Signing = slices.Clone(curSecrets.Signing)
+		sec = &c
+		fe.readOnly("id", in.ID, cur.ID, "ids are assigned by the server")
+		fe.readOnly("created_at", in.CreatedAt, cur.CreatedAt, "it is set by the server")
+		fe.readOnly("updated_at", in.UpdatedAt, cur.UpdatedAt, "it is set by the server")
+		fe.readOnly("version", in.Version, cur.Version, "it is set by the server")
+		fe.readOnly("failing_since", in.FailingSince, cur.FailingSince, "it is set by the delivery")
+		fe.readOnly("disabled_reason", in.DisabledReason, cur.DisabledReason, "it is set with the status")
+		if in.Secret != nil {
+			fe.add("secret", "secret cannot be changed here: use POST /v1/webhooks/{id}/rotate-secret", nil)
+		}
+		if in.OrganizationID != nil && *in.OrganizationID != cur.OrganizationID {
+			fe.add("organization_id", "organization_id cannot change: create a new webhook for another organisation", *in.OrganizationID)
+		}
+	} else {
+		for _, f := range []struct {
+			name string
+			sent any
+		}{{"id", in.ID}, {"created_at", in.CreatedAt}, {"updated_at", in.UpdatedAt}, {"version", in.Version}, {"failing_since", in.FailingSince}, {"disabled_reason", in.DisabledReason}} {
+			if !isNil(f.sent) {
+				fe.add(f.name, f.name+" is read-only: it is set by the server", f.sent)
+			}
+		}
+		if in.OrganizationID != nil {
+			w.OrganizationID = *in.OrganizationID
+			if !ValidID(PrefixOrg, w.OrganizationID) {
+				fe.add("organization_id", "organization_id must be an organisation id (org_…)", w.OrganizationID)
+			}
+		}
+		switch {
+		case in.Secret == nil:
+			sec.Signing = []SigningSecret{{Secret: NewSigningSecret()}}
+		case !ValidSigningSecret(*in.Secret):
+			fe.add("secret", "secret must be whsec_ followed by the base64 of 24 to 64 random bytes", nil)
+		default:
+			sec.Signing = []SigningSecret{{Secret: *in.Secret}}
+		}
+	}
+	w.Name = trimmed(in.Name)
+	checkLen(&fe, "name", w.Name, 255)
+	if in.URL == nil || *in.URL == "" {
+		fe.add("url", "url is required: the address to deliver events to", nil)
+	} else if err := validate.URL(*in.URL); err != nil {
+		fe.add("url", "url "+err.Error(), *in.URL)
+	} else {
+		w.URL = *in.URL
+	}
+	w.Method = oneOf(&fe, "method", in.Method, http.MethodPost, WebhookMethods...)
+	w.Status = oneOf(&fe, "status", in.Status, StatusEnabled, StatusEnabled, StatusDisabled)
+	if w.Status == StatusDisabled && cur != nil && cur.Status == StatusDisabled {
+		w.DisabledReason = cur.DisabledReason
+	} else {
+		w.DisabledReason = ""
+	}
+	w.EventTypes = nil
+	if len(in.EventTypes) == 0 {
+		fe.add("event_types", "event_types is required: list at least one event type, such as user.* or *", nil)
+	}
+	if len(in.EventTypes) > 50 {
+		fe.add("event_types", "at most 50 event types", len(in.EventTypes))
+	}
+	for i, t := range in.EventTypes {
+		if len(t) > 64 || !eventTypeRE.MatchString(t) {
+			fe.add("event_types["+itoa(i)+"]", "an event type is like user.updated, a family like user.*, or * for all", t)
+			continue
+		}
+		if !slices.Contains(w.EventTypes, t) {
+			w.EventTypes = append(w.EventTypes, t)
+		}
+	}
+	if len(in.Headers) > 20 {
+		fe.add("headers", "at most 20 headers", len(in.Headers))
+	}
+	for _, name := range slices.Sorted(maps.Keys(in.Headers)) {
+		v := in.Headers[name]
+		switch {
+		case !headerNameRE.MatchString(name):
+			fe.add("headers."+name, "a header name is 1 to 64 letters, digits and !#$%&'*+.^_`|~-", name)
+		case slices.Contains(reservedHeaders, strings.ToLower(name)):
+			fe.add("headers."+name, name+" is set by Roster and cannot be overridden (use auth for Authorization)", name)
+		case len(v) > 1024 || strings.ContainsAny(v, "\r\n\x00"):
+			fe.add("headers."+name, "a header value is at most 1024 characters, without line breaks", nil)
+		default:
+			w.Headers[http.CanonicalHeaderKey(name)] = v
+		}
+	}
+	if in.IncludePrevious != nil {
+		w.IncludePrevious = *in.IncludePrevious
+	} else {
+		w.IncludePrevious = false
+	}
+	if len(in.Projection) > 50 {
+		fe.add("projection", "at most 50 projected fields", len(in.Projection))
+	}
+	for _, name := range slices.Sorted(maps.Keys(in.Projection)) {
+		expr := in.Projection[name]
+		if name == "" || len(name) > 64 {
+			fe.add("projection", "a projected field name is 1 to 64 characters", name)
+			continue
+		}
+		if _, err := jsonpath.Parse(expr); err != nil || len(expr) > 256 {
+			fe.add("projection."+name, "must be an RFC 9535 JSONPath expression such as $.data.email", expr)
+			continue
+		}
+		if w.Projection == nil {
+			w.Projection = map[string]string{}
+		}
+		w.Projection[name] = expr
+	}
+	buildAuth(&fe, w, sec, cur, in.Auth)
+	if err := fe.err(); err != nil {
+		return nil, nil, err
+	}
+	return w, sec, nil
+}
+
+// buildAuth validates a webhook's authentication; secrets left out keep
+// their stored values while the kind of authentication stays the same.
+func buildAuth(fe *fieldErrors, w *Webhook, sec *WebhookSecrets, cur *Webhook, in *WebhookAuthInput) {
+	keep := cur != nil && cur.Auth != nil && in != nil && cur.Auth.Type == in.Type
+	secret := func(field string, sent *string, stored string, need bool) string {
+		switch {
+		case sent != nil && *sent != "":
+			if len(*sent) > 4096 {
+				fe.add("auth."+field, field+" is at most 4096 characters", nil)
+			}
+			return *sent
+		case keep && stored != "":
+			return stored
+		case need:
+			fe.add("auth."+field, "auth."+field+" is required", nil)
+		}
+		return ""
+	}
+	old := *sec
+	sec.Password, sec.ClientSecret, sec.RefreshToken = "", "", ""
+	if in == nil {
+		return
+	}
+	a := &WebhookAuth{Type: in.Type}
+	switch in.Type {
+	case AuthBasic:
+		a.Username = in.Username
+		if a.Username == "" || strings.Contains(a.Username, ":") || len(a.Username) > 255 {
+			fe.add("auth.username", "auth.username is required, at most 255 characters and without a colon", nil)
+		}
+		sec.Password = secret("password", in.Password, old.Password, true)
+	case AuthOAuth2:
+		a.GrantType, a.TokenURL, a.ClientID, a.Scope = in.GrantType, in.TokenURL, in.ClientID, in.Scope
+		if a.GrantType != GrantClientCredentials && a.GrantType != GrantRefreshToken {
+			fe.add("auth.grant_type", "auth.grant_type must be client_credentials or refresh_token", a.GrantType)
+		}
+		if err := validate.URL(a.TokenURL); err != nil {
+			fe.add("auth.token_url", "auth.token_url "+err.Error(), a.TokenURL)
+		}
+		if a.ClientID == "" || len(a.ClientID) > 255 {
+			fe.add("auth.client_id", "auth.client_id is required (at most 255 characters)", nil)
+		}
+		if len(a.Scope) > 1024 {
+			fe.add("auth.scope", "auth.scope is at most 1024 characters", nil)
+		}
+		sec.ClientSecret = secret("client_secret", in.ClientSecret, old.ClientSecret, a.GrantType == GrantClientCredentials)
+		sec.RefreshToken = secret("refresh_token", in.RefreshToken, old.RefreshToken, a.GrantType == GrantRefreshToken)
+	default:
+		fe.add("auth.type", "auth.type must be basic or oauth2", in.Type)
+		return
+	}
+	w.Auth = a
+}
+
+// ValidSigningSecret reports whether s is "whsec_" (optional) and the
+// base64 of 24 to 64 bytes.
+func ValidSigningSecret(s string) bool {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "whsec_"))
+	return err == nil && len(b) >= 24 && len(b) <= 64
+}
+
+// SameWebhookContent reports whether two webhooks differ only in what the
+// server sets.
+func SameWebhookContent(a, b *Webhook, as, bs *WebhookSecrets) bool {
+	x, y := a.Clone(), b.Clone()
+	for _, w := range []*Webhook{x, y} {
+		w.Sealed, w.UpdatedAt, w.Version, w.FailingSince, w.Cursor = nil, time.Time{}, 0, nil, 0
+	}
+	return jsonEqual(x, y) && jsonEqual(as, bs)
+}
+
+// Delivery is one event's delivery to one webhook: its state and the log
+// of its attempts.
+type Delivery struct {
+	ID           string     `json:"id"`
+	WebhookID    string     `json:"webhook_id"`
+	EventID      string     `json:"event_id"`
+	EventType    string     `json:"event_type"`
+	ResourceID   string     `json:"resource_id"`
+	Status       string     `json:"status"`
+	AttemptCount int        `json:"attempt_count"`
+	Attempts     []Attempt  `json:"attempts"`
+	NextAttempt  *time.Time `json:"next_attempt_at,omitempty"`
+	// RetryingSince starts the retry window: the creation, or the last
+	// manual retry.
+	RetryingSince time.Time `json:"retrying_since"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+
+	// Seq is the event's position in the commit order.
+	Seq int64 `json:"-"`
+	// Event is the event to deliver (set by ClaimDeliveries).
+	Event *Event `json:"-"`
+}
+
+// MaxAttemptLog is how many attempts a delivery keeps in its log (the
+// first and the newest).
+const MaxAttemptLog = 20
+
+// Attempt is one try at a delivery.
+type Attempt struct {
+	Attempt    int       `json:"attempt"`
+	At         time.Time `json:"at"`
+	StatusCode int       `json:"status_code,omitempty" doc:"The receiver's HTTP status; absent when no answer came."`
+	LatencyMS  float64   `json:"latency_ms"`
+	Response   string    `json:"response,omitempty" doc:"The first 1 KiB of the answer's body."`
+	Error      string    `json:"error,omitempty" doc:"Why no answer came (timeout, refused connection, …)."`
+}
+
+// Succeeded reports whether the receiver accepted the delivery.
+func (a *Attempt) Succeeded() bool { return a.StatusCode >= 200 && a.StatusCode < 300 }
+
+// Log appends an attempt, keeping the first one and the newest ones.
+func (d *Delivery) Log(a Attempt) {
+	d.AttemptCount++
+	a.Attempt = d.AttemptCount
+	d.Attempts = append(d.Attempts, a)
+	if len(d.Attempts) > MaxAttemptLog {
+		d.Attempts = append(d.Attempts[:1], d.Attempts[len(d.Attempts)-MaxAttemptLog+1:]...)
+	}
+}
+
+// DeliveryFilter selects a webhook's deliveries, newest first.
+type DeliveryFilter struct {
+	WebhookID string
+	Status    string
+	Before    string // a delivery id: only older ones
+	Limit     int
+}
+
+// WebhookView is a webhook as the API shows it: no secrets.
+type WebhookView struct {
+	ID              string            `json:"id" readOnly:"true"`
+	OrganizationID  string            `json:"organization_id"`
+	Name            string            `json:"name"`
+	URL             string            `json:"url"`
+	Method          string            `json:"method" enum:"POST,PUT,PATCH,DELETE"`
+	Status          string            `json:"status" enum:"enabled,disabled"`
+	EventTypes      []string          `json:"event_types"`
+	Headers         map[string]string `json:"headers,omitempty"`
+	Auth            *WebhookAuth      `json:"auth,omitempty" doc:"Without its secrets, which are write-only."`
+	IncludePrevious bool              `json:"include_previous"`
+	Projection      map[string]string `json:"projection,omitempty"`
+	DisabledReason  string            `json:"disabled_reason,omitempty" readOnly:"true" doc:"Why the server disabled the webhook."`
+	FailingSince    *time.Time        `json:"failing_since,omitempty" readOnly:"true" doc:"When the current run of failed deliveries began."`
+	CreatedAt       time.Time         `json:"created_at" readOnly:"true"`
+	UpdatedAt       time.Time         `json:"updated_at" readOnly:"true"`
+	Version         int64             `json:"version" readOnly:"true"`
+}
+
+// View returns the webhook's API form.
+func (w *Webhook) View() WebhookView {
+	c := w.Clone()
+	return WebhookView{ID: c.ID, OrganizationID: c.OrganizationID, Name: c.Name, URL: c.URL, Method: c.Method, Status: c.Status,
+		EventTypes: c.EventTypes, Headers: c.Headers, Auth: c.Auth, IncludePrevious: c.IncludePrevious, Projection: c.Projection,
+		DisabledReason: c.DisabledReason, FailingSince: c.FailingSince, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version}
+}

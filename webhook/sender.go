@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package webhook sends events to webhook receivers over HTTP: it renders
+// the payload (with the projection), signs it the Standard Webhooks way,
+// authenticates (basic or OAuth 2.0 with cached tokens) and refuses
+// private destinations at creation and at connection time.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/theory/jsonpath"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/rosterhq/roster"
+)
+
+// Config configures a Sender.
+type Config struct {
+	// AllowPrivate lets webhooks reach loopback, private and link-local
+	// addresses (--allow-private-webhooks).
+	AllowPrivate bool
+	// Timeout bounds each request, from connecting to the end of the
+	// answer's excerpt.
+	Timeout time.Duration
+}
+
+// Sender delivers events to webhooks. It is safe for concurrent use.
+type Sender struct {
+	cfg    Config
+	client *http.Client
+
+	mu     sync.Mutex
+	tokens map[string]cachedSource // by webhook id
+}
+
+type cachedSource struct {
+	version int64
+	src     oauth2.TokenSource
+}
+
+// ExcerptSize bounds the excerpt of a receiver's answer kept in the log.
+const ExcerptSize = 1024
+
+// New returns a Sender.
+func New(cfg Config) *Sender {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
+	if !cfg.AllowPrivate {
+		dialer.Control = control
+	}
+	tr := &http.Transport{
+		Proxy:                 nil, // a proxy would connect on our behalf, past the address check
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   cfg.Timeout,
+		ResponseHeaderTimeout: cfg.Timeout,
+	}
+	client := &http.Client{Transport: tr, Timeout: cfg.Timeout,
+		// A redirect is an answer (3xx, a failure), never followed: it
+		// could lead anywhere.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &Sender{cfg: cfg, client: client, tokens: map[string]cachedSource{}}
+}
+
+// CheckURL refuses a destination that webhooks may not reach.
+func (s *Sender) CheckURL(ctx context.Context, raw string) error {
+	if s.cfg.AllowPrivate {
+		return nil
+	}
+	return CheckURL(ctx, raw)
+}
+
+// Payload is the body of a delivery (before any projection).
+type Payload struct {
+	ID             string             `json:"id"`
+	Type           string             `json:"type"`
+	Timestamp      time.Time          `json:"timestamp"`
+	Resource       roster.ResourceRef `json:"resource"`
+	OrganizationID string             `json:"organization_id,omitempty"`
+	Actor          roster.Actor       `json:"actor"`
+	RequestID      string             `json:"request_id,omitempty"`
+	Data           json.RawMessage    `json:"data"`
+	Previous       json.RawMessage    `json:"previous,omitempty"`
+	Patch          json.RawMessage    `json:"patch,omitempty"`
+}
+
+// Render returns the body a webhook is sent for an event: the payload,
+// with the resource before the change only when the webhook asks for it,
+// reduced to the projection's fields when it has one.
+func Render(w *roster.Webhook, e *roster.Event) ([]byte, error) {
+	p := Payload{ID: e.ID, Type: e.Type, Timestamp: e.OccurredAt, Resource: e.Resource, OrganizationID: e.OrgID,
+		Actor: e.Actor, RequestID: e.RequestID, Data: e.Data, Patch: e.Patch}
+	if w.IncludePrevious {
+		p.Previous = e.Previous
+	}
+	body, err := json.Marshal(p)
+	if err != nil || len(w.Projection) == 0 {
+		return body, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	out := make(map[string]any, len(w.Projection))
+	for name, expr := range w.Projection {
+		path, err := jsonpath.Parse(expr)
+		if err != nil {
+			return nil, fmt.Errorf("projection %s: %w", name, err)
+		}
+		switch nodes := path.Select(doc); len(nodes) {
+		case 0:
+			out[name] = nil
+		case 1:
+			out[name] = nodes[0]
+		default:
+			out[name] = []any(nodes)
+		}
+	}
+	return json.Marshal(out)
+}
+
+// Sign returns the webhook-signature header of a message: one "v1,…"
+// signature per secret, separated by spaces.
+func Sign(secrets []string, msgID string, at time.Time, body []byte) (string, error) {
+	sigs := make([]string, 0, len(secrets))
+	for _, secret := range secrets {
+		wh, err := standardwebhooks.NewWebhook(secret)
+		if err != nil {
+			return "", err
+		}
+		sig, err := wh.Sign(msgID, at, body)
+		if err != nil {
+			return "", err
+		}
+		sigs = append(sigs, sig)
+	}
+	return strings.Join(sigs, " "), nil
+}
+
+// Send makes one attempt to deliver an event and reports how it went.
+func (s *Sender) Send(ctx context.Context, w *roster.Webhook, sec *roster.WebhookSecrets, e *roster.Event) roster.Attempt {
+	start := time.Now()
+	a := roster.Attempt{At: start.UTC().Truncate(time.Microsecond)}
+	fail := func(format string, args ...any) roster.Attempt {
+		a.Error = fmt.Sprintf(format, args...)
+		a.LatencyMS = ms(time.Since(start))
+		return a
+	}
+	body, err := Render(w, e)
+	if err != nil {
+		return fail("render the payload: %v", err)
+	}
+	var rd io.Reader
+	if w.Method == http.MethodDelete {
+		body = nil
+	} else {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, w.Method, w.URL, rd)
+	if err != nil {
+		return fail("bad request: %v", err)
+	}
+	for k, v := range w.Headers {
+		req.Header.Set(k, v)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("User-Agent", "Roster-Webhooks/1")
+	now := time.Now()
+	sig, err := Sign(sec.Active(now), e.ID, now, body)
+	if err != nil {
+		return fail("sign: %v", err)
+	}
+	req.Header.Set("webhook-id", e.ID)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set("webhook-signature", sig)
+	if w.Auth != nil {
+		switch w.Auth.Type {
+		case roster.AuthBasic:
+			req.SetBasicAuth(w.Auth.Username, sec.Password)
+		case roster.AuthOAuth2:
+			tok, err := s.token(w, sec).Token()
+			if err != nil {
+				s.forget(w.ID)
+				return fail("get an OAuth 2.0 token from %s: %s", w.Auth.TokenURL, describe(err))
+			}
+			tok.SetAuthHeader(req)
+		}
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return fail("%s", describe(err))
+	}
+	defer resp.Body.Close()
+	a.StatusCode = resp.StatusCode
+	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, ExcerptSize))
+	a.Response = validPrefix(excerpt)
+	// Read on a little so the connection can be reused, then give up.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	a.LatencyMS = ms(time.Since(start))
+	if resp.StatusCode == http.StatusUnauthorized && w.Auth != nil && w.Auth.Type == roster.AuthOAuth2 {
+		s.forget(w.ID) // the token may have been revoked: fetch a new one next time
+	}
+	return a
+}
+
+// token returns the webhook's token source, which caches its token until
+// it expires.
+func (s *Sender) token(w *roster.Webhook, sec *roster.WebhookSecrets) oauth2.TokenSource {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.tokens[w.ID]; ok && c.version == w.Version {
+		return c.src
+	}
+	// The token endpoint is reached through the same guarded client.
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, s.client)
+	a := w.Auth
+	var src oauth2.TokenSource
+	if a.GrantType == roster.GrantRefreshToken {
+		conf := &oauth2.Config{ClientID: a.ClientID, ClientSecret: sec.ClientSecret, Endpoint: oauth2.Endpoint{TokenURL: a.TokenURL}, Scopes: strings.Fields(a.Scope)}
+		src = conf.TokenSource(ctx, &oauth2.Token{RefreshToken: sec.RefreshToken})
+	} else {
+		conf := &clientcredentials.Config{ClientID: a.ClientID, ClientSecret: sec.ClientSecret, TokenURL: a.TokenURL, Scopes: strings.Fields(a.Scope)}
+		src = conf.TokenSource(ctx)
+	}
+	s.tokens[w.ID] = cachedSource{version: w.Version, src: src}
+	return src
+}
+
+func (s *Sender) forget(id string) {
+	s.mu.Lock()
+	delete(s.tokens, id)
+	s.mu.Unlock()
+}
+
+// describe says why a request got no answer, without Go's wrapping.
+func describe(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, ErrBlocked):
+		return ErrBlocked.Error()
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timed out waiting for the receiver"
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return fmt.Sprintf("the token endpoint answered %d: %s", re.Response.StatusCode, validPrefix([]byte(re.ErrorCode+" "+re.ErrorDescription)))
+	}
+	return err.Error()
+}
+
+// validPrefix returns b as a string, cut at the last whole UTF-8 character.
+func validPrefix(b []byte) string {
+	for len(b) > 0 && !utf8.Valid(b) {
+		b = b[:len(b)-1]
+	}
+	return string(b)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
