@@ -95,6 +95,18 @@ var azTable = []azRow{
 
 	{Method: "GET", Path: "/v1/events", Scopes: []string{"events:read"}, Variants: azKeyVariants, Cells: azEvents},
 	{Method: "GET", Path: "/v1/audit-events", Scopes: []string{"audit:read"}, Variants: azKeyVariants, Cells: azAudit},
+
+	{Method: "POST", Path: "/v1/webhooks", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azCreateWebhook},
+	{Method: "GET", Path: "/v1/webhooks", Scopes: []string{"webhooks:read"}, Variants: azHookVariants, Cells: azListWebhooks},
+	{Method: "GET", Path: "/v1/webhooks/{id}", Scopes: []string{"webhooks:read"}, Variants: azHookVariants, Cells: azHookCells("GET", "", 200)},
+	{Method: "PUT", Path: "/v1/webhooks/{id}", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azHookCells("PUT", "", 200)},
+	{Method: "PATCH", Path: "/v1/webhooks/{id}", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azHookCells("PATCH", "", 200)},
+	{Method: "DELETE", Path: "/v1/webhooks/{id}", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azHookCells("DELETE", "", 204)},
+	{Method: "GET", Path: "/v1/webhooks/{id}/deliveries", Scopes: []string{"webhooks:read"}, Variants: azHookVariants, Cells: azHookCells("GET", "/deliveries", 200)},
+	{Method: "POST", Path: "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", Scopes: []string{"webhooks:write"}, Variants: azHookVariants,
+		Cells: azHookCells("POST", "/deliveries/"+azGhostID("dlv_01JD3M0000000000000000000A")+"/retry", 404)},
+	{Method: "POST", Path: "/v1/webhooks/{id}/test", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azHookCells("POST", "/test", 200)},
+	{Method: "POST", Path: "/v1/webhooks/{id}/rotate-secret", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azHookCells("POST", "/rotate-secret", 200)},
 }
 
 // TestAuthzMatrixCoversEveryRoute fails for a /v1 route of the server's

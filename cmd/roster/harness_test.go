@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster/internal/pgtest"
 )
@@ -66,6 +67,9 @@ func startServer(t *testing.T, configure ...func(*Config)) *testServer {
 	m.Config.Addr = "127.0.0.1:0"
 	m.Config.DataDir = t.TempDir()
 	m.Config.BootstrapKey = testKey
+	// Receivers in tests listen on loopback; retries come quickly.
+	m.Config.AllowPrivateWebhooks = true
+	m.Config.Webhooks.RetryBase, m.Config.Webhooks.RetryMax = 50*time.Millisecond, time.Second
 	for _, c := range configure {
 		c(&m.Config)
 	}
