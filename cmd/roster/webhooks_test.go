@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// receiver is a real HTTP receiver on loopback that records what arrives.
+// fail makes it answer 500 to that many requests first.
+type receiver struct {
+	t    *testing.T
+	URL  string
+	mu   sync.Mutex
+	got  []arrival
+	fail atomic.Int64
+	// check, when set, vets each request; a non-empty answer is an error
+	// the receiver reports with 400.
+	check func(r *http.Request, body []byte) string
+}
+
+type arrival struct {
+	Method string
+	Header http.Header
+	Body   []byte
+	At     time.Time
+}
+
+func newReceiver(t *testing.T) *receiver {
+	rc := &receiver{t: t}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if rc.fail.Add(-1) >= 0 {
+			http.Error(w, "down for maintenance", http.StatusInternalServerError)
+			return
+		}
+		if rc.check != nil {
+			if msg := rc.check(r, body); msg != "" {
+				t.Errorf("receiver: %s", msg)
+				http.Error(w, msg, http.StatusBadRequest)
+				return
+			}
+		}
+		rc.mu.Lock()
+		rc.got = append(rc.got, arrival{Method: r.Method, Header: r.Header.Clone(), Body: body, At: time.Now()})
+		rc.mu.Unlock()
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	t.Cleanup(srv.Close)
+	rc.URL = srv.URL + "/hook"
+	return rc
+}
+
+// arrivals returns what arrived so far.
+func (rc *receiver) arrivals() []arrival {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]arrival(nil), rc.got...)
+}
+
+// wait waits until n messages have arrived and returns them.
+func (rc *receiver) wait(n int) []arrival {
+	rc.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := rc.arrivals()
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			rc.t.Fatalf("receiver: %d of %d messages arrived", len(got), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// message is a delivered body.
+type message struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Resource struct{ ID string }
+	Data     json.RawMessage `json:"data"`
+	Previous json.RawMessage `json:"previous"`
+	Patch    json.RawMessage `json:"patch"`
+}
+
+func (a arrival) message(t *testing.T) message {
+	t.Helper()
+	var m message
+	if err := json.Unmarshal(a.Body, &m); err != nil {
+		t.Fatalf("delivered body is not JSON: %v: %s", err, a.Body)
+	}
+	return m
+}
+
+// verifySignature checks a Standard Webhooks signature with an
+// independent implementation (webhook/webhook_test.go checks it against
+// the spec's vectors): one of the header's signatures must be
+// base64(HMAC-SHA256(secret, id "." timestamp "." body)).
+func verifySignature(secret string, h http.Header, body []byte) string {
+	id, ts, sigs := h.Get("webhook-id"), h.Get("webhook-timestamp"), h.Get("webhook-signature")
+	if id == "" || ts == "" || sigs == "" {
+		return "missing webhook-id, webhook-timestamp or webhook-signature"
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		return "bad secret"
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(id + "." + ts + "."))
+	mac.Write(body)
+	want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	for _, s := range strings.Fields(sigs) {
+		if hmac.Equal([]byte(s), []byte(want)) {
+			return ""
+		}
+	}
+	return "no valid signature in " + sigs
+}
+
+func (s *testServer) createWebhook(body map[string]any) map[string]any {
+	s.t.Helper()
+	res := s.do("POST", "/v1/webhooks", body).want(201)
+	return res.obj()
+}
+
+// TestWebhookDelivery follows changes to a signed, authenticated receiver:
+// method, custom headers, basic auth, the payloads in order, the delivery
+// log, and secrets that are write-only and not stored in clear.
+func TestWebhookDelivery(t *testing.T) {
+	s := startServer(t)
+	rc := newReceiver(t)
+	var secret atomic.Value
+	rc.check = func(r *http.Request, body []byte) string {
+		if u, p, ok := r.BasicAuth(); !ok || u != "roster" || p != "basic-pass-Zq81" {
+			return "wrong basic auth"
+		}
+		if r.Header.Get("X-Tenant") != "acme" || r.Method != "PUT" || r.Header.Get("Content-Type") != "application/json" {
+			return fmt.Sprintf("wrong method or headers: %s %v", r.Method, r.Header)
+		}
+		sec, _ := secret.Load().(string)
+		return verifySignature(sec, r.Header, body)
+	}
+	hook := s.createWebhook(map[string]any{"url": rc.URL, "name": "crm", "method": "PUT", "event_types": []string{"user.*"},
+		"headers": map[string]string{"X-Tenant": "acme"}, "auth": map[string]any{"type": "basic", "username": "roster", "password": "basic-pass-Zq81"}})
+	secret.Store(hook["secret"].(string))
+	id := hook["id"].(string)
+	if !strings.HasPrefix(hook["secret"].(string), "whsec_") {
+		t.Fatalf("creation answer lacks the signing secret: %v", hook)
+	}
+	got := s.do("GET", "/v1/webhooks/"+id, nil).want(200)
+	if b := string(got.Body); strings.Contains(b, "basic-pass-Zq81") || strings.Contains(b, "whsec_") || strings.Contains(b, `"password"`) {
+		t.Fatalf("GET shows a secret: %s", b)
+	}
+	u := s.do("POST", "/v1/users", map[string]any{"email": "hooked@example.com", "first_name": "Hook"}).want(201).obj()
+	uid := u["id"].(string)
+	s.do("PATCH", "/v1/users/"+uid, map[string]any{"last_name": "Ed"}, "Content-Type", "application/merge-patch+json").want(200)
+	s.do("PATCH", "/v1/orgs/"+u["organization_id"].(string), map[string]any{"name": "Not a user event"}, "Content-Type", "application/merge-patch+json").want(200)
+	arrived := rc.wait(2)
+	m0, m1 := arrived[0].message(t), arrived[1].message(t)
+	if m0.Type != "user.created" || m1.Type != "user.updated" || m0.Resource.ID != uid || m1.Resource.ID != uid {
+		t.Fatalf("arrived %s %s, want user.created then user.updated of %s", m0.Type, m1.Type, uid)
+	}
+	if !strings.Contains(string(m1.Data), `"last_name":"Ed"`) || !strings.Contains(string(m1.Patch), `"/last_name"`) || m1.Previous != nil {
+		t.Errorf("user.updated payload: %s", arrived[1].Body)
+	}
+	if arrived[1].Header.Get("webhook-id") != m1.ID {
+		t.Errorf("webhook-id %q, want the event id %s", arrived[1].Header.Get("webhook-id"), m1.ID)
+	}
+	// The event id is the one of the feed.
+	feed := s.do("GET", "/v1/events?type=user.updated", nil).want(200)
+	if !strings.Contains(string(feed.Body), m1.ID) {
+		t.Errorf("the delivered event %s is not in the feed", m1.ID)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(rc.arrivals()); n != 2 {
+		t.Errorf("%d messages arrived, want 2 (org events are not subscribed)", n)
+	}
+	// The delivery log.
+	var log struct {
+		Items []struct {
+			ID, Status string
+			EventID    string `json:"event_id"`
+			Attempts   []struct {
+				StatusCode int     `json:"status_code"`
+				LatencyMS  float64 `json:"latency_ms"`
+				Response   string
+			}
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		json.Unmarshal(s.do("GET", "/v1/webhooks/"+id+"/deliveries", nil).want(200).Body, &log)
+		if len(log.Items) == 2 && log.Items[0].Status == "succeeded" && log.Items[1].Status == "succeeded" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(log.Items) != 2 || log.Items[0].EventID != m1.ID || log.Items[0].Status != "succeeded" || len(log.Items[0].Attempts) != 1 ||
+		log.Items[0].Attempts[0].StatusCode != 200 || log.Items[0].Attempts[0].Response != `{"ok":true}` {
+		t.Fatalf("delivery log: %+v", log)
+	}
+	// Secrets are encrypted at rest: the database file holds neither.
+	if !onPostgres() {
+		for _, name := range []string{"roster.db", "roster.db-wal"} {
+			b, _ := os.ReadFile(filepath.Join(s.Main.Config.DataDir, name))
+			if bytes.Contains(b, []byte("basic-pass-Zq81")) || bytes.Contains(b, []byte(hook["secret"].(string))) {
+				t.Errorf("%s holds a webhook secret in clear", name)
+			}
+		}
+	}
+	if strings.Contains(s.logs.String(), "basic-pass-Zq81") {
+		t.Error("the log holds a webhook secret")
+	}
+}
+
+// TestWebhookRetriesInOrder: a receiver that fails for a while and then
+// recovers gets every event, and each resource's events in order.
+func TestWebhookRetriesInOrder(t *testing.T) {
+	s := startServer(t)
+	rc := newReceiver(t)
+	rc.fail.Store(6)
+	s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.updated"}})
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, s.do("POST", "/v1/users", map[string]any{"email": fmt.Sprintf("order%d@example.com", i), "first_name": "O"}).want(201).str("id"))
+	}
+	const rounds = 5
+	for r := range rounds {
+		for _, id := range ids {
+			s.do("PATCH", "/v1/users/"+id, map[string]any{"last_name": fmt.Sprint(r)}, "Content-Type", "application/merge-patch+json").want(200)
+		}
+	}
+	arrived := rc.wait(rounds * len(ids))
+	last := map[string]int{}
+	for _, a := range arrived {
+		m := a.message(t)
+		var d struct{ Version int }
+		json.Unmarshal(m.Data, &d)
+		if d.Version <= last[m.Resource.ID] {
+			t.Fatalf("user %s: version %d arrived after version %d", m.Resource.ID, d.Version, last[m.Resource.ID])
+		}
+		last[m.Resource.ID] = d.Version
+	}
+	if len(arrived) != rounds*len(ids) {
+		t.Errorf("%d messages, want %d", len(arrived), rounds*len(ids))
+	}
+}
+
+// TestWebhookOAuth2 authenticates with tokens from a real local OAuth 2.0
+// token endpoint, cached until they expire, in both grants.
+func TestWebhookOAuth2(t *testing.T) {
+	var issued atomic.Int64
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		id, secret, _ := r.BasicAuth()
+		if id == "" {
+			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+		}
+		grant := r.PostForm.Get("grant_type")
+		ok := id == "roster-client" && (grant == "client_credentials" && secret == "cc-secret-77" || grant == "refresh_token" && r.PostForm.Get("refresh_token") == "rt-55")
+		if !ok {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(400)
+			w.Write([]byte(`{"error":"invalid_client"}`))
+			return
+		}
+		n := issued.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"tok-%s-%d","token_type":"Bearer","expires_in":3600}`, grant, n)
+	}))
+	defer tokens.Close()
+	for _, grant := range []string{"client_credentials", "refresh_token"} {
+		t.Run(grant, func(t *testing.T) {
+			s := startServer(t)
+			rc := newReceiver(t)
+			rc.check = func(r *http.Request, _ []byte) string {
+				if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer tok-"+grant+"-") {
+					return "Authorization " + r.Header.Get("Authorization")
+				}
+				return ""
+			}
+			auth := map[string]any{"type": "oauth2", "grant_type": grant, "token_url": tokens.URL + "/token", "client_id": "roster-client", "scope": "events"}
+			if grant == "client_credentials" {
+				auth["client_secret"] = "cc-secret-77"
+			} else {
+				auth["refresh_token"] = "rt-55"
+			}
+			hook := s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.created"}, "auth": auth})
+			if strings.Contains(fmt.Sprint(hook), "cc-secret-77") || strings.Contains(fmt.Sprint(hook), "rt-55") {
+				t.Fatalf("the answer shows an OAuth secret: %v", hook)
+			}
+			before := issued.Load()
+			for i := range 3 {
+				s.do("POST", "/v1/users", map[string]any{"email": fmt.Sprintf("oauth-%s-%d@example.com", grant, i), "first_name": "O"}).want(201)
+			}
+			rc.wait(3)
+			if n := issued.Load() - before; n != 1 {
+				t.Errorf("%d tokens issued for 3 deliveries, want 1 (cached until expiry)", n)
+			}
+		})
+	}
+}
+
+// TestWebhookRefusesPrivateDestinations: without --allow-private-webhooks,
+// loopback, private, link-local and metadata addresses are refused.
+func TestWebhookRefusesPrivateDestinations(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.AllowPrivateWebhooks = false })
+	for _, u := range []string{"http://127.0.0.1:9/x", "http://localhost/x", "http://10.0.0.1/", "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://192.168.1.10/"} {
+		p := s.do("POST", "/v1/webhooks", map[string]any{"url": u, "event_types": []string{"*"}}).problem(422)
+		if !strings.Contains(string(mustJSON(p)), "body.url") || !strings.Contains(string(mustJSON(p)), "--allow-private-webhooks") {
+			t.Errorf("%s: %v", u, p)
+		}
+	}
+	p := s.do("POST", "/v1/webhooks", map[string]any{"url": "https://93.184.215.14/hook", "event_types": []string{"*"},
+		"auth": map[string]any{"type": "oauth2", "grant_type": "client_credentials", "token_url": "http://127.0.0.1/token", "client_id": "c", "client_secret": "s"}}).problem(422)
+	if !strings.Contains(string(mustJSON(p)), "body.auth.token_url") {
+		t.Errorf("private token_url: %v", p)
+	}
+	s.do("GET", "/v1/webhooks", nil).want(200)
+}
+
+// TestWebhookBadInput: every malformed webhook gets a 422 naming the
+// field, and nothing is created.
+func TestWebhookBadInput(t *testing.T) {
+	s := startServer(t)
+	ok := map[string]any{"url": "https://93.184.215.14/hook", "event_types": []string{"user.*"}}
+	with := func(k string, v any) map[string]any {
+		m := map[string]any{}
+		for a, b := range ok {
+			m[a] = b
+		}
+		if v == nil {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+		return m
+	}
+	for _, c := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{with("url", nil), "body.url"},
+		{with("url", "ftp://example.com/x"), "body.url"},
+		{with("url", "https://user:pw@example.com/"), "body.url"},
+		{with("event_types", []string{}), "body.event_types"},
+		{with("event_types", []string{"User Updated"}), "body.event_types[0]"},
+		{with("method", "GET"), "body.method"},
+		{with("status", "paused"), "body.status"},
+		{with("headers", map[string]string{"Authorization": "x"}), "body.headers.Authorization"},
+		{with("headers", map[string]string{"Bad Name": "x"}), "body.headers.Bad Name"},
+		{with("headers", map[string]string{"X-A": "a\r\nX-B: b"}), "body.headers.X-A"},
+		{with("auth", map[string]any{"type": "basic"}), "body.auth.username"},
+		{with("auth", map[string]any{"type": "digest"}), "body.auth.type"},
+		{with("auth", map[string]any{"type": "oauth2", "grant_type": "password", "token_url": "https://93.184.215.14/t", "client_id": "c"}), "body.auth.grant_type"},
+		{with("projection", map[string]string{"x": "$..[?"}), "body.projection.x"},
+		{with("secret", "whsec_c2hvcnQ="), "body.secret"},
+		{with("organization_id", "nope"), "body.organization_id"},
+		{with("id", "whk_01JD3M0000000000000000000A"), "body.id"},
+	} {
+		p := s.do("POST", "/v1/webhooks", c.body).problem(422)
+		if !strings.Contains(string(mustJSON(p["errors"])), `"location":"`+c.field+`"`) {
+			t.Errorf("%v: errors %v, want one at %s", c.body, p["errors"], c.field)
+		}
+		if strings.Contains(string(mustJSON(p)), "whsec_c2hvcnQ=") {
+			t.Errorf("the answer echoes a secret: %v", p)
+		}
+	}
+	s.do("POST", "/v1/webhooks", `{"url": "https://93.184.215.14/", "event_types": ["*"], "colour": "red"}`).problem(422)
+	s.do("POST", "/v1/webhooks", `{"url": `).problem(400)
+	var list struct{ Items []any }
+	json.Unmarshal(s.do("GET", "/v1/webhooks", nil).want(200).Body, &list)
+	if len(list.Items) != 0 {
+		t.Fatalf("bad requests created webhooks: %v", list.Items)
+	}
+	// Updates: the secret cannot be set by PUT/PATCH, read-only fields not changed.
+	hook := s.createWebhook(ok)
+	id := hook["id"].(string)
+	s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"secret": roster32()}, "Content-Type", "application/merge-patch+json").problem(422)
+	s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"version": 7}, "Content-Type", "application/merge-patch+json").problem(422)
+	s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"name": "x"}, "Content-Type", "application/merge-patch+json", "If-Match", `"9"`).problem(412)
+	s.do("GET", "/v1/webhooks/"+id, nil).want(200)
+	s.do("GET", "/v1/webhooks/whk_01JD3M0000000000000000000A", nil).problem(404)
+	s.do("GET", "/v1/webhooks/not-an-id", nil).problem(404)
+	s.do("GET", "/v1/webhooks/"+id+"/deliveries?status=lost", nil).problem(400)
+	s.do("GET", "/v1/webhooks/"+id+"/deliveries?cursor=zzz", nil).problem(400)
+}
+
+func roster32() string {
+	return "whsec_" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+}
+
+// TestWebhookRotateTestRetry: rotation signs with both secrets for a
+// while; the test call reports the receiver's answer; a finished delivery
+// can be sent again.
+func TestWebhookRotateTestRetry(t *testing.T) {
+	s := startServer(t)
+	rc := newReceiver(t)
+	hook := s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.created"}, "include_previous": true,
+		"projection": map[string]string{"user_id": "$.data.id", "email": "$.data.email", "event": "$.type"}})
+	id, old := hook["id"].(string), hook["secret"].(string)
+	rot := s.do("POST", "/v1/webhooks/"+id+"/rotate-secret", nil).want(200).obj()
+	fresh, _ := rot["secret"].(string)
+	if fresh == "" || fresh == old {
+		t.Fatalf("rotate-secret: %v", rot)
+	}
+	if strings.Contains(string(s.do("GET", "/v1/webhooks/"+id, nil).want(200).Body), "whsec_") {
+		t.Fatal("GET shows a secret after rotation")
+	}
+	uid := s.do("POST", "/v1/users", map[string]any{"email": "rotated@example.com", "first_name": "R"}).want(201).str("id")
+	a := rc.wait(1)[0]
+	for _, sec := range []string{old, fresh} {
+		if msg := verifySignature(sec, a.Header, a.Body); msg != "" {
+			t.Errorf("signature by the %s secret: %s", map[bool]string{true: "old", false: "new"}[sec == old], msg)
+		}
+	}
+	if want := `{"email":"rotated@example.com","event":"user.created","user_id":"` + uid + `"}`; string(a.Body) != want {
+		t.Errorf("projected body %s, want %s", a.Body, want)
+	}
+	res := s.do("POST", "/v1/webhooks/"+id+"/test", nil).want(200).obj()
+	if res["succeeded"] != true || res["status_code"] != float64(200) {
+		t.Errorf("test: %v", res)
+	}
+	if got := rc.wait(2)[1]; !strings.Contains(string(got.Body), "webhook.test") {
+		t.Errorf("test message: %s", got.Body)
+	}
+	var log struct{ Items []struct{ ID, Status string } }
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		json.Unmarshal(s.do("GET", "/v1/webhooks/"+id+"/deliveries", nil).want(200).Body, &log)
+		if len(log.Items) == 1 && log.Items[0].Status == "succeeded" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(log.Items) != 1 {
+		t.Fatalf("deliveries: %+v", log)
+	}
+	s.do("POST", "/v1/webhooks/"+id+"/deliveries/"+log.Items[0].ID+"/retry", nil).want(202)
+	if again := rc.wait(3)[2]; !bytes.Equal(again.Body, a.Body) {
+		t.Errorf("redelivery %s, want %s", again.Body, a.Body)
+	}
+	s.do("POST", "/v1/webhooks/"+id+"/deliveries/dlv_01JD3M0000000000000000000A/retry", nil).problem(404)
+	s.do("DELETE", "/v1/webhooks/"+id, nil).want(204)
+	s.do("GET", "/v1/webhooks/"+id+"/deliveries", nil).problem(404)
+}
+
+// TestWebhookDisabledAfterContinuousFailure: a webhook whose deliveries
+// all fail for --webhook-disable-after is disabled, and that is an event.
+func TestWebhookDisabledAfterContinuousFailure(t *testing.T) {
+	s := startServer(t, func(c *Config) {
+		c.Webhooks.DisableAfter = 300 * time.Millisecond
+		c.Webhooks.RetryMax = 100 * time.Millisecond
+	})
+	rc := newReceiver(t)
+	rc.fail.Store(1 << 40)
+	id := s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.*"}})["id"].(string)
+	s.do("POST", "/v1/users", map[string]any{"email": "failing@example.com", "first_name": "F"}).want(201)
+	var hook map[string]any
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		hook = s.do("GET", "/v1/webhooks/"+id, nil).want(200).obj()
+		if hook["status"] == "disabled" || time.Now().After(deadline) {
+			break
+		}
+	}
+	if hook["status"] != "disabled" || !strings.Contains(fmt.Sprint(hook["disabled_reason"]), "failed") || hook["failing_since"] == nil {
+		t.Fatalf("webhook after continuous failure: %v", hook)
+	}
+	if !strings.Contains(string(s.do("GET", "/v1/events?type=webhook.disabled", nil).want(200).Body), id) {
+		t.Error("no webhook.disabled event")
+	}
+	// Enabled again, the receiver back: the pending delivery arrives.
+	rc.fail.Store(0)
+	s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"status": "enabled"}, "Content-Type", "application/merge-patch+json").want(200)
+	if m := rc.wait(1)[0].message(t); m.Type != "user.created" {
+		t.Errorf("after re-enabling: %s", m.Type)
+	}
+	if h := s.do("GET", "/v1/webhooks/"+id, nil).want(200).obj(); h["disabled_reason"] != nil {
+		t.Errorf("re-enabled webhook keeps its reason: %v", h)
+	}
+}
+
+// TestWebhookSubtree: a webhook of an organisation gets its subtree's
+// events only.
+func TestWebhookSubtree(t *testing.T) {
+	s := startServer(t)
+	a := s.do("POST", "/v1/orgs", map[string]any{"name": "A"}).want(201).str("id")
+	a1 := s.do("POST", "/v1/orgs", map[string]any{"name": "A1", "parent_id": a}).want(201).str("id")
+	b := s.do("POST", "/v1/orgs", map[string]any{"name": "B"}).want(201).str("id")
+	rc := newReceiver(t)
+	s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.created"}, "organization_id": a})
+	s.do("POST", "/v1/users", map[string]any{"email": "b@example.com", "first_name": "B", "organization_id": b}).want(201)
+	in := s.do("POST", "/v1/users", map[string]any{"email": "a1@example.com", "first_name": "A", "organization_id": a1}).want(201).str("id")
+	got := rc.wait(1)
+	time.Sleep(200 * time.Millisecond)
+	if got = rc.arrivals(); len(got) != 1 || got[0].message(t).Resource.ID != in {
+		t.Fatalf("arrived %d messages; want only the user of A's subtree", len(got))
+	}
+}

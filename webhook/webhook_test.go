@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package webhook
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/testdata"
+)
+
+// sign is an independent implementation of the Standard Webhooks
+// signature: base64(HMAC-SHA256(key, id "." timestamp "." body)).
+func sign(secret, id string, ts int64, body []byte) string {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		panic(err)
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(id + "." + strconv.FormatInt(ts, 10) + "."))
+	mac.Write(body)
+	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// TestSignatureVectors checks both the independent implementation the
+// black-box tests use and Roster's signer against the spec's vectors.
+func TestSignatureVectors(t *testing.T) {
+	dir := testdata.Dir(t, "standard-webhooks")
+	raw, err := os.ReadFile(filepath.Join(dir, "signature-vectors.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vectors []struct {
+		Name, Secret, MsgID, Payload, Signature string
+		Timestamp                               int64
+	}
+	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(raw), `"msg_id"`, `"msgid"`)), &vectors); err != nil {
+		t.Fatal(err)
+	}
+	if len(vectors) == 0 {
+		t.Fatal("no vectors")
+	}
+	for _, v := range vectors {
+		t.Run(v.Name, func(t *testing.T) {
+			if got := sign(v.Secret, v.MsgID, v.Timestamp, []byte(v.Payload)); got != v.Signature {
+				t.Errorf("independent signer: %s, want %s", got, v.Signature)
+			}
+			got, err := Sign([]string{v.Secret}, v.MsgID, time.Unix(v.Timestamp, 0), []byte(v.Payload))
+			if err != nil || got != v.Signature {
+				t.Errorf("Sign = %s, %v; want %s", got, err, v.Signature)
+			}
+		})
+	}
+}
+
+func TestSignSeveralSecrets(t *testing.T) {
+	a, b := roster.NewSigningSecret(), roster.NewSigningSecret()
+	at := time.Unix(1700000000, 0)
+	got, err := Sign([]string{a, b}, "msg_1", at, []byte("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := sign(a, "msg_1", at.Unix(), []byte("{}")) + " " + sign(b, "msg_1", at.Unix(), []byte("{}")); got != want {
+		t.Errorf("Sign = %q, want %q", got, want)
+	}
+}
+
+func TestBlocked(t *testing.T) {
+	for _, s := range []string{"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
+		"::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "224.0.0.1", "::"} {
+		if !Blocked(netip.MustParseAddr(s)) {
+			t.Errorf("Blocked(%s) = false", s)
+		}
+	}
+	for _, s := range []string{"8.8.8.8", "93.184.215.14", "2606:4700::1111", "1.1.1.1"} {
+		if Blocked(netip.MustParseAddr(s)) {
+			t.Errorf("Blocked(%s) = true", s)
+		}
+	}
+}
+
+func TestCheckURL(t *testing.T) {
+	ctx := context.Background()
+	for _, u := range []string{"http://127.0.0.1:8080/hook", "https://[::1]/", "http://169.254.169.254/latest/meta-data", "http://localhost/x", "http://10.0.0.8/"} {
+		if err := CheckURL(ctx, u); !errors.Is(err, ErrBlocked) {
+			t.Errorf("CheckURL(%s) = %v, want ErrBlocked", u, err)
+		}
+	}
+	if err := CheckURL(ctx, "https://93.184.215.14/hook"); err != nil {
+		t.Errorf("CheckURL(public address) = %v", err)
+	}
+}
+
+// TestSendRefusesPrivateAtConnection checks the guard at connection
+// time: a name that resolves to loopback when the request is made (as
+// after DNS rebinding) does not get through.
+func TestSendRefusesPrivateAtConnection(t *testing.T) {
+	hit := false
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hit = true }))
+	defer rcv.Close()
+	s := New(Config{Timeout: 2 * time.Second})
+	w := &roster.Webhook{ID: "whk_1", URL: strings.Replace(rcv.URL, "127.0.0.1", "localhost", 1), Method: http.MethodPost}
+	sec := &roster.WebhookSecrets{Signing: []roster.SigningSecret{{Secret: roster.NewSigningSecret()}}}
+	a := s.Send(context.Background(), w, sec, &roster.Event{ID: "evt_1", Type: "user.updated"})
+	if hit || a.StatusCode != 0 || !strings.Contains(a.Error, "private") {
+		t.Fatalf("Send to localhost: hit=%v attempt=%+v", hit, a)
+	}
+	// Allowed, the same request arrives.
+	a = New(Config{Timeout: 2 * time.Second, AllowPrivate: true}).Send(context.Background(), w, sec, &roster.Event{ID: "evt_1", Type: "user.updated"})
+	if !hit || a.StatusCode != 200 {
+		t.Fatalf("Send with private destinations allowed: hit=%v attempt=%+v", hit, a)
+	}
+}
+
+func TestRender(t *testing.T) {
+	e := &roster.Event{ID: "evt_1", Type: "user.updated", Resource: roster.ResourceRef{Type: "user", ID: "usr_1"},
+		Data: json.RawMessage(`{"id":"usr_1","email":"a@example.com","name":{"first":"Ann"}}`), Previous: json.RawMessage(`{"id":"usr_1","email":"b@example.com"}`),
+		Patch: json.RawMessage(`[]`)}
+	body, err := Render(&roster.Webhook{}, e)
+	if err != nil || strings.Contains(string(body), "previous") || !strings.Contains(string(body), `"data":{"id":"usr_1"`) {
+		t.Fatalf("Render = %s, %v", body, err)
+	}
+	body, _ = Render(&roster.Webhook{IncludePrevious: true}, e)
+	if !strings.Contains(string(body), `"previous":{"id":"usr_1","email":"b@example.com"}`) {
+		t.Fatalf("Render with include_previous = %s", body)
+	}
+	body, err = Render(&roster.Webhook{Projection: map[string]string{"user": "$.data.id", "first": "$.data.name.first", "none": "$.data.missing", "kind": "$.type"}}, e)
+	if err != nil || string(body) != `{"first":"Ann","kind":"user.updated","none":null,"user":"usr_1"}` {
+		t.Fatalf("Render with a projection = %s, %v", body, err)
+	}
+}
