@@ -220,7 +220,7 @@ func (w *hookWorker) step(ctx context.Context, free int, due bool) (int, []*rost
 		to = found[len(found)-1].Seq
 	}
 	var claimed []*roster.Delivery
-	lease := w.s.hooks.Timeout + 30*time.Second
+	lease := w.s.hooks.Timeout + 5*time.Second // a dead node's leases pass on after this
 	err = w.s.store.Update(ctx, func(tx roster.Tx) (err error) {
 		if len(found) > 0 {
 			if err := tx.EnqueueDeliveries(h.ID, h.Cursor, to, ds); err != nil {

@@ -92,6 +92,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.closeDBs()
 		return nil, err
 	}
+	// Only one process serves an embedded store, so a delivery lease
+	// found at start is a dead process's: free it for this one.
+	if _, err := write.ExecContext(ctx, `UPDATE deliveries SET lease_until = 0, lease_owner = '' WHERE lease_owner <> ''`); err != nil {
+		db.closeDBs()
+		return nil, fmt.Errorf("free delivery leases: %w", err)
+	}
 	if db.conn, err = write.Conn(ctx); err != nil {
 		db.closeDBs()
 		return nil, err
