@@ -93,10 +93,11 @@ func (t *tx) CreateWebhook(w *roster.Webhook) error {
 	if err != nil {
 		return err
 	}
-	// Events committed so far are before the webhook; the horizon keeps
-	// out those whose transactions may still be running.
+	// Events committed so far are before the webhook. One of a
+	// transaction still running that commits below the cursor is treated
+	// as before it too: it ran at the same time as the creation.
 	err = t.conn.QueryRow(t.ctx, `INSERT INTO webhooks (id, org_id, created_at, version, cursor, doc)
-		VALUES ($1, $2, $3, $4, coalesce((SELECT max(pos) FROM events WHERE pos < `+horizon+`), 0), $5) RETURNING cursor`,
+		VALUES ($1, $2, $3, $4, coalesce((SELECT max(pos) FROM events), 0), $5) RETURNING cursor`,
 		w.ID, w.OrganizationID, w.CreatedAt, w.Version, doc).Scan(&w.Cursor)
 	return translate(err, "webhook")
 }
