@@ -135,13 +135,28 @@ func (w *hookWorker) run(parent context.Context) {
 	due := true // whether deliveries may be due
 	var sends sync.WaitGroup
 	defer sends.Wait()
+	var done []*roster.Delivery
 	for ctx.Err() == nil {
 		changed := w.s.feed.changed()
-		free := cfg.Concurrency - inFlight
-		n, ds, err := w.step(ctx, free, due)
-		if err != nil && ctx.Err() == nil {
-			w.s.log.Warn("webhooks: fan out and claim", "webhook", w.hook.Load().ID, "error", err)
+	drain:
+		for {
+			select {
+			case d := <-w.results:
+				done = append(done, d)
+			default:
+				break drain
+			}
 		}
+		inFlight -= len(done)
+		if len(done) > 0 {
+			due = true // the next of each resource may go now
+		}
+		free := cfg.Concurrency - inFlight
+		n, ds, err := w.step(ctx, done, free, due)
+		if err != nil && ctx.Err() == nil {
+			w.s.log.Warn("webhooks: delivery step", "webhook", w.hook.Load().ID, "error", err)
+		}
+		done = done[:0]
 		if err == nil && (n > 0 || due) {
 			due = free > 0 && len(ds) == free // more may be waiting
 		}
@@ -165,37 +180,25 @@ func (w *hookWorker) run(parent context.Context) {
 		case <-t.C:
 			due = true // retries come due
 		case d := <-w.results:
-			done := []*roster.Delivery{d}
-		drain:
-			for {
-				select {
-				case d := <-w.results:
-					done = append(done, d)
-				default:
-					break drain
-				}
-			}
-			inFlight -= len(done)
-			if err := w.save(ctx, done); err != nil && ctx.Err() == nil {
-				w.s.log.Warn("webhooks: save deliveries", "webhook", w.hook.Load().ID, "error", err)
-			}
-			due = true // the next of each resource may go now
+			done = append(done, d)
 		}
 		t.Stop()
 	}
 }
 
-// step adds deliveries for the events after the webhook's cursor, moves
-// the cursor and, in the same transaction, leases up to free due
-// deliveries. Without new events it leases only when deliveries may be
-// due. It returns how many events it read and what it leased.
-func (w *hookWorker) step(ctx context.Context, free int, due bool) (int, []*roster.Delivery, error) {
+// step does, in one transaction, what the worker has to do: save the
+// finished attempts (and the webhook's record of health), add deliveries
+// for the events after the webhook's cursor and move the cursor, and
+// lease up to free due deliveries. Without new events it leases only when
+// deliveries may be due. It returns how many events it read and what it
+// leased.
+func (w *hookWorker) step(ctx context.Context, done []*roster.Delivery, free int, due bool) (int, []*roster.Delivery, error) {
 	h := w.hook.Load()
 	found, err := w.s.store.FindEvents(ctx, roster.EventFilter{After: h.Cursor, Limit: fanOutBatch})
 	if err != nil {
 		return 0, nil, err
 	}
-	if len(found) == 0 && (!due || free <= 0) {
+	if len(found) == 0 && len(done) == 0 && (!due || free <= 0) {
 		return 0, nil, nil
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -221,17 +224,43 @@ func (w *hookWorker) step(ctx context.Context, free int, due bool) (int, []*rost
 	}
 	var claimed []*roster.Delivery
 	lease := w.s.hooks.Timeout + 5*time.Second // a dead node's leases pass on after this
-	err = w.s.store.Update(ctx, func(tx roster.Tx) (err error) {
+	disabled := false
+	enqueue := func(tx roster.Tx) (err error) {
 		if len(found) > 0 {
 			if err := tx.EnqueueDeliveries(h.ID, h.Cursor, to, ds); err != nil {
 				return err
 			}
 		}
-		if free > 0 {
+		if free > 0 && (due || len(ds) > 0) {
 			claimed, err = tx.ClaimDeliveries(h.ID, w.s.hooks.Owner, tx.Now().Add(lease), free)
 		}
 		return err
+	}
+	// The results are saved even when ctx has ended (a stopping server):
+	// an attempt made and not recorded would be made again.
+	sctx := context.WithoutCancel(ctx)
+	err = w.s.store.Update(sctx, func(tx roster.Tx) (err error) {
+		if disabled, err = w.save(sctx, tx, done); err != nil {
+			return err
+		}
+		return enqueue(tx)
 	})
+	if roster.ErrorCode(err) == roster.CodeConflict && len(done) > 0 {
+		// Another node moved the cursor, which rolled the saves back too:
+		// save alone, then start again from the cursor the store has.
+		err = w.s.store.Update(sctx, func(tx roster.Tx) (err error) {
+			disabled, err = w.save(sctx, tx, done)
+			return err
+		})
+		if err == nil {
+			err = roster.Errorf(roster.CodeConflict, "the cursor moved")
+		}
+	}
+	if disabled {
+		w.s.log.Warn("webhook disabled after continuous failure", "webhook", h.ID, "url", h.URL)
+		w.s.feed.wake()
+		w.s.notifyHooks()
+	}
 	switch roster.ErrorCode(err) {
 	case "":
 		if len(found) > 0 {
@@ -349,10 +378,13 @@ func backoff(base, limit time.Duration, n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// save stores finished attempts and keeps the webhook's record of health:
-// when every attempt has failed for DisableAfter, the webhook is disabled,
-// and that is an event.
-func (w *hookWorker) save(ctx context.Context, done []*roster.Delivery) error {
+// save stores finished attempts in tx and keeps the webhook's record of
+// health: when every attempt has failed for DisableAfter, the webhook is
+// disabled, and that is an event. It reports whether it disabled it.
+func (w *hookWorker) save(ctx context.Context, tx roster.Tx, done []*roster.Delivery) (bool, error) {
+	if len(done) == 0 {
+		return false, nil
+	}
 	h := w.hook.Load()
 	cfg := w.s.hooks
 	ok, failed := false, time.Time{}
@@ -363,48 +395,32 @@ func (w *hookWorker) save(ctx context.Context, done []*roster.Delivery) error {
 		} else if failed.IsZero() {
 			failed = last.At
 		}
+		if err := tx.SaveDelivery(d, cfg.Owner); err != nil && roster.ErrorCode(err) != roster.CodeConflict {
+			return false, err
+		}
 	}
-	disabled := false
-	// The save must happen even when ctx has ended (a stopping server):
-	// an attempt made and not recorded would be made again.
-	sctx := context.WithoutCancel(ctx)
-	err := w.s.store.Update(sctx, func(tx roster.Tx) error {
-		disabled = false
-		for _, d := range done {
-			if err := tx.SaveDelivery(d, cfg.Owner); err != nil && roster.ErrorCode(err) != roster.CodeConflict {
-				return err
-			}
-		}
-		cur, err := tx.FindWebhook(sctx, h.ID)
-		if roster.ErrorCode(err) == roster.CodeNotFound {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		switch {
-		case ok && cur.FailingSince != nil:
-			return tx.SetWebhookFailing(h.ID, nil)
-		case ok || failed.IsZero():
-			return nil
-		case cur.FailingSince == nil:
-			return tx.SetWebhookFailing(h.ID, &failed)
-		case cur.Status == roster.StatusEnabled && failed.Sub(*cur.FailingSince) >= cfg.DisableAfter:
-			next := cur.Clone()
-			next.Status = roster.StatusDisabled
-			next.DisabledReason = fmt.Sprintf("disabled by the server: every delivery failed from %s to %s", cur.FailingSince.Format(time.RFC3339), failed.Format(time.RFC3339))
-			next.Version, next.UpdatedAt = cur.Version+1, tx.Now()
-			if err := tx.UpdateWebhook(next); err != nil {
-				return err
-			}
-			disabled = true
-			return w.s.recordWebhook(sctx, tx, nil, EventWebhookDisabled, cur, next)
-		}
-		return nil
-	})
-	if err == nil && disabled {
-		w.s.log.Warn("webhook disabled after continuous failure", "webhook", h.ID, "url", h.URL)
-		w.s.feed.wake()
-		w.s.notifyHooks()
+	cur, err := tx.FindWebhook(ctx, h.ID)
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return false, nil
+	} else if err != nil {
+		return false, err
 	}
-	return err
+	switch {
+	case ok && cur.FailingSince != nil:
+		return false, tx.SetWebhookFailing(h.ID, nil)
+	case ok || failed.IsZero():
+		return false, nil
+	case cur.FailingSince == nil:
+		return false, tx.SetWebhookFailing(h.ID, &failed)
+	case cur.Status == roster.StatusEnabled && failed.Sub(*cur.FailingSince) >= cfg.DisableAfter:
+		next := cur.Clone()
+		next.Status = roster.StatusDisabled
+		next.DisabledReason = fmt.Sprintf("disabled by the server: every delivery failed from %s to %s", cur.FailingSince.Format(time.RFC3339), failed.Format(time.RFC3339))
+		next.Version, next.UpdatedAt = cur.Version+1, tx.Now()
+		if err := tx.UpdateWebhook(next); err != nil {
+			return false, err
+		}
+		return true, w.s.recordWebhook(ctx, tx, nil, EventWebhookDisabled, cur, next)
+	}
+	return false, nil
 }

@@ -76,7 +76,7 @@ func DefaultConfig() Config {
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
 		Webhooks: WebhookConfig{Timeout: 10 * time.Second, RetryFor: 72 * time.Hour, RetryBase: 5 * time.Second, RetryMax: time.Hour,
-			DisableAfter: 72 * time.Hour, Concurrency: 32, Retention: 7 * 24 * time.Hour},
+			DisableAfter: 72 * time.Hour, Concurrency: 64, Retention: 7 * 24 * time.Hour},
 	}
 }
 
