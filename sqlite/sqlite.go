@@ -71,7 +71,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// connection 64 MiB of page cache.
 	uri := (&url.URL{Path: path}).EscapedPath() // "#", "?" and "%" must not end the file name
 	dsn := "file:" + uri + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
-		"&_pragma=mmap_size(1073741824)&_pragma=cache_size(-65536)&_txlock=immediate"
+		"&_pragma=mmap_size(1073741824)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -247,6 +247,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 	db.lastNow = now
 	ok := 0
 	touched := &touched{}
+	fts := &ftsPending{}
 	// Whatever happens to the batch, the cache forgets what it touched
 	// before any request of the batch is answered.
 	defer db.cache.forget(touched)
@@ -259,10 +260,14 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 			exec("ROLLBACK")
 			return fail(fmt.Errorf("savepoint: %w", err))
 		}
-		t := &tx{q: db.wstmt, now: now, touched: touched, cache: db.cache}
+		t := &tx{q: db.wstmt, now: now, touched: touched, cache: db.cache, batch: fts}
 		err := runJob(j, t)
 		if err == nil {
 			touched.written = append(touched.written, t.written...)
+			fts.add(t.fts)
+		} else if t.ftsFlushed {
+			// The rollback below undoes what this job's search wrote.
+			fts.changes = append(fts.changes[:0], t.ftsRestore...)
 		}
 		if err != nil {
 			if rerr := exec("ROLLBACK TO job"); rerr != nil {
@@ -283,6 +288,10 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 			return fail(err)
 		}
 		return errs
+	}
+	if err := fts.flush(ctx, db.wstmt); err != nil {
+		exec("ROLLBACK")
+		return fail(fmt.Errorf("trigram index: %w", err))
 	}
 	if err := exec("COMMIT"); err != nil {
 		exec("ROLLBACK")
