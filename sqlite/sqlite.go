@@ -44,6 +44,12 @@ type DB struct {
 	// lastNow is the newest transaction time; only the writer uses it.
 	lastNow time.Time
 	wstmt   *stmtCache // over the writer's connection; used only by the writer
+	// ckpt copies the WAL into the database file off the writer's path
+	// (see checkpointer); ckptWake tells it that the writer committed.
+	ckpt     *sql.DB
+	ckptWake chan struct{}
+	ckptStop chan struct{}
+	ckptDone chan struct{}
 }
 
 var _ roster.Store = (*DB)(nil)
@@ -87,7 +93,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(0)
 
-	db := &DB{read: read, write: write, jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now, cache: newReadCache()}
+	ckpt, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	ckpt.SetMaxOpenConns(1)
+
+	db := &DB{read: read, write: write, ckpt: ckpt, jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now, cache: newReadCache(),
+		ckptWake: make(chan struct{}, 1), ckptStop: make(chan struct{}), ckptDone: make(chan struct{})}
 	if err := db.migrate(ctx); err != nil {
 		db.closeDBs()
 		return nil, err
@@ -103,14 +118,59 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	db.lastNow = fromMicros(last)
+	// The writer checkpoints only when the WAL has grown past 64 MiB,
+	// which the checkpointer normally prevents.
+	if _, err := db.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, walFallbackPages)); err != nil {
+		db.closeDBs()
+		return nil, err
+	}
+	go db.checkpointer()
 	go db.writer()
 	return db, nil
+}
+
+// walFallbackPages is the WAL size, in pages, past which the writer
+// checkpoints itself (SQLite's default is 1,000).
+const walFallbackPages = 16384
+
+// ckptPause is the least time between two background checkpoints.
+const ckptPause = 200 * time.Millisecond
+
+// checkpointer copies committed pages from the WAL into the database file
+// (a PASSIVE checkpoint: it never blocks the writer or readers) after
+// commits, at most every ckptPause. Left to SQLite, the writer would do it
+// inside a commit every 1,000 pages, with the database file's fsync, while
+// every request of the next batch waited. Durability does not depend on
+// it: a commit is durable once its WAL frames are fsynced.
+func (db *DB) checkpointer() {
+	defer close(db.ckptDone)
+	pause := time.NewTimer(0)
+	for {
+		select {
+		case <-db.ckptWake:
+		case <-db.ckptStop:
+			return
+		}
+		wait := ckptPause
+		if _, err := db.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			// Nothing is lost: a later commit tries again, and past
+			// walFallbackPages the writer checkpoints itself.
+			wait = time.Second
+		}
+		pause.Reset(wait)
+		select {
+		case <-pause.C:
+		case <-db.ckptStop:
+			return
+		}
+	}
 }
 
 func (db *DB) closeDBs() {
 	if db.conn != nil {
 		db.conn.Close()
 	}
+	db.ckpt.Close()
 	db.write.Close()
 	db.read.Close()
 }
@@ -119,6 +179,8 @@ func (db *DB) closeDBs() {
 func (db *DB) Close() error {
 	close(db.jobs)
 	<-db.done
+	close(db.ckptStop)
+	<-db.ckptDone
 	db.reads.close()
 	db.wstmt.close()
 	db.closeDBs()
@@ -298,6 +360,10 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 		return fail(fmt.Errorf("commit: %w", err))
 	}
 	touched.committed = true
+	select {
+	case db.ckptWake <- struct{}{}:
+	default:
+	}
 	return errs
 }
 
