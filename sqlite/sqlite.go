@@ -50,6 +50,9 @@ type DB struct {
 	ckptWake chan struct{}
 	ckptStop chan struct{}
 	ckptDone chan struct{}
+	// listSlots admits list queries (FindUsers) to the read pool in
+	// arrival order, leaving one connection to point reads.
+	listSlots chan struct{}
 }
 
 var _ roster.Store = (*DB)(nil)
@@ -102,7 +105,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	ckpt.SetMaxOpenConns(1)
 
 	db := &DB{read: read, write: write, ckpt: ckpt, jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now, cache: newReadCache(),
-		ckptWake: make(chan struct{}, 1), ckptStop: make(chan struct{}), ckptDone: make(chan struct{})}
+		ckptWake: make(chan struct{}, 1), ckptStop: make(chan struct{}), ckptDone: make(chan struct{}),
+		listSlots: make(chan struct{}, n-1)}
 	if err := db.migrate(ctx); err != nil {
 		db.closeDBs()
 		return nil, err
