@@ -97,7 +97,15 @@ func fromAccept(accept string) (string, bool) {
 // respond writes v with status in the negotiated format. root names the
 // XML root element.
 func (s *server) respond(w http.ResponseWriter, r *http.Request, status int, root string, v any) {
-	body, err := json.Marshal(v)
+	var body []byte
+	var err error
+	if e, ok := v.(encodedUser); ok {
+		// Already compact JSON: json.Marshal would only copy and
+		// re-validate it (a seventh of a GET's CPU).
+		body, err = e.s.encoded.user(e.u)
+	} else {
+		body, err = json.Marshal(v)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -37,8 +37,20 @@ func (c *encodedCache) user(u *roster.User) ([]byte, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= encodedCacheSize {
+	if c.m == nil {
 		c.m = make(map[string]encodedEntry)
+	} else if len(c.m) >= encodedCacheSize {
+		// Drop an arbitrary tenth (map order is random), not everything:
+		// clearing the whole map made every user's next read encode anew
+		// once as many users as the cache holds had been read.
+		n := len(c.m) / 10
+		for k := range c.m {
+			if n == 0 {
+				break
+			}
+			delete(c.m, k)
+			n--
+		}
 	}
 	c.m[u.ID] = encodedEntry{u.Version, b}
 	return b, nil

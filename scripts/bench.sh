@@ -5,13 +5,16 @@
 # one field, q search and the trivial handler, DURATION each, with CONNS
 # connections. All traffic stays on loopback.
 #
-#   USERS=100000 DURATION=15s bash scripts/bench.sh
+#   USERS=100000 DURATION=15s bash scripts/bench.sh     # SEED_CONNS=128 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 users=${USERS:-100000}
 duration=${DURATION:-10s}
 conns=${CONNS:-32}
+# Seeding may use more connections (still one POST /v1/users per user):
+# bigger group-commit batches share each fsync.
+seed_conns=${SEED_CONNS:-128}
 dir=$(mktemp -d)
 key="bench-key-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
@@ -28,6 +31,6 @@ done
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "date: $(date -u +%FT%TZ), commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)"
-"$dir/rosterload" -url http://127.0.0.1:18080 -key "$key" -seed "$users" -seed-conns "$conns" -conns "$conns" \
+"$dir/rosterload" -url http://127.0.0.1:18080 -key "$key" -seed "$users" -seed-conns "$seed_conns" -conns "$conns" \
 	-duration "$duration" -scenarios trivial,get,patch,search -trivial-url http://127.0.0.1:18081/ "$@"
 echo "database: $(du -sh "$dir/data" | cut -f1)"

@@ -42,6 +42,16 @@ type tx struct {
 	// written holds the users this transaction wrote, for the read cache
 	// once they are committed.
 	written []*roster.User
+	// fts holds this transaction's changes to the trigram index, which
+	// the writer applies once per batch (see fts.go); batch holds the
+	// changes of the batch's earlier jobs.
+	fts   []ftsChange
+	batch *ftsPending
+	// ftsFlushed tells that a search inside this transaction wrote the
+	// batch's pending changes (ftsRestore) to the index, inside this job's
+	// savepoint: if the job fails, they are pending again.
+	ftsFlushed bool
+	ftsRestore []ftsChange
 }
 
 func (t *tx) reader() reader  { return reader{q: t.q, cache: t.cache} }
@@ -306,6 +316,16 @@ func (t *tx) FindUserByExternalID(ctx context.Context, o, e string) (*roster.Use
 	return t.reader().FindUserByExternalID(ctx, o, e)
 }
 func (t *tx) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.User, *roster.Cursor, error) {
+	if len([]rune(roster.SearchTerm(f.Query))) >= 3 && t.batch != nil && (len(t.batch.changes) > 0 || len(t.fts) > 0) {
+		// A search reads the trigram index: bring it up to date first.
+		t.ftsFlushed = true
+		t.ftsRestore = append(t.ftsRestore, t.batch.changes...)
+		t.batch.add(t.fts)
+		t.fts = nil
+		if err := t.batch.flush(ctx, t.q); err != nil {
+			return nil, nil, err
+		}
+	}
 	return t.reader().FindUsers(ctx, f)
 }
 func (db *DB) FindUserByUsername(ctx context.Context, u string) (*roster.User, error) {
@@ -315,6 +335,15 @@ func (db *DB) FindUserByExternalID(ctx context.Context, o, e string) (*roster.Us
 	return db.reader().FindUserByExternalID(ctx, o, e)
 }
 func (db *DB) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.User, *roster.Cursor, error) {
+	// Lists wait for a slot in arrival order: database/sql hands a freed
+	// connection to a random waiter, which made the slowest searches wait
+	// many turns under load (p99 far above the mean).
+	select {
+	case db.listSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	defer func() { <-db.listSlots }()
 	return db.reader().FindUsers(ctx, f)
 }
 
@@ -344,6 +373,7 @@ func (t *tx) CreateUser(u *roster.User) error {
 		return translate(err, "user")
 	}
 	t.written = append(t.written, u.Clone())
+	t.fts = append(t.fts, ftsChange{seq: seq, new: u.SearchText(), hasNew: true})
 	return t.writeUserIndexes(u, false)
 }
 
@@ -381,16 +411,28 @@ func (t *tx) UpdateUser(u *roster.User) error {
 	// index whenever one of its columns is assigned, even to the same value.
 	var oldOrg, oldUsername, oldEmail, oldStatus, oldLast, oldSearch, oldKey string
 	var oldExternal sql.NullString
+	seq := int64(-1) // not read yet
 	if old := t.seen[u.ID]; old != nil && old.Version == u.Version-1 {
 		// The columns derive from the document this transaction read.
 		oldOrg, oldUsername, oldEmail, oldStatus = old.OrganizationID, strings.ToLower(old.Username), strings.ToLower(old.Email), old.Status
 		oldLast, oldSearch, oldKey = strings.ToLower(old.LastName), old.SearchText(), indexKey(old)
 		oldExternal = sql.NullString{String: old.ExternalID, Valid: old.ExternalID != ""}
 	} else {
-		err = t.q.QueryRowContext(ctx, `SELECT organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key FROM users WHERE id = ?`, u.ID).
-			Scan(&oldOrg, &oldUsername, &oldEmail, &oldExternal, &oldStatus, &oldLast, &oldSearch, &oldKey)
+		err = t.q.QueryRowContext(ctx, `SELECT seq, organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key FROM users WHERE id = ?`, u.ID).
+			Scan(&seq, &oldOrg, &oldUsername, &oldEmail, &oldExternal, &oldStatus, &oldLast, &oldSearch, &oldKey)
 		if err != nil {
 			return translate(err, "user")
+		}
+	}
+	search := u.SearchText()
+	if search != oldSearch && seq < 0 {
+		// The trigram index needs the row's seq and the very text it
+		// indexed, which is the column (not what this version derives).
+		if err := t.q.QueryRowContext(ctx, `SELECT seq, search FROM users WHERE id = ? AND version = ?`, u.ID, u.Version-1).Scan(&seq, &oldSearch); err != nil {
+			if err == sql.ErrNoRows {
+				return roster.Errorf(roster.CodePreconditionFailed, "the user was changed by another request: fetch it again and retry")
+			}
+			return err
 		}
 	}
 	key := indexKey(u)
@@ -406,7 +448,7 @@ func (t *tx) UpdateUser(u *roster.User) error {
 		{"external_id", oldExternal.String, u.ExternalID},
 		{"status", oldStatus, u.Status},
 		{"last_name_key", oldLast, strings.ToLower(u.LastName)},
-		{"search", oldSearch, u.SearchText()},
+		{"search", oldSearch, search},
 		{"index_key", oldKey, key},
 	} {
 		if c.old != c.new {
@@ -429,6 +471,9 @@ func (t *tx) UpdateUser(u *roster.User) error {
 	}
 	t.touched.users = append(t.touched.users, u.ID)
 	t.written = append(t.written, u.Clone())
+	if search != oldSearch {
+		t.fts = append(t.fts, ftsChange{seq: seq, old: oldSearch, hadOld: true, new: search, hasNew: true})
+	}
 	if key == oldKey {
 		return nil
 	}
@@ -464,6 +509,14 @@ func (t *tx) writeUserIndexes(u *roster.User, replace bool) error {
 
 func (t *tx) DeleteUser(id string) error {
 	ctx := context.Background()
+	var seq int64
+	var search string
+	err := t.q.QueryRowContext(ctx, `SELECT seq, search FROM users WHERE id = ?`, id).Scan(&seq, &search)
+	if err == sql.ErrNoRows {
+		return roster.Errorf(roster.CodeNotFound, "user not found")
+	} else if err != nil {
+		return err
+	}
 	res, err := t.q.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
 	if err != nil {
 		return translate(err, "user")
@@ -473,5 +526,6 @@ func (t *tx) DeleteUser(id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return roster.Errorf(roster.CodeNotFound, "user not found")
 	}
+	t.fts = append(t.fts, ftsChange{seq: seq, old: search, hadOld: true})
 	return nil
 }

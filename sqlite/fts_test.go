@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/storetest"
+)
+
+// TestTrigramIndexFollowsBatches checks that the trigram index, which the
+// writer keeps once per batch, matches the users table after concurrent
+// creations, renames, deletions, jobs that fail after writing, and
+// searches inside transactions, and that every search finds what a scan
+// of the table finds.
+func TestTrigramIndexFollowsBatches(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "roster.db"))
+	org := storetest.MustCreateOrg(t, db, "", "Root")
+	errFail := errors.New("fail on purpose")
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 40 {
+				u := storetest.NewUser(t, org, fmt.Sprintf("w%d-%d@example.com", w, i), func(u *roster.User) {
+					u.FirstName, u.LastName = fmt.Sprintf("Alpha%d", i), fmt.Sprintf("Worker%d", w)
+				})
+				err := db.Update(ctx, func(tx roster.Tx) error {
+					u.CreatedAt, u.UpdatedAt = tx.Now(), tx.Now()
+					if err := tx.CreateUser(u); err != nil {
+						return err
+					}
+					if i%5 == 0 { // a search sees this transaction's own writes
+						found, _, err := tx.FindUsers(ctx, roster.UserFilter{Query: fmt.Sprintf("worker%d", w), Limit: 100})
+						if err != nil {
+							return err
+						}
+						if len(found) == 0 || found[len(found)-1].ID != u.ID {
+							return fmt.Errorf("search in the transaction missed the user it created")
+						}
+					}
+					if i%7 == 3 {
+						return errFail
+					}
+					return nil
+				})
+				if i%7 == 3 {
+					if !errors.Is(err, errFail) {
+						t.Errorf("failing job: %v", err)
+					}
+					continue
+				} else if err != nil {
+					t.Error(err)
+					return
+				}
+				if i%3 == 1 { // rename
+					err = db.Update(ctx, func(tx roster.Tx) error {
+						cur, err := tx.FindUser(ctx, u.ID)
+						if err != nil {
+							return err
+						}
+						cur.FirstName, cur.Version, cur.UpdatedAt = fmt.Sprintf("Beta%d", i), cur.Version+1, tx.Now()
+						return tx.UpdateUser(cur)
+					})
+				}
+				if err == nil && i%4 == 2 { // delete
+					err = db.Update(ctx, func(tx roster.Tx) error { return tx.DeleteUser(u.ID) })
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if _, err := db.conn.ExecContext(ctx, `INSERT INTO users_fts (users_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Fatalf("trigram index does not match the users table: %v", err)
+	}
+	for _, q := range []string{"alpha", "beta", "worker3", "lpha1", "eta2", "w5-1"} {
+		found, _, err := db.FindUsers(ctx, roster.UserFilter{Query: q, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want int
+		if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE search LIKE ?`, "%"+q+"%").Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != want || want == 0 {
+			t.Errorf("q=%q: found %d users, the table holds %d", q, len(found), want)
+		}
+	}
+}
+
+// TestUpgradeDropsTrigramTriggers opens a database as the migrations
+// before 0007 left it (the trigram index kept by triggers, no 0005 or
+// 0006), and checks that reopening applies 0007 and keeps the index right.
+func TestUpgradeDropsTrigramTriggers(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "roster.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := migrations.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Put back the triggers of 0001 and forget 0007, as on a database
+	// that an older Roster created.
+	var triggers []string
+	for _, stmt := range strings.SplitAfter(string(body), "END;") {
+		if i := strings.Index(stmt, "CREATE TRIGGER"); i >= 0 {
+			triggers = append(triggers, stmt[i:])
+		}
+	}
+	if len(triggers) != 3 {
+		t.Fatalf("found %d triggers in 0001_init.sql, want 3", len(triggers))
+	}
+	for _, q := range append(triggers, `DELETE FROM schema_migrations WHERE name = 'migrations/0007_fts_batch.sql'`) {
+		if _, err := db.conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	org := storetest.MustCreateOrg(t, db, "", "Root")
+	old := storetest.MustCreateUser(t, db, org, "before@example.com", func(u *roster.User) { u.FirstName = "Zebulon" })
+	// The triggers and the writer both index: drop the writer's copy.
+	if _, err := db.conn.ExecContext(ctx, `INSERT INTO users_fts (users_fts) VALUES ('rebuild')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = mustOpen(t, path)
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("triggers after the upgrade: %d (%v), want 0", n, err)
+	}
+	storetest.MustCreateUser(t, db, org, "after@example.com", func(u *roster.User) { u.FirstName = "Zebadiah" })
+	if err := db.Update(ctx, func(tx roster.Tx) error { return tx.DeleteUser(old.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.conn.ExecContext(ctx, `INSERT INTO users_fts (users_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Fatalf("trigram index after the upgrade: %v", err)
+	}
+	found, _, err := db.FindUsers(ctx, roster.UserFilter{Query: "zeb", Limit: 10})
+	if err != nil || len(found) != 1 || found[0].FirstName != "Zebadiah" {
+		t.Fatalf("search after the upgrade: %v, %v", found, err)
+	}
+}
