@@ -69,6 +69,9 @@ type Reader interface {
 
 	// Empty reports whether the store holds no organisation yet.
 	Empty(ctx context.Context) (bool, error)
+
+	// Credentials: passwords, tokens, clients, sign-in failures.
+	SecurityReader
 }
 
 // Tx is a write transaction. Writes that break a unique rule (email,
@@ -107,6 +110,9 @@ type Tx interface {
 	// PurgeIdempotent removes the records created before a time and
 	// returns how many it removed.
 	PurgeIdempotent(before time.Time) (int64, error)
+
+	// Credentials: passwords, tokens, clients, sign-in failures.
+	SecurityTx
 }
 
 // Credential is what FindCredential returns.

@@ -95,6 +95,15 @@ var azTable = []azRow{
 
 	{Method: "GET", Path: "/v1/events", Scopes: []string{"events:read"}, Variants: azKeyVariants, Cells: azEvents},
 	{Method: "GET", Path: "/v1/audit-events", Scopes: []string{"audit:read"}, Variants: azKeyVariants, Cells: azAudit},
+
+	// Account security (authz_security_test.go).
+	{Method: "POST", Path: "/v1/users/{id}/password", Scopes: azUserWrite, Variants: azUserVariants, Cells: azChangePassword},
+	{Method: "DELETE", Path: "/v1/users/{id}/lockout", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azLiftLockout},
+	{Method: "POST", Path: "/v1/oauth-clients", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azCreateClient},
+	{Method: "GET", Path: "/v1/oauth-clients", Variants: azKeyVariants, Cells: azListClients},
+	{Method: "DELETE", Path: "/v1/oauth-clients/{id}", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azDeleteClient},
+	{Method: "POST", Path: "/v1/auth/token", Variants: []azVariant{azFull}, Cells: azToken},
+	{Method: "POST", Path: "/v1/auth/revoke", Variants: []azVariant{azFull}, Cells: azRevoke},
 }
 
 // TestAuthzMatrixCoversEveryRoute fails for a /v1 route of the server's

@@ -66,6 +66,7 @@ func startServer(t *testing.T, configure ...func(*Config)) *testServer {
 	m.Config.Addr = "127.0.0.1:0"
 	m.Config.DataDir = t.TempDir()
 	m.Config.BootstrapKey = testKey
+	m.Config.Security.Argon2 = testArgon2 // small, so that tests stay fast
 	for _, c := range configure {
 		c(&m.Config)
 	}

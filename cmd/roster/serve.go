@@ -44,6 +44,9 @@ type Config struct {
 	ShutdownTimeout      time.Duration
 	DebugAddr            string
 	DB                   postgres.Config // PostgreSQL pool, timeouts and retries
+	// Security holds the password rules, argon2id cost, token lifetimes
+	// and sign-in limits (security_flags.go).
+	Security service.SecurityConfig
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -55,6 +58,7 @@ func DefaultConfig() Config {
 		LogFormat:       "text",
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
+		Security:        service.DefaultSecurity(),
 	}
 }
 
@@ -72,6 +76,9 @@ func (c Config) Validate() error {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		problems = append(problems, "--database-url must be a postgres:// URL")
+	}
+	if err := c.Security.Validate(); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
@@ -115,6 +122,11 @@ func (m *Main) janitor(svc *service.Service) {
 				m.log.Warn("purge idempotency records", "error", err)
 			} else if n > 0 {
 				m.log.Info("purged idempotency records", "count", n)
+			}
+			if n, err := svc.PurgeCredentials(context.Background()); err != nil {
+				m.log.Warn("purge expired tokens and sign-in failures", "error", err)
+			} else if n > 0 {
+				m.log.Info("purged expired tokens and sign-in failures", "count", n)
 			}
 		}
 	}
@@ -173,6 +185,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&c.DB.MaxRetries, "db-max-retries", envInt("DB_MAX_RETRIES", 0), "times a PostgreSQL transaction is retried after a deadlock or serialization failure; 0: 3, negative: never (ROSTER_DB_MAX_RETRIES)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", c.DebugAddr), "serve Go's pprof profiles on this separate address, e.g. 127.0.0.1:6060 (ROSTER_DEBUG_ADDR)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
+	securityFlags(fs, &c.Security, envInt, envDuration)
 	c.BootstrapKey = getenv("ROSTER_BOOTSTRAP_KEY") // never a flag: flags show up in ps
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -203,6 +216,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.store = store
 	svc := service.New(store, m.log)
+	if err := svc.SetSecurity(c.Security); err != nil {
+		return err
+	}
 	generated, err := svc.Bootstrap(ctx, c.BootstrapKey, c.BootstrapEmail)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
