@@ -88,6 +88,8 @@ type SecurityReader interface {
 	// SignInFailures returns how many failures were recorded under key
 	// since a time, and the time of the latest.
 	SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error)
+	// FindTOTP returns a user's TOTP second factor (confirmed or pending).
+	FindTOTP(ctx context.Context, userID string) (*TOTP, error)
 }
 
 // SecurityTx holds the writes of credentials.
@@ -112,4 +114,28 @@ type SecurityTx interface {
 	// PurgeCredentials removes tokens that expired and failures recorded
 	// before a time, and returns how many rows it removed.
 	PurgeCredentials(before time.Time) (int64, error)
+
+	// PutTOTP stores (or replaces) a user's TOTP second factor.
+	PutTOTP(t *TOTP) error
+	// UseTOTPStep records that a code of a time step was accepted and
+	// reports whether that step was still unused (false: a replay).
+	UseTOTPStep(userID string, step int64) (bool, error)
+	// DeleteTOTP removes a user's TOTP second factor and recovery codes.
+	DeleteTOTP(userID string) error
+	// PutRecoveryCodes replaces a user's recovery codes (their hashes).
+	PutRecoveryCodes(userID string, hashes [][]byte) error
+	// UseRecoveryCode removes a recovery code and reports whether the
+	// user had it.
+	UseRecoveryCode(userID string, hash []byte) (bool, error)
+}
+
+// TOTP is a user's time-based one-time password second factor (RFC 6238).
+// It is pending until a first code confirms it. LastStep is the newest
+// time step whose code was accepted: a code is never accepted twice.
+type TOTP struct {
+	UserID    string
+	Secret    string // base32
+	Confirmed bool
+	LastStep  int64
+	CreatedAt time.Time
 }

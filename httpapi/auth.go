@@ -262,3 +262,59 @@ func (s *server) deleteOAuthClient(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+func (s *server) enrolTOTP(w http.ResponseWriter, r *http.Request) {
+	out, err := s.Service.EnrolTOTP(r.Context(), state(r).caller, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.respond(w, r, http.StatusCreated, "totp_enrolment", TOTPEnrolmentResource{Secret: out.Secret, OTPAuthURI: out.OTPAuthURI, QRCodePNG: out.QRCodePNG,
+		Links: map[string]Link{"confirm": {Href: "/v1/users/" + r.PathValue("id") + "/mfa/totp/confirm", Method: "POST"}}})
+}
+
+// TOTPEnrolmentResource is the answer to an enrolment.
+type TOTPEnrolmentResource struct {
+	XMLName    struct{}        `json:"-" xml:"totp_enrolment"`
+	Secret     string          `json:"secret" doc:"The shared secret, base32, for typing into an authenticator app; shown only here."`
+	OTPAuthURI string          `json:"otpauth_uri" doc:"otpauth://totp/… URI with the secret, issuer and account."`
+	QRCodePNG  string          `json:"qr_code_png" doc:"The URI as a QR code: a PNG image, base64-encoded."`
+	Links      map[string]Link `json:"_links" readOnly:"true"`
+}
+
+// RecoveryCodesResource is the answer to a confirmation.
+type RecoveryCodesResource struct {
+	XMLName       struct{} `json:"-" xml:"recovery_codes"`
+	RecoveryCodes []string `json:"recovery_codes" doc:"Ten one-time codes that stand in for the app at sign-in (totp field) or to turn the second factor off; shown only this once."`
+}
+
+func (s *server) confirmTOTP(w http.ResponseWriter, r *http.Request) {
+	var in service.CodeInput
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := s.Service.ConfirmTOTP(r.Context(), state(r).caller, r.PathValue("id"), in.Code)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.respond(w, r, http.StatusOK, "recovery_codes", RecoveryCodesResource{RecoveryCodes: out.RecoveryCodes})
+}
+
+func (s *server) disableTOTP(w http.ResponseWriter, r *http.Request) {
+	var in service.CodeInput
+	if r.ContentLength != 0 || r.Header.Get("Content-Type") != "" {
+		if err := decode(w, r, &in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if err := s.Service.DisableTOTP(r.Context(), state(r).caller, r.PathValue("id"), in.Code); err != nil {
+		s.writeLimited(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

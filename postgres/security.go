@@ -160,3 +160,49 @@ func (t *tx) exec(query string, args ...any) (int64, error) {
 	}
 	return tag.RowsAffected(), nil
 }
+
+func (r reader) FindTOTP(ctx context.Context, userID string) (*roster.TOTP, error) {
+	t := roster.TOTP{UserID: userID}
+	err := r.q.QueryRow(ctx, `SELECT secret, confirmed, last_step, created_at FROM totp WHERE user_id = $1`, userID).
+		Scan(&t.Secret, &t.Confirmed, &t.LastStep, &t.CreatedAt)
+	if err != nil {
+		return nil, translate(err, "second factor")
+	}
+	t.CreatedAt = t.CreatedAt.UTC()
+	return &t, nil
+}
+
+func (t *tx) PutTOTP(k *roster.TOTP) error {
+	_, err := t.conn.Exec(t.ctx, `INSERT INTO totp (user_id, secret, confirmed, last_step, created_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, confirmed = excluded.confirmed, last_step = excluded.last_step, created_at = excluded.created_at`,
+		k.UserID, k.Secret, k.Confirmed, k.LastStep, k.CreatedAt)
+	return translate(err, "second factor")
+}
+
+// UseTOTPStep is one conditional UPDATE, so that of two concurrent
+// sign-ins with the same code exactly one succeeds.
+func (t *tx) UseTOTPStep(userID string, step int64) (bool, error) {
+	n, err := t.exec(`UPDATE totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1`, step, userID)
+	return n == 1, err
+}
+
+func (t *tx) DeleteTOTP(userID string) error {
+	if _, err := t.exec(`DELETE FROM recovery_codes WHERE user_id = $1`, userID); err != nil {
+		return err
+	}
+	_, err := t.exec(`DELETE FROM totp WHERE user_id = $1`, userID)
+	return err
+}
+
+func (t *tx) PutRecoveryCodes(userID string, hashes [][]byte) error {
+	if _, err := t.exec(`DELETE FROM recovery_codes WHERE user_id = $1`, userID); err != nil {
+		return err
+	}
+	_, err := t.exec(`INSERT INTO recovery_codes (user_id, hash) SELECT $1, unnest($2::bytea[])`, userID, hashes)
+	return translate(err, "recovery code")
+}
+
+func (t *tx) UseRecoveryCode(userID string, hash []byte) (bool, error) {
+	n, err := t.exec(`DELETE FROM recovery_codes WHERE user_id = $1 AND hash = $2`, userID, hash)
+	return n == 1, err
+}

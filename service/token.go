@@ -138,6 +138,9 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 		}
 		return nil, oauthErr("invalid_grant", "the username or password is wrong")
 	}
+	if err := s.checkTOTP(ctx, u, req); err != nil {
+		return nil, err
+	}
 	if err := s.usable(ctx, u); err != nil {
 		return nil, err
 	}
@@ -154,6 +157,34 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 		return err
 	})
 	return out, err
+}
+
+// checkTOTP asks a user with a second factor for its code (or a recovery
+// code) in the totp field.
+func (s *Service) checkTOTP(ctx context.Context, u *roster.User, req *TokenRequest) error {
+	t, err := s.store.FindTOTP(ctx, u.ID)
+	if roster.ErrorCode(err) == roster.CodeNotFound || (err == nil && !t.Confirmed) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if req.TOTP == "" {
+		return oauthErr("invalid_grant", "this account has two-factor sign-in: send the code from the authenticator app (or a recovery code) as totp")
+	}
+	if len(req.TOTP) > 64 {
+		return oauthErr("invalid_grant", "the one-time code is wrong or was already used")
+	}
+	ok, err := s.secondFactor(ctx, u.ID, t, req.TOTP)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := s.recordFailure(ctx, req.Username); err != nil {
+			return err
+		}
+		return oauthErr("invalid_grant", "the one-time code is wrong or was already used")
+	}
+	return nil
 }
 
 // usable refuses tokens to a disabled user or a user of a disabled

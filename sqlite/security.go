@@ -203,3 +203,59 @@ func (db *DB) FindOAuthClients(ctx context.Context, v *roster.Visibility) ([]*ro
 func (db *DB) SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
 	return db.reader().SignInFailures(ctx, key, since)
 }
+
+func (r reader) FindTOTP(ctx context.Context, userID string) (*roster.TOTP, error) {
+	t := roster.TOTP{UserID: userID}
+	var created int64
+	err := r.q.QueryRowContext(ctx, `SELECT secret, confirmed, last_step, created_at FROM totp WHERE user_id = ?`, userID).
+		Scan(&t.Secret, &t.Confirmed, &t.LastStep, &created)
+	if err != nil {
+		return nil, translate(err, "second factor")
+	}
+	t.CreatedAt = fromMicros(created)
+	return &t, nil
+}
+
+func (t *tx) FindTOTP(ctx context.Context, userID string) (*roster.TOTP, error) {
+	return t.reader().FindTOTP(ctx, userID)
+}
+func (db *DB) FindTOTP(ctx context.Context, userID string) (*roster.TOTP, error) {
+	return db.reader().FindTOTP(ctx, userID)
+}
+
+func (t *tx) PutTOTP(k *roster.TOTP) error {
+	_, err := t.q.ExecContext(context.Background(), `INSERT INTO totp (user_id, secret, confirmed, last_step, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, confirmed = excluded.confirmed, last_step = excluded.last_step, created_at = excluded.created_at`,
+		k.UserID, k.Secret, k.Confirmed, k.LastStep, micros(k.CreatedAt))
+	return translate(err, "second factor")
+}
+
+func (t *tx) UseTOTPStep(userID string, step int64) (bool, error) {
+	n, err := t.exec(`UPDATE totp SET last_step = ? WHERE user_id = ? AND last_step < ?`, step, userID, step)
+	return n == 1, err
+}
+
+func (t *tx) DeleteTOTP(userID string) error {
+	if _, err := t.exec(`DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	_, err := t.exec(`DELETE FROM totp WHERE user_id = ?`, userID)
+	return err
+}
+
+func (t *tx) PutRecoveryCodes(userID string, hashes [][]byte) error {
+	if _, err := t.exec(`DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	for _, h := range hashes {
+		if _, err := t.exec(`INSERT INTO recovery_codes (user_id, hash) VALUES (?, ?)`, userID, h); err != nil {
+			return translate(err, "recovery code")
+		}
+	}
+	return nil
+}
+
+func (t *tx) UseRecoveryCode(userID string, hash []byte) (bool, error) {
+	n, err := t.exec(`DELETE FROM recovery_codes WHERE user_id = ? AND hash = ?`, userID, hash)
+	return n == 1, err
+}

@@ -18,6 +18,7 @@ var securityBehaviours = []behaviour{
 	{"Security/Tokens", testTokens},
 	{"Security/OAuthClients", testOAuthClients},
 	{"Security/SignInFailures", testSignInFailures},
+	{"Security/TOTP", testTOTP},
 }
 
 func testPasswords(t *testing.T, s roster.Store) {
@@ -206,4 +207,66 @@ func testSignInFailures(t *testing.T, s roster.Store) {
 		return err
 	})
 	check("ip:1", at(0), 0, time.Time{})
+}
+
+func testTOTP(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	org := MustCreateOrg(t, s, "", "Root")
+	u := MustCreateUser(t, s, org, "totp@example.com")
+	_, err := s.FindTOTP(ctx, u.ID)
+	wantCode(t, "FindTOTP before enrolment", err, roster.CodeNotFound)
+	want := &roster.TOTP{UserID: u.ID, Secret: "JBSWY3DPEHPK3PXP", CreatedAt: at(0)}
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.PutTOTP(want) })
+	want.Confirmed, want.LastStep = true, 100
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.PutTOTP(want) })
+	got, err := s.FindTOTP(ctx, u.ID)
+	if err != nil || *got != *want {
+		t.Fatalf("FindTOTP = %+v, %v; want %+v", got, err, want)
+	}
+	for _, c := range []struct {
+		step int64
+		ok   bool
+	}{{100, false}, {99, false}, {101, true}, {101, false}, {103, true}} {
+		mustUpdate(t, s, func(tx roster.Tx) error {
+			ok, err := tx.UseTOTPStep(u.ID, c.step)
+			if err == nil && ok != c.ok {
+				t.Errorf("UseTOTPStep(%d) = %v, want %v", c.step, ok, c.ok)
+			}
+			return err
+		})
+	}
+	h1, h2, h3 := roster.HashKeySecret("a"), roster.HashKeySecret("b"), roster.HashKeySecret("c")
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.PutRecoveryCodes(u.ID, [][]byte{h1, h2}) })
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.PutRecoveryCodes(u.ID, [][]byte{h2, h3}) }) // replaces
+	for _, c := range []struct {
+		h  []byte
+		ok bool
+	}{{h1, false}, {h2, true}, {h2, false}, {h3, true}} {
+		mustUpdate(t, s, func(tx roster.Tx) error {
+			ok, err := tx.UseRecoveryCode(u.ID, c.h)
+			if err == nil && ok != c.ok {
+				t.Errorf("UseRecoveryCode = %v, want %v", ok, c.ok)
+			}
+			return err
+		})
+	}
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		if err := tx.PutRecoveryCodes(u.ID, [][]byte{h1}); err != nil {
+			return err
+		}
+		return tx.DeleteTOTP(u.ID)
+	})
+	_, err = s.FindTOTP(ctx, u.ID)
+	wantCode(t, "FindTOTP after DeleteTOTP", err, roster.CodeNotFound)
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		ok, err := tx.UseRecoveryCode(u.ID, h1)
+		if err == nil && ok {
+			t.Error("a recovery code survived DeleteTOTP")
+		}
+		return err
+	})
+	err = update(s, func(tx roster.Tx) error {
+		return tx.PutTOTP(&roster.TOTP{UserID: roster.NewID(roster.PrefixUser), Secret: "X", CreatedAt: at(0)})
+	})
+	wantCode(t, "PutTOTP for a missing user", err, roster.CodeConflict)
 }

@@ -110,3 +110,43 @@ func azRevoke(t *testing.T, f *azFixture, row *azRow) []azCell {
 		cs.Want = azWant{Status: 200, Why: "revocation needs no client authentication; unknown tokens are not an error"}
 	})
 }
+
+// azSelfMFA is the rule of enrolment and confirmation: only the user
+// itself, since it holds the authenticator app.
+func azSelfMFA(f *azFixture, row *azRow, cs *azCase, u *azUser, ok int) azWant {
+	return azJudge(cs.Variant, row, cs.Hidden != "", 404, "", ok, "", "only users enrol their own second factor",
+		azWay{OK: u.ID == cs.Caller.ID, Scopes: azUserWrite})
+}
+
+func azEnrolTOTP(t *testing.T, f *azFixture, row *azRow) []azCell {
+	return f.userCells(row, azUserTargets, []string{""}, nil, nil, func(t *testing.T, cs *azCase, u *azUser, ref, _ string) {
+		cs.Req = azJSON("POST", "/v1/users/"+ref+"/mfa/totp", nil)
+		cs.Want = azSelfMFA(f, row, cs, u, 201)
+		cs.Check = func(t *testing.T, res *response) {
+			if res.str("secret") == "" {
+				t.Errorf("enrolment without a secret: %s", res.Body)
+			}
+		}
+	})
+}
+
+func azConfirmTOTP(t *testing.T, f *azFixture, row *azRow) []azCell {
+	// Nothing is pending in the fixture: a call the rules allow gets as
+	// far as the 409 that says so.
+	return f.userCells(row, azUserTargets, []string{""}, nil, nil, func(t *testing.T, cs *azCase, u *azUser, ref, _ string) {
+		cs.Req = azJSON("POST", "/v1/users/"+ref+"/mfa/totp/confirm", map[string]any{"code": "abcdef"})
+		cs.Want = azSelfMFA(f, row, cs, u, 409)
+	})
+}
+
+func azDisableTOTP(t *testing.T, f *azFixture, row *azRow) []azCell {
+	return f.userCells(row, azUserTargets, []string{""}, nil, nil, func(t *testing.T, cs *azCase, u *azUser, ref, _ string) {
+		self := u.ID == cs.Caller.ID
+		rank := f.rank(cs.Caller, u.Home)
+		cs.Req = azJSON("DELETE", "/v1/users/"+ref+"/mfa/totp", nil)
+		cs.Want = azJudge(cs.Variant, row, cs.Hidden != "", 404, "", 204, "",
+			"users turn their own second factor off; an admin of the user turns others' off (an owner those of admins and owners)",
+			azWay{OK: self, Scopes: azUserWrite},
+			azWay{OK: !self && rank >= azAdmin && (azTop(u.Roles()) < azAdmin || rank >= azOwner), Scopes: []string{"users:write:all"}})
+	})
+}

@@ -98,6 +98,9 @@ var azTable = []azRow{
 
 	// Account security (authz_security_test.go).
 	{Method: "POST", Path: "/v1/users/{id}/password", Scopes: azUserWrite, Variants: azUserVariants, Cells: azChangePassword},
+	{Method: "POST", Path: "/v1/users/{id}/mfa/totp", Scopes: azUserWrite, Variants: azUserVariants, Cells: azEnrolTOTP},
+	{Method: "POST", Path: "/v1/users/{id}/mfa/totp/confirm", Scopes: azUserWrite, Variants: azUserVariants, Cells: azConfirmTOTP},
+	{Method: "DELETE", Path: "/v1/users/{id}/mfa/totp", Scopes: azUserWrite, Variants: azUserVariants, Cells: azDisableTOTP},
 	{Method: "DELETE", Path: "/v1/users/{id}/lockout", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azLiftLockout},
 	{Method: "POST", Path: "/v1/oauth-clients", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azCreateClient},
 	{Method: "GET", Path: "/v1/oauth-clients", Variants: azKeyVariants, Cells: azListClients},
