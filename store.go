@@ -72,6 +72,8 @@ type Reader interface {
 
 	// Credentials: passwords, tokens, clients, sign-in failures.
 	SecurityReader
+	// The mail outbox and pending email changes.
+	MailReader
 }
 
 // Tx is a write transaction. Writes that break a unique rule (email,
@@ -113,6 +115,8 @@ type Tx interface {
 
 	// Credentials: passwords, tokens, clients, sign-in failures.
 	SecurityTx
+	// The mail outbox and pending email changes.
+	MailTx
 }
 
 // Credential is what FindCredential returns.

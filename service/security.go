@@ -5,6 +5,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,12 @@ type SecurityConfig struct {
 	AddressFailures int
 	AddressWindow   time.Duration
 	AddressLockout  time.Duration
+
+	// AppURL is where the product's pages are: mailed links point
+	// there (AppURL + "/set-password?token=…", "/confirm-email?…").
+	AppURL         string
+	InviteTTL      time.Duration // how long an invitation link works
+	EmailChangeTTL time.Duration // how long a pending email change waits
 }
 
 // DefaultSecurity returns the defaults of PRODUCT.md section 8.
@@ -48,6 +55,9 @@ func DefaultSecurity() SecurityConfig {
 		AddressFailures:   100,
 		AddressWindow:     15 * time.Minute,
 		AddressLockout:    15 * time.Minute,
+		AppURL:            "http://127.0.0.1:8080",
+		InviteTTL:         7 * 24 * time.Hour,
+		EmailChangeTTL:    24 * time.Hour,
 	}
 }
 
@@ -62,6 +72,12 @@ func (c SecurityConfig) Validate() error {
 	}
 	if c.AccessTokenTTL < time.Second || c.RefreshTokenTTL < time.Second {
 		problems = append(problems, "token lifetimes must be at least a second")
+	}
+	if c.InviteTTL < time.Second || c.EmailChangeTTL < time.Second {
+		problems = append(problems, "invitation and email change lifetimes must be at least a second")
+	}
+	if u, err := url.Parse(c.AppURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		problems = append(problems, "the app URL must be an http or https URL")
 	}
 	if c.AccountFailures < 1 || c.AddressFailures < 1 || c.AccountWindow <= 0 || c.AddressWindow <= 0 || c.AccountLockout <= 0 || c.AddressLockout <= 0 {
 		problems = append(problems, "sign-in limits must be positive")

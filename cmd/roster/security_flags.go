@@ -3,17 +3,20 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"strconv"
 	"time"
 
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/mail"
 	"github.com/rosterhq/roster/service"
 )
 
 // securityFlags declares the account security flags (README "Account
 // security"), each with its ROSTER_* variable.
-func securityFlags(fs *flag.FlagSet, c *service.SecurityConfig, envInt func(string, int) int, envDuration func(string, time.Duration) time.Duration) {
+func securityFlags(fs *flag.FlagSet, c *service.SecurityConfig, env func(string, string) string, envInt func(string, int) int, envDuration func(string, time.Duration) time.Duration) {
 	a := &c.Argon2
 	memory, passes, threads := int(a.Memory), int(a.Time), int(a.Threads)
 	fs.Func("argon2-memory", "argon2id memory in KiB (ROSTER_ARGON2_MEMORY; default 19456)", uintSetter(&a.Memory))
@@ -38,6 +41,9 @@ func securityFlags(fs *flag.FlagSet, c *service.SecurityConfig, envInt func(stri
 	fs.DurationVar(&c.AccountLockout, "signin-account-lockout", envDuration("SIGNIN_ACCOUNT_LOCKOUT", c.AccountLockout), "how long a locked account stays locked (ROSTER_SIGNIN_ACCOUNT_LOCKOUT)")
 	fs.IntVar(&c.AddressFailures, "signin-address-failures", envInt("SIGNIN_ADDRESS_FAILURES", c.AddressFailures), "failed sign-ins from one client address within the window that block it (ROSTER_SIGNIN_ADDRESS_FAILURES)")
 	fs.DurationVar(&c.AddressWindow, "signin-address-window", envDuration("SIGNIN_ADDRESS_WINDOW", c.AddressWindow), "window that counts an address's failed sign-ins (ROSTER_SIGNIN_ADDRESS_WINDOW)")
+	fs.StringVar(&c.AppURL, "app-url", env("APP_URL", c.AppURL), "where the product's pages are; mailed links point there (ROSTER_APP_URL)")
+	fs.DurationVar(&c.InviteTTL, "invite-ttl", envDuration("INVITE_TTL", c.InviteTTL), "how long an invitation link works (ROSTER_INVITE_TTL)")
+	fs.DurationVar(&c.EmailChangeTTL, "email-change-ttl", envDuration("EMAIL_CHANGE_TTL", c.EmailChangeTTL), "how long a pending email change waits for its code (ROSTER_EMAIL_CHANGE_TTL)")
 	fs.DurationVar(&c.AddressLockout, "signin-address-lockout", envDuration("SIGNIN_ADDRESS_LOCKOUT", c.AddressLockout), "how long a blocked address stays blocked (ROSTER_SIGNIN_ADDRESS_LOCKOUT)")
 }
 
@@ -53,4 +59,27 @@ func uintSetter(p *uint32) func(string) error {
 		*p = uint32(v)
 		return nil
 	}
+}
+
+// startMail starts the outbox dispatcher: to the SMTP server of
+// --smtp-url, or without one into the log (development).
+func (m *Main) startMail(store roster.Store) error {
+	var sender mail.Sender = mail.LogSender{Log: m.log}
+	if m.Config.SMTPURL != "" {
+		s, err := mail.NewSMTPSender(m.Config.SMTPURL, m.Config.MailFrom)
+		if err != nil {
+			return err
+		}
+		sender = s
+	} else {
+		m.log.Warn("no --smtp-url: mails are written to the log, which is for development only")
+	}
+	d := &mail.Dispatcher{Store: store, Sender: sender, Log: m.log, Poll: 200 * time.Millisecond, MaxAge: 3 * 24 * time.Hour}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopMail, m.mailDone = cancel, make(chan struct{})
+	go func() {
+		defer close(m.mailDone)
+		d.Run(ctx)
+	}()
+	return nil
 }

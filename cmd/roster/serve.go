@@ -22,6 +22,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/httpapi"
+	"github.com/rosterhq/roster/mail"
 	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/service"
 	"github.com/rosterhq/roster/sqlite"
@@ -47,6 +48,8 @@ type Config struct {
 	// Security holds the password rules, argon2id cost, token lifetimes
 	// and sign-in limits (security_flags.go).
 	Security service.SecurityConfig
+	// MailFrom is the default sender of the mail outbox.
+	MailFrom string
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -59,6 +62,7 @@ func DefaultConfig() Config {
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
 		Security:        service.DefaultSecurity(),
+		MailFrom:        "Roster <no-reply@roster.local>",
 	}
 }
 
@@ -79,6 +83,14 @@ func (c Config) Validate() error {
 	}
 	if err := c.Security.Validate(); err != nil {
 		problems = append(problems, err.Error())
+	}
+	if err := mail.ValidFrom(c.MailFrom); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.NewSMTPSender(c.SMTPURL, c.MailFrom); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
@@ -107,6 +119,8 @@ type Main struct {
 	served   chan error
 
 	stopJanitor chan struct{}
+	stopMail    context.CancelFunc
+	mailDone    chan struct{}
 }
 
 // janitor removes expired idempotency records every ten minutes.
@@ -185,7 +199,8 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&c.DB.MaxRetries, "db-max-retries", envInt("DB_MAX_RETRIES", 0), "times a PostgreSQL transaction is retried after a deadlock or serialization failure; 0: 3, negative: never (ROSTER_DB_MAX_RETRIES)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", c.DebugAddr), "serve Go's pprof profiles on this separate address, e.g. 127.0.0.1:6060 (ROSTER_DEBUG_ADDR)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
-	securityFlags(fs, &c.Security, envInt, envDuration)
+	securityFlags(fs, &c.Security, env, envInt, envDuration)
+	fs.StringVar(&c.MailFrom, "mail-from", env("MAIL_FROM", c.MailFrom), "sender of mails when the organisation has no white-label address (ROSTER_MAIL_FROM)")
 	c.BootstrapKey = getenv("ROSTER_BOOTSTRAP_KEY") // never a flag: flags show up in ps
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -241,6 +256,9 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() { m.served <- m.http.Serve(m.listener) }()
 	m.stopJanitor = make(chan struct{})
 	go m.janitor(svc)
+	if err := m.startMail(store); err != nil {
+		return err
+	}
 	m.log.Info("listening", "addr", m.listener.Addr().String())
 	if c.DebugAddr != "" {
 		go func() {
@@ -278,6 +296,10 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.stopJanitor != nil {
 		close(m.stopJanitor)
+	}
+	if m.stopMail != nil {
+		m.stopMail()
+		<-m.mailDone
 	}
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
