@@ -74,7 +74,7 @@ func (m *Main) startMail(store roster.Store) error {
 	} else {
 		m.log.Warn("no --smtp-url: mails are written to the log, which is for development only")
 	}
-	d := &mail.Dispatcher{Store: store, Sender: sender, Log: m.log, Poll: 200 * time.Millisecond, MaxAge: 3 * 24 * time.Hour}
+	d := &mail.Dispatcher{Store: store, Sender: sender, Log: m.log, Poll: 500 * time.Millisecond, MaxAge: 3 * 24 * time.Hour}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stopMail, m.mailDone = cancel, make(chan struct{})
 	go func() {
