@@ -79,16 +79,7 @@ func checkReason(reason *string, required bool) (string, error) {
 // another user giving a reason, changes it at once (the answer is the
 // user).
 func (s *Service) RequestEmailChange(ctx context.Context, c *roster.Caller, ref string, in *EmailChangeInput) (*PendingEmailChange, *roster.User, error) {
-	u, err := s.findVisibleUser(ctx, s.store, c, ref)
-	if err != nil {
-		return nil, nil, err
-	}
-	self := u.ID == c.User.ID
-	if self {
-		err = needScope(c, roster.ScopeUsersWriteSelf, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
-	} else if err = needScope(c, roster.ScopeUsersWriteAll); err == nil {
-		err = s.checkAdminAt(ctx, s.store, c, u.OrganizationID, u.Roles, "change this user's email")
-	}
+	u, self, err := s.selfOrAdmin(ctx, c, ref, "change this user's email")
 	if err != nil {
 		return nil, nil, err
 	}

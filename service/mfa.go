@@ -201,16 +201,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, c *roster.Caller, ref, code s
 // give a code (or a recovery code); an admin of the user gives none (and
 // only an owner does it for an admin or owner).
 func (s *Service) DisableTOTP(ctx context.Context, c *roster.Caller, ref, code string) error {
-	u, err := s.findVisibleUser(ctx, s.store, c, ref)
-	if err != nil {
-		return err
-	}
-	self := u.ID == c.User.ID
-	if self {
-		err = needScope(c, roster.ScopeUsersWriteSelf, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
-	} else if err = needScope(c, roster.ScopeUsersWriteAll); err == nil {
-		err = s.checkAdminAt(ctx, s.store, c, u.OrganizationID, u.Roles, "turn off this user's second factor")
-	}
+	u, self, err := s.selfOrAdmin(ctx, c, ref, "turn off this user's second factor")
 	if err != nil {
 		return err
 	}

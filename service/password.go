@@ -71,16 +71,7 @@ func (s *Service) checkPassword(u *roster.User, pw string) error {
 // sets an admin's or owner's password). The user's other tokens are
 // revoked unless in.RevokeOtherTokens is false.
 func (s *Service) ChangePassword(ctx context.Context, c *roster.Caller, ref string, in *PasswordInput) error {
-	u, err := s.findVisibleUser(ctx, s.store, c, ref)
-	if err != nil {
-		return err
-	}
-	self := u.ID == c.User.ID
-	if self {
-		err = needScope(c, roster.ScopeUsersWriteSelf, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
-	} else if err = needScope(c, roster.ScopeUsersWriteAll); err == nil {
-		err = s.checkAdminAt(ctx, s.store, c, u.OrganizationID, u.Roles, "set this user's password")
-	}
+	u, self, err := s.selfOrAdmin(ctx, c, ref, "set this user's password")
 	if err != nil {
 		return err
 	}

@@ -232,3 +232,22 @@ func (s *Service) PurgeCredentials(ctx context.Context) (int64, error) {
 	})
 	return n, err
 }
+
+// selfOrAdmin resolves the user of a self-service account call and checks
+// who may make it: users themselves (with a users:write scope), or an
+// admin of the user with users:write:all (an owner when the user is an
+// admin or owner, since such a call takes over the account). It reports
+// whether the caller is the user.
+func (s *Service) selfOrAdmin(ctx context.Context, c *roster.Caller, ref, what string) (*roster.User, bool, error) {
+	u, err := s.findVisibleUser(ctx, s.store, c, ref)
+	if err != nil {
+		return nil, false, err
+	}
+	if u.ID == c.User.ID {
+		return u, true, needScope(c, roster.ScopeUsersWriteSelf, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
+	}
+	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
+		return nil, false, err
+	}
+	return u, false, s.checkAdminAt(ctx, s.store, c, u.OrganizationID, u.Roles, what)
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -360,4 +361,29 @@ func TestSecurityFlags(t *testing.T) {
 		t.Fatal("argon2 memory of 1 KiB was accepted")
 	}
 	_ = service.DefaultSecurity()
+}
+
+// TestSignInTimingHidesUsernames compares how long a wrong password
+// takes for a real and for an unknown username: both verify one argon2id
+// hash, so the medians are close (the bound is loose, for a loaded
+// machine; without the dummy hash the unknown name would answer about a
+// hash faster).
+func TestSignInTimingHidesUsernames(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.Security.Argon2 = passhash.Params{Memory: 16 * 1024, Time: 2, Threads: 1} })
+	s.userWithPassword(map[string]any{"email": "timing@example.com"}, "timing-Secret-1")
+	median := func(name string) time.Duration {
+		var ds []time.Duration
+		for range 4 {
+			start := time.Now()
+			s.form("/v1/auth/token", url.Values{"grant_type": {"password"}, "username": {name}, "password": {"wrong-password-x"}}).want(400)
+			ds = append(ds, time.Since(start))
+		}
+		slices.Sort(ds)
+		return (ds[1] + ds[2]) / 2
+	}
+	known, unknown := median("timing@example.com"), median("nobody-timing@example.com")
+	t.Logf("median of a wrong password: real user %v, unknown name %v", known, unknown)
+	if unknown < known/3 || unknown > known*3 {
+		t.Errorf("wrong password for a real user: %v; for an unknown name: %v", known, unknown)
+	}
 }
