@@ -41,6 +41,12 @@ type Caller struct {
 	User   *User
 	KeyID  string
 	Scopes []string
+	// ClientID is set for an OAuth service client's token; User is then
+	// a stand-in that holds the admin role in the client's organisation
+	// only, and Scopes (never empty) limit it to the client's scopes.
+	ClientID string
+	// Family is the sign-in an access token belongs to.
+	Family string
 }
 
 // IdempotencyTTL is how long an Idempotency-Key is remembered.

@@ -24,6 +24,7 @@ type Event struct {
 	Data       json.RawMessage `json:"data,omitempty" doc:"The resource after the change (absent for a deletion)."`
 	Previous   json.RawMessage `json:"previous,omitempty" doc:"The resource before the change (absent for a creation)."`
 	Patch      json.RawMessage `json:"patch" doc:"The JSON Patch (RFC 6902) from previous to data."`
+	Reason     string          `json:"reason,omitempty" doc:"Why the change was made, when the call records one (an admin's direct email change)."`
 }
 
 // Actor is who made a change.

@@ -78,6 +78,11 @@ type Reader interface {
 
 	// Empty reports whether the store holds no organisation yet.
 	Empty(ctx context.Context) (bool, error)
+
+	// Credentials: passwords, tokens, clients, sign-in failures.
+	SecurityReader
+	// The mail outbox and pending email changes.
+	MailReader
 }
 
 // Tx is a write transaction. Writes that break a unique rule (email,
@@ -146,6 +151,11 @@ type Tx interface {
 	// PurgeIdempotent removes the records created before a time and
 	// returns how many it removed.
 	PurgeIdempotent(before time.Time) (int64, error)
+
+	// Credentials: passwords, tokens, clients, sign-in failures.
+	SecurityTx
+	// The mail outbox and pending email changes.
+	MailTx
 }
 
 // Credential is what FindCredential returns.

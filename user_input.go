@@ -51,6 +51,9 @@ type UserInput struct {
 	UpdatedAt      *time.Time       `json:"updated_at,omitempty" readOnly:"true"`
 	Version        *int64           `json:"version,omitempty" readOnly:"true"`
 	Links          *json.RawMessage `json:"_links,omitempty" readOnly:"true"`
+	// SendInvite is for creation only: mail the new user a link to choose
+	// a password (service/invite.go).
+	SendInvite *bool `json:"send_invite,omitempty" writeOnly:"true" doc:"At creation only: mail the user a link to choose a password; the link works once and expires."`
 }
 
 // fieldErrors collects field errors under the "body." location.
@@ -126,6 +129,9 @@ func BuildUser(cur *User, in *UserInput, org *Organization) (*User, error) {
 		}
 		fe.readOnly("email_verified", in.EmailVerified, cur.EmailVerified, "it is set by confirming an email change (POST /v1/users/{id}/email-change/confirm)")
 		fe.readOnly("mfa_enabled", in.MFAEnabled, cur.MFAEnabled, "turn two-factor authentication on or off with POST or DELETE /v1/users/{id}/mfa/totp")
+		if in.SendInvite != nil {
+			fe.add("send_invite", "send_invite is for POST /v1/users only", *in.SendInvite)
+		}
 		fe.readOnly("created_at", in.CreatedAt, cur.CreatedAt, "it is set by the server")
 		fe.readOnly("updated_at", in.UpdatedAt, cur.UpdatedAt, "it is set by the server")
 		fe.readOnly("version", in.Version, cur.Version, "it is set by the server")
@@ -238,6 +244,9 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// CheckUsername says what is wrong with a username ("" when nothing is).
+func CheckUsername(s string) string { return checkUsername(s) }
 
 func checkUsername(s string) string {
 	switch {

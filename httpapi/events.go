@@ -108,7 +108,7 @@ func (q *query) types() []string {
 		if t == "" {
 			continue
 		}
-		if len(t) > 64 || strings.ContainsAny(t, " %_\\") {
+		if len(t) > 64 || strings.ContainsAny(t, " %\\") {
 			q.bad("type", "type must be event types such as user.updated or user.*, separated by commas", t)
 			continue
 		}

@@ -187,7 +187,9 @@ func (s *server) wrap(rt route) http.Handler {
 			s.writeError(w, r, roster.Errorf(roster.CodePreconditionRequired, "this server requires If-Match on %s: send the ETag of the version you are changing", r.Method))
 			return
 		}
-		if r.Method == "POST" && r.Header.Get("Idempotency-Key") != "" {
+		// Idempotency is scoped to the calling key, so public routes (the
+		// token endpoint, whose answers are secrets) have none.
+		if r.Method == "POST" && !rt.op.Public && r.Header.Get("Idempotency-Key") != "" {
 			s.idempotent(w, r, rt.handler)
 			return
 		}

@@ -53,8 +53,10 @@ type Media struct {
 
 // Response describes one status an operation answers with. A 1xx–3xx
 // response with a Type is offered as application/json and application/xml;
-// a 4xx or 5xx response always carries the Problem schema (Type is ignored)
-// as application/problem+json and application/problem+xml.
+// a 4xx or 5xx response carries the Problem schema as
+// application/problem+json and application/problem+xml, unless it has a
+// Type: then it is that type as application/json (for protocols with
+// error formats of their own, such as OAuth 2.0's).
 type Response struct {
 	Status      int
 	Description string       // defaults to the status text
@@ -293,6 +295,10 @@ func operation(op Operation, reg *registry, problemRef *obj, usedHeaders map[str
 			resp.set("headers", hs)
 		}
 		switch {
+		case r.Status >= 400 && r.Type != nil:
+			// An error in a protocol's own format (the OAuth 2.0 token
+			// endpoint's RFC 6749 section 5.2 answers): JSON only.
+			resp.set("content", newObj("application/json", newObj("schema", reg.schema(r.Type))))
 		case r.Status >= 400:
 			resp.set("content", problemContent(problemRef))
 		case r.Type == reflect.TypeFor[PlainText]():

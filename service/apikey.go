@@ -85,16 +85,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *roster.Caller, in *APIKey
 // APIKeys lists the keys the caller may see: its own, and those of the
 // users it administers.
 func (s *Service) APIKeys(ctx context.Context, c *roster.Caller) ([]*roster.APIKey, error) {
-	v := &roster.Visibility{Self: c.User.ID, Subtrees: []string{}, Orgs: []string{}}
-	for _, m := range c.User.Memberships {
-		if roster.TopRank(m.Roles) >= roster.RankAdmin {
-			if m.OrganizationID == s.rootOrg(ctx, s.store, m.OrganizationID) {
-				return s.store.FindAPIKeys(ctx, nil)
-			}
-			v.Subtrees = append(v.Subtrees, m.OrganizationID)
-		}
-	}
-	return s.store.FindAPIKeys(ctx, v)
+	return s.store.FindAPIKeys(ctx, s.administered(ctx, c))
 }
 
 // DeleteAPIKey revokes a key: the caller's own, or one of a user it

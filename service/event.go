@@ -36,7 +36,7 @@ func newEvent(ctx context.Context, c *roster.Caller, typ, resType, id, orgID str
 	info := roster.RequestInfoFrom(ctx)
 	e := &roster.Event{Type: typ, RequestID: info.ID, ClientIP: info.ClientIP, Resource: roster.ResourceRef{Type: resType, ID: id}, OrgID: orgID}
 	if c != nil {
-		e.Actor = roster.Actor{UserID: c.User.ID, KeyID: c.KeyID}
+		e.Actor = roster.Actor{UserID: c.User.ID, KeyID: c.KeyID, ClientID: c.ClientID}
 	}
 	prev, data := []byte("null"), []byte("null")
 	var err error

@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -26,6 +28,8 @@ type Service struct {
 	// the delivery loop when webhooks change.
 	hooks        *WebhookConfig
 	hooksChanged chan struct{}
+	sec          *security // account security settings (security.go)
+	secOnce      sync.Once
 }
 
 // New returns a Service over store.
@@ -101,6 +105,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*roster.Calle
 	bad := roster.Errorf(roster.CodeUnauthorized, "the bearer token is not valid: it is unknown, expired or revoked")
 	if token == "" || len(token) > 512 {
 		return nil, bad
+	}
+	if strings.HasPrefix(token, accessPrefix) { // an access token from /v1/auth/token (token.go)
+		if c, err := s.authenticateToken(ctx, token); c != nil || err != nil {
+			return c, err
+		}
 	}
 	cred, err := s.store.FindCredential(ctx, roster.HashKeySecret(token))
 	if roster.ErrorCode(err) == roster.CodeNotFound {

@@ -159,7 +159,13 @@ func (s *Service) CreateUser(ctx context.Context, c *roster.Caller, in *roster.U
 			return err
 		}
 		out = u
-		return s.recordUser(ctx, tx, c, EventUserCreated, nil, u)
+		if err := s.recordUser(ctx, tx, c, EventUserCreated, nil, u); err != nil {
+			return err
+		}
+		if in.SendInvite != nil && *in.SendInvite {
+			return s.queueInvite(ctx, tx, u) // invite.go
+		}
+		return nil
 	})
 	return out, err
 }

@@ -107,6 +107,21 @@ var azTable = []azRow{
 		Cells: azHookCells("POST", "/deliveries/"+azGhostID("dlv_01JD3M0000000000000000000A")+"/retry", 404)},
 	{Method: "POST", Path: "/v1/webhooks/{id}/test", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azHookCells("POST", "/test", 200)},
 	{Method: "POST", Path: "/v1/webhooks/{id}/rotate-secret", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azHookCells("POST", "/rotate-secret", 200)},
+	// Account security (authz_security_test.go).
+	{Method: "POST", Path: "/v1/users/{id}/password", Scopes: azUserWrite, Variants: azUserVariants, Cells: azChangePassword},
+	{Method: "POST", Path: "/v1/users/{id}/mfa/totp", Scopes: azUserWrite, Variants: azUserVariants, Cells: azEnrolTOTP},
+	{Method: "POST", Path: "/v1/users/{id}/mfa/totp/confirm", Scopes: azUserWrite, Variants: azUserVariants, Cells: azConfirmTOTP},
+	{Method: "DELETE", Path: "/v1/users/{id}/mfa/totp", Scopes: azUserWrite, Variants: azUserVariants, Cells: azDisableTOTP},
+	{Method: "POST", Path: "/v1/users/{id}/email-change", Scopes: azUserWrite, Variants: azUserVariants, Cells: azEmailChange},
+	{Method: "POST", Path: "/v1/users/{id}/email-change/confirm", Scopes: azUserWrite, Variants: azUserVariants, Cells: azEmailConfirm},
+	{Method: "POST", Path: "/v1/users/{id}/username", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azUsername},
+	{Method: "POST", Path: "/v1/auth/set-password", Variants: []azVariant{azFull}, Cells: azSetPassword},
+	{Method: "DELETE", Path: "/v1/users/{id}/lockout", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azLiftLockout},
+	{Method: "POST", Path: "/v1/oauth-clients", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azCreateClient},
+	{Method: "GET", Path: "/v1/oauth-clients", Variants: azKeyVariants, Cells: azListClients},
+	{Method: "DELETE", Path: "/v1/oauth-clients/{id}", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azDeleteClient},
+	{Method: "POST", Path: "/v1/auth/token", Variants: []azVariant{azFull}, Cells: azToken},
+	{Method: "POST", Path: "/v1/auth/revoke", Variants: []azVariant{azFull}, Cells: azRevoke},
 }
 
 // TestAuthzMatrixCoversEveryRoute fails for a /v1 route of the server's

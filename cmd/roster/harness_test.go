@@ -70,6 +70,7 @@ func startServer(t *testing.T, configure ...func(*Config)) *testServer {
 	// Receivers in tests listen on loopback; retries come quickly.
 	m.Config.AllowPrivateWebhooks = true
 	m.Config.Webhooks.RetryBase, m.Config.Webhooks.RetryMax = 50*time.Millisecond, time.Second
+	m.Config.Security.Argon2 = testArgon2 // small, so that tests stay fast
 	for _, c := range configure {
 		c(&m.Config)
 	}

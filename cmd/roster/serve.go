@@ -26,6 +26,7 @@ import (
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/httpapi"
 	"github.com/rosterhq/roster/internal/seal"
+	"github.com/rosterhq/roster/mail"
 	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/service"
 	"github.com/rosterhq/roster/sqlite"
@@ -49,6 +50,11 @@ type Config struct {
 	ShutdownTimeout      time.Duration
 	DebugAddr            string
 	DB                   postgres.Config // PostgreSQL pool, timeouts and retries
+	// Security holds the password rules, argon2id cost, token lifetimes
+	// and sign-in limits (security_flags.go).
+	Security service.SecurityConfig
+	// MailFrom is the default sender of the mail outbox.
+	MailFrom string
 	// SecretKey encrypts webhook secrets at rest (ROSTER_SECRET_KEY); when
 	// empty, a key is generated once into <data-dir>/secret.key.
 	SecretKey string
@@ -77,6 +83,8 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 15 * time.Second,
 		Webhooks: WebhookConfig{Timeout: 10 * time.Second, RetryFor: 72 * time.Hour, RetryBase: 5 * time.Second, RetryMax: time.Hour,
 			DisableAfter: 72 * time.Hour, Concurrency: 64, Retention: 7 * 24 * time.Hour},
+		Security: service.DefaultSecurity(),
+		MailFrom: "Roster <no-reply@roster.local>",
 	}
 }
 
@@ -104,6 +112,17 @@ func (c Config) Validate() error {
 	}
 	if w.Concurrency < 1 || w.Concurrency > 1024 {
 		problems = append(problems, "--webhook-concurrency must be between 1 and 1024")
+	}
+	if err := c.Security.Validate(); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if err := mail.ValidFrom(c.MailFrom); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.NewSMTPSender(c.SMTPURL, c.MailFrom); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
@@ -136,6 +155,8 @@ type Main struct {
 	// when it has.
 	stopDeliveries context.CancelFunc
 	deliveriesDone chan struct{}
+	stopMail       context.CancelFunc
+	mailDone       chan struct{}
 }
 
 // janitor removes expired idempotency records and old finished
@@ -157,6 +178,11 @@ func (m *Main) janitor(svc *service.Service) {
 				m.log.Warn("purge finished deliveries", "error", err)
 			} else if n > 0 {
 				m.log.Info("purged finished deliveries", "count", n)
+			}
+			if n, err := svc.PurgeCredentials(context.Background()); err != nil {
+				m.log.Warn("purge expired tokens and sign-in failures", "error", err)
+			} else if n > 0 {
+				m.log.Info("purged expired tokens and sign-in failures", "count", n)
 			}
 		}
 	}
@@ -223,6 +249,8 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&wc.Concurrency, "webhook-concurrency", envInt("WEBHOOK_CONCURRENCY", wc.Concurrency), "requests in flight per webhook (ROSTER_WEBHOOK_CONCURRENCY)")
 	fs.DurationVar(&wc.Retention, "delivery-retention", envDuration("DELIVERY_RETENTION", wc.Retention), "how long finished deliveries stay in the log (ROSTER_DELIVERY_RETENTION)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
+	securityFlags(fs, &c.Security, env, envInt, envDuration)
+	fs.StringVar(&c.MailFrom, "mail-from", env("MAIL_FROM", c.MailFrom), "sender of mails when the organisation has no white-label address (ROSTER_MAIL_FROM)")
 	c.BootstrapKey = getenv("ROSTER_BOOTSTRAP_KEY") // never a flag: flags show up in ps
 	c.SecretKey = getenv("ROSTER_SECRET_KEY")
 	if err := fs.Parse(args); err != nil {
@@ -254,6 +282,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.store = store
 	svc := service.New(store, m.log)
+	if err := svc.SetSecurity(c.Security); err != nil {
+		return err
+	}
 	generated, err := svc.Bootstrap(ctx, c.BootstrapKey, c.BootstrapEmail)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
@@ -279,6 +310,9 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() { m.served <- m.http.Serve(m.listener) }()
 	m.stopJanitor = make(chan struct{})
 	go m.janitor(svc)
+	if err := m.startMail(store); err != nil {
+		return err
+	}
 	m.log.Info("listening", "addr", m.listener.Addr().String())
 	if c.DebugAddr != "" {
 		go func() {
@@ -379,6 +413,10 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.stopJanitor != nil {
 		close(m.stopJanitor)
+	}
+	if m.stopMail != nil {
+		m.stopMail()
+		<-m.mailDone
 	}
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)

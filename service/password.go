@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package service
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/passhash"
+)
+
+// Event types of account security changes. Their data is the user as it
+// is; no secret is ever part of an event.
+const (
+	EventUserPasswordChanged = "user.password_changed"
+)
+
+//go:embed common-passwords.txt
+var commonPasswordList string
+
+// commonPasswords is the bundled list of passwords too common to allow.
+var commonPasswords = func() map[string]bool {
+	m := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(commonPasswordList))
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+			m[strings.ToLower(line)] = true
+		}
+	}
+	return m
+}()
+
+// PasswordInput is the body of a password change.
+type PasswordInput struct {
+	CurrentPassword   *string `json:"current_password,omitempty" writeOnly:"true" doc:"Required when users change their own password (once one is set); an admin of the user needs none."`
+	NewPassword       string  `json:"new_password" required:"true" writeOnly:"true" doc:"8 to 63 characters by default; not the email or username, nor a common password."`
+	RevokeOtherTokens *bool   `json:"revoke_other_tokens,omitempty" doc:"Revoke the user's other access and refresh tokens (default true). API keys are not affected."`
+}
+
+// checkPassword applies the password policy. Messages never repeat the
+// password, and field errors carry no value.
+func (s *Service) checkPassword(u *roster.User, pw string) error {
+	cfg := s.secure().cfg
+	n := utf8.RuneCountInString(pw)
+	msg := ""
+	switch {
+	case !utf8.ValidString(pw):
+		msg = "new_password must be valid UTF-8 text"
+	case n < cfg.PasswordMinLength:
+		msg = fmt.Sprintf("new_password is too short: use at least %d characters", cfg.PasswordMinLength)
+	case n > cfg.PasswordMaxLength:
+		msg = fmt.Sprintf("new_password is too long: use at most %d characters", cfg.PasswordMaxLength)
+	case strings.EqualFold(pw, u.Email) || strings.EqualFold(pw, u.Username):
+		msg = "new_password must not be the email address or username"
+	case commonPasswords[strings.ToLower(pw)]:
+		msg = "new_password is one of the most common passwords, which are guessed first: choose another"
+	}
+	if msg != "" {
+		return roster.Invalid(roster.FieldError{Location: "body.new_password", Message: msg})
+	}
+	return nil
+}
+
+// ChangePassword sets a user's password. Users changing their own give
+// the current one; an admin of the user gives none (and only an owner
+// sets an admin's or owner's password). The user's other tokens are
+// revoked unless in.RevokeOtherTokens is false.
+func (s *Service) ChangePassword(ctx context.Context, c *roster.Caller, ref string, in *PasswordInput) error {
+	u, self, err := s.selfOrAdmin(ctx, c, ref, "set this user's password")
+	if err != nil {
+		return err
+	}
+	if err := s.checkPassword(u, in.NewPassword); err != nil {
+		return err
+	}
+	if self {
+		if err := s.checkCurrentPassword(ctx, u, in.CurrentPassword); err != nil {
+			return err
+		}
+	}
+	hash, err := passhash.Hash(in.NewPassword, s.secure().cfg.Argon2)
+	if err != nil {
+		return err
+	}
+	revoke := in.RevokeOtherTokens == nil || *in.RevokeOtherTokens
+	return s.update(ctx, func(tx roster.Tx) error {
+		cur, err := tx.FindUser(ctx, u.ID)
+		if err != nil {
+			return asNotFound(err, "user")
+		}
+		if err := tx.PutPasswordHash(cur.ID, hash); err != nil {
+			return err
+		}
+		if revoke {
+			if _, err := tx.DeleteUserTokens(cur.ID, c.Family); err != nil {
+				return err
+			}
+		}
+		if err := tx.ClearSignInFailures(accountKey(cur.Username), accountKey(cur.Email)); err != nil {
+			return err
+		}
+		return s.recordUser(ctx, tx, c, EventUserPasswordChanged, cur, cur)
+	})
+}
+
+// checkCurrentPassword verifies the current password that users give
+// to change their own. A wrong one counts as a failed sign-in, so the
+// call cannot be used to guess passwords faster than signing in.
+func (s *Service) checkCurrentPassword(ctx context.Context, u *roster.User, current *string) error {
+	stored, err := s.store.FindPasswordHash(ctx, u.ID)
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil // no password yet: the first one needs no current one
+	} else if err != nil {
+		return err
+	}
+	if current == nil || *current == "" {
+		return roster.Invalid(roster.FieldError{Location: "body.current_password", Message: "current_password is required to change your own password"})
+	}
+	if err := s.checkLimits(ctx, u.Username); err != nil {
+		return err
+	}
+	ok, err := passhash.Verify(*current, stored)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := s.recordFailure(ctx, u.Username); err != nil {
+			return err
+		}
+		return roster.Invalid(roster.FieldError{Location: "body.current_password", Message: "current_password is not your current password"})
+	}
+	return nil
+}

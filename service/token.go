@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/passhash"
+)
+
+// The OAuth 2.0 token endpoint (RFC 6749) and revocation (RFC 7009).
+// Access and refresh tokens are random secrets stored as their SHA-256,
+// like API keys, so that revoking one (or disabling its user or
+// organisation) takes effect at the next request.
+
+// Secret prefixes say what a secret is at a glance (and in a leak scan).
+const (
+	accessPrefix       = "rat_"
+	refreshPrefix      = "rrt_"
+	clientSecretPrefix = "rcs_"
+)
+
+// TokenRequest is a token request's form fields.
+type TokenRequest struct {
+	GrantType    string
+	Username     string
+	Password     string
+	TOTP         string
+	RefreshToken string
+	Scope        string
+	ClientID     string
+	ClientSecret string
+	// ClientBasic says the client authenticated with HTTP Basic, so an
+	// invalid_client answer carries WWW-Authenticate.
+	ClientBasic bool
+}
+
+// TokenResponse is a successful answer (RFC 6749 section 5.1).
+type TokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type" enum:"Bearer"`
+	ExpiresIn    int    `json:"expires_in" doc:"Seconds until the access token expires."`
+	RefreshToken string `json:"refresh_token,omitempty" doc:"Only for the password and refresh_token grants; each use returns a new one."`
+	Scope        string `json:"scope,omitempty" doc:"Space-separated scopes, when the token is limited to some."`
+}
+
+// OAuthError is an error answer of RFC 6749 section 5.2.
+type OAuthError struct {
+	Code        string // invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope
+	Description string
+	// Status is 400, or 401 for invalid_client, or 429 with RetryAfter.
+	Status     int
+	RetryAfter int
+	Basic      bool // send WWW-Authenticate: Basic
+}
+
+func (e *OAuthError) Error() string { return e.Code + ": " + e.Description }
+
+func oauthErr(code, desc string) *OAuthError {
+	return &OAuthError{Code: code, Description: desc, Status: 400}
+}
+
+// asOAuth turns a sign-in limit into the token endpoint's answer.
+func asOAuth(err error) error {
+	if rl, ok := err.(*RateLimitError); ok {
+		return &OAuthError{Code: "temporarily_unavailable", Description: rl.Message, Status: 429, RetryAfter: rl.RetryAfterSeconds()}
+	}
+	return err
+}
+
+// Token answers a token request.
+func (s *Service) Token(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
+	switch req.GrantType {
+	case "password":
+		return s.passwordGrant(ctx, req)
+	case "refresh_token":
+		return s.refreshGrant(ctx, req)
+	case "client_credentials":
+		return s.clientGrant(ctx, req)
+	case "":
+		return nil, oauthErr("invalid_request", "grant_type is missing: use password, refresh_token or client_credentials")
+	}
+	return nil, oauthErr("unsupported_grant_type", "grant_type must be password, refresh_token or client_credentials")
+}
+
+// parseScope reads a scope parameter; every scope must be in allowed.
+func parseScope(scope string, allowed []string) ([]string, error) {
+	out := []string{}
+	for _, sc := range strings.Fields(scope) {
+		if !slices.Contains(allowed, sc) {
+			return nil, oauthErr("invalid_scope", "scope "+sc+" is unknown or beyond what this account may have")
+		}
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
+	if req.Username == "" || req.Password == "" {
+		return nil, oauthErr("invalid_request", "username and password are required for the password grant")
+	}
+	if len(req.Username) > 255 || len(req.Password) > 1024 {
+		return nil, oauthErr("invalid_grant", "the username or password is wrong")
+	}
+	if err := s.checkLimits(ctx, req.Username); err != nil {
+		return nil, asOAuth(err)
+	}
+	sec := s.secure()
+	// Every path verifies one hash, so the time taken does not tell
+	// whether the username exists.
+	u, err := s.store.FindUserByUsername(ctx, req.Username)
+	if err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
+		return nil, err
+	}
+	stored := ""
+	if u != nil {
+		if stored, err = s.store.FindPasswordHash(ctx, u.ID); err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
+			return nil, err
+		}
+	}
+	ok := false
+	if stored == "" {
+		_, _ = passhash.Verify(req.Password, sec.dummyHash())
+	} else if ok, err = passhash.Verify(req.Password, stored); err != nil {
+		return nil, err
+	}
+	if !ok {
+		if err := s.recordFailure(ctx, req.Username); err != nil {
+			return nil, err
+		}
+		return nil, oauthErr("invalid_grant", "the username or password is wrong")
+	}
+	if err := s.checkTOTP(ctx, u, req); err != nil {
+		return nil, err
+	}
+	if err := s.usable(ctx, u); err != nil {
+		return nil, err
+	}
+	scopes, err := parseScope(req.Scope, roster.ScopesForRank(u.BestRank()))
+	if err != nil {
+		return nil, err
+	}
+	var out *TokenResponse
+	err = s.store.Update(ctx, func(tx roster.Tx) error {
+		if err := tx.ClearSignInFailures(accountKey(req.Username)); err != nil {
+			return err
+		}
+		out, err = s.issue(tx, u.ID, "", roster.NewID(roster.PrefixToken), scopes, true)
+		return err
+	})
+	return out, err
+}
+
+// checkTOTP asks a user with a second factor for its code (or a recovery
+// code) in the totp field.
+func (s *Service) checkTOTP(ctx context.Context, u *roster.User, req *TokenRequest) error {
+	t, err := s.store.FindTOTP(ctx, u.ID)
+	if roster.ErrorCode(err) == roster.CodeNotFound || (err == nil && !t.Confirmed) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if req.TOTP == "" {
+		return oauthErr("invalid_grant", "this account has two-factor sign-in: send the code from the authenticator app (or a recovery code) as totp")
+	}
+	if len(req.TOTP) > 64 {
+		return oauthErr("invalid_grant", "the one-time code is wrong or was already used")
+	}
+	ok, err := s.secondFactor(ctx, u.ID, t, req.TOTP)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := s.recordFailure(ctx, req.Username); err != nil {
+			return err
+		}
+		return oauthErr("invalid_grant", "the one-time code is wrong or was already used")
+	}
+	return nil
+}
+
+// usable refuses tokens to a disabled user or a user of a disabled
+// organisation.
+func (s *Service) usable(ctx context.Context, u *roster.User) error {
+	if u.Status != roster.StatusEnabled {
+		return oauthErr("invalid_grant", "this account is disabled: ask an administrator")
+	}
+	off, err := s.store.OrgDisabled(ctx, u.OrganizationID)
+	if err != nil {
+		return err
+	}
+	if off {
+		return oauthErr("invalid_grant", "this account's organisation is disabled: ask an administrator")
+	}
+	return nil
+}
+
+// issue stores a new access token (and refresh token) of a family.
+func (s *Service) issue(tx roster.Tx, userID, clientID, family string, scopes []string, refresh bool) (*TokenResponse, error) {
+	cfg := s.secure().cfg
+	now := tx.Now()
+	access := roster.NewTokenSecret(accessPrefix)
+	t := &roster.Token{ID: roster.NewID(roster.PrefixToken), Kind: roster.TokenAccess, Family: family, UserID: userID, ClientID: clientID,
+		Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(cfg.AccessTokenTTL), Hash: roster.HashKeySecret(access)}
+	if err := tx.CreateToken(t); err != nil {
+		return nil, err
+	}
+	out := &TokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(cfg.AccessTokenTTL / time.Second), Scope: strings.Join(scopes, " ")}
+	if refresh {
+		secret := roster.NewTokenSecret(refreshPrefix)
+		r := &roster.Token{ID: roster.NewID(roster.PrefixToken), Kind: roster.TokenRefresh, Family: family, UserID: userID,
+			Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(cfg.RefreshTokenTTL), Hash: roster.HashKeySecret(secret)}
+		if err := tx.CreateToken(r); err != nil {
+			return nil, err
+		}
+		out.RefreshToken = secret
+	}
+	return out, nil
+}
+
+func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
+	if req.RefreshToken == "" {
+		return nil, oauthErr("invalid_request", "refresh_token is required for the refresh_token grant")
+	}
+	bad := oauthErr("invalid_grant", "the refresh token is unknown, expired or revoked: sign in again")
+	if len(req.RefreshToken) > 512 {
+		return nil, bad
+	}
+	hash := roster.HashKeySecret(req.RefreshToken)
+	t, err := s.store.FindToken(ctx, hash)
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil, bad
+	} else if err != nil {
+		return nil, err
+	}
+	if t.Kind != roster.TokenRefresh || !time.Now().Before(t.ExpiresAt) {
+		return nil, bad
+	}
+	u, err := s.store.FindUser(ctx, t.UserID)
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil, bad
+	} else if err != nil {
+		return nil, err
+	}
+	if err := s.usable(ctx, u); err != nil {
+		return nil, err
+	}
+	scopes := t.Scopes
+	if req.Scope != "" {
+		allowed := t.Scopes
+		if len(allowed) == 0 {
+			allowed = roster.ScopesForRank(u.BestRank())
+		}
+		if scopes, err = parseScope(req.Scope, allowed); err != nil {
+			return nil, err
+		}
+	}
+	var out *TokenResponse
+	reused := false
+	err = s.store.Update(ctx, func(tx roster.Tx) error {
+		fresh, err := tx.UseToken(hash)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			// A refresh token used twice has leaked (or the client is
+			// broken): end the whole sign-in.
+			reused = true
+			_, err := tx.DeleteTokenFamily(t.Family)
+			return err
+		}
+		out, err = s.issue(tx, u.ID, "", t.Family, scopes, true)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reused {
+		s.log.Warn("refresh token reused: its sign-in is revoked", "user_id", u.ID, "family", t.Family, "request_id", roster.RequestInfoFrom(ctx).ID)
+		return nil, oauthErr("invalid_grant", "the refresh token was already used: every token of this sign-in is revoked, sign in again")
+	}
+	return out, nil
+}
+
+func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
+	bad := &OAuthError{Code: "invalid_client", Description: "client authentication failed: check client_id and client_secret", Status: 401, Basic: req.ClientBasic}
+	if req.ClientID == "" || req.ClientSecret == "" {
+		bad.Description = "client_id and client_secret are required (HTTP Basic or form fields)"
+		return nil, bad
+	}
+	if err := s.checkLimits(ctx, ""); err != nil {
+		return nil, asOAuth(err)
+	}
+	var cl *roster.OAuthClient
+	if roster.ValidID(roster.PrefixClient, req.ClientID) {
+		var err error
+		if cl, err = s.store.FindOAuthClient(ctx, req.ClientID); err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
+			return nil, err
+		}
+	}
+	given := sha256.Sum256([]byte(req.ClientSecret))
+	want := make([]byte, len(given))
+	if cl != nil {
+		want = cl.Hash
+	}
+	if cl == nil || subtle.ConstantTimeCompare(given[:], want) != 1 {
+		if err := s.recordFailure(ctx, ""); err != nil {
+			return nil, err
+		}
+		return nil, bad
+	}
+	off, err := s.store.OrgDisabled(ctx, cl.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	if off {
+		return nil, &OAuthError{Code: "unauthorized_client", Description: "the client's organisation is disabled", Status: 400}
+	}
+	scopes := slices.Clone(cl.Scopes)
+	if req.Scope != "" {
+		if scopes, err = parseScope(req.Scope, cl.Scopes); err != nil {
+			return nil, err
+		}
+	}
+	var out *TokenResponse
+	err = s.store.Update(ctx, func(tx roster.Tx) (err error) {
+		out, err = s.issue(tx, "", cl.ID, roster.NewID(roster.PrefixToken), scopes, false)
+		return err
+	})
+	if err == nil && out.Scope == "" {
+		out.Scope = strings.Join(scopes, " ")
+	}
+	return out, err
+}
+
+// Revoke ends the sign-in a token belongs to (RFC 7009): its access and
+// refresh tokens. Unknown tokens are not an error.
+func (s *Service) Revoke(ctx context.Context, token string) error {
+	if token == "" {
+		return oauthErr("invalid_request", "token is required")
+	}
+	if len(token) > 512 {
+		return nil
+	}
+	t, err := s.store.FindToken(ctx, roster.HashKeySecret(token))
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx roster.Tx) error {
+		_, err := tx.DeleteTokenFamily(t.Family)
+		return err
+	})
+}
+
+// authenticateToken returns the caller behind an access token, or nil
+// when token is not one.
+func (s *Service) authenticateToken(ctx context.Context, token string) (*roster.Caller, error) {
+	bad := roster.Errorf(roster.CodeUnauthorized, "the bearer token is not valid: it is unknown, expired or revoked")
+	t, err := s.store.FindToken(ctx, roster.HashKeySecret(token))
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if t.Kind != roster.TokenAccess || !time.Now().Before(t.ExpiresAt) {
+		return nil, bad
+	}
+	if t.ClientID != "" {
+		cl, err := s.store.FindOAuthClient(ctx, t.ClientID)
+		if roster.ErrorCode(err) == roster.CodeNotFound {
+			return nil, bad
+		} else if err != nil {
+			return nil, err
+		}
+		if off, err := s.store.OrgDisabled(ctx, cl.OrganizationID); err != nil {
+			return nil, err
+		} else if off {
+			return nil, roster.Errorf(roster.CodeUnauthorized, "the organisation of the client behind this token is disabled")
+		}
+		return clientCaller(cl, t), nil
+	}
+	u, err := s.store.FindUser(ctx, t.UserID)
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil, bad
+	} else if err != nil {
+		return nil, err
+	}
+	if u.Status != roster.StatusEnabled {
+		return nil, roster.Errorf(roster.CodeUnauthorized, "the user behind this token is disabled")
+	}
+	if off, err := s.store.OrgDisabled(ctx, u.OrganizationID); err != nil {
+		return nil, err
+	} else if off {
+		return nil, roster.Errorf(roster.CodeUnauthorized, "the organisation of the user behind this token is disabled")
+	}
+	return &roster.Caller{User: u, KeyID: t.ID, Scopes: t.Scopes, Family: t.Family}, nil
+}
+
+// clientCaller is the caller of a client's token: a stand-in user with no
+// id that is admin of the client's organisation only, limited by the
+// token's scopes (never empty, so they always limit).
+func clientCaller(cl *roster.OAuthClient, t *roster.Token) *roster.Caller {
+	roles := []string{"admin"}
+	u := &roster.User{OrganizationID: cl.OrganizationID, Status: roster.StatusEnabled, Roles: roles,
+		Memberships: []roster.Membership{{OrganizationID: cl.OrganizationID, Roles: roles}}}
+	scopes := t.Scopes
+	if len(scopes) == 0 {
+		scopes = cl.Scopes
+	}
+	return &roster.Caller{User: u, KeyID: t.ID, Scopes: scopes, ClientID: cl.ID, Family: t.Family}
+}

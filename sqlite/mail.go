@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// The mail outbox and pending email changes.
+
+func (t *tx) EnqueueMail(m *roster.Mail) error {
+	doc, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = t.q.ExecContext(context.Background(), `INSERT INTO mail_outbox (id, status, next_attempt_at, attempts, last_error, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.Status, micros(m.NextAttemptAt), m.Attempts, m.LastError, micros(m.CreatedAt), doc)
+	return translate(err, "mail")
+}
+
+// ClaimMail needs no row locks: the embedded store has one writer.
+func (t *tx) ClaimMail(now time.Time, lease time.Duration, limit int) ([]*roster.Mail, error) {
+	rows, err := t.q.QueryContext(context.Background(), `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?
+		WHERE id IN (SELECT id FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
+		RETURNING attempts, doc`, micros(now.Add(lease)), micros(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*roster.Mail
+	for rows.Next() {
+		var attempts int
+		var doc []byte
+		if err := rows.Scan(&attempts, &doc); err != nil {
+			return nil, err
+		}
+		var m roster.Mail
+		if err := json.Unmarshal(doc, &m); err != nil {
+			return nil, err
+		}
+		m.Attempts = attempts
+		out = append(out, &m)
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) FinishMail(id, status string, next time.Time, lastError string) error {
+	_, err := t.exec(`UPDATE mail_outbox SET status = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`, status, micros(next), lastError, id)
+	return err
+}
+
+func (r reader) FindEmailChange(ctx context.Context, userID string) (*roster.EmailChange, error) {
+	c := roster.EmailChange{UserID: userID}
+	var expires, created int64
+	err := r.q.QueryRowContext(ctx, `SELECT email, code_hash, token_hash, attempts, expires_at, created_at FROM email_changes WHERE user_id = ?`, userID).
+		Scan(&c.Email, &c.CodeHash, &c.TokenHash, &c.Attempts, &expires, &created)
+	if err != nil {
+		return nil, translate(err, "email change")
+	}
+	c.ExpiresAt, c.CreatedAt = fromMicros(expires), fromMicros(created)
+	return &c, nil
+}
+
+func (t *tx) FindEmailChange(ctx context.Context, userID string) (*roster.EmailChange, error) {
+	return t.reader().FindEmailChange(ctx, userID)
+}
+func (db *DB) FindEmailChange(ctx context.Context, userID string) (*roster.EmailChange, error) {
+	return db.reader().FindEmailChange(ctx, userID)
+}
+
+func (t *tx) PutEmailChange(c *roster.EmailChange) error {
+	_, err := t.q.ExecContext(context.Background(), `INSERT INTO email_changes (user_id, email, code_hash, token_hash, attempts, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, code_hash = excluded.code_hash,
+		token_hash = excluded.token_hash, attempts = excluded.attempts, expires_at = excluded.expires_at, created_at = excluded.created_at`,
+		c.UserID, c.Email, c.CodeHash, c.TokenHash, c.Attempts, micros(c.ExpiresAt), micros(c.CreatedAt))
+	return translate(err, "email change")
+}
+
+func (t *tx) FailEmailChange(userID string) (int, error) {
+	var n int
+	err := t.q.QueryRowContext(context.Background(), `UPDATE email_changes SET attempts = attempts + 1 WHERE user_id = ? RETURNING attempts`, userID).Scan(&n)
+	if err == sql.ErrNoRows {
+		return 0, roster.Errorf(roster.CodeNotFound, "email change not found")
+	}
+	return n, err
+}
+
+func (t *tx) DeleteEmailChange(userID string) error {
+	_, err := t.exec(`DELETE FROM email_changes WHERE user_id = ?`, userID)
+	return err
+}

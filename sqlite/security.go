@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// Credentials: passwords, tokens, OAuth clients and sign-in failures. None
+// of them is cached: they are read once per sign-in or per request that
+// uses an access token, and a revocation must show at once.
+
+func (r reader) FindPasswordHash(ctx context.Context, userID string) (string, error) {
+	var hash string
+	err := r.q.QueryRowContext(ctx, `SELECT hash FROM passwords WHERE user_id = ?`, userID).Scan(&hash)
+	return hash, translate(err, "password")
+}
+
+func (r reader) FindToken(ctx context.Context, hash []byte) (*roster.Token, error) {
+	var t roster.Token
+	var user, client sql.NullString
+	var scopes []byte
+	var created, expires int64
+	err := r.q.QueryRowContext(ctx, `SELECT id, kind, family, user_id, client_id, scopes, created_at, expires_at, used FROM tokens WHERE hash = ?`, hash).
+		Scan(&t.ID, &t.Kind, &t.Family, &user, &client, &scopes, &created, &expires, &t.Used)
+	if err != nil {
+		return nil, translate(err, "token")
+	}
+	t.UserID, t.ClientID, t.CreatedAt, t.ExpiresAt, t.Hash = user.String, client.String, fromMicros(created), fromMicros(expires), hash
+	return &t, json.Unmarshal(scopes, &t.Scopes)
+}
+
+func (r reader) FindOAuthClient(ctx context.Context, id string) (*roster.OAuthClient, error) {
+	var doc, hash []byte
+	if err := r.q.QueryRowContext(ctx, `SELECT doc, hash FROM oauth_clients WHERE id = ?`, id).Scan(&doc, &hash); err != nil {
+		return nil, translate(err, "OAuth client")
+	}
+	var c roster.OAuthClient
+	c.Hash = hash
+	return &c, json.Unmarshal(doc, &c)
+}
+
+func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility) ([]*roster.OAuthClient, error) {
+	query, args := `SELECT doc FROM oauth_clients ORDER BY created_at DESC, id DESC`, []any(nil)
+	if v != nil {
+		cond, vargs := visibleOrgs(v)
+		query = `SELECT doc FROM oauth_clients WHERE organization_id IN (` + cond + `) ORDER BY created_at DESC, id DESC`
+		args = vargs
+	}
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*roster.OAuthClient{}
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, err
+		}
+		var c roster.OAuthClient
+		if err := json.Unmarshal(doc, &c); err != nil {
+			return nil, err
+		}
+		out = append(out, &c)
+	}
+	return out, rows.Err()
+}
+
+func (r reader) SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
+	var n int
+	var last sql.NullInt64
+	err := r.q.QueryRowContext(ctx, `SELECT count(*), max(at) FROM sign_in_failures WHERE key = ? AND at >= ?`, key, micros(since)).Scan(&n, &last)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	var at time.Time
+	if last.Valid {
+		at = fromMicros(last.Int64)
+	}
+	return n, at, nil
+}
+
+func (t *tx) PutPasswordHash(userID, hash string) error {
+	_, err := t.q.ExecContext(context.Background(), `INSERT INTO passwords (user_id, hash, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at`, userID, hash, micros(t.now))
+	return translate(err, "password")
+}
+
+func (t *tx) CreateToken(k *roster.Token) error {
+	scopes, err := json.Marshal(k.Scopes)
+	if err != nil {
+		return err
+	}
+	if k.Scopes == nil {
+		scopes = []byte("[]")
+	}
+	_, err = t.q.ExecContext(context.Background(), `INSERT INTO tokens (hash, id, kind, family, user_id, client_id, scopes, created_at, expires_at, used)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.Hash, k.ID, k.Kind, k.Family, nullable(k.UserID), nullable(k.ClientID), scopes, micros(k.CreatedAt), micros(k.ExpiresAt), k.Used)
+	return translate(err, "token")
+}
+
+func (t *tx) UseToken(hash []byte) (bool, error) {
+	res, err := t.q.ExecContext(context.Background(), `UPDATE tokens SET used = 1 WHERE hash = ? AND used = 0`, hash)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (t *tx) DeleteTokenFamily(family string) (int64, error) {
+	return t.exec(`DELETE FROM tokens WHERE family = ?`, family)
+}
+
+func (t *tx) DeleteUserTokens(userID, keep string) (int64, error) {
+	return t.exec(`DELETE FROM tokens WHERE user_id = ? AND family <> ?`, userID, keep)
+}
+
+func (t *tx) CreateOAuthClient(c *roster.OAuthClient) error {
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	_, err = t.q.ExecContext(context.Background(), `INSERT INTO oauth_clients (id, organization_id, hash, created_at, doc) VALUES (?, ?, ?, ?, ?)`,
+		c.ID, c.OrganizationID, c.Hash, micros(c.CreatedAt), doc)
+	return translate(err, "OAuth client")
+}
+
+func (t *tx) DeleteOAuthClient(id string) error {
+	n, err := t.exec(`DELETE FROM oauth_clients WHERE id = ?`, id)
+	if err == nil && n == 0 {
+		return roster.Errorf(roster.CodeNotFound, "OAuth client not found")
+	}
+	return err
+}
+
+func (t *tx) AddSignInFailure(key string, at time.Time) error {
+	_, err := t.exec(`INSERT INTO sign_in_failures (key, at) VALUES (?, ?)`, key, micros(at))
+	return err
+}
+
+func (t *tx) ClearSignInFailures(keys ...string) error {
+	for _, k := range keys {
+		if _, err := t.exec(`DELETE FROM sign_in_failures WHERE key = ?`, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) PurgeCredentials(before time.Time) (int64, error) {
+	a, err := t.exec(`DELETE FROM tokens WHERE expires_at < ?`, micros(before))
+	if err != nil {
+		return 0, err
+	}
+	b, err := t.exec(`DELETE FROM sign_in_failures WHERE at < ?`, micros(before))
+	return a + b, err
+}
+
+// exec runs a write and returns how many rows it changed.
+func (t *tx) exec(query string, args ...any) (int64, error) {
+	res, err := t.q.ExecContext(context.Background(), query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (t *tx) FindPasswordHash(ctx context.Context, userID string) (string, error) {
+	return t.reader().FindPasswordHash(ctx, userID)
+}
+func (t *tx) FindToken(ctx context.Context, hash []byte) (*roster.Token, error) {
+	return t.reader().FindToken(ctx, hash)
+}
+func (t *tx) FindOAuthClient(ctx context.Context, id string) (*roster.OAuthClient, error) {
+	return t.reader().FindOAuthClient(ctx, id)
+}
+func (t *tx) FindOAuthClients(ctx context.Context, v *roster.Visibility) ([]*roster.OAuthClient, error) {
+	return t.reader().FindOAuthClients(ctx, v)
+}
+func (t *tx) SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
+	return t.reader().SignInFailures(ctx, key, since)
+}
+func (db *DB) FindPasswordHash(ctx context.Context, userID string) (string, error) {
+	return db.reader().FindPasswordHash(ctx, userID)
+}
+func (db *DB) FindToken(ctx context.Context, hash []byte) (*roster.Token, error) {
+	return db.reader().FindToken(ctx, hash)
+}
+func (db *DB) FindOAuthClient(ctx context.Context, id string) (*roster.OAuthClient, error) {
+	return db.reader().FindOAuthClient(ctx, id)
+}
+func (db *DB) FindOAuthClients(ctx context.Context, v *roster.Visibility) ([]*roster.OAuthClient, error) {
+	return db.reader().FindOAuthClients(ctx, v)
+}
+func (db *DB) SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
+	return db.reader().SignInFailures(ctx, key, since)
+}
+
+func (r reader) FindTOTP(ctx context.Context, userID string) (*roster.TOTP, error) {
+	t := roster.TOTP{UserID: userID}
+	var created int64
+	err := r.q.QueryRowContext(ctx, `SELECT secret, confirmed, last_step, created_at FROM totp WHERE user_id = ?`, userID).
+		Scan(&t.Secret, &t.Confirmed, &t.LastStep, &created)
+	if err != nil {
+		return nil, translate(err, "second factor")
+	}
+	t.CreatedAt = fromMicros(created)
+	return &t, nil
+}
+
+func (t *tx) FindTOTP(ctx context.Context, userID string) (*roster.TOTP, error) {
+	return t.reader().FindTOTP(ctx, userID)
+}
+func (db *DB) FindTOTP(ctx context.Context, userID string) (*roster.TOTP, error) {
+	return db.reader().FindTOTP(ctx, userID)
+}
+
+func (t *tx) PutTOTP(k *roster.TOTP) error {
+	_, err := t.q.ExecContext(context.Background(), `INSERT INTO totp (user_id, secret, confirmed, last_step, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, confirmed = excluded.confirmed, last_step = excluded.last_step, created_at = excluded.created_at`,
+		k.UserID, k.Secret, k.Confirmed, k.LastStep, micros(k.CreatedAt))
+	return translate(err, "second factor")
+}
+
+func (t *tx) UseTOTPStep(userID string, step int64) (bool, error) {
+	n, err := t.exec(`UPDATE totp SET last_step = ? WHERE user_id = ? AND last_step < ?`, step, userID, step)
+	return n == 1, err
+}
+
+func (t *tx) DeleteTOTP(userID string) error {
+	if _, err := t.exec(`DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	_, err := t.exec(`DELETE FROM totp WHERE user_id = ?`, userID)
+	return err
+}
+
+func (t *tx) PutRecoveryCodes(userID string, hashes [][]byte) error {
+	if _, err := t.exec(`DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	for _, h := range hashes {
+		if _, err := t.exec(`INSERT INTO recovery_codes (user_id, hash) VALUES (?, ?)`, userID, h); err != nil {
+			return translate(err, "recovery code")
+		}
+	}
+	return nil
+}
+
+func (t *tx) UseRecoveryCode(userID string, hash []byte) (bool, error) {
+	n, err := t.exec(`DELETE FROM recovery_codes WHERE user_id = ? AND hash = ?`, userID, hash)
+	return n == 1, err
+}
