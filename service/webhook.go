@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -428,14 +427,6 @@ func (s *Service) TestWebhook(ctx context.Context, c *roster.Caller, id string) 
 	a.Attempt = 1
 	return a, nil
 }
-
-// eventTypes are the types a webhook can subscribe to, for the docs.
-var eventTypes = []string{EventUserCreated, EventUserUpdated, EventUserDeleted, EventOrgCreated, EventOrgUpdated, EventOrgDeleted,
-	EventOrgSettingsUpdated, EventMembershipCreated, EventMembershipUpdated, EventMembershipDeleted,
-	EventWebhookCreated, EventWebhookUpdated, EventWebhookDeleted, EventWebhookSecretRotated, EventWebhookDisabled}
-
-// EventTypes lists the event types.
-func EventTypes() []string { return slices.Clone(eventTypes) }
 
 // PurgeDeliveries removes finished deliveries last changed before a time.
 func (s *Service) PurgeDeliveries(ctx context.Context, before time.Time) (int64, error) {
