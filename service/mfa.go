@@ -87,7 +87,7 @@ func (s *Service) EnrolTOTP(ctx context.Context, c *roster.Caller, ref string) (
 		return nil, err
 	}
 	err = s.store.Update(ctx, func(tx roster.Tx) error {
-		return tx.PutTOTP(&roster.TOTP{UserID: u.ID, Secret: key.Secret(), CreatedAt: tx.Now()})
+		return s.putTOTP(tx, &roster.TOTP{UserID: u.ID, Secret: key.Secret(), CreatedAt: tx.Now()})
 	})
 	if err != nil {
 		return nil, err
@@ -166,7 +166,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, c *roster.Caller, ref, code s
 		return nil, err
 	}
 	bad := roster.Invalid(roster.FieldError{Location: "body.code", Message: "code does not match: enter the 6-digit code your authenticator app shows now"})
-	t, err := s.store.FindTOTP(ctx, u.ID)
+	t, err := s.findTOTP(ctx, s.store, u.ID)
 	if roster.ErrorCode(err) == roster.CodeNotFound || (err == nil && t.Confirmed) {
 		return nil, roster.Errorf(roster.CodeConflict, "there is no pending enrolment: start one with POST /v1/users/{id}/mfa/totp")
 	} else if err != nil {
@@ -178,12 +178,12 @@ func (s *Service) ConfirmTOTP(ctx context.Context, c *roster.Caller, ref, code s
 	}
 	codes, hashes := newRecoveryCodes()
 	err = s.update(ctx, func(tx roster.Tx) error {
-		cur, err := tx.FindTOTP(ctx, u.ID)
+		cur, err := s.findTOTP(ctx, tx, u.ID)
 		if err != nil || cur.Secret != t.Secret || cur.Confirmed {
 			return roster.Errorf(roster.CodeConflict, "the enrolment changed meanwhile: start again with POST /v1/users/{id}/mfa/totp")
 		}
 		cur.Confirmed, cur.LastStep = true, step
-		if err := tx.PutTOTP(cur); err != nil {
+		if err := s.putTOTP(tx, cur); err != nil {
 			return err
 		}
 		if err := tx.PutRecoveryCodes(u.ID, hashes); err != nil {
@@ -205,7 +205,7 @@ func (s *Service) DisableTOTP(ctx context.Context, c *roster.Caller, ref, code s
 	if err != nil {
 		return err
 	}
-	t, err := s.store.FindTOTP(ctx, u.ID)
+	t, err := s.findTOTP(ctx, s.store, u.ID)
 	if roster.ErrorCode(err) == roster.CodeNotFound {
 		return nil // nothing to turn off
 	} else if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/seal"
 )
 
 // Service carries out Roster's operations on a store.
@@ -27,6 +28,7 @@ type Service struct {
 	// hooks configures webhook delivery (SetWebhooks); hooksChanged wakes
 	// the delivery loop when webhooks change.
 	hooks        *WebhookConfig
+	box          *seal.Box // seals secrets at rest (SetSecretBox)
 	hooksChanged chan struct{}
 	sec          *security // account security settings (security.go)
 	secOnce      sync.Once

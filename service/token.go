@@ -162,7 +162,7 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 // checkTOTP asks a user with a second factor for its code (or a recovery
 // code) in the totp field.
 func (s *Service) checkTOTP(ctx context.Context, u *roster.User, req *TokenRequest) error {
-	t, err := s.store.FindTOTP(ctx, u.ID)
+	t, err := s.findTOTP(ctx, s.store, u.ID)
 	if roster.ErrorCode(err) == roster.CodeNotFound || (err == nil && !t.Confirmed) {
 		return nil
 	} else if err != nil {

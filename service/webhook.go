@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/internal/seal"
 )
 
 // Webhook event types.
@@ -32,7 +31,6 @@ type Sender interface {
 
 // WebhookConfig wires webhook delivery into the service.
 type WebhookConfig struct {
-	Box    *seal.Box // seals webhook secrets at rest
 	Sender Sender
 	// Timeout bounds one delivery attempt.
 	Timeout time.Duration
@@ -60,7 +58,7 @@ func (s *Service) SetWebhooks(cfg WebhookConfig) {
 }
 
 func (s *Service) webhooksOn() error {
-	if s.hooks == nil {
+	if s.hooks == nil || s.box == nil {
 		return roster.Errorf(roster.CodeUnavailable, "webhooks are not configured on this server")
 	}
 	return nil
@@ -72,12 +70,12 @@ func (s *Service) sealSecrets(w *roster.Webhook, sec *roster.WebhookSecrets) {
 	if err != nil {
 		panic(err)
 	}
-	w.Sealed = s.hooks.Box.Seal(plain, []byte(w.ID))
+	w.Sealed = s.box.Seal(plain, []byte(w.ID))
 }
 
 // openSecrets decrypts a webhook's secrets.
 func (s *Service) openSecrets(w *roster.Webhook) (*roster.WebhookSecrets, error) {
-	plain, err := s.hooks.Box.Open(w.Sealed, []byte(w.ID))
+	plain, err := s.box.Open(w.Sealed, []byte(w.ID))
 	if err != nil {
 		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
 	}

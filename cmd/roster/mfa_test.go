@@ -13,6 +13,8 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +99,14 @@ func TestTOTPFlow(t *testing.T) {
 	s.do("POST", "/v1/users/"+id+"/mfa/totp", nil).problem(403)
 	s.doAs(key, "POST", "/v1/users/me/mfa/totp/confirm", map[string]any{"code": "123456"}).problem(409)
 	secret, recovery := s.enrolTOTP(t, key)
+	// The TOTP secret is encrypted at rest.
+	if !onPostgres() {
+		for _, name := range []string{"roster.db", "roster.db-wal"} {
+			if b, _ := os.ReadFile(filepath.Join(s.Main.Config.DataDir, name)); bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s holds the TOTP secret in clear", name)
+			}
+		}
+	}
 	got := s.do("GET", "/v1/users/"+id, nil).want(200).obj()
 	if got["mfa_enabled"] != true || got["version"].(float64) != u["version"].(float64)+1 {
 		t.Fatalf("after confirming: mfa_enabled %v, version %v", got["mfa_enabled"], got["version"])

@@ -322,7 +322,8 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// startDeliveries configures webhooks and starts delivering.
+// startDeliveries sets the key that seals secrets at rest, configures
+// webhooks and starts delivering.
 func (m *Main) startDeliveries(ctx context.Context, svc *service.Service) error {
 	c := m.Config
 	key, err := secretKey(c)
@@ -335,7 +336,8 @@ func (m *Main) startDeliveries(ctx context.Context, svc *service.Service) error 
 	}
 	host, _ := os.Hostname()
 	w := c.Webhooks
-	svc.SetWebhooks(service.WebhookConfig{Box: box, Sender: webhook.New(webhook.Config{AllowPrivate: c.AllowPrivateWebhooks, Timeout: w.Timeout}),
+	svc.SetSecretBox(box)
+	svc.SetWebhooks(service.WebhookConfig{Sender: webhook.New(webhook.Config{AllowPrivate: c.AllowPrivateWebhooks, Timeout: w.Timeout}),
 		Timeout: w.Timeout, RetryFor: w.RetryFor, RetryBase: w.RetryBase, RetryMax: w.RetryMax, DisableAfter: w.DisableAfter,
 		Concurrency: w.Concurrency, Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), roster.NewID("node"))})
 	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -347,7 +349,8 @@ func (m *Main) startDeliveries(ctx context.Context, svc *service.Service) error 
 	return nil
 }
 
-// secretKey returns the key that seals webhook secrets: ROSTER_SECRET_KEY,
+// secretKey returns the key that seals secrets (webhook credentials,
+// TOTP secrets): ROSTER_SECRET_KEY,
 // or one generated once into the data folder. Several nodes on one
 // PostgreSQL database must share ROSTER_SECRET_KEY.
 func secretKey(c Config) (string, error) {
