@@ -88,6 +88,21 @@ func (s *Service) visibility(ctx context.Context, r roster.Reader, c *roster.Cal
 	return v
 }
 
+// administered is the visibility of what only admins see: the subtrees
+// the caller administers (nil: everything, for an admin of the root).
+func (s *Service) administered(ctx context.Context, c *roster.Caller) *roster.Visibility {
+	v := &roster.Visibility{Self: c.User.ID, Subtrees: []string{}, Orgs: []string{}}
+	for _, m := range c.User.Memberships {
+		if roster.TopRank(m.Roles) >= roster.RankAdmin {
+			if m.OrganizationID == s.rootOrg(ctx, s.store, m.OrganizationID) {
+				return nil
+			}
+			v.Subtrees = append(v.Subtrees, m.OrganizationID)
+		}
+	}
+	return v
+}
+
 // canSeeUser reports whether u is visible to the caller: itself, a user
 // with a membership below one of the caller's manager-or-higher
 // memberships, or a user of an organisation the caller belongs to.

@@ -82,21 +82,6 @@ func (s *Service) CreateOAuthClient(ctx context.Context, c *roster.Caller, in *O
 	return cl, secret, nil
 }
 
-// administered is the visibility of what only admins see: the subtrees
-// the caller administers (nil: everything, for an admin of the root).
-func (s *Service) administered(ctx context.Context, c *roster.Caller) *roster.Visibility {
-	v := &roster.Visibility{Self: c.User.ID, Subtrees: []string{}, Orgs: []string{}}
-	for _, m := range c.User.Memberships {
-		if roster.TopRank(m.Roles) >= roster.RankAdmin {
-			if m.OrganizationID == s.rootOrg(ctx, s.store, m.OrganizationID) {
-				return nil
-			}
-			v.Subtrees = append(v.Subtrees, m.OrganizationID)
-		}
-	}
-	return v
-}
-
 // OAuthClients lists the clients of the organisations the caller
 // administers.
 func (s *Service) OAuthClients(ctx context.Context, c *roster.Caller) ([]*roster.OAuthClient, error) {

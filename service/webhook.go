@@ -91,21 +91,6 @@ func (s *Service) notifyHooks() {
 	}
 }
 
-// webhookVisibility is what the caller's webhook lists are limited to: the
-// subtrees it administers (nil: all).
-func (s *Service) webhookVisibility(ctx context.Context, c *roster.Caller) *roster.Visibility {
-	v := &roster.Visibility{Self: "-", Subtrees: []string{}, Orgs: []string{}}
-	for _, m := range c.User.Memberships {
-		if roster.TopRank(m.Roles) >= roster.RankAdmin {
-			if m.OrganizationID == s.rootOrg(ctx, s.store, m.OrganizationID) {
-				return nil
-			}
-			v.Subtrees = append(v.Subtrees, m.OrganizationID)
-		}
-	}
-	return v
-}
-
 // findWebhook finds a webhook the caller administers; any other is "not
 // found".
 func (s *Service) findWebhook(ctx context.Context, r roster.Reader, c *roster.Caller, id string, scope string) (*roster.Webhook, error) {
@@ -225,7 +210,7 @@ func (s *Service) Webhooks(ctx context.Context, c *roster.Caller) ([]*roster.Web
 	if err := needScope(c, roster.ScopeWebhooksRead); err != nil {
 		return nil, err
 	}
-	v := s.webhookVisibility(ctx, c)
+	v := s.administered(ctx, c)
 	if v != nil && len(v.Subtrees) == 0 {
 		return []*roster.Webhook{}, nil
 	}
