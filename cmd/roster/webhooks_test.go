@@ -512,3 +512,49 @@ func TestWebhookSubtree(t *testing.T) {
 		t.Fatalf("arrived %d messages; want only the user of A's subtree", len(got))
 	}
 }
+
+// TestWebhookSlowReceiver: a receiver that never answers in time is cut
+// off at --webhook-timeout and retried, while the API and another
+// webhook's receiver go on at full speed.
+func TestWebhookSlowReceiver(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.Webhooks.Timeout = 300 * time.Millisecond })
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(release)
+	fast := newReceiver(t)
+	slowID := s.createWebhook(map[string]any{"url": slow.URL, "event_types": []string{"user.*"}})["id"].(string)
+	s.createWebhook(map[string]any{"url": fast.URL, "event_types": []string{"user.*"}})
+	start := time.Now()
+	for i := range 20 {
+		s.do("POST", "/v1/users", map[string]any{"email": fmt.Sprintf("slow%d@example.com", i), "first_name": "S"}).want(201)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("20 creations took %s with a hanging receiver", d)
+	}
+	fast.wait(20)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the healthy receiver got its 20 messages after %s", d)
+	}
+	var log struct {
+		Items []struct {
+			Status   string
+			Attempts []struct{ Error string }
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		json.Unmarshal(s.do("GET", "/v1/webhooks/"+slowID+"/deliveries", nil).want(200).Body, &log)
+		if len(log.Items) > 0 && len(log.Items[len(log.Items)-1].Attempts) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	oldest := log.Items[len(log.Items)-1]
+	if oldest.Status != "pending" || len(oldest.Attempts) == 0 || !strings.Contains(oldest.Attempts[0].Error, "timed out") {
+		t.Fatalf("the hanging receiver's delivery: %+v", oldest)
+	}
+}
