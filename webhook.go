@@ -283,11 +283,7 @@ func BuildWebhook(cur *Webhook, curSecrets *WebhookSecrets, in *WebhookInput) (*
 			w.Headers[http.CanonicalHeaderKey(name)] = v
 		}
 	}
-	if in.IncludePrevious != nil {
-		w.IncludePrevious = *in.IncludePrevious
-	} else {
-		w.IncludePrevious = false
-	}
+	w.IncludePrevious = in.IncludePrevious != nil && *in.IncludePrevious
 	if len(in.Projection) > 50 {
 		fe.add("projection", "at most 50 projected fields", len(in.Projection))
 	}

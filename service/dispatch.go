@@ -56,13 +56,9 @@ func (s *Service) RunDeliveries(ctx context.Context) {
 				w.set(h)
 				continue
 			}
-			w := newHookWorker(s, h)
+			w := newHookWorker(ctx, s, h)
 			workers[h.ID] = w
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				w.run(ctx)
-			}()
+			wg.Go(w.run)
 		}
 		if err == nil {
 			for id, w := range workers {
@@ -86,10 +82,11 @@ func (s *Service) RunDeliveries(ctx context.Context) {
 
 // hookWorker delivers one webhook's events.
 type hookWorker struct {
-	s       *Service
-	hook    atomic.Pointer[roster.Webhook]
-	cancel  context.CancelFunc
+	s    *Service
+	hook atomic.Pointer[roster.Webhook]
+	// ctx ends when the worker is stopped or the delivery loop ends.
 	ctx     context.Context
+	cancel  context.CancelFunc
 	wake    chan struct{}
 	results chan *roster.Delivery
 	// secrets caches the opened secrets of one version of the webhook.
@@ -98,8 +95,8 @@ type hookWorker struct {
 	sec        *roster.WebhookSecrets
 }
 
-func newHookWorker(s *Service, h *roster.Webhook) *hookWorker {
-	ctx, cancel := context.WithCancel(context.Background())
+func newHookWorker(parent context.Context, s *Service, h *roster.Webhook) *hookWorker {
+	ctx, cancel := context.WithCancel(parent)
 	w := &hookWorker{s: s, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), results: make(chan *roster.Delivery, 4*max(s.hooks.Concurrency, 1))}
 	w.hook.Store(h)
 	return w
@@ -120,16 +117,8 @@ func (w *hookWorker) poke() {
 	}
 }
 
-func (w *hookWorker) run(parent context.Context) {
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
-	go func() {
-		select {
-		case <-w.ctx.Done():
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+func (w *hookWorker) run() {
+	ctx := w.ctx
 	cfg := w.s.hooks
 	inFlight := 0
 	due := true // whether deliveries may be due
@@ -202,7 +191,7 @@ func (w *hookWorker) step(ctx context.Context, done []*roster.Delivery, free int
 		return 0, nil, nil
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	in := subtreeCheck{s: w.s, root: h.OrganizationID, memo: map[string]bool{}}
+	in := subtreeCheck{s: w.s, root: h.OrganizationID, all: h.OrganizationID == w.s.rootOrg(ctx, w.s.store, h.OrganizationID), memo: map[string]bool{}}
 	var ds []*roster.Delivery
 	for _, se := range found {
 		e := se.Event
@@ -284,11 +273,12 @@ func (w *hookWorker) step(ctx context.Context, done []*roster.Delivery, free int
 type subtreeCheck struct {
 	s    *Service
 	root string
+	all  bool // root is the root of everything
 	memo map[string]bool
 }
 
 func (c *subtreeCheck) contains(ctx context.Context, e *roster.Event) (bool, error) {
-	if e.OrgID == c.root || c.root == c.s.rootOrg(ctx, c.s.store, c.root) {
+	if c.all || e.OrgID == c.root {
 		return true, nil
 	}
 	org := e.OrgID

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -217,16 +218,51 @@ func (s *Service) Webhooks(ctx context.Context, c *roster.Caller) ([]*roster.Web
 	return s.store.FindWebhooks(ctx, v)
 }
 
-// updateWebhook changes a webhook with change, which gets the current
-// webhook and its secrets and returns the next ones.
-func (s *Service) updateWebhook(ctx context.Context, c *roster.Caller, id string, pre Precondition, typ string,
-	change func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error)) (*roster.Webhook, string, error) {
-	if _, err := s.findWebhook(ctx, s.store, c, id, roster.ScopeWebhooksWrite); err != nil {
-		return nil, "", err
+// destinations are the addresses a webhook connects to.
+func destinations(w *roster.Webhook) []string {
+	if w.Auth != nil && w.Auth.TokenURL != "" {
+		return []string{w.URL, w.Auth.TokenURL}
+	}
+	return []string{w.URL}
+}
+
+// newDestinations reports whether next connects somewhere cur does not.
+func newDestinations(cur, next *roster.Webhook, checked []string) bool {
+	for _, u := range destinations(next) {
+		if !slices.Contains(destinations(cur), u) && !slices.Contains(checked, u) {
+			return true
+		}
+	}
+	return false
+}
+
+// webhookChange computes a webhook's next state and secrets from the
+// current ones.
+type webhookChange func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error)
+
+// updateWebhook changes a webhook with change. New destinations are
+// checked (a DNS lookup) before the write transaction, never inside it.
+func (s *Service) updateWebhook(ctx context.Context, c *roster.Caller, id string, pre Precondition, typ string, change webhookChange) (*roster.Webhook, error) {
+	cur, err := s.findWebhook(ctx, s.store, c, id, roster.ScopeWebhooksWrite)
+	if err != nil {
+		return nil, err
+	}
+	if err := pre.check(cur.Version); err != nil {
+		return nil, err
+	}
+	var checked []string
+	if sec, err := s.openSecrets(cur); err != nil {
+		return nil, err
+	} else if next, _, err := change(cur, sec); err != nil {
+		return nil, err
+	} else if newDestinations(cur, next, nil) {
+		if err := s.checkDestinations(ctx, next); err != nil {
+			return nil, err
+		}
+		checked = destinations(next)
 	}
 	var out *roster.Webhook
-	var newSecret string
-	err := s.update(ctx, func(tx roster.Tx) error {
+	err = s.update(ctx, func(tx roster.Tx) error {
 		cur, err := tx.FindWebhook(ctx, id)
 		if err != nil {
 			return asNotFound(err, "webhook")
@@ -242,17 +278,12 @@ func (s *Service) updateWebhook(ctx context.Context, c *roster.Caller, id string
 		if err != nil {
 			return err
 		}
-		if next.URL != cur.URL || (next.Auth != nil && (cur.Auth == nil || next.Auth.TokenURL != cur.Auth.TokenURL)) {
-			if err := s.checkDestinations(ctx, next); err != nil {
-				return err
-			}
+		if newDestinations(cur, next, checked) {
+			return roster.Errorf(roster.CodeConflict, "the webhook changed while its new destination was being checked: send the request again")
 		}
 		if roster.SameWebhookContent(next, cur, nextSec, sec) {
 			out = cur
 			return nil
-		}
-		if len(nextSec.Signing) > 0 && (len(sec.Signing) == 0 || nextSec.Signing[0].Secret != sec.Signing[0].Secret) {
-			newSecret = nextSec.Signing[0].Secret
 		}
 		next.Version, next.UpdatedAt = cur.Version+1, tx.Now()
 		if next.Status == roster.StatusEnabled && cur.Status != roster.StatusEnabled {
@@ -270,24 +301,23 @@ func (s *Service) updateWebhook(ctx context.Context, c *roster.Caller, id string
 		return s.recordWebhook(ctx, tx, c, typ, cur, next)
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	s.notifyHooks()
-	return out, newSecret, nil
+	return out, nil
 }
 
 // ReplaceWebhook replaces every writable field of a webhook (PUT); secrets
 // that are left out keep their values.
 func (s *Service) ReplaceWebhook(ctx context.Context, c *roster.Caller, id string, in *roster.WebhookInput, pre Precondition) (*roster.Webhook, error) {
-	w, _, err := s.updateWebhook(ctx, c, id, pre, EventWebhookUpdated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
+	return s.updateWebhook(ctx, c, id, pre, EventWebhookUpdated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
 		return roster.BuildWebhook(cur, sec, in)
 	})
-	return w, err
 }
 
 // PatchWebhook applies a merge patch or JSON Patch to a webhook's API form.
 func (s *Service) PatchWebhook(ctx context.Context, c *roster.Caller, id, format string, patch []byte, pre Precondition) (*roster.Webhook, error) {
-	w, _, err := s.updateWebhook(ctx, c, id, pre, EventWebhookUpdated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
+	return s.updateWebhook(ctx, c, id, pre, EventWebhookUpdated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
 		doc, err := roster.ApplyPatch(format, document(cur.View()), patch)
 		if err != nil {
 			return nil, nil, err
@@ -298,16 +328,17 @@ func (s *Service) PatchWebhook(ctx context.Context, c *roster.Caller, id, format
 		}
 		return roster.BuildWebhook(cur, sec, &in)
 	})
-	return w, err
 }
 
 // RotateSecret gives a webhook a new signing secret and returns it; the
 // previous one keeps signing for RotationOverlap.
 func (s *Service) RotateSecret(ctx context.Context, c *roster.Caller, id string) (*roster.Webhook, string, error) {
-	return s.updateWebhook(ctx, c, id, nil, EventWebhookSecretRotated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
+	var secret string // the one made in the write transaction, the last call of change
+	w, err := s.updateWebhook(ctx, c, id, nil, EventWebhookSecretRotated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
 		now := time.Now().UTC()
 		until := now.Add(RotationOverlap)
-		next := &roster.WebhookSecrets{Signing: []roster.SigningSecret{{Secret: roster.NewSigningSecret()}},
+		secret = roster.NewSigningSecret()
+		next := &roster.WebhookSecrets{Signing: []roster.SigningSecret{{Secret: secret}},
 			Password: sec.Password, ClientSecret: sec.ClientSecret, RefreshToken: sec.RefreshToken}
 		for _, k := range sec.Signing {
 			if k.ExpiresAt == nil {
@@ -319,6 +350,10 @@ func (s *Service) RotateSecret(ctx context.Context, c *roster.Caller, id string)
 		}
 		return cur.Clone(), next, nil
 	})
+	if err != nil {
+		return nil, "", err
+	}
+	return w, secret, nil
 }
 
 // DeleteWebhook removes a webhook and its deliveries.

@@ -3,9 +3,11 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -215,20 +217,41 @@ func (t *tx) ClaimDeliveries(webhookID, owner string, until time.Time, limit int
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	// RETURNING gives rows in no set order: restore the commit order.
+	slices.SortFunc(out, func(a, b *roster.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
+	// The events, in one query.
+	bySeq := make(map[int64]*roster.Delivery, len(out))
+	seqs := make([]int64, 0, len(out))
 	for _, d := range out {
-		if d.Seq <= 0 {
-			continue
-		}
+		bySeq[d.Seq] = d
+		seqs = append(seqs, d.Seq)
+	}
+	list, err := json.Marshal(seqs)
+	if err != nil {
+		return nil, err
+	}
+	erows, err := t.q.QueryContext(ctx, `SELECT seq, doc FROM events WHERE seq IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer erows.Close()
+	for erows.Next() {
+		var seq int64
 		var doc []byte
-		if err := t.q.QueryRowContext(ctx, `SELECT doc FROM events WHERE seq = ?`, d.Seq).Scan(&doc); err != nil {
-			return nil, translate(err, "event")
+		if err := erows.Scan(&seq, &doc); err != nil {
+			return nil, err
 		}
-		var e eventDoc
-		e.Event = &roster.Event{}
+		e := eventDoc{Event: &roster.Event{}}
 		if err := json.Unmarshal(doc, &e); err != nil {
 			return nil, err
 		}
-		d.Event = e.Event
+		bySeq[seq].Event = e.Event
+	}
+	if err := erows.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

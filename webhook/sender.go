@@ -125,7 +125,7 @@ func Render(w *roster.Webhook, e *roster.Event) ([]byte, error) {
 	}
 	out := make(map[string]any, len(w.Projection))
 	for name, expr := range w.Projection {
-		path, err := jsonpath.Parse(expr)
+		path, err := parsePath(expr)
 		if err != nil {
 			return nil, fmt.Errorf("projection %s: %w", name, err)
 		}
@@ -139,6 +139,22 @@ func Render(w *roster.Webhook, e *roster.Event) ([]byte, error) {
 		}
 	}
 	return json.Marshal(out)
+}
+
+// paths caches parsed projection expressions, so that a delivery does
+// not parse them again (the expressions were validated at creation).
+var paths sync.Map // expression → *jsonpath.Path
+
+func parsePath(expr string) (*jsonpath.Path, error) {
+	if p, ok := paths.Load(expr); ok {
+		return p.(*jsonpath.Path), nil
+	}
+	p, err := jsonpath.Parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	paths.Store(expr, p)
+	return p, nil
 }
 
 // Sign returns the webhook-signature header of a message: one "v1,…"
