@@ -22,6 +22,7 @@ type ftsChange struct {
 // merging) per request.
 type ftsPending struct {
 	changes []ftsChange
+	wrote   bool // whether flush wrote to the index
 }
 
 // add records the changes of a job that succeeded.
@@ -48,6 +49,7 @@ func (p *ftsPending) flush(ctx context.Context, q querier) error {
 		}
 		cs = out
 	}
+	p.wrote = true
 	for _, c := range cs {
 		same := c.hadOld && c.hasNew && c.old == c.new
 		if c.hadOld && !same {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/storetest"
@@ -152,5 +153,61 @@ func TestUpgradeDropsTrigramTriggers(t *testing.T) {
 	found, _, err := db.FindUsers(ctx, roster.UserFilter{Query: "zeb", Limit: 10})
 	if err != nil || len(found) != 1 || found[0].FirstName != "Zebadiah" {
 		t.Fatalf("search after the upgrade: %v, %v", found, err)
+	}
+}
+
+// TestTrigramIndexTidiedWhenIdle checks that the writer merges the trigram
+// index's segments once no job has come for a while, that the index still
+// matches the table afterwards, and that writes keep working meanwhile.
+func TestTrigramIndexTidiedWhenIdle(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "roster.db"))
+	org := storetest.MustCreateOrg(t, db, "", "Root")
+	create := func(i int) {
+		u := storetest.NewUser(t, org, fmt.Sprintf("t%d@example.com", i), func(u *roster.User) {
+			u.FirstName, u.LastName = fmt.Sprintf("Tidy%d", i), "Segment"
+		})
+		if err := db.Update(ctx, func(tx roster.Tx) error {
+			u.CreatedAt, u.UpdatedAt = tx.Now(), tx.Now()
+			return tx.CreateUser(u)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segments := func() int {
+		var n int
+		if err := db.read.QueryRowContext(ctx, `SELECT count(DISTINCT segid) FROM users_fts_idx`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i := range 200 { // one batch, and one segment, each
+		create(i)
+	}
+	if n := segments(); n < 8 {
+		t.Fatalf("%d segments after 200 batches: the test does not exercise merging", n)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for segments() > 3 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	create(200) // a write after (or during) tidying
+	for segments() > 3 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := segments(); n > 3 {
+		t.Fatalf("%d segments after the writer was idle: want at most one per level", n)
+	}
+	if _, err := db.conn.ExecContext(ctx, `INSERT INTO users_fts (users_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Fatalf("trigram index does not match the users table after merging: %v", err)
+	}
+	for q, want := range map[string]int{"segment": 201, "tidy1": 111, "idy200": 1} {
+		found, _, err := db.FindUsers(ctx, roster.UserFilter{Query: q, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != want {
+			t.Errorf("q=%q: found %d users, want %d", q, len(found), want)
+		}
 	}
 }

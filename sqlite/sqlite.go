@@ -50,6 +50,11 @@ type DB struct {
 	ckptWake chan struct{}
 	ckptStop chan struct{}
 	ckptDone chan struct{}
+	// ftsUntidy tells the writer that the trigram index may have
+	// segments to merge (see tidyStep); ftsTidySteps counts the steps
+	// taken (tests read it). Only the writer uses them.
+	ftsUntidy    bool
+	ftsTidySteps int
 	// listSlots admits list queries (FindUsers) to the read pool in
 	// arrival order, leaving one connection to point reads.
 	listSlots chan struct{}
@@ -128,6 +133,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	db.lastNow = fromMicros(last)
+	db.ftsUntidy = true // whatever an earlier process left
 	// The writer checkpoints only when the WAL has grown past 64 MiB,
 	// which the checkpointer normally prevents. Its page cache is 8 MiB,
 	// not 64: every commit scans the cache's whole hash table
@@ -276,7 +282,41 @@ func (db *DB) writer() {
 	defer close(db.done)
 	batch := make([]*job, 0, maxBatch)
 	errs := make([]error, 0, maxBatch)
-	for first := range db.jobs {
+	idle := time.NewTimer(time.Hour)
+	defer idle.Stop()
+	tidying := false // merging the trigram index, one step between jobs
+	var lastBatch time.Time
+	for {
+		var first *job
+		var ok bool
+		select {
+		case first, ok = <-db.jobs:
+		default:
+			switch {
+			case !db.ftsUntidy:
+				first, ok = <-db.jobs
+			case tidying:
+				db.tidyStep()
+				continue
+			default:
+				idle.Reset(ftsTidyIdle)
+				select {
+				case first, ok = <-db.jobs:
+				case <-idle.C:
+					tidying = true
+					continue
+				}
+				idle.Stop()
+			}
+		}
+		if !ok {
+			return
+		}
+		// A job now and then (the mail outbox's poll, a lone request)
+		// does not end the merging; a stream of them does.
+		if time.Since(lastBatch) < ftsTidyGap {
+			tidying = false
+		}
 		batch = append(batch[:0], first)
 	fill:
 		for len(batch) < maxBatch {
@@ -294,7 +334,58 @@ func (db *DB) writer() {
 		for i, j := range batch {
 			j.err <- errs[i]
 		}
+		lastBatch = time.Now()
 	}
+}
+
+// ftsTidyIdle is how long the writer waits without a job before it
+// merges the trigram index; it goes on merging until jobs come closer
+// than ftsTidyGap to each other. ftsTidyPages is the most pages one merge
+// step writes (a job that arrives meanwhile waits for one step at most).
+const (
+	ftsTidyIdle  = 500 * time.Millisecond
+	ftsTidyGap   = 50 * time.Millisecond
+	ftsTidyPages = 64
+)
+
+// tidyStep merges the trigram index's segments a little, in a durable
+// transaction of its own. Every group commit adds a segment and FTS5's
+// automerge leaves up to 16 of them per level, and a search seeks in every
+// segment: with a million users that seeking was most of a search's CPU.
+// With usermerge 2 (migration 0009) the merge command merges while any
+// level holds two segments or more; it leaves ftsUntidy set until a step
+// finds nothing to merge (total_changes grows by less than 2).
+func (db *DB) tidyStep() {
+	ctx := context.Background()
+	var changed int64
+	err := func() error {
+		if _, err := db.wstmt.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+			return err
+		}
+		var before, after int64
+		err := db.wstmt.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&before)
+		if err == nil {
+			_, err = db.wstmt.ExecContext(ctx, `INSERT INTO users_fts (users_fts, rank) VALUES ('merge', ?)`, ftsTidyPages)
+		}
+		if err == nil {
+			err = db.wstmt.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&after)
+		}
+		if err != nil {
+			db.wstmt.ExecContext(ctx, "ROLLBACK")
+			return err
+		}
+		changed = after - before
+		if changed < 2 {
+			_, err = db.wstmt.ExecContext(ctx, "ROLLBACK")
+			return err
+		}
+		_, err = db.wstmt.ExecContext(ctx, "COMMIT")
+		return err
+	}()
+	// On an error the index is no less right, only slower: try again
+	// after the next batch that writes to it.
+	db.ftsUntidy = err == nil && changed >= 2
+	db.ftsTidySteps++
 }
 
 func (db *DB) runBatch(batch []*job, errs []error) []error {
@@ -373,6 +464,9 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 		return fail(fmt.Errorf("commit: %w", err))
 	}
 	touched.committed = true
+	if fts.wrote {
+		db.ftsUntidy = true
+	}
 	select {
 	case db.ckptWake <- struct{}{}:
 	default:

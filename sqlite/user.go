@@ -251,12 +251,15 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 		if err := rows.Scan(&lastSeq, &id, &version, &doc); err != nil {
 			return nil, nil, err
 		}
-		u, err := r.decodeUser(id, version, doc)
-		if err != nil {
-			return nil, nil, err
-		}
-		if r.fill {
-			r.cache.putUser(epoch, u)
+		u := r.cache.userAt(id, version)
+		if u == nil { // decode, and keep the decoded user for the next read
+			u = new(roster.User)
+			if err := json.Unmarshal(doc, u); err != nil {
+				return nil, nil, err
+			}
+			if r.fill {
+				r.cache.putUser(epoch, u)
+			}
 		}
 		out = append(out, u.Clone())
 	}
