@@ -33,7 +33,11 @@ type Reader interface {
 	FindUserByUsername(ctx context.Context, username string) (*User, error)
 	FindUserByExternalID(ctx context.Context, orgID, externalID string) (*User, error)
 	// FindUsers returns one page of users in the filter's sort order and
-	// the cursor of the next page (nil on the last page).
+	// the cursor of the next page (nil on the last page). Unlike every
+	// other read, the users may be shared with the store's read cache:
+	// they are for reading (a page is encoded and sent), and a caller
+	// that wants to change one changes a Clone. The store never changes a
+	// user it has handed out: a write caches a new one.
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, *Cursor, error)
 
 	FindOrg(ctx context.Context, id string) (*Organization, error)

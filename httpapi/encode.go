@@ -148,6 +148,11 @@ func (s *server) write(w http.ResponseWriter, r *http.Request, status int, root,
 			ct = "application/problem+json"
 		}
 		h.Set("Content-Type", ct)
+		if len(body) > 0 {
+			// A length lets the connection skip chunked encoding for
+			// bodies larger than its buffer (a page of users).
+			h.Set("Content-Length", strconv.Itoa(len(body)))
+		}
 		w.WriteHeader(status)
 		w.Write(body)
 	}

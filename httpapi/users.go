@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/rosterhq/roster"
 )
@@ -70,7 +71,9 @@ func (s *server) listUsers(w http.ResponseWriter, r *http.Request) {
 		encs[i] = b
 		size += len(b)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	buf.Grow(size)
 	buf.WriteString(`{"items":[`)
 	for i, b := range encs {
 		if i > 0 {
@@ -82,6 +85,19 @@ func (s *server) listUsers(w http.ResponseWriter, r *http.Request) {
 	buf.Write(nc)
 	buf.WriteByte('}')
 	s.write(w, r, http.StatusOK, "list", "", buf.Bytes())
+}
+
+// pageBuffers keeps the buffers that list pages are assembled in: a page
+// of fifty users is tens of kilobytes, and allocating it anew for every
+// search was two fifths of the bytes a search allocated (garbage
+// collection was a sixth of a search's CPU).
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 { // do not keep the rare huge page
+		b.Reset()
+		pageBuffers.Put(b)
+	}
 }
 
 func (s *server) getUser(w http.ResponseWriter, r *http.Request) {

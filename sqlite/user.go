@@ -261,7 +261,9 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 				r.cache.putUser(epoch, u)
 			}
 		}
-		out = append(out, u.Clone())
+		// Not cloned (see roster.Reader): copying fifty users per page,
+		// and collecting the copies, halved the searches a node answers.
+		out = append(out, u)
 	}
 	return out, next, rows.Err()
 }

