@@ -4,6 +4,8 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ var webhookBehaviours = []behaviour{
 	{"Webhooks/ClaimDueRetriesWithNew", testWebhooksClaimDueRetries},
 	{"Webhooks/LeaseAndSave", testWebhooksLease},
 	{"Webhooks/LeaseExpires", testWebhooksLeaseExpires},
+	{"Webhooks/BareEvents", testWebhooksBareEvents},
 	{"Webhooks/DeleteCascades", testWebhooksDelete},
 }
 
@@ -354,6 +357,26 @@ func testWebhooksLeaseExpires(t *testing.T, s roster.Store) {
 	wantCode(t, "SaveDelivery by the owner of an ended lease", update(s, func(tx roster.Tx) error { return tx.SaveDelivery(got[0], "n1") }), roster.CodeConflict)
 	mustUpdate(t, s, func(tx roster.Tx) error { return tx.SaveDelivery(got[0], "n2") })
 	wantClaimed(t, "after n2's success", lease("n1", time.Hour), ds[1])
+}
+
+// testWebhooksBareEvents: a bare read fills the columns and nothing else.
+func testWebhooksBareEvents(t *testing.T, s roster.Store) {
+	org := MustCreateOrg(t, s, "", "root")
+	e := newEvent("user.updated", "user", "usr_x", org.ID, "usr_actor")
+	e.Data, e.Previous, e.RequestID, e.ClientIP = json.RawMessage(`{"a":1}`), json.RawMessage(`{"a":0}`), "req", "192.0.2.1"
+	appendEvents(t, s, newEvent("user.created", "user", "usr_x", org.ID, ""), e)
+	full := findEvents(t, s, roster.EventFilter{})
+	bare := findEvents(t, s, roster.EventFilter{After: full[0].Seq, Bare: true})
+	if len(bare) != 1 || bare[0].Seq != full[1].Seq {
+		t.Fatalf("bare read: %d events", len(bare))
+	}
+	want := &roster.Event{ID: e.ID, Type: e.Type, Resource: e.Resource, OrgID: e.OrgID}
+	if !reflect.DeepEqual(bare[0].Event, want) {
+		t.Errorf("bare event: %+v, want %+v", bare[0].Event, want)
+	}
+	if got := findEvents(t, s, roster.EventFilter{Bare: true, Types: []string{"user.created"}, Limit: 1}); len(got) != 1 || got[0].Event.Type != "user.created" {
+		t.Errorf("bare read with a filter: %d events", len(got))
+	}
 }
 
 func testWebhooksDelete(t *testing.T, s roster.Store) {
