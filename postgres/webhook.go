@@ -179,22 +179,12 @@ func (t *tx) EnqueueDeliveries(webhookID string, from, to int64, ds []*roster.De
 		if err != nil {
 			return err
 		}
-		rows = append(rows, []any{d.ID, d.WebhookID, d.Seq, d.ResourceID, d.Status, dueAt(d), d.UpdatedAt, doc, !queued[d.ResourceID]})
+		rows = append(rows, []any{d.ID, d.WebhookID, d.Seq, d.ResourceID, d.Status, d.DueAt(), d.UpdatedAt, doc, !queued[d.ResourceID]})
 		queued[d.ResourceID] = true
 	}
 	_, err = t.conn.CopyFrom(t.ctx, pgx.Identifier{"deliveries"},
 		[]string{"id", "webhook_id", "seq", "resource_id", "state", "next_at", "updated_at", "doc", "head"}, pgx.CopyFromRows(rows))
 	return translate(err, "delivery")
-}
-
-// dueAt is when a delivery is due: its next attempt, or else when it was
-// last changed, so that new and retried deliveries take their turn after
-// the retries that came due before them.
-func dueAt(d *roster.Delivery) time.Time {
-	if d.NextAttempt == nil {
-		return d.UpdatedAt
-	}
-	return *d.NextAttempt
 }
 
 func (t *tx) ClaimDeliveries(webhookID, owner string, until time.Time, limit int) ([]*roster.Delivery, error) {
@@ -249,7 +239,7 @@ func (t *tx) SaveDelivery(d *roster.Delivery, owner string) error {
 	// headOf then promotes the next. One round trip.
 	var p params
 	state := p.add(d.Status)
-	query := `UPDATE deliveries SET state = ` + state + `, next_at = ` + p.add(dueAt(d)) + `, lease_until = '-infinity', lease_owner = '', updated_at = ` +
+	query := `UPDATE deliveries SET state = ` + state + `, next_at = ` + p.add(d.DueAt()) + `, lease_until = '-infinity', lease_owner = '', updated_at = ` +
 		p.add(d.UpdatedAt) + `, doc = ` + p.add(doc) + `, head = head AND ` + state + ` = 'pending' WHERE id = ` + p.add(d.ID)
 	if owner != "" {
 		query += ` AND lease_owner = ` + p.add(owner)

@@ -185,18 +185,8 @@ func (t *tx) insertDelivery(d *roster.Delivery) error {
 	_, err = t.q.ExecContext(context.Background(), `INSERT INTO deliveries (id, webhook_id, seq, resource_id, state, next_at, updated_at, doc, head)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
 			NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = ?2 AND resource_id = ?4 AND state = 'pending'))`,
-		d.ID, d.WebhookID, d.Seq, d.ResourceID, d.Status, micros(dueAt(d)), micros(d.UpdatedAt), doc)
+		d.ID, d.WebhookID, d.Seq, d.ResourceID, d.Status, micros(d.DueAt()), micros(d.UpdatedAt), doc)
 	return translate(err, "delivery")
-}
-
-// dueAt is when a delivery is due: its next attempt, or else when it was
-// last changed, so that new and retried deliveries take their turn after
-// the retries that came due before them.
-func dueAt(d *roster.Delivery) time.Time {
-	if d.NextAttempt == nil {
-		return d.UpdatedAt
-	}
-	return *d.NextAttempt
 }
 
 func (t *tx) ClaimDeliveries(webhookID, owner string, until time.Time, limit int) ([]*roster.Delivery, error) {
@@ -272,7 +262,7 @@ func (t *tx) SaveDelivery(d *roster.Delivery, owner string) error {
 	// longer pending is no head, and headOf then promotes the next.
 	query, args := `UPDATE deliveries SET state = ?1, next_at = ?2, lease_until = 0, lease_owner = '', updated_at = ?3, doc = ?4,
 		head = head AND ?1 = 'pending' WHERE id = ?5`,
-		[]any{d.Status, micros(dueAt(d)), micros(d.UpdatedAt), doc, d.ID}
+		[]any{d.Status, micros(d.DueAt()), micros(d.UpdatedAt), doc, d.ID}
 	if owner != "" {
 		query, args = query+` AND lease_owner = ?6`, append(args, owner)
 	}
