@@ -52,6 +52,10 @@ type EventFilter struct {
 	Before        *time.Time
 	Visible       *Visibility
 	Limit         int
+	// Bare leaves the documents unread: only Seq and the events' ID,
+	// Type, Resource and OrgID are filled (the columns of the events
+	// table), for readers that decide by those alone.
+	Bare bool
 }
 
 // StoredEvent is an event with its position in the store's commit order.

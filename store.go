@@ -135,9 +135,11 @@ type Tx interface {
 	// moved it).
 	EnqueueDeliveries(webhookID string, from, to int64, ds []*Delivery) error
 	// ClaimDeliveries leases to owner, until the given time, up to limit
-	// pending deliveries of a webhook that are due and not leased, oldest
-	// first, each the oldest pending one of its resource (so a resource's
-	// events go out in order), with their events.
+	// pending deliveries of a webhook that are due and not leased, in the
+	// order they came due (a new or retried one when it was made, a
+	// failed one at its next attempt), each the oldest pending one of its
+	// resource (so a resource's events go out in order), with their
+	// events.
 	ClaimDeliveries(webhookID, owner string, until time.Time, limit int) ([]*Delivery, error)
 	// SaveDelivery stores a delivery's state and ends its lease. With an
 	// owner it fails with CodeConflict when the lease is no longer that

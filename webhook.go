@@ -404,6 +404,16 @@ type Delivery struct {
 	Event *Event `json:"-"`
 }
 
+// DueAt is when a pending delivery is due: its next attempt, or else when
+// it was last changed (made or retried), so that new and retried
+// deliveries take their turn after the retries due before them.
+func (d *Delivery) DueAt() time.Time {
+	if d.NextAttempt == nil {
+		return d.UpdatedAt
+	}
+	return *d.NextAttempt
+}
+
 // MaxAttemptLog is how many attempts a delivery keeps in its log (the
 // first and the newest).
 const MaxAttemptLog = 20

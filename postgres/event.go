@@ -103,7 +103,7 @@ func (r reader) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.
 	deadline := time.Now().Add(maxHorizonWait)
 	pause := time.Millisecond
 	for {
-		out, beyond, err := r.findEvents(ctx, query, p)
+		out, beyond, err := r.findEvents(ctx, query, p, f.Bare)
 		if err != nil || !beyond || time.Now().After(deadline) {
 			return out, err
 		}
@@ -120,7 +120,7 @@ func (r reader) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.
 
 // findEvents runs an event query once. beyond reports an event past the
 // horizon.
-func (r reader) findEvents(ctx context.Context, query string, p params) (out []roster.StoredEvent, beyond bool, err error) {
+func (r reader) findEvents(ctx context.Context, query string, p params, bare bool) (out []roster.StoredEvent, beyond bool, err error) {
 	rows, err := r.q.Query(ctx, query, p...)
 	if err != nil {
 		return nil, false, err
@@ -128,22 +128,29 @@ func (r reader) findEvents(ctx context.Context, query string, p params) (out []r
 	defer rows.Close()
 	out = []roster.StoredEvent{}
 	for rows.Next() {
-		var pos int64
+		se := roster.StoredEvent{Event: &roster.Event{}}
+		e := se.Event
 		var doc []byte
 		var final bool
-		if err := rows.Scan(&pos, &doc, &final); err != nil {
+		if bare {
+			err = rows.Scan(&se.Seq, &final, &e.ID, &e.Type, &e.Resource.Type, &e.Resource.ID, &e.OrgID)
+		} else {
+			err = rows.Scan(&se.Seq, &final, &doc)
+		}
+		if err != nil {
 			return nil, false, err
 		}
 		if !final {
 			return out, true, nil
 		}
-		var d eventDoc
-		d.Event = &roster.Event{}
-		if err := json.Unmarshal(doc, &d); err != nil {
-			return nil, false, err
+		if !bare {
+			d := eventDoc{Event: e}
+			if err := json.Unmarshal(doc, &d); err != nil {
+				return nil, false, err
+			}
+			e.ClientIP = d.ClientIP
 		}
-		d.Event.ClientIP = d.ClientIP
-		out = append(out, roster.StoredEvent{Seq: pos, Event: d.Event})
+		out = append(out, se)
 	}
 	return out, false, rows.Err()
 }
@@ -185,6 +192,10 @@ func eventQuery(f roster.EventFilter, inTx bool) (string, params) {
 	if inTx {
 		final = `true`
 	}
-	return `SELECT e.pos, e.doc, ` + final + ` FROM events e WHERE ` + strings.Join(where, ` AND `) +
+	columns := `e.doc`
+	if f.Bare {
+		columns = `e.id, e.type, e.resource_type, e.resource_id, e.org_id`
+	}
+	return `SELECT e.pos, ` + final + `, ` + columns + ` FROM events e WHERE ` + strings.Join(where, ` AND `) +
 		` ORDER BY e.pos LIMIT ` + p.add(f.Limit), p
 }

@@ -153,34 +153,48 @@ func (t *tx) EnqueueDeliveries(webhookID string, from, to int64, ds []*roster.De
 	if len(ds) == 0 {
 		return nil
 	}
+	// A new delivery is the head of its resource when none of the
+	// resource is pending yet. The cursor's row lock, which SaveDelivery
+	// takes too, keeps the pending ones from changing meanwhile.
+	resources := make([]string, 0, len(ds))
+	for _, d := range ds {
+		resources = append(resources, d.ResourceID)
+	}
+	prows, err := t.conn.Query(t.ctx, `SELECT DISTINCT resource_id FROM deliveries WHERE webhook_id = $1 AND state = 'pending' AND resource_id = ANY($2)`,
+		webhookID, resources)
+	if err != nil {
+		return err
+	}
+	pending, err := pgx.CollectRows(prows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	queued := make(map[string]bool, len(ds))
+	for _, r := range pending {
+		queued[r] = true
+	}
 	rows := make([][]any, 0, len(ds))
 	for _, d := range ds {
 		doc, err := json.Marshal(d)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, []any{d.ID, d.WebhookID, d.Seq, d.ResourceID, d.Status, nextAt(d), d.UpdatedAt, doc})
+		rows = append(rows, []any{d.ID, d.WebhookID, d.Seq, d.ResourceID, d.Status, d.DueAt(), d.UpdatedAt, doc, !queued[d.ResourceID]})
+		queued[d.ResourceID] = true
 	}
 	_, err = t.conn.CopyFrom(t.ctx, pgx.Identifier{"deliveries"},
-		[]string{"id", "webhook_id", "seq", "resource_id", "state", "next_at", "updated_at", "doc"}, pgx.CopyFromRows(rows))
+		[]string{"id", "webhook_id", "seq", "resource_id", "state", "next_at", "updated_at", "doc", "head"}, pgx.CopyFromRows(rows))
 	return translate(err, "delivery")
-}
-
-func nextAt(d *roster.Delivery) time.Time {
-	if d.NextAttempt == nil {
-		return time.Time{}
-	}
-	return *d.NextAttempt
 }
 
 func (t *tx) ClaimDeliveries(webhookID, owner string, until time.Time, limit int) ([]*roster.Delivery, error) {
 	now := t.Now()
+	// Only heads are read (deliveries_heads), and a leased one's next_at
+	// is its lease's end: the range holds no delivery in flight.
 	rows, err := t.conn.Query(t.ctx, `WITH c AS (
-			SELECT d.id FROM deliveries d WHERE d.webhook_id = $1 AND d.state = 'pending' AND d.next_at <= $2 AND d.lease_until <= $2
-			AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.resource_id = d.resource_id
-				AND p.state = 'pending' AND p.seq < d.seq)
-			ORDER BY d.seq LIMIT $3 FOR UPDATE SKIP LOCKED)
-		UPDATE deliveries d SET lease_until = $4, lease_owner = $5 FROM c WHERE d.id = c.id
+			SELECT id FROM deliveries WHERE webhook_id = $1 AND head AND next_at <= $2 AND state = 'pending' AND lease_until <= $2
+			ORDER BY next_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+		UPDATE deliveries d SET lease_until = $4, lease_owner = $5, next_at = $4 FROM c WHERE d.id = c.id
 		RETURNING d.doc, d.seq, (SELECT e.doc FROM events e WHERE e.pos = d.seq)`, webhookID, now, limit, until, owner)
 	if err != nil {
 		return nil, err
@@ -217,14 +231,33 @@ func (t *tx) SaveDelivery(d *roster.Delivery, owner string) error {
 	if err != nil {
 		return err
 	}
+	// The webhook's row lock serialises the changes to its pending
+	// deliveries (EnqueueDeliveries takes it too): two saves that each
+	// chose a head without seeing the other's change could leave a
+	// resource with two heads, or none. A delivery that stays pending
+	// stays what it was; one that is no longer pending is no head, and
+	// headOf then promotes the next. One round trip.
 	var p params
-	query := `UPDATE deliveries SET state = ` + p.add(d.Status) + `, next_at = ` + p.add(nextAt(d)) + `, lease_until = '-infinity', lease_owner = '', updated_at = ` +
-		p.add(d.UpdatedAt) + `, doc = ` + p.add(doc) + ` WHERE id = ` + p.add(d.ID)
+	state := p.add(d.Status)
+	query := `UPDATE deliveries SET state = ` + state + `, next_at = ` + p.add(d.DueAt()) + `, lease_until = '-infinity', lease_owner = '', updated_at = ` +
+		p.add(d.UpdatedAt) + `, doc = ` + p.add(doc) + `, head = head AND ` + state + ` = 'pending' WHERE id = ` + p.add(d.ID)
 	if owner != "" {
 		query += ` AND lease_owner = ` + p.add(owner)
 	}
-	tag, err := t.conn.Exec(t.ctx, query, p...)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT FROM webhooks WHERE id = $1 FOR NO KEY UPDATE`, d.WebhookID)
+	b.Queue(query, p...)
+	b.Queue(headOf, d.WebhookID, d.ResourceID)
+	br := t.conn.SendBatch(t.ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return err
+	}
+	tag, err := br.Exec()
 	if err != nil {
+		return err
+	}
+	if _, err := br.Exec(); err != nil {
 		return err
 	}
 	if tag.RowsAffected() == 0 {
@@ -233,8 +266,15 @@ func (t *tx) SaveDelivery(d *roster.Delivery, owner string) error {
 		}
 		return roster.Errorf(roster.CodeNotFound, "delivery not found")
 	}
-	return nil
+	return br.Close()
 }
+
+// headOf makes the oldest pending delivery of a webhook's resource ($1,
+// $2) its head after a save changed the pending ones. Only the first two
+// can be wrong: the saved one, which may now be the oldest (a retry) or
+// no longer pending, and the head before it.
+const headOf = `WITH first AS (SELECT seq FROM deliveries WHERE webhook_id = $1 AND resource_id = $2 AND state = 'pending' ORDER BY seq LIMIT 2)
+	UPDATE deliveries SET head = NOT head WHERE webhook_id = $1 AND seq IN (SELECT seq FROM first) AND head <> (seq = (SELECT min(seq) FROM first))`
 
 func (t *tx) PurgeDeliveries(before time.Time) (int64, error) {
 	tag, err := t.conn.Exec(t.ctx, `DELETE FROM deliveries WHERE state <> 'pending' AND updated_at < $1`, before)

@@ -183,7 +183,9 @@ func (w *hookWorker) run() {
 // leased.
 func (w *hookWorker) step(ctx context.Context, done []*roster.Delivery, free int, due bool) (int, []*roster.Delivery, error) {
 	h := w.hook.Load()
-	found, err := w.s.store.FindEvents(ctx, roster.EventFilter{After: h.Cursor, Limit: fanOutBatch})
+	// The fan-out decides by the events' columns; the claim reads the
+	// documents of the deliveries it leases.
+	found, err := w.s.store.FindEvents(ctx, roster.EventFilter{After: h.Cursor, Limit: fanOutBatch, Bare: true})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -198,7 +200,7 @@ func (w *hookWorker) step(ctx context.Context, done []*roster.Delivery, free int
 		if !h.Wants(e.Type) {
 			continue
 		}
-		if ok, err := in.contains(ctx, e); err != nil {
+		if ok, err := in.contains(ctx, se); err != nil {
 			return 0, nil, err
 		} else if !ok {
 			continue
@@ -277,17 +279,24 @@ type subtreeCheck struct {
 	memo map[string]bool
 }
 
-func (c *subtreeCheck) contains(ctx context.Context, e *roster.Event) (bool, error) {
+// contains decides by a bare event (see roster.EventFilter.Bare).
+func (c *subtreeCheck) contains(ctx context.Context, se roster.StoredEvent) (bool, error) {
+	e := se.Event
 	if c.all || e.OrgID == c.root {
 		return true, nil
 	}
 	org := e.OrgID
-	if e.Resource.Type == "organization" && e.Data == nil && e.Previous != nil {
-		// A deleted organisation has no ancestors left: its parent does.
+	if e.Type == EventOrgDeleted {
+		// A deleted organisation has no ancestors left: its parent does,
+		// which only the event's document holds.
+		found, err := c.s.store.FindEvents(ctx, roster.EventFilter{After: se.Seq - 1, Limit: 1})
+		if err != nil {
+			return false, err
+		}
 		var prev struct {
 			ParentID string `json:"parent_id"`
 		}
-		if json.Unmarshal(e.Previous, &prev) != nil || prev.ParentID == "" {
+		if len(found) == 0 || found[0].Event.ID != e.ID || json.Unmarshal(found[0].Event.Previous, &prev) != nil || prev.ParentID == "" {
 			return false, nil
 		}
 		org = prev.ParentID

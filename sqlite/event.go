@@ -74,27 +74,43 @@ func (r reader) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.
 		where = append(where, `(e.resource_id = ? OR e.org_id IN (`+cond+`))`)
 		args = append(append(args, v.Self), vargs...)
 	}
-	rows, err := r.q.QueryContext(ctx, `SELECT e.seq, e.doc FROM events e WHERE `+strings.Join(where, ` AND `)+` ORDER BY e.seq LIMIT `+strconv.Itoa(f.Limit), args...)
+	columns := `e.seq, e.doc`
+	if f.Bare {
+		columns = `e.seq, e.id, e.type, e.resource_type, e.resource_id, e.org_id`
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT `+columns+` FROM events e WHERE `+strings.Join(where, ` AND `)+` ORDER BY e.seq LIMIT `+strconv.Itoa(f.Limit), args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := []roster.StoredEvent{}
 	for rows.Next() {
-		var seq int64
-		var doc []byte
-		if err := rows.Scan(&seq, &doc); err != nil {
+		se := roster.StoredEvent{Event: &roster.Event{}}
+		if err := scanEvent(rows.Scan, &se, f.Bare); err != nil {
 			return nil, err
 		}
-		var d eventDoc
-		d.Event = &roster.Event{}
-		if err := json.Unmarshal(doc, &d); err != nil {
-			return nil, err
-		}
-		d.Event.ClientIP = d.ClientIP
-		out = append(out, roster.StoredEvent{Seq: seq, Event: d.Event})
+		out = append(out, se)
 	}
 	return out, rows.Err()
+}
+
+// scanEvent reads a row of FindEvents: the document, or with bare only
+// the columns.
+func scanEvent(scan func(...any) error, se *roster.StoredEvent, bare bool) error {
+	e := se.Event
+	if bare {
+		return scan(&se.Seq, &e.ID, &e.Type, &e.Resource.Type, &e.Resource.ID, &e.OrgID)
+	}
+	var doc []byte
+	if err := scan(&se.Seq, &doc); err != nil {
+		return err
+	}
+	d := eventDoc{Event: e}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return err
+	}
+	e.ClientIP = d.ClientIP
+	return nil
 }
 
 func (t *tx) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.StoredEvent, error) {

@@ -105,11 +105,7 @@ func TestTrigramIndexFollowsBatches(t *testing.T) {
 // 0006), and checks that reopening applies 0007 and keeps the index right.
 func TestUpgradeDropsTrigramTriggers(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "roster.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := openToReopen(t)
 	body, err := migrations.ReadFile("migrations/0001_init.sql")
 	if err != nil {
 		t.Fatal(err)

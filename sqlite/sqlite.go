@@ -117,8 +117,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	// Only one process serves an embedded store, so a delivery lease
-	// found at start is a dead process's: free it for this one.
-	if _, err := write.ExecContext(ctx, `UPDATE deliveries SET lease_until = 0, lease_owner = '' WHERE lease_owner <> ''`); err != nil {
+	// found at start is a dead process's: free it for this one, due now
+	// (the claim set next_at to the lease's end).
+	if _, err := write.ExecContext(ctx, `UPDATE deliveries SET lease_until = 0, lease_owner = '', next_at = min(next_at, ?) WHERE lease_owner <> ''`,
+		micros(time.Now())); err != nil {
 		db.closeDBs()
 		return nil, fmt.Errorf("free delivery leases: %w", err)
 	}

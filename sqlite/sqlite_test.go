@@ -23,6 +23,18 @@ func mustOpen(t *testing.T, path string) *DB {
 	return db
 }
 
+// openToReopen opens a new database that the test closes itself, to open
+// it again (with mustOpen) at the path returned.
+func openToReopen(t *testing.T) (*DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "roster.db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, path
+}
+
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) roster.Store {
 		return mustOpen(t, filepath.Join(t.TempDir(), "roster.db"))
@@ -33,11 +45,7 @@ func TestStore(t *testing.T) {
 // that the migrations already applied are not applied again.
 func TestReopen(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "roster.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := openToReopen(t)
 	org := storetest.MustCreateOrg(t, db, "", "Root")
 	u := storetest.MustCreateUser(t, db, org, "u@example.com")
 	if err := db.Close(); err != nil {

@@ -175,32 +175,29 @@ func (t *tx) EnqueueDeliveries(webhookID string, from, to int64, ds []*roster.De
 	return nil
 }
 
+// insertDelivery adds a pending delivery, the head of its resource when
+// no other delivery of the resource is pending.
 func (t *tx) insertDelivery(d *roster.Delivery) error {
 	doc, err := json.Marshal(d)
 	if err != nil {
 		return err
 	}
-	_, err = t.q.ExecContext(context.Background(), `INSERT INTO deliveries (id, webhook_id, seq, resource_id, state, next_at, updated_at, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.WebhookID, d.Seq, d.ResourceID, d.Status, nextAt(d), micros(d.UpdatedAt), doc)
+	_, err = t.q.ExecContext(context.Background(), `INSERT INTO deliveries (id, webhook_id, seq, resource_id, state, next_at, updated_at, doc, head)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+			NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = ?2 AND resource_id = ?4 AND state = 'pending'))`,
+		d.ID, d.WebhookID, d.Seq, d.ResourceID, d.Status, micros(d.DueAt()), micros(d.UpdatedAt), doc)
 	return translate(err, "delivery")
-}
-
-func nextAt(d *roster.Delivery) int64 {
-	if d.NextAttempt == nil {
-		return 0
-	}
-	return micros(*d.NextAttempt)
 }
 
 func (t *tx) ClaimDeliveries(webhookID, owner string, until time.Time, limit int) ([]*roster.Delivery, error) {
 	ctx := context.Background()
 	now := micros(t.now)
-	rows, err := t.q.QueryContext(ctx, `UPDATE deliveries SET lease_until = ?, lease_owner = ? WHERE id IN (
-			SELECT d.id FROM deliveries d WHERE d.webhook_id = ? AND d.state = 'pending' AND d.next_at <= ? AND d.lease_until <= ?
-			AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.resource_id = d.resource_id
-				AND p.state = 'pending' AND p.seq < d.seq)
-			ORDER BY d.seq LIMIT ?)
-		RETURNING doc, seq`, micros(until), owner, webhookID, now, now, limit)
+	// Only heads are read (deliveries_heads), and a leased one's next_at
+	// is its lease's end: the range holds no delivery in flight.
+	rows, err := t.q.QueryContext(ctx, `UPDATE deliveries SET lease_until = ?1, lease_owner = ?2, next_at = ?1 WHERE id IN (
+			SELECT id FROM deliveries WHERE webhook_id = ?3 AND head AND next_at <= ?4 AND state = 'pending' AND lease_until <= ?4
+			ORDER BY next_at, seq LIMIT ?5)
+		RETURNING doc, seq`, micros(until), owner, webhookID, now, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -261,10 +258,13 @@ func (t *tx) SaveDelivery(d *roster.Delivery, owner string) error {
 	if err != nil {
 		return err
 	}
-	query, args := `UPDATE deliveries SET state = ?, next_at = ?, lease_until = 0, lease_owner = '', updated_at = ?, doc = ? WHERE id = ?`,
-		[]any{d.Status, nextAt(d), micros(d.UpdatedAt), doc, d.ID}
+	// A delivery that stays pending stays what it was; one that is no
+	// longer pending is no head, and headOf then promotes the next.
+	query, args := `UPDATE deliveries SET state = ?1, next_at = ?2, lease_until = 0, lease_owner = '', updated_at = ?3, doc = ?4,
+		head = head AND ?1 = 'pending' WHERE id = ?5`,
+		[]any{d.Status, micros(d.DueAt()), micros(d.UpdatedAt), doc, d.ID}
 	if owner != "" {
-		query, args = query+` AND lease_owner = ?`, append(args, owner)
+		query, args = query+` AND lease_owner = ?6`, append(args, owner)
 	}
 	res, err := t.q.ExecContext(context.Background(), query, args...)
 	if err != nil {
@@ -276,8 +276,16 @@ func (t *tx) SaveDelivery(d *roster.Delivery, owner string) error {
 		}
 		return roster.Errorf(roster.CodeNotFound, "delivery not found")
 	}
-	return nil
+	_, err = t.q.ExecContext(context.Background(), headOf, d.WebhookID, d.ResourceID)
+	return err
 }
+
+// headOf makes the oldest pending delivery of a webhook's resource (?1,
+// ?2) its head after a save changed the pending ones. Only the first two
+// can be wrong: the saved one, which may now be the oldest (a retry) or
+// no longer pending, and the head before it.
+const headOf = `WITH first AS (SELECT seq FROM deliveries WHERE webhook_id = ?1 AND resource_id = ?2 AND state = 'pending' ORDER BY seq LIMIT 2)
+	UPDATE deliveries SET head = NOT head WHERE webhook_id = ?1 AND seq IN (SELECT seq FROM first) AND head <> (seq = (SELECT min(seq) FROM first))`
 
 func (t *tx) PurgeDeliveries(before time.Time) (int64, error) {
 	res, err := t.q.ExecContext(context.Background(), `DELETE FROM deliveries WHERE state <> 'pending' AND updated_at < ?`, micros(before))

@@ -4,6 +4,9 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,7 +18,11 @@ var webhookBehaviours = []behaviour{
 	{"Webhooks/CursorStartsAtNewestEvent", testWebhooksCursor},
 	{"Webhooks/Enqueue", testWebhooksEnqueue},
 	{"Webhooks/ClaimInResourceOrder", testWebhooksClaimOrder},
+	{"Webhooks/ClaimAfterRetry", testWebhooksClaimAfterRetry},
+	{"Webhooks/ClaimDueRetriesWithNew", testWebhooksClaimDueRetries},
 	{"Webhooks/LeaseAndSave", testWebhooksLease},
+	{"Webhooks/LeaseExpires", testWebhooksLeaseExpires},
+	{"Webhooks/BareEvents", testWebhooksBareEvents},
 	{"Webhooks/DeleteCascades", testWebhooksDelete},
 }
 
@@ -133,12 +140,11 @@ func testWebhooksEnqueue(t *testing.T, s roster.Store) {
 	}
 }
 
-func testWebhooksClaimOrder(t *testing.T, s roster.Store) {
-	org := MustCreateOrg(t, s, "", "root")
-	w := newWebhook(org)
-	mustCreateWebhook(t, s, w)
-	ds := enqueueAll(t, s, w, org, "usr_a", "usr_a", "usr_b", "usr_a", "usr_c")
-	claim := func(owner string, n int) []*roster.Delivery {
+// claimer returns a function that leases up to n of w's deliveries to
+// owner for an hour.
+func claimer(t *testing.T, s roster.Store, w *roster.Webhook) func(owner string, n int) []*roster.Delivery {
+	return func(owner string, n int) []*roster.Delivery {
+		t.Helper()
 		var got []*roster.Delivery
 		mustUpdate(t, s, func(tx roster.Tx) (err error) {
 			got, err = tx.ClaimDeliveries(w.ID, owner, tx.Now().Add(time.Hour), n)
@@ -146,6 +152,30 @@ func testWebhooksClaimOrder(t *testing.T, s roster.Store) {
 		})
 		return got
 	}
+}
+
+// wantClaimed fails t unless got holds exactly the deliveries want, in
+// commit order.
+func wantClaimed(t *testing.T, what string, got []*roster.Delivery, want ...*roster.Delivery) {
+	t.Helper()
+	var g, w []string
+	for _, d := range got {
+		g = append(g, d.ID)
+	}
+	for _, d := range want {
+		w = append(w, d.ID)
+	}
+	if !slices.Equal(g, w) {
+		t.Fatalf("%s: claimed %v, want %v", what, g, w)
+	}
+}
+
+func testWebhooksClaimOrder(t *testing.T, s roster.Store) {
+	org := MustCreateOrg(t, s, "", "root")
+	w := newWebhook(org)
+	mustCreateWebhook(t, s, w)
+	ds := enqueueAll(t, s, w, org, "usr_a", "usr_a", "usr_b", "usr_a", "usr_c")
+	claim := claimer(t, s, w)
 	got := claim("n1", 10)
 	// The oldest of each resource: a's first, b's and c's.
 	if len(got) != 3 || got[0].ID != ds[0].ID || got[1].ID != ds[2].ID || got[2].ID != ds[4].ID {
@@ -165,6 +195,84 @@ func testWebhooksClaimOrder(t *testing.T, s roster.Store) {
 	if len(next) != 1 || next[0].ID != ds[1].ID {
 		t.Fatalf("after a's first succeeded: claimed %d, want a's second", len(next))
 	}
+	// A later batch queues behind the resource's pending deliveries, and
+	// a new resource's first delivery is its head at once.
+	more := enqueueAll(t, s, w, org, "usr_b", "usr_d")
+	wantClaimed(t, "after a second enqueue", claim("n1", 10), more[1])
+	// b's first fails for good, a's second gets a retry at once: b's
+	// second and a's second go.
+	b := got[1]
+	b.Log(roster.Attempt{At: at(2), StatusCode: 410})
+	b.Status, b.UpdatedAt = roster.DeliveryFailed, at(2)
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.SaveDelivery(b, "n1") })
+	a := next[0]
+	a.Log(roster.Attempt{At: at(2), StatusCode: 500})
+	a.NextAttempt, a.UpdatedAt = &a.UpdatedAt, at(2)
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.SaveDelivery(a, "n2") })
+	wantClaimed(t, "after b's first failed and a's second is due again", claim("n1", 10), ds[1], more[0])
+}
+
+// testWebhooksClaimAfterRetry: a failed delivery retried by hand is again
+// the oldest pending one of its resource, so the later ones wait for it.
+func testWebhooksClaimAfterRetry(t *testing.T, s roster.Store) {
+	org := MustCreateOrg(t, s, "", "root")
+	w := newWebhook(org)
+	mustCreateWebhook(t, s, w)
+	ds := enqueueAll(t, s, w, org, "usr_a", "usr_a", "usr_a")
+	claim := claimer(t, s, w)
+	got := claim("n1", 10)
+	wantClaimed(t, "first claim", got, ds[0])
+	first := got[0]
+	first.Log(roster.Attempt{At: at(1), StatusCode: 410})
+	first.Status, first.UpdatedAt = roster.DeliveryFailed, at(1)
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.SaveDelivery(first, "n1") })
+	got = claim("n1", 10)
+	wantClaimed(t, "after the first failed", got, ds[1])
+	// The second fails once and waits for its next attempt, due now.
+	second := got[0]
+	second.Log(roster.Attempt{At: at(2), StatusCode: 500})
+	second.NextAttempt, second.UpdatedAt = &second.UpdatedAt, at(2)
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.SaveDelivery(second, "n1") })
+	// The first is retried: it goes before the second, again.
+	first.Status, first.NextAttempt, first.UpdatedAt, first.RetryingSince = roster.DeliveryPending, nil, at(3), at(3)
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.SaveDelivery(first, "") })
+	got = claim("n2", 10)
+	wantClaimed(t, "after the first was retried", got, ds[0])
+	got[0].Status, got[0].UpdatedAt = roster.DeliverySucceeded, at(4)
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.SaveDelivery(got[0], "n2") })
+	wantClaimed(t, "after the retried first succeeded", claim("n2", 10), ds[1])
+}
+
+// testWebhooksClaimDueRetries: deliveries go in the order they came due,
+// so a retry due before new deliveries were made is not left behind them.
+func testWebhooksClaimDueRetries(t *testing.T, s roster.Store) {
+	org := MustCreateOrg(t, s, "", "root")
+	w := newWebhook(org)
+	mustCreateWebhook(t, s, w)
+	ds := enqueueAll(t, s, w, org, "usr_a")
+	claim := claimer(t, s, w)
+	got := claim("n1", 10)
+	wantClaimed(t, "first claim", got, ds[0])
+	d := got[0]
+	d.Log(roster.Attempt{At: at(1), StatusCode: 500})
+	d.NextAttempt, d.UpdatedAt = &d.UpdatedAt, at(1) // due at(0)
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.SaveDelivery(d, "n1") })
+	// New deliveries made at(1), after the retry came due.
+	var evs []*roster.Event
+	for _, r := range []string{"usr_b", "usr_c", "usr_d"} {
+		evs = append(evs, newEvent("user.updated", "user", r, org.ID, ""))
+	}
+	appendEvents(t, s, evs...)
+	found := findEvents(t, s, roster.EventFilter{After: w.Cursor})
+	var fresh []*roster.Delivery
+	for _, se := range found {
+		n := delivery(w, se)
+		n.CreatedAt, n.UpdatedAt, n.RetryingSince = at(1), at(1), at(1)
+		fresh = append(fresh, n)
+	}
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.EnqueueDeliveries(w.ID, w.Cursor, found[len(found)-1].Seq, fresh) })
+	wantClaimed(t, "one of a due retry and new deliveries", claim("n1", 1), ds[0])
+	wantClaimed(t, "the rest", claim("n1", 10), fresh...)
 }
 
 func testWebhooksLease(t *testing.T, s roster.Store) {
@@ -218,6 +326,56 @@ func testWebhooksLease(t *testing.T, s roster.Store) {
 	mustUpdate(t, s, func(tx roster.Tx) (err error) { n, err = tx.PurgeDeliveries(at(4)); return err })
 	if n != 1 {
 		t.Errorf("PurgeDeliveries removed %d, want 1", n)
+	}
+}
+
+// testWebhooksLeaseExpires: a lease keeps a delivery from other senders
+// until it ends, then passes on.
+func testWebhooksLeaseExpires(t *testing.T, s roster.Store) {
+	org := MustCreateOrg(t, s, "", "root")
+	w := newWebhook(org)
+	mustCreateWebhook(t, s, w)
+	ds := enqueueAll(t, s, w, org, "usr_a", "usr_a")
+	lease := func(owner string, d time.Duration) []*roster.Delivery {
+		var got []*roster.Delivery
+		mustUpdate(t, s, func(tx roster.Tx) (err error) {
+			got, err = tx.ClaimDeliveries(w.ID, owner, tx.Now().Add(d), 10)
+			return err
+		})
+		return got
+	}
+	const d = 300 * time.Millisecond
+	start := time.Now()
+	wantClaimed(t, "n1's claim", lease("n1", d), ds[0])
+	if again := lease("n2", time.Hour); time.Since(start) < d && len(again) != 0 {
+		t.Fatalf("a delivery claimed again while its lease runs: %d", len(again))
+	}
+	time.Sleep(time.Until(start.Add(d + 50*time.Millisecond)))
+	got := lease("n2", time.Hour)
+	wantClaimed(t, "after n1's lease ended", got, ds[0])
+	got[0].Status, got[0].UpdatedAt = roster.DeliverySucceeded, at(1)
+	wantCode(t, "SaveDelivery by the owner of an ended lease", update(s, func(tx roster.Tx) error { return tx.SaveDelivery(got[0], "n1") }), roster.CodeConflict)
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.SaveDelivery(got[0], "n2") })
+	wantClaimed(t, "after n2's success", lease("n1", time.Hour), ds[1])
+}
+
+// testWebhooksBareEvents: a bare read fills the columns and nothing else.
+func testWebhooksBareEvents(t *testing.T, s roster.Store) {
+	org := MustCreateOrg(t, s, "", "root")
+	e := newEvent("user.updated", "user", "usr_x", org.ID, "usr_actor")
+	e.Data, e.Previous, e.RequestID, e.ClientIP = json.RawMessage(`{"a":1}`), json.RawMessage(`{"a":0}`), "req", "192.0.2.1"
+	appendEvents(t, s, newEvent("user.created", "user", "usr_x", org.ID, ""), e)
+	full := findEvents(t, s, roster.EventFilter{})
+	bare := findEvents(t, s, roster.EventFilter{After: full[0].Seq, Bare: true})
+	if len(bare) != 1 || bare[0].Seq != full[1].Seq {
+		t.Fatalf("bare read: %d events", len(bare))
+	}
+	want := &roster.Event{ID: e.ID, Type: e.Type, Resource: e.Resource, OrgID: e.OrgID}
+	if !reflect.DeepEqual(bare[0].Event, want) {
+		t.Errorf("bare event: %+v, want %+v", bare[0].Event, want)
+	}
+	if got := findEvents(t, s, roster.EventFilter{Bare: true, Types: []string{"user.created"}, Limit: 1}); len(got) != 1 || got[0].Event.Type != "user.created" {
+		t.Errorf("bare read with a filter: %d events", len(got))
 	}
 }
 

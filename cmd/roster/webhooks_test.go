@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -496,20 +497,31 @@ func TestWebhookDisabledAfterContinuousFailure(t *testing.T) {
 }
 
 // TestWebhookSubtree: a webhook of an organisation gets its subtree's
-// events only.
+// events only, a deleted organisation's included (by its parent).
 func TestWebhookSubtree(t *testing.T) {
 	s := startServer(t)
 	a := s.do("POST", "/v1/orgs", map[string]any{"name": "A"}).want(201).str("id")
 	a1 := s.do("POST", "/v1/orgs", map[string]any{"name": "A1", "parent_id": a}).want(201).str("id")
+	a2 := s.do("POST", "/v1/orgs", map[string]any{"name": "A2", "parent_id": a1}).want(201).str("id")
 	b := s.do("POST", "/v1/orgs", map[string]any{"name": "B"}).want(201).str("id")
+	b1 := s.do("POST", "/v1/orgs", map[string]any{"name": "B1", "parent_id": b}).want(201).str("id")
 	rc := newReceiver(t)
-	s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.created"}, "organization_id": a})
+	s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.created", "org.deleted"}, "organization_id": a})
 	s.do("POST", "/v1/users", map[string]any{"email": "b@example.com", "first_name": "B", "organization_id": b}).want(201)
 	in := s.do("POST", "/v1/users", map[string]any{"email": "a1@example.com", "first_name": "A", "organization_id": a1}).want(201).str("id")
-	got := rc.wait(1)
+	s.do("DELETE", "/v1/orgs/"+b1, nil).want(204)
+	s.do("DELETE", "/v1/orgs/"+a2, nil).want(204)
+	got := rc.wait(2)
 	time.Sleep(200 * time.Millisecond)
-	if got = rc.arrivals(); len(got) != 1 || got[0].message(t).Resource.ID != in {
-		t.Fatalf("arrived %d messages; want only the user of A's subtree", len(got))
+	var ids []string
+	for _, m := range rc.arrivals() {
+		ids = append(ids, m.message(t).Resource.ID)
+	}
+	want := []string{in, a2}
+	slices.Sort(ids)
+	slices.Sort(want)
+	if len(got) != 2 || !slices.Equal(ids, want) {
+		t.Fatalf("arrived %v; want only the user and the deleted organisation of A's subtree, %v", ids, want)
 	}
 }
 

@@ -1,0 +1,12 @@
+-- head marks the oldest pending delivery of its (webhook, resource): the
+-- only one of the resource that may be sent. The claim reads the due heads
+-- through deliveries_heads instead of testing every pending delivery for
+-- an older one. A leased delivery's next_at is its lease's end (it is not
+-- due before), and a new one's its creation, so the range next_at <= now
+-- holds only deliveries that may go, in the order they came due.
+ALTER TABLE deliveries ADD COLUMN head INTEGER NOT NULL DEFAULT 0;
+UPDATE deliveries SET head = 1 WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM deliveries p
+	WHERE p.webhook_id = deliveries.webhook_id AND p.resource_id = deliveries.resource_id AND p.state = 'pending' AND p.seq < deliveries.seq);
+UPDATE deliveries SET next_at = max(next_at, lease_until) WHERE state = 'pending' AND lease_owner <> '';
+DROP INDEX deliveries_due;
+CREATE INDEX deliveries_heads ON deliveries (webhook_id, next_at, seq) WHERE head;
