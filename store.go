@@ -54,7 +54,6 @@ type Reader interface {
 	// none does.
 	FindSettingsSchema(ctx context.Context, orgID string) ([]byte, error)
 
-	FindAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 	// FindCredential returns, in one read, the API key whose secret hashes
 	// to hash, its user, and whether the user's organisation or one of its
 	// ancestors is disabled: everything authentication needs.

@@ -12,10 +12,6 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-func (r reader) FindAPIKeyByHash(ctx context.Context, hash []byte) (*roster.APIKey, error) {
-	return scanDoc[roster.APIKey](r.q.QueryRow(ctx, `SELECT doc FROM api_keys WHERE hash = $1`, hash), "API key")
-}
-
 func (r reader) FindAPIKey(ctx context.Context, id string) (*roster.APIKey, error) {
 	return scanDoc[roster.APIKey](r.q.QueryRow(ctx, `SELECT doc FROM api_keys WHERE id = $1`, id), "API key")
 }

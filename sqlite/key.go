@@ -11,10 +11,6 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-func (r reader) FindAPIKeyByHash(ctx context.Context, hash []byte) (*roster.APIKey, error) {
-	return scanKey(r.q.QueryRowContext(ctx, `SELECT doc FROM api_keys WHERE hash = ?`, hash))
-}
-
 func scanKey(row *sql.Row) (*roster.APIKey, error) {
 	return scanDoc[roster.APIKey](row, "API key")
 }
@@ -161,9 +157,6 @@ func (t *tx) PurgeIdempotent(before time.Time) (int64, error) {
 	return res.RowsAffected()
 }
 
-func (t *tx) FindAPIKeyByHash(ctx context.Context, hash []byte) (*roster.APIKey, error) {
-	return t.reader().FindAPIKeyByHash(ctx, hash)
-}
 func (t *tx) FindCredential(ctx context.Context, hash []byte) (*roster.Credential, error) {
 	return t.reader().FindCredential(ctx, hash)
 }
@@ -195,10 +188,6 @@ func (t *tx) FindIdempotent(ctx context.Context, scope, key string) (*roster.Ide
 	return t.reader().FindIdempotent(ctx, scope, key)
 }
 
-// FindAPIKeyByHash returns the key whose secret hashes to hash.
-func (db *DB) FindAPIKeyByHash(ctx context.Context, hash []byte) (*roster.APIKey, error) {
-	return db.reader().FindAPIKeyByHash(ctx, hash)
-}
 func (db *DB) FindIdempotent(ctx context.Context, scope, key string) (*roster.IdempotentResponse, error) {
 	return db.reader().FindIdempotent(ctx, scope, key)
 }

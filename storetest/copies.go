@@ -264,7 +264,7 @@ func testAPIKeysReturnCopies(t *testing.T, s roster.Store) {
 		read func() (*roster.APIKey, error)
 	}{
 		{"FindAPIKey", func() (*roster.APIKey, error) { return s.FindAPIKey(ctx, k.ID) }},
-		{"FindAPIKeyByHash", func() (*roster.APIKey, error) { return s.FindAPIKeyByHash(ctx, roster.HashKeySecret(secret)) }},
+		{"FindCredential.Key", func() (*roster.APIKey, error) { return findKeyByHash(s, roster.HashKeySecret(secret)) }},
 		{"FindAPIKeys", func() (*roster.APIKey, error) {
 			keys, err := s.FindAPIKeys(ctx, &roster.Visibility{Self: u.ID})
 			if err == nil && len(keys) != 1 {

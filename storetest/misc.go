@@ -54,6 +54,16 @@ func newKey(u *roster.User, name string) (*roster.APIKey, string) {
 		Hash: roster.HashKeySecret(secret)}, secret
 }
 
+// findKeyByHash reads the API key whose secret hashes to hash, through
+// FindCredential (the store's one read of keys by secret).
+func findKeyByHash(r roster.Reader, hash []byte) (*roster.APIKey, error) {
+	c, err := r.FindCredential(context.Background(), hash)
+	if err != nil {
+		return nil, err
+	}
+	return c.Key, nil
+}
+
 func insertKeys(tb testing.TB, s roster.Store, keys ...*roster.APIKey) {
 	tb.Helper()
 	mustUpdate(tb, s, func(tx roster.Tx) error {
@@ -82,7 +92,6 @@ func checkKey(tb testing.TB, what string, got, want *roster.APIKey) {
 }
 
 func testAPIKeyCreateAndFind(t *testing.T, s roster.Store) {
-	ctx := context.Background()
 	root := MustCreateOrg(t, s, "", "Root")
 	u := MustCreateUser(t, s, root, "u@example.com")
 	k1, secret1 := newKey(u, "ci")
@@ -95,14 +104,14 @@ func testAPIKeyCreateAndFind(t *testing.T, s roster.Store) {
 		secret string
 		want   *roster.APIKey
 	}{{secret1, k1}, {secret2, k2}} {
-		got, err := s.FindAPIKeyByHash(ctx, roster.HashKeySecret(c.secret))
-		must(t, "FindAPIKeyByHash("+c.want.Name+")", err)
-		checkKey(t, "FindAPIKeyByHash("+c.want.Name+")", got, c.want)
+		got, err := findKeyByHash(s, roster.HashKeySecret(c.secret))
+		must(t, "FindCredential("+c.want.Name+")", err)
+		checkKey(t, "FindCredential("+c.want.Name+")", got, c.want)
 	}
-	_, err := s.FindAPIKeyByHash(ctx, roster.HashKeySecret(roster.NewKeySecret()))
-	wantCode(t, "FindAPIKeyByHash(unknown)", err, roster.CodeNotFound)
-	_, err = s.FindAPIKeyByHash(ctx, nil)
-	wantCode(t, "FindAPIKeyByHash(nil)", err, roster.CodeNotFound)
+	_, err := findKeyByHash(s, roster.HashKeySecret(roster.NewKeySecret()))
+	wantCode(t, "FindCredential(unknown)", err, roster.CodeNotFound)
+	_, err = findKeyByHash(s, nil)
+	wantCode(t, "FindCredential(nil)", err, roster.CodeNotFound)
 }
 
 // testAPIKeyGoneWithUser checks that deleting a user is allowed while it
@@ -113,8 +122,8 @@ func testAPIKeyGoneWithUser(t *testing.T, s roster.Store) {
 	k, secret := newKey(u, "ci")
 	insertKeys(t, s, k)
 	mustUpdate(t, s, func(tx roster.Tx) error { return tx.DeleteUser(u.ID) })
-	_, err := s.FindAPIKeyByHash(context.Background(), roster.HashKeySecret(secret))
-	wantCode(t, "FindAPIKeyByHash(key of a deleted user)", err, roster.CodeNotFound)
+	_, err := findKeyByHash(s, roster.HashKeySecret(secret))
+	wantCode(t, "FindCredential(key of a deleted user)", err, roster.CodeNotFound)
 }
 
 func putIdem(s roster.Store, r *roster.IdempotentResponse) error {
