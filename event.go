@@ -52,6 +52,11 @@ type EventFilter struct {
 	Before        *time.Time
 	Visible       *Visibility
 	Limit         int
+	// WebhooksVisible, when set, keeps events about webhooks (resource
+	// type "webhook") only in the organisations it covers: a webhook's
+	// URL may itself be a secret (a chat's incoming-webhook URL), so the
+	// feed shows them to those who administer the webhooks.
+	WebhooksVisible *Visibility
 	// Bare leaves the documents unread: only Seq and the events' ID,
 	// Type, Resource and OrgID are filled (the columns of the events
 	// table), for readers that decide by those alone.

@@ -212,7 +212,7 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{{Status: 204, Description: "Revoked; the key stops working at once"}}, errs(403, 404)...), Scopes: []string{"keys:write"}}, s.deleteAPIKey},
 
 		{Operation{Method: "GET", Path: "/v1/events", ID: "listEvents", Tag: "events", Summary: "The change feed",
-			Description: "Every change the caller may see, in commit order, each with the resource before and after and the JSON Patch between them. Pass the last event's id as after to continue; wait long-polls until an event comes.",
+			Description: "Every change the caller may see (changes of webhooks only for those who administer them: a URL can be a secret), in commit order, each with the resource before and after and the JSON Patch between them. Pass the last event's id as after to continue; wait long-polls until an event comes.",
 			Params: []openapi.Param{
 				queryParam("after", "Return events after this event id.", tString),
 				queryParam("type", "Comma-separated event types; a trailing .* matches a prefix (user.*).", tString),

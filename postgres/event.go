@@ -188,6 +188,9 @@ func eventQuery(f roster.EventFilter, inTx bool) (string, params) {
 	if v := f.Visible; v != nil {
 		where = append(where, `(e.resource_id = `+p.add(v.Self)+` OR e.org_id IN (`+visibleOrgs(&p, v)+`))`)
 	}
+	if v := f.WebhooksVisible; v != nil {
+		where = append(where, `(e.resource_type <> 'webhook' OR e.org_id IN (`+visibleOrgs(&p, v)+`))`)
+	}
 	final := `e.pos < ` + horizon
 	if inTx {
 		final = `true`

@@ -74,6 +74,11 @@ func (r reader) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.
 		where = append(where, `(e.resource_id = ? OR e.org_id IN (`+cond+`))`)
 		args = append(append(args, v.Self), vargs...)
 	}
+	if v := f.WebhooksVisible; v != nil {
+		cond, vargs := visibleOrgs(v)
+		where = append(where, `(e.resource_type <> 'webhook' OR e.org_id IN (`+cond+`))`)
+		args = append(args, vargs...)
+	}
 	columns := `e.seq, e.doc`
 	if f.Bare {
 		columns = `e.seq, e.id, e.type, e.resource_type, e.resource_id, e.org_id`

@@ -16,6 +16,7 @@ import (
 var eventBehaviours = []behaviour{
 	{"Events/RoundTrip", testEventsRoundTrip},
 	{"Events/Filters", testEventsFilters},
+	{"Events/WebhooksVisible", testEventsWebhooksVisible},
 	{"Events/Pages", testEventsPages},
 	{"Events/CommitOrder", testEventsCommitOrder},
 	{"Events/RollBack", testEventsRollBack},
@@ -234,6 +235,40 @@ func testEventsFilters(t *testing.T, s roster.Store) {
 	} {
 		got := findEvents(t, s, c.f)
 		checkIDs(t, fmt.Sprintf("FindEvents(%+v visible=%s)", c.f, describeVis(c.f.Visible)), eventIDs(got), wantIDs(c.want...))
+	}
+}
+
+// testEventsWebhooksVisible checks that WebhooksVisible limits the events
+// about webhooks, and only those, to the organisations it covers.
+func testEventsWebhooksVisible(t *testing.T, s roster.Store) {
+	root := MustCreateOrg(t, s, "", "Root")
+	a := MustCreateOrg(t, s, root.ID, "A")
+	a1 := MustCreateOrg(t, s, a.ID, "A1")
+	b := MustCreateOrg(t, s, root.ID, "B")
+	u := newEvent("user.created", "user", roster.NewID(roster.PrefixUser), b.ID, "")
+	wa := newEvent("webhook.created", "webhook", roster.NewID(roster.PrefixWebhook), a1.ID, "")
+	wb := newEvent("webhook.updated", "webhook", roster.NewID(roster.PrefixWebhook), b.ID, "")
+	appendEvents(t, s, u, wa, wb)
+	first := findEvents(t, s, roster.EventFilter{Target: u.Resource.ID})
+	if len(first) != 1 {
+		t.Fatalf("FindEvents(target %s): got %d events, want 1", u.Resource.ID, len(first))
+	}
+	after := first[0].Seq - 1
+	for _, c := range []struct {
+		f    roster.EventFilter
+		want []*roster.Event
+	}{
+		{roster.EventFilter{}, []*roster.Event{u, wa, wb}},
+		{roster.EventFilter{WebhooksVisible: &roster.Visibility{}}, []*roster.Event{u}},
+		{roster.EventFilter{WebhooksVisible: &roster.Visibility{Subtrees: []string{a.ID}}}, []*roster.Event{u, wa}},
+		{roster.EventFilter{WebhooksVisible: &roster.Visibility{Orgs: []string{a.ID, b.ID}}}, []*roster.Event{u, wb}},
+		{roster.EventFilter{WebhooksVisible: &roster.Visibility{Subtrees: []string{root.ID}}}, []*roster.Event{u, wa, wb}},
+		{roster.EventFilter{Visible: &roster.Visibility{Orgs: []string{b.ID}}, WebhooksVisible: &roster.Visibility{}}, []*roster.Event{u}},
+		{roster.EventFilter{WebhooksVisible: &roster.Visibility{}, Bare: true}, []*roster.Event{u}},
+	} {
+		c.f.After = after
+		got := findEvents(t, s, c.f)
+		checkIDs(t, fmt.Sprintf("FindEvents(%+v webhooks visible=%s)", c.f, describeVis(c.f.WebhooksVisible)), eventIDs(got), wantIDs(c.want...))
 	}
 }
 

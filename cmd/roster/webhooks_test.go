@@ -570,3 +570,43 @@ func TestWebhookSlowReceiver(t *testing.T) {
 		t.Fatalf("the hanging receiver's delivery: %+v", oldest)
 	}
 }
+
+// TestWebhookEventsOnlyForAdmins: a webhook's URL can be a secret (a
+// chat's incoming-webhook URL), so the event feed shows webhook.* events
+// only to those who administer the webhook, as GET /v1/webhooks does.
+func TestWebhookEventsOnlyForAdmins(t *testing.T) {
+	s := startServer(t)
+	rcv := newReceiver(t)
+	id := s.createWebhook(map[string]any{"url": rcv.URL + "/T000/B000/secret-path", "event_types": []string{"user.*"}})["id"].(string)
+	feed := func(key string) (webhook, user int) {
+		t.Helper()
+		var page struct{ Items []feedEvent }
+		json.Unmarshal(s.doAs(key, "GET", "/v1/events?limit=200", nil).want(200).Body, &page)
+		for _, e := range page.Items {
+			switch {
+			case e.Resource.Type == "webhook":
+				webhook++
+				if e.Resource.ID != id {
+					t.Errorf("unexpected webhook event %+v", e)
+				}
+			case e.Resource.Type == "user":
+				user++
+			}
+		}
+		return webhook, user
+	}
+	keyOf := func(user map[string]any) string {
+		return s.do("POST", "/v1/api-keys", map[string]any{"name": "k", "user_id": user["id"]}).want(201).str("key")
+	}
+	member := keyOf(s.createUser(map[string]any{"email": "member@example.com"}))
+	admin := keyOf(s.createUser(map[string]any{"email": "admin@example.com", "roles": []string{"admin"}}))
+	if w, u := feed(member); w != 0 || u == 0 {
+		t.Errorf("a member's feed: %d webhook events (want none), %d user events (want some)", w, u)
+	}
+	if w, _ := feed(admin); w != 1 {
+		t.Errorf("an admin's feed: %d webhook events, want the webhook.created", w)
+	}
+	if w, _ := feed(testKey); w != 1 {
+		t.Errorf("the owner's feed: %d webhook events, want the webhook.created", w)
+	}
+}
