@@ -205,7 +205,7 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{ok(201, typeOf[APIKeyResource](), "Location")}, errs(400, 403, 404, 413, 415, 422)...),
 			Scopes:    []string{"keys:write"}}, s.createAPIKey},
 		{Operation{Method: "GET", Path: "/v1/api-keys", ID: "listAPIKeys", Tag: "api-keys", Summary: "List API keys",
-			Description: "The caller's keys and those of the users it administers; never their secrets.",
+			Description: "The caller's keys and, with the keys:write scope, those of the users it administers; never their secrets.",
 			Responses:   append([]openapi.Response{ok(200, typeOf[APIKeyList]())}, errs(400, 406)...)}, s.listAPIKeys},
 		{Operation{Method: "DELETE", Path: "/v1/api-keys/{id}", ID: "deleteAPIKey", Tag: "api-keys", Summary: "Revoke an API key",
 			Params:    []openapi.Param{pathParam("id", "The key's id.")},

@@ -82,10 +82,16 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *roster.Caller, in *APIKey
 	return k, secret, nil
 }
 
-// APIKeys lists the keys the caller may see: its own, and those of the
-// users it administers.
+// APIKeys lists the keys the caller may see: its own, and, with
+// keys:write, those of the users it administers.
 func (s *Service) APIKeys(ctx context.Context, c *roster.Caller) ([]*roster.APIKey, error) {
-	return s.store.FindAPIKeys(ctx, s.administered(ctx, c))
+	v := s.administered(ctx, c)
+	if !c.HasScope(roster.ScopeKeysWrite) {
+		// Other users' keys are managed with keys:write; a token
+		// without it sees its own user's keys only.
+		v = &roster.Visibility{Self: c.User.ID, Subtrees: []string{}, Orgs: []string{}}
+	}
+	return s.store.FindAPIKeys(ctx, v)
 }
 
 // DeleteAPIKey revokes a key: the caller's own, or one of a user it
