@@ -345,7 +345,7 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{ok(201, typeOf[OAuthClientResource](), "Location")}, errs(400, 403, 413, 415, 422)...),
 			Scopes:    []string{"keys:write"}}, s.createOAuthClient},
 		{Operation{Method: "GET", Path: "/v1/oauth-clients", ID: "listOAuthClients", Tag: "oauth-clients", Summary: "List OAuth service clients",
-			Description: "The clients of the organisations the caller administers; never their secrets.",
+			Description: "The clients of the organisations the caller administers, for a token with the keys:write scope (without it the list is empty); never their secrets.",
 			Responses:   append([]openapi.Response{ok(200, typeOf[OAuthClientList]())}, errs(400, 406)...)}, s.listOAuthClients},
 		{Operation{Method: "DELETE", Path: "/v1/oauth-clients/{id}", ID: "deleteOAuthClient", Tag: "oauth-clients", Summary: "Delete an OAuth service client",
 			Params:    []openapi.Param{pathParam("id", "The client_id.")},

@@ -83,9 +83,15 @@ func (s *Service) CreateOAuthClient(ctx context.Context, c *roster.Caller, in *O
 }
 
 // OAuthClients lists the clients of the organisations the caller
-// administers.
+// administers, for a token with keys:write.
 func (s *Service) OAuthClients(ctx context.Context, c *roster.Caller) ([]*roster.OAuthClient, error) {
-	return s.store.FindOAuthClients(ctx, s.administered(ctx, c))
+	v := s.administered(ctx, c)
+	if !c.HasScope(roster.ScopeKeysWrite) {
+		// Clients are managed with keys:write, as API keys are: a token
+		// without it sees none.
+		v = &roster.Visibility{Subtrees: []string{}, Orgs: []string{}}
+	}
+	return s.store.FindOAuthClients(ctx, v)
 }
 
 // DeleteOAuthClient removes a client and revokes its tokens. A client of

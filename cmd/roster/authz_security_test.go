@@ -51,10 +51,10 @@ func azListClients(t *testing.T, f *azFixture, row *azRow) []azCell {
 	}
 	return f.listCells(row, []string{""}, func(t *testing.T, cs *azCase, _ string) {
 		cs.Req = azJSON("GET", "/v1/oauth-clients", nil)
-		cs.Want = azJudge(cs.Variant, row, false, 0, "", 200, "", "a caller lists the clients of the organisations it administers", azWay{OK: true})
+		cs.Want = azJudge(cs.Variant, row, false, 0, "", 200, "", "a caller lists, with keys:write, the clients of the organisations it administers", azWay{OK: true})
 		var want []string
 		for _, org := range azOrgs {
-			if f.rank(cs.Caller, org) >= azAdmin {
+			if f.rank(cs.Caller, org) >= azAdmin && cs.Variant.hasAny([]string{"keys:write"}) {
 				want = append(want, f.oid(org))
 			}
 		}
