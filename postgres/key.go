@@ -26,14 +26,7 @@ func (r reader) FindAPIKeys(ctx context.Context, v *roster.Visibility) ([]*roste
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*roster.APIKey, error) {
-		var doc []byte
-		if err := row.Scan(&doc); err != nil {
-			return nil, err
-		}
-		var k roster.APIKey
-		return &k, json.Unmarshal(doc, &k)
-	})
+	return pgx.CollectRows(rows, rowDoc[roster.APIKey])
 }
 
 // FindCredential reads a key, its user and whether the user's

@@ -58,14 +58,7 @@ func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility) ([]*
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*roster.OAuthClient, error) {
-		var doc []byte
-		if err := row.Scan(&doc); err != nil {
-			return nil, err
-		}
-		var c roster.OAuthClient
-		return &c, json.Unmarshal(doc, &c)
-	})
+	return pgx.CollectRows(rows, rowDoc[roster.OAuthClient])
 }
 
 func (r reader) SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {

@@ -85,13 +85,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *roster.Caller, in *APIKey
 // APIKeys lists the keys the caller may see: its own, and, with
 // keys:write, those of the users it administers.
 func (s *Service) APIKeys(ctx context.Context, c *roster.Caller) ([]*roster.APIKey, error) {
-	v := s.administered(ctx, c)
-	if !c.HasScope(roster.ScopeKeysWrite) {
-		// Other users' keys are managed with keys:write; a token
-		// without it sees its own user's keys only.
-		v = &roster.Visibility{Self: c.User.ID, Subtrees: []string{}, Orgs: []string{}}
-	}
-	return s.store.FindAPIKeys(ctx, v)
+	return s.store.FindAPIKeys(ctx, s.administeredWith(ctx, c, roster.ScopeKeysWrite))
 }
 
 // DeleteAPIKey revokes a key: the caller's own, or one of a user it

@@ -103,6 +103,16 @@ func (s *Service) administered(ctx context.Context, c *roster.Caller) *roster.Vi
 	return v
 }
 
+// administeredWith is administered for a token with scope; a token
+// without it sees only what is the caller's own (Self): scopes narrow
+// what roles allow, in lists too.
+func (s *Service) administeredWith(ctx context.Context, c *roster.Caller, scope string) *roster.Visibility {
+	if !c.HasScope(scope) {
+		return &roster.Visibility{Self: c.User.ID, Subtrees: []string{}, Orgs: []string{}}
+	}
+	return s.administered(ctx, c)
+}
+
 // canSeeUser reports whether u is visible to the caller: itself, a user
 // with a membership below one of the caller's manager-or-higher
 // memberships, or a user of an organisation the caller belongs to.

@@ -187,10 +187,8 @@ func (s *Service) Events(ctx context.Context, c *roster.Caller, after string, ty
 	if err := needScope(c, roster.ScopeEventsRead); err != nil {
 		return nil, err
 	}
-	f := roster.EventFilter{Types: types, Limit: limit, Visible: s.visibility(ctx, s.store, c), WebhooksVisible: &roster.Visibility{}}
-	if c.HasScope(roster.ScopeWebhooksRead) {
-		f.WebhooksVisible = s.administered(ctx, c) // as GET /v1/webhooks
-	}
+	f := roster.EventFilter{Types: types, Limit: limit, Visible: s.visibility(ctx, s.store, c),
+		WebhooksVisible: s.administeredWith(ctx, c, roster.ScopeWebhooksRead)} // as GET /v1/webhooks
 	if after != "" {
 		seq, err := s.store.EventSeq(ctx, after)
 		if roster.ErrorCode(err) == roster.CodeNotFound || !roster.ValidID(roster.PrefixEvent, after) {

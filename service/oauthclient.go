@@ -85,13 +85,7 @@ func (s *Service) CreateOAuthClient(ctx context.Context, c *roster.Caller, in *O
 // OAuthClients lists the clients of the organisations the caller
 // administers, for a token with keys:write.
 func (s *Service) OAuthClients(ctx context.Context, c *roster.Caller) ([]*roster.OAuthClient, error) {
-	v := s.administered(ctx, c)
-	if !c.HasScope(roster.ScopeKeysWrite) {
-		// Clients are managed with keys:write, as API keys are: a token
-		// without it sees none.
-		v = &roster.Visibility{Subtrees: []string{}, Orgs: []string{}}
-	}
-	return s.store.FindOAuthClients(ctx, v)
+	return s.store.FindOAuthClients(ctx, s.administeredWith(ctx, c, roster.ScopeKeysWrite))
 }
 
 // DeleteOAuthClient removes a client and revokes its tokens. A client of

@@ -26,24 +26,7 @@ func (r reader) FindAPIKeys(ctx context.Context, v *roster.Visibility) ([]*roste
 		query = `SELECT doc FROM api_keys WHERE user_id = ? OR user_id IN (SELECT id FROM users WHERE organization_id IN (` + cond + `)) ORDER BY created_at DESC, id DESC`
 		args = append([]any{v.Self}, vargs...)
 	}
-	rows, err := r.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*roster.APIKey{}
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, err
-		}
-		var k roster.APIKey
-		if err := json.Unmarshal(doc, &k); err != nil {
-			return nil, err
-		}
-		out = append(out, &k)
-	}
-	return out, rows.Err()
+	return queryDocs[roster.APIKey](ctx, r.q, query, args...)
 }
 
 func (t *tx) DeleteAPIKey(id string) error {
@@ -86,7 +69,7 @@ func (r reader) FindCredential(ctx context.Context, hash []byte) (*roster.Creden
 	if err := json.Unmarshal(keyDoc, &k); err != nil {
 		return nil, err
 	}
-	u, err := r.decodeUser(userID, version, userDoc)
+	u, _, err := r.decodeUser(userID, version, userDoc)
 	if err != nil {
 		return nil, err
 	}

@@ -52,24 +52,7 @@ func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility) ([]*
 		query = `SELECT doc FROM oauth_clients WHERE organization_id IN (` + cond + `) ORDER BY created_at DESC, id DESC`
 		args = vargs
 	}
-	rows, err := r.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*roster.OAuthClient{}
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, err
-		}
-		var c roster.OAuthClient
-		if err := json.Unmarshal(doc, &c); err != nil {
-			return nil, err
-		}
-		out = append(out, &c)
-	}
-	return out, rows.Err()
+	return queryDocs[roster.OAuthClient](ctx, r.q, query, args...)
 }
 
 func (r reader) SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {

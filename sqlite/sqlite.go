@@ -51,10 +51,8 @@ type DB struct {
 	ckptStop chan struct{}
 	ckptDone chan struct{}
 	// ftsUntidy tells the writer that the trigram index may have
-	// segments to merge (see tidyStep); ftsTidySteps counts the steps
-	// taken (tests read it). Only the writer uses them.
-	ftsUntidy    bool
-	ftsTidySteps int
+	// segments to merge (see tidyStep). Only the writer uses it.
+	ftsUntidy bool
 	// listSlots admits list queries (FindUsers) to the read pool in
 	// arrival order, leaving one connection to point reads.
 	listSlots chan struct{}
@@ -397,7 +395,6 @@ func (db *DB) tidyStep() {
 	// On an error the index is no less right, only slower: try again
 	// after the next batch that writes to it.
 	db.ftsUntidy = err == nil && changed >= 2
-	db.ftsTidySteps++
 }
 
 func (db *DB) runBatch(batch []*job, errs []error) []error {

@@ -70,6 +70,29 @@ func scanDoc[T any](row *sql.Row, what string) (*T, error) {
 	return &v, nil
 }
 
+// queryDocs runs a query of one column of JSON documents and decodes
+// each row's.
+func queryDocs[T any](ctx context.Context, q querier, query string, args ...any) ([]*T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*T{}
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, err
+		}
+		v := new(T)
+		if err := json.Unmarshal(doc, v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // FindUser returns the user with the id, from the read cache when it
 // holds it (see cache.go). Like every read it returns a copy of its own.
 func (db *DB) FindUser(ctx context.Context, id string) (*roster.User, error) {
@@ -102,7 +125,7 @@ func (r reader) FindUser(ctx context.Context, id string) (*roster.User, error) {
 	if err := rows.Scan(&version, &doc); err != nil {
 		return nil, err
 	}
-	u, err := r.decodeUser(id, version, doc)
+	u, _, err := r.decodeUser(id, version, doc)
 	if err != nil {
 		return nil, err
 	}
@@ -251,15 +274,12 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 		if err := rows.Scan(&lastSeq, &id, &version, &doc); err != nil {
 			return nil, nil, err
 		}
-		u := r.cache.userAt(id, version)
-		if u == nil { // decode, and keep the decoded user for the next read
-			u = new(roster.User)
-			if err := json.Unmarshal(doc, u); err != nil {
-				return nil, nil, err
-			}
-			if r.fill {
-				r.cache.putUser(epoch, u)
-			}
+		u, cached, err := r.decodeUser(id, version, doc)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !cached && r.fill {
+			r.cache.putUser(epoch, u)
 		}
 		// Not cloned (see roster.Reader): copying fifty users per page,
 		// and collecting the copies, halved the searches a node answers.
@@ -269,16 +289,13 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 }
 
 // decodeUser decodes a user's document, through the cache when the
-// reader has one.
-func (r reader) decodeUser(id string, version int64, doc []byte) (*roster.User, error) {
+// reader has one; cached reports that the cache held it.
+func (r reader) decodeUser(id string, version int64, doc []byte) (u *roster.User, cached bool, err error) {
 	if u := r.cache.userAt(id, version); u != nil {
-		return u, nil
+		return u, true, nil
 	}
-	var u roster.User
-	if err := json.Unmarshal(doc, &u); err != nil {
-		return nil, err
-	}
-	return &u, nil
+	u = new(roster.User)
+	return u, false, json.Unmarshal(doc, u)
 }
 
 // visibleOrgs returns a query of the organisation ids a Visibility
