@@ -57,9 +57,9 @@ type EventFilter struct {
 	// URL may itself be a secret (a chat's incoming-webhook URL), so the
 	// feed shows them to those who administer the webhooks.
 	WebhooksVisible *Visibility
-	// Bare leaves the documents unread: only Seq and the events' ID,
-	// Type, Resource and OrgID are filled (the columns of the events
-	// table), for readers that decide by those alone.
+	// Bare leaves the documents undecoded: only Seq, Doc and the events'
+	// ID, Type, Resource and OrgID are filled (the columns of the events
+	// table), for readers that decide by those and decode few documents.
 	Bare bool
 }
 
@@ -67,6 +67,9 @@ type EventFilter struct {
 type StoredEvent struct {
 	Seq   int64
 	Event *Event
+	// Doc is the event as stored (JSON that decodes to an Event), set by
+	// a bare read (EventFilter.Bare) instead of decoding it.
+	Doc json.RawMessage
 }
 
 // RequestInfo is what the transport knows about the request behind a

@@ -78,6 +78,9 @@ type Reader interface {
 	FindDelivery(ctx context.Context, id string) (*Delivery, error)
 	// FindDeliveries returns a webhook's deliveries, newest first.
 	FindDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
+	// PendingResources reports which of the resources have a pending
+	// delivery for the webhook.
+	PendingResources(ctx context.Context, webhookID string, resources []string) (map[string]bool, error)
 
 	// Empty reports whether the store holds no organisation yet.
 	Empty(ctx context.Context) (bool, error)
@@ -128,11 +131,16 @@ type Tx interface {
 	// SetWebhookFailing records when a webhook's current run of failures
 	// began (nil: it is healthy).
 	SetWebhookFailing(id string, since *time.Time) error
-	// EnqueueDeliveries moves a webhook's cursor from from to to and adds
-	// the deliveries of the events in between that it wants. It fails with
-	// CodeConflict when the cursor is no longer at from (another node
-	// moved it).
-	EnqueueDeliveries(webhookID string, from, to int64, ds []*Delivery) error
+	// AdvanceStream moves a webhook's cursor from from to to, holds the
+	// webhook's stream of new events for owner until the given time (a
+	// time already past lets it go), and adds deliveries of the events up
+	// to to, in any state; a pending one is the head of its resource when
+	// no older delivery of the resource is pending, and one of an event
+	// that already has a delivery is left out (a stream taken up again
+	// after a crash sends some events twice but records them once). It
+	// fails with CodeConflict when the cursor is no longer at from or
+	// another owner's hold has not ended.
+	AdvanceStream(webhookID, owner string, from, to int64, until time.Time, ds []*Delivery) error
 	// ClaimDeliveries leases to owner, until the given time, up to limit
 	// pending deliveries of a webhook that are due and not leased, in the
 	// order they came due (a new or retried one when it was made, a

@@ -142,49 +142,75 @@ func (t *tx) SetWebhookFailing(id string, since *time.Time) error {
 	return nil
 }
 
-func (t *tx) EnqueueDeliveries(webhookID string, from, to int64, ds []*roster.Delivery) error {
-	tag, err := t.conn.Exec(t.ctx, `UPDATE webhooks SET cursor = $1 WHERE id = $2 AND cursor = $3`, to, webhookID, from)
+func (t *tx) AdvanceStream(webhookID, owner string, from, to int64, until time.Time, ds []*roster.Delivery) error {
+	tag, err := t.conn.Exec(t.ctx, `UPDATE webhooks SET cursor = $1, stream_owner = $2, stream_until = $3
+		WHERE id = $4 AND cursor = $5 AND (stream_owner = $2 OR stream_until <= $6)`, to, owner, until, webhookID, from, t.Now())
 	if err != nil {
 		return err
 	}
 	if tag.RowsAffected() == 0 {
-		return roster.Errorf(roster.CodeConflict, "the webhook's cursor moved")
+		return roster.Errorf(roster.CodeConflict, "the webhook's cursor moved, or another node holds its stream")
 	}
 	if len(ds) == 0 {
 		return nil
 	}
-	// A new delivery is the head of its resource when none of the
-	// resource is pending yet. The cursor's row lock, which SaveDelivery
+	// A new pending delivery is the head of its resource when none of the
+	// resource is pending yet. The webhook's row lock, which SaveDelivery
 	// takes too, keeps the pending ones from changing meanwhile.
 	resources := make([]string, 0, len(ds))
+	seqs := make([]int64, 0, len(ds))
 	for _, d := range ds {
 		resources = append(resources, d.ResourceID)
+		seqs = append(seqs, d.Seq)
 	}
-	prows, err := t.conn.Query(t.ctx, `SELECT DISTINCT resource_id FROM deliveries WHERE webhook_id = $1 AND state = 'pending' AND resource_id = ANY($2)`,
-		webhookID, resources)
+	queued, err := t.PendingResources(t.ctx, webhookID, resources)
 	if err != nil {
 		return err
 	}
-	pending, err := pgx.CollectRows(prows, pgx.RowTo[string])
+	// An event sent again after a crash keeps the delivery recorded first.
+	erows, err := t.conn.Query(t.ctx, `SELECT seq FROM deliveries WHERE webhook_id = $1 AND seq = ANY($2)`, webhookID, seqs)
 	if err != nil {
 		return err
 	}
-	queued := make(map[string]bool, len(ds))
-	for _, r := range pending {
-		queued[r] = true
+	existing, err := pgx.CollectRows(erows, pgx.RowTo[int64])
+	if err != nil {
+		return err
 	}
 	rows := make([][]any, 0, len(ds))
 	for _, d := range ds {
+		if slices.Contains(existing, d.Seq) {
+			continue
+		}
 		doc, err := json.Marshal(d)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, []any{d.ID, d.WebhookID, d.Seq, d.ResourceID, d.Status, d.DueAt(), d.UpdatedAt, doc, !queued[d.ResourceID]})
-		queued[d.ResourceID] = true
+		pending := d.Status == roster.DeliveryPending
+		rows = append(rows, []any{d.ID, d.WebhookID, d.Seq, d.ResourceID, d.Status, d.DueAt(), d.UpdatedAt, doc, pending && !queued[d.ResourceID]})
+		if pending {
+			queued[d.ResourceID] = true
+		}
 	}
 	_, err = t.conn.CopyFrom(t.ctx, pgx.Identifier{"deliveries"},
 		[]string{"id", "webhook_id", "seq", "resource_id", "state", "next_at", "updated_at", "doc", "head"}, pgx.CopyFromRows(rows))
 	return translate(err, "delivery")
+}
+
+func (r reader) PendingResources(ctx context.Context, webhookID string, resources []string) (map[string]bool, error) {
+	rows, err := r.q.Query(ctx, `SELECT DISTINCT resource_id FROM deliveries WHERE webhook_id = $1 AND state = 'pending' AND resource_id = ANY($2)`,
+		webhookID, resources)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(pending))
+	for _, id := range pending {
+		out[id] = true
+	}
+	return out, nil
 }
 
 func (t *tx) ClaimDeliveries(webhookID, owner string, until time.Time, limit int) ([]*roster.Delivery, error) {

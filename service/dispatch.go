@@ -81,6 +81,14 @@ func (s *Service) RunDeliveries(ctx context.Context) {
 }
 
 // hookWorker delivers one webhook's events.
+//
+// While it holds the webhook's stream (roster.Tx.AdvanceStream), it sends
+// new events straight from the events table, one at a time per resource,
+// and writes each delivery once, with the result of its first attempt;
+// the stored cursor stays before the oldest event not yet recorded, so a
+// crash sends again what was in flight. A delivery that must be retried,
+// and the events of its resource after it, go to the deliveries table,
+// from which any node leases the due ones (roster.Tx.ClaimDeliveries).
 type hookWorker struct {
 	s    *Service
 	hook atomic.Pointer[roster.Webhook]
@@ -88,17 +96,48 @@ type hookWorker struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wake    chan struct{}
-	results chan *roster.Delivery
+	results chan result
 	// secrets caches the opened secrets of one version of the webhook.
 	mu         sync.Mutex
 	secVersion int64
 	sec        *roster.WebhookSecrets
+
+	// The stream, owned by run's goroutine.
+	held    bool                   // whether this node held the stream at the last step
+	retryAt time.Time              // when to try to take the stream again
+	gen     int                    // raised when the stream is given up: older sends are not recorded
+	cursor  int64                  // the stored cursor
+	pos     int64                  // the newest event read
+	window  []*streamed            // the events sent or to send, oldest first, until recorded
+	byRes   map[string][]*streamed // the unrecorded ones of each resource; the first goes first
+	ready   []*streamed            // those whose turn has come
+	open    int                    // how many in window are not recorded
 }
+
+// streamed is a delivery of a new event, sent without a stored row.
+type streamed struct {
+	d        *roster.Delivery
+	doc      json.RawMessage // the event as stored, until it is sent
+	gen      int
+	recorded bool
+}
+
+// result is a finished attempt: of a claimed delivery, or of a streamed
+// one (s set).
+type result struct {
+	d *roster.Delivery
+	s *streamed
+}
+
+// maxOpen bounds the streamed events a worker keeps unrecorded; it reads
+// no further events meanwhile.
+const maxOpen = fanOutBatch
 
 func newHookWorker(parent context.Context, s *Service, h *roster.Webhook) *hookWorker {
 	ctx, cancel := context.WithCancel(parent)
-	w := &hookWorker{s: s, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), results: make(chan *roster.Delivery, 4*max(s.hooks.Concurrency, 1))}
+	w := &hookWorker{s: s, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), results: make(chan result, 4*max(s.hooks.Concurrency, 1))}
 	w.hook.Store(h)
+	w.restart(h.Cursor)
 	return w
 }
 
@@ -117,47 +156,68 @@ func (w *hookWorker) poke() {
 	}
 }
 
+// restart forgets the streamed events not recorded (their attempts in
+// flight will not be recorded) and reads on from the stored cursor.
+func (w *hookWorker) restart(cursor int64) {
+	w.gen++
+	w.cursor, w.pos = cursor, cursor
+	w.window, w.byRes, w.ready, w.open = nil, map[string][]*streamed{}, nil, 0
+}
+
 func (w *hookWorker) run() {
 	ctx := w.ctx
 	cfg := w.s.hooks
 	inFlight := 0
-	due := true // whether deliveries may be due
+	due := true // whether stored deliveries may be due
 	var sends sync.WaitGroup
-	defer sends.Wait()
-	var done []*roster.Delivery
+	defer func() {
+		sends.Wait()
+		w.release()
+	}()
+	var done []result
 	for ctx.Err() == nil {
 		changed := w.s.feed.changed()
 	drain:
 		for {
 			select {
-			case d := <-w.results:
-				done = append(done, d)
+			case r := <-w.results:
+				done = append(done, r)
 			default:
 				break drain
 			}
 		}
 		inFlight -= len(done)
-		if len(done) > 0 {
-			due = true // the next of each resource may go now
+		for _, r := range done {
+			if r.s == nil {
+				due = true // the next of the resource may go now
+			}
 		}
 		free := cfg.Concurrency - inFlight
-		n, ds, err := w.step(ctx, done, free, due)
+		n, claimed, streams, err := w.step(ctx, done, free, &due)
 		if err != nil && ctx.Err() == nil {
 			w.s.log.Warn("webhooks: delivery step", "webhook", w.hook.Load().ID, "error", err)
 		}
 		done = done[:0]
-		if err == nil && (n > 0 || due) {
-			due = free > 0 && len(ds) == free // more may be waiting
-		}
-		for _, d := range ds {
+		for _, d := range claimed {
 			inFlight++
-			sends.Add(1)
-			go func() {
-				defer sends.Done()
-				w.results <- w.send(ctx, d)
-			}()
+			sends.Go(func() { w.results <- result{d: w.send(ctx, d)} })
 		}
-		if n == fanOutBatch {
+		for _, st := range streams {
+			inFlight++
+			sends.Go(func() {
+				if st.d.Event = w.s.recent.get(st.d.EventID); st.d.Event == nil {
+					st.d.Event = &roster.Event{}
+					if err := json.Unmarshal(st.doc, st.d.Event); err != nil {
+						st.d.Event = nil // recorded as failed: the event does not read
+					}
+				}
+				st.doc = nil
+				d := w.send(ctx, st.d)
+				d.Event = nil
+				w.results <- result{d: d, s: st}
+			})
+		}
+		if n == fanOutBatch || (len(w.ready) > 0 && inFlight < cfg.Concurrency) {
 			continue // more events are waiting
 		}
 		t := time.NewTimer(time.Second)
@@ -168,83 +228,132 @@ func (w *hookWorker) run() {
 			due = true
 		case <-t.C:
 			due = true // retries come due
-		case d := <-w.results:
-			done = append(done, d)
+		case r := <-w.results:
+			done = append(done, r)
 		}
 		t.Stop()
 	}
 }
 
-// step does, in one transaction, what the worker has to do: save the
-// finished attempts (and the webhook's record of health), add deliveries
-// for the events after the webhook's cursor and move the cursor, and
-// lease up to free due deliveries. Without new events it leases only when
-// deliveries may be due. It returns how many events it read and what it
-// leased.
-func (w *hookWorker) step(ctx context.Context, done []*roster.Delivery, free int, due bool) (int, []*roster.Delivery, error) {
+// release lets the stream go when the worker stops, so that another node
+// (or this one, when the webhook is enabled again) need not wait for the
+// hold to end.
+func (w *hookWorker) release() {
+	if !w.held {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 5*time.Second)
+	defer cancel()
+	h, owner := w.hook.Load(), w.s.hooks.Owner
+	_ = w.s.store.Update(ctx, func(tx roster.Tx) error {
+		return tx.AdvanceStream(h.ID, owner, w.cursor, w.cursor, tx.Now().Add(-time.Second), nil)
+	})
+}
+
+// record settles a streamed delivery's attempt: its row is added, and the
+// next event of its resource may go; when it is to be retried, it and
+// the rest of its resource's events go to the deliveries table instead.
+// It returns the rows to add.
+func (w *hookWorker) record(st *streamed, rows []*roster.Delivery) []*roster.Delivery {
+	st.recorded, w.open = true, w.open-1
+	rows = append(rows, st.d)
+	res := st.d.ResourceID
+	rest := w.byRes[res][1:]
+	switch {
+	case len(rest) == 0:
+		delete(w.byRes, res)
+	case st.d.Status == roster.DeliveryPending:
+		for _, next := range rest {
+			next.recorded, next.doc, w.open = true, nil, w.open-1
+			rows = append(rows, next.d)
+		}
+		delete(w.byRes, res)
+	default:
+		w.byRes[res] = rest
+		w.ready = append(w.ready, rest[0])
+	}
+	return rows
+}
+
+// step does, in one transaction, what the worker has to do: record the
+// finished attempts (and the webhook's record of health), read the new
+// events after the ones it has read and move the stored cursor up to the
+// oldest one not recorded, and lease up to free due stored deliveries
+// when they may be due (and then says whether more may be). It returns
+// how many events it read, the leased deliveries and the streamed ones to
+// send now.
+func (w *hookWorker) step(ctx context.Context, done []result, free int, due *bool) (int, []*roster.Delivery, []*streamed, error) {
 	h := w.hook.Load()
-	// The fan-out decides by the events' columns; the claim reads the
-	// documents of the deliveries it leases.
-	found, err := w.s.store.FindEvents(ctx, roster.EventFilter{After: h.Cursor, Limit: fanOutBatch, Bare: true})
-	if err != nil {
-		return 0, nil, err
-	}
-	if len(found) == 0 && len(done) == 0 && (!due || free <= 0) {
-		return 0, nil, nil
-	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	in := subtreeCheck{s: w.s, root: h.OrganizationID, all: h.OrganizationID == w.s.rootOrg(ctx, w.s.store, h.OrganizationID), memo: map[string]bool{}}
-	var ds []*roster.Delivery
-	for _, se := range found {
-		e := se.Event
-		if !h.Wants(e.Type) {
-			continue
+	var rows, attempts, claimedDone []*roster.Delivery
+	for _, r := range done {
+		switch {
+		case r.s == nil:
+			claimedDone = append(claimedDone, r.d)
+			attempts = append(attempts, r.d)
+		case r.s.gen == w.gen:
+			rows = w.record(r.s, rows)
+			attempts = append(attempts, r.d)
 		}
-		if ok, err := in.contains(ctx, se); err != nil {
-			return 0, nil, err
-		} else if !ok {
-			continue
-		}
-		ds = append(ds, &roster.Delivery{ID: roster.NewID(roster.PrefixDelivery), WebhookID: h.ID, EventID: e.ID, EventType: e.Type,
-			ResourceID: e.Resource.ID, Status: roster.DeliveryPending, Attempts: []roster.Attempt{}, RetryingSince: now,
-			CreatedAt: now, UpdatedAt: now, Seq: se.Seq})
 	}
-	var to int64
-	if len(found) > 0 {
-		to = found[len(found)-1].Seq
+	var found []roster.StoredEvent
+	if (w.held || !now.Before(w.retryAt)) && w.open < maxOpen {
+		var err error
+		if found, err = w.fanOut(ctx, h, now, &rows); err != nil {
+			w.restart(w.cursor)
+			return 0, nil, nil, err
+		}
+	}
+	for len(w.window) > 0 && w.window[0].recorded {
+		w.window = w.window[1:]
+	}
+	to := w.pos
+	if len(w.window) > 0 {
+		to = w.window[0].d.Seq - 1
+	}
+	// The streamed events go first; when stored deliveries may be due,
+	// they keep a quarter of the free places.
+	n := min(len(w.ready), max(free, 0))
+	if *due && n == free && free >= 4 {
+		n = free - free/4
+	}
+	streams := w.ready[:n:n]
+	claimFor := free - n
+	streamWork := len(found) > 0 || len(rows) > 0 || len(streams) > 0 || to != w.cursor
+	claim := *due && claimFor > 0
+	if !streamWork && len(claimedDone) == 0 && !claim {
+		return 0, nil, nil, nil
 	}
 	var claimed []*roster.Delivery
-	lease := w.s.hooks.Timeout + 5*time.Second // a dead node's leases pass on after this
+	lease := w.s.hooks.Timeout + 5*time.Second // a dead node's leases and stream pass on after this
+	owner := w.s.hooks.Owner
 	disabled := false
-	enqueue := func(tx roster.Tx) (err error) {
-		if len(found) > 0 {
-			if err := tx.EnqueueDeliveries(h.ID, h.Cursor, to, ds); err != nil {
-				return err
-			}
-		}
-		if free > 0 && (due || len(ds) > 0) {
-			claimed, err = tx.ClaimDeliveries(h.ID, w.s.hooks.Owner, tx.Now().Add(lease), free)
-		}
-		return err
-	}
 	// The results are saved even when ctx has ended (a stopping server):
 	// an attempt made and not recorded would be made again.
 	sctx := context.WithoutCancel(ctx)
-	err = w.s.store.Update(sctx, func(tx roster.Tx) (err error) {
-		if disabled, err = w.save(sctx, tx, done); err != nil {
+	err := w.s.store.Update(sctx, func(tx roster.Tx) (err error) {
+		if disabled, err = w.save(sctx, tx, claimedDone, attempts); err != nil {
 			return err
 		}
-		return enqueue(tx)
+		if streamWork {
+			if err := tx.AdvanceStream(h.ID, owner, w.cursor, to, tx.Now().Add(lease), rows); err != nil {
+				return err
+			}
+		}
+		if claim {
+			claimed, err = tx.ClaimDeliveries(h.ID, owner, tx.Now().Add(lease), claimFor)
+		}
+		return err
 	})
-	if roster.ErrorCode(err) == roster.CodeConflict && len(done) > 0 {
-		// Another node moved the cursor, which rolled the saves back too:
-		// save alone, then start again from the cursor the store has.
+	if roster.ErrorCode(err) == roster.CodeConflict && len(claimedDone) > 0 {
+		// Another node holds the stream or moved the cursor, which rolled
+		// the saves back too: save alone.
 		err = w.s.store.Update(sctx, func(tx roster.Tx) (err error) {
-			disabled, err = w.save(sctx, tx, done)
+			disabled, err = w.save(sctx, tx, claimedDone, claimedDone)
 			return err
 		})
 		if err == nil {
-			err = roster.Errorf(roster.CodeConflict, "the cursor moved")
+			err = roster.Errorf(roster.CodeConflict, "the stream is another node's")
 		}
 	}
 	if disabled {
@@ -254,21 +363,81 @@ func (w *hookWorker) step(ctx context.Context, done []*roster.Delivery, free int
 	}
 	switch roster.ErrorCode(err) {
 	case "":
-		if len(found) > 0 {
-			next := h.Clone()
-			next.Cursor = to
-			w.hook.CompareAndSwap(h, next)
+		if streamWork {
+			w.held, w.cursor = true, to
+			w.ready = w.ready[n:]
 		}
-		return len(found), claimed, nil
+		if claim {
+			*due = len(claimed) == claimFor // more may be waiting
+		}
+		return len(found), claimed, streams, nil
 	case roster.CodeConflict, roster.CodeNotFound:
-		// Another node moved the cursor (or the webhook is gone): start
-		// again from where the store has it.
+		// Another node holds the stream (or moved the cursor, or the
+		// webhook is gone): try again later, from where the store has it.
+		w.held, w.retryAt = false, now.Add(time.Second)
+		cursor := w.cursor
 		if cur, err := w.s.store.FindWebhook(ctx, h.ID); err == nil {
 			w.hook.CompareAndSwap(h, cur)
+			cursor = cur.Cursor
 		}
-		return 0, nil, nil
+		w.restart(cursor)
+		return 0, nil, nil, nil
 	}
-	return 0, nil, err
+	w.restart(w.cursor)
+	return 0, nil, nil, err
+}
+
+// fanOut reads the events after the newest one read and takes those the
+// webhook wants: an event whose resource has a stored pending delivery
+// joins it in the table (added to rows), one whose resource has an
+// unrecorded streamed event waits behind it, and the others are ready.
+func (w *hookWorker) fanOut(ctx context.Context, h *roster.Webhook, now time.Time, rows *[]*roster.Delivery) ([]roster.StoredEvent, error) {
+	found, err := w.s.store.FindEvents(ctx, roster.EventFilter{After: w.pos, Limit: fanOutBatch, Bare: true})
+	if err != nil || len(found) == 0 {
+		return found, err
+	}
+	in := subtreeCheck{s: w.s, root: h.OrganizationID, all: h.OrganizationID == w.s.rootOrg(ctx, w.s.store, h.OrganizationID), memo: map[string]bool{}}
+	var wanted []roster.StoredEvent
+	var resources []string
+	for _, se := range found {
+		if !h.Wants(se.Event.Type) {
+			continue
+		}
+		if ok, err := in.contains(ctx, se); err != nil {
+			return nil, err
+		} else if !ok {
+			continue
+		}
+		wanted = append(wanted, se)
+		if _, open := w.byRes[se.Event.Resource.ID]; !open {
+			resources = append(resources, se.Event.Resource.ID)
+		}
+	}
+	pending, err := w.s.store.PendingResources(ctx, h.ID, resources)
+	if err != nil {
+		return nil, err
+	}
+	for _, se := range wanted {
+		e := se.Event
+		d := &roster.Delivery{ID: roster.NewID(roster.PrefixDelivery), WebhookID: h.ID, EventID: e.ID, EventType: e.Type,
+			ResourceID: e.Resource.ID, Status: roster.DeliveryPending, Attempts: []roster.Attempt{}, RetryingSince: now,
+			CreatedAt: now, UpdatedAt: now, Seq: se.Seq}
+		if pending[e.Resource.ID] {
+			*rows = append(*rows, d)
+			continue
+		}
+		st := &streamed{d: d, doc: se.Doc, gen: w.gen}
+		w.window = append(w.window, st)
+		w.open++
+		if q, open := w.byRes[e.Resource.ID]; open {
+			w.byRes[e.Resource.ID] = append(q, st)
+		} else {
+			w.byRes[e.Resource.ID] = []*streamed{st}
+			w.ready = append(w.ready, st)
+		}
+	}
+	w.pos = found[len(found)-1].Seq
+	return found, nil
 }
 
 // subtreeCheck decides whether events belong to an organisation's subtree.
@@ -377,25 +546,28 @@ func backoff(base, limit time.Duration, n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// save stores finished attempts in tx and keeps the webhook's record of
-// health: when every attempt has failed for DisableAfter, the webhook is
-// disabled, and that is an event. It reports whether it disabled it.
-func (w *hookWorker) save(ctx context.Context, tx roster.Tx, done []*roster.Delivery) (bool, error) {
-	if len(done) == 0 {
+// save stores the finished attempts of claimed deliveries in tx and keeps
+// the webhook's record of health by all the attempts made: when every
+// attempt has failed for DisableAfter, the webhook is disabled, and that
+// is an event. It reports whether it disabled it.
+func (w *hookWorker) save(ctx context.Context, tx roster.Tx, claimed, attempts []*roster.Delivery) (bool, error) {
+	if len(attempts) == 0 {
 		return false, nil
 	}
 	h := w.hook.Load()
 	cfg := w.s.hooks
+	for _, d := range claimed {
+		if err := tx.SaveDelivery(d, cfg.Owner); err != nil && roster.ErrorCode(err) != roster.CodeConflict {
+			return false, err
+		}
+	}
 	ok, failed := false, time.Time{}
-	for _, d := range done {
+	for _, d := range attempts {
 		last := d.Attempts[len(d.Attempts)-1]
 		if last.Succeeded() {
 			ok = true
 		} else if failed.IsZero() {
 			failed = last.At
-		}
-		if err := tx.SaveDelivery(d, cfg.Owner); err != nil && roster.ErrorCode(err) != roster.CodeConflict {
-			return false, err
 		}
 	}
 	cur, err := tx.FindWebhook(ctx, h.ID)

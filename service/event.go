@@ -75,7 +75,13 @@ func newEvent(ctx context.Context, c *roster.Caller, typ, resType, id, orgID str
 // appendEvent stamps e and writes it in tx.
 func (s *Service) appendEvent(tx roster.Tx, e *roster.Event) error {
 	e.ID, e.OccurredAt = roster.NewID(roster.PrefixEvent), tx.Now()
-	return tx.AppendEvent(e)
+	if err := tx.AppendEvent(e); err != nil {
+		return err
+	}
+	if s.hooks != nil {
+		s.recent.add(e)
+	}
+	return nil
 }
 
 // finishDraft completes an event drafted before the transaction, whose

@@ -25,6 +25,8 @@ type Service struct {
 	root    rootCache
 	schemas schemaCache
 	feed    feed
+	// recent keeps the newest events for delivery (when webhooks are on).
+	recent recentEvents
 	// hooks configures webhook delivery (SetWebhooks); hooksChanged wakes
 	// the delivery loop when webhooks change.
 	hooks        *WebhookConfig

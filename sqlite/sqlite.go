@@ -114,11 +114,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.closeDBs()
 		return nil, err
 	}
-	// Only one process serves an embedded store, so a delivery lease
-	// found at start is a dead process's: free it for this one, due now
-	// (the claim set next_at to the lease's end).
+	// Only one process serves an embedded store, so a delivery lease or
+	// a hold on a webhook's stream found at start is a dead process's:
+	// free it for this one, due now (the claim set next_at to the lease's
+	// end).
 	if _, err := write.ExecContext(ctx, `UPDATE deliveries SET lease_until = 0, lease_owner = '', next_at = min(next_at, ?) WHERE lease_owner <> ''`,
 		micros(time.Now())); err != nil {
+		db.closeDBs()
+		return nil, fmt.Errorf("free delivery leases: %w", err)
+	}
+	if _, err := write.ExecContext(ctx, `UPDATE webhooks SET stream_until = 0, stream_owner = '' WHERE stream_owner <> ''`); err != nil {
 		db.closeDBs()
 		return nil, fmt.Errorf("free delivery leases: %w", err)
 	}

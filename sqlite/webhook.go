@@ -158,14 +158,15 @@ func (t *tx) SetWebhookFailing(id string, since *time.Time) error {
 	return nil
 }
 
-func (t *tx) EnqueueDeliveries(webhookID string, from, to int64, ds []*roster.Delivery) error {
+func (t *tx) AdvanceStream(webhookID, owner string, from, to int64, until time.Time, ds []*roster.Delivery) error {
 	ctx := context.Background()
-	res, err := t.q.ExecContext(ctx, `UPDATE webhooks SET cursor = ? WHERE id = ? AND cursor = ?`, to, webhookID, from)
+	res, err := t.q.ExecContext(ctx, `UPDATE webhooks SET cursor = ?1, stream_owner = ?2, stream_until = ?3
+		WHERE id = ?4 AND cursor = ?5 AND (stream_owner = ?2 OR stream_until <= ?6)`, to, owner, micros(until), webhookID, from, micros(t.now))
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return roster.Errorf(roster.CodeConflict, "the webhook's cursor moved")
+		return roster.Errorf(roster.CodeConflict, "the webhook's cursor moved, or another node holds its stream")
 	}
 	for _, d := range ds {
 		if err := t.insertDelivery(d); err != nil {
@@ -175,8 +176,9 @@ func (t *tx) EnqueueDeliveries(webhookID string, from, to int64, ds []*roster.De
 	return nil
 }
 
-// insertDelivery adds a pending delivery, the head of its resource when
-// no other delivery of the resource is pending.
+// insertDelivery adds a delivery unless its event has one; a pending one
+// is the head of its resource when no other delivery of the resource is
+// pending.
 func (t *tx) insertDelivery(d *roster.Delivery) error {
 	doc, err := json.Marshal(d)
 	if err != nil {
@@ -184,9 +186,35 @@ func (t *tx) insertDelivery(d *roster.Delivery) error {
 	}
 	_, err = t.q.ExecContext(context.Background(), `INSERT INTO deliveries (id, webhook_id, seq, resource_id, state, next_at, updated_at, doc, head)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
-			NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = ?2 AND resource_id = ?4 AND state = 'pending'))`,
+			?5 = 'pending' AND NOT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = ?2 AND resource_id = ?4 AND state = 'pending'))
+		ON CONFLICT (webhook_id, seq) DO NOTHING`,
 		d.ID, d.WebhookID, d.Seq, d.ResourceID, d.Status, micros(d.DueAt()), micros(d.UpdatedAt), doc)
 	return translate(err, "delivery")
+}
+
+func (r reader) PendingResources(ctx context.Context, webhookID string, resources []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(resources) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(resources)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT DISTINCT resource_id FROM deliveries
+		WHERE webhook_id = ? AND state = 'pending' AND resource_id IN (SELECT value FROM json_each(?))`, webhookID, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
 }
 
 func (t *tx) ClaimDeliveries(webhookID, owner string, until time.Time, limit int) ([]*roster.Delivery, error) {
@@ -307,6 +335,9 @@ func (t *tx) FindDelivery(ctx context.Context, id string) (*roster.Delivery, err
 func (t *tx) FindDeliveries(ctx context.Context, f roster.DeliveryFilter) ([]*roster.Delivery, error) {
 	return t.reader().FindDeliveries(ctx, f)
 }
+func (t *tx) PendingResources(ctx context.Context, webhookID string, resources []string) (map[string]bool, error) {
+	return t.reader().PendingResources(ctx, webhookID, resources)
+}
 
 // FindWebhook returns a webhook with its delivery state.
 func (db *DB) FindWebhook(ctx context.Context, id string) (*roster.Webhook, error) {
@@ -326,4 +357,9 @@ func (db *DB) FindDelivery(ctx context.Context, id string) (*roster.Delivery, er
 // FindDeliveries returns a webhook's deliveries, newest first.
 func (db *DB) FindDeliveries(ctx context.Context, f roster.DeliveryFilter) ([]*roster.Delivery, error) {
 	return db.reader().FindDeliveries(ctx, f)
+}
+
+// PendingResources reports which resources have a pending delivery.
+func (db *DB) PendingResources(ctx context.Context, webhookID string, resources []string) (map[string]bool, error) {
+	return db.reader().PendingResources(ctx, webhookID, resources)
 }

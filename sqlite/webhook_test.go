@@ -50,7 +50,9 @@ func TestUpgradeMarksDeliveryHeads(t *testing.T) {
 		ds = append(ds, &roster.Delivery{ID: roster.NewID(roster.PrefixDelivery), WebhookID: w.ID, EventID: se.Event.ID, EventType: se.Event.Type,
 			ResourceID: se.Event.Resource.ID, Status: roster.DeliveryPending, Attempts: []roster.Attempt{}, Seq: se.Seq})
 	}
-	update(func(tx roster.Tx) error { return tx.EnqueueDeliveries(w.ID, w.Cursor, found[len(found)-1].Seq, ds) })
+	update(func(tx roster.Tx) error {
+		return tx.AdvanceStream(w.ID, "old", w.Cursor, found[len(found)-1].Seq, tx.Now().Add(time.Hour), ds)
+	})
 	// a's first succeeds; b's is leased by a process that then dies.
 	var claimed []*roster.Delivery
 	update(func(tx roster.Tx) (err error) {

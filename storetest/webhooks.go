@@ -23,6 +23,8 @@ var webhookBehaviours = []behaviour{
 	{"Webhooks/LeaseAndSave", testWebhooksLease},
 	{"Webhooks/LeaseExpires", testWebhooksLeaseExpires},
 	{"Webhooks/BareEvents", testWebhooksBareEvents},
+	{"Webhooks/StreamHeldByOneOwner", testWebhooksStreamHold},
+	{"Webhooks/StreamRecordsOnce", testWebhooksStreamRecordsOnce},
 	{"Webhooks/DeleteCascades", testWebhooksDelete},
 }
 
@@ -110,7 +112,9 @@ func enqueueAll(t *testing.T, s roster.Store, w *roster.Webhook, org *roster.Org
 		ds = append(ds, delivery(w, se))
 	}
 	to := found[len(found)-1].Seq
-	mustUpdate(t, s, func(tx roster.Tx) error { return tx.EnqueueDeliveries(w.ID, w.Cursor, to, ds) })
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		return tx.AdvanceStream(w.ID, "fan-out", w.Cursor, to, tx.Now().Add(time.Hour), ds)
+	})
 	w.Cursor = to
 	return ds
 }
@@ -122,8 +126,10 @@ func testWebhooksEnqueue(t *testing.T, s roster.Store) {
 	mustCreateWebhook(t, s, w)
 	from := w.Cursor
 	ds := enqueueAll(t, s, w, org, "usr_a", "usr_b")
-	// A second enqueue from the old cursor (another node) is refused.
-	wantCode(t, "EnqueueDeliveries from a stale cursor", update(s, func(tx roster.Tx) error { return tx.EnqueueDeliveries(w.ID, from, w.Cursor, nil) }), roster.CodeConflict)
+	// A second enqueue from the old cursor is refused.
+	wantCode(t, "AdvanceStream from a stale cursor", update(s, func(tx roster.Tx) error {
+		return tx.AdvanceStream(w.ID, "fan-out", from, w.Cursor, tx.Now().Add(time.Hour), nil)
+	}), roster.CodeConflict)
 	got, err := s.FindDeliveries(ctx, roster.DeliveryFilter{WebhookID: w.ID, Limit: 10})
 	must(t, "FindDeliveries", err)
 	if len(got) != 2 || got[0].ID != ds[1].ID || got[1].ID != ds[0].ID {
@@ -270,7 +276,9 @@ func testWebhooksClaimDueRetries(t *testing.T, s roster.Store) {
 		n.CreatedAt, n.UpdatedAt, n.RetryingSince = at(1), at(1), at(1)
 		fresh = append(fresh, n)
 	}
-	mustUpdate(t, s, func(tx roster.Tx) error { return tx.EnqueueDeliveries(w.ID, w.Cursor, found[len(found)-1].Seq, fresh) })
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		return tx.AdvanceStream(w.ID, "fan-out", w.Cursor, found[len(found)-1].Seq, tx.Now().Add(time.Hour), fresh)
+	})
 	wantClaimed(t, "one of a due retry and new deliveries", claim("n1", 1), ds[0])
 	wantClaimed(t, "the rest", claim("n1", 10), fresh...)
 }
@@ -374,9 +382,97 @@ func testWebhooksBareEvents(t *testing.T, s roster.Store) {
 	if !reflect.DeepEqual(bare[0].Event, want) {
 		t.Errorf("bare event: %+v, want %+v", bare[0].Event, want)
 	}
+	var doc roster.Event
+	if err := json.Unmarshal(bare[0].Doc, &doc); err != nil {
+		t.Fatalf("a bare event's document: %v", err)
+	}
+	full[1].Event.ClientIP = "" // not part of the document's API form
+	if d := jsonDiff(&doc, full[1].Event); d != "" {
+		t.Errorf("a bare event's document: %s", d)
+	}
 	if got := findEvents(t, s, roster.EventFilter{Bare: true, Types: []string{"user.created"}, Limit: 1}); len(got) != 1 || got[0].Event.Type != "user.created" {
 		t.Errorf("bare read with a filter: %d events", len(got))
 	}
+}
+
+// testWebhooksStreamHold: one owner at a time holds a webhook's stream,
+// until its hold ends or it lets it go.
+func testWebhooksStreamHold(t *testing.T, s roster.Store) {
+	org := MustCreateOrg(t, s, "", "root")
+	w := newWebhook(org)
+	mustCreateWebhook(t, s, w)
+	advance := func(owner string, until time.Duration) error {
+		return update(s, func(tx roster.Tx) error {
+			return tx.AdvanceStream(w.ID, owner, w.Cursor, w.Cursor, tx.Now().Add(until), nil)
+		})
+	}
+	must(t, "n1 takes the stream", advance("n1", time.Hour))
+	must(t, "n1 holds on", advance("n1", time.Hour))
+	wantCode(t, "n2 while n1 holds the stream", advance("n2", time.Hour), roster.CodeConflict)
+	must(t, "n1 lets it go", advance("n1", -time.Second))
+	must(t, "n2 takes the stream", advance("n2", -time.Second)) // a hold that is already over
+	must(t, "n1 takes it after n2's hold ended", advance("n1", time.Hour))
+	wantCode(t, "a webhook that does not exist", update(s, func(tx roster.Tx) error {
+		return tx.AdvanceStream(roster.NewID(roster.PrefixWebhook), "n1", 0, 0, tx.Now().Add(time.Hour), nil)
+	}), roster.CodeConflict)
+}
+
+// testWebhooksStreamRecordsOnce: the stream records deliveries in any
+// state, once per event, with pending ones queued behind the resource's
+// pending ones; PendingResources says which resources wait.
+func testWebhooksStreamRecordsOnce(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	org := MustCreateOrg(t, s, "", "root")
+	w := newWebhook(org)
+	mustCreateWebhook(t, s, w)
+	appendEvents(t, s, newEvent("user.updated", "user", "usr_a", org.ID, ""), newEvent("user.updated", "user", "usr_b", org.ID, ""),
+		newEvent("user.updated", "user", "usr_b", org.ID, ""))
+	found := findEvents(t, s, roster.EventFilter{After: w.Cursor})
+	sent, retry, behind := delivery(w, found[0]), delivery(w, found[1]), delivery(w, found[2])
+	sent.Log(roster.Attempt{At: at(1), StatusCode: 204})
+	sent.Status = roster.DeliverySucceeded
+	retry.Log(roster.Attempt{At: at(1), StatusCode: 503})
+	next := at(0) // due already
+	retry.NextAttempt = &next
+	to := found[2].Seq
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		return tx.AdvanceStream(w.ID, "n1", w.Cursor, found[1].Seq, tx.Now().Add(time.Hour), []*roster.Delivery{sent, retry})
+	})
+	pending, err := s.PendingResources(ctx, w.ID, []string{"usr_a", "usr_b", "usr_c"})
+	must(t, "PendingResources", err)
+	if !reflect.DeepEqual(pending, map[string]bool{"usr_b": true}) {
+		t.Errorf("PendingResources: %v, want usr_b only", pending)
+	}
+	// After a crash the stream sends the first two again: they stay as
+	// recorded first.
+	again := delivery(w, found[0])
+	again.Status = roster.DeliveryFailed
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		return tx.AdvanceStream(w.ID, "n1", found[1].Seq, to, tx.Now().Add(time.Hour), []*roster.Delivery{again, delivery(w, found[1]), behind})
+	})
+	got, err := s.FindDeliveries(ctx, roster.DeliveryFilter{WebhookID: w.ID, Limit: 10})
+	must(t, "FindDeliveries", err)
+	if len(got) != 3 || got[2].ID != sent.ID || got[2].Status != roster.DeliverySucceeded || got[1].ID != retry.ID || got[0].ID != behind.ID {
+		t.Fatalf("FindDeliveries: want the first records of the three events, got %d", len(got))
+	}
+	if _, err := s.FindDelivery(ctx, again.ID); roster.ErrorCode(err) != roster.CodeNotFound {
+		t.Errorf("a second delivery of an event was recorded: %v", err)
+	}
+	// Only the retry is a head; the later event of its resource waits.
+	var claimed []*roster.Delivery
+	mustUpdate(t, s, func(tx roster.Tx) (err error) {
+		claimed, err = tx.ClaimDeliveries(w.ID, "n1", tx.Now().Add(time.Hour), 10)
+		return err
+	})
+	wantClaimed(t, "the stream's pending deliveries", claimed, retry)
+	claimed[0].Log(roster.Attempt{At: at(2), StatusCode: 200})
+	claimed[0].Status, claimed[0].NextAttempt, claimed[0].UpdatedAt = roster.DeliverySucceeded, nil, at(2)
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.SaveDelivery(claimed[0], "n1") })
+	mustUpdate(t, s, func(tx roster.Tx) (err error) {
+		claimed, err = tx.ClaimDeliveries(w.ID, "n1", tx.Now().Add(time.Hour), 10)
+		return err
+	})
+	wantClaimed(t, "after the retry succeeded", claimed, behind)
 }
 
 func testWebhooksDelete(t *testing.T, s roster.Store) {
