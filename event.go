@@ -11,7 +11,9 @@ import (
 // Event is one change, written in the same transaction as the change
 // itself: no acknowledged change is without its event, and no event
 // exists for a change that rolled back. The feed, the audit log and
-// (later) webhooks all read events.
+// webhooks all read events. Data, Previous and Patch hold compact JSON,
+// as encoding/json writes it (webhook payloads copy them as they are);
+// stores give them back unchanged.
 type Event struct {
 	ID         string          `json:"id" doc:"evt_…; ids sort in commit order."`
 	Type       string          `json:"type" example:"user.updated"`
@@ -57,9 +59,9 @@ type EventFilter struct {
 	// URL may itself be a secret (a chat's incoming-webhook URL), so the
 	// feed shows them to those who administer the webhooks.
 	WebhooksVisible *Visibility
-	// Bare leaves the documents undecoded: only Seq, Doc and the events'
-	// ID, Type, Resource and OrgID are filled (the columns of the events
-	// table), for readers that decide by those and decode few documents.
+	// Bare leaves the documents unread: only Seq and the events' ID,
+	// Type, Resource and OrgID are filled (the columns of the events
+	// table), for readers that decide by those alone.
 	Bare bool
 }
 
@@ -67,9 +69,6 @@ type EventFilter struct {
 type StoredEvent struct {
 	Seq   int64
 	Event *Event
-	// Doc is the event as stored (JSON that decodes to an Event), set by
-	// a bare read (EventFilter.Bare) instead of decoding it.
-	Doc json.RawMessage
 }
 
 // RequestInfo is what the transport knows about the request behind a

@@ -133,7 +133,7 @@ func (r reader) findEvents(ctx context.Context, query string, p params, bare boo
 		var doc []byte
 		var final bool
 		if bare {
-			err = rows.Scan(&se.Seq, &final, &e.ID, &e.Type, &e.Resource.Type, &e.Resource.ID, &e.OrgID, (*[]byte)(&se.Doc))
+			err = rows.Scan(&se.Seq, &final, &e.ID, &e.Type, &e.Resource.Type, &e.Resource.ID, &e.OrgID)
 		} else {
 			err = rows.Scan(&se.Seq, &final, &doc)
 		}
@@ -197,7 +197,7 @@ func eventQuery(f roster.EventFilter, inTx bool) (string, params) {
 	}
 	columns := `e.doc`
 	if f.Bare {
-		columns = `e.id, e.type, e.resource_type, e.resource_id, e.org_id, e.doc`
+		columns = `e.id, e.type, e.resource_type, e.resource_id, e.org_id`
 	}
 	return `SELECT e.pos, ` + final + `, ` + columns + ` FROM events e WHERE ` + strings.Join(where, ` AND `) +
 		` ORDER BY e.pos LIMIT ` + p.add(f.Limit), p

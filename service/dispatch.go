@@ -117,7 +117,6 @@ type hookWorker struct {
 // streamed is a delivery of a new event, sent without a stored row.
 type streamed struct {
 	d        *roster.Delivery
-	doc      json.RawMessage // the event as stored, until it is sent
 	gen      int
 	recorded bool
 }
@@ -205,14 +204,13 @@ func (w *hookWorker) run() {
 		for _, st := range streams {
 			inFlight++
 			sends.Go(func() {
-				if st.d.Event = w.s.recent.get(st.d.EventID); st.d.Event == nil {
-					st.d.Event = &roster.Event{}
-					if err := json.Unmarshal(st.doc, st.d.Event); err != nil {
-						st.d.Event = nil // recorded as failed: the event does not read
-					}
+				var d *roster.Delivery
+				if e, err := w.event(ctx, st.d); err != nil {
+					d = w.logAttempt(st.d, roster.Attempt{At: time.Now().UTC(), Error: "read the event: " + err.Error()}, false)
+				} else {
+					st.d.Event = e
+					d = w.send(ctx, st.d)
 				}
-				st.doc = nil
-				d := w.send(ctx, st.d)
 				d.Event = nil
 				w.results <- result{d: d, s: st}
 			})
@@ -233,6 +231,19 @@ func (w *hookWorker) run() {
 		}
 		t.Stop()
 	}
+}
+
+// event returns a streamed delivery's event: the one this node wrote,
+// or else the one the store holds (nil when it is gone).
+func (w *hookWorker) event(ctx context.Context, d *roster.Delivery) (*roster.Event, error) {
+	if e := w.s.recent.get(d.EventID); e != nil {
+		return e, nil
+	}
+	found, err := w.s.store.FindEvents(ctx, roster.EventFilter{After: d.Seq - 1, Limit: 1})
+	if err != nil || len(found) == 0 || found[0].Event.ID != d.EventID {
+		return nil, err
+	}
+	return found[0].Event, nil
 }
 
 // release lets the stream go when the worker stops, so that another node
@@ -264,7 +275,7 @@ func (w *hookWorker) record(st *streamed, rows []*roster.Delivery) []*roster.Del
 		delete(w.byRes, res)
 	case st.d.Status == roster.DeliveryPending:
 		for _, next := range rest {
-			next.recorded, next.doc, w.open = true, nil, w.open-1
+			next.recorded, w.open = true, w.open-1
 			rows = append(rows, next.d)
 		}
 		delete(w.byRes, res)
@@ -426,7 +437,7 @@ func (w *hookWorker) fanOut(ctx context.Context, h *roster.Webhook, now time.Tim
 			*rows = append(*rows, d)
 			continue
 		}
-		st := &streamed{d: d, doc: se.Doc, gen: w.gen}
+		st := &streamed{d: d, gen: w.gen}
 		w.window = append(w.window, st)
 		w.open++
 		if q, open := w.byRes[e.Resource.ID]; open {
@@ -519,13 +530,21 @@ func (w *hookWorker) send(ctx context.Context, d *roster.Delivery) *roster.Deliv
 		a = cfg.Sender.Send(sctx, h, sec, d.Event)
 		cancel()
 	}
+	return w.logAttempt(d, a, d.Event == nil)
+}
+
+// logAttempt adds an attempt to a delivery's log and sets its next state:
+// succeeded, failed for good (when the event is gone or the retries are
+// over) or pending, with its next attempt.
+func (w *hookWorker) logAttempt(d *roster.Delivery, a roster.Attempt, gone bool) *roster.Delivery {
+	cfg := w.s.hooks
 	d.Log(a)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	d.UpdatedAt = now
 	switch {
 	case a.Succeeded():
 		d.Status, d.NextAttempt = roster.DeliverySucceeded, nil
-	case d.Event == nil || now.Sub(d.RetryingSince) >= cfg.RetryFor:
+	case gone || now.Sub(d.RetryingSince) >= cfg.RetryFor:
 		d.Status, d.NextAttempt = roster.DeliveryFailed, nil
 	default:
 		next := now.Add(backoff(cfg.RetryBase, cfg.RetryMax, d.AttemptCount))

@@ -81,7 +81,7 @@ func (r reader) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.
 	}
 	columns := `e.seq, e.doc`
 	if f.Bare {
-		columns = `e.seq, e.id, e.type, e.resource_type, e.resource_id, e.org_id, e.doc`
+		columns = `e.seq, e.id, e.type, e.resource_type, e.resource_id, e.org_id`
 	}
 	rows, err := r.q.QueryContext(ctx, `SELECT `+columns+` FROM events e WHERE `+strings.Join(where, ` AND `)+` ORDER BY e.seq LIMIT `+strconv.Itoa(f.Limit), args...)
 	if err != nil {
@@ -99,12 +99,12 @@ func (r reader) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.
 	return out, rows.Err()
 }
 
-// scanEvent reads a row of FindEvents: the document, or with bare the
-// columns and the document undecoded.
+// scanEvent reads a row of FindEvents: the document, or with bare only
+// the columns.
 func scanEvent(scan func(...any) error, se *roster.StoredEvent, bare bool) error {
 	e := se.Event
 	if bare {
-		return scan(&se.Seq, &e.ID, &e.Type, &e.Resource.Type, &e.Resource.ID, &e.OrgID, (*[]byte)(&se.Doc))
+		return scan(&se.Seq, &e.ID, &e.Type, &e.Resource.Type, &e.Resource.ID, &e.OrgID)
 	}
 	var doc []byte
 	if err := scan(&se.Seq, &doc); err != nil {

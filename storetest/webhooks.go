@@ -382,14 +382,6 @@ func testWebhooksBareEvents(t *testing.T, s roster.Store) {
 	if !reflect.DeepEqual(bare[0].Event, want) {
 		t.Errorf("bare event: %+v, want %+v", bare[0].Event, want)
 	}
-	var doc roster.Event
-	if err := json.Unmarshal(bare[0].Doc, &doc); err != nil {
-		t.Fatalf("a bare event's document: %v", err)
-	}
-	full[1].Event.ClientIP = "" // not part of the document's API form
-	if d := jsonDiff(&doc, full[1].Event); d != "" {
-		t.Errorf("a bare event's document: %s", d)
-	}
 	if got := findEvents(t, s, roster.EventFilter{Bare: true, Types: []string{"user.created"}, Limit: 1}); len(got) != 1 || got[0].Event.Type != "user.created" {
 		t.Errorf("bare read with a filter: %d events", len(got))
 	}

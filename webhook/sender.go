@@ -90,8 +90,11 @@ func (s *Sender) CheckURL(ctx context.Context, raw string) error {
 	return CheckURL(ctx, raw)
 }
 
-// Payload is the body of a delivery (before any projection).
-type Payload struct {
+// payloadHead is the start of a delivery's body (before any projection):
+// the resource after the change ("data"), before it ("previous", when the
+// webhook asks for it) and the patch follow, copied as the event holds
+// them (compact JSON, see roster.Event) instead of encoded again.
+type payloadHead struct {
 	ID             string             `json:"id"`
 	Type           string             `json:"type"`
 	Timestamp      time.Time          `json:"timestamp"`
@@ -99,23 +102,32 @@ type Payload struct {
 	OrganizationID string             `json:"organization_id,omitempty"`
 	Actor          roster.Actor       `json:"actor"`
 	RequestID      string             `json:"request_id,omitempty"`
-	Data           json.RawMessage    `json:"data"`
-	Previous       json.RawMessage    `json:"previous,omitempty"`
-	Patch          json.RawMessage    `json:"patch,omitempty"`
 }
 
 // Render returns the body a webhook is sent for an event: the payload,
 // with the resource before the change only when the webhook asks for it,
 // reduced to the projection's fields when it has one.
 func Render(w *roster.Webhook, e *roster.Event) ([]byte, error) {
-	p := Payload{ID: e.ID, Type: e.Type, Timestamp: e.OccurredAt, Resource: e.Resource, OrganizationID: e.OrgID,
-		Actor: e.Actor, RequestID: e.RequestID, Data: e.Data, Patch: e.Patch}
-	if w.IncludePrevious {
-		p.Previous = e.Previous
+	head, err := json.Marshal(payloadHead{ID: e.ID, Type: e.Type, Timestamp: e.OccurredAt, Resource: e.Resource, OrganizationID: e.OrgID,
+		Actor: e.Actor, RequestID: e.RequestID})
+	if err != nil {
+		return nil, err
 	}
-	body, err := json.Marshal(p)
-	if err != nil || len(w.Projection) == 0 {
-		return body, err
+	body := make([]byte, 0, len(head)+len(e.Data)+len(e.Previous)+len(e.Patch)+32)
+	body = append(append(body, head[:len(head)-1]...), `,"data":`...)
+	if len(e.Data) == 0 {
+		body = append(body, "null"...)
+	}
+	body = append(body, e.Data...)
+	if w.IncludePrevious && len(e.Previous) > 0 {
+		body = append(append(body, `,"previous":`...), e.Previous...)
+	}
+	if len(e.Patch) > 0 {
+		body = append(append(body, `,"patch":`...), e.Patch...)
+	}
+	body = append(body, '}')
+	if len(w.Projection) == 0 {
+		return body, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

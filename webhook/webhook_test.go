@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,6 +138,30 @@ func TestRender(t *testing.T) {
 	body, _ = Render(&roster.Webhook{IncludePrevious: true}, e)
 	if !strings.Contains(string(body), `"previous":{"id":"usr_1","email":"b@example.com"}`) {
 		t.Fatalf("Render with include_previous = %s", body)
+	}
+	// The body is what encoding/json makes of the whole payload, the
+	// documents copied rather than encoded again.
+	e.Actor, e.RequestID, e.OrgID, e.OccurredAt = roster.Actor{UserID: "usr_2", KeyID: "key_1"}, "req <1>", "org_1", time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
+	deleted := *e
+	deleted.Data, deleted.Patch = nil, nil
+	for _, c := range []struct {
+		e    *roster.Event
+		prev bool
+	}{{e, false}, {e, true}, {&deleted, true}} {
+		want := map[string]any{"id": c.e.ID, "type": c.e.Type, "timestamp": c.e.OccurredAt, "resource": c.e.Resource, "organization_id": c.e.OrgID,
+			"actor": c.e.Actor, "request_id": c.e.RequestID, "data": c.e.Data}
+		if c.prev {
+			want["previous"] = c.e.Previous
+		}
+		if c.e.Patch != nil {
+			want["patch"] = c.e.Patch
+		}
+		body, _ := Render(&roster.Webhook{IncludePrevious: c.prev}, c.e)
+		var got, exp any
+		wantBody, _ := json.Marshal(want)
+		if json.Unmarshal(body, &got) != nil || json.Unmarshal(wantBody, &exp) != nil || !reflect.DeepEqual(got, exp) || !json.Valid(body) {
+			t.Errorf("Render(include_previous %v) = %s, want %s", c.prev, body, wantBody)
+		}
 	}
 	body, err = Render(&roster.Webhook{Projection: map[string]string{"user": "$.data.id", "first": "$.data.name.first", "none": "$.data.missing", "kind": "$.type"}}, e)
 	if err != nil || string(body) != `{"first":"Ann","kind":"user.updated","none":null,"user":"usr_1"}` {
