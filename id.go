@@ -53,12 +53,20 @@ func NewID(prefix string) string {
 	}
 	hi, lo := idGen.hi, idGen.lo
 	idGen.Unlock()
+	return encodeID(prefix, ms<<16|uint64(hi), lo)
+}
 
-	// 128 bits: 48 time, 16 hi, 64 lo, written as 26 base32 digits (130 bits).
+// FirstIDAt returns the least id NewID could make with the prefix in the
+// millisecond of t: every id made before that millisecond sorts below it.
+func FirstIDAt(prefix string, t time.Time) string {
+	return encodeID(prefix, uint64(t.UnixMilli())<<16, 0)
+}
+
+// encodeID writes an id's 128 bits (48 time, 16 hi, 64 lo) as 26 base32
+// digits (130 bits) after the prefix.
+func encodeID(prefix string, top, lo uint64) string {
 	var out [26]byte
-	var n [2]uint64
-	n[0] = ms<<16 | uint64(hi) // top 64 bits
-	n[1] = lo
+	n := [2]uint64{top, lo}
 	for i := 25; i >= 0; i-- {
 		out[i] = crockford[n[1]&31]
 		n[1] = n[1]>>5 | (n[0]&31)<<59

@@ -76,7 +76,7 @@ type Reader interface {
 	// when v is nil), oldest first.
 	FindWebhooks(ctx context.Context, v *Visibility) ([]*Webhook, error)
 	FindDelivery(ctx context.Context, id string) (*Delivery, error)
-	// FindDeliveries returns a webhook's deliveries, newest first.
+	// FindDeliveries returns a webhook's deliveries, newest event first.
 	FindDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
 	// PendingResources reports which of the resources have a pending
 	// delivery for the webhook.
@@ -153,7 +153,9 @@ type Tx interface {
 	// owner's.
 	SaveDelivery(d *Delivery, owner string) error
 	// PurgeDeliveries removes finished deliveries last changed before a
-	// time and returns how many it removed.
+	// time and returns how many it removed. A delivery's id (which holds
+	// the time it was made, see NewID) is never later than its last
+	// change.
 	PurgeDeliveries(before time.Time) (int64, error)
 
 	// PutIdempotent inserts r, or fails with CodeConflict when the scope

@@ -441,11 +441,11 @@ func (d *Delivery) Log(a Attempt) {
 	}
 }
 
-// DeliveryFilter selects a webhook's deliveries, newest first.
+// DeliveryFilter selects a webhook's deliveries, newest event first.
 type DeliveryFilter struct {
 	WebhookID string
 	Status    string
-	Before    string // a delivery id: only older ones
+	Before    string // a delivery id: only those of older events
 	Limit     int
 }
 

@@ -74,10 +74,10 @@ func (r reader) FindDeliveries(ctx context.Context, f roster.DeliveryFilter) ([]
 		where = append(where, `state = `+p.add(f.Status))
 	}
 	if f.Before != "" {
-		where = append(where, `id COLLATE "C" < `+p.add(f.Before))
+		where = append(where, `seq < (SELECT seq FROM deliveries WHERE id = `+p.add(f.Before)+`)`)
 	}
 	rows, err := r.q.Query(ctx, `SELECT doc, seq FROM deliveries WHERE `+strings.Join(where, ` AND `)+
-		` ORDER BY id COLLATE "C" DESC LIMIT `+p.add(max(f.Limit, 1)), p...)
+		` ORDER BY seq DESC LIMIT `+p.add(max(f.Limit, 1)), p...)
 	if err != nil {
 		return nil, err
 	}

@@ -526,9 +526,7 @@ func (w *hookWorker) send(ctx context.Context, d *roster.Delivery) *roster.Deliv
 	case err != nil:
 		a = roster.Attempt{At: time.Now().UTC(), Error: "the webhook's secrets do not open: was the server's secret key changed?"}
 	default:
-		sctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-		a = cfg.Sender.Send(sctx, h, sec, d.Event)
-		cancel()
+		a = cfg.Sender.Send(ctx, h, sec, d.Event) // within the sender's timeout
 	}
 	return w.logAttempt(d, a, d.Event == nil)
 }

@@ -26,7 +26,7 @@ const (
 type Sender interface {
 	// CheckURL refuses a destination that webhooks may not reach.
 	CheckURL(ctx context.Context, rawURL string) error
-	// Send makes one attempt to deliver e to w.
+	// Send makes one attempt to deliver e to w, within its own timeout.
 	Send(ctx context.Context, w *roster.Webhook, sec *roster.WebhookSecrets, e *roster.Event) roster.Attempt
 }
 

@@ -80,10 +80,10 @@ func (r reader) FindDeliveries(ctx context.Context, f roster.DeliveryFilter) ([]
 		where, args = append(where, `state = ?`), append(args, f.Status)
 	}
 	if f.Before != "" {
-		where, args = append(where, `id < ?`), append(args, f.Before)
+		where, args = append(where, `seq < (SELECT seq FROM deliveries WHERE id = ?)`), append(args, f.Before)
 	}
 	rows, err := r.q.QueryContext(ctx, `SELECT doc, seq FROM deliveries WHERE `+strings.Join(where, ` AND `)+
-		` ORDER BY id DESC LIMIT `+strconv.Itoa(max(f.Limit, 1)), args...)
+		` ORDER BY seq DESC LIMIT `+strconv.Itoa(max(f.Limit, 1)), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +316,11 @@ const headOf = `WITH first AS (SELECT seq FROM deliveries WHERE webhook_id = ?1 
 	UPDATE deliveries SET head = NOT head WHERE webhook_id = ?1 AND seq IN (SELECT seq FROM first) AND head <> (seq = (SELECT min(seq) FROM first))`
 
 func (t *tx) PurgeDeliveries(before time.Time) (int64, error) {
-	res, err := t.q.ExecContext(context.Background(), `DELETE FROM deliveries WHERE state <> 'pending' AND updated_at < ?`, micros(before))
+	// Made before it was last changed, a delivery to purge has an id
+	// below the first of the next millisecond: the id's range bounds the
+	// scan.
+	res, err := t.q.ExecContext(context.Background(), `DELETE FROM deliveries WHERE id < ? AND state <> 'pending' AND updated_at < ?`,
+		roster.FirstIDAt(roster.PrefixDelivery, before.Add(time.Millisecond)), micros(before))
 	if err != nil {
 		return 0, err
 	}

@@ -327,13 +327,20 @@ func testWebhooksLease(t *testing.T, s roster.Store) {
 	if stored.AttemptCount != 1 || stored.Attempts[0].StatusCode != 500 || stored.NextAttempt == nil || !stored.NextAttempt.Equal(next) {
 		t.Errorf("stored delivery: %+v", stored)
 	}
-	// Finished deliveries older than a time are purged.
-	d.Status, d.NextAttempt, d.UpdatedAt = roster.DeliveryFailed, nil, at(3)
+	// Finished deliveries last changed before a time are purged (their
+	// ids were made before that, as a delivery's id is made before its
+	// attempts).
+	d.Status, d.NextAttempt, d.UpdatedAt = roster.DeliveryFailed, nil, time.Now().UTC().Truncate(time.Microsecond)
 	mustUpdate(t, s, func(tx roster.Tx) error { return tx.SaveDelivery(d, "") })
-	var n int64
-	mustUpdate(t, s, func(tx roster.Tx) (err error) { n, err = tx.PurgeDeliveries(at(4)); return err })
-	if n != 1 {
-		t.Errorf("PurgeDeliveries removed %d, want 1", n)
+	for _, c := range []struct {
+		before time.Time
+		want   int64
+	}{{d.UpdatedAt, 0}, {d.UpdatedAt.Add(time.Microsecond), 1}} {
+		var n int64
+		mustUpdate(t, s, func(tx roster.Tx) (err error) { n, err = tx.PurgeDeliveries(c.before); return err })
+		if n != c.want {
+			t.Errorf("PurgeDeliveries(last change + %s) removed %d, want %d", c.before.Sub(d.UpdatedAt), n, c.want)
+		}
 	}
 }
 

@@ -41,11 +41,13 @@ type Config struct {
 
 // Sender delivers events to webhooks. It is safe for concurrent use.
 type Sender struct {
-	cfg    Config
-	client *http.Client
+	cfg Config
+	// client sends deliveries, which carry their own deadline; tokens
+	// asks token endpoints, through the same guarded transport.
+	client, tokens *http.Client
 
-	mu     sync.Mutex
-	tokens map[string]cachedSource // by webhook id
+	mu      sync.Mutex
+	sources map[string]cachedSource // by webhook id
 }
 
 type cachedSource struct {
@@ -75,11 +77,11 @@ func New(cfg Config) *Sender {
 		TLSHandshakeTimeout:   cfg.Timeout,
 		ResponseHeaderTimeout: cfg.Timeout,
 	}
-	client := &http.Client{Transport: tr, Timeout: cfg.Timeout,
-		// A redirect is an answer (3xx, a failure), never followed: it
-		// could lead anywhere.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &Sender{cfg: cfg, client: client, tokens: map[string]cachedSource{}}
+	// A redirect is an answer (3xx, a failure), never followed: it could
+	// lead anywhere.
+	noRedirects := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Sender{cfg: cfg, client: &http.Client{Transport: tr, CheckRedirect: noRedirects},
+		tokens: &http.Client{Transport: tr, Timeout: cfg.Timeout, CheckRedirect: noRedirects}, sources: map[string]cachedSource{}}
 }
 
 // CheckURL refuses a destination that webhooks may not reach.
@@ -187,8 +189,18 @@ func Sign(secrets []string, msgID string, at time.Time, body []byte) (string, er
 	return strings.Join(sigs, " "), nil
 }
 
-// Send makes one attempt to deliver an event and reports how it went.
+// The values of the headers every delivery has, shared by all requests
+// (the transport only reads them).
+var (
+	jsonType  = []string{"application/json"}
+	userAgent = []string{"Roster-Webhooks/1"}
+)
+
+// Send makes one attempt to deliver an event and reports how it went,
+// within the sender's timeout.
 func (s *Sender) Send(ctx context.Context, w *roster.Webhook, sec *roster.WebhookSecrets, e *roster.Event) roster.Attempt {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
 	start := time.Now()
 	a := roster.Attempt{At: start.UTC().Truncate(time.Microsecond)}
 	fail := func(format string, args ...any) roster.Attempt {
@@ -210,21 +222,24 @@ func (s *Sender) Send(ctx context.Context, w *roster.Webhook, sec *roster.Webhoo
 	if err != nil {
 		return fail("bad request: %v", err)
 	}
-	for k, v := range w.Headers {
-		req.Header.Set(k, v)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("User-Agent", "Roster-Webhooks/1")
 	now := time.Now()
 	sig, err := Sign(sec.Active(now), e.ID, now, body)
 	if err != nil {
 		return fail("sign: %v", err)
 	}
-	req.Header.Set("webhook-id", e.ID)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set("webhook-signature", sig)
+	req.Header = make(http.Header, len(w.Headers)+6)
+	for k, v := range w.Headers {
+		req.Header.Set(k, v)
+	}
+	// The same keys as Header.Set would write ("Webhook-Id" for
+	// "webhook-id"), set after the custom headers, which they override.
+	if body != nil {
+		req.Header["Content-Type"] = jsonType
+	}
+	req.Header["User-Agent"] = userAgent
+	req.Header["Webhook-Id"] = []string{e.ID}
+	req.Header["Webhook-Timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
+	req.Header["Webhook-Signature"] = []string{sig}
 	if w.Auth != nil {
 		switch w.Auth.Type {
 		case roster.AuthBasic:
@@ -260,11 +275,11 @@ func (s *Sender) Send(ctx context.Context, w *roster.Webhook, sec *roster.Webhoo
 func (s *Sender) token(w *roster.Webhook, sec *roster.WebhookSecrets) oauth2.TokenSource {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c, ok := s.tokens[w.ID]; ok && c.version == w.Version {
+	if c, ok := s.sources[w.ID]; ok && c.version == w.Version {
 		return c.src
 	}
 	// The token endpoint is reached through the same guarded client.
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, s.client)
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, s.tokens)
 	a := w.Auth
 	var src oauth2.TokenSource
 	if a.GrantType == roster.GrantRefreshToken {
@@ -274,13 +289,13 @@ func (s *Sender) token(w *roster.Webhook, sec *roster.WebhookSecrets) oauth2.Tok
 		conf := &clientcredentials.Config{ClientID: a.ClientID, ClientSecret: sec.ClientSecret, TokenURL: a.TokenURL, Scopes: strings.Fields(a.Scope)}
 		src = conf.TokenSource(ctx)
 	}
-	s.tokens[w.ID] = cachedSource{version: w.Version, src: src}
+	s.sources[w.ID] = cachedSource{version: w.Version, src: src}
 	return src
 }
 
 func (s *Sender) forget(id string) {
 	s.mu.Lock()
-	delete(s.tokens, id)
+	delete(s.sources, id)
 	s.mu.Unlock()
 }
 
