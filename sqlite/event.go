@@ -23,9 +23,17 @@ func (t *tx) AppendEvent(e *roster.Event) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.q.ExecContext(context.Background(), `INSERT INTO events (id, type, resource_type, resource_id, org_id, actor_id, occurred_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := t.q.ExecContext(context.Background(), `INSERT INTO events (id, type, resource_type, resource_id, org_id, actor_id, occurred_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.Type, e.Resource.Type, e.Resource.ID, e.OrgID, e.Actor.UserID, micros(e.OccurredAt), doc)
-	return translate(err, "event")
+	if err != nil {
+		return translate(err, "event")
+	}
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	t.events = append(t.events, roster.StoredEvent{Seq: seq, Event: &roster.Event{ID: e.ID, Type: e.Type, Resource: e.Resource, OrgID: e.OrgID}})
+	return nil
 }
 
 func (r reader) EventSeq(ctx context.Context, id string) (int64, error) {
@@ -127,6 +135,11 @@ func (t *tx) EventSeq(ctx context.Context, id string) (int64, error) {
 
 // FindEvents returns events in commit order.
 func (db *DB) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.StoredEvent, error) {
+	if tailOnly(f) {
+		if evs, ok := db.tail.after(f.After, f.Limit); ok {
+			return evs, nil
+		}
+	}
 	return db.reader().FindEvents(ctx, f)
 }
 

@@ -41,6 +41,8 @@ type DB struct {
 	now   func() time.Time
 	reads *stmtCache // over the read pool
 	cache *readCache
+	// tail answers bare reads of the newest events.
+	tail eventTail
 	// lastNow is the newest transaction time; only the writer uses it.
 	lastNow time.Time
 	wstmt   *stmtCache // over the writer's connection; used only by the writer
@@ -138,6 +140,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	db.lastNow = fromMicros(last)
+	if err := db.conn.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&db.tail.from); err != nil {
+		db.closeDBs()
+		return nil, err
+	}
 	db.ftsUntidy = true // whatever an earlier process left
 	// The writer checkpoints only when the WAL has grown past 64 MiB,
 	// which the checkpointer normally prevents. Its page cache is 8 MiB,
@@ -428,6 +434,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 	ok := 0
 	touched := &touched{}
 	fts := &ftsPending{}
+	var events []roster.StoredEvent
 	// Whatever happens to the batch, the cache forgets what it touched
 	// before any request of the batch is answered.
 	defer db.cache.forget(touched)
@@ -444,6 +451,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 		err := runJob(j, t)
 		if err == nil {
 			touched.written = append(touched.written, t.written...)
+			events = append(events, t.events...)
 			fts.add(t.fts)
 		} else if t.ftsFlushed {
 			// The rollback below undoes what this job's search wrote.
@@ -478,6 +486,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 		return fail(fmt.Errorf("commit: %w", err))
 	}
 	touched.committed = true
+	db.tail.add(events)
 	if fts.wrote {
 		db.ftsUntidy = true
 	}

@@ -52,6 +52,9 @@ type tx struct {
 	// savepoint: if the job fails, they are pending again.
 	ftsFlushed bool
 	ftsRestore []ftsChange
+	// events holds the events this transaction wrote, bare, for the
+	// store's tail once they are committed.
+	events []roster.StoredEvent
 }
 
 func (t *tx) reader() reader  { return reader{q: t.q, cache: t.cache} }
