@@ -132,6 +132,12 @@ type result struct {
 // no further events meanwhile.
 const maxOpen = fanOutBatch
 
+// stepEvery is the shortest time between two steps of a worker. Under
+// load, the results and new events of those milliseconds share one step
+// (one write transaction, one read of the events) instead of taking one
+// each; an event that comes after a quiet while goes at once.
+const stepEvery = 5 * time.Millisecond
+
 func newHookWorker(parent context.Context, s *Service, h *roster.Webhook) *hookWorker {
 	ctx, cancel := context.WithCancel(parent)
 	w := &hookWorker{s: s, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), results: make(chan result, 4*max(s.hooks.Concurrency, 1))}
@@ -168,13 +174,53 @@ func (w *hookWorker) run() {
 	cfg := w.s.hooks
 	inFlight := 0
 	due := true // whether stored deliveries may be due
+	// Sends run on goroutines kept for the next ones (a new goroutine per
+	// send would grow a fresh stack each time): one that is idle takes a
+	// send, and one is started when all are busy, Concurrency at most.
 	var sends sync.WaitGroup
+	jobs := make(chan func())
+	goSend := func(f func()) {
+		select {
+		case jobs <- f:
+		default:
+			sends.Go(func() {
+				for ; f != nil; f = <-jobs {
+					f()
+				}
+			})
+		}
+	}
 	defer func() {
-		sends.Wait()
-		w.release()
+		close(jobs)
+		// A send cannot be cut short (the sender's deadline ends it): let
+		// the stream go only when none is in flight, so that another node
+		// cannot send a resource's next event while this one still sends
+		// its last. Otherwise the hold ends by itself after the lease.
+		idle := make(chan struct{})
+		go func() {
+			sends.Wait()
+			close(idle)
+		}()
+		t := time.NewTimer(100 * time.Millisecond)
+		defer t.Stop()
+		select {
+		case <-idle:
+			w.release()
+		case <-t.C:
+		}
 	}()
 	var done []result
+	var last time.Time
 	for ctx.Err() == nil {
+		if wait := stepEvery - time.Since(last); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		last = time.Now()
 		changed := w.s.feed.changed()
 	drain:
 		for {
@@ -199,11 +245,11 @@ func (w *hookWorker) run() {
 		done = done[:0]
 		for _, d := range claimed {
 			inFlight++
-			sends.Go(func() { w.results <- result{d: w.send(ctx, d)} })
+			goSend(func() { w.results <- result{d: w.send(ctx, d)} })
 		}
 		for _, st := range streams {
 			inFlight++
-			sends.Go(func() {
+			goSend(func() {
 				var d *roster.Delivery
 				if e, err := w.event(ctx, st.d); err != nil {
 					d = w.logAttempt(st.d, roster.Attempt{At: time.Now().UTC(), Error: "read the event: " + err.Error()}, false)
@@ -308,9 +354,10 @@ func (w *hookWorker) step(ctx context.Context, done []result, free int, due *boo
 		}
 	}
 	var found []roster.StoredEvent
+	var wanted []*roster.Delivery
 	if (w.held || !now.Before(w.retryAt)) && w.open < maxOpen {
 		var err error
-		if found, err = w.fanOut(ctx, h, now, &rows); err != nil {
+		if found, wanted, err = w.fanOut(ctx, h, now); err != nil {
 			w.restart(w.cursor)
 			return 0, nil, nil, err
 		}
@@ -318,24 +365,26 @@ func (w *hookWorker) step(ctx context.Context, done []result, free int, due *boo
 	for len(w.window) > 0 && w.window[0].recorded {
 		w.window = w.window[1:]
 	}
-	to := w.pos
-	if len(w.window) > 0 {
-		to = w.window[0].d.Seq - 1
+	pos := w.pos
+	if len(found) > 0 {
+		pos = found[len(found)-1].Seq
 	}
-	// The streamed events go first; when stored deliveries may be due,
-	// they keep a quarter of the free places.
-	n := min(len(w.ready), max(free, 0))
-	if *due && n == free && free >= 4 {
-		n = free - free/4
+	// The resources whose new events may have to join stored pending
+	// deliveries: not those with a streamed event unrecorded (the new
+	// ones wait behind it).
+	var resources []string
+	for _, d := range wanted {
+		if _, open := w.byRes[d.ResourceID]; !open && !slices.Contains(resources, d.ResourceID) {
+			resources = append(resources, d.ResourceID)
+		}
 	}
-	streams := w.ready[:n:n]
-	claimFor := free - n
-	streamWork := len(found) > 0 || len(rows) > 0 || len(streams) > 0 || to != w.cursor
-	claim := *due && claimFor > 0
-	if !streamWork && len(claimedDone) == 0 && !claim {
+	streamWork := len(found) > 0 || len(rows) > 0 || (len(w.ready) > 0 && free > 0) || w.streamCursor() != w.cursor
+	if !streamWork && len(claimedDone) == 0 && !(*due && free > 0) {
 		return 0, nil, nil, nil
 	}
 	var claimed []*roster.Delivery
+	var queued map[string]bool
+	var n, claimFor int
 	lease := w.s.hooks.Timeout + 5*time.Second // a dead node's leases and stream pass on after this
 	owner := w.s.hooks.Owner
 	disabled := false
@@ -346,12 +395,34 @@ func (w *hookWorker) step(ctx context.Context, done []result, free int, due *boo
 		if disabled, err = w.save(sctx, tx, claimedDone, attempts); err != nil {
 			return err
 		}
-		if streamWork {
-			if err := tx.AdvanceStream(h.ID, owner, w.cursor, to, tx.Now().Add(lease), rows); err != nil {
+		// Which resources have stored pending deliveries, read in the
+		// write transaction (no delivery can be stored meanwhile), with
+		// those this step stores.
+		queued = map[string]bool{}
+		if len(resources) > 0 {
+			if queued, err = tx.PendingResources(sctx, h.ID, resources); err != nil {
 				return err
 			}
 		}
-		if claim {
+		for _, d := range rows {
+			if d.Status == roster.DeliveryPending {
+				queued[d.ResourceID] = true
+			}
+		}
+		add, to, ready := w.plan(wanted, queued, pos)
+		// The streamed events go first; when stored deliveries may be
+		// due, they keep a quarter of the free places.
+		n = min(ready, max(free, 0))
+		if *due && n == free && free >= 4 {
+			n = free - free/4
+		}
+		claimFor = free - n
+		if streamWork {
+			if err := tx.AdvanceStream(h.ID, owner, w.cursor, to, tx.Now().Add(lease), append(rows[:len(rows):len(rows)], add...)); err != nil {
+				return err
+			}
+		}
+		if *due && claimFor > 0 {
 			claimed, err = tx.ClaimDeliveries(h.ID, owner, tx.Now().Add(lease), claimFor)
 		}
 		return err
@@ -374,11 +445,14 @@ func (w *hookWorker) step(ctx context.Context, done []result, free int, due *boo
 	}
 	switch roster.ErrorCode(err) {
 	case "":
+		var streams []*streamed
 		if streamWork {
-			w.held, w.cursor = true, to
+			w.take(wanted, queued, pos)
+			streams = w.ready[:n:n]
 			w.ready = w.ready[n:]
+			w.held, w.cursor = true, w.streamCursor()
 		}
-		if claim {
+		if *due && claimFor > 0 {
 			*due = len(claimed) == claimFor // more may be waiting
 		}
 		return len(found), claimed, streams, nil
@@ -398,57 +472,94 @@ func (w *hookWorker) step(ctx context.Context, done []result, free int, due *boo
 	return 0, nil, nil, err
 }
 
-// fanOut reads the events after the newest one read and takes those the
-// webhook wants: an event whose resource has a stored pending delivery
-// joins it in the table (added to rows), one whose resource has an
-// unrecorded streamed event waits behind it, and the others are ready.
-func (w *hookWorker) fanOut(ctx context.Context, h *roster.Webhook, now time.Time, rows *[]*roster.Delivery) ([]roster.StoredEvent, error) {
+// fanOut reads the events after the newest one read and returns them,
+// and a delivery for each one the webhook wants, oldest first.
+func (w *hookWorker) fanOut(ctx context.Context, h *roster.Webhook, now time.Time) ([]roster.StoredEvent, []*roster.Delivery, error) {
 	found, err := w.s.store.FindEvents(ctx, roster.EventFilter{After: w.pos, Limit: fanOutBatch, Bare: true})
 	if err != nil || len(found) == 0 {
-		return found, err
+		return found, nil, err
 	}
 	in := subtreeCheck{s: w.s, root: h.OrganizationID, all: h.OrganizationID == w.s.rootOrg(ctx, w.s.store, h.OrganizationID), memo: map[string]bool{}}
-	var wanted []roster.StoredEvent
-	var resources []string
+	var wanted []*roster.Delivery
 	for _, se := range found {
-		if !h.Wants(se.Event.Type) {
+		e := se.Event
+		if !h.Wants(e.Type) {
 			continue
 		}
 		if ok, err := in.contains(ctx, se); err != nil {
-			return nil, err
+			return nil, nil, err
 		} else if !ok {
 			continue
 		}
-		wanted = append(wanted, se)
-		if _, open := w.byRes[se.Event.Resource.ID]; !open {
-			resources = append(resources, se.Event.Resource.ID)
+		wanted = append(wanted, &roster.Delivery{ID: roster.NewID(roster.PrefixDelivery), WebhookID: h.ID, EventID: e.ID, EventType: e.Type,
+			ResourceID: e.Resource.ID, Status: roster.DeliveryPending, Attempts: []roster.Attempt{}, RetryingSince: now,
+			CreatedAt: now, UpdatedAt: now, Seq: se.Seq})
+	}
+	return found, wanted, nil
+}
+
+// joins reports whether a new event's delivery joins the stored pending
+// deliveries of its resource (queued) instead of being streamed: an
+// event whose resource has an unrecorded streamed event waits behind it.
+func (w *hookWorker) joins(d *roster.Delivery, queued map[string]bool) bool {
+	_, open := w.byRes[d.ResourceID]
+	return !open && queued[d.ResourceID]
+}
+
+// plan says, without changing the worker, what taking the new events
+// would do: the deliveries to store, the stored cursor (before the oldest
+// event not recorded; pos when there is none) and how many streamed
+// events would be ready to send.
+func (w *hookWorker) plan(wanted []*roster.Delivery, queued map[string]bool, pos int64) (add []*roster.Delivery, to int64, ready int) {
+	to, ready = pos, len(w.ready)
+	held := len(w.window) > 0 // an event not recorded holds the cursor
+	if held {
+		to = w.window[0].d.Seq - 1
+	}
+	first := map[string]bool{}
+	for _, d := range wanted {
+		if w.joins(d, queued) {
+			add = append(add, d)
+			continue
+		}
+		if !held {
+			to, held = d.Seq-1, true
+		}
+		if _, open := w.byRes[d.ResourceID]; !open && !first[d.ResourceID] {
+			first[d.ResourceID] = true
+			ready++
 		}
 	}
-	pending, err := w.s.store.PendingResources(ctx, h.ID, resources)
-	if err != nil {
-		return nil, err
-	}
-	for _, se := range wanted {
-		e := se.Event
-		d := &roster.Delivery{ID: roster.NewID(roster.PrefixDelivery), WebhookID: h.ID, EventID: e.ID, EventType: e.Type,
-			ResourceID: e.Resource.ID, Status: roster.DeliveryPending, Attempts: []roster.Attempt{}, RetryingSince: now,
-			CreatedAt: now, UpdatedAt: now, Seq: se.Seq}
-		if pending[e.Resource.ID] {
-			*rows = append(*rows, d)
+	return add, to, ready
+}
+
+// take adds the new events that plan streams to the window: the first of
+// a resource is ready, the others wait behind it.
+func (w *hookWorker) take(wanted []*roster.Delivery, queued map[string]bool, pos int64) {
+	for _, d := range wanted {
+		if w.joins(d, queued) {
 			continue
 		}
 		st := &streamed{d: d, gen: w.gen}
 		w.window = append(w.window, st)
 		w.open++
-		if q, open := w.byRes[e.Resource.ID]; open {
-			w.byRes[e.Resource.ID] = append(q, st)
+		if q, open := w.byRes[d.ResourceID]; open {
+			w.byRes[d.ResourceID] = append(q, st)
 		} else {
-			w.byRes[e.Resource.ID] = []*streamed{st}
+			w.byRes[d.ResourceID] = []*streamed{st}
 			w.ready = append(w.ready, st)
 		}
 	}
-	w.pos = found[len(found)-1].Seq
-	return found, nil
+	w.pos = pos
+}
+
+// streamCursor is where the stored cursor stands: before the oldest
+// event not recorded, or at the newest one read.
+func (w *hookWorker) streamCursor() int64 {
+	if len(w.window) > 0 {
+		return w.window[0].d.Seq - 1
+	}
+	return w.pos
 }
 
 // subtreeCheck decides whether events belong to an organisation's subtree.
