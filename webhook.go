@@ -392,8 +392,8 @@ type Delivery struct {
 	AttemptCount int        `json:"attempt_count"`
 	Attempts     []Attempt  `json:"attempts"`
 	NextAttempt  *time.Time `json:"next_attempt_at,omitempty"`
-	// RetryingSince starts the retry window: the creation, or the last
-	// manual retry.
+	// RetryingSince starts the retry window: the first attempt, or the
+	// last manual retry.
 	RetryingSince time.Time `json:"retrying_since"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`

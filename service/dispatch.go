@@ -648,6 +648,12 @@ func (w *hookWorker) send(ctx context.Context, d *roster.Delivery) *roster.Deliv
 func (w *hookWorker) logAttempt(d *roster.Delivery, a roster.Attempt, gone bool) *roster.Delivery {
 	cfg := w.s.hooks
 	d.Log(a)
+	if d.AttemptCount == 1 {
+		// The retry window starts with the first attempt, not when the
+		// delivery was queued (behind a failing one of its resource, it
+		// may have waited for days).
+		d.RetryingSince = a.At
+	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	d.UpdatedAt = now
 	switch {
