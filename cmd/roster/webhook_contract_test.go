@@ -263,6 +263,38 @@ func TestWebhookBackoffAndExpiry(t *testing.T) {
 	}
 }
 
+// TestWebhookQueuedEventGetsItsRetries: an event that waited behind a
+// failing delivery of its resource is retried like any other when its
+// own first attempt fails, instead of failing for good at once because
+// its retry window ran out while it waited.
+func TestWebhookQueuedEventGetsItsRetries(t *testing.T) {
+	const retryFor = 1500 * time.Millisecond
+	s := startServer(t, func(c *Config) {
+		c.Webhooks.RetryBase, c.Webhooks.RetryMax, c.Webhooks.RetryFor = 100*time.Millisecond, 200*time.Millisecond, retryFor
+	})
+	rc := newReceiver(t)
+	var updatedTries atomic.Int64
+	refuse := func(body []byte) bool {
+		if strings.Contains(string(body), `"type":"user.created"`) {
+			return true // always: it fails for good after retryFor
+		}
+		return updatedTries.Add(1) == 1 // the user.updated fails once
+	}
+	rc.refuse.Store(&refuse)
+	id := s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.*"}})["id"].(string)
+	uid := s.do("POST", "/v1/users", map[string]any{"email": "queued@example.com", "first_name": "Q"}).want(201).str("id")
+	s.do("PATCH", "/v1/users/"+uid, map[string]any{"last_name": "Queued"}, "Content-Type", "application/merge-patch+json").want(200)
+	deadline := time.Now().Add(retryFor + 5*time.Second)
+	for len(rc.arrivals()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(rc.arrivals()) == 0 {
+		var log struct{ Items []map[string]any }
+		json.Unmarshal(s.do("GET", "/v1/webhooks/"+id+"/deliveries", nil).want(200).Body, &log)
+		t.Fatalf("the user.updated never arrived after its first attempt failed (%d attempts); the log: %v", updatedTries.Load(), log.Items)
+	}
+}
+
 // TestWebhookRotationOverlapEnds: after a rotation, deliveries are signed
 // with both secrets until --webhook-rotation-overlap is over, and then
 // with the new one only.
