@@ -309,12 +309,22 @@ func BuildWebhook(cur *Webhook, curSecrets *WebhookSecrets, in *WebhookInput) (*
 	return w, sec, nil
 }
 
-// buildAuth validates a webhook's authentication; secrets left out keep
-// their stored values while the kind of authentication stays the same.
+// WriteOnlyMask stands for a stored secret: sent back in a webhook's
+// auth, it keeps the stored value, as leaving the field out does.
+const WriteOnlyMask = "********"
+
+// buildAuth validates a webhook's authentication; secrets left out (or
+// sent as WriteOnlyMask) keep their stored values while the kind of
+// authentication stays the same.
 func buildAuth(fe *fieldErrors, w *Webhook, sec *WebhookSecrets, cur *Webhook, in *WebhookAuthInput) {
 	keep := cur != nil && cur.Auth != nil && in != nil && cur.Auth.Type == in.Type
 	secret := func(field string, sent *string, stored string, need bool) string {
 		switch {
+		case sent != nil && *sent == WriteOnlyMask:
+			if keep && stored != "" {
+				return stored
+			}
+			fe.add("auth."+field, WriteOnlyMask+" keeps a stored auth."+field+", and there is none to keep: send the value", nil)
 		case sent != nil && *sent != "":
 			if len(*sent) > 4096 {
 				fe.add("auth."+field, field+" is at most 4096 characters", nil)

@@ -46,10 +46,14 @@ type WebhookConfig struct {
 	Concurrency int
 	// Owner names this node in delivery leases.
 	Owner string
+	// RotationOverlap is how long a rotated-out signing secret keeps
+	// signing; DefaultRotationOverlap when zero.
+	RotationOverlap time.Duration
 }
 
-// RotationOverlap is how long a rotated-out signing secret keeps signing.
-const RotationOverlap = 24 * time.Hour
+// DefaultRotationOverlap is how long a rotated-out signing secret keeps
+// signing unless configured otherwise.
+const DefaultRotationOverlap = 24 * time.Hour
 
 // SetWebhooks configures webhooks; without it the webhook routes answer
 // that webhooks are not configured.
@@ -331,12 +335,16 @@ func (s *Service) PatchWebhook(ctx context.Context, c *roster.Caller, id, format
 }
 
 // RotateSecret gives a webhook a new signing secret and returns it; the
-// previous one keeps signing for RotationOverlap.
+// previous one keeps signing for the configured overlap.
 func (s *Service) RotateSecret(ctx context.Context, c *roster.Caller, id string) (*roster.Webhook, string, error) {
 	var secret string // the one made in the write transaction, the last call of change
 	w, err := s.updateWebhook(ctx, c, id, nil, EventWebhookSecretRotated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
 		now := time.Now().UTC()
-		until := now.Add(RotationOverlap)
+		overlap := s.hooks.RotationOverlap
+		if overlap <= 0 {
+			overlap = DefaultRotationOverlap
+		}
+		until := now.Add(overlap)
 		secret = roster.NewSigningSecret()
 		next := &roster.WebhookSecrets{Signing: []roster.SigningSecret{{Secret: secret}},
 			Password: sec.Password, ClientSecret: sec.ClientSecret, RefreshToken: sec.RefreshToken}

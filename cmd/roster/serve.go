@@ -70,6 +70,8 @@ type WebhookConfig struct {
 	DisableAfter time.Duration // continuous failure before a webhook is disabled
 	Concurrency  int           // requests in flight per webhook
 	Retention    time.Duration // how long finished deliveries stay in the log
+	// RotationOverlap is how long a rotated-out signing secret keeps signing.
+	RotationOverlap time.Duration
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -82,7 +84,8 @@ func DefaultConfig() Config {
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
 		Webhooks: WebhookConfig{Timeout: 10 * time.Second, RetryFor: 72 * time.Hour, RetryBase: 5 * time.Second, RetryMax: time.Hour,
-			DisableAfter: 72 * time.Hour, Concurrency: 64, Retention: 7 * 24 * time.Hour},
+			DisableAfter: 72 * time.Hour, Concurrency: 64, Retention: 7 * 24 * time.Hour,
+			RotationOverlap: service.DefaultRotationOverlap},
 		Security: service.DefaultSecurity(),
 		MailFrom: "Roster <no-reply@roster.local>",
 	}
@@ -107,7 +110,7 @@ func (c Config) Validate() error {
 		problems = append(problems, "ROSTER_SECRET_KEY must be at least 32 characters")
 	}
 	w := c.Webhooks
-	if w.Timeout <= 0 || w.RetryFor <= 0 || w.RetryBase <= 0 || w.RetryMax < w.RetryBase || w.DisableAfter <= 0 || w.Retention <= 0 {
+	if w.Timeout <= 0 || w.RetryFor <= 0 || w.RetryBase <= 0 || w.RetryMax < w.RetryBase || w.DisableAfter <= 0 || w.Retention <= 0 || w.RotationOverlap <= 0 {
 		problems = append(problems, "the --webhook-* durations must be positive, and --webhook-retry-max at least --webhook-retry-base")
 	}
 	if w.Concurrency < 1 || w.Concurrency > 1024 {
@@ -247,6 +250,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&wc.RetryMax, "webhook-retry-max", envDuration("WEBHOOK_RETRY_MAX", wc.RetryMax), "the longest back-off (ROSTER_WEBHOOK_RETRY_MAX)")
 	fs.DurationVar(&wc.DisableAfter, "webhook-disable-after", envDuration("WEBHOOK_DISABLE_AFTER", wc.DisableAfter), "disable a webhook whose deliveries all failed for this long (ROSTER_WEBHOOK_DISABLE_AFTER)")
 	fs.IntVar(&wc.Concurrency, "webhook-concurrency", envInt("WEBHOOK_CONCURRENCY", wc.Concurrency), "requests in flight per webhook (ROSTER_WEBHOOK_CONCURRENCY)")
+	fs.DurationVar(&wc.RotationOverlap, "webhook-rotation-overlap", envDuration("WEBHOOK_ROTATION_OVERLAP", wc.RotationOverlap), "how long a rotated-out signing secret keeps signing (ROSTER_WEBHOOK_ROTATION_OVERLAP)")
 	fs.DurationVar(&wc.Retention, "delivery-retention", envDuration("DELIVERY_RETENTION", wc.Retention), "how long finished deliveries stay in the log (ROSTER_DELIVERY_RETENTION)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
 	securityFlags(fs, &c.Security, env, envInt, envDuration)
@@ -339,7 +343,7 @@ func (m *Main) startDeliveries(ctx context.Context, svc *service.Service) error 
 	svc.SetSecretBox(box)
 	svc.SetWebhooks(service.WebhookConfig{Sender: webhook.New(webhook.Config{AllowPrivate: c.AllowPrivateWebhooks, Timeout: w.Timeout}),
 		Timeout: w.Timeout, RetryFor: w.RetryFor, RetryBase: w.RetryBase, RetryMax: w.RetryMax, DisableAfter: w.DisableAfter,
-		Concurrency: w.Concurrency, Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), roster.NewID("node"))})
+		Concurrency: w.Concurrency, RotationOverlap: w.RotationOverlap, Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), roster.NewID("node"))})
 	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopDeliveries, m.deliveriesDone = cancel, make(chan struct{})
 	go func() {

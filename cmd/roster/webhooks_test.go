@@ -23,13 +23,18 @@ import (
 )
 
 // receiver is a real HTTP receiver on loopback that records what arrives.
-// fail makes it answer 500 to that many requests first.
+// fail makes it answer 500 to that many requests first; while down is
+// set it answers 503, and it answers 503 to the bodies refuse picks.
+// got holds the requests it accepted (2xx), tries every request.
 type receiver struct {
-	t    *testing.T
-	URL  string
-	mu   sync.Mutex
-	got  []arrival
-	fail atomic.Int64
+	t      *testing.T
+	URL    string
+	mu     sync.Mutex
+	got    []arrival
+	tries  []arrival
+	fail   atomic.Int64
+	down   atomic.Bool
+	refuse atomic.Pointer[func(body []byte) bool]
 	// check, when set, vets each request; a non-empty answer is an error
 	// the receiver reports with 400.
 	check func(r *http.Request, body []byte) string
@@ -40,12 +45,22 @@ type arrival struct {
 	Header http.Header
 	Body   []byte
 	At     time.Time
+	Status int // the receiver's answer
 }
 
 func newReceiver(t *testing.T) *receiver {
 	rc := &receiver{t: t}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		a := arrival{Method: r.Method, Header: r.Header.Clone(), Body: body, At: time.Now(), Status: http.StatusServiceUnavailable}
+		refuse := rc.refuse.Load()
+		if rc.down.Load() || refuse != nil && (*refuse)(body) {
+			rc.mu.Lock()
+			rc.tries = append(rc.tries, a)
+			rc.mu.Unlock()
+			http.Error(w, "unavailable", a.Status)
+			return
+		}
 		if rc.fail.Add(-1) >= 0 {
 			http.Error(w, "down for maintenance", http.StatusInternalServerError)
 			return
@@ -57,14 +72,23 @@ func newReceiver(t *testing.T) *receiver {
 				return
 			}
 		}
+		a.Status = http.StatusOK
 		rc.mu.Lock()
-		rc.got = append(rc.got, arrival{Method: r.Method, Header: r.Header.Clone(), Body: body, At: time.Now()})
+		rc.got = append(rc.got, a)
+		rc.tries = append(rc.tries, a)
 		rc.mu.Unlock()
 		w.Write([]byte(`{"ok":true}`))
 	}))
 	t.Cleanup(srv.Close)
 	rc.URL = srv.URL + "/hook"
 	return rc
+}
+
+// attempts returns every request that came so far, refused or not.
+func (rc *receiver) attempts() []arrival {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]arrival(nil), rc.tries...)
 }
 
 // arrivals returns what arrived so far.
