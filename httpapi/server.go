@@ -10,19 +10,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
-	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/openapi"
 	"github.com/rosterhq/roster/service"
 )
 
@@ -186,10 +182,6 @@ func (s *server) wrap(rt route) http.Handler {
 				return
 			}
 			state(r).caller = caller
-			if err := unknownQuery(rt.op, q); err != nil {
-				s.writeError(w, r, err)
-				return
-			}
 		}
 		if s.RequireIfMatch && (r.Method == "PUT" || r.Method == "PATCH" || r.Method == "DELETE") && r.Header.Get("If-Match") == "" {
 			s.writeError(w, r, roster.Errorf(roster.CodePreconditionRequired, "this server requires If-Match on %s: send the ETag of the version you are changing", r.Method))
@@ -203,38 +195,6 @@ func (s *server) wrap(rt route) http.Handler {
 		}
 		rt.handler(w, r)
 	})
-}
-
-// everywhereParams are the query parameters every route takes: the
-// answer's format and the JSONP callback (refused unless JSONP is on).
-var everywhereParams = []string{"format", "callback"}
-
-// unknownQuery refuses query parameters that the route does not take
-// (its operation lists those it does), so that a misspelt or misplaced
-// filter is a 400 naming it rather than a list that silently is not
-// filtered.
-func unknownQuery(op Operation, q url.Values) error {
-	var fe []roster.FieldError
-	for _, name := range slices.Sorted(maps.Keys(q)) {
-		if slices.Contains(everywhereParams, name) || slices.ContainsFunc(op.Params, func(p openapi.Param) bool { return p.In == "query" && p.Name == name }) {
-			continue
-		}
-		var takes []string
-		for _, p := range op.Params {
-			if p.In == "query" {
-				takes = append(takes, p.Name)
-			}
-		}
-		msg := name + " is not a parameter of " + op.Method + " " + op.Path
-		if len(takes) > 0 {
-			msg += ", which takes " + strings.Join(takes, ", ")
-		}
-		fe = append(fe, roster.FieldError{Location: "query." + name, Message: msg, Value: q.Get(name)})
-	}
-	if len(fe) == 0 {
-		return nil
-	}
-	return &roster.Error{Code: roster.CodeMalformed, Message: "the query has unknown parameters", Fields: fe}
 }
 
 func (s *server) authenticate(r *http.Request) (*roster.Caller, error) {
