@@ -348,7 +348,7 @@ func (m *Main) setSecretKey(ctx context.Context, svc *service.Service) error {
 		from = "the key in " + filepath.Join(c.DataDir, "secret.key") + " (ROSTER_SECRET_KEY is unset)"
 	}
 	if c.DatabaseURL != "" {
-		return fmt.Errorf("%w. This node uses %s, another node of this PostgreSQL database another key: set the same ROSTER_SECRET_KEY on every node (a key that a node generated is in its data folder's secret.key)", err, from)
+		return fmt.Errorf("%w. This node uses %s; the first node on this PostgreSQL database used another one: set the same ROSTER_SECRET_KEY on every node (a key that a node generated is in its data folder's secret.key)", err, from)
 	}
 	return fmt.Errorf("%w. This server uses %s, not the key this data folder was used with: set ROSTER_SECRET_KEY to that key, or unset it and put back the data folder's secret.key", err, from)
 }
@@ -371,7 +371,7 @@ func (m *Main) startDeliveries(ctx context.Context, svc *service.Service) error 
 }
 
 // secretKey returns the key that seals secrets (webhook credentials,
-// TOTP secrets): ROSTER_SECRET_KEY,
+// TOTP secrets, recorded idempotent answers): ROSTER_SECRET_KEY,
 // or one generated once into the data folder. Several nodes on one
 // PostgreSQL database must share ROSTER_SECRET_KEY (setSecretKey checks
 // it).
