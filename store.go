@@ -167,6 +167,11 @@ type Tx interface {
 	// returns how many it removed.
 	PurgeIdempotent(before time.Time) (int64, error)
 
+	// KeyCheck stores check, a value sealed with the secret key, as the
+	// database's key check unless one is stored already, and returns the
+	// stored one: the first caller's, across processes.
+	KeyCheck(check []byte) ([]byte, error)
+
 	// Credentials: passwords, tokens, clients, sign-in failures.
 	SecurityTx
 	// The mail outbox and pending email changes.

@@ -5,22 +5,22 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/rosterhq/roster"
 )
 
-// replayedHeaders are the response headers kept with an idempotent answer.
-var replayedHeaders = []string{"Content-Type", "Location", "ETag", "Preference-Applied"}
+// replayedHeaders are the response headers kept with an idempotent answer
+// (in clear: none of them holds a secret; the body is sealed).
+var replayedHeaders = []string{"Content-Type", "Location", "ETag", "Preference-Applied", "Cache-Control"}
 
 // idempotent runs a POST that carries an Idempotency-Key at most once per
 // key and caller: the first answer is recorded and replayed for 24 hours.
 // The key is reserved before the handler runs, so a concurrent retry gets
 // 409 instead of running twice; a request that fails with 5xx frees the
-// key again.
+// key again. The service seals the recorded body (it may show a secret
+// once) and fingerprints the request with a MAC.
 func (s *server) idempotent(w http.ResponseWriter, r *http.Request, next http.HandlerFunc) {
 	key := r.Header.Get("Idempotency-Key")
 	if len(key) > 255 {
@@ -33,36 +33,20 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, next http.Ha
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	h := sha256.New()
-	io.WriteString(h, r.Method+" "+r.URL.Path+"\n"+r.Header.Get("Content-Type")+"\n")
-	h.Write(body)
-	sum := h.Sum(nil)
-
-	ctx := r.Context()
+	head := r.Method + " " + r.URL.Path + "\n" + r.Header.Get("Content-Type") + "\n"
 	scope := state(r).caller.KeyID
-	store := s.Service.Store()
-	rec := &roster.IdempotentResponse{Scope: scope, Key: key, RequestHash: sum, CreatedAt: time.Now().UTC()}
-	err = store.Update(ctx, func(tx roster.Tx) error { return tx.PutIdempotent(rec) })
-	if roster.ErrorCode(err) == roster.CodeConflict {
-		old, ferr := store.FindIdempotent(ctx, scope, key)
-		switch {
-		case ferr != nil:
-			s.writeError(w, r, ferr)
-		case !bytes.Equal(old.RequestHash, sum):
-			s.writeError(w, r, roster.Errorf(roster.CodeInvalid, "this Idempotency-Key was already used with a different request: use a new key for a new request"))
-		case !old.Done:
-			s.writeError(w, r, roster.Errorf(roster.CodeConflict, "a request with this Idempotency-Key is still in progress: retry later"))
-		default:
-			for k, v := range old.Header {
-				w.Header().Set(k, v)
-			}
-			w.Header().Set("Idempotency-Replayed", "true")
-			w.WriteHeader(old.Status)
-			w.Write(old.Body)
-		}
-		return
-	} else if err != nil {
+	old, err := s.Service.BeginIdempotent(r.Context(), scope, key, head, body)
+	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if old != nil {
+		for k, v := range old.Header {
+			w.Header().Set(k, v)
+		}
+		w.Header().Set("Idempotency-Replayed", "true")
+		w.WriteHeader(old.Status)
+		w.Write(old.Body)
 		return
 	}
 
@@ -71,18 +55,18 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, next http.Ha
 	// The record is finished even if the client has gone: use a fresh context.
 	bg := context.Background()
 	if cw.status >= 500 {
-		if err := store.Update(bg, func(tx roster.Tx) error { return tx.DeleteIdempotent(scope, key) }); err != nil {
+		if err := s.Service.ReleaseIdempotent(bg, scope, key); err != nil {
 			s.Log.Error("idempotency release", "request_id", state(r).id, "error", err)
 		}
 		return
 	}
-	rec.Done, rec.Status, rec.Body, rec.Header = true, cw.status, cw.buf.Bytes(), map[string]string{}
+	header := map[string]string{}
 	for _, k := range replayedHeaders {
 		if v := w.Header().Get(k); v != "" {
-			rec.Header[k] = v
+			header[k] = v
 		}
 	}
-	if err := store.Update(bg, func(tx roster.Tx) error { return tx.PutIdempotent(rec) }); err != nil {
+	if err := s.Service.FinishIdempotent(bg, scope, key, cw.status, header, cw.buf.Bytes()); err != nil {
 		s.Log.Error("idempotency record", "request_id", state(r).id, "error", err)
 	}
 }

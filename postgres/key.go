@@ -130,6 +130,18 @@ func (t *tx) PurgeIdempotent(before time.Time) (int64, error) {
 	return tag.RowsAffected(), nil
 }
 
+func (t *tx) KeyCheck(check []byte) ([]byte, error) {
+	// A node that starts while another inserts waits for its commit, then
+	// reads its check (READ COMMITTED: each statement sees what committed).
+	_, err := t.conn.Exec(t.ctx, `INSERT INTO key_check (id, sealed, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING`, check, t.Now())
+	if err != nil {
+		return nil, err
+	}
+	var stored []byte
+	err = t.conn.QueryRow(t.ctx, `SELECT sealed FROM key_check WHERE id = 1`).Scan(&stored)
+	return stored, err
+}
+
 func (t *tx) DeleteIdempotent(scope, key string) error {
 	_, err := t.conn.Exec(t.ctx, `DELETE FROM idempotency WHERE scope = $1 AND key = $2`, scope, key)
 	return err

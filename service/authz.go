@@ -6,7 +6,7 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	"github.com/rosterhq/roster"
 )
@@ -20,25 +20,24 @@ import (
 // naming the field or the missing scope.
 
 // rootCache remembers the root organisation's id, which never changes.
-type rootCache struct {
-	once sync.Once
-	id   string
-}
+// (A sync.Once reset from inside its own Do, to try again after a failed
+// read, crashed the process with "unlock of unlocked mutex".)
+type rootCache struct{ id atomic.Pointer[string] }
 
 func (s *Service) rootOrg(ctx context.Context, r roster.Reader, anyOrg string) string {
-	s.root.once.Do(func() {
-		up, err := r.OrgAncestors(ctx, anyOrg)
-		if err != nil {
-			s.root.once = sync.Once{} // try again next time
-			return
-		}
-		if len(up) == 0 {
-			s.root.id = anyOrg
-		} else {
-			s.root.id = up[len(up)-1]
-		}
-	})
-	return s.root.id
+	if id := s.root.id.Load(); id != nil {
+		return *id
+	}
+	up, err := r.OrgAncestors(ctx, anyOrg)
+	if err != nil {
+		return "" // try again next time
+	}
+	id := anyOrg
+	if len(up) > 0 {
+		id = up[len(up)-1]
+	}
+	s.root.id.Store(&id)
+	return id
 }
 
 // rankAt returns the caller's rank in an organisation: its best role held

@@ -5,6 +5,7 @@ package service
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"strings"
 
 	"github.com/rosterhq/roster"
@@ -15,6 +16,39 @@ import (
 // credentials and TOTP secrets. Without one, TOTP secrets are stored in
 // clear and webhooks are not available.
 func (s *Service) SetSecretBox(box *seal.Box) { s.box = box }
+
+// keyCheck is what the database's key check holds, sealed.
+const keyCheck = "roster key check v1"
+
+// ErrWrongSecretKey is CheckSecretKey's answer for a key that is not the
+// one the database's secrets are sealed with.
+var ErrWrongSecretKey = errors.New("the secret key does not open this database's key check: its secrets were sealed with another key")
+
+// CheckSecretKey makes sure that the secret key (SetSecretBox) is the one
+// the database's secrets are sealed with, before any is needed: the first
+// process to call it on a database stores a value sealed with its key;
+// one whose key does not open that value gets ErrWrongSecretKey.
+// Several nodes with keys of their own, or a data folder moved without
+// its key, are found at start instead of at every webhook delivery and
+// TOTP sign-in.
+func (s *Service) CheckSecretKey(ctx context.Context) error {
+	if s.box == nil {
+		return errors.New("no secret key set")
+	}
+	aad := []byte("key-check")
+	var stored []byte
+	err := s.store.Update(ctx, func(tx roster.Tx) (err error) {
+		stored, err = tx.KeyCheck(s.box.Seal([]byte(keyCheck), aad))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if plain, err := s.box.Open(stored, aad); err != nil || string(plain) != keyCheck {
+		return ErrWrongSecretKey
+	}
+	return nil
+}
 
 // sealedPrefix marks a stored TOTP secret that is encrypted.
 const sealedPrefix = "sealed:"

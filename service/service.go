@@ -134,21 +134,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*roster.Calle
 	return &roster.Caller{User: u, KeyID: k.ID, Scopes: k.Scopes}, nil
 }
 
-// PurgeExpired removes idempotency records older than their 24 hours.
-func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.store.Update(ctx, func(tx roster.Tx) (err error) {
-		n, err = tx.PurgeIdempotent(time.Now().Add(-roster.IdempotencyTTL))
-		return err
-	})
-	return n, err
-}
-
 // Ready reports whether the store answers and is migrated.
 func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
-
-// Store returns the store, for the HTTP layer's idempotency records.
-func (s *Service) Store() roster.Store { return s.store }
 
 func ptr[T any](v T) *T { return &v }
 

@@ -140,6 +140,17 @@ func (t *tx) PurgeIdempotent(before time.Time) (int64, error) {
 	return res.RowsAffected()
 }
 
+func (t *tx) KeyCheck(check []byte) ([]byte, error) {
+	ctx := context.Background()
+	_, err := t.q.ExecContext(ctx, `INSERT INTO key_check (id, sealed, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING`, check, micros(t.now))
+	if err != nil {
+		return nil, err
+	}
+	var stored []byte
+	err = t.q.QueryRowContext(ctx, `SELECT sealed FROM key_check WHERE id = 1`).Scan(&stored)
+	return stored, err
+}
+
 func (t *tx) FindCredential(ctx context.Context, hash []byte) (*roster.Credential, error) {
 	return t.reader().FindCredential(ctx, hash)
 }

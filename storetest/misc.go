@@ -5,7 +5,11 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"maps"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +25,51 @@ var miscBehaviours = []behaviour{
 	{"Idempotency/Scopes", testIdempotencyScopes},
 	{"Idempotency/ExpiredIsReplaced", testIdempotencyExpired},
 	{"Idempotency/Purge", testIdempotencyPurge},
+	{"Store/KeyCheck", testKeyCheck},
+}
+
+// testKeyCheck: the first key check stored stays, whoever comes after and
+// however many come at once; a rolled-back one is not stored.
+func testKeyCheck(t *testing.T, s roster.Store) {
+	keyCheck := func(check string) (string, error) {
+		var stored []byte
+		err := update(s, func(tx roster.Tx) (err error) {
+			stored, err = tx.KeyCheck([]byte(check))
+			return err
+		})
+		return string(stored), err
+	}
+	rollback := errors.New("rolled back")
+	err := update(s, func(tx roster.Tx) error {
+		if got, err := tx.KeyCheck([]byte("undone")); err != nil || string(got) != "undone" {
+			t.Errorf("KeyCheck(undone) in its transaction = %q, %v", got, err)
+		}
+		return rollback
+	})
+	if err != rollback {
+		t.Fatalf("rolled-back KeyCheck: %v", err)
+	}
+	got := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() {
+			var err error
+			got[i], err = keyCheck(fmt.Sprintf("check-%d", i))
+			must(t, "KeyCheck", err)
+		})
+	}
+	wg.Wait()
+	if !strings.HasPrefix(got[0], "check-") {
+		t.Fatalf("KeyCheck stored %q, want one of the checks given", got[0])
+	}
+	for i, g := range got {
+		if g != got[0] {
+			t.Errorf("KeyCheck(check-%d) = %q, another caller got %q: want one stored check", i, g, got[0])
+		}
+	}
+	if later, err := keyCheck("later"); err != nil || later != got[0] {
+		t.Errorf("KeyCheck(later) = %q, %v; want the first, %q", later, err, got[0])
+	}
 }
 
 func testEmpty(t *testing.T, s roster.Store) {

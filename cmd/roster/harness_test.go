@@ -62,6 +62,21 @@ func onPostgres() bool { return os.Getenv("ROSTER_TEST_STORE") == "postgres" }
 // unless configure set a database URL.
 func startServer(t *testing.T, configure ...func(*Config)) *testServer {
 	t.Helper()
+	m, logs := newTestMain(t, configure...)
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("close server: %v", err)
+		}
+	})
+	return &testServer{t: t, URL: "http://" + m.Addr(), Key: testKey, Main: m, logs: logs}
+}
+
+// newTestMain returns the Main that startServer runs, not started.
+func newTestMain(t *testing.T, configure ...func(*Config)) (*Main, *syncBuffer) {
+	t.Helper()
 	logs := &syncBuffer{}
 	m := NewMain(io.Discard, logs)
 	m.Config.Addr = "127.0.0.1:0"
@@ -77,15 +92,7 @@ func startServer(t *testing.T, configure ...func(*Config)) *testServer {
 	if onPostgres() && m.Config.DatabaseURL == "" {
 		m.Config.DatabaseURL = pgtest.URL(t)
 	}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := m.Close(); err != nil {
-			t.Errorf("close server: %v", err)
-		}
-	})
-	return &testServer{t: t, URL: "http://" + m.Addr(), Key: testKey, Main: m, logs: logs}
+	return m, logs
 }
 
 // response is an HTTP answer read whole.

@@ -55,8 +55,9 @@ type Config struct {
 	Security service.SecurityConfig
 	// MailFrom is the default sender of the mail outbox.
 	MailFrom string
-	// SecretKey encrypts webhook secrets at rest (ROSTER_SECRET_KEY); when
-	// empty, a key is generated once into <data-dir>/secret.key.
+	// SecretKey encrypts secrets at rest (ROSTER_SECRET_KEY); when empty,
+	// a key is generated once into <data-dir>/secret.key. A key that is
+	// not the one the database's secrets are sealed with stops Run.
 	SecretKey string
 	Webhooks  WebhookConfig
 }
@@ -289,6 +290,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := svc.SetSecurity(c.Security); err != nil {
 		return err
 	}
+	if err := m.setSecretKey(ctx, svc); err != nil {
+		return err
+	}
 	generated, err := svc.Bootstrap(ctx, c.BootstrapKey, c.BootstrapEmail)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
@@ -326,9 +330,9 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// startDeliveries sets the key that seals secrets at rest, configures
-// webhooks and starts delivering.
-func (m *Main) startDeliveries(ctx context.Context, svc *service.Service) error {
+// setSecretKey sets the key that seals secrets at rest, and refuses to
+// start when it is not the key the database's secrets are sealed with.
+func (m *Main) setSecretKey(ctx context.Context, svc *service.Service) error {
 	c := m.Config
 	key, err := secretKey(c)
 	if err != nil {
@@ -338,9 +342,26 @@ func (m *Main) startDeliveries(ctx context.Context, svc *service.Service) error 
 	if err != nil {
 		return err
 	}
+	svc.SetSecretBox(box)
+	err = svc.CheckSecretKey(ctx)
+	if !errors.Is(err, service.ErrWrongSecretKey) {
+		return err
+	}
+	from := "ROSTER_SECRET_KEY"
+	if c.SecretKey == "" {
+		from = "the key in " + filepath.Join(c.DataDir, "secret.key") + " (ROSTER_SECRET_KEY is unset)"
+	}
+	if c.DatabaseURL != "" {
+		return fmt.Errorf("%w. This node uses %s; the first node on this PostgreSQL database used another one: set the same ROSTER_SECRET_KEY on every node (a key that a node generated is in its data folder's secret.key)", err, from)
+	}
+	return fmt.Errorf("%w. This server uses %s, not the key this data folder was used with: set ROSTER_SECRET_KEY to that key, or unset it and put back the data folder's secret.key", err, from)
+}
+
+// startDeliveries configures webhooks and starts delivering.
+func (m *Main) startDeliveries(ctx context.Context, svc *service.Service) error {
+	c := m.Config
 	host, _ := os.Hostname()
 	w := c.Webhooks
-	svc.SetSecretBox(box)
 	svc.SetWebhooks(service.WebhookConfig{Sender: webhook.New(webhook.Config{AllowPrivate: c.AllowPrivateWebhooks, Timeout: w.Timeout}),
 		Timeout: w.Timeout, RetryFor: w.RetryFor, RetryBase: w.RetryBase, RetryMax: w.RetryMax, DisableAfter: w.DisableAfter,
 		Concurrency: w.Concurrency, RotationOverlap: w.RotationOverlap, Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), roster.NewID("node"))})
@@ -354,9 +375,10 @@ func (m *Main) startDeliveries(ctx context.Context, svc *service.Service) error 
 }
 
 // secretKey returns the key that seals secrets (webhook credentials,
-// TOTP secrets): ROSTER_SECRET_KEY,
+// TOTP secrets, recorded idempotent answers): ROSTER_SECRET_KEY,
 // or one generated once into the data folder. Several nodes on one
-// PostgreSQL database must share ROSTER_SECRET_KEY.
+// PostgreSQL database must share ROSTER_SECRET_KEY (setSecretKey checks
+// it).
 func secretKey(c Config) (string, error) {
 	if c.SecretKey != "" {
 		return c.SecretKey, nil

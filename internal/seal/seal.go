@@ -7,13 +7,18 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"hash"
 )
 
 // Box seals and opens with one key.
-type Box struct{ aead cipher.AEAD }
+type Box struct {
+	aead   cipher.AEAD
+	macKey []byte
+}
 
 // New returns a Box for a secret key of at least 32 characters; the AES
 // key is its SHA-256, so any string of enough entropy will do.
@@ -30,8 +35,15 @@ func New(secretKey string) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead}, nil
+	m := sha256.Sum256([]byte("roster mac v1\x00" + secretKey))
+	return &Box{aead: aead, macKey: m[:]}, nil
 }
+
+// MAC returns an HMAC-SHA256 under a key derived from the secret key
+// (another one than the sealing key's): a fingerprint of data that may
+// hold a guessable secret, which a reader of the database cannot test
+// guesses against.
+func (b *Box) MAC() hash.Hash { return hmac.New(sha256.New, b.macKey) }
 
 // Seal encrypts plain; aad binds the result to its owner (such as a
 // webhook id), so a sealed value copied to another owner does not open.

@@ -34,4 +34,8 @@ func TestSealOpen(t *testing.T) {
 	if _, err := New("short"); err == nil {
 		t.Error("New accepted a short key")
 	}
+	mac := func(b *Box, s string) []byte { h := b.MAC(); h.Write([]byte(s)); return h.Sum(nil) }
+	if !bytes.Equal(mac(b, "x"), mac(b, "x")) || bytes.Equal(mac(b, "x"), mac(other, "x")) || bytes.Equal(mac(b, "x"), mac(b, "y")) {
+		t.Error("MAC is not a keyed function of its data")
+	}
 }
