@@ -19,6 +19,7 @@ var eventBehaviours = []behaviour{
 	{"Events/WebhooksVisible", testEventsWebhooksVisible},
 	{"Events/Pages", testEventsPages},
 	{"Events/CommitOrder", testEventsCommitOrder},
+	{"Events/ResourceOrder", testEventsResourceOrder},
 	{"Events/RollBack", testEventsRollBack},
 	{"Events/ReadYourWrites", testEventsReadYourWrites},
 	{"Events/ReturnCopies", testEventsReturnCopies},
