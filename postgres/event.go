@@ -200,8 +200,8 @@ func eventQuery(f roster.EventFilter, inTx bool) (string, params) {
 	if v := f.Visible; v != nil {
 		where = append(where, `(e.resource_id = `+p.add(v.Self)+` OR e.org_id IN (`+visibleOrgs(&p, v)+`))`)
 	}
-	if v := f.WebhooksVisible; v != nil {
-		where = append(where, `(e.resource_type <> 'webhook' OR e.org_id IN (`+visibleOrgs(&p, v)+`))`)
+	for _, r := range f.Restrictions() {
+		where = append(where, `(e.resource_type <> ALL(`+p.add(r.ResourceTypes)+`::text[]) OR e.org_id IN (`+visibleOrgs(&p, r.Visible)+`))`)
 	}
 	final := `e.pos < ` + horizon
 	if inTx {
