@@ -26,7 +26,7 @@ type Event struct {
 	Data       json.RawMessage `json:"data,omitempty" doc:"The resource after the change (absent for a deletion)."`
 	Previous   json.RawMessage `json:"previous,omitempty" doc:"The resource before the change (absent for a creation)."`
 	Patch      json.RawMessage `json:"patch" doc:"The JSON Patch (RFC 6902) from previous to data."`
-	Reason     string          `json:"reason,omitempty" doc:"Why the change was made, when the call records one (an admin's direct email change)."`
+	Reason     string          `json:"reason,omitempty" doc:"Why the change was made, when the call takes one (an admin's direct email change, a username change, a credit adjustment)."`
 }
 
 // Actor is who made a change.
@@ -38,7 +38,7 @@ type Actor struct {
 
 // ResourceRef names a resource.
 type ResourceRef struct {
-	Type string `json:"type" enum:"user,organization,membership,webhook"`
+	Type string `json:"type" enum:"user,organization,membership,webhook,api_key,oauth_client"`
 	ID   string `json:"id"`
 }
 
@@ -59,10 +59,41 @@ type EventFilter struct {
 	// URL may itself be a secret (a chat's incoming-webhook URL), so the
 	// feed shows them to those who administer the webhooks.
 	WebhooksVisible *Visibility
+	// KeysVisible, when set, keeps events about API keys and OAuth
+	// clients (resource types "api_key" and "oauth_client") only in the
+	// organisations it covers: those of the keys' users and the clients,
+	// for those who administer them.
+	KeysVisible *Visibility
 	// Bare leaves the documents unread: only Seq and the events' ID,
 	// Type, Resource and OrgID are filled (the columns of the events
 	// table), for readers that decide by those alone.
 	Bare bool
+}
+
+// Resource types of events that only those who administer the resource
+// see (EventFilter.WebhooksVisible and KeysVisible).
+var (
+	WebhookResources = []string{"webhook"}
+	KeyResources     = []string{"api_key", "oauth_client"}
+)
+
+// Restriction limits the events about resources of some types to the
+// organisations that Visible covers.
+type Restriction struct {
+	ResourceTypes []string
+	Visible       *Visibility
+}
+
+// Restrictions returns the filter's limits by resource type that are set.
+func (f EventFilter) Restrictions() []Restriction {
+	var out []Restriction
+	if f.WebhooksVisible != nil {
+		out = append(out, Restriction{WebhookResources, f.WebhooksVisible})
+	}
+	if f.KeysVisible != nil {
+		out = append(out, Restriction{KeyResources, f.KeysVisible})
+	}
+	return out
 }
 
 // StoredEvent is an event with its position in the store's commit order.

@@ -28,6 +28,7 @@ type AuditEntry struct {
 	Action     string             `json:"action" example:"user.updated"`
 	Target     roster.ResourceRef `json:"target"`
 	Patch      any                `json:"patch" doc:"The JSON Patch the change applied."`
+	Reason     string             `json:"reason,omitempty" doc:"Why, when the call takes a reason (an admin's direct email change, a username change, a credit adjustment)."`
 }
 
 // AuditList is a page of the audit log.
@@ -89,7 +90,7 @@ func (s *server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 	for _, se := range found {
 		e := se.Event
 		list.Items = append(list.Items, AuditEntry{ID: e.ID, OccurredAt: e.OccurredAt, Actor: e.Actor, ClientIP: e.ClientIP,
-			RequestID: e.RequestID, Action: e.Type, Target: e.Resource, Patch: e.Patch})
+			RequestID: e.RequestID, Action: e.Type, Target: e.Resource, Patch: e.Patch, Reason: e.Reason})
 	}
 	if len(found) == f.Limit {
 		c := strconv.FormatInt(found[len(found)-1].Seq, 10)

@@ -38,6 +38,18 @@ func (t *tx) AppendEvent(e *roster.Event) error {
 }
 
 // queueInserts adds the inserts of the events not yet written to b.
+//
+// An event's pos is its transaction's id (shifted, plus its number in the
+// transaction), so the feed is in the order in which transactions got
+// their ids: at their first write or row lock, not at commit. Two changes
+// of one resource queue on its row lock, and the one that waited gets the
+// newer id, unless it wrote something before it asked for the lock: then
+// it would come first in the feed although it changed the resource
+// second. The trigger of migration 0007 refuses such an insert (an event
+// of the same resource with a greater pos has committed) with a
+// serialization failure, which Update retries with a new transaction id;
+// the service reads (locks) the resource before any other write of the
+// transaction, so that this stays the exception.
 func (t *tx) queueInserts(b *pgx.Batch) int {
 	n := 0
 	for i, q := range t.events[t.written:] {
@@ -188,8 +200,8 @@ func eventQuery(f roster.EventFilter, inTx bool) (string, params) {
 	if v := f.Visible; v != nil {
 		where = append(where, `(e.resource_id = `+p.add(v.Self)+` OR e.org_id IN (`+visibleOrgs(&p, v)+`))`)
 	}
-	if v := f.WebhooksVisible; v != nil {
-		where = append(where, `(e.resource_type <> 'webhook' OR e.org_id IN (`+visibleOrgs(&p, v)+`))`)
+	for _, r := range f.Restrictions() {
+		where = append(where, `(e.resource_type <> ALL(`+p.add(r.ResourceTypes)+`::text[]) OR e.org_id IN (`+visibleOrgs(&p, r.Visible)+`))`)
 	}
 	final := `e.pos < ` + horizon
 	if inTx {

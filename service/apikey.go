@@ -72,9 +72,12 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *roster.Caller, in *APIKey
 	}
 	secret := roster.NewKeySecret()
 	k := &roster.APIKey{ID: roster.NewID(roster.PrefixKey), UserID: owner.ID, Name: name, Scopes: scopes, ExpiresAt: in.ExpiresAt, Hash: roster.HashKeySecret(secret)}
-	err := s.store.Update(ctx, func(tx roster.Tx) error {
+	err := s.update(ctx, func(tx roster.Tx) error {
 		k.CreatedAt = tx.Now()
-		return tx.CreateAPIKey(k)
+		if err := tx.CreateAPIKey(k); err != nil {
+			return err
+		}
+		return s.recordCredential(ctx, tx, c, EventAPIKeyCreated, "api_key", k.ID, owner.OrganizationID, nil, k)
 	})
 	if err != nil {
 		return nil, "", err
@@ -101,6 +104,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, c *roster.Caller, id string)
 	if err != nil {
 		return asNotFound(err, "API key")
 	}
+	orgID := c.User.OrganizationID
 	if k.UserID != c.User.ID {
 		u, err := s.findVisibleUser(ctx, s.store, c, k.UserID)
 		if err != nil {
@@ -113,8 +117,14 @@ func (s *Service) DeleteAPIKey(ctx context.Context, c *roster.Caller, id string)
 		if rank < roster.RankAdmin {
 			return notFound("API key")
 		}
+		orgID = u.OrganizationID
 	}
-	return s.store.Update(ctx, func(tx roster.Tx) error { return tx.DeleteAPIKey(id) })
+	return s.update(ctx, func(tx roster.Tx) error {
+		if err := tx.DeleteAPIKey(id); err != nil {
+			return asNotFound(err, "API key")
+		}
+		return s.recordCredential(ctx, tx, c, EventAPIKeyDeleted, "api_key", k.ID, orgID, k, nil)
+	})
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -183,9 +183,9 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, c *roster.Caller, ref 
 func (s *Service) applyEmail(ctx context.Context, c *roster.Caller, userID, email string, verified bool, reason string, pending *roster.EmailChange) (*roster.User, error) {
 	var out *roster.User
 	err := s.update(ctx, func(tx roster.Tx) error {
-		cur, err := tx.FindUser(ctx, userID)
+		cur, err := lockUser(ctx, tx, userID)
 		if err != nil {
-			return asNotFound(err, "user")
+			return err
 		}
 		if pending != nil {
 			p, err := tx.FindEmailChange(ctx, userID)
@@ -241,9 +241,9 @@ func (s *Service) ChangeUsername(ctx context.Context, c *roster.Caller, ref stri
 	}
 	var out *roster.User
 	err = s.update(ctx, func(tx roster.Tx) error {
-		cur, err := tx.FindUser(ctx, u.ID)
+		cur, err := lockUser(ctx, tx, u.ID)
 		if err != nil {
-			return asNotFound(err, "user")
+			return err
 		}
 		if cur.Username == name {
 			out = cur

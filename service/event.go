@@ -27,6 +27,11 @@ const (
 	EventMembershipUpdated  = "membership.updated"
 	EventMembershipDeleted  = "membership.deleted"
 	EventOrgSettingsUpdated = "org.settings_schema_updated"
+	EventUserLockoutLifted  = "user.lockout_lifted"
+	EventAPIKeyCreated      = "api_key.created"
+	EventAPIKeyDeleted      = "api_key.deleted"
+	EventClientCreated      = "oauth_client.created"
+	EventClientDeleted      = "oauth_client.deleted"
 )
 
 // newEvent describes a change from before to after (either may be nil),
@@ -123,6 +128,18 @@ func (s *Service) recordOrg(ctx context.Context, tx roster.Tx, c *roster.Caller,
 	return s.appendEvent(tx, e)
 }
 
+// recordCredential writes the event of an API key or OAuth client change
+// (resType "api_key" or "oauth_client") in tx. before and after hold no
+// secret: their hashes are not part of their JSON form. orgID is the
+// key's user's organisation, or the client's.
+func (s *Service) recordCredential(ctx context.Context, tx roster.Tx, c *roster.Caller, typ, resType, id, orgID string, before, after any) error {
+	e, err := newEvent(ctx, c, typ, resType, id, orgID, before, after)
+	if err != nil {
+		return err
+	}
+	return s.appendEvent(tx, e)
+}
+
 // userEvent is newEvent for a user, in its API form.
 func userEvent(ctx context.Context, c *roster.Caller, typ string, before, after *roster.User) (*roster.Event, error) {
 	var b, a any
@@ -193,8 +210,8 @@ func (s *Service) Events(ctx context.Context, c *roster.Caller, after string, ty
 	if err := needScope(c, roster.ScopeEventsRead); err != nil {
 		return nil, err
 	}
-	f := roster.EventFilter{Types: types, Limit: limit, Visible: s.visibility(ctx, s.store, c),
-		WebhooksVisible: s.administeredWith(ctx, c, roster.ScopeWebhooksRead)} // as GET /v1/webhooks
+	f := roster.EventFilter{Types: types, Limit: limit, Visible: s.visibility(ctx, s.store, c)}
+	s.restrict(ctx, c, &f)
 	if after != "" {
 		seq, err := s.store.EventSeq(ctx, after)
 		if roster.ErrorCode(err) == roster.CodeNotFound || !roster.ValidID(roster.PrefixEvent, after) {
@@ -252,5 +269,15 @@ func (s *Service) AuditEvents(ctx context.Context, c *roster.Caller, f roster.Ev
 		return nil, forbidden("the audit log is for admins")
 	}
 	f.Visible = v
+	s.restrict(ctx, c, &f)
 	return s.store.FindEvents(ctx, f)
+}
+
+// restrict limits the events about webhooks, API keys and OAuth clients
+// to those who may see the resources themselves: webhooks as GET
+// /v1/webhooks shows them, keys and clients as GET /v1/api-keys and
+// /v1/oauth-clients do for those who administer them (keys:write).
+func (s *Service) restrict(ctx context.Context, c *roster.Caller, f *roster.EventFilter) {
+	f.WebhooksVisible = s.administeredWith(ctx, c, roster.ScopeWebhooksRead)
+	f.KeysVisible = s.administeredWith(ctx, c, roster.ScopeKeysWrite)
 }

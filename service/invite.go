@@ -70,16 +70,16 @@ func (s *Service) SetPasswordWithInvite(ctx context.Context, in *SetPasswordInpu
 		return err
 	}
 	return s.update(ctx, func(tx roster.Tx) error {
+		cur, err := lockUser(ctx, tx, t.UserID)
+		if err != nil {
+			return err
+		}
 		fresh, err := tx.UseToken(hash)
 		if err != nil {
 			return err
 		}
 		if !fresh {
 			return bad
-		}
-		cur, err := tx.FindUser(ctx, t.UserID)
-		if err != nil {
-			return asNotFound(err, "user")
 		}
 		if err := tx.PutPasswordHash(cur.ID, pw); err != nil {
 			return err

@@ -141,12 +141,9 @@ func recoveryHash(code string) []byte {
 	return h[:]
 }
 
-// setMFA writes the user's mfa_enabled and its event in tx.
-func (s *Service) setMFA(ctx context.Context, tx roster.Tx, c *roster.Caller, userID string, on bool) error {
-	cur, err := tx.FindUser(ctx, userID)
-	if err != nil {
-		return asNotFound(err, "user")
-	}
+// setMFA writes the user's mfa_enabled and its event in tx; cur is the
+// user as lockUser read it.
+func (s *Service) setMFA(ctx context.Context, tx roster.Tx, c *roster.Caller, cur *roster.User, on bool) error {
 	if cur.MFAEnabled == on {
 		return nil
 	}
@@ -178,6 +175,10 @@ func (s *Service) ConfirmTOTP(ctx context.Context, c *roster.Caller, ref, code s
 	}
 	codes, hashes := newRecoveryCodes()
 	err = s.update(ctx, func(tx roster.Tx) error {
+		user, err := lockUser(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
 		cur, err := s.findTOTP(ctx, tx, u.ID)
 		if err != nil || cur.Secret != t.Secret || cur.Confirmed {
 			return roster.Errorf(roster.CodeConflict, "the enrolment changed meanwhile: start again with POST /v1/users/{id}/mfa/totp")
@@ -189,7 +190,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, c *roster.Caller, ref, code s
 		if err := tx.PutRecoveryCodes(u.ID, hashes); err != nil {
 			return err
 		}
-		return s.setMFA(ctx, tx, c, u.ID, true)
+		return s.setMFA(ctx, tx, c, user, true)
 	})
 	if err != nil {
 		return nil, err
@@ -230,10 +231,14 @@ func (s *Service) DisableTOTP(ctx context.Context, c *roster.Caller, ref, code s
 		}
 	}
 	return s.update(ctx, func(tx roster.Tx) error {
+		user, err := lockUser(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteTOTP(u.ID); err != nil {
 			return err
 		}
-		return s.setMFA(ctx, tx, c, u.ID, false)
+		return s.setMFA(ctx, tx, c, user, false)
 	})
 }
 

@@ -72,9 +72,12 @@ func (s *Service) CreateOAuthClient(ctx context.Context, c *roster.Caller, in *O
 	secret := roster.NewTokenSecret(clientSecretPrefix)
 	cl := &roster.OAuthClient{ID: roster.NewID(roster.PrefixClient), OrganizationID: orgID, Name: name, Scopes: scopes, CreatedBy: c.User.ID,
 		Hash: roster.HashKeySecret(secret)}
-	err := s.store.Update(ctx, func(tx roster.Tx) error {
+	err := s.update(ctx, func(tx roster.Tx) error {
 		cl.CreatedAt = tx.Now()
-		return tx.CreateOAuthClient(cl)
+		if err := tx.CreateOAuthClient(cl); err != nil {
+			return err
+		}
+		return s.recordCredential(ctx, tx, c, EventClientCreated, "oauth_client", cl.ID, orgID, nil, cl)
 	})
 	if err != nil {
 		return nil, "", err
@@ -108,5 +111,10 @@ func (s *Service) DeleteOAuthClient(ctx context.Context, c *roster.Caller, id st
 	if rank < roster.RankAdmin {
 		return notFound("OAuth client")
 	}
-	return s.store.Update(ctx, func(tx roster.Tx) error { return asNotFound(tx.DeleteOAuthClient(id), "OAuth client") })
+	return s.update(ctx, func(tx roster.Tx) error {
+		if err := tx.DeleteOAuthClient(id); err != nil {
+			return asNotFound(err, "OAuth client")
+		}
+		return s.recordCredential(ctx, tx, c, EventClientDeleted, "oauth_client", cl.ID, cl.OrganizationID, cl, nil)
+	})
 }

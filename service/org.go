@@ -141,8 +141,9 @@ func (s *Service) checkParent(ctx context.Context, c *roster.Caller, parentID st
 type orgChange func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error)
 
 // updateOrg is updateUser's counterpart for organisations. Organisation
-// writes are rare, so the change is computed inside the transaction.
-func (s *Service) updateOrg(ctx context.Context, c *roster.Caller, id string, pre Precondition, change orgChange) (*roster.Organization, error) {
+// writes are rare, so the change is computed inside the transaction. The
+// event records reason when the call takes one.
+func (s *Service) updateOrg(ctx context.Context, c *roster.Caller, id string, pre Precondition, reason string, change orgChange) (*roster.Organization, error) {
 	if _, err := s.adminOf(ctx, s.store, c, id, "change this organisation"); err != nil {
 		return nil, err
 	}
@@ -173,21 +174,26 @@ func (s *Service) updateOrg(ctx context.Context, c *roster.Caller, id string, pr
 			return err
 		}
 		out = next
-		return s.recordOrg(ctx, tx, c, EventOrgUpdated, cur, next)
+		e, err := orgEvent(ctx, c, EventOrgUpdated, cur, next)
+		if err != nil {
+			return err
+		}
+		e.Reason = reason
+		return s.appendEvent(tx, e)
 	})
 	return out, err
 }
 
 // ReplaceOrg replaces every writable field of an organisation (PUT).
 func (s *Service) ReplaceOrg(ctx context.Context, c *roster.Caller, id string, in *roster.OrgInput, pre Precondition) (*roster.Organization, error) {
-	return s.updateOrg(ctx, c, id, pre, func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
+	return s.updateOrg(ctx, c, id, pre, "", func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
 		return buildOrg(ctx, r, cur, in)
 	})
 }
 
 // PatchOrg applies a merge patch or JSON Patch to an organisation.
 func (s *Service) PatchOrg(ctx context.Context, c *roster.Caller, id, format string, patch []byte, pre Precondition) (*roster.Organization, error) {
-	return s.updateOrg(ctx, c, id, pre, func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
+	return s.updateOrg(ctx, c, id, pre, "", func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
 		doc, err := roster.ApplyPatch(format, document(cur), patch)
 		if err != nil {
 			return nil, err
@@ -208,7 +214,8 @@ func (s *Service) AdjustCredit(ctx context.Context, c *roster.Caller, id, amount
 	if !ok {
 		fe = append(fe, roster.FieldError{Location: "body.amount", Message: "amount must be a decimal string such as \"10.50\" or \"-3\" (at most 4 decimals)", Value: amount})
 	}
-	if r := strings.TrimSpace(reason); r == "" || len(r) > 255 {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 255 {
 		fe = append(fe, roster.FieldError{Location: "body.reason", Message: "reason is required (1 to 255 characters)", Value: reason})
 	}
 	if len(fe) > 0 {
@@ -227,7 +234,7 @@ func (s *Service) AdjustCredit(ctx context.Context, c *roster.Caller, id, amount
 	} else if err := s.checkAdminAt(ctx, s.store, c, o.ParentID, nil, "adjust this organisation's credit"); err != nil {
 		return nil, err
 	}
-	return s.updateOrg(ctx, c, id, nil, func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
+	return s.updateOrg(ctx, c, id, nil, reason, func(r roster.Reader, cur *roster.Organization) (*roster.Organization, error) {
 		old, ok := roster.ParseAmount(cur.Credit)
 		if !ok {
 			old, _ = roster.ParseAmount("0")

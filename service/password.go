@@ -89,9 +89,9 @@ func (s *Service) ChangePassword(ctx context.Context, c *roster.Caller, ref stri
 	}
 	revoke := in.RevokeOtherTokens == nil || *in.RevokeOtherTokens
 	return s.update(ctx, func(tx roster.Tx) error {
-		cur, err := tx.FindUser(ctx, u.ID)
+		cur, err := lockUser(ctx, tx, u.ID)
 		if err != nil {
-			return asNotFound(err, "user")
+			return err
 		}
 		if err := tx.PutPasswordHash(cur.ID, hash); err != nil {
 			return err

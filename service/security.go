@@ -215,8 +215,27 @@ func (s *Service) LiftLockout(ctx context.Context, c *roster.Caller, ref string)
 	if err := s.checkAdminAt(ctx, s.store, c, u.OrganizationID, nil, "lift this user's sign-in lockout"); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx roster.Tx) error {
-		return tx.ClearSignInFailures(accountKey(u.Username), accountKey(u.Email))
+	return s.update(ctx, func(tx roster.Tx) error {
+		cur, err := lockUser(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
+		keys := []string{accountKey(cur.Username), accountKey(cur.Email)}
+		failed := 0
+		for _, k := range keys {
+			n, _, err := tx.SignInFailures(ctx, k, time.Time{})
+			if err != nil {
+				return err
+			}
+			failed += n
+		}
+		if failed == 0 {
+			return nil // nothing to lift: no change, no event
+		}
+		if err := tx.ClearSignInFailures(keys...); err != nil {
+			return err
+		}
+		return s.recordUser(ctx, tx, c, EventUserLockoutLifted, cur, cur)
 	})
 }
 

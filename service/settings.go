@@ -178,6 +178,10 @@ func (s *Service) PutSettingsSchema(ctx context.Context, c *roster.Caller, orgID
 		return roster.Invalid(roster.FieldError{Location: "body", Message: "not a valid JSON Schema (draft 2020-12): " + firstLine(err.Error())})
 	}
 	return s.update(ctx, func(tx roster.Tx) error {
+		// The organisation's row first, as for every event of it (lockUser).
+		if _, err := findOrg(ctx, tx, orgID); err != nil {
+			return err
+		}
 		if err := tx.PutSettingsSchema(orgID, trimmed); err != nil {
 			return err
 		}

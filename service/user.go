@@ -215,9 +215,9 @@ func (s *Service) updateUserAs(ctx context.Context, c *roster.Caller, ref string
 	}
 	var out *roster.User
 	err = s.update(ctx, func(tx roster.Tx) error {
-		cur, err := tx.FindUser(ctx, snap.ID)
+		cur, err := lockUser(ctx, tx, snap.ID)
 		if err != nil {
-			return asNotFound(err, "user")
+			return err
 		}
 		if err := pre.check(cur.Version); err != nil {
 			return err
@@ -252,6 +252,18 @@ func (s *Service) updateUserAs(ctx context.Context, c *roster.Caller, ref string
 		return s.appendEvent(tx, e)
 	})
 	return out, err
+}
+
+// lockUser reads a user in tx, which locks its row on engines with row
+// locks. A transaction that writes a user event calls it before any other
+// write: on PostgreSQL an event's place in the feed comes from its
+// transaction's id, handed out at the first write or lock, so a
+// transaction that wrote something else first could be placed before a
+// change of the same user that committed while it waited for the row
+// (and the store then has to run it again; see postgres/event.go).
+func lockUser(ctx context.Context, tx roster.Tx, id string) (*roster.User, error) {
+	u, err := tx.FindUser(ctx, id)
+	return u, asNotFound(err, "user")
 }
 
 // ReplaceUser replaces every writable field of a user (PUT).
@@ -317,9 +329,9 @@ func (s *Service) DeleteUser(ctx context.Context, c *roster.Caller, ref string, 
 		return roster.Errorf(roster.CodeConflict, "a user cannot delete itself: ask another administrator")
 	}
 	return s.update(ctx, func(tx roster.Tx) error {
-		cur, err := tx.FindUser(ctx, snap.ID)
+		cur, err := lockUser(ctx, tx, snap.ID)
 		if err != nil {
-			return asNotFound(err, "user")
+			return err
 		}
 		if err := pre.check(cur.Version); err != nil {
 			return err

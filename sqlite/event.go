@@ -82,10 +82,10 @@ func (r reader) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.
 		where = append(where, `(e.resource_id = ? OR e.org_id IN (`+cond+`))`)
 		args = append(append(args, v.Self), vargs...)
 	}
-	if v := f.WebhooksVisible; v != nil {
-		cond, vargs := visibleOrgs(v)
-		where = append(where, `(e.resource_type <> 'webhook' OR e.org_id IN (`+cond+`))`)
-		args = append(args, vargs...)
+	for _, r := range f.Restrictions() {
+		cond, vargs := visibleOrgs(r.Visible)
+		where = append(where, `(e.resource_type NOT IN (SELECT value FROM json_each(?)) OR e.org_id IN (`+cond+`))`)
+		args = append(append(args, jsonList(r.ResourceTypes)), vargs...)
 	}
 	columns := `e.seq, e.doc`
 	if f.Bare {

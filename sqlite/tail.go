@@ -60,5 +60,5 @@ func (t *eventTail) after(seq int64, limit int) ([]roster.StoredEvent, bool) {
 // position, which the tail can answer.
 func tailOnly(f roster.EventFilter) bool {
 	return f.Bare && f.Limit > 0 && len(f.Types) == 0 && f.Target == "" && f.Actor == "" && f.OccurredAfter == nil && f.Before == nil &&
-		f.Visible == nil && f.WebhooksVisible == nil
+		f.Visible == nil && f.WebhooksVisible == nil && f.KeysVisible == nil
 }

@@ -4,9 +4,11 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -197,4 +199,78 @@ func testEventsRollBack(t *testing.T, s roster.Store) {
 	want := wantIDs(kept...)
 	slices.Sort(want)
 	checkIDs(t, "FindEvents after failed and successful Updates (sorted)", got, want)
+}
+
+// testEventsResourceOrder changes one user in two transactions that each
+// read it first (a locking read on engines with row locks), interleaved by
+// hand: the later one writes something else first, then, while it is
+// open, the earlier one runs whole, and only then does the later one read
+// and change the user. The user's events must come in the order of its
+// versions. On an engine that runs one transaction at a time the earlier
+// one cannot start meanwhile; the test then waits a moment and checks the
+// order the engine chose.
+func testEventsResourceOrder(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	root := MustCreateOrg(t, s, "", "Root")
+	u := MustCreateUser(t, s, root, "order@example.com")
+	bump := func(tx roster.Tx, name string) error {
+		cur, err := tx.FindUser(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		next := cur.Clone()
+		next.FirstName, next.Version, next.UpdatedAt = name, cur.Version+1, tx.Now()
+		if err := tx.UpdateUser(next); err != nil {
+			return err
+		}
+		e := newEvent("user.updated", "user", u.ID, root.ID, "")
+		e.Data = json.RawMessage(fmt.Sprintf(`{"first_name":%q,"version":%d}`, name, next.Version))
+		return appendEvent(tx, e)
+	}
+	var once sync.Once
+	started := make(chan struct{}, 1)
+	early := make(chan error, 1)
+	err := update(s, func(tx roster.Tx) error {
+		// Something else first (Update may run this function again).
+		if err := tx.AddSignInFailure("user:order", tx.Now()); err != nil {
+			return err
+		}
+		once.Do(func() {
+			go func() {
+				early <- update(s, func(tx roster.Tx) error {
+					select {
+					case started <- struct{}{}:
+					default:
+					}
+					return bump(tx, "Early")
+				})
+			}()
+			select {
+			case <-started:
+				// The user is not locked yet: the earlier one commits.
+				if err := <-early; err != nil {
+					t.Errorf("the Update that ran whole in between: %v", err)
+				}
+				early <- nil
+			case <-time.After(3 * time.Second):
+			}
+		})
+		return bump(tx, "Late")
+	})
+	must(t, "the Update that wrote before it read the user", err)
+	must(t, "the other Update", <-early)
+	var versions []string
+	for _, se := range findEvents(t, s, roster.EventFilter{Target: u.ID}) {
+		var d struct {
+			FirstName string `json:"first_name"`
+			Version   int    `json:"version"`
+		}
+		if err := json.Unmarshal(se.Event.Data, &d); err != nil {
+			t.Fatalf("event data %s: %v", se.Event.Data, err)
+		}
+		versions = append(versions, fmt.Sprintf("%d %s", d.Version, d.FirstName))
+	}
+	if len(versions) != 2 || !strings.HasPrefix(versions[0], "2 ") || !strings.HasPrefix(versions[1], "3 ") {
+		t.Errorf("the user's events in feed order: got versions %q, want 2 then 3", versions)
+	}
 }

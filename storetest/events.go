@@ -17,8 +17,10 @@ var eventBehaviours = []behaviour{
 	{"Events/RoundTrip", testEventsRoundTrip},
 	{"Events/Filters", testEventsFilters},
 	{"Events/WebhooksVisible", testEventsWebhooksVisible},
+	{"Events/KeysVisible", testEventsKeysVisible},
 	{"Events/Pages", testEventsPages},
 	{"Events/CommitOrder", testEventsCommitOrder},
+	{"Events/ResourceOrder", testEventsResourceOrder},
 	{"Events/RollBack", testEventsRollBack},
 	{"Events/ReadYourWrites", testEventsReadYourWrites},
 	{"Events/ReturnCopies", testEventsReturnCopies},
@@ -241,14 +243,36 @@ func testEventsFilters(t *testing.T, s roster.Store) {
 // testEventsWebhooksVisible checks that WebhooksVisible limits the events
 // about webhooks, and only those, to the organisations it covers.
 func testEventsWebhooksVisible(t *testing.T, s roster.Store) {
+	testEventsRestricted(t, s, "webhooks", func(f *roster.EventFilter, v *roster.Visibility) { f.WebhooksVisible = v },
+		func(org string) *roster.Event {
+			return newEvent("webhook.created", "webhook", roster.NewID(roster.PrefixWebhook), org, "")
+		})
+}
+
+// testEventsKeysVisible: events about API keys and OAuth clients only in
+// the organisations of KeysVisible.
+func testEventsKeysVisible(t *testing.T, s roster.Store) {
+	n := 0
+	testEventsRestricted(t, s, "keys", func(f *roster.EventFilter, v *roster.Visibility) { f.KeysVisible = v },
+		func(org string) *roster.Event {
+			if n++; n%2 == 1 {
+				return newEvent("api_key.created", "api_key", roster.NewID(roster.PrefixKey), org, "")
+			}
+			return newEvent("oauth_client.deleted", "oauth_client", roster.NewID(roster.PrefixClient), org, "")
+		})
+}
+
+// testEventsRestricted checks a filter that keeps the events of some
+// resource types (made by restricted) only in the organisations of a
+// visibility (set by set), and every other event.
+func testEventsRestricted(t *testing.T, s roster.Store, what string, set func(*roster.EventFilter, *roster.Visibility), restricted func(org string) *roster.Event) {
 	root := MustCreateOrg(t, s, "", "Root")
 	a := MustCreateOrg(t, s, root.ID, "A")
 	a1 := MustCreateOrg(t, s, a.ID, "A1")
 	b := MustCreateOrg(t, s, root.ID, "B")
 	u := newEvent("user.created", "user", roster.NewID(roster.PrefixUser), b.ID, "")
-	wa := newEvent("webhook.created", "webhook", roster.NewID(roster.PrefixWebhook), a1.ID, "")
-	wb := newEvent("webhook.updated", "webhook", roster.NewID(roster.PrefixWebhook), b.ID, "")
-	appendEvents(t, s, u, wa, wb)
+	ra, rb := restricted(a1.ID), restricted(b.ID)
+	appendEvents(t, s, u, ra, rb)
 	first := findEvents(t, s, roster.EventFilter{Target: u.Resource.ID})
 	if len(first) != 1 {
 		t.Fatalf("FindEvents(target %s): got %d events, want 1", u.Resource.ID, len(first))
@@ -256,19 +280,21 @@ func testEventsWebhooksVisible(t *testing.T, s roster.Store) {
 	after := first[0].Seq - 1
 	for _, c := range []struct {
 		f    roster.EventFilter
+		v    *roster.Visibility
 		want []*roster.Event
 	}{
-		{roster.EventFilter{}, []*roster.Event{u, wa, wb}},
-		{roster.EventFilter{WebhooksVisible: &roster.Visibility{}}, []*roster.Event{u}},
-		{roster.EventFilter{WebhooksVisible: &roster.Visibility{Subtrees: []string{a.ID}}}, []*roster.Event{u, wa}},
-		{roster.EventFilter{WebhooksVisible: &roster.Visibility{Orgs: []string{a.ID, b.ID}}}, []*roster.Event{u, wb}},
-		{roster.EventFilter{WebhooksVisible: &roster.Visibility{Subtrees: []string{root.ID}}}, []*roster.Event{u, wa, wb}},
-		{roster.EventFilter{Visible: &roster.Visibility{Orgs: []string{b.ID}}, WebhooksVisible: &roster.Visibility{}}, []*roster.Event{u}},
-		{roster.EventFilter{WebhooksVisible: &roster.Visibility{}, Bare: true}, []*roster.Event{u}},
+		{roster.EventFilter{}, nil, []*roster.Event{u, ra, rb}},
+		{roster.EventFilter{}, &roster.Visibility{}, []*roster.Event{u}},
+		{roster.EventFilter{}, &roster.Visibility{Subtrees: []string{a.ID}}, []*roster.Event{u, ra}},
+		{roster.EventFilter{}, &roster.Visibility{Orgs: []string{a.ID, b.ID}}, []*roster.Event{u, rb}},
+		{roster.EventFilter{}, &roster.Visibility{Subtrees: []string{root.ID}}, []*roster.Event{u, ra, rb}},
+		{roster.EventFilter{Visible: &roster.Visibility{Orgs: []string{b.ID}}}, &roster.Visibility{}, []*roster.Event{u}},
+		{roster.EventFilter{Bare: true}, &roster.Visibility{}, []*roster.Event{u}},
 	} {
 		c.f.After = after
+		set(&c.f, c.v)
 		got := findEvents(t, s, c.f)
-		checkIDs(t, fmt.Sprintf("FindEvents(%+v webhooks visible=%s)", c.f, describeVis(c.f.WebhooksVisible)), eventIDs(got), wantIDs(c.want...))
+		checkIDs(t, fmt.Sprintf("FindEvents(%+v %s visible=%s)", c.f, what, describeVis(c.v)), eventIDs(got), wantIDs(c.want...))
 	}
 }
 

@@ -1047,11 +1047,12 @@ func azEvents(t *testing.T, f *azFixture, row *azRow) []azCell {
 		cs.Req = azJSON("GET", "/v1/events?limit=200", nil)
 		cs.Want = azJudge(cs.Variant, row, false, 0, "", 200, "", "the feed needs events:read and shows only what the caller may see", azWay{OK: true, Scopes: row.Scopes})
 		cs.Check = func(t *testing.T, res *response) {
+			creds := f.credentialOrgs(t)
 			f.subset(t, "GET /v1/events as "+cs.Caller.Name, azItems(t, res, "resource", "id"), func(id string) bool {
 				f.mu.Lock()
 				u, org := f.byID[id], f.orgName[id]
 				f.mu.Unlock()
-				return (u != nil && f.seesUser(cs.Caller, u)) || (org != "" && f.seesOrg(cs.Caller, org))
+				return (u != nil && f.seesUser(cs.Caller, u)) || (org != "" && f.seesOrg(cs.Caller, org)) || f.administersCredential(cs, creds, id)
 			}, cs.Caller.ID)
 		}
 	})
@@ -1063,14 +1064,66 @@ func azAudit(t *testing.T, f *azFixture, row *azRow) []azCell {
 		cs.Want = azJudge(cs.Variant, row, false, 0, "", 200, "", "the audit log is for admins, over what they administer",
 			azWay{OK: cs.Caller.best() >= azAdmin, Scopes: row.Scopes})
 		cs.Check = func(t *testing.T, res *response) {
+			creds := f.credentialOrgs(t)
 			f.subset(t, "GET /v1/audit-events as "+cs.Caller.Name, azItems(t, res, "target", "id"), func(id string) bool {
 				f.mu.Lock()
 				u, org := f.byID[id], f.orgName[id]
 				f.mu.Unlock()
-				return (u != nil && f.rank(cs.Caller, u.Home) >= azAdmin) || (org != "" && f.rank(cs.Caller, org) >= azAdmin)
+				return (u != nil && f.rank(cs.Caller, u.Home) >= azAdmin) || (org != "" && f.rank(cs.Caller, org) >= azAdmin) || f.administersCredential(cs, creds, id)
 			}, cs.Caller.ID)
 		}
 	})
+}
+
+// administersCredential reports whether id is an API key or OAuth client
+// whose events the caller may see, as GET /v1/api-keys and
+// /v1/oauth-clients show them to those who administer them: with
+// keys:write, an admin of the key's user's organisation or of the
+// client's. creds is credentialOrgs.
+func (f *azFixture) administersCredential(cs *azCase, creds map[string]string, id string) bool {
+	org, ok := creds[id]
+	return ok && cs.Variant.hasAny([]string{"keys:write"}) && f.rank(cs.Caller, org) >= azAdmin
+}
+
+// credentialOrgs maps the API keys and OAuth clients named in the feed so
+// far to the fixture organisation of the key's user or of the client,
+// reading the feed as the root owner (keys and clients made by other
+// cells meanwhile are in it, with the user or organisation the fixture
+// knows).
+func (f *azFixture) credentialOrgs(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	after := ""
+	for {
+		var page struct {
+			Items []struct {
+				Resource       struct{ ID string }
+				Data, Previous map[string]any
+			}
+			NextCursor *string `json:"next_cursor"`
+		}
+		res := f.send(t, testKey, azJSON("GET", "/v1/events?limit=200&type=api_key.*,oauth_client.*"+after, nil)).want(200)
+		if err := json.Unmarshal(res.Body, &page); err != nil {
+			t.Fatal(err)
+		}
+		f.mu.Lock()
+		for _, e := range page.Items {
+			d := e.Data
+			if d == nil {
+				d = e.Previous
+			}
+			if u := f.byID[fmt.Sprint(d["user_id"])]; u != nil {
+				out[e.Resource.ID] = u.Home
+			} else if org := f.orgName[fmt.Sprint(d["organization_id"])]; org != "" {
+				out[e.Resource.ID] = org
+			}
+		}
+		f.mu.Unlock()
+		if page.NextCursor == nil {
+			return out
+		}
+		after = "&after=" + *page.NextCursor
+	}
 }
 
 // TestAuthzNotFoundIsIdentical checks, for users, organisations and API
