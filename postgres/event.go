@@ -45,7 +45,7 @@ func (t *tx) AppendEvent(e *roster.Event) error {
 // of one resource queue on its row lock, and the one that waited gets the
 // newer id, unless it wrote something before it asked for the lock: then
 // it would come first in the feed although it changed the resource
-// second. The trigger of migration 0007 refuses such an insert (an event
+// second. The trigger of migration 0009 refuses such an insert (an event
 // of the same resource with a greater pos has committed) with a
 // serialization failure, which Update retries with a new transaction id;
 // the service reads (locks) the resource before any other write of the
