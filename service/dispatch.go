@@ -3,6 +3,7 @@
 package service
 
 import (
+	"container/heap"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -211,6 +212,7 @@ func (w *hookWorker) run() {
 	}()
 	var done []result
 	var last time.Time
+	var retries retryTimes
 	for ctx.Err() == nil {
 		if wait := stepEvery - time.Since(last); wait > 0 {
 			t := time.NewTimer(wait)
@@ -235,6 +237,9 @@ func (w *hookWorker) run() {
 		for _, r := range done {
 			if r.s == nil {
 				due = true // the next of the resource may go now
+			}
+			if r.d.Status == roster.DeliveryPending && r.d.NextAttempt != nil {
+				retries.add(*r.d.NextAttempt)
 			}
 		}
 		free := cfg.Concurrency - inFlight
@@ -264,7 +269,7 @@ func (w *hookWorker) run() {
 		if n == fanOutBatch || (len(w.ready) > 0 && inFlight < cfg.Concurrency) {
 			continue // more events are waiting
 		}
-		t := time.NewTimer(time.Second)
+		t := time.NewTimer(retries.wait(time.Now()))
 		select {
 		case <-ctx.Done():
 		case <-changed:
@@ -272,11 +277,54 @@ func (w *hookWorker) run() {
 			due = true
 		case <-t.C:
 			due = true // retries come due
+			retries.passed(time.Now())
 		case r := <-w.results:
 			done = append(done, r)
 		}
 		t.Stop()
 	}
+}
+
+// retryTimes are the times this worker's failed attempts are to be tried
+// again, soonest first, so that it wakes for them on time: other retries
+// (another node's, or more than it keeps) are found by polling every
+// second.
+type retryTimes []time.Time
+
+// maxRetryTimes bounds the retry times a worker keeps.
+const maxRetryTimes = 4096
+
+func (h *retryTimes) add(t time.Time) {
+	if len(*h) < maxRetryTimes {
+		heap.Push(h, t)
+	}
+}
+
+// wait returns how long to wait at most before stored deliveries may be
+// due: until the next retry, or a second.
+func (h retryTimes) wait(now time.Time) time.Duration {
+	if len(h) > 0 {
+		return max(min(h[0].Sub(now), time.Second), 0)
+	}
+	return time.Second
+}
+
+// passed forgets the retry times up to now.
+func (h *retryTimes) passed(now time.Time) {
+	for len(*h) > 0 && !(*h)[0].After(now) {
+		heap.Pop(h)
+	}
+}
+
+func (h retryTimes) Len() int           { return len(h) }
+func (h retryTimes) Less(i, j int) bool { return h[i].Before(h[j]) }
+func (h retryTimes) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *retryTimes) Push(x any)        { *h = append(*h, x.(time.Time)) }
+func (h *retryTimes) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return t
 }
 
 // event returns a streamed delivery's event: the one this node wrote,
