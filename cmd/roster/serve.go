@@ -83,7 +83,7 @@ func DefaultConfig() Config {
 		LogFormat:       "text",
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
-		Webhooks: WebhookConfig{Timeout: 10 * time.Second, RetryFor: 72 * time.Hour, RetryBase: 5 * time.Second, RetryMax: time.Hour,
+		Webhooks: WebhookConfig{Timeout: 10 * time.Second, RetryFor: 72 * time.Hour, RetryBase: 4 * time.Second, RetryMax: time.Hour,
 			DisableAfter: 72 * time.Hour, Concurrency: 64, Retention: 7 * 24 * time.Hour,
 			RotationOverlap: service.DefaultRotationOverlap},
 		Security: service.DefaultSecurity(),

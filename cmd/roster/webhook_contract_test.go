@@ -427,3 +427,25 @@ func TestWebhookHeaderValuesFromBeforeSealing(t *testing.T) {
 		t.Errorf("after the values moved: X-Legacy %q", a.Header.Get("X-Legacy"))
 	}
 }
+
+// TestWebhookFirstRetryWithin5s: with the default back-off, the first
+// retry of a failed delivery comes within 5 s (PRODUCT §8).
+func TestWebhookFirstRetryWithin5s(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.Webhooks.RetryBase = DefaultConfig().Webhooks.RetryBase })
+	rc := newReceiver(t)
+	rc.down.Store(true)
+	s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.created"}})
+	s.do("POST", "/v1/users", map[string]any{"email": "retried@example.com", "first_name": "R"}).want(201)
+	for deadline := time.Now().Add(5 * time.Second); len(rc.attempts()) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no first attempt")
+		}
+	}
+	rc.down.Store(false)
+	ok := rc.wait(1)[0]
+	gap := ok.At.Sub(rc.attempts()[0].At)
+	t.Logf("first retry after %s", gap)
+	if gap > 5*time.Second {
+		t.Errorf("the first retry came %s after the first attempt, want within 5 s", gap)
+	}
+}
