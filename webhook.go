@@ -5,6 +5,7 @@ package roster
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"maps"
 	"net/http"
 	"regexp"
@@ -36,26 +37,33 @@ const (
 // WebhookMethods are the HTTP methods a webhook may use.
 var WebhookMethods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
-// Webhook is a subscription to change events, delivered by HTTP. Its
-// secrets (signing secrets, the basic password, the OAuth 2.0 client
-// secret and refresh token) are not in this struct in clear: they are in
+// Webhook is a subscription to change events, delivered by HTTP, as the
+// stores keep it (its JSON is the stored document, which is why its event
+// types keep the name event_types there). Its secrets (signing secrets,
+// the basic password, the OAuth 2.0 client secret and refresh token, the
+// custom headers' values) are not in this struct in clear: they are in
 // Sealed, encrypted by the service with the server's secret key.
 type Webhook struct {
-	ID              string            `json:"id"`
-	OrganizationID  string            `json:"organization_id"`
-	Name            string            `json:"name"`
-	URL             string            `json:"url"`
-	Method          string            `json:"method"`
-	Status          string            `json:"status"`
-	EventTypes      []string          `json:"event_types"`
+	ID             string   `json:"id"`
+	OrganizationID string   `json:"organization_id"`
+	Name           string   `json:"name"`
+	URL            string   `json:"url"`
+	Method         string   `json:"method"`
+	Status         string   `json:"status"`
+	EventTypes     []string `json:"event_types"`
+	// Headers are the custom headers' names, each with WriteOnlyMask: the
+	// values are in the secrets. Documents written before the values were
+	// sealed hold them here in clear; AdoptClearHeaders takes them over.
 	Headers         map[string]string `json:"headers"`
 	Auth            *WebhookAuth      `json:"auth,omitempty"`
 	IncludePrevious bool              `json:"include_previous"`
 	Projection      map[string]string `json:"projection,omitempty"`
-	DisabledReason  string            `json:"disabled_reason,omitempty"`
-	CreatedAt       time.Time         `json:"created_at"`
-	UpdatedAt       time.Time         `json:"updated_at"`
-	Version         int64             `json:"version"`
+	// SigningDisabled is set when deliveries carry no webhook-signature.
+	SigningDisabled bool      `json:"signing_disabled,omitempty"`
+	DisabledReason  string    `json:"disabled_reason,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+	Version         int64     `json:"version"`
 	// Sealed holds the WebhookSecrets, encrypted.
 	Sealed []byte `json:"sealed"`
 
@@ -82,6 +90,30 @@ type WebhookSecrets struct {
 	Password     string          `json:"password,omitempty"`
 	ClientSecret string          `json:"client_secret,omitempty"`
 	RefreshToken string          `json:"refresh_token,omitempty"`
+	// Headers are the custom headers with their values, by canonical name.
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// AdoptClearHeaders takes into sec the header values that a webhook
+// written before they were sealed holds in clear; the next write of the
+// webhook seals them.
+func (s *WebhookSecrets) AdoptClearHeaders(w *Webhook) {
+	for name, v := range w.Headers {
+		if _, ok := s.Headers[name]; !ok && v != WriteOnlyMask {
+			if s.Headers == nil {
+				s.Headers = map[string]string{}
+			}
+			s.Headers[name] = v
+		}
+	}
+}
+
+// clone returns a deep copy of s.
+func (s *WebhookSecrets) clone() *WebhookSecrets {
+	c := *s
+	c.Signing = slices.Clone(s.Signing)
+	c.Headers = maps.Clone(s.Headers)
+	return &c
 }
 
 // SigningSecret is one Standard Webhooks secret ("whsec_" + base64). A
@@ -151,17 +183,23 @@ type WebhookInput struct {
 	URL             *string           `json:"url" required:"true" maxLength:"2048" doc:"http or https; loopback, private and link-local destinations are refused unless the server allows them."`
 	Method          *string           `json:"method,omitempty" enum:"POST,PUT,PATCH,DELETE" doc:"POST by default; DELETE sends no body."`
 	Status          *string           `json:"status,omitempty" enum:"enabled,disabled"`
-	EventTypes      []string          `json:"event_types" required:"true" minItems:"1" doc:"Event types such as user.updated; user.* for a family, * for all."`
-	Headers         map[string]string `json:"headers,omitempty" doc:"Extra request headers (at most 20)."`
+	EventTypes      []string          `json:"events" required:"true" minItems:"1" doc:"Event types such as user.updated; user.* for a family, * for all."`
+	Headers         map[string]string `json:"headers,omitempty" doc:"Extra request headers (at most 20). The values are write-only: \"********\" keeps a stored one."`
 	Auth            *WebhookAuthInput `json:"auth,omitempty" nullable:"true"`
+	Signing         *SigningInput     `json:"signing,omitempty"`
 	IncludePrevious *bool             `json:"include_previous,omitempty" doc:"Send the resource as it was before the change too."`
-	Projection      map[string]string `json:"projection,omitempty" doc:"Send only these fields: output name → RFC 9535 JSONPath over the event (e.g. $.data.email)."`
-	Secret          *string           `json:"secret,omitempty" writeOnly:"true" doc:"A Standard Webhooks signing secret (whsec_ + base64 of 24 to 64 bytes); generated when omitted at creation."`
+	Projection      map[string]string `json:"projection,omitempty" doc:"Send the event's data reduced to these fields: output name → RFC 9535 JSONPath over the event's data (e.g. $.email, $.preferences.language)."`
 	DisabledReason  *string           `json:"disabled_reason,omitempty" readOnly:"true"`
 	FailingSince    *time.Time        `json:"failing_since,omitempty" readOnly:"true"`
 	CreatedAt       *time.Time        `json:"created_at,omitempty" readOnly:"true"`
 	UpdatedAt       *time.Time        `json:"updated_at,omitempty" readOnly:"true"`
 	Version         *int64            `json:"version,omitempty" readOnly:"true"`
+}
+
+// SigningInput is a webhook's signing as sent.
+type SigningInput struct {
+	Enabled *bool   `json:"enabled,omitempty" doc:"Sign deliveries (Standard Webhooks webhook-signature); true by default."`
+	Secret  *string `json:"secret,omitempty" writeOnly:"true" doc:"At creation only: a signing secret of your own (whsec_ + base64 of 24 to 64 bytes) instead of a generated one. Use POST /v1/webhooks/{id}/rotate-secret to change it."`
 }
 
 // WebhookAuthInput is the authentication of a webhook as sent.
@@ -196,17 +234,15 @@ func BuildWebhook(cur *Webhook, curSecrets *WebhookSecrets, in *WebhookInput) (*
 	if cur != nil {
 		w = cur.Clone()
 		w.Headers, w.Projection, w.Auth = map[string]string{}, nil, nil
-		c := *curSecrets
-		c.Signing = slices.Clone(curSecrets.Signing)
-		sec = &c
+		sec = curSecrets.clone()
 		fe.readOnly("id", in.ID, cur.ID, "ids are assigned by the server")
 		fe.readOnly("created_at", in.CreatedAt, cur.CreatedAt, "it is set by the server")
 		fe.readOnly("updated_at", in.UpdatedAt, cur.UpdatedAt, "it is set by the server")
 		fe.readOnly("version", in.Version, cur.Version, "it is set by the server")
 		fe.readOnly("failing_since", in.FailingSince, cur.FailingSince, "it is set by the delivery")
 		fe.readOnly("disabled_reason", in.DisabledReason, cur.DisabledReason, "it is set with the status")
-		if in.Secret != nil {
-			fe.add("secret", "secret cannot be changed here: use POST /v1/webhooks/{id}/rotate-secret", nil)
+		if in.Signing != nil && in.Signing.Secret != nil && *in.Signing.Secret != WriteOnlyMask {
+			fe.add("signing.secret", "signing.secret cannot be changed here: use POST /v1/webhooks/{id}/rotate-secret", nil)
 		}
 		if in.OrganizationID != nil && *in.OrganizationID != cur.OrganizationID {
 			fe.add("organization_id", "organization_id cannot change: create a new webhook for another organisation", *in.OrganizationID)
@@ -226,15 +262,8 @@ func BuildWebhook(cur *Webhook, curSecrets *WebhookSecrets, in *WebhookInput) (*
 				fe.add("organization_id", "organization_id must be an organisation id (org_…)", w.OrganizationID)
 			}
 		}
-		switch {
-		case in.Secret == nil:
-			sec.Signing = []SigningSecret{{Secret: NewSigningSecret()}}
-		case !ValidSigningSecret(*in.Secret):
-			fe.add("secret", "secret must be whsec_ followed by the base64 of 24 to 64 random bytes", nil)
-		default:
-			sec.Signing = []SigningSecret{{Secret: *in.Secret}}
-		}
 	}
+	buildSigning(&fe, w, sec, cur, in.Signing)
 	w.Name = trimmed(in.Name)
 	checkLen(&fe, "name", w.Name, 255)
 	if in.URL == nil || *in.URL == "" {
@@ -253,14 +282,14 @@ func BuildWebhook(cur *Webhook, curSecrets *WebhookSecrets, in *WebhookInput) (*
 	}
 	w.EventTypes = nil
 	if len(in.EventTypes) == 0 {
-		fe.add("event_types", "event_types is required: list at least one event type, such as user.* or *", nil)
+		fe.add("events", "events is required: list at least one event type, such as user.* or *", nil)
 	}
 	if len(in.EventTypes) > 50 {
-		fe.add("event_types", "at most 50 event types", len(in.EventTypes))
+		fe.add("events", "at most 50 event types", len(in.EventTypes))
 	}
 	for i, t := range in.EventTypes {
 		if len(t) > 64 || !eventTypeRE.MatchString(t) {
-			fe.add("event_types["+itoa(i)+"]", "an event type is like user.updated, a family like user.*, or * for all", t)
+			fe.add("events["+itoa(i)+"]", "an event type is like user.updated, a family like user.*, or * for all", t)
 			continue
 		}
 		if !slices.Contains(w.EventTypes, t) {
@@ -270,8 +299,18 @@ func BuildWebhook(cur *Webhook, curSecrets *WebhookSecrets, in *WebhookInput) (*
 	if len(in.Headers) > 20 {
 		fe.add("headers", "at most 20 headers", len(in.Headers))
 	}
+	stored := sec.Headers
+	sec.Headers = nil
 	for _, name := range slices.Sorted(maps.Keys(in.Headers)) {
 		v := in.Headers[name]
+		canon := http.CanonicalHeaderKey(name)
+		if v == WriteOnlyMask {
+			var ok bool
+			if v, ok = stored[canon]; !ok {
+				fe.add("headers."+name, WriteOnlyMask+" keeps a stored header value, and there is none to keep: send the value", nil)
+				continue
+			}
+		}
 		switch {
 		case !headerNameRE.MatchString(name):
 			fe.add("headers."+name, "a header name is 1 to 64 letters, digits and !#$%&'*+.^_`|~-", name)
@@ -280,7 +319,11 @@ func BuildWebhook(cur *Webhook, curSecrets *WebhookSecrets, in *WebhookInput) (*
 		case len(v) > 1024 || strings.ContainsAny(v, "\r\n\x00"):
 			fe.add("headers."+name, "a header value is at most 1024 characters, without line breaks", nil)
 		default:
-			w.Headers[http.CanonicalHeaderKey(name)] = v
+			w.Headers[canon] = WriteOnlyMask
+			if sec.Headers == nil {
+				sec.Headers = map[string]string{}
+			}
+			sec.Headers[canon] = v
 		}
 	}
 	w.IncludePrevious = in.IncludePrevious != nil && *in.IncludePrevious
@@ -294,7 +337,7 @@ func BuildWebhook(cur *Webhook, curSecrets *WebhookSecrets, in *WebhookInput) (*
 			continue
 		}
 		if _, err := jsonpath.Parse(expr); err != nil || len(expr) > 256 {
-			fe.add("projection."+name, "must be an RFC 9535 JSONPath expression such as $.data.email", expr)
+			fe.add("projection."+name, "must be an RFC 9535 JSONPath expression over the event's data, such as $.email or $.preferences.language", expr)
 			continue
 		}
 		if w.Projection == nil {
@@ -309,9 +352,44 @@ func BuildWebhook(cur *Webhook, curSecrets *WebhookSecrets, in *WebhookInput) (*
 	return w, sec, nil
 }
 
-// WriteOnlyMask stands for a stored secret: sent back in a webhook's
-// auth, it keeps the stored value, as leaving the field out does.
+// WriteOnlyMask stands for a stored secret: reads show it in place of
+// auth secrets and header values, and sent back it keeps the stored value.
 const WriteOnlyMask = "********"
+
+// buildSigning sets whether the webhook signs its deliveries: a new
+// webhook gets the secret sent or a generated one, a webhook whose
+// signing is turned on again a generated one, and one whose signing is
+// turned off none.
+func buildSigning(fe *fieldErrors, w *Webhook, sec *WebhookSecrets, cur *Webhook, in *SigningInput) {
+	on := in == nil || in.Enabled == nil || *in.Enabled
+	w.SigningDisabled = !on
+	switch {
+	case !on:
+		if cur == nil && in.Secret != nil {
+			fe.add("signing.secret", "signing.secret is for a webhook whose signing is enabled", nil)
+		}
+		sec.Signing = nil
+	case cur != nil && !cur.SigningDisabled:
+		// Signing stays as it is; the secret changes by rotation only.
+	case cur == nil && in != nil && in.Secret != nil:
+		if !ValidSigningSecret(*in.Secret) {
+			fe.add("signing.secret", "signing.secret must be whsec_ followed by the base64 of 24 to 64 random bytes", nil)
+		}
+		sec.Signing = []SigningSecret{{Secret: *in.Secret}}
+	default:
+		sec.Signing = []SigningSecret{{Secret: NewSigningSecret()}}
+	}
+}
+
+// FreshSigningSecret reports the signing secret a webhook got from its
+// creation or this change of cur into w, which is shown once; "" when it
+// has none new.
+func (w *Webhook) FreshSigningSecret(cur *Webhook, sec *WebhookSecrets) string {
+	if w.SigningDisabled || len(sec.Signing) == 0 || (cur != nil && !cur.SigningDisabled) {
+		return ""
+	}
+	return sec.Signing[0].Secret
+}
 
 // buildAuth validates a webhook's authentication; secrets left out (or
 // sent as WriteOnlyMask) keep their stored values while the kind of
@@ -434,8 +512,26 @@ type Attempt struct {
 	At         time.Time `json:"at"`
 	StatusCode int       `json:"status_code,omitempty" doc:"The receiver's HTTP status; absent when no answer came."`
 	LatencyMS  float64   `json:"latency_ms"`
-	Response   string    `json:"response,omitempty" doc:"The first 1 KiB of the answer's body."`
+	Response   string    `json:"response_excerpt,omitempty" doc:"The first 1 KiB of the answer's body."`
 	Error      string    `json:"error,omitempty" doc:"Why no answer came (timeout, refused connection, …)."`
+}
+
+// UnmarshalJSON reads an attempt, also as logs written before the
+// excerpt was named response_excerpt hold it.
+func (a *Attempt) UnmarshalJSON(b []byte) error {
+	type plain Attempt
+	var x struct {
+		plain
+		Old string `json:"response"`
+	}
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	*a = Attempt(x.plain)
+	if a.Response == "" {
+		a.Response = x.Old
+	}
+	return nil
 }
 
 // Succeeded reports whether the receiver accepted the delivery.
@@ -467,9 +563,10 @@ type WebhookView struct {
 	URL             string            `json:"url"`
 	Method          string            `json:"method" enum:"POST,PUT,PATCH,DELETE"`
 	Status          string            `json:"status" enum:"enabled,disabled"`
-	EventTypes      []string          `json:"event_types"`
-	Headers         map[string]string `json:"headers,omitempty"`
-	Auth            *WebhookAuth      `json:"auth,omitempty" doc:"Without its secrets, which are write-only."`
+	EventTypes      []string          `json:"events"`
+	Headers         map[string]string `json:"headers,omitempty" doc:"The values are write-only: shown as \"********\"."`
+	Auth            *WebhookAuthView  `json:"auth,omitempty" doc:"Its secrets are write-only: shown as \"********\"."`
+	Signing         SigningView       `json:"signing"`
 	IncludePrevious bool              `json:"include_previous"`
 	Projection      map[string]string `json:"projection,omitempty"`
 	DisabledReason  string            `json:"disabled_reason,omitempty" readOnly:"true" doc:"Why the server disabled the webhook."`
@@ -479,10 +576,43 @@ type WebhookView struct {
 	Version         int64             `json:"version" readOnly:"true"`
 }
 
-// View returns the webhook's API form.
-func (w *Webhook) View() WebhookView {
+// SigningView is a webhook's signing as the API shows it.
+type SigningView struct {
+	Enabled bool   `json:"enabled"`
+	Secret  string `json:"secret,omitempty" readOnly:"true" doc:"The signing secret (whsec_…), shown once: in the answer that made it (creation, rotation, signing enabled again)."`
+}
+
+// WebhookAuthView is a webhook's authentication as the API shows it: each
+// secret that is set is WriteOnlyMask.
+type WebhookAuthView struct {
+	WebhookAuth
+	Password     string `json:"password,omitempty" readOnly:"true"`
+	ClientSecret string `json:"client_secret,omitempty" readOnly:"true"`
+	RefreshToken string `json:"refresh_token,omitempty" readOnly:"true"`
+}
+
+// View returns the webhook's API form; sec, its secrets, tells which
+// secrets are set, each shown as WriteOnlyMask.
+func (w *Webhook) View(sec *WebhookSecrets) WebhookView {
+	if sec == nil {
+		sec = &WebhookSecrets{}
+	}
 	c := w.Clone()
+	for name := range c.Headers {
+		c.Headers[name] = WriteOnlyMask
+	}
+	var auth *WebhookAuthView
+	if c.Auth != nil {
+		mask := func(s string) string {
+			if s == "" {
+				return ""
+			}
+			return WriteOnlyMask
+		}
+		auth = &WebhookAuthView{WebhookAuth: *c.Auth, Password: mask(sec.Password), ClientSecret: mask(sec.ClientSecret), RefreshToken: mask(sec.RefreshToken)}
+	}
 	return WebhookView{ID: c.ID, OrganizationID: c.OrganizationID, Name: c.Name, URL: c.URL, Method: c.Method, Status: c.Status,
-		EventTypes: c.EventTypes, Headers: c.Headers, Auth: c.Auth, IncludePrevious: c.IncludePrevious, Projection: c.Projection,
+		EventTypes: c.EventTypes, Headers: c.Headers, Auth: auth, Signing: SigningView{Enabled: !c.SigningDisabled},
+		IncludePrevious: c.IncludePrevious, Projection: c.Projection,
 		DisabledReason: c.DisabledReason, FailingSince: c.FailingSince, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version}
 }

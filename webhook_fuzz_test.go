@@ -14,8 +14,8 @@ import (
 // over a stored one: a valid webhook or a 4xx error, never a panic, and
 // never a secret echoed in an error.
 func FuzzBuildWebhook(f *testing.F) {
-	f.Add([]byte(`{"url":"https://example.com/h","event_types":["user.*"],"auth":{"type":"basic","username":"u","password":"p"}}`))
-	f.Add([]byte(`{"url":"https://example.com/h","event_types":["*"],"projection":{"a":"$.data[?@.x>1]"},"headers":{"X-A":"b"}}`))
+	f.Add([]byte(`{"url":"https://example.com/h","events":["user.*"],"auth":{"type":"basic","username":"u","password":"p"}}`))
+	f.Add([]byte(`{"url":"https://example.com/h","events":["*"],"projection":{"a":"$.data[?@.x>1]"},"headers":{"X-A":"b"}}`))
 	cur, curSec, err := roster.BuildWebhook(nil, nil, &roster.WebhookInput{URL: ptr("https://example.com/h"), EventTypes: []string{"user.*"},
 		Auth: &roster.WebhookAuthInput{Type: roster.AuthOAuth2, GrantType: roster.GrantClientCredentials, TokenURL: "https://example.com/t", ClientID: "c", ClientSecret: ptr("cs")}})
 	if err != nil {
@@ -37,7 +37,7 @@ func FuzzBuildWebhook(f *testing.F) {
 			if err != nil {
 				wantCode(t, "BuildWebhook", err, roster.CodeInvalid)
 				b, _ := json.Marshal(err.(*roster.Error).Fields)
-				for _, s := range []*string{in.Secret, authSecret(in.Auth)} {
+				for _, s := range append([]*string{signingSecret(in.Signing), authSecret(in.Auth)}, headerValues(in.Headers)...) {
 					if s != nil && len(*s) > 3 && json.Valid(b) && contains(b, *s) {
 						t.Fatalf("an error echoes a secret: %s", b)
 					}
@@ -47,8 +47,28 @@ func FuzzBuildWebhook(f *testing.F) {
 			if w.URL == "" || len(w.EventTypes) == 0 {
 				t.Fatalf("BuildWebhook accepted a webhook without url or event types: %+v", w)
 			}
+			for name, v := range w.Headers {
+				if v != roster.WriteOnlyMask {
+					t.Fatalf("header %s is kept in clear in the webhook's document", name)
+				}
+			}
 		}
 	})
+}
+
+func signingSecret(s *roster.SigningInput) *string {
+	if s == nil {
+		return nil
+	}
+	return s.Secret
+}
+
+func headerValues(h map[string]string) []*string {
+	var out []*string
+	for _, v := range h {
+		out = append(out, &v)
+	}
+	return out
 }
 
 func authSecret(a *roster.WebhookAuthInput) *string {

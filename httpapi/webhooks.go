@@ -4,17 +4,18 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/rosterhq/roster"
 )
 
-// WebhookResource is a webhook as the API shows it. Secret is present only
-// in the answers to its creation and to a secret rotation.
+// WebhookResource is a webhook as the API shows it. Its signing.secret is
+// present only in the answers that made the secret: its creation, a
+// rotation, a change that enabled signing again.
 type WebhookResource struct {
 	XMLName struct{} `json:"-" xml:"webhook"`
 	roster.WebhookView
-	Secret string          `json:"secret,omitempty" readOnly:"true" doc:"The signing secret (whsec_…), shown only once: at creation and after a rotation."`
-	Links  map[string]Link `json:"_links" readOnly:"true"`
+	Links map[string]Link `json:"_links" readOnly:"true"`
 }
 
 // WebhookList is the list of webhooks.
@@ -24,11 +25,19 @@ type WebhookList struct {
 	NextCursor *string           `json:"next_cursor" nullable:"true"`
 }
 
-// DeliveryResource is one delivery with its attempts.
+// DeliveryResource is one delivery with its attempts, and at its top the
+// newest attempt's number and outcome (the delivery log entry of PRODUCT
+// §8).
 type DeliveryResource struct {
 	XMLName struct{} `json:"-" xml:"delivery"`
 	*roster.Delivery
-	Links map[string]Link `json:"_links" readOnly:"true"`
+	Attempt         int             `json:"attempt" doc:"The newest attempt's number (0 before the first)."`
+	StatusCode      *int            `json:"status_code" nullable:"true" doc:"The newest attempt's HTTP status; null when no answer came."`
+	LatencyMS       *float64        `json:"latency_ms" nullable:"true" doc:"The newest attempt's latency."`
+	ResponseExcerpt *string         `json:"response_excerpt" nullable:"true" doc:"The first 1 KiB of the newest answer's body."`
+	Error           *string         `json:"error" nullable:"true" doc:"Why the newest attempt got no answer."`
+	NextAttemptAt   *time.Time      `json:"next_attempt_at" nullable:"true" doc:"When a pending delivery is tried next; null when it is due now or finished."`
+	Links           map[string]Link `json:"_links" readOnly:"true"`
 }
 
 // DeliveryList is a page of a webhook's delivery log, newest first.
@@ -45,15 +54,20 @@ type TestResult struct {
 	Succeeded bool `json:"succeeded"`
 }
 
-func webhookResource(wh *roster.Webhook, secret string) WebhookResource {
+// webhookResource shows a webhook, with its new signing secret when not "".
+func (s *server) webhookResource(wh *roster.Webhook, secret string) (WebhookResource, error) {
+	view, err := s.Service.WebhookView(wh, secret)
+	if err != nil {
+		return WebhookResource{}, err
+	}
 	self := "/v1/webhooks/" + wh.ID
-	return WebhookResource{WebhookView: wh.View(), Secret: secret, Links: map[string]Link{
+	return WebhookResource{WebhookView: view, Links: map[string]Link{
 		"self":          {Href: self},
 		"deliveries":    {Href: self + "/deliveries"},
 		"test":          {Href: self + "/test", Method: "POST"},
 		"rotate_secret": {Href: self + "/rotate-secret", Method: "POST"},
 		"organization":  {Href: "/v1/orgs/" + wh.OrganizationID},
-	}}
+	}}, nil
 }
 
 func deliveryResource(d *roster.Delivery) DeliveryResource {
@@ -62,7 +76,21 @@ func deliveryResource(d *roster.Delivery) DeliveryResource {
 	if d.Status != roster.DeliveryPending {
 		links["retry"] = Link{Href: self + "/retry", Method: "POST"}
 	}
-	return DeliveryResource{Delivery: d, Links: links}
+	out := DeliveryResource{Delivery: d, NextAttemptAt: d.NextAttempt, Links: links}
+	if n := len(d.Attempts); n > 0 {
+		a := d.Attempts[n-1]
+		out.Attempt, out.LatencyMS = a.Attempt, &a.LatencyMS
+		if a.StatusCode != 0 {
+			out.StatusCode = &a.StatusCode
+		}
+		if a.Response != "" || a.StatusCode != 0 {
+			out.ResponseExcerpt = &a.Response
+		}
+		if a.Error != "" {
+			out.Error = &a.Error
+		}
+	}
+	return out
 }
 
 func (s *server) createWebhook(w http.ResponseWriter, r *http.Request) {
@@ -76,9 +104,14 @@ func (s *server) createWebhook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	res, err := s.webhookResource(wh, secret)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	w.Header().Set("Location", "/v1/webhooks/"+wh.ID)
 	w.Header().Set("Cache-Control", "no-store")
-	s.sendVersioned(w, r, http.StatusCreated, wh.Version, "webhook", webhookResource(wh, secret))
+	s.sendVersioned(w, r, http.StatusCreated, wh.Version, "webhook", res)
 }
 
 func (s *server) listWebhooks(w http.ResponseWriter, r *http.Request) {
@@ -89,18 +122,19 @@ func (s *server) listWebhooks(w http.ResponseWriter, r *http.Request) {
 	}
 	list := WebhookList{Items: make([]WebhookResource, 0, len(hooks))}
 	for _, wh := range hooks {
-		list.Items = append(list.Items, webhookResource(wh, ""))
+		res, err := s.webhookResource(wh, "")
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		list.Items = append(list.Items, res)
 	}
 	s.respond(w, r, http.StatusOK, "list", list)
 }
 
 func (s *server) getWebhook(w http.ResponseWriter, r *http.Request) {
 	wh, err := s.Service.Webhook(r.Context(), state(r).caller, r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.sendVersioned(w, r, http.StatusOK, wh.Version, "webhook", webhookResource(wh, ""))
+	s.webhookWritten(w, r, wh, "", err)
 }
 
 func (s *server) replaceWebhook(w http.ResponseWriter, r *http.Request) {
@@ -109,8 +143,8 @@ func (s *server) replaceWebhook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	wh, err := s.Service.ReplaceWebhook(r.Context(), state(r).caller, r.PathValue("id"), &in, precondition(r))
-	s.webhookWritten(w, r, wh, "", err)
+	wh, secret, err := s.Service.ReplaceWebhook(r.Context(), state(r).caller, r.PathValue("id"), &in, precondition(r))
+	s.webhookWritten(w, r, wh, secret, err)
 }
 
 func (s *server) patchWebhook(w http.ResponseWriter, r *http.Request) {
@@ -119,22 +153,30 @@ func (s *server) patchWebhook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	wh, err := s.Service.PatchWebhook(r.Context(), state(r).caller, r.PathValue("id"), format, patch, precondition(r))
-	s.webhookWritten(w, r, wh, "", err)
+	wh, secret, err := s.Service.PatchWebhook(r.Context(), state(r).caller, r.PathValue("id"), format, patch, precondition(r))
+	s.webhookWritten(w, r, wh, secret, err)
 }
 
 func (s *server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
 	wh, secret, err := s.Service.RotateSecret(r.Context(), state(r).caller, r.PathValue("id"))
-	w.Header().Set("Cache-Control", "no-store")
 	s.webhookWritten(w, r, wh, secret, err)
 }
 
+// webhookWritten answers with a webhook (200), or the error; an answer
+// that shows a new signing secret is not to be stored by caches.
 func (s *server) webhookWritten(w http.ResponseWriter, r *http.Request, wh *roster.Webhook, secret string, err error) {
+	var res WebhookResource
+	if err == nil {
+		res, err = s.webhookResource(wh, secret)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.sendVersioned(w, r, http.StatusOK, wh.Version, "webhook", webhookResource(wh, secret))
+	if secret != "" {
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	s.sendVersioned(w, r, http.StatusOK, wh.Version, "webhook", res)
 }
 
 func (s *server) deleteWebhook(w http.ResponseWriter, r *http.Request) {

@@ -63,7 +63,7 @@ open('$dir/results', 'a').write('%s %f %f\n' % ('$1'.replace(' ', '-'), r['req_p
 for _ in $(seq "$rounds"); do
 	measure "without webhook"
 	hook=$(curl -fsS -X POST -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
-		http://127.0.0.1:18080/v1/webhooks -d '{"url": "http://127.0.0.1:18081/hook", "event_types": ["user.updated"]}' |
+		http://127.0.0.1:18080/v1/webhooks -d '{"url": "http://127.0.0.1:18081/hook", "events": ["user.updated"]}' |
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
 	measure "with webhook"
 	curl -fsS -o /dev/null -X DELETE -H "Authorization: Bearer $key" "http://127.0.0.1:18080/v1/webhooks/$hook"

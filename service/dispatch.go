@@ -773,7 +773,8 @@ func (w *hookWorker) save(ctx context.Context, tx roster.Tx, claimed, attempts [
 		if err := tx.UpdateWebhook(next); err != nil {
 			return false, err
 		}
-		return true, w.s.recordWebhook(ctx, tx, nil, EventWebhookDisabled, cur, next)
+		sec, _ := w.s.openSecrets(cur) // nil when they do not open: the event then masks no auth secret
+		return true, w.s.recordWebhook(ctx, tx, nil, EventWebhookDisabled, cur, next, sec, sec)
 	}
 	return false, nil
 }

@@ -85,7 +85,23 @@ func (s *Service) openSecrets(w *roster.Webhook) (*roster.WebhookSecrets, error)
 		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
 	}
 	var sec roster.WebhookSecrets
-	return &sec, json.Unmarshal(plain, &sec)
+	if err := json.Unmarshal(plain, &sec); err != nil {
+		return nil, err
+	}
+	sec.AdoptClearHeaders(w)
+	return &sec, nil
+}
+
+// WebhookView returns a webhook as the API shows it: its secrets masked,
+// and with newSecret, a signing secret shown once, when not "".
+func (s *Service) WebhookView(w *roster.Webhook, newSecret string) (roster.WebhookView, error) {
+	sec, err := s.openSecrets(w)
+	if err != nil {
+		return roster.WebhookView{}, err
+	}
+	v := w.View(sec)
+	v.Signing.Secret = newSecret
+	return v, nil
 }
 
 // notifyHooks tells the delivery loop that the webhooks changed.
@@ -170,29 +186,27 @@ func (s *Service) CreateWebhook(ctx context.Context, c *roster.Caller, in *roste
 		if err := tx.CreateWebhook(w); err != nil {
 			return err
 		}
-		return s.recordWebhook(ctx, tx, c, EventWebhookCreated, nil, w)
+		return s.recordWebhook(ctx, tx, c, EventWebhookCreated, nil, w, nil, sec)
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	s.notifyHooks()
-	return w, sec.Signing[0].Secret, nil
+	return w, w.FreshSigningSecret(nil, sec), nil
 }
 
 // recordWebhook writes the event of a webhook change. The event shows the
-// webhook without its secrets and without its headers, which may carry
-// credentials.
-func (s *Service) recordWebhook(ctx context.Context, tx roster.Tx, c *roster.Caller, typ string, before, after *roster.Webhook) error {
+// webhook as reads do: its secrets and header values masked.
+func (s *Service) recordWebhook(ctx context.Context, tx roster.Tx, c *roster.Caller, typ string, before, after *roster.Webhook, bsec, asec *roster.WebhookSecrets) error {
 	var b, a any
 	var id, org string
 	for _, x := range []struct {
 		w   *roster.Webhook
+		sec *roster.WebhookSecrets
 		out *any
-	}{{before, &b}, {after, &a}} {
+	}{{before, bsec, &b}, {after, asec, &a}} {
 		if x.w != nil {
-			v := x.w.View()
-			v.Headers = nil
-			*x.out, id, org = v, x.w.ID, x.w.OrganizationID
+			*x.out, id, org = x.w.View(x.sec), x.w.ID, x.w.OrganizationID
 		}
 	}
 	e, err := newEvent(ctx, c, typ, "webhook", id, org, b, a)
@@ -244,28 +258,30 @@ func newDestinations(cur, next *roster.Webhook, checked []string) bool {
 // current ones.
 type webhookChange func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error)
 
-// updateWebhook changes a webhook with change. New destinations are
+// updateWebhook changes a webhook with change and returns it with the
+// signing secret the change made, if it made one. New destinations are
 // checked (a DNS lookup) before the write transaction, never inside it.
-func (s *Service) updateWebhook(ctx context.Context, c *roster.Caller, id string, pre Precondition, typ string, change webhookChange) (*roster.Webhook, error) {
+func (s *Service) updateWebhook(ctx context.Context, c *roster.Caller, id string, pre Precondition, typ string, change webhookChange) (*roster.Webhook, string, error) {
 	cur, err := s.findWebhook(ctx, s.store, c, id, roster.ScopeWebhooksWrite)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := pre.check(cur.Version); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var checked []string
 	if sec, err := s.openSecrets(cur); err != nil {
-		return nil, err
+		return nil, "", err
 	} else if next, _, err := change(cur, sec); err != nil {
-		return nil, err
+		return nil, "", err
 	} else if newDestinations(cur, next, nil) {
 		if err := s.checkDestinations(ctx, next); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		checked = destinations(next)
 	}
 	var out *roster.Webhook
+	var secret string
 	err = s.update(ctx, func(tx roster.Tx) error {
 		cur, err := tx.FindWebhook(ctx, id)
 		if err != nil {
@@ -286,7 +302,7 @@ func (s *Service) updateWebhook(ctx context.Context, c *roster.Caller, id string
 			return roster.Errorf(roster.CodeConflict, "the webhook changed while its new destination was being checked: send the request again")
 		}
 		if roster.SameWebhookContent(next, cur, nextSec, sec) {
-			out = cur
+			out, secret = cur, ""
 			return nil
 		}
 		next.Version, next.UpdatedAt = cur.Version+1, tx.Now()
@@ -301,28 +317,31 @@ func (s *Service) updateWebhook(ctx context.Context, c *roster.Caller, id string
 		if err := tx.UpdateWebhook(next); err != nil {
 			return err
 		}
-		out = next
-		return s.recordWebhook(ctx, tx, c, typ, cur, next)
+		out, secret = next, next.FreshSigningSecret(cur, nextSec)
+		return s.recordWebhook(ctx, tx, c, typ, cur, next, sec, nextSec)
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	s.notifyHooks()
-	return out, nil
+	return out, secret, nil
 }
 
 // ReplaceWebhook replaces every writable field of a webhook (PUT); secrets
-// that are left out keep their values.
-func (s *Service) ReplaceWebhook(ctx context.Context, c *roster.Caller, id string, in *roster.WebhookInput, pre Precondition) (*roster.Webhook, error) {
+// that are left out keep their values. It returns the new signing secret
+// when signing was enabled again.
+func (s *Service) ReplaceWebhook(ctx context.Context, c *roster.Caller, id string, in *roster.WebhookInput, pre Precondition) (*roster.Webhook, string, error) {
 	return s.updateWebhook(ctx, c, id, pre, EventWebhookUpdated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
 		return roster.BuildWebhook(cur, sec, in)
 	})
 }
 
-// PatchWebhook applies a merge patch or JSON Patch to a webhook's API form.
-func (s *Service) PatchWebhook(ctx context.Context, c *roster.Caller, id, format string, patch []byte, pre Precondition) (*roster.Webhook, error) {
+// PatchWebhook applies a merge patch or JSON Patch to a webhook's API form
+// (secrets masked, as reads show it); like ReplaceWebhook, it returns the
+// new signing secret when signing was enabled again.
+func (s *Service) PatchWebhook(ctx context.Context, c *roster.Caller, id, format string, patch []byte, pre Precondition) (*roster.Webhook, string, error) {
 	return s.updateWebhook(ctx, c, id, pre, EventWebhookUpdated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
-		doc, err := roster.ApplyPatch(format, document(cur.View()), patch)
+		doc, err := roster.ApplyPatch(format, document(cur.View(sec)), patch)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -338,7 +357,10 @@ func (s *Service) PatchWebhook(ctx context.Context, c *roster.Caller, id, format
 // previous one keeps signing for the configured overlap.
 func (s *Service) RotateSecret(ctx context.Context, c *roster.Caller, id string) (*roster.Webhook, string, error) {
 	var secret string // the one made in the write transaction, the last call of change
-	w, err := s.updateWebhook(ctx, c, id, nil, EventWebhookSecretRotated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
+	w, _, err := s.updateWebhook(ctx, c, id, nil, EventWebhookSecretRotated, func(cur *roster.Webhook, sec *roster.WebhookSecrets) (*roster.Webhook, *roster.WebhookSecrets, error) {
+		if cur.SigningDisabled {
+			return nil, nil, roster.Errorf(roster.CodeConflict, "the webhook's signing is disabled, so it has no secret to rotate: enable it (signing.enabled true) to get a new one")
+		}
 		now := time.Now().UTC()
 		overlap := s.hooks.RotationOverlap
 		if overlap <= 0 {
@@ -346,8 +368,8 @@ func (s *Service) RotateSecret(ctx context.Context, c *roster.Caller, id string)
 		}
 		until := now.Add(overlap)
 		secret = roster.NewSigningSecret()
-		next := &roster.WebhookSecrets{Signing: []roster.SigningSecret{{Secret: secret}},
-			Password: sec.Password, ClientSecret: sec.ClientSecret, RefreshToken: sec.RefreshToken}
+		next := *sec
+		next.Signing = []roster.SigningSecret{{Secret: secret}}
 		for _, k := range sec.Signing {
 			if k.ExpiresAt == nil {
 				k.ExpiresAt = &until
@@ -356,7 +378,7 @@ func (s *Service) RotateSecret(ctx context.Context, c *roster.Caller, id string)
 				next.Signing = append(next.Signing, k)
 			}
 		}
-		return cur.Clone(), next, nil
+		return cur.Clone(), &next, nil
 	})
 	if err != nil {
 		return nil, "", err
@@ -377,10 +399,14 @@ func (s *Service) DeleteWebhook(ctx context.Context, c *roster.Caller, id string
 		if err := pre.check(cur.Version); err != nil {
 			return err
 		}
+		sec, err := s.openSecrets(cur)
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteWebhook(id); err != nil {
 			return err
 		}
-		return s.recordWebhook(ctx, tx, c, EventWebhookDeleted, cur, nil)
+		return s.recordWebhook(ctx, tx, c, EventWebhookDeleted, cur, nil, sec, nil)
 	})
 	if err == nil {
 		s.notifyHooks()

@@ -121,53 +121,72 @@ func (s *Sender) CheckURL(ctx context.Context, raw string) error {
 	return CheckURL(ctx, raw)
 }
 
-// payloadHead is the start of a delivery's body (before any projection):
-// the resource after the change ("data"), before it ("previous", when the
-// webhook asks for it) and the patch follow, copied as the event holds
-// them (compact JSON, see roster.Event) instead of encoded again.
+// payloadHead is the start of a delivery's body, the event's fields as
+// the feed has them: the resource after the change ("data"), before it
+// ("previous", when the webhook asks for it) and the patch follow, copied
+// as the event holds them (compact JSON, see roster.Event) instead of
+// encoded again.
 type payloadHead struct {
 	ID             string             `json:"id"`
 	Type           string             `json:"type"`
-	Timestamp      time.Time          `json:"timestamp"`
-	Resource       roster.ResourceRef `json:"resource"`
-	OrganizationID string             `json:"organization_id,omitempty"`
+	OccurredAt     time.Time          `json:"occurred_at"`
 	Actor          roster.Actor       `json:"actor"`
 	RequestID      string             `json:"request_id,omitempty"`
+	Resource       roster.ResourceRef `json:"resource"`
+	OrganizationID string             `json:"organization_id,omitempty"`
+	Reason         string             `json:"reason,omitempty"`
 }
 
-// Render returns the body a webhook is sent for an event: the payload,
-// with the resource before the change only when the webhook asks for it,
-// reduced to the projection's fields when it has one.
+// Render returns the body a webhook is sent for an event: the event, with
+// the resource before the change only when the webhook asks for it; with
+// a projection, data (and previous) are the projected objects.
 func Render(w *roster.Webhook, e *roster.Event) ([]byte, error) {
-	head, err := json.Marshal(payloadHead{ID: e.ID, Type: e.Type, Timestamp: e.OccurredAt, Resource: e.Resource, OrganizationID: e.OrgID,
-		Actor: e.Actor, RequestID: e.RequestID})
+	head, err := json.Marshal(payloadHead{ID: e.ID, Type: e.Type, OccurredAt: e.OccurredAt, Resource: e.Resource, OrganizationID: e.OrgID,
+		Actor: e.Actor, RequestID: e.RequestID, Reason: e.Reason})
 	if err != nil {
 		return nil, err
 	}
-	body := make([]byte, 0, len(head)+len(e.Data)+len(e.Previous)+len(e.Patch)+32)
+	data, prev := e.Data, e.Previous
+	if !w.IncludePrevious {
+		prev = nil
+	}
+	if len(w.Projection) > 0 {
+		if data, err = project(w.Projection, data); err != nil {
+			return nil, err
+		}
+		if prev, err = project(w.Projection, prev); err != nil {
+			return nil, err
+		}
+	}
+	body := make([]byte, 0, len(head)+len(data)+len(prev)+len(e.Patch)+32)
 	body = append(append(body, head[:len(head)-1]...), `,"data":`...)
-	if len(e.Data) == 0 {
+	if len(data) == 0 {
 		body = append(body, "null"...)
 	}
-	body = append(body, e.Data...)
-	if w.IncludePrevious && len(e.Previous) > 0 {
-		body = append(append(body, `,"previous":`...), e.Previous...)
+	body = append(body, data...)
+	if len(prev) > 0 {
+		body = append(append(body, `,"previous":`...), prev...)
 	}
 	if len(e.Patch) > 0 {
 		body = append(append(body, `,"patch":`...), e.Patch...)
 	}
-	body = append(body, '}')
-	if len(w.Projection) == 0 {
-		return body, nil
+	return append(body, '}'), nil
+}
+
+// project evaluates the projection's expressions against a resource and
+// returns the object of their results; an absent resource stays absent.
+func project(projection map[string]string, resource json.RawMessage) (json.RawMessage, error) {
+	if len(resource) == 0 || string(resource) == "null" {
+		return nil, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
+	dec := json.NewDecoder(bytes.NewReader(resource))
 	dec.UseNumber()
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
 		return nil, err
 	}
-	out := make(map[string]any, len(w.Projection))
-	for name, expr := range w.Projection {
+	out := make(map[string]any, len(projection))
+	for name, expr := range projection {
 		path, err := parsePath(expr)
 		if err != nil {
 			return nil, fmt.Errorf("projection %s: %w", name, err)
@@ -239,16 +258,18 @@ func (s *Sender) Send(ctx context.Context, w *roster.Webhook, sec *roster.Webhoo
 	if w.Method == http.MethodDelete {
 		body = nil
 	}
-	sig, err := Sign(sec.Active(start), e.ID, start, body)
-	if err != nil {
-		return fail("sign: %v", err)
+	var sig string
+	if !w.SigningDisabled {
+		if sig, err = Sign(sec.Active(start), e.ID, start, body); err != nil {
+			return fail("sign: %v", err)
+		}
 	}
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	req.SetRequestURI(w.URL)
 	req.Header.SetMethod(w.Method)
-	for k, v := range w.Headers {
+	for k, v := range sec.Headers { // the values are secrets: not in w
 		req.Header.Set(k, v)
 	}
 	// Set after the custom headers, which they override.
@@ -259,7 +280,9 @@ func (s *Sender) Send(ctx context.Context, w *roster.Webhook, sec *roster.Webhoo
 	req.Header.SetUserAgent("Roster-Webhooks/1")
 	req.Header.Set("Webhook-Id", e.ID)
 	req.Header.Set("Webhook-Timestamp", strconv.FormatInt(start.Unix(), 10))
-	req.Header.Set("Webhook-Signature", sig)
+	if sig != "" {
+		req.Header.Set("Webhook-Signature", sig)
+	}
 	if w.Auth != nil {
 		switch w.Auth.Type {
 		case roster.AuthBasic:

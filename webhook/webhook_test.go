@@ -148,7 +148,7 @@ func TestRender(t *testing.T) {
 		e    *roster.Event
 		prev bool
 	}{{e, false}, {e, true}, {&deleted, true}} {
-		want := map[string]any{"id": c.e.ID, "type": c.e.Type, "timestamp": c.e.OccurredAt, "resource": c.e.Resource, "organization_id": c.e.OrgID,
+		want := map[string]any{"id": c.e.ID, "type": c.e.Type, "occurred_at": c.e.OccurredAt, "resource": c.e.Resource, "organization_id": c.e.OrgID,
 			"actor": c.e.Actor, "request_id": c.e.RequestID, "data": c.e.Data}
 		if c.prev {
 			want["previous"] = c.e.Previous
@@ -163,8 +163,24 @@ func TestRender(t *testing.T) {
 			t.Errorf("Render(include_previous %v) = %s, want %s", c.prev, body, wantBody)
 		}
 	}
-	body, err = Render(&roster.Webhook{Projection: map[string]string{"user": "$.data.id", "first": "$.data.name.first", "none": "$.data.missing", "kind": "$.type"}}, e)
-	if err != nil || string(body) != `{"first":"Ann","kind":"user.updated","none":null,"user":"usr_1"}` {
+	// A projection replaces data (and previous) by the projected object,
+	// its expressions evaluated against the resource; the rest stays.
+	e.Reason = "merged"
+	body, err = Render(&roster.Webhook{IncludePrevious: true, Projection: map[string]string{"user": "$.id", "first": "$.name.first", "none": "$.missing", "mail": "$.email"}}, e)
+	var got map[string]any
+	if err != nil || json.Unmarshal(body, &got) != nil {
 		t.Fatalf("Render with a projection = %s, %v", body, err)
+	}
+	wantData := map[string]any{"user": "usr_1", "first": "Ann", "none": nil, "mail": "a@example.com"}
+	wantPrev := map[string]any{"user": "usr_1", "first": nil, "none": nil, "mail": "b@example.com"}
+	if !reflect.DeepEqual(got["data"], wantData) || !reflect.DeepEqual(got["previous"], wantPrev) || got["id"] != "evt_1" ||
+		got["type"] != "user.updated" || got["occurred_at"] != "2026-01-02T03:04:05.000006Z" || got["request_id"] != "req <1>" ||
+		got["reason"] != "merged" || got["patch"] == nil || got["resource"] == nil {
+		t.Fatalf("Render with a projection = %s", body)
+	}
+	// A deleted resource has no data to project.
+	body, _ = Render(&roster.Webhook{Projection: map[string]string{"user": "$.id"}}, &deleted)
+	if !strings.Contains(string(body), `"data":null`) {
+		t.Fatalf("Render of a deletion with a projection = %s", body)
 	}
 }

@@ -30,7 +30,7 @@ func azHooks(t *testing.T, f *azFixture) map[string]string {
 	url := azReceiver(t)
 	hooks := map[string]string{}
 	for _, org := range azOrgs {
-		hooks[org] = f.must(t, "POST", "/v1/webhooks", map[string]any{"url": url, "event_types": []string{"user.*"},
+		hooks[org] = f.must(t, "POST", "/v1/webhooks", map[string]any{"url": url, "events": []string{"user.*"},
 			"organization_id": f.oid(org), "name": org}, 201)["id"].(string)
 	}
 	return hooks
@@ -39,11 +39,11 @@ func azHooks(t *testing.T, f *azFixture) map[string]string {
 func azCreateWebhook(t *testing.T, f *azFixture, row *azRow) []azCell {
 	url := azReceiver(t)
 	return f.orgCells(row, []string{""}, func(t *testing.T, cs *azCase, org, _ string) {
-		cs.Req = azJSON("POST", "/v1/webhooks", map[string]any{"url": url, "event_types": []string{"org.*"}, "organization_id": f.oid(org), "status": "disabled"})
+		cs.Req = azJSON("POST", "/v1/webhooks", map[string]any{"url": url, "events": []string{"org.*"}, "organization_id": f.oid(org), "status": "disabled"})
 		cs.Want = azJudge(cs.Variant, row, cs.Hidden != "", 422, "organization_id", 201, "", azHookRule,
 			azWay{OK: f.rank(cs.Caller, org) >= azAdmin, Scopes: row.Scopes})
 		cs.Check = func(t *testing.T, res *response) {
-			if res.str("organization_id") != f.oid(org) || res.str("secret") == "" {
+			if res.str("organization_id") != f.oid(org) || !strings.HasPrefix(signingSecret(res.obj()), "whsec_") {
 				t.Errorf("POST /v1/webhooks: want a webhook of %s with its secret: %s", org, res.Body)
 			}
 		}
@@ -63,7 +63,7 @@ func azListWebhooks(t *testing.T, f *azFixture, row *azRow) []azCell {
 		}
 		cs.Check = func(t *testing.T, res *response) {
 			f.sameSet(t, "GET /v1/webhooks as "+cs.Caller.Name, azItems(t, res, "id"), want)
-			if strings.Contains(string(res.Body), `"secret"`) {
+			if strings.Contains(string(res.Body), `whsec_`) {
 				t.Errorf("a listed webhook shows its secret: %s", res.Body)
 			}
 		}
@@ -79,7 +79,7 @@ func azHookCells(method, suffix string, ok int) func(t *testing.T, f *azFixture,
 		return f.orgCells(row, []string{""}, func(t *testing.T, cs *azCase, org, _ string) {
 			id := hooks[org]
 			if method == "DELETE" {
-				id = f.must(t, "POST", "/v1/webhooks", map[string]any{"url": url, "event_types": []string{"user.*"}, "organization_id": f.oid(org)}, 201)["id"].(string)
+				id = f.must(t, "POST", "/v1/webhooks", map[string]any{"url": url, "events": []string{"user.*"}, "organization_id": f.oid(org)}, 201)["id"].(string)
 			}
 			cs.Hidden = ""
 			if f.rank(cs.Caller, org) < azAdmin {
@@ -88,7 +88,7 @@ func azHookCells(method, suffix string, ok int) func(t *testing.T, f *azFixture,
 			path := "/v1/webhooks/" + id + suffix
 			switch method {
 			case "PUT":
-				cs.Req = azJSON("PUT", path, map[string]any{"url": url, "event_types": []string{"user.*"}, "name": fmt.Sprint(f.next())})
+				cs.Req = azJSON("PUT", path, map[string]any{"url": url, "events": []string{"user.*"}, "name": fmt.Sprint(f.next())})
 			case "PATCH":
 				cs.Req = azMerge(path, map[string]any{"name": fmt.Sprint(f.next())})
 			default:

@@ -72,7 +72,7 @@ func TestCrashLosesNothing(t *testing.T) {
 		return cmd, s
 	}
 	cmd, s := start()
-	s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.*"}})
+	s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.*"}})
 	const writers = 6
 	ids := make([]string, writers)
 	for i := range ids {

@@ -52,11 +52,11 @@ func (s *testServer) replayOf(path string, body any, key string, status int) *re
 func TestIdempotentSecretsSealed(t *testing.T) {
 	s := startServer(t)
 	rc := newReceiver(t)
-	hook := s.replayOf("/v1/webhooks", map[string]any{"url": rc.URL, "event_types": []string{"user.updated"}}, "hook-1", http.StatusCreated).obj()
+	hook := s.replayOf("/v1/webhooks", map[string]any{"url": rc.URL, "events": []string{"user.updated"}}, "hook-1", http.StatusCreated).obj()
 	rotated := s.replayOf("/v1/webhooks/"+hook["id"].(string)+"/rotate-secret", nil, "rotate-1", http.StatusOK).obj()
 	owner := s.do("GET", "/v1/users/me", nil).want(http.StatusOK).str("id")
 	key := s.replayOf("/v1/api-keys", map[string]any{"name": "sealed", "user_id": owner}, "key-1", http.StatusCreated).obj()
-	secrets := []string{hook["secret"].(string), rotated["secret"].(string), key["key"].(string)}
+	secrets := []string{signingSecret(hook), signingSecret(rotated), key["key"].(string)}
 	for _, secret := range secrets {
 		if len(secret) < 20 {
 			t.Fatalf("an answer did not show its secret: %q in %v %v %v", secret, hook, rotated, key)

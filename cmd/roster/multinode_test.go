@@ -324,7 +324,7 @@ func TestMultiNodeWebhookDelivery(t *testing.T) {
 	needPostgres(t)
 	nodes := startNodes(t, pgtest.URL(t), 3)
 	rc := newReceiver(t)
-	nodes[0].createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.*"}})
+	nodes[0].createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.*"}})
 	const users, rounds = 6, 8
 	ids := make([]string, users)
 	for i := range ids {

@@ -59,7 +59,7 @@ func TestSecretKeyChanged(t *testing.T) {
 	}
 	s := &testServer{t: t, URL: "http://" + m.Addr(), Key: testKey, Main: m, logs: logs}
 	rc := newReceiver(t)
-	secret := s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.updated"}})["secret"].(string)
+	secret := signingSecret(s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.updated"}}))
 	rc.check = func(r *http.Request, body []byte) string { return verifySignature(secret, r.Header, body) }
 	if err := m.Close(); err != nil {
 		t.Fatal(err)

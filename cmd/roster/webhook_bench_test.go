@@ -90,7 +90,7 @@ func benchDelivery(b *testing.B, hook string) {
 	defer rcv.Close()
 	var hookID string
 	if hook != "" {
-		st, body := call("POST", "/v1/webhooks", "application/json", []byte(`{"url": "`+rcv.URL+`", "event_types": ["user.updated"], "status": "`+hook+`"}`))
+		st, body := call("POST", "/v1/webhooks", "application/json", []byte(`{"url": "`+rcv.URL+`", "events": ["user.updated"], "status": "`+hook+`"}`))
 		if st != 201 {
 			b.Fatalf("create webhook: %d %s", st, body)
 		}

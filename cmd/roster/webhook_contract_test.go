@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster"
 )
 
 // TestWebhookMethods: a DELETE webhook sends no body and no Content-Type,
@@ -21,7 +24,7 @@ func TestWebhookMethods(t *testing.T) {
 	rcs, secrets := map[string]*receiver{}, map[string]string{}
 	for _, m := range []string{"DELETE", "PUT", "PATCH"} {
 		rcs[m] = newReceiver(t)
-		secrets[m] = s.createWebhook(map[string]any{"url": rcs[m].URL, "method": m, "event_types": []string{"user.created"}})["secret"].(string)
+		secrets[m] = signingSecret(s.createWebhook(map[string]any{"url": rcs[m].URL, "method": m, "events": []string{"user.created"}}))
 	}
 	uid := s.do("POST", "/v1/users", map[string]any{"email": "methods@example.com", "first_name": "M"}).want(201).str("id")
 	feed, _ := s.events("?type=user.created&limit=200")
@@ -59,8 +62,8 @@ func TestWebhookMethods(t *testing.T) {
 func TestWebhookIncludePrevious(t *testing.T) {
 	s := startServer(t)
 	with, without := newReceiver(t), newReceiver(t)
-	s.createWebhook(map[string]any{"url": with.URL, "event_types": []string{"user.updated"}, "include_previous": true})
-	s.createWebhook(map[string]any{"url": without.URL, "event_types": []string{"user.updated"}})
+	s.createWebhook(map[string]any{"url": with.URL, "events": []string{"user.updated"}, "include_previous": true})
+	s.createWebhook(map[string]any{"url": without.URL, "events": []string{"user.updated"}})
 	uid := s.createUser(map[string]any{"last_name": "Before", "tags": []map[string]any{{"name": "vip"}}})["id"].(string)
 	before := s.do("GET", "/v1/users/"+uid, nil).want(200).obj()
 	s.do("PATCH", "/v1/users/"+uid, map[string]any{"last_name": "After"}, "Content-Type", "application/merge-patch+json").want(200)
@@ -99,7 +102,7 @@ func TestWebhookIncludePrevious(t *testing.T) {
 func TestWebhookUpdateKeepsSecrets(t *testing.T) {
 	s := startServer(t)
 	rc := newReceiver(t)
-	const password, newPassword = "basic-pass-Kp20", "basic-pass-Nw31"
+	const password, newPassword, header = "basic-pass-Kp20", "basic-pass-Nw31", "tenant-hdr-secret-41"
 	var wantPass atomic.Value
 	wantPass.Store(password)
 	var secret string
@@ -109,10 +112,10 @@ func TestWebhookUpdateKeepsSecrets(t *testing.T) {
 		}
 		return verifySignature(secret, r.Header, body)
 	}
-	hook := s.createWebhook(map[string]any{"url": rc.URL, "name": "crm", "event_types": []string{"user.created"},
+	hook := s.createWebhook(map[string]any{"url": rc.URL, "name": "crm", "events": []string{"user.created"},
 		"auth": map[string]any{"type": "basic", "username": "roster", "password": password}})
 	id := hook["id"].(string)
-	secret = hook["secret"].(string)
+	secret = signingSecret(hook)
 	n := 0
 	deliver := func(step string) {
 		t.Helper()
@@ -124,7 +127,7 @@ func TestWebhookUpdateKeepsSecrets(t *testing.T) {
 	}
 	deliver("creation")
 	var answers []string
-	put := map[string]any{"url": rc.URL, "name": "crm-put", "event_types": []string{"user.created"},
+	put := map[string]any{"url": rc.URL, "name": "crm-put", "events": []string{"user.created"},
 		"auth": map[string]any{"type": "basic", "username": "roster"}}
 	answers = append(answers, string(s.do("PUT", "/v1/webhooks/"+id, put).want(200).Body))
 	deliver("a PUT without the password")
@@ -134,15 +137,23 @@ func TestWebhookUpdateKeepsSecrets(t *testing.T) {
 	deliver("a PUT echoing ********")
 	answers = append(answers, string(s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"name": "crm-patch"}, "Content-Type", "application/merge-patch+json").want(200).Body))
 	deliver("a PATCH of the name")
-	answers = append(answers, string(s.do("PATCH", "/v1/webhooks/"+id, `[{"op":"add","path":"/headers","value":{"X-Tenant":"acme"}}]`, "Content-Type", "application/json-patch+json").want(200).Body))
+	answers = append(answers, string(s.do("PATCH", "/v1/webhooks/"+id, `[{"op":"add","path":"/headers","value":{"X-Tenant":"`+header+`"}}]`, "Content-Type", "application/json-patch+json").want(200).Body))
 	deliver("a JSON Patch")
-	// A new password replaces the stored one.
+	if got := rc.arrivals(); got[len(got)-1].Header.Get("X-Tenant") != header {
+		t.Errorf("after the JSON Patch, X-Tenant %q", got[len(got)-1].Header.Get("X-Tenant"))
+	}
+	// A new password replaces the stored one (the PUT sends the header
+	// masked: it keeps its value).
+	put["headers"] = map[string]string{"X-Tenant": "********"}
 	put["auth"] = map[string]any{"type": "basic", "username": "roster", "password": newPassword}
 	answers = append(answers, string(s.do("PUT", "/v1/webhooks/"+id, put).want(200).Body))
 	wantPass.Store(newPassword)
 	deliver("a PUT with a new password")
+	if got := rc.arrivals(); got[len(got)-1].Header.Get("X-Tenant") != header {
+		t.Errorf("after a PUT echoing the header's mask, X-Tenant %q", got[len(got)-1].Header.Get("X-Tenant"))
+	}
 	// A mask with nothing stored to keep is refused.
-	p := s.do("POST", "/v1/webhooks", map[string]any{"url": rc.URL, "event_types": []string{"*"},
+	p := s.do("POST", "/v1/webhooks", map[string]any{"url": rc.URL, "events": []string{"*"},
 		"auth": map[string]any{"type": "basic", "username": "roster", "password": "********"}}).problem(422)
 	if !strings.Contains(string(mustJSON(p)), "body.auth.password") {
 		t.Errorf("a masked password at creation: %v", p)
@@ -160,6 +171,11 @@ func TestWebhookUpdateKeepsSecrets(t *testing.T) {
 		}
 		after = page.Items[len(page.Items)-1].ID
 	}
+	for _, a := range answers {
+		if !strings.Contains(a, `"password":"********"`) {
+			t.Errorf("an answer does not show the password as ********: %s", a)
+		}
+	}
 	feed := strings.Join(all, "")
 	if !strings.Contains(feed, `"type":"webhook.updated"`) {
 		t.Fatalf("no webhook.updated in the feed: %s", feed)
@@ -169,7 +185,7 @@ func TestWebhookUpdateKeepsSecrets(t *testing.T) {
 		t.Fatalf("no webhook.updated in the audit log: %s", audit)
 	}
 	for where, text := range map[string]string{"an answer": strings.Join(answers, "\n"), "the feed": feed, "the audit log": audit, "the server log": s.logs.String()} {
-		for _, sec := range []string{password, newPassword, secret} {
+		for _, sec := range []string{password, newPassword, secret, header} {
 			if strings.Contains(text, sec) {
 				t.Errorf("%s holds the secret %q", where, sec)
 			}
@@ -192,7 +208,7 @@ func TestWebhookBackoffAndExpiry(t *testing.T) {
 	rc := newReceiver(t)
 	refuse := func(body []byte) bool { return strings.Contains(string(body), `"type":"user.created"`) }
 	rc.refuse.Store(&refuse)
-	id := s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.*"}})["id"].(string)
+	id := s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.*"}})["id"].(string)
 	uid := s.do("POST", "/v1/users", map[string]any{"email": "backoff@example.com", "first_name": "B"}).want(201).str("id")
 	for deadline := time.Now().Add(5 * time.Second); len(rc.attempts()) == 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -280,7 +296,7 @@ func TestWebhookQueuedEventGetsItsRetries(t *testing.T) {
 		return updatedTries.Add(1) == 1 // the user.updated fails once
 	}
 	rc.refuse.Store(&refuse)
-	id := s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.*"}})["id"].(string)
+	id := s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.*"}})["id"].(string)
 	uid := s.do("POST", "/v1/users", map[string]any{"email": "queued@example.com", "first_name": "Q"}).want(201).str("id")
 	s.do("PATCH", "/v1/users/"+uid, map[string]any{"last_name": "Queued"}, "Content-Type", "application/merge-patch+json").want(200)
 	deadline := time.Now().Add(retryFor + 5*time.Second)
@@ -301,10 +317,10 @@ func TestWebhookRotationOverlapEnds(t *testing.T) {
 	const overlap = 700 * time.Millisecond
 	s := startServer(t, func(c *Config) { c.Webhooks.RotationOverlap = overlap })
 	rc := newReceiver(t)
-	hook := s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.created"}})
-	id, old := hook["id"].(string), hook["secret"].(string)
+	hook := s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.created"}})
+	id, old := hook["id"].(string), signingSecret(hook)
 	rotated := time.Now()
-	fresh := s.do("POST", "/v1/webhooks/"+id+"/rotate-secret", nil).want(200).str("secret")
+	fresh := signingSecret(s.do("POST", "/v1/webhooks/"+id+"/rotate-secret", nil).want(200).obj())
 	s.do("POST", "/v1/users", map[string]any{"email": "overlap1@example.com", "first_name": "O"}).want(201)
 	a := rc.wait(1)[0]
 	if a.At.Sub(rotated) >= overlap {
@@ -330,6 +346,87 @@ func TestWebhookRotationOverlapEnds(t *testing.T) {
 	}
 }
 
+// TestWebhookSigningDisabled: without signing, deliveries carry no
+// webhook-signature and no answer has a secret; rotation is refused;
+// enabling it again returns a new secret once, which then signs.
+func TestWebhookSigningDisabled(t *testing.T) {
+	s := startServer(t)
+	rc := newReceiver(t)
+	hook := s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.created"}, "signing": map[string]any{"enabled": false}})
+	id := hook["id"].(string)
+	if sg, _ := hook["signing"].(map[string]any); sg["enabled"] != false || sg["secret"] != nil || strings.Contains(string(mustJSON(hook)), "whsec_") {
+		t.Fatalf("creation answer without signing: %v", hook)
+	}
+	s.do("POST", "/v1/users", map[string]any{"email": "unsigned@example.com", "first_name": "U"}).want(201)
+	a := rc.wait(1)[0]
+	if _, signed := a.Header["Webhook-Signature"]; signed || a.Header.Get("webhook-id") == "" || a.Header.Get("webhook-timestamp") == "" {
+		t.Errorf("an unsigned delivery's headers: %v", a.Header)
+	}
+	p := s.do("POST", "/v1/webhooks/"+id+"/rotate-secret", nil).problem(409)
+	if !strings.Contains(string(mustJSON(p)), "signing") {
+		t.Errorf("rotation without signing: %v", p)
+	}
+	on := s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"signing": map[string]any{"enabled": true}}, "Content-Type", "application/merge-patch+json").want(200).obj()
+	secret := signingSecret(on)
+	if !strings.HasPrefix(secret, "whsec_") {
+		t.Fatalf("enabling signing: %v, want its new secret", on)
+	}
+	if b := string(s.do("GET", "/v1/webhooks/"+id, nil).want(200).Body); strings.Contains(b, "whsec_") || !strings.Contains(b, `"signing":{"enabled":true}`) {
+		t.Errorf("GET after enabling signing: %s", b)
+	}
+	again := s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"name": "signed"}, "Content-Type", "application/merge-patch+json").want(200).obj()
+	if signingSecret(again) != "" {
+		t.Errorf("a later change shows the secret again: %v", again)
+	}
+	s.do("POST", "/v1/users", map[string]any{"email": "signed@example.com", "first_name": "S"}).want(201)
+	b := rc.wait(2)[1]
+	if msg := verifySignature(secret, b.Header, b.Body); msg != "" {
+		t.Errorf("after enabling signing: %s", msg)
+	}
+}
+
+// TestWebhookHeaderValuesFromBeforeSealing: a webhook stored before header
+// values were sealed (its values in the clear document) still sends them,
+// shows them masked, and its next write moves them into the secrets.
+func TestWebhookHeaderValuesFromBeforeSealing(t *testing.T) {
+	s := startServer(t)
+	rc := newReceiver(t)
+	// Created disabled, so that no delivery worker holds it before the
+	// store has the document as an earlier version wrote it (enabled).
+	id := s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.created"}, "status": "disabled"})["id"].(string)
+	ctx := context.Background()
+	err := s.Main.store.Update(ctx, func(tx roster.Tx) error {
+		w, err := tx.FindWebhook(ctx, id)
+		if err != nil {
+			return err
+		}
+		w.Headers = map[string]string{"X-Legacy": "legacy-hdr-value-17"}
+		w.Status = roster.StatusEnabled
+		w.Version++
+		return tx.UpdateWebhook(w)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.do("GET", "/v1/webhooks/"+id, nil).want(200)
+	if h, _ := got.obj()["headers"].(map[string]any); h["X-Legacy"] != "********" {
+		t.Errorf("GET of a webhook from before: %s", got.Body)
+	}
+	s.do("POST", "/v1/users", map[string]any{"email": "legacy1@example.com", "first_name": "L"}).want(201)
+	if a := rc.wait(1)[0]; a.Header.Get("X-Legacy") != "legacy-hdr-value-17" {
+		t.Errorf("delivery of a webhook from before: X-Legacy %q", a.Header.Get("X-Legacy"))
+	}
+	s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"name": "moved"}, "Content-Type", "application/merge-patch+json").want(200)
+	w, err := s.Main.store.FindWebhook(ctx, id)
+	if err != nil || w.Headers["X-Legacy"] != roster.WriteOnlyMask {
+		t.Errorf("after a write, the stored document's headers: %v, %v", w.Headers, err)
+	}
+	s.do("POST", "/v1/users", map[string]any{"email": "legacy2@example.com", "first_name": "L"}).want(201)
+	if a := rc.wait(2)[1]; a.Header.Get("X-Legacy") != "legacy-hdr-value-17" {
+		t.Errorf("after the values moved: X-Legacy %q", a.Header.Get("X-Legacy"))
+	}
+}
+
 // TestWebhookFirstRetryWithinFiveSeconds: with the default back-off, the
 // first retry of a failed delivery comes within 5 s (PRODUCT §8).
 func TestWebhookFirstRetryWithinFiveSeconds(t *testing.T) {
@@ -339,7 +436,7 @@ func TestWebhookFirstRetryWithinFiveSeconds(t *testing.T) {
 	var n atomic.Int64
 	refuse := func([]byte) bool { return n.Add(1) == 1 } // the first attempt fails
 	rc.refuse.Store(&refuse)
-	s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.created"}})
+	s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.created"}})
 	s.do("POST", "/v1/users", map[string]any{"email": "first-retry@example.com", "first_name": "F"}).want(201)
 	rc.wait(1)
 	tries := rc.attempts()

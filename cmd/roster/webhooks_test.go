@@ -116,12 +116,18 @@ func (rc *receiver) wait(n int) []arrival {
 
 // message is a delivered body.
 type message struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Resource struct{ ID string }
-	Data     json.RawMessage `json:"data"`
-	Previous json.RawMessage `json:"previous"`
-	Patch    json.RawMessage `json:"patch"`
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	OccurredAt time.Time `json:"occurred_at"`
+	Actor      struct {
+		UserID string `json:"user_id"`
+		KeyID  string `json:"key_id"`
+	} `json:"actor"`
+	RequestID string `json:"request_id"`
+	Resource  struct{ ID string }
+	Data      json.RawMessage `json:"data"`
+	Previous  json.RawMessage `json:"previous"`
+	Patch     json.RawMessage `json:"patch"`
 }
 
 func (a arrival) message(t *testing.T) message {
@@ -175,23 +181,54 @@ func TestWebhookDelivery(t *testing.T) {
 		if u, p, ok := r.BasicAuth(); !ok || u != "roster" || p != "basic-pass-Zq81" {
 			return "wrong basic auth"
 		}
-		if r.Header.Get("X-Tenant") != "acme" || r.Method != "PUT" || r.Header.Get("Content-Type") != "application/json" {
+		if r.Header.Get("X-Tenant") != "acme-tenant-token-93" || r.Method != "PUT" || r.Header.Get("Content-Type") != "application/json" {
 			return fmt.Sprintf("wrong method or headers: %s %v", r.Method, r.Header)
 		}
 		sec, _ := secret.Load().(string)
 		return verifySignature(sec, r.Header, body)
 	}
-	hook := s.createWebhook(map[string]any{"url": rc.URL, "name": "crm", "method": "PUT", "event_types": []string{"user.*"},
-		"headers": map[string]string{"X-Tenant": "acme"}, "auth": map[string]any{"type": "basic", "username": "roster", "password": "basic-pass-Zq81"}})
-	secret.Store(hook["secret"].(string))
+	hook := s.createWebhook(map[string]any{"url": rc.URL, "name": "crm", "method": "PUT", "events": []string{"user.*"},
+		"headers": map[string]string{"X-Tenant": "acme-tenant-token-93"}, "auth": map[string]any{"type": "basic", "username": "roster", "password": "basic-pass-Zq81"}})
+	signing, _ := hook["signing"].(map[string]any)
+	whsec, _ := signing["secret"].(string)
+	secret.Store(whsec)
 	id := hook["id"].(string)
-	if !strings.HasPrefix(hook["secret"].(string), "whsec_") {
+	if !strings.HasPrefix(whsec, "whsec_") || signing["enabled"] != true {
 		t.Fatalf("creation answer lacks the signing secret: %v", hook)
 	}
-	got := s.do("GET", "/v1/webhooks/"+id, nil).want(200)
-	if b := string(got.Body); strings.Contains(b, "basic-pass-Zq81") || strings.Contains(b, "whsec_") || strings.Contains(b, `"password"`) {
-		t.Fatalf("GET shows a secret: %s", b)
+	if _, ok := hook["secret"]; ok {
+		t.Fatalf("the creation answer has a top-level secret: %v", hook)
 	}
+	// Every read shows the write-only values masked: the creation answer,
+	// GET, the list.
+	wantMasked := func(what string, h map[string]any) {
+		t.Helper()
+		auth, _ := h["auth"].(map[string]any)
+		headers, _ := h["headers"].(map[string]any)
+		if auth["password"] != "********" || auth["username"] != "roster" || headers["X-Tenant"] != "********" {
+			t.Errorf("%s: auth %v, headers %v; want the password and the header value as ********", what, auth, headers)
+		}
+		if b := string(mustJSON(h)); strings.Contains(b, "basic-pass-Zq81") || strings.Contains(b, "acme-tenant-token-93") {
+			t.Errorf("%s shows a secret: %s", what, b)
+		}
+	}
+	wantMasked("the creation answer", hook)
+	got := s.do("GET", "/v1/webhooks/"+id, nil).want(200)
+	if b := string(got.Body); strings.Contains(b, "whsec_") || !strings.Contains(b, `"signing":{"enabled":true}`) {
+		t.Fatalf("GET shows a signing secret (or no signing): %s", b)
+	}
+	wantMasked("GET", got.obj())
+	x := s.do("GET", "/v1/webhooks/"+id, nil, "Accept", "application/xml").want(200)
+	if b := string(x.Body); !strings.Contains(b, "<webhook>") || !strings.Contains(b, "<events><item>user.*</item></events>") ||
+		!strings.Contains(b, "<signing><enabled>true</enabled></signing>") || !strings.Contains(b, "<X-Tenant>********</X-Tenant>") {
+		t.Errorf("the webhook as XML: %s", b)
+	}
+	var hooks struct{ Items []map[string]any }
+	json.Unmarshal(s.do("GET", "/v1/webhooks", nil).want(200).Body, &hooks)
+	if len(hooks.Items) != 1 || strings.Contains(string(mustJSON(hooks)), "whsec_") {
+		t.Fatalf("list: %v", hooks)
+	}
+	wantMasked("the list", hooks.Items[0])
 	u := s.do("POST", "/v1/users", map[string]any{"email": "hooked@example.com", "first_name": "Hook"}).want(201).obj()
 	uid := u["id"].(string)
 	s.do("PATCH", "/v1/users/"+uid, map[string]any{"last_name": "Ed"}, "Content-Type", "application/merge-patch+json").want(200)
@@ -203,6 +240,9 @@ func TestWebhookDelivery(t *testing.T) {
 	}
 	if !strings.Contains(string(m1.Data), `"last_name":"Ed"`) || !strings.Contains(string(m1.Patch), `"/last_name"`) || m1.Previous != nil {
 		t.Errorf("user.updated payload: %s", arrived[1].Body)
+	}
+	if m1.OccurredAt.IsZero() || m1.Actor.UserID == "" || m1.Actor.KeyID == "" || m1.RequestID == "" || strings.Contains(string(arrived[1].Body), `"timestamp"`) {
+		t.Errorf("user.updated payload lacks the event's fields (occurred_at, actor, request_id): %s", arrived[1].Body)
 	}
 	if arrived[1].Header.Get("webhook-id") != m1.ID {
 		t.Errorf("webhook-id %q, want the event id %s", arrived[1].Header.Get("webhook-id"), m1.ID)
@@ -216,40 +256,83 @@ func TestWebhookDelivery(t *testing.T) {
 	if n := len(rc.arrivals()); n != 2 {
 		t.Errorf("%d messages arrived, want 2 (org events are not subscribed)", n)
 	}
-	// The delivery log.
+	// The delivery log: each item a delivery, with its newest attempt's
+	// outcome at its top (PRODUCT §8) and its attempts.
 	var log struct {
 		Items []struct {
-			ID, Status string
-			EventID    string `json:"event_id"`
-			Attempts   []struct {
+			ID, Status      string
+			EventID         string    `json:"event_id"`
+			Attempt         int       `json:"attempt"`
+			StatusCode      int       `json:"status_code"`
+			LatencyMS       *float64  `json:"latency_ms"`
+			ResponseExcerpt string    `json:"response_excerpt"`
+			CreatedAt       time.Time `json:"created_at"`
+			Attempts        []struct {
 				StatusCode int     `json:"status_code"`
 				LatencyMS  float64 `json:"latency_ms"`
-				Response   string
+				Response   string  `json:"response_excerpt"`
 			}
 		}
 	}
+	var raw struct{ Items []map[string]any }
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		json.Unmarshal(s.do("GET", "/v1/webhooks/"+id+"/deliveries", nil).want(200).Body, &log)
+		body := s.do("GET", "/v1/webhooks/"+id+"/deliveries", nil).want(200).Body
+		json.Unmarshal(body, &log)
+		json.Unmarshal(body, &raw)
 		if len(log.Items) == 2 && log.Items[0].Status == "succeeded" && log.Items[1].Status == "succeeded" || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if len(log.Items) != 2 || log.Items[0].EventID != m1.ID || log.Items[0].Status != "succeeded" || len(log.Items[0].Attempts) != 1 ||
-		log.Items[0].Attempts[0].StatusCode != 200 || log.Items[0].Attempts[0].Response != `{"ok":true}` {
+		log.Items[0].Attempts[0].StatusCode != 200 || log.Items[0].Attempts[0].Response != `{"ok":true}` ||
+		log.Items[0].Attempt != 1 || log.Items[0].StatusCode != 200 || log.Items[0].ResponseExcerpt != `{"ok":true}` ||
+		log.Items[0].LatencyMS == nil || log.Items[0].CreatedAt.IsZero() {
 		t.Fatalf("delivery log: %+v", log)
+	}
+	for _, k := range []string{"id", "event_id", "attempt", "status_code", "latency_ms", "response_excerpt", "error", "created_at", "next_attempt_at"} {
+		if _, ok := raw.Items[0][k]; !ok {
+			t.Errorf("a delivery log entry lacks %s: %v", k, raw.Items[0])
+		}
+	}
+	// The same log as XML.
+	x = s.do("GET", "/v1/webhooks/"+id+"/deliveries", nil, "Accept", "application/xml").want(200)
+	if b := string(x.Body); !strings.Contains(b, "<list><items><item>") || !strings.Contains(b, "<response_excerpt>") || !strings.Contains(b, "<attempt>1</attempt>") {
+		t.Errorf("the delivery log as XML: %s", b)
+	}
+	// A PUT that echoes the masks keeps the stored values: the receiver
+	// still gets the real header value and password.
+	put := got.obj()
+	for _, k := range []string{"id", "created_at", "updated_at", "version", "_links", "organization_id"} {
+		delete(put, k)
+	}
+	put["name"] = "crm-2"
+	pa := s.do("PUT", "/v1/webhooks/"+id, put).want(200).obj()
+	wantMasked("the PUT answer", pa)
+	if sg, _ := pa["signing"].(map[string]any); sg["secret"] != nil {
+		t.Errorf("the PUT answer shows the signing secret: %v", pa)
+	}
+	wantMasked("the PATCH answer", s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"name": "crm-3"}, "Content-Type", "application/merge-patch+json").want(200).obj())
+	s.do("PATCH", "/v1/users/"+uid, map[string]any{"last_name": "Again"}, "Content-Type", "application/merge-patch+json").want(200)
+	if a := rc.wait(3)[2]; a.Header.Get("X-Tenant") != "acme-tenant-token-93" {
+		t.Errorf("after the echoed mask, X-Tenant %q", a.Header.Get("X-Tenant"))
+	}
+	// The webhook's events in the feed hold no header value nor secret.
+	if b := string(s.do("GET", "/v1/events?type=webhook.updated", nil).want(200).Body); !strings.Contains(b, id) || strings.Contains(b, "acme-tenant-token-93") ||
+		strings.Contains(b, "basic-pass-Zq81") || strings.Contains(b, "whsec_") {
+		t.Errorf("the webhook's events: %s", b)
 	}
 	// Secrets are encrypted at rest: the database file holds neither.
 	if !onPostgres() {
 		for _, name := range []string{"roster.db", "roster.db-wal"} {
 			b, _ := os.ReadFile(filepath.Join(s.Main.Config.DataDir, name))
-			if bytes.Contains(b, []byte("basic-pass-Zq81")) || bytes.Contains(b, []byte(hook["secret"].(string))) {
+			if bytes.Contains(b, []byte("basic-pass-Zq81")) || bytes.Contains(b, []byte(whsec)) || bytes.Contains(b, []byte("acme-tenant-token-93")) {
 				t.Errorf("%s holds a webhook secret in clear", name)
 			}
 		}
 	}
-	if strings.Contains(s.logs.String(), "basic-pass-Zq81") {
+	if l := s.logs.String(); strings.Contains(l, "basic-pass-Zq81") || strings.Contains(l, "acme-tenant-token-93") {
 		t.Error("the log holds a webhook secret")
 	}
 }
@@ -260,7 +343,7 @@ func TestWebhookRetriesInOrder(t *testing.T) {
 	s := startServer(t)
 	rc := newReceiver(t)
 	rc.fail.Store(6)
-	s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.updated"}})
+	s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.updated"}})
 	var ids []string
 	for i := range 3 {
 		ids = append(ids, s.do("POST", "/v1/users", map[string]any{"email": fmt.Sprintf("order%d@example.com", i), "first_name": "O"}).want(201).str("id"))
@@ -326,9 +409,15 @@ func TestWebhookOAuth2(t *testing.T) {
 			} else {
 				auth["refresh_token"] = "rt-55"
 			}
-			hook := s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.created"}, "auth": auth})
+			hook := s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.created"}, "auth": auth})
 			if strings.Contains(fmt.Sprint(hook), "cc-secret-77") || strings.Contains(fmt.Sprint(hook), "rt-55") {
 				t.Fatalf("the answer shows an OAuth secret: %v", hook)
+			}
+			field := map[string]string{"client_credentials": "client_secret", "refresh_token": "refresh_token"}[grant]
+			for what, h := range map[string]map[string]any{"the creation answer": hook, "GET": s.do("GET", "/v1/webhooks/"+hook["id"].(string), nil).want(200).obj()} {
+				if a, _ := h["auth"].(map[string]any); a[field] != "********" || a["client_id"] != "roster-client" {
+					t.Errorf("%s shows auth %v, want %s as ********", what, h["auth"], field)
+				}
 			}
 			before := issued.Load()
 			for i := range 3 {
@@ -347,12 +436,12 @@ func TestWebhookOAuth2(t *testing.T) {
 func TestWebhookRefusesPrivateDestinations(t *testing.T) {
 	s := startServer(t, func(c *Config) { c.AllowPrivateWebhooks = false })
 	for _, u := range []string{"http://127.0.0.1:9/x", "http://localhost/x", "http://10.0.0.1/", "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://192.168.1.10/"} {
-		p := s.do("POST", "/v1/webhooks", map[string]any{"url": u, "event_types": []string{"*"}}).problem(422)
+		p := s.do("POST", "/v1/webhooks", map[string]any{"url": u, "events": []string{"*"}}).problem(422)
 		if !strings.Contains(string(mustJSON(p)), "body.url") || !strings.Contains(string(mustJSON(p)), "--allow-private-webhooks") {
 			t.Errorf("%s: %v", u, p)
 		}
 	}
-	p := s.do("POST", "/v1/webhooks", map[string]any{"url": "https://93.184.215.14/hook", "event_types": []string{"*"},
+	p := s.do("POST", "/v1/webhooks", map[string]any{"url": "https://93.184.215.14/hook", "events": []string{"*"},
 		"auth": map[string]any{"type": "oauth2", "grant_type": "client_credentials", "token_url": "http://127.0.0.1/token", "client_id": "c", "client_secret": "s"}}).problem(422)
 	if !strings.Contains(string(mustJSON(p)), "body.auth.token_url") {
 		t.Errorf("private token_url: %v", p)
@@ -364,7 +453,7 @@ func TestWebhookRefusesPrivateDestinations(t *testing.T) {
 // field, and nothing is created.
 func TestWebhookBadInput(t *testing.T) {
 	s := startServer(t)
-	ok := map[string]any{"url": "https://93.184.215.14/hook", "event_types": []string{"user.*"}}
+	ok := map[string]any{"url": "https://93.184.215.14/hook", "events": []string{"user.*"}}
 	with := func(k string, v any) map[string]any {
 		m := map[string]any{}
 		for a, b := range ok {
@@ -384,8 +473,9 @@ func TestWebhookBadInput(t *testing.T) {
 		{with("url", nil), "body.url"},
 		{with("url", "ftp://example.com/x"), "body.url"},
 		{with("url", "https://user:pw@example.com/"), "body.url"},
-		{with("event_types", []string{}), "body.event_types"},
-		{with("event_types", []string{"User Updated"}), "body.event_types[0]"},
+		{with("events", []string{}), "body.events"},
+		{with("events", []string{"User Updated"}), "body.events[0]"},
+		{with("headers", map[string]string{"X-A": "********"}), "body.headers.X-A"},
 		{with("method", "GET"), "body.method"},
 		{with("status", "paused"), "body.status"},
 		{with("headers", map[string]string{"Authorization": "x"}), "body.headers.Authorization"},
@@ -395,7 +485,8 @@ func TestWebhookBadInput(t *testing.T) {
 		{with("auth", map[string]any{"type": "digest"}), "body.auth.type"},
 		{with("auth", map[string]any{"type": "oauth2", "grant_type": "password", "token_url": "https://93.184.215.14/t", "client_id": "c"}), "body.auth.grant_type"},
 		{with("projection", map[string]string{"x": "$..[?"}), "body.projection.x"},
-		{with("secret", "whsec_c2hvcnQ="), "body.secret"},
+		{with("signing", map[string]any{"secret": "whsec_c2hvcnQ="}), "body.signing.secret"},
+		{with("signing", map[string]any{"enabled": false, "secret": roster32()}), "body.signing.secret"},
 		{with("organization_id", "nope"), "body.organization_id"},
 		{with("id", "whk_01JD3M0000000000000000000A"), "body.id"},
 	} {
@@ -407,7 +498,9 @@ func TestWebhookBadInput(t *testing.T) {
 			t.Errorf("the answer echoes a secret: %v", p)
 		}
 	}
-	s.do("POST", "/v1/webhooks", `{"url": "https://93.184.215.14/", "event_types": ["*"], "colour": "red"}`).problem(422)
+	s.do("POST", "/v1/webhooks", `{"url": "https://93.184.215.14/", "events": ["*"], "colour": "red"}`).problem(422)
+	s.do("POST", "/v1/webhooks", `{"url": "https://93.184.215.14/", "event_types": ["*"]}`).problem(422) // no alias for the old name
+	s.do("POST", "/v1/webhooks", `{"url": "https://93.184.215.14/", "events": ["*"], "secret": "`+roster32()+`"}`).problem(422)
 	s.do("POST", "/v1/webhooks", `{"url": `).problem(400)
 	var list struct{ Items []any }
 	json.Unmarshal(s.do("GET", "/v1/webhooks", nil).want(200).Body, &list)
@@ -417,7 +510,11 @@ func TestWebhookBadInput(t *testing.T) {
 	// Updates: the secret cannot be set by PUT/PATCH, read-only fields not changed.
 	hook := s.createWebhook(ok)
 	id := hook["id"].(string)
-	s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"secret": roster32()}, "Content-Type", "application/merge-patch+json").problem(422)
+	p := s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"signing": map[string]any{"secret": roster32()}}, "Content-Type", "application/merge-patch+json").problem(422)
+	if !strings.Contains(string(mustJSON(p)), "rotate-secret") {
+		t.Errorf("a new signing.secret by PATCH: %v, want a pointer to rotate-secret", p)
+	}
+	s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"signing": map[string]any{"secret": "********"}}, "Content-Type", "application/merge-patch+json").want(200)
 	s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"version": 7}, "Content-Type", "application/merge-patch+json").problem(422)
 	s.do("PATCH", "/v1/webhooks/"+id, map[string]any{"name": "x"}, "Content-Type", "application/merge-patch+json", "If-Match", `"9"`).problem(412)
 	s.do("GET", "/v1/webhooks/"+id, nil).want(200)
@@ -425,6 +522,13 @@ func TestWebhookBadInput(t *testing.T) {
 	s.do("GET", "/v1/webhooks/not-an-id", nil).problem(404)
 	s.do("GET", "/v1/webhooks/"+id+"/deliveries?status=lost", nil).problem(400)
 	s.do("GET", "/v1/webhooks/"+id+"/deliveries?cursor=zzz", nil).problem(400)
+}
+
+// signingSecret is the signing.secret of a webhook answer, "" when absent.
+func signingSecret(hook map[string]any) string {
+	sg, _ := hook["signing"].(map[string]any)
+	s, _ := sg["secret"].(string)
+	return s
 }
 
 func roster32() string {
@@ -437,12 +541,12 @@ func roster32() string {
 func TestWebhookRotateTestRetry(t *testing.T) {
 	s := startServer(t)
 	rc := newReceiver(t)
-	hook := s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.created"}, "include_previous": true,
-		"projection": map[string]string{"user_id": "$.data.id", "email": "$.data.email", "event": "$.type"}})
-	id, old := hook["id"].(string), hook["secret"].(string)
+	hook := s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.created"}, "include_previous": true,
+		"projection": map[string]string{"user_id": "$.id", "email": "$.email", "lang": "$.preferences.language"}})
+	id, old := hook["id"].(string), signingSecret(hook)
 	rot := s.do("POST", "/v1/webhooks/"+id+"/rotate-secret", nil).want(200).obj()
-	fresh, _ := rot["secret"].(string)
-	if fresh == "" || fresh == old {
+	fresh := signingSecret(rot)
+	if fresh == "" || fresh == old || !strings.HasPrefix(old, "whsec_") {
 		t.Fatalf("rotate-secret: %v", rot)
 	}
 	if strings.Contains(string(s.do("GET", "/v1/webhooks/"+id, nil).want(200).Body), "whsec_") {
@@ -455,8 +559,11 @@ func TestWebhookRotateTestRetry(t *testing.T) {
 			t.Errorf("signature by the %s secret: %s", map[bool]string{true: "old", false: "new"}[sec == old], msg)
 		}
 	}
-	if want := `{"email":"rotated@example.com","event":"user.created","user_id":"` + uid + `"}`; string(a.Body) != want {
-		t.Errorf("projected body %s, want %s", a.Body, want)
+	// The projection replaces data only: the envelope stays.
+	m := a.message(t)
+	if want := `{"email":"rotated@example.com","lang":null,"user_id":"` + uid + `"}`; string(m.Data) != want || m.Type != "user.created" ||
+		m.ID == "" || m.OccurredAt.IsZero() || m.Resource.ID != uid || m.Patch == nil {
+		t.Errorf("projected body %s, want data %s in the whole event", a.Body, want)
 	}
 	res := s.do("POST", "/v1/webhooks/"+id+"/test", nil).want(200).obj()
 	if res["succeeded"] != true || res["status_code"] != float64(200) {
@@ -494,7 +601,7 @@ func TestWebhookDisabledAfterContinuousFailure(t *testing.T) {
 	})
 	rc := newReceiver(t)
 	rc.fail.Store(1 << 40)
-	id := s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.*"}})["id"].(string)
+	id := s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.*"}})["id"].(string)
 	s.do("POST", "/v1/users", map[string]any{"email": "failing@example.com", "first_name": "F"}).want(201)
 	var hook map[string]any
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
@@ -530,7 +637,7 @@ func TestWebhookSubtree(t *testing.T) {
 	b := s.do("POST", "/v1/orgs", map[string]any{"name": "B"}).want(201).str("id")
 	b1 := s.do("POST", "/v1/orgs", map[string]any{"name": "B1", "parent_id": b}).want(201).str("id")
 	rc := newReceiver(t)
-	s.createWebhook(map[string]any{"url": rc.URL, "event_types": []string{"user.created", "org.deleted"}, "organization_id": a})
+	s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.created", "org.deleted"}, "organization_id": a})
 	s.do("POST", "/v1/users", map[string]any{"email": "b@example.com", "first_name": "B", "organization_id": b}).want(201)
 	in := s.do("POST", "/v1/users", map[string]any{"email": "a1@example.com", "first_name": "A", "organization_id": a1}).want(201).str("id")
 	s.do("DELETE", "/v1/orgs/"+b1, nil).want(204)
@@ -564,8 +671,8 @@ func TestWebhookSlowReceiver(t *testing.T) {
 	defer slow.Close()
 	defer close(release)
 	fast := newReceiver(t)
-	slowID := s.createWebhook(map[string]any{"url": slow.URL, "event_types": []string{"user.*"}})["id"].(string)
-	s.createWebhook(map[string]any{"url": fast.URL, "event_types": []string{"user.*"}})
+	slowID := s.createWebhook(map[string]any{"url": slow.URL, "events": []string{"user.*"}})["id"].(string)
+	s.createWebhook(map[string]any{"url": fast.URL, "events": []string{"user.*"}})
 	start := time.Now()
 	for i := range 20 {
 		s.do("POST", "/v1/users", map[string]any{"email": fmt.Sprintf("slow%d@example.com", i), "first_name": "S"}).want(201)
@@ -601,7 +708,7 @@ func TestWebhookSlowReceiver(t *testing.T) {
 func TestWebhookEventsOnlyForAdmins(t *testing.T) {
 	s := startServer(t)
 	rcv := newReceiver(t)
-	id := s.createWebhook(map[string]any{"url": rcv.URL + "/T000/B000/secret-path", "event_types": []string{"user.*"}})["id"].(string)
+	id := s.createWebhook(map[string]any{"url": rcv.URL + "/T000/B000/secret-path", "events": []string{"user.*"}})["id"].(string)
 	feed := func(key string) (webhook, user int) {
 		t.Helper()
 		var page struct{ Items []feedEvent }
