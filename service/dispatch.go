@@ -35,8 +35,9 @@ func (s *Service) RunDeliveries(ctx context.Context) {
 	workers := map[string]*hookWorker{}
 	var wg sync.WaitGroup
 	defer func() {
-		for _, w := range workers {
+		for id, w := range workers {
 			w.stop()
+			s.hookWorkers.CompareAndDelete(id, w)
 		}
 		wg.Wait()
 	}()
@@ -59,6 +60,7 @@ func (s *Service) RunDeliveries(ctx context.Context) {
 			}
 			w := newHookWorker(ctx, s, h)
 			workers[h.ID] = w
+			s.hookWorkers.Store(h.ID, w)
 			wg.Go(w.run)
 		}
 		if err == nil {
@@ -66,6 +68,7 @@ func (s *Service) RunDeliveries(ctx context.Context) {
 				if !seen[id] {
 					w.stop()
 					delete(workers, id)
+					s.hookWorkers.CompareAndDelete(id, w)
 				}
 			}
 		}
@@ -147,9 +150,14 @@ func newHookWorker(parent context.Context, s *Service, h *roster.Webhook) *hookW
 	return w
 }
 
+// set makes the worker use a newer version of its webhook (a list read
+// before a change may come after it: older versions are ignored).
 func (w *hookWorker) set(h *roster.Webhook) {
-	if old := w.hook.Load(); old.Version != h.Version || old.Cursor < h.Cursor {
-		w.hook.Store(h)
+	for {
+		old := w.hook.Load()
+		if h.Version < old.Version || h.Version == old.Version && h.Cursor <= old.Cursor || w.hook.CompareAndSwap(old, h) {
+			return
+		}
 	}
 }
 

@@ -32,8 +32,10 @@ type Service struct {
 	hooks        *WebhookConfig
 	box          *seal.Box // seals secrets at rest (SetSecretBox)
 	hooksChanged chan struct{}
-	sec          *security // account security settings (security.go)
-	secOnce      sync.Once
+	// hookWorkers are this node's delivery workers, by webhook id.
+	hookWorkers sync.Map
+	sec         *security // account security settings (security.go)
+	secOnce     sync.Once
 }
 
 // New returns a Service over store.

@@ -104,6 +104,16 @@ func (s *Service) WebhookView(w *roster.Webhook, newSecret string) (roster.Webho
 	return v, nil
 }
 
+// webhookChanged makes this node's worker of a webhook use its new
+// version at once (a rotated secret signs the very next delivery), and
+// tells the delivery loop.
+func (s *Service) webhookChanged(h *roster.Webhook) {
+	if w, ok := s.hookWorkers.Load(h.ID); ok {
+		w.(*hookWorker).set(h)
+	}
+	s.notifyHooks()
+}
+
 // notifyHooks tells the delivery loop that the webhooks changed.
 func (s *Service) notifyHooks() {
 	select {
@@ -323,7 +333,7 @@ func (s *Service) updateWebhook(ctx context.Context, c *roster.Caller, id string
 	if err != nil {
 		return nil, "", err
 	}
-	s.notifyHooks()
+	s.webhookChanged(out.Clone())
 	return out, secret, nil
 }
 
