@@ -8,8 +8,9 @@
 # one server keeps the pairs comparable on a noisy machine. Prints, per
 # run, PATCH/s, p99 and the CPU each process spent per PATCH (from
 # /proc/<pid>/stat), then the medians and the ratio with/without of the
-# PATCH rate and of the CPU all three processes spent per PATCH (the
-# rate a CPU-bound box keeps). Loopback only.
+# PATCH rate, of the CPU all three processes spent per PATCH (the
+# rate a CPU-bound box keeps) and of the server's own CPU per PATCH (what
+# a webhook costs the API when the receiver is elsewhere). Loopback only.
 #
 #   USERS=20000 DURATION=8s ROUNDS=5 bash scripts/bench-webhook.sh
 #   BIN=path/to/roster ...   measures that binary instead of building one
@@ -58,12 +59,15 @@ n, tick = r['requests'], 1e6 / $(getconf CLK_TCK)
 s, rc, l = ($s1 - $s0) * tick / n, ($r1 - $r0) * tick / n, ($l1 - $l0) * tick / n
 print('%-16s PATCH/s %6.0f  p99 %5.1f ms  CPU per PATCH: server %4.0f us, receiver %3.0f us, load tool %3.0f us' % (
     '$1', r['req_per_s'], r['p99_ms'], s, rc, l))
-open('$dir/results', 'a').write('%s %f %f\n' % ('$1'.replace(' ', '-'), r['req_per_s'], s + rc + l))"
+open('$dir/results', 'a').write('%s %f %f %f\n' % ('$1'.replace(' ', '-'), r['req_per_s'], s + rc + l, s))"
 }
 for _ in $(seq "$rounds"); do
 	measure "without webhook"
-	hook=$(curl -fsS -X POST -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
-		http://127.0.0.1:18080/v1/webhooks -d '{"url": "http://127.0.0.1:18081/hook", "events": ["user.updated"]}' |
+	# (binaries before the webhook resource of PRODUCT §8 say event_types)
+	hook=$({ curl -fsS -X POST -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+		http://127.0.0.1:18080/v1/webhooks -d '{"url": "http://127.0.0.1:18081/hook", "events": ["user.updated"]}' 2> /dev/null ||
+		curl -fsS -X POST -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+			http://127.0.0.1:18080/v1/webhooks -d '{"url": "http://127.0.0.1:18081/hook", "event_types": ["user.updated"]}'; } |
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
 	measure "with webhook"
 	curl -fsS -o /dev/null -X DELETE -H "Authorization: Bearer $key" "http://127.0.0.1:18080/v1/webhooks/$hook"
@@ -73,11 +77,15 @@ import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 rate = {k: [float(r[1]) for r in rows if r[0] == k] for k in ('without-webhook', 'with-webhook')}
 cpu = {k: [float(r[2]) for r in rows if r[0] == k] for k in rate}
+server = {k: [float(r[3]) for r in rows if r[0] == k] for k in rate}
 ratios = [w / o for w, o in zip(rate['with-webhook'], rate['without-webhook'])]
 cpus = [o / w for w, o in zip(cpu['with-webhook'], cpu['without-webhook'])]
+servers = [o / w for w, o in zip(server['with-webhook'], server['without-webhook'])]
 med = statistics.median
 print('median PATCH/s: without %.0f, with %.0f; ratio per pair %s (median %.2f)' % (
     med(rate['without-webhook']), med(rate['with-webhook']), ' '.join('%.2f' % r for r in ratios), med(ratios)))
 print('CPU of all three per PATCH: without %.0f us, with %.0f us; without/with per pair %s (median %.2f)' % (
     med(cpu['without-webhook']), med(cpu['with-webhook']), ' '.join('%.2f' % r for r in cpus), med(cpus)))
+print('server CPU per PATCH: without %.0f us, with %.0f us; without/with per pair %s (median %.2f)' % (
+    med(server['without-webhook']), med(server['with-webhook']), ' '.join('%.2f' % r for r in servers), med(servers)))
 PY
