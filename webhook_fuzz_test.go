@@ -36,7 +36,13 @@ func FuzzBuildWebhook(f *testing.F) {
 			w, _, err := roster.BuildWebhook(c, sec, &in)
 			if err != nil {
 				wantCode(t, "BuildWebhook", err, roster.CodeInvalid)
-				b, _ := json.Marshal(err.(*roster.Error).Fields)
+				// The rejected values, not the messages: a message may
+				// name what a secret looks like ("whsec_").
+				var values []any
+				for _, fe := range err.(*roster.Error).Fields {
+					values = append(values, fe.Value)
+				}
+				b, _ := json.Marshal(values)
 				for _, s := range append([]*string{signingSecret(in.Signing), authSecret(in.Auth)}, headerValues(in.Headers)...) {
 					if s != nil && len(*s) > 3 && json.Valid(b) && contains(b, *s) {
 						t.Fatalf("an error echoes a secret: %s", b)
