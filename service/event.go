@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -140,7 +141,9 @@ func (s *Service) recordCredential(ctx context.Context, tx roster.Tx, c *roster.
 	return s.appendEvent(tx, e)
 }
 
-// userEvent is newEvent for a user, in its API form.
+// userEvent is newEvent for a user, in its API form. A membership's
+// event belongs to the membership's organisation (its admins, and
+// webhooks for its subtree, get it), not to the user's home.
 func userEvent(ctx context.Context, c *roster.Caller, typ string, before, after *roster.User) (*roster.Event, error) {
 	var b, a any
 	id, org := "", ""
@@ -150,7 +153,36 @@ func userEvent(ctx context.Context, c *roster.Caller, typ string, before, after 
 	if after != nil {
 		a, id, org = after.Document(), after.ID, after.OrganizationID
 	}
+	if strings.HasPrefix(typ, "membership.") && before != nil && after != nil {
+		if m := changedMembership(before.Memberships, after.Memberships); m != "" {
+			org = m
+		}
+	}
 	return newEvent(ctx, c, typ, "user", id, org, b, a)
+}
+
+// changedMembership returns the organisation of the first membership
+// added, removed or changed between two lists ("" when none).
+func changedMembership(before, after []roster.Membership) string {
+	find := func(ms []roster.Membership, org string) *roster.Membership {
+		for i := range ms {
+			if ms[i].OrganizationID == org {
+				return &ms[i]
+			}
+		}
+		return nil
+	}
+	for _, m := range after {
+		if old := find(before, m.OrganizationID); old == nil || !slices.Equal(old.Roles, m.Roles) {
+			return m.OrganizationID
+		}
+	}
+	for _, m := range before {
+		if find(after, m.OrganizationID) == nil {
+			return m.OrganizationID
+		}
+	}
+	return ""
 }
 
 // orgEvent is newEvent for an organisation.

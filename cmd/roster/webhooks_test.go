@@ -656,6 +656,64 @@ func TestWebhookSubtree(t *testing.T) {
 	}
 }
 
+// TestMembershipEventsBelongToTheirOrganisation: a membership's events
+// are filed under the membership's organisation: a webhook for that
+// organisation's subtree gets them in order, one for the user's home
+// organisation (elsewhere in the tree) does not, and the feed says so.
+func TestMembershipEventsBelongToTheirOrganisation(t *testing.T) {
+	s := startServer(t)
+	home := s.do("POST", "/v1/orgs", map[string]any{"name": "Home"}).want(201).str("id")
+	x := s.do("POST", "/v1/orgs", map[string]any{"name": "X"}).want(201).str("id")
+	x1 := s.do("POST", "/v1/orgs", map[string]any{"name": "X1", "parent_id": x}).want(201).str("id")
+	uid := s.do("POST", "/v1/users", map[string]any{"email": "member@example.com", "first_name": "M", "organization_id": home}).want(201).str("id")
+	inX, inHome := newReceiver(t), newReceiver(t)
+	s.createWebhook(map[string]any{"url": inX.URL, "events": []string{"membership.*"}, "organization_id": x})
+	s.createWebhook(map[string]any{"url": inHome.URL, "events": []string{"membership.*"}, "organization_id": home})
+
+	s.do("PUT", "/v1/orgs/"+x1+"/members/"+uid, map[string]any{"roles": []string{"member"}}).want(200)
+	s.do("PUT", "/v1/orgs/"+x1+"/members/"+uid, map[string]any{"roles": []string{"manager"}}).want(200)
+	s.do("DELETE", "/v1/orgs/"+x1+"/members/"+uid, nil).want(204)
+
+	got := inX.wait(3)
+	time.Sleep(200 * time.Millisecond)
+	var types []string
+	for _, a := range got {
+		var m struct {
+			Type           string `json:"type"`
+			OrganizationID string `json:"organization_id"`
+			Resource       struct{ ID string }
+		}
+		if err := json.Unmarshal(a.Body, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.OrganizationID != x1 || m.Resource.ID != uid {
+			t.Errorf("%s filed under %s for %s, want %s for %s", m.Type, m.OrganizationID, m.Resource.ID, x1, uid)
+		}
+		types = append(types, m.Type)
+	}
+	if want := []string{"membership.created", "membership.updated", "membership.deleted"}; !slices.Equal(types, want) {
+		t.Errorf("the membership organisation's subtree got %v, want %v", types, want)
+	}
+	if n := len(inHome.arrivals()); n != 0 {
+		t.Errorf("the home organisation's webhook got %d membership events of another subtree", n)
+	}
+	var feed struct {
+		Items []struct {
+			Type           string `json:"type"`
+			OrganizationID string `json:"organization_id"`
+		} `json:"items"`
+	}
+	json.Unmarshal(s.do("GET", "/v1/events?type=membership.*", nil).want(200).Body, &feed)
+	if len(feed.Items) != 3 {
+		t.Fatalf("feed: %+v", feed.Items)
+	}
+	for _, e := range feed.Items {
+		if e.OrganizationID != x1 {
+			t.Errorf("feed: %s under %s, want %s", e.Type, e.OrganizationID, x1)
+		}
+	}
+}
+
 // TestWebhookSlowReceiver: a receiver that never answers in time is cut
 // off at --webhook-timeout and retried, while the API and another
 // webhook's receiver go on at full speed.
