@@ -429,8 +429,10 @@ func (w *hookWorker) step(ctx context.Context, done []result, free int, due *boo
 	// deliveries: not those with a streamed event unrecorded (the new
 	// ones wait behind it).
 	var resources []string
+	seen := map[string]bool{}
 	for _, d := range wanted {
-		if _, open := w.byRes[d.ResourceID]; !open && !slices.Contains(resources, d.ResourceID) {
+		if _, open := w.byRes[d.ResourceID]; !open && !seen[d.ResourceID] {
+			seen[d.ResourceID] = true
 			resources = append(resources, d.ResourceID)
 		}
 	}

@@ -164,21 +164,16 @@ func userEvent(ctx context.Context, c *roster.Caller, typ string, before, after 
 // changedMembership returns the organisation of the first membership
 // added, removed or changed between two lists ("" when none).
 func changedMembership(before, after []roster.Membership) string {
-	find := func(ms []roster.Membership, org string) *roster.Membership {
-		for i := range ms {
-			if ms[i].OrganizationID == org {
-				return &ms[i]
-			}
-		}
-		return nil
+	in := func(ms []roster.Membership, m roster.Membership) int {
+		return slices.IndexFunc(ms, func(x roster.Membership) bool { return x.OrganizationID == m.OrganizationID })
 	}
 	for _, m := range after {
-		if old := find(before, m.OrganizationID); old == nil || !slices.Equal(old.Roles, m.Roles) {
+		if i := in(before, m); i < 0 || !slices.Equal(before[i].Roles, m.Roles) {
 			return m.OrganizationID
 		}
 	}
 	for _, m := range before {
-		if find(after, m.OrganizationID) == nil {
+		if in(after, m) < 0 {
 			return m.OrganizationID
 		}
 	}

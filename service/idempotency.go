@@ -48,12 +48,13 @@ func plainFingerprint(head string, body []byte) []byte {
 	return h.Sum(nil)
 }
 
-// sameRequest reports whether a recorded fingerprint is this request's.
-func (s *Service) sameRequest(recorded []byte, head string, body []byte) bool {
-	if len(recorded) == sha256.Size { // recorded by a node of an earlier version
+// sameRequest reports whether a recorded fingerprint is this request's,
+// whose fingerprint is sum.
+func sameRequest(recorded, sum []byte, head string, body []byte) bool {
+	if len(recorded) == sha256.Size && len(sum) != sha256.Size { // recorded by a node of an earlier version
 		return hmac.Equal(recorded, plainFingerprint(head, body))
 	}
-	return hmac.Equal(recorded, s.fingerprint(head, body))
+	return hmac.Equal(recorded, sum)
 }
 
 // answerAAD binds a sealed answer to its scope and key: copied to another
@@ -81,7 +82,7 @@ func (s *Service) BeginIdempotent(ctx context.Context, scope, key, head string, 
 	switch {
 	case err != nil:
 		return nil, err
-	case !s.sameRequest(old.RequestHash, head, body):
+	case !sameRequest(old.RequestHash, sum, head, body):
 		return nil, roster.Errorf(roster.CodeInvalid, "this Idempotency-Key was already used with a different request: use a new key for a new request")
 	case !old.Done:
 		return nil, roster.Errorf(roster.CodeConflict, "a request with this Idempotency-Key is still in progress: retry later")
