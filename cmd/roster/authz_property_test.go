@@ -60,7 +60,7 @@ const (
 	propWorldCases   = 5000 // cases per world
 	propBatch        = 24   // cases run concurrently
 	propReportLimit  = 12   // disagreements shown (one per kind)
-	propFailureLimit = 1000    // a world stops after this many disagreements
+	propFailureLimit = 1000 // a world stops after this many disagreements
 )
 
 func TestAuthzProperty(t *testing.T) {
@@ -769,8 +769,8 @@ func (w *pWorld) judge(c *pCase, want func(ip pInterp) pWant) string {
 	return ""
 }
 
-func (w *pWorld) caller(c *pCase) *pUser { return w.users[c.Caller] }
-func (w *pWorld) target(c *pCase) *pUser { return w.users[c.Target] }
+func (w *pWorld) caller(c *pCase) *pUser   { return w.users[c.Caller] }
+func (w *pWorld) target(c *pCase) *pUser   { return w.users[c.Target] }
 func (w *pWorld) scopes(c *pCase) []string { return w.keys[c.Key].Scopes }
 
 // pickTarget draws a target user for c's caller: itself sometimes,
