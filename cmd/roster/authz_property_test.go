@@ -725,7 +725,7 @@ type pCase struct {
 	Remake  bool   // a success leaves the target to be made anew
 	Restore bool   // a success leaves the target disabled: enable it again
 
-	judgeFn func(pInterp) pWant
+	judgeFn func(ip pInterp, me, u *pUser) pWant
 	status  int
 	body    []byte
 	err     error
@@ -757,16 +757,36 @@ var pOps = []pOp{
 
 // judge evaluates want under every reading of the specification; a case
 // whose answer depends on the reading is skipped ("" when all agree).
-func (w *pWorld) judge(c *pCase, want func(ip pInterp) pWant) string {
+func (w *pWorld) judge(c *pCase, want func(ip pInterp, me, u *pUser) pWant) string {
 	c.judgeFn = want
-	first := want(pInterps[0])
+	x, why := w.verdict(c)
+	c.Want = x
+	if why != "" {
+		return c.Op + ": " + why
+	}
+	return ""
+}
+
+// verdict is the model's answer to c in the world as it is, under every
+// reading of the specification; why says why there is none.
+func (w *pWorld) verdict(c *pCase) (pWant, string) {
+	var u *pUser
+	if c.Target >= 0 {
+		u = w.users[c.Target]
+	}
+	first := c.judgeFn(pInterps[0], w.users[c.Caller], u)
 	for _, ip := range pInterps[1:] {
-		if x := want(ip); x.Status != first.Status || x.Alt403 != first.Alt403 {
-			return c.Op + ": the answer depends on how section 3 is read"
+		if x := c.judgeFn(ip, w.users[c.Caller], u); x.Status != first.Status || x.Alt403 != first.Alt403 {
+			return first, "the answer depends on how section 3 is read"
 		}
 	}
-	c.Want = first
-	return ""
+	switch first.Status {
+	case -1:
+		return first, "the order of the refusals is not said"
+	case -2:
+		return first, "scopes the specification does not clearly allow or refuse to the user's roles"
+	}
+	return first, ""
 }
 
 func (w *pWorld) caller(c *pCase) *pUser   { return w.users[c.Caller] }
@@ -820,8 +840,7 @@ func (w *pWorld) genGetUser(c *pCase) string {
 	w.pickTarget(c, 0.15)
 	c.Method = "GET"
 	w.userPath(c, "")
-	me, u := w.caller(c), w.target(c)
-	return w.judge(c, func(ip pInterp) pWant {
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		return pJudge(w.scopes(c), !w.seesUser(me, u), []string{"users:read"}, 200,
 			"a caller reads itself (users:read or any users:write scope) and, with users:read, the users it sees",
 			pWay{OK: me == u, Scopes: pUserAny}, pWay{OK: true, Scopes: []string{"users:read"}})
@@ -833,8 +852,7 @@ func (w *pWorld) genPatchProfile(c *pCase) string {
 	c.Method, c.CT = "PATCH", "application/merge-patch+json"
 	w.userPath(c, "")
 	c.Body = map[string]any{"last_name": fmt.Sprintf("L%d", propNext())}
-	me, u := w.caller(c), w.target(c)
-	return w.judge(c, func(ip pInterp) pWant {
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		return pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 200,
 			"profile fields: itself; a manager its members (users:write:members); an admin every user below it (users:write:all); the rank rule",
 			pWay{OK: me == u, Scopes: pUserWrite},
@@ -865,8 +883,7 @@ func (w *pWorld) genPatchStatus(c *pCase) string {
 	w.userPath(c, "")
 	c.Body = map[string]any{"status": "disabled"}
 	c.Restore = true
-	me, u := w.caller(c), w.target(c)
-	return w.judge(c, func(ip pInterp) pWant {
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		return pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 200,
 			"status: an admin of the user, the rank rule, and an owner for one who holds admin or owner",
 			pWay{OK: w.adminOf(me, u, ip) && w.rankRule(me, u) && w.ownerCall(me, u, ip, u.Home), Scopes: pWriteAll})
@@ -886,8 +903,7 @@ func (w *pWorld) genPatchRoles(c *pCase) string {
 	w.userPath(c, "")
 	c.Body = map[string]any{"roles": roles}
 	c.OnOK = func() { u.In[u.Home] = roles }
-	me := w.caller(c)
-	return w.judge(c, func(ip pInterp) pWant {
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		return pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 200,
 			"roles: an admin of the user (up to manager; an owner grants admin and owner), the rank rule, and an owner for one who holds admin or owner",
 			pWay{OK: w.adminOf(me, u, ip) && w.rankRule(me, u) && w.ownerCall(me, u, ip, u.Home) &&
@@ -899,7 +915,7 @@ func (w *pWorld) genMove(c *pCase) string {
 	if why := w.others(c); why != "" {
 		return c.Op + ": " + why
 	}
-	me, u := w.caller(c), w.target(c)
+	u := w.target(c)
 	d := w.rng.Intn(len(w.orgs))
 	if _, ok := u.In[d]; ok {
 		return c.Op + ": to an organisation it belongs to"
@@ -909,8 +925,9 @@ func (w *pWorld) genMove(c *pCase) string {
 	c.Body = map[string]any{"organization_id": w.orgs[d].ID}
 	c.Show += " to " + w.path(d)
 	c.Remake = true
-	hidden := !w.seesUser(me, u)
-	return w.judge(c, func(ip pInterp) pWant {
+	c.Org = d
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
+		hidden := !w.seesUser(me, u)
 		may := w.rank(me, u.Home) >= pAdmin && w.rankRule(me, u) && w.ownerCall(me, u, ip, u.Home, d)
 		if !hidden && !w.seesOrg(me, d) {
 			if may && pHas(w.scopes(c), "users:write:all") {
@@ -931,8 +948,7 @@ func (w *pWorld) genDelete(c *pCase) string {
 	c.Method = "DELETE"
 	w.userPath(c, "")
 	c.Remake = true
-	me, u := w.caller(c), w.target(c)
-	return w.judge(c, func(ip pInterp) pWant {
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		return pJudge(w.scopes(c), !w.seesUser(me, u), pWriteAll, 204,
 			"delete: an admin of the user, the rank rule, and an owner for one who holds admin or owner",
 			pWay{OK: w.adminOf(me, u, ip) && w.rankRule(me, u) && w.ownerCall(me, u, ip, u.Home), Scopes: pWriteAll})
@@ -954,7 +970,7 @@ func (w *pWorld) genPassword(c *pCase) string {
 	c.Method, c.Body = "POST", body
 	w.userPath(c, "/password")
 	c.OnOK = func() { u.Password = pw }
-	return w.judge(c, func(ip pInterp) pWant {
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		return pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 204,
 			"password: itself; an admin of the user (users:write:all) under the rank rule",
 			pWay{OK: me == u, Scopes: pUserWrite},
@@ -966,8 +982,7 @@ func (w *pWorld) genMFA(c *pCase) string {
 	w.pickTarget(c, 0.2)
 	c.Method = "DELETE"
 	w.userPath(c, "/mfa/totp")
-	me, u := w.caller(c), w.target(c)
-	return w.judge(c, func(ip pInterp) pWant {
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		return pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 204,
 			"second factor off: itself; an admin of the user (users:write:all) under the rank rule",
 			pWay{OK: me == u, Scopes: pUserWrite},
@@ -985,7 +1000,7 @@ func (w *pWorld) genEmail(c *pCase) string {
 	}
 	c.Method, c.Body = "POST", body
 	w.userPath(c, "/email-change")
-	return w.judge(c, func(ip pInterp) pWant {
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		return pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, ok,
 			"email change: itself (confirmed by mail, 202); an admin of the user (users:write:all) under the rank rule, at once (200)",
 			pWay{OK: me == u, Scopes: pUserWrite},
@@ -998,8 +1013,7 @@ func (w *pWorld) genUsername(c *pCase) string {
 	c.Method = "POST"
 	c.Body = map[string]any{"username": fmt.Sprintf("p%d-%s", propNext(), w.tag), "reason": "property test"}
 	w.userPath(c, "/username")
-	me, u := w.caller(c), w.target(c)
-	return w.judge(c, func(ip pInterp) pWant {
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		return pJudge(w.scopes(c), !w.seesUser(me, u), pWriteAll, 200,
 			"username: an admin of the user (users:write:all) under the rank rule",
 			pWay{OK: w.adminOf(me, u, ip) && w.rankRule(me, u), Scopes: pWriteAll})
@@ -1028,7 +1042,7 @@ func (w *pWorld) genPutMember(c *pCase) string {
 	if why := w.others(c); why != "" {
 		return c.Op + ": " + why
 	}
-	me, u := w.caller(c), w.target(c)
+	u := w.target(c)
 	o := w.memberOrg(u)
 	roles := w.randRoles(true)
 	if slices.Equal(roles, u.In[o]) {
@@ -1037,7 +1051,7 @@ func (w *pWorld) genPutMember(c *pCase) string {
 	c.Org, c.Method, c.Body = o, "PUT", map[string]any{"roles": roles}
 	w.memberShow(c, o)
 	c.OnOK = func() { u.In[o] = roles }
-	return w.judge(c, func(ip pInterp) pWant {
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		r := w.rank(me, o)
 		want := pJudge(w.scopes(c), !w.seesOrg(me, o) || !w.seesUser(me, u), pWriteAll, 200,
 			"membership: an admin of the organisation (roles up to manager; an owner grants admin and owner), the rank rule, and an owner for one who holds admin or owner",
@@ -1055,7 +1069,7 @@ func (w *pWorld) genDeleteMember(c *pCase) string {
 	if why := w.others(c); why != "" {
 		return c.Op + ": " + why
 	}
-	me, u := w.caller(c), w.target(c)
+	u := w.target(c)
 	in := slices.Sorted(mapKeys(u.In))
 	o := in[w.rng.Intn(len(in))]
 	c.Org, c.Method = o, "DELETE"
@@ -1066,7 +1080,7 @@ func (w *pWorld) genDeleteMember(c *pCase) string {
 	} else {
 		c.OnOK = func() { delete(u.In, o) }
 	}
-	return w.judge(c, func(ip pInterp) pWant {
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		r := w.rank(me, o)
 		want := pJudge(w.scopes(c), !w.seesOrg(me, o) || !w.seesUser(me, u), pWriteAll, ok,
 			"membership removal: an admin of the organisation, the rank rule, and an owner for one who holds admin or owner",
@@ -1083,7 +1097,7 @@ func (w *pWorld) genDeleteMember(c *pCase) string {
 
 func (w *pWorld) genKey(c *pCase) string {
 	w.pickTarget(c, 0.3)
-	me, u := w.caller(c), w.target(c)
+	u := w.target(c)
 	mine := w.scopes(c)
 	// The scopes asked: none (every scope the user's roles allow) or a
 	// few, drawn from the caller's own when its key has a list (a token
@@ -1119,18 +1133,18 @@ func (w *pWorld) genKey(c *pCase) string {
 		}
 		return out
 	}
-	cl := class(pBest(u))
-	if cl == 0 || cl != class(pTop(u.In[u.Home])) {
-		return c.Op + ": scopes the specification does not clearly allow or refuse to the user's roles"
-	}
 	body := map[string]any{"name": fmt.Sprintf("p%d", propNext()), "user_id": u.ID}
 	if asked != nil {
 		body["scopes"] = asked
 	}
 	c.Method, c.Path, c.Body = "POST", "/v1/api-keys", body
 	c.Show = fmt.Sprintf("POST /v1/api-keys for %s with %s", u.Name, pScopeString(asked))
-	return w.judge(c, func(ip pInterp) pWant {
-		want := pJudge(mine, !w.seesUser(me, u), []string{"keys:write"}, 201,
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
+		cl := class(pBest(u))
+		if cl == 0 || cl != class(pTop(u.In[u.Home])) {
+			return pWant{Status: -2}
+		}
+		want := pJudge(w.scopes(c), !w.seesUser(me, u), []string{"keys:write"}, 201,
 			"API keys: a caller's own; an admin's for a user it administers, under the rank rule",
 			pWay{OK: me == u || (w.adminOf(me, u, ip) && w.rankRule(me, u)), Scopes: []string{"keys:write"}})
 		if want.Status == 201 && cl < 0 {
@@ -1142,10 +1156,9 @@ func (w *pWorld) genKey(c *pCase) string {
 
 func (w *pWorld) genGetOrg(c *pCase) string {
 	o := w.rng.Intn(len(w.orgs))
-	me := w.caller(c)
 	c.Org, c.Method, c.Path = o, "GET", "/v1/orgs/"+w.orgs[o].ID
 	c.Show = "GET /v1/orgs/" + w.path(o)
-	return w.judge(c, func(ip pInterp) pWant {
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		return pJudge(w.scopes(c), !w.seesOrg(me, o), []string{"orgs:read"}, 200,
 			"organisations: those it belongs to and, as manager or above, those below (orgs:read)",
 			pWay{OK: true, Scopes: []string{"orgs:read"}})
@@ -1154,11 +1167,10 @@ func (w *pWorld) genGetOrg(c *pCase) string {
 
 func (w *pWorld) genPatchOrg(c *pCase) string {
 	o := w.rng.Intn(len(w.orgs))
-	me := w.caller(c)
 	c.Org, c.Method, c.Path, c.CT = o, "PATCH", "/v1/orgs/"+w.orgs[o].ID, "application/merge-patch+json"
 	c.Body = map[string]any{"name": fmt.Sprintf("%s-%d", w.orgs[o].Name, propNext())}
 	c.Show = "PATCH /v1/orgs/" + w.path(o) + " name"
-	return w.judge(c, func(ip pInterp) pWant {
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		return pJudge(w.scopes(c), !w.seesOrg(me, o), []string{"orgs:write"}, 200,
 			"organisations: an admin changes its own and those below (orgs:write)",
 			pWay{OK: w.rank(me, o) >= pAdmin, Scopes: []string{"orgs:write"}})
@@ -1183,9 +1195,6 @@ func (w *pWorld) gen(n int) (*pCase, string) {
 	c := &pCase{N: n, Op: op.Name, Key: k, Caller: w.keys[k].User, Target: -1, Org: -1}
 	if why := op.Gen(w, c); why != "" {
 		return nil, why
-	}
-	if c.Want.Status < 0 {
-		return nil, c.Op + ": the order of the refusals is not said"
 	}
 	return c, ""
 }
@@ -1334,7 +1343,11 @@ func (w *pWorld) explain(c *pCase) string {
 	defer func() { w.relax = 0 }()
 	for _, r := range pRelaxNames {
 		w.relax = r.Relax
-		if x := c.judgeFn(pInterps[0]); x.Status == c.status || (x.Alt403 && c.status == 403) {
+		var u *pUser
+		if c.Target >= 0 {
+			u = w.users[c.Target]
+		}
+		if x := c.judgeFn(pInterps[0], w.users[c.Caller], u); x.Status == c.status || (x.Alt403 && c.status == 403) {
 			return " (the server does not apply " + r.Name + ")"
 		}
 	}
