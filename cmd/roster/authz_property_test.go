@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand"
 	"net/http"
 	"os"
@@ -608,20 +609,8 @@ func (w *pWorld) build() {
 func (w *pWorld) makeUser(i int, exists bool) error {
 	u := w.users[i]
 	if !exists {
-		m, err := w.owner("POST", "/v1/users", map[string]any{"first_name": u.Name, "last_name": w.tag,
-			"email": fmt.Sprintf("p%d-%s@example.com", propNext(), w.tag), "organization_id": w.orgs[u.Home].ID, "roles": u.In[u.Home]}, 201)
-		if err != nil {
+		if err := w.createUser(u); err != nil {
 			return err
-		}
-		u.ID = m["id"].(string)
-		u.Password = ""
-		for _, o := range slices.Sorted(mapKeys(u.In)) {
-			if o == u.Home {
-				continue
-			}
-			if _, err := w.owner("PUT", "/v1/orgs/"+w.orgs[o].ID+"/members/"+u.ID, map[string]any{"roles": u.In[o]}, 200); err != nil {
-				return err
-			}
 		}
 	}
 	for _, ki := range u.Keys {
@@ -647,6 +636,26 @@ func (w *pWorld) makeUser(i int, exists bool) error {
 			return err
 		}
 		k.Secret, k.ID = m["key"].(string), m["id"].(string)
+	}
+	return nil
+}
+
+// createUser creates u on the server with its memberships.
+func (w *pWorld) createUser(u *pUser) error {
+	m, err := w.owner("POST", "/v1/users", map[string]any{"first_name": u.Name, "last_name": w.tag,
+		"email": fmt.Sprintf("p%d-%s@example.com", propNext(), w.tag), "organization_id": w.orgs[u.Home].ID, "roles": u.In[u.Home]}, 201)
+	if err != nil {
+		return err
+	}
+	u.ID = m["id"].(string)
+	u.Password = ""
+	for _, o := range slices.Sorted(mapKeys(u.In)) {
+		if o == u.Home {
+			continue
+		}
+		if _, err := w.owner("PUT", "/v1/orgs/"+w.orgs[o].ID+"/members/"+u.ID, map[string]any{"roles": u.In[o]}, 200); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -708,22 +717,23 @@ func pScopeString(s []string) string {
 
 // pCase is one generated case.
 type pCase struct {
-	N       int // its number in the world
-	Op      string
-	Key     int
-	Caller  int
-	Target  int // -1: none
-	Org     int // -1: none
-	Excl    bool
-	Method  string
-	Path    string
-	Body    any
-	CT      string
-	Want    pWant
-	Show    string // the request, with names for ids
-	OnOK    func() // the model's update when the server says yes, run after the batch
-	Remake  bool   // a success leaves the target to be made anew
-	Restore bool   // a success leaves the target disabled: enable it again
+	N        int // its number in the world
+	Op       string
+	Key      int
+	Caller   int
+	Target   int // -1: none
+	TargetID string
+	Org      int // -1: none
+	Excl     bool
+	Method   string
+	Path     string
+	Body     any
+	CT       string
+	Want     pWant
+	Show     string // the request, with names for ids
+	OnOK     func() // the model's update when the server says yes, run after the batch
+	Remake   bool   // a success leaves the target to be made anew
+	Restore  bool   // a success leaves the target disabled: enable it again
 
 	judgeFn func(ip pInterp, me, u *pUser) pWant
 	status  int
@@ -1196,6 +1206,9 @@ func (w *pWorld) gen(n int) (*pCase, string) {
 	if why := op.Gen(w, c); why != "" {
 		return nil, why
 	}
+	if c.Target >= 0 {
+		c.TargetID = w.target(c).ID
+	}
 	return c, ""
 }
 
@@ -1232,6 +1245,20 @@ func (w *pWorld) exec(c *pCase) {
 // pFailure is a disagreement between the server and the model.
 type pFailure struct {
 	Kind, Text string
+	Case       *pCase
+	Caller     *pUser   // as it was
+	Target     *pUser   // as it was (nil: none)
+	Scopes     []string // of the caller's key
+}
+
+func pClone(u *pUser) *pUser {
+	v := *u
+	v.In = map[int][]string{}
+	for o, r := range u.In {
+		v.In[o] = slices.Clone(r)
+	}
+	v.Keys = nil
+	return &v
 }
 
 // runPropertyWorld builds the world of seed and runs n cases in it. It
@@ -1302,7 +1329,15 @@ func runPropertyWorld(t *testing.T, s *testServer, seed int64, n int) int {
 			if ok := c.status == c.Want.Status || (c.Want.Alt403 && c.status == 403); !ok {
 				kind := fmt.Sprintf("%s: server %d, model %d%s", c.Op, c.status, c.Want.Status, w.explain(c))
 				kinds[kind]++
-				failures = append(failures, pFailure{Kind: kind, Text: w.describe(c)})
+				f := pFailure{Kind: kind, Text: w.describe(c), Case: c, Caller: pClone(w.caller(c)), Scopes: slices.Clone(w.scopes(c))}
+				switch {
+				case c.Target == c.Caller:
+					f.Target = f.Caller
+				case c.Target >= 0:
+					f.Target = pClone(w.target(c))
+					f.Target.ID = c.TargetID // a delete or move made it anew
+				}
+				failures = append(failures, f)
 			}
 			if c.status >= 200 && c.status < 300 && c.OnOK != nil {
 				c.OnOK() // the server did it: the model follows
@@ -1329,7 +1364,7 @@ func runPropertyWorld(t *testing.T, s *testServer, seed int64, n int) int {
 				continue
 			}
 			shown[f.Kind] = true
-			text = append(text, fmt.Sprintf("[%d× %s]\n%s", kinds[f.Kind], f.Kind, f.Text))
+			text = append(text, fmt.Sprintf("[%d× %s]\n%s\n%s", kinds[f.Kind], f.Kind, f.Text, w.shrink(&f)))
 		}
 		t.Errorf("seed %d: the server disagrees with the model in %d of %d cases (ROSTER_PROPERTY_SEED=%d ROSTER_PROPERTY_CASES=%d replays this world); first of each kind:\n%s",
 			seed, len(failures), done, seed, done, strings.Join(text, "\n"))
@@ -1381,4 +1416,194 @@ func pTrim(b []byte) string {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+// shrink makes the failing case again in a world of its own (the
+// organisations it names, with their ancestors, the caller and the
+// target, nobody else) and then drops, one at a time, the caller's and
+// the target's memberships, roles and key scopes that the disagreement
+// does not need (the model's answer and the server's must stay what they
+// were). It says what is left.
+func (w *pWorld) shrink(f *pFailure) string {
+	c := f.Case
+	users, keys, orgs := w.users, w.keys, w.orgs
+	defer func() { w.users, w.keys, w.orgs = users, keys, orgs }()
+	ids := map[string]string{} // ids of the world → ids of the new one
+	need := map[int]bool{}
+	mark := func(o int) {
+		for ; o > 0; o = orgs[o].Parent {
+			need[o] = true
+		}
+	}
+	for o := range f.Caller.In {
+		mark(o)
+	}
+	if f.Target != nil {
+		for o := range f.Target.In {
+			mark(o)
+		}
+	}
+	if c.Org >= 0 {
+		mark(c.Org)
+	}
+	w.orgs = slices.Clone(orgs)
+	for _, o := range slices.Sorted(mapKeys(need)) {
+		no := *orgs[o]
+		m, err := w.owner("POST", "/v1/orgs", map[string]any{"name": fmt.Sprintf("%s-s%d", no.Name, propNext()), "parent_id": w.orgs[no.Parent].ID}, 201)
+		if err != nil {
+			return "  (not shrunk: " + err.Error() + ")"
+		}
+		no.ID = m["id"].(string)
+		ids[orgs[o].ID] = no.ID
+		w.orgs[o] = &no
+	}
+	type cand struct {
+		Caller, Target *pUser
+		Scopes         []string
+	}
+	tries := 0
+	try := func(x cand) (bool, error) {
+		tries++
+		w.users, w.keys = slices.Clone(users), slices.Clone(keys)
+		w.users[c.Caller] = x.Caller
+		if c.Target >= 0 {
+			w.users[c.Target] = x.Target
+		}
+		w.keys[c.Key] = &pKey{User: c.Caller, Scopes: x.Scopes}
+		if want, why := w.verdict(c); why != "" || want != c.Want {
+			return false, nil
+		}
+		m := maps.Clone(ids)
+		for _, u := range []*pUser{x.Caller, x.Target} {
+			if u == nil || u.ID == users[0].ID || m[u.ID] != "" {
+				continue
+			}
+			old := u.ID
+			if err := w.createUser(u); err != nil {
+				return false, err
+			}
+			m[old] = u.ID
+			defer func() { u.ID = old }()
+		}
+		secret := testKey
+		if c.Caller != 0 || x.Scopes != nil {
+			body := map[string]any{"name": fmt.Sprintf("s%d", propNext()), "user_id": x.Caller.ID}
+			if x.Scopes != nil {
+				body["scopes"] = x.Scopes
+			}
+			st, b, err := w.send(testKey, "POST", "/v1/api-keys", body, "")
+			if err != nil || st != 201 {
+				return false, err // scopes its roles no longer allow
+			}
+			var k struct{ Key string }
+			_ = json.Unmarshal(b, &k)
+			secret = k.Key
+		}
+		path := c.Path
+		var body any
+		if c.Body != nil {
+			raw := string(mustJSON(c.Body))
+			for old, nw := range m {
+				path, raw = strings.ReplaceAll(path, old, nw), strings.ReplaceAll(raw, old, nw)
+			}
+			var doc map[string]any
+			_ = json.Unmarshal([]byte(raw), &doc)
+			n := propNext()
+			for k, v := range doc {
+				if v, ok := v.(string); ok {
+					switch k {
+					case "email", "username":
+						doc[k] = fmt.Sprintf("s%d-%s", n, v)
+					case "name", "new_password":
+						doc[k] = fmt.Sprintf("%s-s%d", v, n)
+					}
+				}
+			}
+			delete(doc, "current_password")
+			body = doc
+		} else {
+			for old, nw := range m {
+				path = strings.ReplaceAll(path, old, nw)
+			}
+		}
+		st, _, err := w.send(secret, c.Method, path, body, c.CT)
+		return err == nil && st == c.status, err
+	}
+	cur := cand{Caller: pClone(f.Caller), Scopes: slices.Clone(f.Scopes)}
+	switch {
+	case f.Target == f.Caller:
+		cur.Target = cur.Caller
+	case f.Target != nil:
+		cur.Target = pClone(f.Target)
+	}
+	if ok, err := try(cur); !ok {
+		if err != nil {
+			return "  (not shrunk: " + err.Error() + ")"
+		}
+		return "  (not shrunk: the disagreement does not show in a world of its own)"
+	}
+	// smaller lists the candidates one step smaller than x.
+	smaller := func(x cand) []cand {
+		var out []cand
+		with := func(caller bool, u *pUser) cand {
+			y := cand{Caller: x.Caller, Target: x.Target, Scopes: x.Scopes}
+			if caller {
+				y.Caller = u
+				if x.Target == x.Caller {
+					y.Target = u
+				}
+			} else {
+				y.Target = u
+			}
+			return y
+		}
+		for i, u := range []*pUser{x.Caller, x.Target} {
+			if u == nil || u.ID == users[0].ID || (i == 1 && x.Target == x.Caller) {
+				continue
+			}
+			for _, o := range slices.Sorted(mapKeys(u.In)) {
+				if o != u.Home {
+					v := pClone(u)
+					delete(v.In, o)
+					out = append(out, with(i == 0, v))
+				}
+				if len(u.In[o]) > 1 {
+					for _, r := range u.In[o] {
+						v := pClone(u)
+						v.In[o] = []string{r}
+						out = append(out, with(i == 0, v))
+					}
+				}
+			}
+		}
+		for i := range x.Scopes {
+			if len(x.Scopes) > 1 {
+				y := x
+				y.Scopes = slices.Delete(slices.Clone(x.Scopes), i, i+1)
+				out = append(out, y)
+			}
+		}
+		return out
+	}
+	for changed := true; changed && tries < 60; {
+		changed = false
+		for _, y := range smaller(cur) {
+			ok, err := try(y)
+			if err != nil {
+				return "  (not shrunk: " + err.Error() + ")"
+			}
+			if ok {
+				cur, changed = y, true
+				break
+			}
+		}
+	}
+	// Describe what is left, with the organisations of the world.
+	w.orgs = orgs
+	out := fmt.Sprintf("  smallest (%d tries, again in a world of its own): %s as %s (key: %s)\n    caller: %s",
+		tries, c.Show, cur.Caller.Name, pScopeString(cur.Scopes), w.describeUser(cur.Caller))
+	if cur.Target != nil && cur.Target != cur.Caller {
+		out += "\n    target: " + w.describeUser(cur.Target)
+	}
+	return out
 }
