@@ -447,3 +447,44 @@ func TestWebhookFirstRetryWithinFiveSeconds(t *testing.T) {
 		t.Errorf("the first retry came %s after the first attempt, want within 5 s (and at least %s)", gap, def.RetryBase/2)
 	}
 }
+
+// TestWebhookDeletionBodyMatchesFeed: a deletion's delivery and its item
+// in the feed agree field for field; neither has data (the resource is
+// gone), both have previous.
+func TestWebhookDeletionBodyMatchesFeed(t *testing.T) {
+	s := startServer(t)
+	rc := newReceiver(t)
+	s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.deleted"}, "include_previous": true})
+	uid := s.createUser(nil)["id"].(string)
+	s.do("DELETE", "/v1/users/"+uid, nil).want(204)
+	var delivered map[string]json.RawMessage
+	if err := json.Unmarshal(rc.wait(1)[0].Body, &delivered); err != nil {
+		t.Fatal(err)
+	}
+	var feed struct{ Items []map[string]json.RawMessage }
+	if err := json.Unmarshal(s.do("GET", "/v1/events?type=user.deleted", nil).want(200).Body, &feed); err != nil || len(feed.Items) != 1 {
+		t.Fatalf("feed: %v %v", feed, err)
+	}
+	item := feed.Items[0]
+	if _, ok := delivered["data"]; ok {
+		t.Errorf("the deletion's delivery has data: %s", delivered["data"])
+	}
+	for k, v := range item {
+		if k == "_links" {
+			continue
+		}
+		if got, ok := delivered[k]; !ok || !jsonEqual(got, v) {
+			t.Errorf("field %s: delivery %s, feed %s", k, got, v)
+		}
+	}
+	for k := range delivered {
+		if _, ok := item[k]; !ok {
+			t.Errorf("the delivery has %s, the feed has not", k)
+		}
+	}
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+}
