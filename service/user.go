@@ -61,7 +61,7 @@ func (s *Service) User(ctx context.Context, c *roster.Caller, ref string) (*rost
 		return nil, err
 	}
 	if u.ID == c.User.ID {
-		err = needScope(c, roster.ScopeUsersRead, roster.ScopeUsersWriteSelf, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
+		err = needScope(c, roster.ScopeUsersRead, roster.ScopeUsersWriteSelf)
 	} else {
 		err = needScope(c, roster.ScopeUsersRead)
 	}
@@ -319,10 +319,11 @@ func (s *Service) DeleteUser(ctx context.Context, c *roster.Caller, ref string, 
 	if err != nil {
 		return err
 	}
-	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
+	const what = "delete this user"
+	if err := s.actOnUser(ctx, s.store, c, snap, what); err != nil {
 		return err
 	}
-	if err := s.checkAdminAt(ctx, s.store, c, snap.OrganizationID, nil, "delete this user"); err != nil {
+	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
 		return err
 	}
 	if snap.ID == c.User.ID {
@@ -334,6 +335,9 @@ func (s *Service) DeleteUser(ctx context.Context, c *roster.Caller, ref string, 
 			return err
 		}
 		if err := pre.check(cur.Version); err != nil {
+			return err
+		}
+		if err := s.recheckUser(ctx, tx, c, snap, cur, what); err != nil {
 			return err
 		}
 		if err := tx.DeleteUser(cur.ID); err != nil {
