@@ -771,25 +771,26 @@ type pCase struct {
 type pOp struct {
 	Name   string
 	Weight int
+	Admin  bool                             // callers are admins or owners half the time
 	Gen    func(w *pWorld, c *pCase) string // fills c; a non-empty answer skips the case, saying why
 }
 
 var pOps = []pOp{
-	{"GET user", 14, (*pWorld).genGetUser},
-	{"PATCH user profile", 12, (*pWorld).genPatchProfile},
-	{"PATCH user status", 6, (*pWorld).genPatchStatus},
-	{"PATCH user roles", 7, (*pWorld).genPatchRoles},
-	{"PATCH user organization_id", 3, (*pWorld).genMove},
-	{"DELETE user", 4, (*pWorld).genDelete},
-	{"POST user password", 6, (*pWorld).genPassword},
-	{"DELETE user mfa", 5, (*pWorld).genMFA},
-	{"POST user email-change", 5, (*pWorld).genEmail},
-	{"POST user username", 4, (*pWorld).genUsername},
-	{"PUT member", 10, (*pWorld).genPutMember},
-	{"DELETE member", 5, (*pWorld).genDeleteMember},
-	{"POST api-key", 8, (*pWorld).genKey},
-	{"GET org", 5, (*pWorld).genGetOrg},
-	{"PATCH org", 4, (*pWorld).genPatchOrg},
+	{"GET user", 14, false, (*pWorld).genGetUser},
+	{"PATCH user profile", 12, false, (*pWorld).genPatchProfile},
+	{"PATCH user status", 6, true, (*pWorld).genPatchStatus},
+	{"PATCH user roles", 7, true, (*pWorld).genPatchRoles},
+	{"PATCH user organization_id", 3, true, (*pWorld).genMove},
+	{"DELETE user", 4, true, (*pWorld).genDelete},
+	{"POST user password", 6, true, (*pWorld).genPassword},
+	{"DELETE user mfa", 5, true, (*pWorld).genMFA},
+	{"POST user email-change", 5, true, (*pWorld).genEmail},
+	{"POST user username", 4, true, (*pWorld).genUsername},
+	{"PUT member", 10, true, (*pWorld).genPutMember},
+	{"DELETE member", 5, true, (*pWorld).genDeleteMember},
+	{"POST api-key", 8, true, (*pWorld).genKey},
+	{"GET org", 5, false, (*pWorld).genGetOrg},
+	{"PATCH org", 4, true, (*pWorld).genPatchOrg},
 }
 
 // judge evaluates want under every reading of the specification; a case
@@ -953,7 +954,7 @@ func (w *pWorld) genMove(c *pCase) string {
 		return c.Op + ": " + why
 	}
 	u := w.target(c)
-	d := w.rng.Intn(len(w.orgs))
+	d := w.someOrg(c, pAdmin)
 	if _, ok := u.In[d]; ok {
 		return c.Op + ": to an organisation it belongs to"
 	}
@@ -1059,13 +1060,30 @@ func (w *pWorld) genUsername(c *pCase) string {
 
 // memberOrg draws the organisation of a membership call on u: its home,
 // one it belongs to, or any.
-func (w *pWorld) memberOrg(u *pUser) int {
+func (w *pWorld) memberOrg(c *pCase, u *pUser) int {
 	switch x := w.rng.Intn(10); {
 	case x < 2:
 		return u.Home
 	case x < 5:
 		in := slices.Sorted(mapKeys(u.In))
 		return in[w.rng.Intn(len(in))]
+	}
+	return w.someOrg(c, pAdmin)
+}
+
+// someOrg draws an organisation: half the time one where the caller's
+// rank is at least rank (when there is one), else any.
+func (w *pWorld) someOrg(c *pCase, rank int) int {
+	if w.rng.Intn(2) == 0 {
+		var in []int
+		for o := range w.orgs {
+			if w.rank(w.caller(c), o) >= rank {
+				in = append(in, o)
+			}
+		}
+		if len(in) > 0 {
+			return in[w.rng.Intn(len(in))]
+		}
 	}
 	return w.rng.Intn(len(w.orgs))
 }
@@ -1080,7 +1098,7 @@ func (w *pWorld) genPutMember(c *pCase) string {
 		return c.Op + ": " + why
 	}
 	u := w.target(c)
-	o := w.memberOrg(u)
+	o := w.memberOrg(c, u)
 	roles := w.randRoles(true)
 	if slices.Equal(roles, u.In[o]) {
 		return c.Op + ": no change"
@@ -1107,8 +1125,17 @@ func (w *pWorld) genDeleteMember(c *pCase) string {
 		return c.Op + ": " + why
 	}
 	u := w.target(c)
-	in := slices.Sorted(mapKeys(u.In))
-	o := in[w.rng.Intn(len(in))]
+	var in []int // the memberships but the home, which stays (409)
+	for o := range u.In {
+		if o != u.Home {
+			in = append(in, o)
+		}
+	}
+	slices.Sort(in)
+	o := u.Home
+	if len(in) > 0 && w.rng.Intn(6) != 0 {
+		o = in[w.rng.Intn(len(in))]
+	}
 	c.Org, c.Method = o, "DELETE"
 	w.memberShow(c, o)
 	ok := 204
@@ -1192,7 +1219,7 @@ func (w *pWorld) genKey(c *pCase) string {
 }
 
 func (w *pWorld) genGetOrg(c *pCase) string {
-	o := w.rng.Intn(len(w.orgs))
+	o := w.someOrg(c, pMember)
 	c.Org, c.Method, c.Path = o, "GET", "/v1/orgs/"+w.orgs[o].ID
 	c.Show = "GET /v1/orgs/" + w.path(o)
 	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
@@ -1203,7 +1230,7 @@ func (w *pWorld) genGetOrg(c *pCase) string {
 }
 
 func (w *pWorld) genPatchOrg(c *pCase) string {
-	o := w.rng.Intn(len(w.orgs))
+	o := w.someOrg(c, pAdmin)
 	c.Org, c.Method, c.Path, c.CT = o, "PATCH", "/v1/orgs/"+w.orgs[o].ID, "application/merge-patch+json"
 	c.Body = map[string]any{"name": fmt.Sprintf("%s-%d", w.orgs[o].Name, propNext())}
 	c.Show = "PATCH /v1/orgs/" + w.path(o) + " name"
@@ -1229,6 +1256,19 @@ func (w *pWorld) gen(n int) (*pCase, string) {
 		x -= op.Weight
 	}
 	k := w.rng.Intn(len(w.keys))
+	if op.Admin && w.rng.Intn(2) == 0 {
+		// Half the time, a caller that is an admin or owner somewhere:
+		// the boundary between yes and no is where the rules are.
+		var admins []int
+		for i, key := range w.keys {
+			if pBest(w.users[key.User]) >= pAdmin {
+				admins = append(admins, i)
+			}
+		}
+		if len(admins) > 0 {
+			k = admins[w.rng.Intn(len(admins))]
+		}
+	}
 	c := &pCase{N: n, Op: op.Name, Key: k, Caller: w.keys[k].User, Target: -1, Org: -1}
 	if why := op.Gen(w, c); why != "" {
 		return nil, why
