@@ -403,7 +403,9 @@ func (w *pWorld) takeover(c, u *pUser, ip pInterp) bool {
 // pWant is what the model expects.
 type pWant struct {
 	Status int
-	Alt403 bool // 403 is right too: the key lacks every scope the route takes, whatever the target
+	Names  []string // a 403 names one of these (a field or a scope)
+	ByRole bool     // a 403 because the roles do not allow it
+	Alt403 bool     // 403 is right too: the key lacks every scope the route takes, whatever the target
 	Why    string
 }
 
@@ -421,20 +423,35 @@ func pJudge(scopes []string, hidden bool, route []string, ok int, why string, wa
 	if hidden {
 		return pWant{Status: 404, Alt403: route != nil && !pHasAny(scopes, route), Why: "the caller may not see the target"}
 	}
-	roles := false
+	var need []string
 	for _, way := range ways {
 		if way.OK {
-			roles = true
 			if pHasAny(scopes, way.Scopes) {
 				return pWant{Status: ok, Why: why}
 			}
+			need = append(need, way.Scopes...)
 		}
 	}
-	if roles {
-		return pWant{Status: 403, Why: "the roles allow it but the key lacks the scope: " + why}
+	if need != nil {
+		// Section 8: the 403 names the missing scope that would have
+		// been enough.
+		return pWant{Status: 403, Names: need, Why: "the roles allow it but the key lacks the scope: " + why}
 	}
-	return pWant{Status: 403, Why: "the roles do not allow it: " + why}
+	return pWant{Status: 403, ByRole: true, Why: "the roles do not allow it: " + why}
 }
+
+// naming is want, naming field when it is a refusal by role of a caller
+// that may change the user's profile but not field (section 8: "a
+// member changing its own roles, a manager changing status": the 403
+// names the field, whatever the token's scopes).
+func (w *pWorld) naming(want pWant, field string, me, u *pUser, ip pInterp) pWant {
+	if want.Status == 403 && want.ByRole && (me == u || w.managerOf(me, u, ip) && w.rankRule(me, u)) {
+		want.Names = []string{field}
+	}
+	return want
+}
+
+func (x pWant) same(y pWant) bool { return x.Status == y.Status && x.Alt403 == y.Alt403 }
 
 // The world.
 
@@ -814,8 +831,12 @@ func (w *pWorld) verdict(c *pCase) (pWant, string) {
 	}
 	first := c.judgeFn(pInterps[0], w.users[c.Caller], u)
 	for _, ip := range pInterps[1:] {
-		if x := c.judgeFn(ip, w.users[c.Caller], u); x.Status != first.Status || x.Alt403 != first.Alt403 {
+		x := c.judgeFn(ip, w.users[c.Caller], u)
+		if !x.same(first) {
 			return first, "the answer depends on how section 3 is read"
+		}
+		if !slices.Equal(x.Names, first.Names) {
+			first.Names = nil // what the 403 names depends on the reading: not checked
 		}
 	}
 	switch first.Status {
@@ -902,9 +923,23 @@ func (w *pWorld) genPatchProfile(c *pCase) string {
 // others draws a target other than the caller and the bootstrap owner
 // (whose key every world shares), for calls that change the target.
 func (w *pWorld) others(c *pCase) string {
-	w.pickTarget(c, 0)
+	return w.othersOrSelf(c, 0)
+}
+
+// othersOrSelf is others, but the caller is the target with probability
+// self when it administers nobody it belongs to (it plainly may not
+// change its own admin fields: section 8's "a member changing its own
+// roles"); whether an admin may demote, disable or move itself the
+// specification does not say.
+func (w *pWorld) othersOrSelf(c *pCase, self float64) string {
+	w.pickTarget(c, self)
 	if c.Target == c.Caller {
-		return "acting on itself"
+		me := w.caller(c)
+		for m := range me.In {
+			if w.rank(me, m) >= pAdmin {
+				return "acting on itself"
+			}
+		}
 	}
 	if c.Target == 0 {
 		return "the bootstrap owner is never changed"
@@ -914,7 +949,7 @@ func (w *pWorld) others(c *pCase) string {
 }
 
 func (w *pWorld) genPatchStatus(c *pCase) string {
-	if why := w.others(c); why != "" {
+	if why := w.othersOrSelf(c, 0.1); why != "" {
 		return c.Op + ": " + why
 	}
 	c.Method, c.CT = "PATCH", "application/merge-patch+json"
@@ -922,14 +957,14 @@ func (w *pWorld) genPatchStatus(c *pCase) string {
 	c.Body = map[string]any{"status": "disabled"}
 	c.Restore = true
 	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
-		return pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 200,
+		return w.naming(pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 200,
 			"status: an admin of the user, the rank rule, and an owner for one who holds admin or owner",
-			pWay{OK: w.adminOf(me, u, ip) && w.rankRule(me, u) && w.ownerCall(me, u, ip, u.Home), Scopes: pWriteAll})
+			pWay{OK: w.adminOf(me, u, ip) && w.rankRule(me, u) && w.ownerCall(me, u, ip, u.Home), Scopes: pWriteAll}), "status", me, u, ip)
 	})
 }
 
 func (w *pWorld) genPatchRoles(c *pCase) string {
-	if why := w.others(c); why != "" {
+	if why := w.othersOrSelf(c, 0.1); why != "" {
 		return c.Op + ": " + why
 	}
 	u := w.target(c)
@@ -942,15 +977,15 @@ func (w *pWorld) genPatchRoles(c *pCase) string {
 	c.Body = map[string]any{"roles": roles}
 	c.OnOK = func() { u.In[u.Home] = roles }
 	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
-		return pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 200,
+		return w.naming(pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 200,
 			"roles: an admin of the user (up to manager; an owner grants admin and owner), the rank rule, and an owner for one who holds admin or owner",
 			pWay{OK: w.adminOf(me, u, ip) && w.rankRule(me, u) && w.ownerCall(me, u, ip, u.Home) &&
-				(pTop(roles) < pAdmin || w.rank(me, u.Home) >= pOwner), Scopes: pWriteAll})
+				(pTop(roles) < pAdmin || w.rank(me, u.Home) >= pOwner), Scopes: pWriteAll}), "roles", me, u, ip)
 	})
 }
 
 func (w *pWorld) genMove(c *pCase) string {
-	if why := w.others(c); why != "" {
+	if why := w.othersOrSelf(c, 0.1); why != "" {
 		return c.Op + ": " + why
 	}
 	u := w.target(c)
@@ -973,9 +1008,9 @@ func (w *pWorld) genMove(c *pCase) string {
 			}
 			return pWant{Status: -1} // 422 or 403: the order is not said
 		}
-		return pJudge(w.scopes(c), hidden, pUserWrite, 200,
+		return w.naming(pJudge(w.scopes(c), hidden, pUserWrite, 200,
 			"organization_id: an admin of both organisations, the rank rule, and an owner for one who holds admin or owner",
-			pWay{OK: may && w.rank(me, d) >= pAdmin, Scopes: pWriteAll})
+			pWay{OK: may && w.rank(me, d) >= pAdmin, Scopes: pWriteAll}), "organization_id", me, u, ip)
 	})
 }
 
@@ -1316,6 +1351,7 @@ type pFailure struct {
 	Caller     *pUser   // as it was
 	Target     *pUser   // as it was (nil: none)
 	Scopes     []string // of the caller's key
+	Names      bool     // the status is right but the 403 does not name what it should
 }
 
 func pClone(u *pUser) *pUser {
@@ -1393,10 +1429,9 @@ func runPropertyWorld(t *testing.T, s *testServer, seed int64, n int) int {
 				t.Fatalf("seed %d case %d (%s): %v", seed, c.N, c.Show, c.err)
 			}
 			statuses[fmt.Sprintf("%s %d", c.Op, c.status)]++
-			if ok := c.status == c.Want.Status || (c.Want.Alt403 && c.status == 403); !ok {
-				kind := fmt.Sprintf("%s: server %d, model %d%s", c.Op, c.status, c.Want.Status, w.explain(c))
+			fail := func(kind string, names bool) {
 				kinds[kind]++
-				f := pFailure{Kind: kind, Text: w.describe(c), Case: c, Caller: pClone(w.caller(c)), Scopes: slices.Clone(w.scopes(c))}
+				f := pFailure{Kind: kind, Text: w.describe(c), Case: c, Caller: pClone(w.caller(c)), Scopes: slices.Clone(w.scopes(c)), Names: names}
 				switch {
 				case c.Target == c.Caller:
 					f.Target = f.Caller
@@ -1405,6 +1440,11 @@ func runPropertyWorld(t *testing.T, s *testServer, seed int64, n int) int {
 					f.Target.ID = c.TargetID // a delete or move made it anew
 				}
 				failures = append(failures, f)
+			}
+			if ok := c.status == c.Want.Status || (c.Want.Alt403 && c.status == 403); !ok {
+				fail(fmt.Sprintf("%s: server %d, model %d%s", c.Op, c.status, c.Want.Status, w.explain(c)), false)
+			} else if c.status == 403 && c.Want.Status == 403 && c.Want.Names != nil && !pNames(c.body, c.Want.Names) {
+				fail(fmt.Sprintf("%s: the 403 names none of %s%s", c.Op, strings.Join(c.Want.Names, ", "), w.explain(c)), true)
 			}
 			if c.status >= 200 && c.status < 300 && c.OnOK != nil {
 				c.OnOK() // the server did it: the model follows
@@ -1449,7 +1489,8 @@ func (w *pWorld) explain(c *pCase) string {
 		if c.Target >= 0 {
 			u = w.users[c.Target]
 		}
-		if x := c.judgeFn(pInterps[0], w.users[c.Caller], u); x.Status == c.status || (x.Alt403 && c.status == 403) {
+		x := c.judgeFn(pInterps[0], w.users[c.Caller], u)
+		if (x.Status == c.status || (x.Alt403 && c.status == 403)) && (c.status != 403 || x.Names == nil || pNames(c.body, x.Names)) {
 			return " (the server " + r.Name + ")"
 		}
 	}
@@ -1475,6 +1516,26 @@ func (w *pWorld) describe(c *pCase) string {
 		fmt.Fprintf(&b, "\n  target: %s", w.describeUser(w.users[c.Target]))
 	}
 	return b.String()
+}
+
+// pNames reports whether a problem document names one of names (in its
+// detail or its errors).
+func pNames(body []byte, names []string) bool {
+	var p struct {
+		Detail string
+		Errors []struct{ Location, Message string }
+	}
+	_ = json.Unmarshal(body, &p)
+	text := p.Detail
+	for _, e := range p.Errors {
+		text += " " + e.Location + " " + e.Message
+	}
+	for _, n := range names {
+		if strings.Contains(text, n) {
+			return true
+		}
+	}
+	return false
 }
 
 func pTrim(b []byte) string {
@@ -1537,7 +1598,8 @@ func (w *pWorld) shrink(f *pFailure) string {
 			w.users[c.Target] = x.Target
 		}
 		w.keys[c.Key] = &pKey{User: c.Caller, Scopes: x.Scopes}
-		if want, why := w.verdict(c); why != "" || want != c.Want {
+		want, why := w.verdict(c)
+		if why != "" || !want.same(c.Want) || f.Names && want.Names == nil {
 			return false, nil
 		}
 		m := maps.Clone(ids)
@@ -1593,7 +1655,10 @@ func (w *pWorld) shrink(f *pFailure) string {
 				path = strings.ReplaceAll(path, old, nw)
 			}
 		}
-		st, _, err := w.send(secret, c.Method, path, body, c.CT)
+		st, b, err := w.send(secret, c.Method, path, body, c.CT)
+		if f.Names {
+			return err == nil && st == 403 && !pNames(b, want.Names), err
+		}
 		return err == nil && st == c.status, err
 	}
 	cur := cand{Caller: pClone(f.Caller), Scopes: slices.Clone(f.Scopes)}
