@@ -780,6 +780,7 @@ type pCase struct {
 	Restore  bool   // a success leaves the target disabled: enable it again
 
 	judgeFn func(ip pInterp, me, u *pUser) pWant
+	Valid   func(u *pUser) bool // whether the call still means something for the target as shrinking leaves it (nil: always)
 	status  int
 	body    []byte
 	err     error
@@ -976,6 +977,7 @@ func (w *pWorld) genPatchRoles(c *pCase) string {
 	w.userPath(c, "")
 	c.Body = map[string]any{"roles": roles}
 	c.OnOK = func() { u.In[u.Home] = roles }
+	c.Valid = func(u *pUser) bool { return !slices.Equal(u.In[u.Home], roles) }
 	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		return w.naming(pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 200,
 			"roles: an admin of the user (up to manager; an owner grants admin and owner), the rank rule, and an owner for one who holds admin or owner",
@@ -999,6 +1001,7 @@ func (w *pWorld) genMove(c *pCase) string {
 	c.Show += " to " + w.path(d)
 	c.Remake = true
 	c.Org = d
+	c.Valid = func(u *pUser) bool { _, in := u.In[d]; return !in }
 	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		hidden := !w.seesUser(me, u)
 		may := w.rank(me, u.Home) >= pAdmin && w.rankRule(me, u) && w.ownerCall(me, u, ip, u.Home, d)
@@ -1141,6 +1144,7 @@ func (w *pWorld) genPutMember(c *pCase) string {
 	c.Org, c.Method, c.Body = o, "PUT", map[string]any{"roles": roles}
 	w.memberShow(c, o)
 	c.OnOK = func() { u.In[o] = roles }
+	c.Valid = func(u *pUser) bool { return !slices.Equal(u.In[o], roles) }
 	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		r := w.rank(me, o)
 		want := pJudge(w.scopes(c), !w.seesOrg(me, o) || !w.seesUser(me, u), pWriteAll, 200,
@@ -1178,6 +1182,7 @@ func (w *pWorld) genDeleteMember(c *pCase) string {
 		ok = 409 // the home membership stays: move the user instead
 	} else {
 		c.OnOK = func() { delete(u.In, o) }
+		c.Valid = func(u *pUser) bool { _, in := u.In[o]; return in }
 	}
 	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		r := w.rank(me, o)
@@ -1598,6 +1603,9 @@ func (w *pWorld) shrink(f *pFailure) string {
 			w.users[c.Target] = x.Target
 		}
 		w.keys[c.Key] = &pKey{User: c.Caller, Scopes: x.Scopes}
+		if c.Valid != nil && !c.Valid(x.Target) {
+			return false, nil
+		}
 		want, why := w.verdict(c)
 		if why != "" || !want.same(c.Want) || f.Names && want.Names == nil {
 			return false, nil
