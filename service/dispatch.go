@@ -696,6 +696,7 @@ func (w *hookWorker) send(ctx context.Context, d *roster.Delivery) *roster.Deliv
 		a = roster.Attempt{At: time.Now().UTC(), Error: "the webhook's secrets do not open: was the server's secret key changed?"}
 	default:
 		a = cfg.Sender.Send(ctx, h, sec, d.Event) // within the sender's timeout
+		w.s.keepRefreshToken(ctx, h, sec, a.RefreshToken)
 	}
 	return w.logAttempt(d, a, d.Event == nil)
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -112,6 +113,52 @@ func (s *Service) WebhookView(w *roster.Webhook, newSecret string) (roster.Webho
 	v := w.View(sec)
 	v.Signing.Secret = newSecret
 	return v, nil
+}
+
+// keepRefreshToken stores the refresh token a webhook's token endpoint
+// rotated to (rotated, when not ""), sealed in place of the one the
+// attempt started from (sec's): the old one may not work again, and the
+// new one must survive a restart and reach the other nodes. A webhook
+// whose refresh token was replaced meanwhile keeps the new one. It is a
+// change of the webhook like any other (a new version, webhook.updated
+// with the reason; its secrets never show). Failures are logged: the
+// delivery itself went out.
+func (s *Service) keepRefreshToken(ctx context.Context, h *roster.Webhook, sec *roster.WebhookSecrets, rotated string) {
+	if rotated == "" || sec == nil || rotated == sec.RefreshToken {
+		return
+	}
+	var stored *roster.Webhook
+	err := s.update(context.WithoutCancel(ctx), func(tx roster.Tx) error {
+		cur, err := tx.FindWebhook(ctx, h.ID)
+		if roster.ErrorCode(err) == roster.CodeNotFound {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		curSec, err := s.openSecrets(cur)
+		if err != nil || curSec.RefreshToken != sec.RefreshToken {
+			return nil // replaced meanwhile (or unreadable): leave it
+		}
+		next, nextSec := cur.Clone(), *curSec
+		nextSec.RefreshToken = rotated
+		s.sealSecrets(next, &nextSec)
+		next.Version, next.UpdatedAt = cur.Version+1, tx.Now()
+		if err := tx.UpdateWebhook(next); err != nil {
+			return err
+		}
+		e, err := newEvent(ctx, nil, EventWebhookUpdated, "webhook", next.ID, next.OrganizationID, cur.View(curSec), next.View(&nextSec))
+		if err != nil {
+			return err
+		}
+		e.Reason, stored = "the OAuth 2.0 token endpoint rotated the refresh token", next
+		return s.appendEvent(tx, e)
+	})
+	if err != nil {
+		slog.ErrorContext(ctx, "storing a webhook's rotated refresh token", "webhook_id", h.ID, "error", err)
+	}
+	if stored != nil {
+		s.webhookChanged(stored)
+	}
 }
 
 // unopenedSecrets is the error of secrets that do not open: a conflict
@@ -527,6 +574,7 @@ func (s *Service) TestWebhook(ctx context.Context, c *roster.Caller, id string) 
 	ctx, cancel := context.WithTimeout(ctx, s.hooks.Timeout+time.Second)
 	defer cancel()
 	a := s.hooks.Sender.Send(ctx, w, sec, e)
+	s.keepRefreshToken(ctx, w, sec, a.RefreshToken)
 	a.Attempt = 1
 	return a, nil
 }
