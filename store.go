@@ -26,6 +26,23 @@ type Store interface {
 	Close() error
 }
 
+// RetryAnnouncer is implemented by the transactions of a store that
+// several processes share (PostgreSQL): AnnounceRetry tells every
+// process, when the transaction commits, that a webhook's stored
+// deliveries come due at a time, so that each can claim them then
+// instead of finding them at its next poll. Nothing is sent when the
+// transaction rolls back.
+type RetryAnnouncer interface {
+	AnnounceRetry(webhookID string, at time.Time) error
+}
+
+// RetryListener is implemented by a store that several processes share:
+// ListenRetries calls fn for every retry announced (by any process,
+// this one included) until ctx ends, reconnecting after failures.
+type RetryListener interface {
+	ListenRetries(ctx context.Context, fn func(webhookID string, at time.Time))
+}
+
 // Reader holds the read operations, available outside and inside a
 // transaction. Find* return a CodeNotFound error when nothing matches.
 type Reader interface {
