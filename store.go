@@ -59,9 +59,11 @@ type Reader interface {
 	// ancestors is disabled: everything authentication needs.
 	FindCredential(ctx context.Context, hash []byte) (*Credential, error)
 	FindAPIKey(ctx context.Context, id string) (*APIKey, error)
-	// FindAPIKeys returns, newest first, the keys of v.Self and of the
-	// users whose home organisation v covers (nil v: every key).
-	FindAPIKeys(ctx context.Context, v *Visibility) ([]*APIKey, error)
+	// FindAPIKeys returns one page, newest first (created_at, then id,
+	// both descending), of the keys of v.Self and of the users whose home
+	// organisation v covers (nil v: every key), and the cursor of the
+	// next page (nil on the last). The cursor's sort is SortAPIKeys.
+	FindAPIKeys(ctx context.Context, v *Visibility, p Page) ([]*APIKey, *Cursor, error)
 	FindIdempotent(ctx context.Context, scope, key string) (*IdempotentResponse, error)
 
 	// FindEvents returns events in commit order.
@@ -72,9 +74,11 @@ type Reader interface {
 
 	// FindWebhook returns a webhook with its delivery state.
 	FindWebhook(ctx context.Context, id string) (*Webhook, error)
-	// FindWebhooks returns the webhooks of the visible organisations (all
-	// when v is nil), oldest first.
-	FindWebhooks(ctx context.Context, v *Visibility) ([]*Webhook, error)
+	// FindWebhooks returns one page of the webhooks of the visible
+	// organisations (all when v is nil), oldest first (created_at, then
+	// id), and the cursor of the next page (nil on the last). The
+	// cursor's sort is SortWebhooks.
+	FindWebhooks(ctx context.Context, v *Visibility, p Page) ([]*Webhook, *Cursor, error)
 	FindDelivery(ctx context.Context, id string) (*Delivery, error)
 	// FindDeliveries returns a webhook's deliveries, newest event first.
 	FindDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
@@ -195,6 +199,23 @@ func (c *Credential) Clone() *Credential {
 	}
 	return &Credential{Key: &k, User: c.User.Clone(), OrgDisabled: c.OrgDisabled}
 }
+
+// Page asks for one page of a list kept in creation order: at most Limit
+// items (0: every item) after Cursor (nil: from the start). Such lists are
+// keyset-paginated on (created_at, id), so a page is stable while rows are
+// inserted. A cursor made for another list is CodeMalformed.
+type Page struct {
+	Limit  int
+	Cursor *Cursor
+}
+
+// The sorts of the cursors of lists in creation order: each list has its
+// own, so that a cursor of one list is refused by another.
+const (
+	SortAPIKeys      = "api_keys:-created_at"
+	SortOAuthClients = "oauth_clients:-created_at"
+	SortWebhooks     = "webhooks:created_at"
+)
 
 // Visibility limits a list to what a caller may see: users with a
 // membership in (and organisations in) the subtrees under Subtrees, or

@@ -28,7 +28,7 @@ type APIKeyResource struct {
 type APIKeyList struct {
 	XMLName    struct{}         `json:"-" xml:"list"`
 	Items      []APIKeyResource `json:"items"`
-	NextCursor *string          `json:"next_cursor" nullable:"true"`
+	NextCursor *string          `json:"next_cursor" nullable:"true" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 func keyResource(k *roster.APIKey, secret string) APIKeyResource {
@@ -53,12 +53,17 @@ func (s *server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := s.Service.APIKeys(r.Context(), state(r).caller)
+	p, err := pageQuery(r, roster.SortAPIKeys)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	list := APIKeyList{Items: make([]APIKeyResource, 0, len(keys))}
+	keys, next, err := s.Service.APIKeys(r.Context(), state(r).caller, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list := APIKeyList{Items: make([]APIKeyResource, 0, len(keys)), NextCursor: nextCursor(next)}
 	for _, k := range keys {
 		list.Items = append(list.Items, keyResource(k, ""))
 	}

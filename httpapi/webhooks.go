@@ -22,7 +22,7 @@ type WebhookResource struct {
 type WebhookList struct {
 	XMLName    struct{}          `json:"-" xml:"list"`
 	Items      []WebhookResource `json:"items"`
-	NextCursor *string           `json:"next_cursor" nullable:"true"`
+	NextCursor *string           `json:"next_cursor" nullable:"true" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 // DeliveryResource is one delivery with its attempts, and at its top the
@@ -115,12 +115,17 @@ func (s *server) createWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) listWebhooks(w http.ResponseWriter, r *http.Request) {
-	hooks, err := s.Service.Webhooks(r.Context(), state(r).caller)
+	p, err := pageQuery(r, roster.SortWebhooks)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	list := WebhookList{Items: make([]WebhookResource, 0, len(hooks))}
+	hooks, next, err := s.Service.Webhooks(r.Context(), state(r).caller, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list := WebhookList{Items: make([]WebhookResource, 0, len(hooks)), NextCursor: nextCursor(next)}
 	for _, wh := range hooks {
 		res, err := s.webhookResource(wh, "")
 		if err != nil {

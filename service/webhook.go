@@ -232,18 +232,18 @@ func (s *Service) Webhook(ctx context.Context, c *roster.Caller, id string) (*ro
 }
 
 // Webhooks returns the webhooks of the organisations the caller administers.
-func (s *Service) Webhooks(ctx context.Context, c *roster.Caller) ([]*roster.Webhook, error) {
+func (s *Service) Webhooks(ctx context.Context, c *roster.Caller, p roster.Page) ([]*roster.Webhook, *roster.Cursor, error) {
 	if err := s.webhooksOn(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := needScope(c, roster.ScopeWebhooksRead); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v := s.administered(ctx, c)
 	if v != nil && len(v.Subtrees) == 0 {
-		return []*roster.Webhook{}, nil
+		return []*roster.Webhook{}, nil, nil
 	}
-	return s.store.FindWebhooks(ctx, v)
+	return s.store.FindWebhooks(ctx, v, p)
 }
 
 // destinations are the addresses a webhook connects to.

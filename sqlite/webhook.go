@@ -38,27 +38,30 @@ func (r reader) FindWebhook(ctx context.Context, id string) (*roster.Webhook, er
 	return scanWebhook(r.q.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id).Scan)
 }
 
-func (r reader) FindWebhooks(ctx context.Context, v *roster.Visibility) ([]*roster.Webhook, error) {
-	query, args := `SELECT `+webhookColumns+` FROM webhooks ORDER BY created_at, id`, []any(nil)
+func (r reader) FindWebhooks(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.Webhook, *roster.Cursor, error) {
+	var where []string
+	var args []any
 	if v != nil {
 		cond, vargs := visibleOrgs(v)
-		query = `SELECT ` + webhookColumns + ` FROM webhooks WHERE org_id IN (` + cond + `) ORDER BY created_at, id`
+		where = append(where, `w.org_id IN (`+cond+`)`)
 		args = vargs
 	}
-	rows, err := r.q.QueryContext(ctx, query, args...)
+	cond, tail, pargs, err := creationPage(p, roster.SortWebhooks, "w", false, where)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer rows.Close()
-	out := []*roster.Webhook{}
-	for rows.Next() {
-		w, err := scanWebhook(rows.Scan)
+	rows, err := r.q.QueryContext(ctx, `SELECT w.created_at, w.doc, w.cursor, w.failing_since FROM webhooks w`+cond+tail, append(args, pargs...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return collectPage(rows, p, roster.SortWebhooks, func(rows *sql.Rows) (int64, string, *roster.Webhook, error) {
+		var created int64
+		w, err := scanWebhook(func(dest ...any) error { return rows.Scan(append([]any{&created}, dest...)...) })
 		if err != nil {
-			return nil, err
+			return 0, "", nil, err
 		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+		return created, w.ID, w, nil
+	})
 }
 
 func (r reader) FindDelivery(ctx context.Context, id string) (*roster.Delivery, error) {
@@ -330,8 +333,8 @@ func (t *tx) PurgeDeliveries(before time.Time) (int64, error) {
 func (t *tx) FindWebhook(ctx context.Context, id string) (*roster.Webhook, error) {
 	return t.reader().FindWebhook(ctx, id)
 }
-func (t *tx) FindWebhooks(ctx context.Context, v *roster.Visibility) ([]*roster.Webhook, error) {
-	return t.reader().FindWebhooks(ctx, v)
+func (t *tx) FindWebhooks(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.Webhook, *roster.Cursor, error) {
+	return t.reader().FindWebhooks(ctx, v, p)
 }
 func (t *tx) FindDelivery(ctx context.Context, id string) (*roster.Delivery, error) {
 	return t.reader().FindDelivery(ctx, id)
@@ -349,8 +352,8 @@ func (db *DB) FindWebhook(ctx context.Context, id string) (*roster.Webhook, erro
 }
 
 // FindWebhooks returns the visible webhooks.
-func (db *DB) FindWebhooks(ctx context.Context, v *roster.Visibility) ([]*roster.Webhook, error) {
-	return db.reader().FindWebhooks(ctx, v)
+func (db *DB) FindWebhooks(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.Webhook, *roster.Cursor, error) {
+	return db.reader().FindWebhooks(ctx, v, p)
 }
 
 // FindDelivery returns one delivery.
