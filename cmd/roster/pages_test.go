@@ -3,11 +3,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 // page is one page of a list as the API answers it.
@@ -143,4 +147,74 @@ func TestCreationListsInPages(t *testing.T) {
 	if len(p.Items) != 50 || p.NextCursor == nil {
 		t.Errorf("GET /v1/api-keys: %d items (next_cursor %v), want 50 and a cursor", len(p.Items), p.NextCursor)
 	}
+}
+
+// TestClientHangUpIsNoServerError: a client that closes its connection
+// mid-request (here a long-poll of the event feed) is logged as its own
+// doing, status 499 "client closed request" at info level, counted apart
+// in the metrics, and never as a 500 or an internal error.
+func TestClientHangUpIsNoServerError(t *testing.T) {
+	s := startServer(t)
+	const id = "req-hang-up-1"
+	// Wait after the newest event, so that the feed has nothing to say.
+	events := s.page("/v1/events?limit=200").Items
+	if len(events) == 0 || len(events) == 200 {
+		t.Fatalf("%d events after the start, want a few", len(events))
+	}
+	after := events[len(events)-1]["id"].(string)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "GET", s.URL+"/v1/events?wait=30&after="+after, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.Key)
+	req.Header.Set("X-Request-Id", id)
+	done := make(chan error, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the server waits for events
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the long-poll answered before the client hung up")
+	}
+	var line string
+	for deadline := time.Now().Add(5 * time.Second); line == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, l := range strings.Split(s.logs.String(), "\n") {
+			if strings.Contains(l, "request_id="+id) && strings.Contains(l, "msg=request") {
+				line = l
+			}
+		}
+	}
+	if line == "" {
+		t.Fatalf("no access log line for the request; log:\n%s", s.logs.String())
+	}
+	if !strings.Contains(line, "status=499") || !strings.Contains(line, `"client closed request"`) || !strings.Contains(line, "level=INFO") {
+		t.Errorf("access log line %q, want status=499 \"client closed request\" at INFO", line)
+	}
+	logs := s.logs.String()
+	if strings.Contains(logs, "status=500") || strings.Contains(logs, "internal error") || strings.Contains(logs, "level=ERROR") {
+		t.Errorf("the hang-up is logged as a server error:\n%s", logs)
+	}
+	m := string(s.doAs("", "GET", "/metrics", nil).want(200).Body)
+	if !strings.Contains(m, `roster_http_requests_total{method="GET",route="GET /v1/events",status="499"} 1`) {
+		t.Errorf("metrics do not count the hang-up as 499:\n%s", grepLines(m, "roster_http_requests_total"))
+	}
+	if strings.Contains(m, `status="500"`) {
+		t.Errorf("metrics count a 500:\n%s", grepLines(m, `status="500"`))
+	}
+}
+
+func grepLines(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
