@@ -5,6 +5,7 @@ package roster
 import (
 	"context"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -53,6 +54,10 @@ type Reader interface {
 	// organisation: its own or its nearest ancestor's; CodeNotFound when
 	// none does.
 	FindSettingsSchema(ctx context.Context, orgID string) ([]byte, error)
+	// FindSettingsSchemaVersion is FindSettingsSchema with the
+	// organisation whose schema applies and that schema's version, read
+	// together.
+	FindSettingsSchemaVersion(ctx context.Context, orgID string) (*SettingsSchema, error)
 
 	// FindCredential returns, in one read, the API key whose secret hashes
 	// to hash, its user, and whether the user's organisation or one of its
@@ -116,8 +121,9 @@ type Tx interface {
 	CreateAPIKey(k *APIKey) error
 	DeleteAPIKey(id string) error
 
-	// PutSettingsSchema stores an organisation's settings schema; a nil
-	// schema removes it.
+	// PutSettingsSchema stores an organisation's settings schema, version
+	// 1 when it has none, else one more than the stored one; a nil schema
+	// removes it.
 	PutSettingsSchema(orgID string, schema []byte) error
 
 	// AppendEvent records an event in this transaction.
@@ -180,6 +186,27 @@ type Tx interface {
 	SecurityTx
 	// The mail outbox and pending email changes.
 	MailTx
+}
+
+// SettingsSchema is the settings schema that applies in an organisation:
+// the document, the organisation whose own schema it is (the one asked
+// about or its nearest ancestor with one) and that schema's version.
+type SettingsSchema struct {
+	OrgID   string
+	Version int64
+	Doc     []byte
+}
+
+// ETag is the strong validator of the settings schema as it applies in
+// orgID: "<version>" for the organisation's own schema, and
+// "<ancestor id>.<version>" for an inherited one, whose versions count
+// apart (an organisation's own version 1 is not its parent's).
+func (s *SettingsSchema) ETag(orgID string) string {
+	v := strconv.FormatInt(s.Version, 10)
+	if s.OrgID != orgID {
+		v = s.OrgID + "." + v
+	}
+	return `"` + v + `"`
 }
 
 // Credential is what FindCredential returns.

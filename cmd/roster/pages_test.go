@@ -218,3 +218,114 @@ func grepLines(text, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestSettingsSchemaETag: the settings schema has an ETag ("<version>"
+// for an organisation's own, its ancestor's id and version for an
+// inherited one); GET honours If-None-Match (304), PUT honours If-Match
+// (412 on a mismatch, nothing changed; 428 without one under
+// --require-if-match), and a PUT that changes nothing keeps the version.
+func TestSettingsSchemaETag(t *testing.T) {
+	s := startServer(t)
+	a := s.do("POST", "/v1/orgs", map[string]any{"name": "Schema A"}).want(201).str("id")
+	b := s.do("POST", "/v1/orgs", map[string]any{"name": "Schema B", "parent_id": a}).want(201).str("id")
+	pathA, pathB := "/v1/orgs/"+a+"/settings-schema", "/v1/orgs/"+b+"/settings-schema"
+	schema := func(title string) string {
+		return `{"type":"object","title":"` + title + `","properties":{"theme":{"type":"string"}}}`
+	}
+	title := func(path string) string {
+		t.Helper()
+		return s.do("GET", path, nil).want(200).str("title")
+	}
+	s.do("GET", pathA, nil).problem(404)
+	// If-Match: * needs a schema that applies.
+	s.do("PUT", pathA, schema("one"), "If-Match", "*").problem(412)
+	s.do("GET", pathA, nil).problem(404)
+
+	put := s.do("PUT", pathA, schema("one")).want(200)
+	if tag := put.Header.Get("ETag"); tag != `"1"` {
+		t.Errorf("PUT of a first schema: ETag %q, want \"1\"", tag)
+	}
+	get := s.do("GET", pathA, nil).want(200)
+	if tag := get.Header.Get("ETag"); tag != `"1"` {
+		t.Fatalf("GET: ETag %q, want \"1\"", tag)
+	}
+	s.do("GET", pathA, nil, "If-None-Match", `"1"`).want(304)
+	s.do("GET", pathA, nil, "If-None-Match", `"2"`).want(200)
+
+	// A stale or wrong ETag is refused and changes nothing.
+	for _, tag := range []string{`"2"`, `"0"`, `W/"1"`, `"` + a + `.1"`} {
+		s.do("PUT", pathA, schema("two"), "If-Match", tag).problem(412)
+	}
+	if got := title(pathA); got != "one" {
+		t.Errorf("after refused PUTs the schema is %q, want one", got)
+	}
+	if tag := s.do("PUT", pathA, schema("two"), "If-Match", `"1"`).want(200).Header.Get("ETag"); tag != `"2"` {
+		t.Errorf("PUT with the current ETag: new ETag %q, want \"2\"", tag)
+	}
+	s.do("PUT", pathA, schema("three"), "If-Match", `"1"`).problem(412)
+	if got := title(pathA); got != "two" {
+		t.Errorf("after a stale PUT the schema is %q, want two", got)
+	}
+	// The same schema again: no new version.
+	if tag := s.do("PUT", pathA, schema("two"), "If-Match", `"2"`).want(200).Header.Get("ETag"); tag != `"2"` {
+		t.Errorf("PUT of the same schema: ETag %q, want \"2\" still", tag)
+	}
+
+	// B inherits A's: its ETag is not A's own "2", which B's own first
+	// version would also be.
+	inherited := s.do("GET", pathB, nil).want(200).Header.Get("ETag")
+	if inherited == "" || inherited == `"2"` || inherited == `"1"` {
+		t.Fatalf("GET of an inherited schema: ETag %q, want one that names where it comes from", inherited)
+	}
+	s.do("GET", pathB, nil, "If-None-Match", inherited).want(304)
+	s.do("PUT", pathB, schema("b"), "If-Match", `"2"`).problem(412)
+	if tag := s.do("PUT", pathB, schema("b"), "If-Match", inherited).want(200).Header.Get("ETag"); tag != `"1"` {
+		t.Errorf("B's first own schema: ETag %q, want \"1\"", tag)
+	}
+	s.do("GET", pathB, nil, "If-None-Match", inherited).want(200)
+
+	strict := startServer(t, func(c *Config) { c.RequireIfMatch = true })
+	org := strict.do("POST", "/v1/orgs", map[string]any{"name": "Strict"}).want(201).str("id")
+	strict.do("PUT", "/v1/orgs/"+org+"/settings-schema", schema("x")).problem(428)
+}
+
+// TestMemberIfMatch: PUT and DELETE of a membership honour If-Match
+// against the user's ETag (a membership is part of its user): 412 on a
+// mismatch, with nothing changed; the PUT answer carries the user's new
+// ETag.
+func TestMemberIfMatch(t *testing.T) {
+	s := startServer(t)
+	org := s.do("POST", "/v1/orgs", map[string]any{"name": "Members"}).want(201).str("id")
+	uid := s.createUser(nil)["id"].(string)
+	member := "/v1/orgs/" + org + "/members/" + uid
+	etagOf := func() string { return s.do("GET", "/v1/users/"+uid, nil).want(200).Header.Get("ETag") }
+	memberships := func() int {
+		list, _ := s.do("GET", "/v1/users/"+uid, nil).want(200).obj()["memberships"].([]any)
+		return len(list)
+	}
+	before, n := etagOf(), memberships()
+	if before != `"1"` {
+		t.Fatalf("a new user's ETag %q", before)
+	}
+	s.do("PUT", member, map[string]any{"roles": []string{"member"}}, "If-Match", `"7"`).problem(412)
+	if etagOf() != before || memberships() != n {
+		t.Fatalf("a PUT with a wrong If-Match changed the user")
+	}
+	put := s.do("PUT", member, map[string]any{"roles": []string{"member"}}, "If-Match", before).want(200)
+	after := etagOf()
+	if after == before || memberships() != n+1 {
+		t.Fatalf("PUT with the current ETag: user ETag %s → %s, %d memberships", before, after, memberships())
+	}
+	if got := put.Header.Get("ETag"); got != after {
+		t.Errorf("PUT member answer ETag %q, want the user's %q", got, after)
+	}
+	s.do("PUT", member, map[string]any{"roles": []string{"manager"}}, "If-Match", before).problem(412)
+	s.do("DELETE", member, nil, "If-Match", before).problem(412)
+	if etagOf() != after || memberships() != n+1 {
+		t.Fatalf("a stale If-Match changed the user")
+	}
+	s.do("DELETE", member, nil, "If-Match", after).want(204)
+	if memberships() != n {
+		t.Errorf("DELETE with the current ETag left the membership")
+	}
+}
