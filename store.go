@@ -162,6 +162,12 @@ type Tx interface {
 	// owner it fails with CodeConflict when the lease is no longer that
 	// owner's.
 	SaveDelivery(d *Delivery, owner string) error
+	// ExpediteDelivery stores a pending delivery whose next attempt the
+	// caller brought forward (its NextAttempt and UpdatedAt), only while
+	// it is pending and no lease on it runs: CodeConflict when an attempt
+	// is in flight or it is no longer pending, CodeNotFound when it is
+	// gone.
+	ExpediteDelivery(d *Delivery) error
 	// PurgeDeliveries removes finished deliveries last changed before a
 	// time and returns how many it removed. A delivery's id (which holds
 	// the time it was made, see NewID) is never later than its last

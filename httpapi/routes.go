@@ -265,7 +265,7 @@ func (s *server) routeTable() []route {
 				limitP, cursorP},
 			Responses: append([]openapi.Response{ok(200, typeOf[DeliveryList]())}, errs(readErrs...)...), Scopes: []string{"webhooks:read"}}, s.listDeliveries},
 		{Operation{Method: "POST", Path: "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", ID: "retryDelivery", Tag: "webhooks", Summary: "Deliver again",
-			Description: "Sends a finished (succeeded or failed) delivery again, as soon as it is the oldest pending one of its resource.",
+			Description: "Sends a finished (succeeded or failed) delivery again, or brings the next attempt of a pending one waiting out its back-off forward to now; either goes as soon as it is the oldest pending one of its resource. 409 while an attempt at it is in flight.",
 			Params:      []openapi.Param{hookRef, pathParam("delivery_id", "The delivery's id."), idemKey},
 			Responses:   append([]openapi.Response{ok(202, typeOf[DeliveryResource]())}, errs(403, 404, 409)...), Scopes: []string{"webhooks:write"}}, s.retryDelivery},
 		{Operation{Method: "POST", Path: "/v1/webhooks/{id}/test", ID: "testWebhook", Tag: "webhooks", Summary: "Send a test message now",

@@ -72,10 +72,8 @@ func (s *server) webhookResource(wh *roster.Webhook, secret string) (WebhookReso
 
 func deliveryResource(d *roster.Delivery) DeliveryResource {
 	self := "/v1/webhooks/" + d.WebhookID + "/deliveries/" + d.ID
-	links := map[string]Link{"self": {Href: self}, "webhook": {Href: "/v1/webhooks/" + d.WebhookID}}
-	if d.Status != roster.DeliveryPending {
-		links["retry"] = Link{Href: self + "/retry", Method: "POST"}
-	}
+	links := map[string]Link{"self": {Href: self}, "webhook": {Href: "/v1/webhooks/" + d.WebhookID},
+		"retry": {Href: self + "/retry", Method: "POST"}}
 	out := DeliveryResource{Delivery: d, NextAttemptAt: d.NextAttempt, Links: links}
 	if n := len(d.Attempts); n > 0 {
 		a := d.Attempts[n-1]

@@ -312,6 +312,31 @@ func (t *tx) SaveDelivery(d *roster.Delivery, owner string) error {
 	return br.Close()
 }
 
+func (t *tx) ExpediteDelivery(d *roster.Delivery) error {
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	// A claim running at the same time has the row locked: this waits for
+	// it and then sees its lease.
+	tag, err := t.conn.Exec(t.ctx, `UPDATE deliveries SET next_at = $1, updated_at = $2, doc = $3
+		WHERE id = $4 AND state = 'pending' AND lease_until <= $5`, d.DueAt(), d.UpdatedAt, doc, d.ID, t.Now())
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	var exists bool
+	if err := t.conn.QueryRow(t.ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`, d.ID).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return roster.Errorf(roster.CodeNotFound, "delivery not found")
+	}
+	return roster.Errorf(roster.CodeConflict, "an attempt at this delivery is in flight: its outcome comes within the webhook timeout")
+}
+
 // headOf makes the oldest pending delivery of a webhook's resource ($1,
 // $2) its head after a save changed the pending ones. Only the first two
 // can be wrong: the saved one, which may now be the oldest (a retry) or

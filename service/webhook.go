@@ -445,10 +445,15 @@ func (s *Service) RetryDelivery(ctx context.Context, c *roster.Caller, id, deliv
 		if err != nil || d.WebhookID != id {
 			return notFound("delivery")
 		}
-		if d.Status == roster.DeliveryPending {
-			return roster.Errorf(roster.CodeConflict, "the delivery is still pending: it is retried on its own (next attempt at %s)", nextAttempt(d))
-		}
 		now := tx.Now()
+		if d.Status == roster.DeliveryPending {
+			// Waiting out its back-off: the next attempt comes now
+			// (once it is the oldest pending one of its resource), in the
+			// same retry window; refused while an attempt is in flight.
+			d.NextAttempt, d.UpdatedAt = nil, now
+			out = d
+			return tx.ExpediteDelivery(d)
+		}
 		d.Status, d.NextAttempt, d.UpdatedAt = roster.DeliveryPending, nil, now
 		d.RetryingSince = now // the retry window starts again
 		out = d
@@ -459,13 +464,6 @@ func (s *Service) RetryDelivery(ctx context.Context, c *roster.Caller, id, deliv
 	}
 	s.notifyHooks()
 	return out, nil
-}
-
-func nextAttempt(d *roster.Delivery) string {
-	if d.NextAttempt == nil {
-		return "once"
-	}
-	return d.NextAttempt.Format(time.RFC3339)
 }
 
 // TestWebhook sends a webhook.test message to a webhook now and reports

@@ -311,6 +311,30 @@ func (t *tx) SaveDelivery(d *roster.Delivery, owner string) error {
 	return err
 }
 
+func (t *tx) ExpediteDelivery(d *roster.Delivery) error {
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	res, err := t.q.ExecContext(ctx, `UPDATE deliveries SET next_at = ?, updated_at = ?, doc = ?
+		WHERE id = ? AND state = 'pending' AND lease_until <= ?`, micros(d.DueAt()), micros(d.UpdatedAt), doc, d.ID, micros(t.now))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	var n int
+	if err := t.q.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE id = ?`, d.ID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return roster.Errorf(roster.CodeNotFound, "delivery not found")
+	}
+	return roster.Errorf(roster.CodeConflict, "an attempt at this delivery is in flight: its outcome comes within the webhook timeout")
+}
+
 // headOf makes the oldest pending delivery of a webhook's resource (?1,
 // ?2) its head after a save changed the pending ones. Only the first two
 // can be wrong: the saved one, which may now be the oldest (a retry) or

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -328,4 +330,79 @@ func TestMemberIfMatch(t *testing.T) {
 	if memberships() != n {
 		t.Errorf("DELETE with the current ETag left the membership")
 	}
+}
+
+// TestRetryPendingDelivery: "retry" on a delivery waiting out its back-off
+// brings its next attempt forward to now (202), and is refused with 409
+// while an attempt at it is in flight. The receiver fails the first
+// attempt; the back-off would be minutes long.
+func TestRetryPendingDelivery(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.Webhooks.RetryBase, c.Webhooks.RetryMax = 10*time.Minute, time.Hour })
+	var calls atomic.Int64
+	second, release := make(chan struct{}), make(chan struct{})
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) {
+		case 1:
+			http.Error(w, "down for maintenance", http.StatusInternalServerError)
+			return
+		case 2:
+			close(second)
+			select { // the attempt stays in flight until the test lets it go
+			case <-release:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer rc.Close()
+	hook := s.do("POST", "/v1/webhooks", map[string]any{"url": rc.URL + "/hook", "events": []string{"user.created"}}).want(201).str("id")
+	s.createUser(nil)
+	type entry struct {
+		ID, Status    string
+		Attempt       int
+		NextAttemptAt *time.Time `json:"next_attempt_at"`
+	}
+	deliveries := func() []entry {
+		var l struct{ Items []entry }
+		json.Unmarshal(s.do("GET", "/v1/webhooks/"+hook+"/deliveries", nil).want(200).Body, &l)
+		return l.Items
+	}
+	waitFor := func(what string, ok func(e entry) bool) entry {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if l := deliveries(); len(l) == 1 && ok(l[0]) {
+				return l[0]
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: deliveries %+v", what, deliveries())
+			}
+		}
+	}
+	d := waitFor("a failed first attempt", func(e entry) bool { return e.Status == "pending" && e.Attempt == 1 })
+	if d.NextAttemptAt == nil || time.Until(*d.NextAttemptAt) < time.Minute {
+		t.Fatalf("next attempt at %v: the back-off is not long", d.NextAttemptAt)
+	}
+	retry := "/v1/webhooks/" + hook + "/deliveries/" + d.ID + "/retry"
+	start := time.Now()
+	if st := s.do("POST", retry, nil).want(202).str("status"); st != "pending" {
+		t.Errorf("retry answer: status %q, want pending", st)
+	}
+	select {
+	case <-second:
+	case <-time.After(8 * time.Second):
+		t.Fatalf("the retried attempt did not come; deliveries %+v", deliveries())
+	}
+	// In flight: a retry now is refused.
+	p := s.do("POST", retry, nil).problem(409)
+	if detail, _ := p["detail"].(string); !strings.Contains(detail, "in flight") {
+		t.Errorf("409 detail %q, want it to say an attempt is in flight", detail)
+	}
+	close(release)
+	waitFor("the retried attempt's success", func(e entry) bool { return e.Status == "succeeded" && e.Attempt == 2 })
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("the retry took %s", took)
+	}
+	// Finished deliveries are still retried as before.
+	s.do("POST", retry, nil).want(202)
+	waitFor("a redelivery of the finished one", func(e entry) bool { return e.Status == "succeeded" && e.Attempt == 3 })
 }
