@@ -117,7 +117,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if v := recover(); v != nil {
 			s.Log.Error("panic", "request_id", st.id, "panic", v)
 			if !rec.wrote {
-				s.writeError(rec, r, roster.Errorf(roster.CodeInternal, "internal error"))
+				s.writeError(rec, r, errPanicked)
 			}
 		}
 		status := rec.status
@@ -150,11 +150,14 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // nothing is sent, and it is not a server error.
 const StatusClientClosedRequest = 499
 
+// errPanicked answers a request whose handler panicked.
+var errPanicked = roster.Errorf(roster.CodeInternal, "internal error")
+
 // clientClosed reports whether err is how a request ended when its client
 // closed the connection: the request's context is canceled, and the error
 // is that cancellation or a failure it caused (a read cut short).
 func clientClosed(r *http.Request, err error) bool {
-	if !errors.Is(r.Context().Err(), context.Canceled) {
+	if err == errPanicked || !errors.Is(r.Context().Err(), context.Canceled) { // a panic is a bug whoever hung up
 		return false
 	}
 	return errors.Is(err, context.Canceled) || roster.ErrorCode(err) == roster.CodeInternal
