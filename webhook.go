@@ -574,6 +574,9 @@ type WebhookView struct {
 	CreatedAt       time.Time         `json:"created_at" readOnly:"true"`
 	UpdatedAt       time.Time         `json:"updated_at" readOnly:"true"`
 	Version         int64             `json:"version" readOnly:"true"`
+	// SecretsUnreadable marks a webhook whose stored secrets do not open
+	// with the server's secret key: readable and deletable, not usable.
+	SecretsUnreadable bool `json:"secrets_unreadable,omitempty" readOnly:"true" doc:"The stored secrets do not open with this server's secret key: nothing is sent, and changes are refused (409); delete the webhook and create it again."`
 }
 
 // SigningView is a webhook's signing as the API shows it.

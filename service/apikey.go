@@ -51,7 +51,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *roster.Caller, in *APIKey
 		if err != nil {
 			return nil, "", err
 		}
-		if err := s.checkAdminAt(ctx, s.store, c, u.OrganizationID, nil, "create API keys for this user"); err != nil {
+		if err := s.actOnUser(ctx, s.store, c, u, "create API keys for this user"); err != nil {
 			return nil, "", err
 		}
 		owner = u

@@ -35,10 +35,10 @@ func (s *Service) PutMember(ctx context.Context, c *roster.Caller, orgID, userID
 	if err != nil {
 		return nil, err
 	}
-	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
+	if err := s.checkAdminAt(ctx, s.store, c, orgID, roles, "grant these roles"); err != nil {
 		return nil, err
 	}
-	if err := s.checkAdminAt(ctx, s.store, c, orgID, roles, "grant these roles"); err != nil {
+	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
 		return nil, err
 	}
 	typ := EventMembershipUpdated
@@ -64,9 +64,6 @@ func (s *Service) DeleteMember(ctx context.Context, c *roster.Caller, orgID, use
 	if _, err := s.findVisibleOrg(ctx, s.store, c, orgID); err != nil {
 		return err
 	}
-	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
-		return err
-	}
 	typ := EventMembershipDeleted
 	_, err := s.updateUserAs(ctx, c, userID, pre, &typ, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
 		i := slices.IndexFunc(cur.Memberships, func(m roster.Membership) bool { return m.OrganizationID == orgID })
@@ -74,6 +71,9 @@ func (s *Service) DeleteMember(ctx context.Context, c *roster.Caller, orgID, use
 			return nil, notFound("membership")
 		}
 		if err := s.checkAdminAt(ctx, r, c, orgID, nil, "remove this membership"); err != nil {
+			return nil, err
+		}
+		if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
 			return nil, err
 		}
 		if orgID == cur.OrganizationID {

@@ -5,11 +5,12 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"slices"
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/seal"
 )
 
 // Webhook event types.
@@ -78,11 +79,16 @@ func (s *Service) sealSecrets(w *roster.Webhook, sec *roster.WebhookSecrets) {
 	w.Sealed = s.box.Seal(plain, []byte(w.ID))
 }
 
-// openSecrets decrypts a webhook's secrets.
+// openSecrets decrypts a webhook's secrets. Secrets that do not open
+// (sealed under another key, or damaged) are a conflict that says what
+// to do: the webhook stays readable and deletable (see WebhookView and
+// DeleteWebhook), but nothing is sent or changed with secrets nobody can
+// read.
 func (s *Service) openSecrets(w *roster.Webhook) (*roster.WebhookSecrets, error) {
 	plain, err := s.box.Open(w.Sealed, []byte(w.ID))
 	if err != nil {
-		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
+		return nil, &unopenedSecrets{id: w.ID, cause: err, conflict: roster.Errorf(roster.CodeConflict,
+			"the webhook's stored secrets do not open with this server's secret key (ROSTER_SECRET_KEY or the data folder's secret.key): delete the webhook and create it again with its secrets")}
 	}
 	var sec roster.WebhookSecrets
 	if err := json.Unmarshal(plain, &sec); err != nil {
@@ -96,12 +102,45 @@ func (s *Service) openSecrets(w *roster.Webhook) (*roster.WebhookSecrets, error)
 // and with newSecret, a signing secret shown once, when not "".
 func (s *Service) WebhookView(w *roster.Webhook, newSecret string) (roster.WebhookView, error) {
 	sec, err := s.openSecrets(w)
-	if err != nil {
+	if errors.Is(err, seal.ErrOpen) {
+		v := w.View(unreadableSecrets(w))
+		v.SecretsUnreadable = true
+		return v, nil
+	} else if err != nil {
 		return roster.WebhookView{}, err
 	}
 	v := w.View(sec)
 	v.Signing.Secret = newSecret
 	return v, nil
+}
+
+// unopenedSecrets is the error of secrets that do not open: a conflict
+// for the client, seal.ErrOpen for the code that can go on without them.
+type unopenedSecrets struct {
+	id       string
+	cause    error
+	conflict error
+}
+
+func (e *unopenedSecrets) Error() string   { return "webhook " + e.id + ": " + e.cause.Error() }
+func (e *unopenedSecrets) Unwrap() []error { return []error{e.conflict, e.cause} }
+
+// unreadableSecrets stands for the secrets of a webhook whose sealed
+// secrets do not open: every secret its authentication uses shows as set.
+func unreadableSecrets(w *roster.Webhook) *roster.WebhookSecrets {
+	sec := &roster.WebhookSecrets{}
+	if w.Auth != nil {
+		sec.Password, sec.ClientSecret = "?", "?"
+		if w.Auth.Type == "basic" {
+			sec.ClientSecret = ""
+		} else {
+			sec.Password = ""
+		}
+		if w.Auth.GrantType == "refresh_token" {
+			sec.RefreshToken = "?"
+		}
+	}
+	return sec
 }
 
 // webhookChanged makes this node's worker of a webhook use its new
@@ -410,7 +449,9 @@ func (s *Service) DeleteWebhook(ctx context.Context, c *roster.Caller, id string
 			return err
 		}
 		sec, err := s.openSecrets(cur)
-		if err != nil {
+		if errors.Is(err, seal.ErrOpen) {
+			sec = unreadableSecrets(cur) // deletable all the same
+		} else if err != nil {
 			return err
 		}
 		if err := tx.DeleteWebhook(id); err != nil {

@@ -158,12 +158,12 @@ func Render(w *roster.Webhook, e *roster.Event) ([]byte, error) {
 			return nil, err
 		}
 	}
+	// A deletion has no data: the field is absent, as in the feed.
 	body := make([]byte, 0, len(head)+len(data)+len(prev)+len(e.Patch)+32)
-	body = append(append(body, head[:len(head)-1]...), `,"data":`...)
-	if len(data) == 0 {
-		body = append(body, "null"...)
+	body = append(body, head[:len(head)-1]...)
+	if len(data) > 0 {
+		body = append(append(body, `,"data":`...), data...)
 	}
-	body = append(body, data...)
 	if len(prev) > 0 {
 		body = append(append(body, `,"previous":`...), prev...)
 	}
