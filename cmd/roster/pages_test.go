@@ -179,7 +179,7 @@ func TestClientHangUpIsNoServerError(t *testing.T) {
 		}
 		done <- err
 	}()
-	time.Sleep(300 * time.Millisecond) // the server waits for events
+	time.Sleep(time.Second) // the server waits for events
 	cancel()
 	if err := <-done; err == nil {
 		t.Fatal("the long-poll answered before the client hung up")
