@@ -55,7 +55,7 @@ func (s *Service) RunDeliveries(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		hooks, err := s.store.FindWebhooks(ctx, nil)
+		hooks, _, err := s.store.FindWebhooks(ctx, nil, roster.Page{})
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("webhooks: list", "error", err)
 		}

@@ -318,18 +318,18 @@ func (s *Service) Webhook(ctx context.Context, c *roster.Caller, id string) (*ro
 }
 
 // Webhooks returns the webhooks of the organisations the caller administers.
-func (s *Service) Webhooks(ctx context.Context, c *roster.Caller) ([]*roster.Webhook, error) {
+func (s *Service) Webhooks(ctx context.Context, c *roster.Caller, p roster.Page) ([]*roster.Webhook, *roster.Cursor, error) {
 	if err := s.webhooksOn(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := needScope(c, roster.ScopeWebhooksRead); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v := s.administered(ctx, c)
 	if v != nil && len(v.Subtrees) == 0 {
-		return []*roster.Webhook{}, nil
+		return []*roster.Webhook{}, nil, nil
 	}
-	return s.store.FindWebhooks(ctx, v)
+	return s.store.FindWebhooks(ctx, v, p)
 }
 
 // destinations are the addresses a webhook connects to.
@@ -533,10 +533,15 @@ func (s *Service) RetryDelivery(ctx context.Context, c *roster.Caller, id, deliv
 		if err != nil || d.WebhookID != id {
 			return notFound("delivery")
 		}
-		if d.Status == roster.DeliveryPending {
-			return roster.Errorf(roster.CodeConflict, "the delivery is still pending: it is retried on its own (next attempt at %s)", nextAttempt(d))
-		}
 		now := tx.Now()
+		if d.Status == roster.DeliveryPending {
+			// Waiting out its back-off: the next attempt comes now
+			// (once it is the oldest pending one of its resource), in the
+			// same retry window; refused while an attempt is in flight.
+			d.NextAttempt, d.UpdatedAt = nil, now
+			out = d
+			return tx.ExpediteDelivery(d)
+		}
 		d.Status, d.NextAttempt, d.UpdatedAt = roster.DeliveryPending, nil, now
 		d.RetryingSince = now // the retry window starts again
 		out = d
@@ -547,13 +552,6 @@ func (s *Service) RetryDelivery(ctx context.Context, c *roster.Caller, id, deliv
 	}
 	s.notifyHooks()
 	return out, nil
-}
-
-func nextAttempt(d *roster.Delivery) string {
-	if d.NextAttempt == nil {
-		return "once"
-	}
-	return d.NextAttempt.Format(time.RFC3339)
 }
 
 // TestWebhook sends a webhook.test message to a webhook now and reports
