@@ -514,6 +514,10 @@ type Attempt struct {
 	LatencyMS  float64   `json:"latency_ms"`
 	Response   string    `json:"response_excerpt,omitempty" doc:"The first 1 KiB of the answer's body."`
 	Error      string    `json:"error,omitempty" doc:"Why no answer came (timeout, refused connection, …)."`
+	// RefreshToken is the refresh token the webhook's OAuth 2.0 token
+	// endpoint rotated to while making the attempt, for the service to
+	// store (sealed) in place of the old one; never logged or shown.
+	RefreshToken string `json:"-"`
 }
 
 // UnmarshalJSON reads an attempt, also as logs written before the
