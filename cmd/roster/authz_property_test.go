@@ -145,6 +145,11 @@ func pRank(role string) int {
 	return pNone
 }
 
+// pSameRoles reports whether a and b are the same roles, in any order.
+func pSameRoles(a, b []string) bool {
+	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
+}
+
 func pTop(roles []string) int {
 	top := pNone
 	for _, r := range roles {
@@ -393,7 +398,8 @@ func (w *pWorld) ownerCall(c, u *pUser, ip pInterp, at ...int) bool {
 
 // pTakeoverIsOwnersCall: are the calls that can take an account over —
 // setting its password, removing its second factor, changing its email
-// or username, making an API key for it — an owner's call when the user
+// or username, making an API key for it, lifting its sign-in lockout —
+// an owner's call when the user
 // holds admin or owner, as changing its roles, disabling, moving and
 // deleting it are?
 //
@@ -483,7 +489,7 @@ var pRelaxNames = []struct {
 	Relax int
 	Name  string
 }{{pRelaxRank, "does not apply the rank rule"}, {pRelaxOwner, "does not apply the owner's call"}, {pRelaxRank | pRelaxOwner, "does not apply the rank rule and the owner's call"},
-	{pAltTakeover, "makes password, second factor, email, username and API key calls on an admin or owner an owner's call (see pTakeoverIsOwnersCall)"}}
+	{pAltTakeover, "makes password, second factor, email, username, API key and lockout calls on an admin or owner an owner's call (see pTakeoverIsOwnersCall)"}}
 
 type pWorld struct {
 	relax int // rules left out, to say which one a disagreement is about
@@ -783,7 +789,8 @@ type pCase struct {
 	Caller   int
 	Target   int // -1: none
 	TargetID string
-	Org      int // -1: none
+	Hidden   string // the id of a target the caller may not see, to compare with an unknown one
+	Org      int    // -1: none
 	Excl     bool
 	Method   string
 	Path     string
@@ -800,6 +807,7 @@ type pCase struct {
 	status  int
 	body    []byte
 	err     error
+	ghost   string // the answer for an id that names nothing, when it differs
 }
 
 type pOp struct {
@@ -820,6 +828,7 @@ var pOps = []pOp{
 	{"DELETE user mfa", 5, true, (*pWorld).genMFA},
 	{"POST user email-change", 5, true, (*pWorld).genEmail},
 	{"POST user username", 4, true, (*pWorld).genUsername},
+	{"DELETE user lockout", 3, true, (*pWorld).genLockout},
 	{"PUT member", 10, true, (*pWorld).genPutMember},
 	{"DELETE member", 5, true, (*pWorld).genDeleteMember},
 	{"POST api-key", 8, true, (*pWorld).genKey},
@@ -986,14 +995,14 @@ func (w *pWorld) genPatchRoles(c *pCase) string {
 	}
 	u := w.target(c)
 	roles := w.randRoles(false)
-	if slices.Equal(roles, u.In[u.Home]) {
+	if pSameRoles(roles, u.In[u.Home]) {
 		return c.Op + ": no change"
 	}
 	c.Method, c.CT = "PATCH", "application/merge-patch+json"
 	w.userPath(c, "")
 	c.Body = map[string]any{"roles": roles}
 	c.OnOK = func() { u.In[u.Home] = roles }
-	c.Valid = func(u *pUser) bool { return !slices.Equal(u.In[u.Home], roles) }
+	c.Valid = func(u *pUser) bool { return !pSameRoles(u.In[u.Home], roles) }
 	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		return w.naming(pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 200,
 			"roles: an admin of the user (up to manager; an owner grants admin and owner), the rank rule, and an owner for one who holds admin or owner",
@@ -1112,6 +1121,17 @@ func (w *pWorld) genUsername(c *pCase) string {
 	})
 }
 
+func (w *pWorld) genLockout(c *pCase) string {
+	w.pickTarget(c, 0.1)
+	c.Method = "DELETE"
+	w.userPath(c, "/lockout")
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
+		return pJudge(w.scopes(c), !w.seesUser(me, u), pWriteAll, 204,
+			"lifting a lockout: an admin of the user (users:write:all) under the rank rule",
+			pWay{OK: w.adminOf(me, u, ip) && w.rankRule(me, u) && w.takeover(me, u, ip), Scopes: pWriteAll})
+	})
+}
+
 // memberOrg draws the organisation of a membership call on u: its home,
 // one it belongs to, or any.
 func (w *pWorld) memberOrg(c *pCase, u *pUser) int {
@@ -1154,13 +1174,13 @@ func (w *pWorld) genPutMember(c *pCase) string {
 	u := w.target(c)
 	o := w.memberOrg(c, u)
 	roles := w.randRoles(true)
-	if slices.Equal(roles, u.In[o]) {
+	if pSameRoles(roles, u.In[o]) {
 		return c.Op + ": no change"
 	}
 	c.Org, c.Method, c.Body = o, "PUT", map[string]any{"roles": roles}
 	w.memberShow(c, o)
 	c.OnOK = func() { u.In[o] = roles }
-	c.Valid = func(u *pUser) bool { return !slices.Equal(u.In[o], roles) }
+	c.Valid = func(u *pUser) bool { return !pSameRoles(u.In[o], roles) }
 	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
 		r := w.rank(me, o)
 		want := pJudge(w.scopes(c), !w.seesOrg(me, o) || !w.seesUser(me, u), pWriteAll, 200,
@@ -1332,6 +1352,15 @@ func (w *pWorld) gen(n int) (*pCase, string) {
 	if c.Target >= 0 {
 		c.TargetID = w.target(c).ID
 	}
+	if c.Want.Status == 404 && n%4 == 0 {
+		// Every fourth hidden target is also asked for under an id that
+		// names nothing: the answers must be the same.
+		if c.Org >= 0 && c.Op != "PATCH user organization_id" && !w.seesOrg(w.caller(c), c.Org) {
+			c.Hidden = w.orgs[c.Org].ID
+		} else {
+			c.Hidden = c.TargetID
+		}
+	}
 	return c, ""
 }
 
@@ -1352,6 +1381,21 @@ func (c *pCase) locks() (shared, excl []int) {
 // exec runs a case and, when it succeeded, puts the world back.
 func (w *pWorld) exec(c *pCase) {
 	c.status, c.body, c.err = w.send(w.keys[c.Key].Secret, c.Method, c.Path, c.Body, c.CT)
+	if c.err == nil && c.Hidden != "" {
+		ghost := azGhostID(c.Hidden)
+		var body any
+		if c.Body != nil {
+			body = json.RawMessage(strings.ReplaceAll(string(mustJSON(c.Body)), c.Hidden, ghost))
+		}
+		st, b, err := w.send(w.keys[c.Key].Secret, c.Method, strings.ReplaceAll(c.Path, c.Hidden, ghost), body, c.CT)
+		if err != nil {
+			c.err = err
+			return
+		}
+		if x, y := azNormalize(c.body, c.Hidden), azNormalize(b, ghost); st != c.status || x != y {
+			c.ghost = fmt.Sprintf("%d %s", st, pTrim([]byte(y)))
+		}
+	}
 	if c.err != nil || c.status >= 300 {
 		return
 	}
@@ -1464,6 +1508,9 @@ func runPropertyWorld(t *testing.T, s *testServer, seed int64, n int) int {
 			}
 			if ok := c.status == c.Want.Status || (c.Want.Alt403 && c.status == 403); !ok {
 				fail(fmt.Sprintf("%s: server %d, model %d%s", c.Op, c.status, c.Want.Status, w.explain(c)), false)
+			} else if c.ghost != "" {
+				fail(fmt.Sprintf("%s: a target the caller may not see is answered unlike an id that names nothing", c.Op), false)
+				failures[len(failures)-1].Text += "\n  for an unknown id: " + c.ghost
 			} else if c.status == 403 && c.Want.Status == 403 && c.Want.Names != nil && !pNames(c.body, c.Want.Names) {
 				fail(fmt.Sprintf("%s: the 403 names none of %s%s", c.Op, strings.Join(c.Want.Names, ", "), w.explain(c)), true)
 			}
