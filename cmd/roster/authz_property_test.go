@@ -40,9 +40,42 @@ import (
 // what the model says. Everything is drawn from the seed, so a seed
 // replays its world and cases exactly.
 //
-// Where the specification can be read two ways and the readings give
-// different answers for a case, the case is left out (counted as
-// skipped, by reason); see pInterp.
+// The routes: GET, PATCH (a profile field; status; roles;
+// organization_id) and DELETE /v1/users/{id}; POST …/password (the
+// admin form, and users' own with their current password);
+// DELETE …/mfa/totp; POST …/email-change; POST …/username;
+// DELETE …/lockout; PUT and DELETE /v1/orgs/{id}/members/{user_id};
+// POST /v1/api-keys with user_id and scopes (or none); GET and PATCH
+// /v1/orgs/{id}. Besides the status, a 403 must name what section 8
+// says it names, and every fourth target the caller may not see is also
+// asked for under an id that names nothing: the answers must match.
+//
+// A disagreement is reported with the seed and the case number (which
+// replay it), the call, both answers, the rule, the caller's and the
+// target's organisations and roles, the rule the server seems to leave
+// out, and the smallest case: the same call in a world of its own, with
+// every membership, role and scope it does not need dropped.
+//
+// Left out, where the specification does not say (counted as skipped,
+// by reason, in the log):
+//   - cases whose answer depends on how section 3 is read (pInterp:
+//     whose admin a caller is, who a manager's members are, where the
+//     owner's call needs the owner rank);
+//   - an admin or owner changing its own status, roles or organisation,
+//     deleting itself or changing its own memberships (may the last
+//     owner step down?); members and managers trying are in;
+//   - the bootstrap owner as the target of a change (every world uses
+//     its key);
+//   - writes that change nothing (the server answers them 200 without a
+//     role or scope check);
+//   - whether 403 or 409 comes first when removing a home membership,
+//     and 403 or 422 when moving a user to an organisation the caller
+//     may not see;
+//   - key scopes that a user's roles neither clearly allow nor clearly
+//     refuse (pScopeClass), and a token making a key with scopes it does
+//     not hold itself, or with no scope list.
+// And pTakeoverIsOwnersCall says which reading of the owner's call the
+// model takes.
 //
 // ROSTER_PROPERTY_SEED sets the seed (of the first world; later worlds
 // of the run use the next seeds), ROSTER_PROPERTY_CASES the number of
