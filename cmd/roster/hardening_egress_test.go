@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// internalService is a real HTTP service on the IPv6 loopback that a
+// webhook must never reach: it answers with a marker that would show in
+// a test delivery's excerpt.
+func internalService(t *testing.T) (port string, hits func() int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	n := 0
+	hit := make(chan struct{}, 100)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hit <- struct{}{}
+		w.Write([]byte(`{"internal":"metadata-credentials-here"}`))
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	_, port, _ = net.SplitHostPort(ln.Addr().String())
+	return port, func() int {
+		for {
+			select {
+			case <-hit:
+				n++
+			default:
+				return n
+			}
+		}
+	}
+}
+
+// TestWebhookRefusesZonedAddresses: an IPv6 literal with a zone id
+// (http://[::1%25lo]:port/) is the loopback, a link-local or a private
+// address all the same; without --allow-private-webhooks it is refused at
+// creation (422, on url and on an OAuth token_url), so no test delivery
+// ever reaches the internal service.
+func TestWebhookRefusesZonedAddresses(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.AllowPrivateWebhooks = false })
+	port, hits := internalService(t)
+	zoned := []string{
+		"http://[::1%25lo]:" + port + "/",
+		"http://[fe80::1%25eth0]:" + port + "/",
+		"http://[fd00:ec2::254%25eth0]/latest/meta-data/",
+		"http://[::ffff:127.0.0.1%25lo]:" + port + "/",
+	}
+	for _, u := range zoned {
+		res := s.do("POST", "/v1/webhooks", map[string]any{"url": u, "events": []string{"*"}})
+		if res.Status == http.StatusCreated {
+			// Show what the hole gives away before failing.
+			id := res.str("id")
+			test := s.do("POST", "/v1/webhooks/"+id+"/test", nil)
+			t.Errorf("%s: created (201); its test answered %d %s", u, test.Status, test.Body)
+			continue
+		}
+		p := res.problem(422)
+		if locs := fieldErrors(p); len(locs) != 1 || locs[0] != "body.url" {
+			t.Errorf("%s: errors at %v, want body.url: %v", u, locs, p)
+		}
+	}
+	for _, u := range zoned {
+		res := s.do("POST", "/v1/webhooks", map[string]any{"url": "https://93.184.215.14/hook", "events": []string{"*"},
+			"auth": map[string]any{"type": "oauth2", "grant_type": "client_credentials", "token_url": u + "token", "client_id": "c", "client_secret": "s"}})
+		if res.Status != 422 || !strings.Contains(string(res.Body), "body.auth.token_url") {
+			t.Errorf("token_url %s: %d %s, want 422 on body.auth.token_url", u, res.Status, res.Body)
+		}
+	}
+	if n := hits(); n != 0 {
+		t.Errorf("the internal service was reached %d times", n)
+	}
+}
