@@ -3,9 +3,13 @@
 package main
 
 import (
+	"context"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -77,4 +81,57 @@ func TestWebhookRefusesZonedAddresses(t *testing.T) {
 	if n := hits(); n != 0 {
 		t.Errorf("the internal service was reached %d times", n)
 	}
+}
+
+// restartable starts a server that the test stops itself (Main.Close),
+// to start another on the same data.
+func restartable(t *testing.T, configure ...func(*Config)) *testServer {
+	t.Helper()
+	m, logs := newTestMain(t, configure...)
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &testServer{t: t, URL: "http://" + m.Addr(), Key: testKey, Main: m, logs: logs}
+}
+
+// TestDataFolderPrivate: the data folder is 0700 and the database, its
+// WAL and shared-memory files and the generated secret key are 0600,
+// whatever the umask, and a restart tightens files an earlier version
+// left readable to others.
+func TestDataFolderPrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := filepath.Join(t.TempDir(), "roster-data")
+	same := func(c *Config) { c.DataDir = dir }
+	check := func(when string) {
+		t.Helper()
+		want := map[string]os.FileMode{"": 0o700, "secret.key": 0o600}
+		if !onPostgres() {
+			want["roster.db"], want["roster.db-wal"], want["roster.db-shm"] = 0o600, 0o600, 0o600
+		}
+		for name, mode := range want {
+			fi, err := os.Stat(filepath.Join(dir, name))
+			if err != nil {
+				t.Errorf("%s: %v", when, err)
+				continue
+			}
+			if got := fi.Mode().Perm(); got != mode {
+				t.Errorf("%s: %s has mode %04o, want %04o", when, filepath.Join("<data-dir>", name), got, mode)
+			}
+		}
+	}
+	s := restartable(t, same)
+	s.createUser(map[string]any{"email": "modes@example.com"})
+	check("first start")
+	if err := s.Main.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// As an earlier version left them.
+	for _, name := range []string{"roster.db", "roster.db-wal", "roster.db-shm", "secret.key"} {
+		os.Chmod(filepath.Join(dir, name), 0o644)
+	}
+	os.Chmod(dir, 0o755)
+	s = startServer(t, same)
+	s.createUser(map[string]any{"email": "modes2@example.com"})
+	check("after a restart")
 }

@@ -281,6 +281,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.log.Info("starting", "version", version, "addr", c.Addr, "data_dir", c.DataDir, "database", redactURL(c.DatabaseURL),
 		"smtp", redactURL(c.SMTPURL), "require_if_match", c.RequireIfMatch, "jsonp", c.JSONP, "allow_private_webhooks", c.AllowPrivateWebhooks)
+	if err := m.privateDataDir(); err != nil {
+		return err
+	}
 	store, err := openStore(ctx, c)
 	if err != nil {
 		return err
@@ -326,6 +329,39 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() {
 			m.log.Warn("pprof listening", "addr", c.DebugAddr, "error", http.ListenAndServe(c.DebugAddr, pprofMux()))
 		}()
+	}
+	return nil
+}
+
+// privateDataDir creates the data folder readable by its owner only
+// (0700) when the server will use it (the embedded store, or a
+// generated secret key), and takes the group's and others' access away
+// from the folder and its secret.key when an earlier version, or the
+// operator, left them open: they hold the database and the key that
+// seals its secrets. A folder the server may not change is left as it
+// is, with a warning.
+func (m *Main) privateDataDir() error {
+	c := m.Config
+	if c.DatabaseURL != "" && c.SecretKey != "" {
+		return nil // nothing is kept in the data folder
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create the data folder: %w", err)
+	}
+	for _, p := range []string{c.DataDir, filepath.Join(c.DataDir, "secret.key")} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(p, perm&^0o077); err != nil {
+				m.log.Warn("the data folder is readable by others and cannot be made private", "path", p, "mode", fmt.Sprintf("%04o", perm), "error", err)
+				continue
+			}
+			m.log.Info("made readable by its owner only", "path", p, "was", fmt.Sprintf("%04o", perm))
+		}
 	}
 	return nil
 }
