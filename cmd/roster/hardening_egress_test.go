@@ -4,8 +4,11 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,4 +137,87 @@ func TestDataFolderPrivate(t *testing.T) {
 	s = startServer(t, same)
 	s.createUser(map[string]any{"email": "modes2@example.com"})
 	check("after a restart")
+}
+
+// TestSignInLimitBehindProxies: without --trusted-proxies a client that
+// sends X-Forwarded-For still counts as its connection's address, so a
+// new forged header per attempt does not escape the address block; with
+// the loopback trusted, the right-most forwarded address that is not a
+// trusted proxy is the client (an address the client put further left
+// is not believed), for the limit and for the audit log.
+func TestSignInLimitBehindProxies(t *testing.T) {
+	limits := func(c *Config) { c.Security.AccountFailures, c.Security.AddressFailures = 1000, 3 }
+	fail := func(s *testServer, i int, xff string) {
+		t.Helper()
+		r := s.form("/v1/auth/token", url.Values{"grant_type": {"password"}, "username": {fmt.Sprintf("nobody%d@example.com", i)}, "password": {"wrong-password"}},
+			"X-Forwarded-For", xff)
+		if r.Status != 400 && r.Status != 401 {
+			t.Fatalf("failed sign-in %d (X-Forwarded-For %s): %d %s", i, xff, r.Status, r.Body)
+		}
+	}
+	signIn := func(s *testServer, xff string) int {
+		t.Helper()
+		return s.form("/v1/auth/token", url.Values{"grant_type": {"password"}, "username": {"proxied@example.com"}, "password": {"proxied-Secret-1"}},
+			"X-Forwarded-For", xff).Status
+	}
+
+	t.Run("untrusted", func(t *testing.T) {
+		s := startServer(t, limits)
+		s.userWithPassword(map[string]any{"email": "proxied@example.com"}, "proxied-Secret-1")
+		for i := range 3 {
+			fail(s, i, fmt.Sprintf("203.0.113.%d", 10+i))
+		}
+		if st := signIn(s, "203.0.113.99"); st != http.StatusTooManyRequests {
+			t.Fatalf("a forged X-Forwarded-For escaped the address block: %d, want 429", st)
+		}
+	})
+
+	t.Run("loopback trusted", func(t *testing.T) {
+		s := startServer(t, limits, func(c *Config) { c.TrustedProxies = "127.0.0.0/8, ::1/128" })
+		s.userWithPassword(map[string]any{"email": "proxied@example.com"}, "proxied-Secret-1")
+		for i := range 3 {
+			// The left-most entry is the client's own forgery, changed each time.
+			fail(s, i, fmt.Sprintf("198.51.100.%d, 203.0.113.7", i))
+		}
+		if st := signIn(s, "203.0.113.7"); st != http.StatusTooManyRequests {
+			t.Fatalf("the forwarded address that failed 3 times: %d, want 429", st)
+		}
+		if st := signIn(s, "203.0.113.8, 127.0.0.1"); st != http.StatusOK {
+			t.Fatalf("another forwarded address (behind two trusted proxies): %d, want 200", st)
+		}
+		// IPv6 clients are keyed by their /64.
+		for i := range 3 {
+			fail(s, 10+i, fmt.Sprintf("2001:db8:7:7::%x", i+1))
+		}
+		if st := signIn(s, "2001:db8:7:7:ffff::1"); st != http.StatusTooManyRequests {
+			t.Fatalf("another address of the blocked /64: %d, want 429", st)
+		}
+		if st := signIn(s, "2001:db8:7:8::1"); st != http.StatusOK {
+			t.Fatalf("an address of another /64: %d, want 200", st)
+		}
+		// The audit log shows the forwarded address.
+		s.do("PATCH", "/v1/users/me", map[string]any{"last_name": "Proxied"}, "Content-Type", "application/merge-patch+json",
+			"X-Forwarded-For", "192.0.2.55").want(http.StatusOK)
+		if body := string(s.do("GET", "/v1/audit-events", nil).want(http.StatusOK).Body); !strings.Contains(body, `"client_ip":"192.0.2.55"`) {
+			t.Errorf("the audit log does not show the forwarded address: %s", body)
+		}
+	})
+
+	t.Run("malformed ranges", func(t *testing.T) {
+		for _, v := range []string{"10.0.0.0/33", "10.0.0.0/8,proxy.internal", "fe80::1%eth0", "10.0.0.0/8;192.168.0.0/16"} {
+			m := NewMain(io.Discard, io.Discard)
+			err := m.ParseFlags(nil, func(k string) string { return map[string]string{"ROSTER_TRUSTED_PROXIES": v}[k] })
+			if err == nil || !strings.Contains(err.Error(), "--trusted-proxies") {
+				t.Errorf("ROSTER_TRUSTED_PROXIES=%q: %v, want an error naming --trusted-proxies", v, err)
+			}
+			m = NewMain(io.Discard, io.Discard)
+			if err := m.ParseFlags([]string{"--trusted-proxies", v}, func(string) string { return "" }); err == nil {
+				t.Errorf("--trusted-proxies %q: no error", v)
+			}
+		}
+		m := NewMain(io.Discard, io.Discard)
+		if err := m.ParseFlags([]string{"--trusted-proxies", "10.0.0.0/8, 192.0.2.1,2001:db8::/32"}, func(string) string { return "" }); err != nil {
+			t.Errorf("valid ranges: %v", err)
+		}
+	})
 }

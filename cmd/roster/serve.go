@@ -60,6 +60,10 @@ type Config struct {
 	// not the one the database's secrets are sealed with stops Run.
 	SecretKey string
 	Webhooks  WebhookConfig
+	// TrustedProxies are comma-separated CIDR ranges of the reverse
+	// proxies whose X-Forwarded-For is believed (--trusted-proxies);
+	// empty: none, the client is the connection's peer.
+	TrustedProxies string
 }
 
 // WebhookConfig tunes webhook delivery.
@@ -116,6 +120,9 @@ func (c Config) Validate() error {
 	}
 	if w.Concurrency < 1 || w.Concurrency > 1024 {
 		problems = append(problems, "--webhook-concurrency must be between 1 and 1024")
+	}
+	if _, err := httpapi.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if err := c.Security.Validate(); err != nil {
 		problems = append(problems, err.Error())
@@ -224,6 +231,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&c.AllowPrivateWebhooks, "allow-private-webhooks", envBool("ALLOW_PRIVATE_WEBHOOKS", false), "allow webhook destinations on private addresses (ROSTER_ALLOW_PRIVATE_WEBHOOKS)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", c.SMTPURL), "SMTP server for mail, e.g. smtp://127.0.0.1:2525 (ROSTER_SMTP_URL)")
 	fs.BoolVar(&c.RequireIfMatch, "require-if-match", envBool("REQUIRE_IF_MATCH", false), "answer 428 to PUT, PATCH and DELETE without If-Match (ROSTER_REQUIRE_IF_MATCH)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("TRUSTED_PROXIES", c.TrustedProxies), "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For gives the client address; none by default (ROSTER_TRUSTED_PROXIES)")
 	fs.BoolVar(&c.JSONP, "jsonp", envBool("JSONP", false), "allow JSONP (?callback=) on GET (ROSTER_JSONP)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", c.LogFormat), "text or json (ROSTER_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", c.LogLevel), "debug, info, warn or error (ROSTER_LOG_LEVEL)")
@@ -280,7 +288,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.log = slog.New(slog.NewTextHandler(m.stderr, opts))
 	}
 	m.log.Info("starting", "version", version, "addr", c.Addr, "data_dir", c.DataDir, "database", redactURL(c.DatabaseURL),
-		"smtp", redactURL(c.SMTPURL), "require_if_match", c.RequireIfMatch, "jsonp", c.JSONP, "allow_private_webhooks", c.AllowPrivateWebhooks)
+		"smtp", redactURL(c.SMTPURL), "require_if_match", c.RequireIfMatch, "jsonp", c.JSONP, "allow_private_webhooks", c.AllowPrivateWebhooks, "trusted_proxies", c.TrustedProxies)
 	if err := m.privateDataDir(); err != nil {
 		return err
 	}
@@ -308,7 +316,12 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	h, err := httpapi.NewServer(httpapi.Config{Service: svc, Log: m.log, Version: version, RequireIfMatch: c.RequireIfMatch, JSONP: c.JSONP, Registry: reg})
+	proxies, err := httpapi.ParseTrustedProxies(c.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	h, err := httpapi.NewServer(httpapi.Config{Service: svc, Log: m.log, Version: version, RequireIfMatch: c.RequireIfMatch, JSONP: c.JSONP, Registry: reg,
+		TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}
