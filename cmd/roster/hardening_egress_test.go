@@ -14,6 +14,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/internal/pgtest"
 )
 
 // internalService is a real HTTP service on the IPv6 loopback that a
@@ -220,4 +223,78 @@ func TestSignInLimitBehindProxies(t *testing.T) {
 			t.Errorf("valid ranges: %v", err)
 		}
 	})
+}
+
+// TestDeletedOrgLeavesNoWebhookThatSeesAll: deleting an organisation
+// deletes its webhooks (webhook.deleted events, in the same transaction
+// as org.deleted), and after a restart no webhook of a deleted
+// organisation — neither one deleted with it, nor one an earlier
+// version left behind (its organisation's row removed while the server
+// was stopped) — is taken for a webhook of the root and sent the events
+// of every organisation.
+func TestDeletedOrgLeavesNoWebhookThatSeesAll(t *testing.T) {
+	dir, dbURL := t.TempDir(), ""
+	if onPostgres() {
+		dbURL = pgtest.URL(t)
+	}
+	same := func(c *Config) { c.DataDir, c.DatabaseURL = dir, dbURL }
+	s := restartable(t, same)
+	deleted, orphaned, control := newReceiver(t), newReceiver(t), newReceiver(t)
+	gone := s.do("POST", "/v1/orgs", map[string]any{"name": "Gone Ltd"}).want(201).str("id")
+	left := s.do("POST", "/v1/orgs", map[string]any{"name": "Left Behind Ltd"}).want(201).str("id")
+	goneHook := s.createWebhook(map[string]any{"url": deleted.URL, "events": []string{"*"}, "organization_id": gone})["id"].(string)
+	leftHook := s.createWebhook(map[string]any{"url": orphaned.URL, "events": []string{"*"}, "organization_id": left})["id"].(string)
+	s.createWebhook(map[string]any{"url": control.URL, "events": []string{"user.created"}})
+
+	// Deleting its webhooks takes the scope that deleting each would.
+	owner := s.do("GET", "/v1/users/me", nil).want(200).str("id")
+	orgsOnly := s.do("POST", "/v1/api-keys", map[string]any{"name": "orgs only", "user_id": owner, "scopes": []string{"orgs:read", "orgs:write"}}).want(201).str("key")
+	if p := s.doAs(orgsOnly, "DELETE", "/v1/orgs/"+gone, nil).problem(http.StatusForbidden); !strings.Contains(fmt.Sprint(p), "webhooks:write") {
+		t.Errorf("deleting an organisation with webhooks without webhooks:write: %v", p)
+	}
+	s.do("GET", "/v1/orgs/"+gone, nil).want(http.StatusOK)
+	s.do("DELETE", "/v1/orgs/"+gone, nil).want(http.StatusNoContent)
+	if r := s.do("GET", "/v1/webhooks/"+goneHook, nil); r.Status != http.StatusNotFound {
+		t.Errorf("the webhook of the deleted organisation: %d, want 404", r.Status)
+	}
+	var deletedHook, deletedOrg int
+	for _, e := range feedOf(t, string(s.do("GET", "/v1/events?limit=200", nil).want(200).Body)) {
+		switch {
+		case e.Type == "webhook.deleted" && strings.Contains(string(mustJSON(e)), goneHook):
+			deletedHook++
+		case e.Type == "org.deleted":
+			if deletedHook == 0 {
+				t.Error("org.deleted comes before its webhook's webhook.deleted")
+			}
+			deletedOrg++
+		}
+	}
+	if deletedHook != 1 || deletedOrg != 1 {
+		t.Errorf("the feed holds %d webhook.deleted of the organisation's webhook and %d org.deleted, want 1 and 1", deletedHook, deletedOrg)
+	}
+	if err := s.Main.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// An earlier version deleted organisations and left their webhooks.
+	db := storeSQL(t, s)
+	if _, err := db.Exec(`DELETE FROM orgs WHERE id = $1`, left); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s = startServer(t, same)
+	s.createUser(map[string]any{"email": "everyone-sees-me@example.com"})
+	control.wait(1)
+	time.Sleep(1500 * time.Millisecond) // the other workers had their chance (they poll every second)
+	for what, rc := range map[string]*receiver{"deleted with its organisation": deleted, "left behind by an earlier version": orphaned} {
+		for _, a := range rc.arrivals() {
+			if strings.Contains(string(a.Body), "everyone-sees-me@example.com") {
+				t.Errorf("the webhook of an organisation %s got an event of the root organisation: %s", what, a.Body)
+			}
+		}
+	}
+	// The root organisation is still the root: its owner sees everything.
+	if body := string(s.do("GET", "/v1/webhooks", nil).want(200).Body); !strings.Contains(body, leftHook) {
+		t.Errorf("the owner of the root does not see the webhook left behind: %s", body)
+	}
 }
