@@ -51,7 +51,9 @@ func (t *tx) ClaimMail(now time.Time, lease time.Duration, limit int) ([]*roster
 }
 
 func (t *tx) FinishMail(id, status string, next time.Time, lastError string) error {
-	_, err := t.exec(`UPDATE mail_outbox SET status = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4`, status, next, lastError, id)
+	// A finished mail's body goes: it held the mail's secrets.
+	_, err := t.exec(`UPDATE mail_outbox SET status = $1, next_attempt_at = $2, last_error = $3,
+		doc = CASE WHEN $1 = 'queued' THEN doc ELSE (doc::jsonb - 'Text' - 'HTML' - 'Sealed')::json END WHERE id = $4`, status, next, lastError, id)
 	return err
 }
 

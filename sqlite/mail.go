@@ -50,7 +50,9 @@ func (t *tx) ClaimMail(now time.Time, lease time.Duration, limit int) ([]*roster
 }
 
 func (t *tx) FinishMail(id, status string, next time.Time, lastError string) error {
-	_, err := t.exec(`UPDATE mail_outbox SET status = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`, status, micros(next), lastError, id)
+	// A finished mail's body goes: it held the mail's secrets.
+	_, err := t.exec(`UPDATE mail_outbox SET status = ?, next_attempt_at = ?, last_error = ?,
+		doc = CASE WHEN ? = 'queued' THEN doc ELSE json_remove(doc, '$.Text', '$.HTML', '$.Sealed') END WHERE id = ?`, status, micros(next), lastError, status, id)
 	return err
 }
 

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -296,5 +297,122 @@ func TestDeletedOrgLeavesNoWebhookThatSeesAll(t *testing.T) {
 	// The root organisation is still the root: its owner sees everything.
 	if body := string(s.do("GET", "/v1/webhooks", nil).want(200).Body); !strings.Contains(body, leftHook) {
 		t.Errorf("the owner of the root does not see the webhook left behind: %s", body)
+	}
+}
+
+// outboxRow is a row of mail_outbox as the database holds it.
+type outboxRow struct {
+	ID, Status, LastError string
+	Attempts              int
+	Doc                   string
+}
+
+func outboxRows(t *testing.T, s *testServer) []outboxRow {
+	t.Helper()
+	db := storeSQL(t, s)
+	defer db.Close()
+	rows, err := db.Query(`SELECT id, status, attempts, last_error, CAST(doc AS TEXT) FROM mail_outbox ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []outboxRow
+	for rows.Next() {
+		var r outboxRow
+		if err := rows.Scan(&r.ID, &r.Status, &r.Attempts, &r.LastError, &r.Doc); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestMailOutboxKeepsNoSecret: the outbox holds the body of a queued
+// mail sealed (an invitation's link and an email change's code and link
+// are never in the database in clear, not even while the mail waits for
+// a retry), and once a mail is sent its body is gone. On the embedded
+// store the database files themselves are searched for the secrets.
+func TestMailOutboxKeepsNoSecret(t *testing.T) {
+	sink := startSMTP(t)
+	sink.failFirst = 1 // the first mail waits in the outbox for its retry (5 s)
+	s := startServer(t, func(c *Config) {
+		c.SMTPURL = "smtp://" + sink.addr
+		c.Security.AppURL = "https://app.example.com"
+	})
+	u := s.do("POST", "/v1/users", map[string]any{"first_name": "Ivy", "email": "ivy@example.com", "send_invite": true}).want(201).obj()
+	// While the invitation waits for its retry, its row holds no link.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		rows := outboxRows(t, s)
+		if len(rows) == 1 && rows[0].Status == "queued" && rows[0].LastError != "" {
+			if strings.Contains(rows[0].Doc, "set-password") || strings.Contains(rows[0].Doc, "token=") || strings.Contains(rows[0].Doc, "Hello Ivy") {
+				t.Errorf("a queued invitation is stored in clear: %s", rows[0].Doc)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the invitation's first attempt was not recorded: %+v", rows)
+		}
+	}
+	invite := sink.wait(t, "ivy@example.com")
+	secrets := []string{linkParam(t, invite, "token")}
+	s.do("POST", "/v1/users/"+u["id"].(string)+"/password", map[string]any{"new_password": "Ivy-Secret-pass-1"}).want(http.StatusNoContent)
+	key := s.do("POST", "/v1/api-keys", map[string]any{"name": "ivy", "user_id": u["id"]}).want(201).str("key")
+	s.doAs(key, "POST", "/v1/users/me/email-change", map[string]any{"email": "ivy@new.example"}).want(http.StatusAccepted)
+	change := sink.wait(t, "ivy@new.example")
+	code := mailCode(t, change)
+	secrets = append(secrets, linkParam(t, change, "token"))
+
+	// Every mail sent: its body is gone from the outbox.
+	var rows []outboxRow
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		rows = outboxRows(t, s)
+		sent := 0
+		for _, r := range rows {
+			if r.Status == "sent" {
+				sent++
+			}
+		}
+		if len(rows) == 2 && sent == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the outbox after sending: %+v", rows)
+		}
+	}
+	for _, r := range rows {
+		for _, secret := range append(secrets, "Hello Ivy", "confirm-email", code) {
+			if strings.Contains(r.Doc, secret) {
+				t.Errorf("sent mail %s still holds %q: %s", r.ID, secret, r.Doc)
+			}
+		}
+		var doc struct {
+			Text, HTML string
+			Sealed     []byte
+		}
+		if err := json.Unmarshal([]byte(r.Doc), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Text != "" || doc.HTML != "" || len(doc.Sealed) != 0 {
+			t.Errorf("sent mail %s keeps its body: %s", r.ID, r.Doc)
+		}
+	}
+	if onPostgres() {
+		return
+	}
+	// Nothing was ever written in clear: not in the database file, not in
+	// its WAL.
+	for _, name := range []string{"roster.db", "roster.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(s.Main.Config.DataDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range secrets {
+			if strings.Contains(string(b), secret) {
+				t.Errorf("%s holds the mailed secret %q in clear", name, secret)
+			}
+		}
 	}
 }

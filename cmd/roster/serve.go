@@ -334,7 +334,7 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() { m.served <- m.http.Serve(m.listener) }()
 	m.stopJanitor = make(chan struct{})
 	go m.janitor(svc)
-	if err := m.startMail(store); err != nil {
+	if err := m.startMail(store, svc); err != nil {
 		return err
 	}
 	m.log.Info("listening", "addr", m.listener.Addr().String())
