@@ -4,6 +4,8 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,5 +41,37 @@ func TestUpgradeDropsClearAnswers(t *testing.T) {
 	}
 	if r, err := db.FindIdempotent(ctx, "key_1", "running"); err != nil || r.Done {
 		t.Errorf("the running request's reservation: %+v, %v; want it kept", r, err)
+	}
+}
+
+// TestUpgradeDropsSentMailBodies opens a database as the migrations
+// before 0014 left it, with mails in clear in the outbox (sent,
+// abandoned and queued), and checks that reopening drops the bodies of
+// the sent and abandoned ones, whose links and codes nothing reads
+// again, and keeps the queued one's, which is still to be sent.
+func TestUpgradeDropsSentMailBodies(t *testing.T) {
+	ctx := context.Background()
+	db, path := openToReopen(t)
+	doc := `{"ID":"%s","Kind":"invite","To":"a@example.com","Subject":"S","Text":"link token=riv_clear","HTML":"<a href=\"?token=riv_clear\">","Status":"%s"}`
+	for _, status := range []string{"sent", "abandoned", "queued"} {
+		if _, err := db.conn.ExecContext(ctx, `INSERT INTO mail_outbox (id, status, next_attempt_at, attempts, last_error, created_at, doc) VALUES (?, ?, 0, 1, '', 0, ?)`,
+			"mail_"+status, status, fmt.Sprintf(doc, "mail_"+status, status)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.conn.ExecContext(ctx, `DELETE FROM schema_migrations WHERE name = 'migrations/0014_mail_body_dropped.sql'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = mustOpen(t, path)
+	for status, clear := range map[string]bool{"sent": false, "abandoned": false, "queued": true} {
+		var got string
+		if err := db.read.QueryRowContext(ctx, `SELECT doc FROM mail_outbox WHERE id = ?`, "mail_"+status).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(got, "riv_clear") != clear || !strings.Contains(got, `"Subject":"S"`) {
+			t.Errorf("%s mail after the upgrade: %s (body kept: want %v)", status, got, clear)
+		}
 	}
 }
