@@ -346,7 +346,7 @@ func TestMailOutboxKeepsNoSecret(t *testing.T) {
 	// While the invitation waits for its retry, its row holds no link.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		rows := outboxRows(t, s)
-		if len(rows) == 1 && rows[0].Status == "queued" && rows[0].LastError != "" {
+		if len(rows) == 1 && strings.HasPrefix(rows[0].Status, "queued") && rows[0].LastError != "" {
 			if strings.Contains(rows[0].Doc, "set-password") || strings.Contains(rows[0].Doc, "token=") || strings.Contains(rows[0].Doc, "Hello Ivy") {
 				t.Errorf("a queued invitation is stored in clear: %s", rows[0].Doc)
 			}
