@@ -14,7 +14,7 @@ import (
 )
 
 // TestUpgradeDropsSentMailBodies opens a database as the migrations
-// before 0010 left it, with mails in clear in the outbox (sent,
+// before 0011 left it, with mails in clear in the outbox (sent,
 // abandoned and queued), and checks that opening it again drops the
 // bodies of the sent and abandoned ones, whose links and codes nothing
 // reads again, and keeps the queued one's, which is still to be sent.
@@ -29,7 +29,7 @@ func TestUpgradeDropsSentMailBodies(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.pool.Exec(ctx, `DELETE FROM schema_migrations WHERE name = 'migrations/0010_mail_body_dropped.sql'`); err != nil {
+	if _, err := db.pool.Exec(ctx, `DELETE FROM schema_migrations WHERE name = 'migrations/0011_mail_body_dropped.sql'`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

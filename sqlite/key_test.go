@@ -46,7 +46,7 @@ func TestUpgradeDropsClearAnswers(t *testing.T) {
 }
 
 // TestUpgradeDropsSentMailBodies opens a database as the migrations
-// before 0014 left it, with mails in clear in the outbox (sent,
+// before 0015 left it, with mails in clear in the outbox (sent,
 // abandoned and queued), and checks that reopening drops the bodies of
 // the sent and abandoned ones, whose links and codes nothing reads
 // again, and keeps the queued one's, which is still to be sent.
@@ -60,7 +60,7 @@ func TestUpgradeDropsSentMailBodies(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.conn.ExecContext(ctx, `DELETE FROM schema_migrations WHERE name = 'migrations/0014_mail_body_dropped.sql'`); err != nil {
+	if _, err := db.conn.ExecContext(ctx, `DELETE FROM schema_migrations WHERE name = 'migrations/0015_mail_body_dropped.sql'`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
