@@ -4,10 +4,12 @@ package service
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/seal"
 )
 
 func findOrg(ctx context.Context, r roster.Reader, ref string) (*roster.Organization, error) {
@@ -292,7 +294,7 @@ func (s *Service) DeleteOrg(ctx context.Context, c *roster.Caller, id string, pr
 // webhook.deleted events. Deleting them takes the webhooks:write scope,
 // as deleting each would.
 func (s *Service) deleteOrgWebhooks(ctx context.Context, tx roster.Tx, c *roster.Caller, orgID string) (int, error) {
-	hooks, err := tx.FindWebhooks(ctx, &roster.Visibility{Orgs: []string{orgID}})
+	hooks, _, err := tx.FindWebhooks(ctx, &roster.Visibility{Orgs: []string{orgID}}, roster.Page{}) // all of them
 	if err != nil || len(hooks) == 0 {
 		return 0, err
 	}
@@ -304,9 +306,14 @@ func (s *Service) deleteOrgWebhooks(ctx context.Context, tx roster.Tx, c *roster
 		if err != nil {
 			return 0, err
 		}
-		var sec *roster.WebhookSecrets
+		sec, err := unreadableSecrets(cur), error(nil)
 		if s.box != nil {
-			sec, _ = s.openSecrets(cur) // only for the event's masks; a secret that does not open is no reason to keep it
+			sec, err = s.openSecrets(cur) // for the event's masks
+		}
+		if errors.Is(err, seal.ErrOpen) {
+			sec = unreadableSecrets(cur) // deleted all the same, as DeleteWebhook does
+		} else if err != nil {
+			return 0, err
 		}
 		if err := tx.DeleteWebhook(cur.ID); err != nil {
 			return 0, err
