@@ -171,7 +171,7 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{ok(200, org, "ETag"), {Status: 204, Description: "Changed (Prefer: return=minimal)"}}, errs(writeErrs...)...),
 			Scopes:    []string{"orgs:write"}}, s.patchOrg},
 		{Operation{Method: "DELETE", Path: "/v1/orgs/{id}", ID: "deleteOrg", Tag: "organizations", Summary: "Delete an organisation",
-			Description: "Refused with 409 while it has users or child organisations.",
+			Description: "Refused with 409 while it has users or child organisations. Its webhooks are deleted with it (each with its webhook.deleted event), which takes the webhooks:write scope when it has any.",
 			Params:      []openapi.Param{orgRef, ifMatch},
 			Responses:   append([]openapi.Response{{Status: 204, Description: "Deleted"}}, errs(403, 404, 409, 412, 428)...),
 			Scopes:      []string{"orgs:write"}}, s.deleteOrg},

@@ -11,8 +11,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strings"
 	"time"
@@ -34,6 +34,9 @@ type Config struct {
 	RequireIfMatch bool // answer 428 to a PUT, PATCH or DELETE without If-Match
 	JSONP          bool // allow ?callback= on GET
 	Registry       *prometheus.Registry
+	// TrustedProxies are the peers whose X-Forwarded-For is believed
+	// (--trusted-proxies); none by default (clientip.go).
+	TrustedProxies []netip.Prefix
 }
 
 type server struct {
@@ -108,7 +111,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.id = newRequestID()
 	}
 	w.Header().Set("X-Request-Id", st.id)
-	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	ip := clientIP(r, s.TrustedProxies)
 	ctx := roster.WithRequestInfo(context.WithValue(r.Context(), keyRequest, st), roster.RequestInfo{ID: st.id, ClientIP: ip})
 	r = r.WithContext(ctx)
 	rec := &recorder{ResponseWriter: w, status: 200}

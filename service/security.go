@@ -5,6 +5,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -126,7 +127,23 @@ func (sec *security) dummyHash() string {
 // Sign-in failure keys: per account (by the name given, so that unknown
 // names are limited exactly like real ones) and per client address.
 func accountKey(name string) string { return "user:" + strings.ToLower(strings.TrimSpace(name)) }
-func addressKey(ip string) string   { return "ip:" + ip }
+
+// addressKey keys an IPv6 client by its /64: one subscriber, one host
+// even, commonly holds a whole /64 and could take a fresh address for
+// every attempt. An IPv4 address (also written IPv4-mapped) is keyed
+// alone.
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "ip:" + ip
+	}
+	a = a.WithZone("").Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return "ip:" + p.String()
+	}
+	return "ip:" + a.String()
+}
 
 // lockedFor returns how long a key is still locked (0: it is not).
 func (s *Service) lockedFor(ctx context.Context, key string, limit int, window, lockout time.Duration) (time.Duration, error) {

@@ -63,7 +63,7 @@ func uintSetter(p *uint32) func(string) error {
 
 // startMail starts the outbox dispatcher: to the SMTP server of
 // --smtp-url, or without one into the log (development).
-func (m *Main) startMail(store roster.Store) error {
+func (m *Main) startMail(store roster.Store, svc *service.Service) error {
 	var sender mail.Sender = mail.LogSender{Log: m.log}
 	if m.Config.SMTPURL != "" {
 		s, err := mail.NewSMTPSender(m.Config.SMTPURL, m.Config.MailFrom)
@@ -74,7 +74,7 @@ func (m *Main) startMail(store roster.Store) error {
 	} else {
 		m.log.Warn("no --smtp-url: mails are written to the log, which is for development only")
 	}
-	d := &mail.Dispatcher{Store: store, Sender: sender, Log: m.log, Poll: 500 * time.Millisecond, MaxAge: 3 * 24 * time.Hour}
+	d := &mail.Dispatcher{Store: store, Sender: sender, Log: m.log, Poll: 500 * time.Millisecond, MaxAge: 3 * 24 * time.Hour, Open: svc.OpenMail}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stopMail, m.mailDone = cancel, make(chan struct{})
 	go func() {
