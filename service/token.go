@@ -103,6 +103,23 @@ func parseScope(scope string, allowed []string) ([]string, error) {
 	return out, nil
 }
 
+// refreshScopes returns the scopes of a refreshed token (RFC 6749
+// section 6): the family's granted scopes when scope is blank, else the
+// scopes asked, each of which must be granted (or, for an unrestricted
+// family, allowed by the user's roles). A refresh never widens: a scope
+// beyond the grant is invalid_scope, and the answer is never empty (an
+// empty list would mean every scope of the roles) unless the grant was.
+func refreshScopes(granted []string, scope string, u *roster.User) ([]string, error) {
+	if len(strings.Fields(scope)) == 0 {
+		return slices.Clone(granted), nil
+	}
+	allowed := granted
+	if len(allowed) == 0 {
+		allowed = roster.ScopesForRank(u.BestRank())
+	}
+	return parseScope(scope, allowed)
+}
+
 func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
 	if req.Username == "" || req.Password == "" {
 		return nil, oauthErr("invalid_request", "username and password are required for the password grant")
@@ -253,15 +270,9 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 	if err := s.usable(ctx, u); err != nil {
 		return nil, err
 	}
-	scopes := t.Scopes
-	if req.Scope != "" {
-		allowed := t.Scopes
-		if len(allowed) == 0 {
-			allowed = roster.ScopesForRank(u.BestRank())
-		}
-		if scopes, err = parseScope(req.Scope, allowed); err != nil {
-			return nil, err
-		}
+	scopes, err := refreshScopes(t.Scopes, req.Scope, u)
+	if err != nil {
+		return nil, err
 	}
 	var out *TokenResponse
 	reused := false
