@@ -193,7 +193,13 @@ func (s *Service) applyEmail(ctx context.Context, c *roster.Caller, userID, emai
 				return roster.Errorf(roster.CodeConflict, "the pending email change was replaced meanwhile: use the newest mail")
 			}
 		}
+		// Whatever was mailed to the old address (or waits for a
+		// confirmation) is revoked with it: a pending change and
+		// invitation links.
 		if err := tx.DeleteEmailChange(userID); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteUserTokensOfKind(userID, tokenInvite); err != nil {
 			return err
 		}
 		next := cur.Clone()
