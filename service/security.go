@@ -94,6 +94,14 @@ type security struct {
 	cfg       SecurityConfig
 	dummyOnce sync.Once
 	dummy     string // a hash to verify against when there is no user, so that timing says nothing
+	gateOnce  sync.Once
+	gate      *hashGate // bounds the argon2id hashes running at once (signin.go)
+}
+
+// hashGate returns the gate that argon2id hashes go through.
+func (sec *security) hashGate() *hashGate {
+	sec.gateOnce.Do(func() { sec.gate = newHashGate(0) })
+	return sec.gate
 }
 
 // SetSecurity replaces the account security settings.
@@ -158,16 +166,22 @@ func (s *Service) lockedFor(ctx context.Context, key string, limit int, window, 
 	return 0, nil
 }
 
-// RateLimitError is a refusal because of too many failed sign-ins.
+// RateLimitError is a refusal because of too many failed sign-ins (or
+// requests), or, Unavailable, because the server is too busy right now.
 type RateLimitError struct {
-	RetryAfter time.Duration
-	Message    string
+	RetryAfter  time.Duration
+	Message     string
+	Unavailable bool
 }
 
 func (e *RateLimitError) Error() string { return e.Message }
 
-// Unwrap gives the error its code, CodeRateLimited (429).
+// Unwrap gives the error its code, CodeRateLimited (429), or
+// CodeUnavailable (503) when Unavailable.
 func (e *RateLimitError) Unwrap() error {
+	if e.Unavailable {
+		return roster.Errorf(roster.CodeUnavailable, "%s", e.Message)
+	}
 	return roster.Errorf(roster.CodeRateLimited, "%s", e.Message)
 }
 

@@ -6,12 +6,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/internal/passhash"
 )
 
 // The OAuth 2.0 token endpoint (RFC 6749) and revocation (RFC 7009).
@@ -69,7 +69,11 @@ func oauthErr(code, desc string) *OAuthError {
 // asOAuth turns a sign-in limit into the token endpoint's answer.
 func asOAuth(err error) error {
 	if rl, ok := err.(*RateLimitError); ok {
-		return &OAuthError{Code: "temporarily_unavailable", Description: rl.Message, Status: 429, RetryAfter: rl.RetryAfterSeconds()}
+		status := 429
+		if rl.Unavailable {
+			status = 503
+		}
+		return &OAuthError{Code: "temporarily_unavailable", Description: rl.Message, Status: status, RetryAfter: rl.RetryAfterSeconds()}
 	}
 	return err
 }
@@ -124,13 +128,27 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 	if req.Username == "" || req.Password == "" {
 		return nil, oauthErr("invalid_request", "username and password are required for the password grant")
 	}
+	// Every refusal that could tell something about the password (it is
+	// wrong, or right for an account that may not sign in) is this one
+	// answer, and counts as a failed sign-in.
+	bad := oauthErr("invalid_grant", "the username or password is wrong")
 	if len(req.Username) > 255 || len(req.Password) > 1024 {
-		return nil, oauthErr("invalid_grant", "the username or password is wrong")
+		return nil, bad
 	}
-	if err := s.checkLimits(ctx, req.Username); err != nil {
+	// The attempt counts as a failure from here (signin.go) unless it is
+	// taken back: when it succeeds, or is never decided.
+	att, err := s.reserveAttempt(ctx, req.Username)
+	if err != nil {
 		return nil, asOAuth(err)
 	}
-	sec := s.secure()
+	failed := false
+	defer func() {
+		if !failed {
+			if err := s.releaseAttempt(ctx, att); err != nil {
+				s.log.Error("taking back a sign-in attempt", "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+			}
+		}
+	}()
 	// Every path verifies one hash, so the time taken does not tell
 	// whether the username exists.
 	u, err := s.store.FindUserByUsername(ctx, req.Username)
@@ -143,22 +161,29 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 			return nil, err
 		}
 	}
-	ok := false
-	if stored == "" {
-		_, _ = passhash.Verify(req.Password, sec.dummyHash())
-	} else if ok, err = passhash.Verify(req.Password, stored); err != nil {
-		return nil, err
+	ok, err := s.verifyPassword(ctx, req.Password, stored)
+	if err != nil {
+		return nil, asOAuth(err)
 	}
-	if !ok {
-		if err := s.recordFailure(ctx, req.Username); err != nil {
-			return nil, err
+	if !ok || stored == "" {
+		failed = true
+		return nil, bad
+	}
+	// A disabled account (or organisation) is refused exactly like a
+	// wrong password, before the second factor, so that the answer never
+	// confirms its password.
+	if err := s.usable(ctx, u); err != nil {
+		if _, refused := err.(*OAuthError); refused {
+			failed = true
+			return nil, bad
 		}
-		return nil, oauthErr("invalid_grant", "the username or password is wrong")
+		return nil, err
 	}
 	if err := s.checkTOTP(ctx, u, req); err != nil {
-		return nil, err
-	}
-	if err := s.usable(ctx, u); err != nil {
+		failed = errors.Is(err, errWrongTOTP)
+		if failed {
+			err = oauthErr("invalid_grant", "the one-time code is wrong or was already used")
+		}
 		return nil, err
 	}
 	scopes, err := parseScope(req.Scope, roster.ScopesForRank(u.BestRank()))
@@ -167,14 +192,26 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 	}
 	var out *TokenResponse
 	err = s.store.Update(ctx, func(tx roster.Tx) error {
+		// The success takes back the address's reservation and ends the
+		// account's failures.
+		if err := att.release(tx); err != nil {
+			return err
+		}
 		if err := tx.ClearSignInFailures(accountKey(req.Username)); err != nil {
 			return err
 		}
 		out, err = s.issue(tx, u.ID, "", roster.NewID(roster.PrefixToken), scopes, true)
 		return err
 	})
+	if err == nil {
+		att = nil // released in the transaction
+	}
 	return out, err
 }
+
+// errWrongTOTP is checkTOTP's refusal of a wrong code, which counts as a
+// failed sign-in.
+var errWrongTOTP = errors.New("the one-time code is wrong or was already used")
 
 // checkTOTP asks a user with a second factor for its code (or a recovery
 // code) in the totp field.
@@ -189,17 +226,14 @@ func (s *Service) checkTOTP(ctx context.Context, u *roster.User, req *TokenReque
 		return oauthErr("invalid_grant", "this account has two-factor sign-in: send the code from the authenticator app (or a recovery code) as totp")
 	}
 	if len(req.TOTP) > 64 {
-		return oauthErr("invalid_grant", "the one-time code is wrong or was already used")
+		return errWrongTOTP
 	}
 	ok, err := s.secondFactor(ctx, u.ID, t, req.TOTP)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		if err := s.recordFailure(ctx, req.Username); err != nil {
-			return err
-		}
-		return oauthErr("invalid_grant", "the one-time code is wrong or was already used")
+		return errWrongTOTP // counted by the attempt's reservation
 	}
 	return nil
 }
