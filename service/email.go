@@ -113,6 +113,11 @@ func (s *Service) RequestEmailChange(ctx context.Context, c *roster.Caller, ref 
 	token := roster.NewTokenSecret("rec_")
 	var pending *PendingEmailChange
 	err = s.store.Update(ctx, func(tx roster.Tx) error {
+		cfg := s.secure().cfg
+		if err := countRequest(ctx, tx, emailChangeKey(u.ID), cfg.EmailChangeLimit, cfg.EmailChangeWindow,
+			"too many email changes asked for this account: try again later"); err != nil {
+			return err
+		}
 		now := tx.Now()
 		p := &roster.EmailChange{UserID: u.ID, Email: email, CodeHash: codeHash(u.ID, codeText), TokenHash: roster.HashKeySecret(token),
 			ExpiresAt: now.Add(s.secure().cfg.EmailChangeTTL), CreatedAt: now}

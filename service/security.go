@@ -40,6 +40,11 @@ type SecurityConfig struct {
 	AppURL         string
 	InviteTTL      time.Duration // how long an invitation link works
 	EmailChangeTTL time.Duration // how long a pending email change waits
+
+	// A user may ask for at most EmailChangeLimit email changes (each
+	// mails a code to an address of its choice) within EmailChangeWindow.
+	EmailChangeLimit  int
+	EmailChangeWindow time.Duration
 }
 
 // DefaultSecurity returns the defaults of PRODUCT.md section 8.
@@ -59,6 +64,8 @@ func DefaultSecurity() SecurityConfig {
 		AppURL:            "http://127.0.0.1:8080",
 		InviteTTL:         7 * 24 * time.Hour,
 		EmailChangeTTL:    24 * time.Hour,
+		EmailChangeLimit:  5,
+		EmailChangeWindow: time.Hour,
 	}
 }
 
@@ -82,6 +89,9 @@ func (c SecurityConfig) Validate() error {
 	}
 	if c.AccountFailures < 1 || c.AddressFailures < 1 || c.AccountWindow <= 0 || c.AddressWindow <= 0 || c.AccountLockout <= 0 || c.AddressLockout <= 0 {
 		problems = append(problems, "sign-in limits must be positive")
+	}
+	if c.EmailChangeLimit < 1 || c.EmailChangeWindow <= 0 {
+		problems = append(problems, "the email change limit and its window must be positive")
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s", strings.Join(problems, "; "))
@@ -278,7 +288,7 @@ func (s *Service) LiftLockout(ctx context.Context, c *roster.Caller, ref string)
 // every window that counts them.
 func (s *Service) PurgeCredentials(ctx context.Context) (int64, error) {
 	cfg := s.secure().cfg
-	keep := max(cfg.AccountWindow, cfg.AddressWindow, cfg.AccountLockout, cfg.AddressLockout)
+	keep := max(cfg.AccountWindow, cfg.AddressWindow, cfg.AccountLockout, cfg.AddressLockout, cfg.EmailChangeWindow)
 	var n int64
 	err := s.store.Update(ctx, func(tx roster.Tx) (err error) {
 		n, err = tx.PurgeCredentials(time.Now().Add(-keep))

@@ -210,3 +210,27 @@ func (s *Service) hashPassword(ctx context.Context, password string) (hash strin
 	}
 	return hash, err
 }
+
+// emailChangeKey counts a user's email change requests, in the table of
+// sign-in failures (so that every node counts them, and the janitor
+// purges them).
+func emailChangeKey(userID string) string { return "email-change:" + userID }
+
+// countRequest refuses a request when limit were already counted under
+// key within window, and otherwise counts it, in tx (which the refusal
+// should roll back).
+func countRequest(ctx context.Context, tx roster.Tx, key string, limit int, window time.Duration, what string) error {
+	if err := tx.LockSignInKeys(key); err != nil {
+		return err
+	}
+	now := tx.Now()
+	n, last, err := tx.SignInFailures(ctx, key, now.Add(-window))
+	if err != nil {
+		return err
+	}
+	if n >= limit {
+		// By the newest one's end of window every one has expired.
+		return &RateLimitError{RetryAfter: max(last.Add(window).Sub(now), time.Second), Message: what}
+	}
+	return tx.AddSignInFailure(key, now)
+}

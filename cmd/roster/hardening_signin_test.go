@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rosterhq/roster/internal/pgtest"
 )
 
 // Sign-in hardening, black-box: the scope boundary of refresh, the
@@ -257,4 +259,61 @@ func TestEmailChangeRevokesInvitation(t *testing.T) {
 	wCode := mailCode(t, sink.wait(t, "wes@new.example"))
 	s.doAs(wt.AccessToken, "POST", "/v1/users/me/email-change/confirm", map[string]any{"code": wCode}).want(200)
 	s.doAs("", "POST", "/v1/auth/set-password", map[string]any{"token": wToken, "new_password": "Wes-other-pass-2"}).problem(422)
+}
+
+// TestMultiNodeSignInLimits: the sign-in and email-change limits are
+// counted in the store, so two nodes on one database share them: 20
+// concurrent wrong passwords spread over both have at most 5 evaluated,
+// and a user's email changes count on whichever node they arrive.
+func TestMultiNodeSignInLimits(t *testing.T) {
+	needPostgres(t)
+	nodes := startNodes(t, pgtest.URL(t), 2)
+	nodes[0].userWithPassword(map[string]any{"email": "multi@example.com"}, "multi-Secret-1")
+	nodes[0].userWithPassword(map[string]any{"email": "mover@example.com"}, "mover-Secret-1")
+	const n = 20
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			res, err := http.PostForm(nodes[i%2].URL+"/v1/auth/token", url.Values{"grant_type": {"password"}, "username": {"multi@example.com"}, "password": {fmt.Sprintf("wrong-password-%d", i)}})
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			statuses[i] = res.StatusCode
+		})
+	}
+	close(start)
+	wg.Wait()
+	evaluated := 0
+	for _, st := range statuses {
+		if st == 400 {
+			evaluated++
+		} else if st != 429 {
+			t.Errorf("status %d (all: %v)", st, statuses)
+		}
+	}
+	if evaluated > 5 {
+		t.Fatalf("%d of %d concurrent wrong passwords on two nodes were evaluated; the limit is 5 (statuses %v)", evaluated, n, statuses)
+	}
+	for _, node := range nodes {
+		if r := node.form("/v1/auth/token", url.Values{"grant_type": {"password"}, "username": {"multi@example.com"}, "password": {"multi-Secret-1"}}); r.Status != 429 {
+			t.Fatalf("the right password after the race: %d %s", r.Status, r.Body)
+		}
+	}
+
+	tok, err := nodes[1].signIn("mover@example.com", "mover-Secret-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		nodes[i%2].doAs(tok.AccessToken, "POST", "/v1/users/me/email-change", map[string]any{"email": fmt.Sprintf("m%d@example.org", i)}).want(http.StatusAccepted)
+	}
+	for _, node := range nodes {
+		node.doAs(tok.AccessToken, "POST", "/v1/users/me/email-change", map[string]any{"email": "m9@example.org"}).problem(429)
+	}
 }
