@@ -73,3 +73,19 @@ func TestHashGate(t *testing.T) {
 		t.Fatalf("after everything: %d slots held, %d waiting", n, g.waiting.Load())
 	}
 }
+
+// TestBusyAnswers: a full gate is a 503 with Retry-After at the token
+// endpoint (temporarily_unavailable) as on every other route.
+func TestBusyAnswers(t *testing.T) {
+	oe, ok := asOAuth(errBusy()).(*OAuthError)
+	if !ok || oe.Status != 503 || oe.Code != "temporarily_unavailable" || oe.RetryAfter < 1 {
+		t.Fatalf("token endpoint: %+v", oe)
+	}
+	limited, ok := asOAuth(&RateLimitError{RetryAfter: time.Minute, Message: "locked"}).(*OAuthError)
+	if !ok || limited.Status != 429 || limited.RetryAfter != 60 {
+		t.Fatalf("a lockout at the token endpoint: %+v", limited)
+	}
+	if roster.ErrorCode(errBusy()) != roster.CodeUnavailable {
+		t.Fatalf("elsewhere: %v", roster.ErrorCode(errBusy()))
+	}
+}

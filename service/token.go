@@ -161,23 +161,26 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 			return nil, err
 		}
 	}
+	// A disabled account (or organisation) is refused exactly like a
+	// wrong password, and found out before the hash is checked, so that
+	// neither the answer nor its time (nor whether the second factor is
+	// asked for) says whether the password was right.
+	disabled := false
+	if u != nil {
+		if err := s.usable(ctx, u); err != nil {
+			if _, refused := err.(*OAuthError); !refused {
+				return nil, err
+			}
+			disabled = true
+		}
+	}
 	ok, err := s.verifyPassword(ctx, req.Password, stored)
 	if err != nil {
 		return nil, asOAuth(err)
 	}
-	if !ok || stored == "" {
+	if !ok || stored == "" || disabled {
 		failed = true
 		return nil, bad
-	}
-	// A disabled account (or organisation) is refused exactly like a
-	// wrong password, before the second factor, so that the answer never
-	// confirms its password.
-	if err := s.usable(ctx, u); err != nil {
-		if _, refused := err.(*OAuthError); refused {
-			failed = true
-			return nil, bad
-		}
-		return nil, err
 	}
 	if err := s.checkTOTP(ctx, u, req); err != nil {
 		failed = errors.Is(err, errWrongTOTP)
