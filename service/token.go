@@ -117,9 +117,17 @@ func refreshScopes(granted []string, scope string, u *roster.User) ([]string, er
 	if len(strings.Fields(scope)) == 0 {
 		return slices.Clone(granted), nil
 	}
-	allowed := granted
-	if len(allowed) == 0 {
-		allowed = roster.ScopesForRank(u.BestRank())
+	if len(granted) == 0 {
+		granted = roster.ScopesForRank(u.BestRank())
+	}
+	// Scopes nest: a grant of users:write:all may narrow to
+	// users:write:members or users:write:self.
+	grant := &roster.Caller{Scopes: granted}
+	var allowed []string
+	for _, sc := range roster.AllScopes {
+		if grant.HasScope(sc) {
+			allowed = append(allowed, sc)
+		}
 	}
 	return parseScope(scope, allowed)
 }

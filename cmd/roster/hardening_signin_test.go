@@ -85,6 +85,21 @@ func TestRefreshNeverWidensScopes(t *testing.T) {
 	if st != 400 || got["error"] != "invalid_scope" {
 		t.Fatalf("widening a narrowed family: %d %s", st, r.Body)
 	}
+
+	// Scopes nest: users:write:all narrows to users:write:self, which
+	// does not widen back to users:write:members.
+	st, tok, r = s.tokenForm(url.Values{"grant_type": {"password"}, "username": {"narrow@example.com"}, "password": {"narrow-Secret-1"}, "scope": {"users:read users:write:all"}})
+	if st != 200 {
+		t.Fatalf("password grant: %d %s", st, r.Body)
+	}
+	st, got, r = s.tokenForm(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}, "scope": {"users:write:self"}})
+	if st != 200 || got["scope"] != "users:write:self" {
+		t.Fatalf("narrowing users:write:all to users:write:self: %d %s", st, r.Body)
+	}
+	st, got, r = s.tokenForm(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {got["refresh_token"].(string)}, "scope": {"users:write:members"}})
+	if st != 400 || got["error"] != "invalid_scope" {
+		t.Fatalf("widening users:write:self to users:write:members: %d %s", st, r.Body)
+	}
 }
 
 func ptrTo[T any](v T) *T { return &v }
