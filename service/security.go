@@ -23,6 +23,11 @@ type SecurityConfig struct {
 	PasswordMinLength int // characters (Unicode code points)
 	PasswordMaxLength int
 
+	// HashConcurrency is how many argon2id hashes may run at once in
+	// the process (0: GOMAXPROCS); a few more requests wait, the rest
+	// answer 503 with Retry-After.
+	HashConcurrency int
+
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
 
@@ -75,6 +80,9 @@ func (c SecurityConfig) Validate() error {
 	if err := c.Argon2.Validate(); err != nil {
 		problems = append(problems, err.Error())
 	}
+	if c.HashConcurrency < 0 {
+		problems = append(problems, "the argon2id concurrency must not be negative (0: one per CPU)")
+	}
 	if c.PasswordMinLength < 1 || c.PasswordMaxLength < c.PasswordMinLength || c.PasswordMaxLength > 1024 {
 		problems = append(problems, "password lengths must satisfy 1 <= min <= max <= 1024")
 	}
@@ -110,7 +118,7 @@ type security struct {
 
 // hashGate returns the gate that argon2id hashes go through.
 func (sec *security) hashGate() *hashGate {
-	sec.gateOnce.Do(func() { sec.gate = newHashGate(0) })
+	sec.gateOnce.Do(func() { sec.gate = newHashGate(sec.cfg.HashConcurrency) })
 	return sec.gate
 }
 

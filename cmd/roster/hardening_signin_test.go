@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,7 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/rosterhq/roster/internal/passhash"
 	"github.com/rosterhq/roster/internal/pgtest"
 )
 
@@ -330,5 +333,65 @@ func TestMultiNodeSignInLimits(t *testing.T) {
 	}
 	for _, node := range nodes {
 		node.doAs(tok.AccessToken, "POST", "/v1/users/me/email-change", map[string]any{"email": "m9@example.org"}).problem(429)
+	}
+}
+
+// TestArgon2GateSheds: with one argon2id hash at a time allowed (and a
+// real hashing cost), a flood of sign-ins for many names does not queue
+// without bound: a few wait their turn, the rest answer 503
+// temporarily_unavailable with Retry-After, and those are not counted
+// as failures.
+func TestArgon2GateSheds(t *testing.T) {
+	s := startServer(t, func(c *Config) {
+		c.Security.HashConcurrency = 1
+		c.Security.Argon2 = passhash.Params{Memory: 19456, Time: 4, Threads: 1}
+		c.Security.AddressFailures = 1000
+	})
+	const n = 40
+	type answer struct {
+		status int
+		retry  string
+		body   string
+	}
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			res, err := http.PostForm(s.URL+"/v1/auth/token", url.Values{"grant_type": {"password"}, "username": {fmt.Sprintf("flood%d@example.com", i)}, "password": {"wrong-password"}})
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+				return
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			answers[i] = answer{res.StatusCode, res.Header.Get("Retry-After"), string(b)}
+		})
+	}
+	close(start)
+	wg.Wait()
+	shed, evaluated := 0, 0
+	for _, a := range answers {
+		switch a.status {
+		case 400:
+			evaluated++
+		case 503:
+			shed++
+			if a.retry == "" || !strings.Contains(a.body, "temporarily_unavailable") {
+				t.Errorf("a 503 without Retry-After or temporarily_unavailable: %q %s", a.retry, a.body)
+			}
+		default:
+			t.Errorf("status %d: %s", a.status, a.body)
+		}
+	}
+	t.Logf("%d evaluated, %d shed", evaluated, shed)
+	if shed == 0 {
+		t.Fatalf("%d concurrent sign-ins through one argon2id slot: none was shed (%d evaluated)", n, evaluated)
+	}
+	// A shed attempt was not a failure: its address count was taken back.
+	counted, _, err := s.Main.store.SignInFailures(context.Background(), "ip:127.0.0.1", time.Time{})
+	if err != nil || counted != evaluated {
+		t.Fatalf("failures counted for the address: %d (%v), want the %d evaluated", counted, err, evaluated)
 	}
 }

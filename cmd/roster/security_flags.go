@@ -32,6 +32,7 @@ func securityFlags(fs *flag.FlagSet, c *service.SecurityConfig, env func(string,
 	a.Memory = uint32(max(envInt("ARGON2_MEMORY", memory), 0))
 	a.Time = uint32(max(envInt("ARGON2_TIME", passes), 0))
 	a.Threads = uint8(min(max(envInt("ARGON2_THREADS", threads), 0), 255))
+	fs.IntVar(&c.HashConcurrency, "argon2-concurrency", envInt("ARGON2_CONCURRENCY", c.HashConcurrency), "argon2id hashes that may run at once; a few more requests wait, the rest answer 503 (ROSTER_ARGON2_CONCURRENCY; default 0: one per CPU)")
 	fs.IntVar(&c.PasswordMinLength, "password-min-length", envInt("PASSWORD_MIN_LENGTH", c.PasswordMinLength), "shortest password accepted (ROSTER_PASSWORD_MIN_LENGTH)")
 	fs.IntVar(&c.PasswordMaxLength, "password-max-length", envInt("PASSWORD_MAX_LENGTH", c.PasswordMaxLength), "longest password accepted (ROSTER_PASSWORD_MAX_LENGTH)")
 	fs.DurationVar(&c.AccessTokenTTL, "access-token-ttl", envDuration("ACCESS_TOKEN_TTL", c.AccessTokenTTL), "lifetime of access tokens (ROSTER_ACCESS_TOKEN_TTL)")
