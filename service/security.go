@@ -171,19 +171,6 @@ func addressKey(ip string) string {
 	return "ip:" + a.String()
 }
 
-// lockedFor returns how long a key is still locked (0: it is not).
-func (s *Service) lockedFor(ctx context.Context, key string, limit int, window, lockout time.Duration) (time.Duration, error) {
-	now := time.Now()
-	n, last, err := s.store.SignInFailures(ctx, key, now.Add(-window))
-	if err != nil || n < limit {
-		return 0, err
-	}
-	if left := last.Add(lockout).Sub(now); left > 0 {
-		return left, nil
-	}
-	return 0, nil
-}
-
 // RateLimitError is a refusal because of too many failed sign-ins (or
 // requests), or, Unavailable, because the server is too busy right now.
 type RateLimitError struct {
@@ -208,48 +195,8 @@ func (e *RateLimitError) RetryAfterSeconds() int {
 	return int((e.RetryAfter + time.Second - 1) / time.Second)
 }
 
-// checkLimits refuses a sign-in while its client address or the account
-// it names is locked. account may be "" (no account is named).
-func (s *Service) checkLimits(ctx context.Context, account string) error {
-	cfg := s.secure().cfg
-	if ip := roster.RequestInfoFrom(ctx).ClientIP; ip != "" {
-		left, err := s.lockedFor(ctx, addressKey(ip), cfg.AddressFailures, cfg.AddressWindow, cfg.AddressLockout)
-		if err != nil {
-			return err
-		}
-		if left > 0 {
-			return &RateLimitError{RetryAfter: left, Message: "too many failed sign-ins from this address: try again later"}
-		}
-	}
-	if account != "" {
-		left, err := s.lockedFor(ctx, accountKey(account), cfg.AccountFailures, cfg.AccountWindow, cfg.AccountLockout)
-		if err != nil {
-			return err
-		}
-		if left > 0 {
-			return &RateLimitError{RetryAfter: left, Message: "too many failed sign-ins for this account: try again later, or ask an administrator to lift the lock"}
-		}
-	}
-	return nil
-}
-
-// recordFailure counts a failed sign-in against the client address and
-// the account named ("" for none).
-func (s *Service) recordFailure(ctx context.Context, account string) error {
-	ip := roster.RequestInfoFrom(ctx).ClientIP
-	return s.store.Update(ctx, func(tx roster.Tx) error {
-		now := tx.Now()
-		if ip != "" {
-			if err := tx.AddSignInFailure(addressKey(ip), now); err != nil {
-				return err
-			}
-		}
-		if account != "" {
-			return tx.AddSignInFailure(accountKey(account), now)
-		}
-		return nil
-	})
-}
+// Attempts are checked against the limits and counted before their
+// secret is checked: reserveAttempt in signin.go.
 
 // LiftLockout clears the failed sign-ins of a user's account, which ends
 // its lockout. Only an admin of the user may.

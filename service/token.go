@@ -352,12 +352,21 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 		bad.Description = "client_id and client_secret are required (HTTP Basic or form fields)"
 		return nil, bad
 	}
-	if err := s.checkLimits(ctx, ""); err != nil {
+	// Reserved like a password sign-in (signin.go), against the address.
+	att, err := s.reserveAttempt(ctx, "")
+	if err != nil {
 		return nil, asOAuth(err)
 	}
+	failed := false
+	defer func() {
+		if !failed {
+			if err := s.releaseAttempt(ctx, att); err != nil {
+				s.log.Error("taking back a sign-in attempt", "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+			}
+		}
+	}()
 	var cl *roster.OAuthClient
 	if roster.ValidID(roster.PrefixClient, req.ClientID) {
-		var err error
 		if cl, err = s.store.FindOAuthClient(ctx, req.ClientID); err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
 			return nil, err
 		}
@@ -368,9 +377,7 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 		want = cl.Hash
 	}
 	if cl == nil || subtle.ConstantTimeCompare(given[:], want) != 1 {
-		if err := s.recordFailure(ctx, ""); err != nil {
-			return nil, err
-		}
+		failed = true
 		return nil, bad
 	}
 	off, err := s.store.OrgDisabled(ctx, cl.OrganizationID)
@@ -381,7 +388,7 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 		return nil, &OAuthError{Code: "unauthorized_client", Description: "the client's organisation is disabled", Status: 400}
 	}
 	scopes := slices.Clone(cl.Scopes)
-	if req.Scope != "" {
+	if len(strings.Fields(req.Scope)) > 0 { // a blank scope is no scope
 		if scopes, err = parseScope(req.Scope, cl.Scopes); err != nil {
 			return nil, err
 		}

@@ -395,3 +395,50 @@ func TestArgon2GateSheds(t *testing.T) {
 		t.Fatalf("failures counted for the address: %d (%v), want the %d evaluated", counted, err, evaluated)
 	}
 }
+
+// TestClientCredentialsLimitsHoldUnderConcurrency: wrong client secrets
+// count against the address before they are compared, so 20 concurrent
+// ones against a limit of 5 have at most 5 compared; and a blank scope
+// is no scope (the client's scopes, named in the answer).
+func TestClientCredentialsLimitsHoldUnderConcurrency(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.Security.AddressFailures = 5 })
+	created := s.do("POST", "/v1/oauth-clients", map[string]any{"name": "svc", "scopes": []string{"users:read"}}).want(201).obj()
+	id, secret := created["client_id"].(string), created["client_secret"].(string)
+	st, tok, r := s.tokenForm(url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}, "scope": {" "}})
+	if st != 200 || tok["scope"] != "users:read" {
+		t.Fatalf("client_credentials with a blank scope: %d %s", st, r.Body)
+	}
+	const n = 20
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			res, err := http.PostForm(s.URL+"/v1/auth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {fmt.Sprintf("rcs_wrong%d", i)}})
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			statuses[i] = res.StatusCode
+		})
+	}
+	close(start)
+	wg.Wait()
+	compared := 0
+	for _, st := range statuses {
+		if st == 401 {
+			compared++
+		} else if st != 429 {
+			t.Errorf("status %d (all: %v)", st, statuses)
+		}
+	}
+	if compared > 5 {
+		t.Fatalf("%d of %d concurrent wrong client secrets were compared; the address limit is 5 (statuses %v)", compared, n, statuses)
+	}
+	if st, _, r := s.tokenForm(url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}); st != 429 {
+		t.Fatalf("the right secret from the blocked address: %d %s", st, r.Body)
+	}
+}
