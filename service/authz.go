@@ -248,9 +248,11 @@ func (s *Service) checkUserChange(ctx context.Context, r roster.Reader, c *roste
 			return err
 		}
 	}
-	if !profileChanged(cur, next) {
+	if !profileChanged(cur, next) && (len(admin) > 0 || memberships) {
 		return nil
 	}
+	// A profile change, or a write that changes nothing, which is judged
+	// as one: a write route is no way to read a user without its scope.
 	if cur.ID == c.User.ID {
 		return needScope(c, roster.ScopeUsersWriteSelf)
 	}

@@ -444,15 +444,14 @@ func (w *pWorld) ownerCall(c, u *pUser, ip pInterp, at ...int) bool {
 // holds admin or owner, as changing its roles, disabling, moving and
 // deleting it are?
 //
-// PRODUCT.md section 3 says no: the rank rule lists all of these calls
-// ("set or reset a password, remove a second factor, change an email or
-// username, create an API key … disable, move or delete them") and then
-// names only "changing the roles of, disabling, moving or deleting" as
-// an owner's call; an admin may "edit everything below O". So an admin
-// may reset the password of an admin it ranks with. The server (since
-// 87a74c7) says yes. false follows the specification's text; set it to
-// true if the specification changes.
-const pTakeoverIsOwnersCall = false
+// PRODUCT.md section 3 lists these calls under the rank rule, which is a
+// condition ("only if"), not a grant, and names "changing the roles of,
+// disabling, moving or deleting" an admin or owner as an owner's call.
+// Roster reads a call that can take an admin's account over as at least
+// as grave as disabling it, and keeps it an owner's call, as it was
+// before the rank rule (README "Nobody goes up"): an admin does not reset
+// another admin's password. false would model the narrower reading.
+const pTakeoverIsOwnersCall = true
 
 // takeover is the owner's call on the takeover calls, when they have one
 // (pTakeoverIsOwnersCall).
