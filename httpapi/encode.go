@@ -190,6 +190,8 @@ func statusFor(c roster.Code) int {
 		return http.StatusPreconditionRequired
 	case roster.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case roster.CodeRequestTimeout:
+		return http.StatusRequestTimeout
 	case roster.CodeUnsupportedMedia:
 		return http.StatusUnsupportedMediaType
 	case roster.CodeNotAcceptable:

@@ -9,9 +9,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -25,14 +27,21 @@ import (
 // MaxBodyBytes is the largest request body accepted (1 MiB).
 const MaxBodyBytes = 1 << 20
 
+// DefaultBodyReadTimeout is Config.BodyReadTimeout when it is not set.
+const DefaultBodyReadTimeout = 15 * time.Second
+
 // Config holds what the HTTP layer needs.
 type Config struct {
 	Service        *service.Service
 	Log            *slog.Logger
 	Version        string
 	RequireIfMatch bool // answer 428 to a PUT, PATCH or DELETE without If-Match
-	JSONP          bool // allow ?callback= on GET
-	Registry       *prometheus.Registry
+	// BodyReadTimeout bounds the time a request's body may take to arrive
+	// (DefaultBodyReadTimeout when 0): a body that stops half-way is
+	// answered 408 then, rather than holding its connection.
+	BodyReadTimeout time.Duration
+	JSONP           bool // allow ?callback= on GET
+	Registry        *prometheus.Registry
 }
 
 type server struct {
@@ -47,6 +56,9 @@ type server struct {
 // NewServer returns the http.Handler that serves the whole API.
 func NewServer(cfg Config) (http.Handler, error) {
 	s := &server{Config: cfg, mux: http.NewServeMux()}
+	if s.BodyReadTimeout <= 0 {
+		s.BodyReadTimeout = DefaultBodyReadTimeout
+	}
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
@@ -103,6 +115,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.id = newRequestID()
 	}
 	w.Header().Set("X-Request-Id", st.id)
+	if r.ContentLength != 0 {
+		// The body must arrive within BodyReadTimeout of the headers
+		// (readAll answers 408 otherwise); the server's ReadTimeout would
+		// hold a stalled connection far longer.
+		_ = http.NewResponseController(w).SetReadDeadline(st.start.Add(s.BodyReadTimeout))
+	}
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 	ctx := roster.WithRequestInfo(context.WithValue(r.Context(), keyRequest, st), roster.RequestInfo{ID: st.id, ClientIP: ip})
 	r = r.WithContext(ctx)
@@ -119,6 +137,16 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.Log.Info("request", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "route", pattern,
 			"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(time.Since(st.start).Microseconds())/1000)
 	}()
+	// A bad %-escape in the query would otherwise be dropped silently
+	// with its parameter (one in the path never gets here: net/http
+	// refuses it, and WrapListener makes that answer a problem too).
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		var ee url.EscapeError
+		if errors.As(err, &ee) {
+			s.writeError(rec, r, roster.Errorf(roster.CodeMalformed, "the query string has a bad %%-escape %q: a %% must start an escape such as %%2F (send a literal %% as %%25)", string(ee)))
+			return
+		}
+	}
 	if err := s.negotiate(r, st); err != nil {
 		s.writeError(rec, r, err)
 		return

@@ -48,8 +48,11 @@ type Config struct {
 	LogFormat            string
 	LogLevel             string
 	ShutdownTimeout      time.Duration
-	DebugAddr            string
-	DB                   postgres.Config // PostgreSQL pool, timeouts and retries
+	// BodyReadTimeout bounds how long reading a request's body may take
+	// (--body-read-timeout): a body that stops half-way is answered 408.
+	BodyReadTimeout time.Duration
+	DebugAddr       string
+	DB              postgres.Config // PostgreSQL pool, timeouts and retries
 	// Security holds the password rules, argon2id cost, token lifetimes
 	// and sign-in limits (security_flags.go).
 	Security service.SecurityConfig
@@ -84,6 +87,7 @@ func DefaultConfig() Config {
 		LogFormat:       "text",
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
+		BodyReadTimeout: httpapi.DefaultBodyReadTimeout,
 		Webhooks: WebhookConfig{Timeout: 10 * time.Second, RetryFor: 72 * time.Hour, RetryBase: 4 * time.Second, RetryMax: time.Hour,
 			DisableAfter: 72 * time.Hour, Concurrency: 64, Retention: 7 * 24 * time.Hour,
 			RotationOverlap: service.DefaultRotationOverlap},
@@ -253,6 +257,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&wc.Concurrency, "webhook-concurrency", envInt("WEBHOOK_CONCURRENCY", wc.Concurrency), "requests in flight per webhook (ROSTER_WEBHOOK_CONCURRENCY)")
 	fs.DurationVar(&wc.RotationOverlap, "webhook-rotation-overlap", envDuration("WEBHOOK_ROTATION_OVERLAP", wc.RotationOverlap), "how long a rotated-out signing secret keeps signing (ROSTER_WEBHOOK_ROTATION_OVERLAP)")
 	fs.DurationVar(&wc.Retention, "delivery-retention", envDuration("DELIVERY_RETENTION", wc.Retention), "how long finished deliveries stay in the log (ROSTER_DELIVERY_RETENTION)")
+	fs.DurationVar(&c.BodyReadTimeout, "body-read-timeout", envDuration("BODY_READ_TIMEOUT", c.BodyReadTimeout), "how long a request's body may take to arrive before the answer is 408 (ROSTER_BODY_READ_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
 	securityFlags(fs, &c.Security, env, envInt, envDuration)
 	fs.StringVar(&c.MailFrom, "mail-from", env("MAIL_FROM", c.MailFrom), "sender of mails when the organisation has no white-label address (ROSTER_MAIL_FROM)")
@@ -305,15 +310,19 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	h, err := httpapi.NewServer(httpapi.Config{Service: svc, Log: m.log, Version: version, RequireIfMatch: c.RequireIfMatch, JSONP: c.JSONP, Registry: reg})
+	h, err := httpapi.NewServer(httpapi.Config{Service: svc, Log: m.log, Version: version, RequireIfMatch: c.RequireIfMatch, JSONP: c.JSONP, Registry: reg,
+		BodyReadTimeout: c.BodyReadTimeout})
 	if err != nil {
 		return err
 	}
-	m.listener, err = net.Listen("tcp", c.Addr)
+	l, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
-	m.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	// net/http's own plain-text errors (a bad %-escape, 431) become
+	// problem documents.
+	m.listener = httpapi.WrapListener(l)
+	m.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: httpapi.MaxHeaderBytes}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.http.Serve(m.listener) }()
 	m.stopJanitor = make(chan struct{})
