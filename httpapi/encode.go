@@ -128,7 +128,16 @@ func (s *server) write(w http.ResponseWriter, r *http.Request, status int, root,
 		w.Write([]byte(");"))
 	case st.format == "xml":
 		var buf bytes.Buffer
-		if err := xmljson.Encode(&buf, root, problemNS, body); err != nil {
+		err := xmljson.Encode(&buf, root, problemNS, body)
+		if errors.Is(err, xmljson.ErrInvalidChar) {
+			// Stored text that XML cannot carry (a control character
+			// written before input refused them): answer anyway, with
+			// U+FFFD in its place, rather than fail every list holding it.
+			s.Log.Warn("xml encode: characters replaced", "request_id", st.id, "error", err)
+			buf.Reset()
+			err = xmljson.EncodeReplacing(&buf, root, problemNS, body)
+		}
+		if err != nil {
 			s.Log.Error("xml encode", "request_id", st.id, "error", err)
 			buf.Reset()
 			status, problemNS = http.StatusNotAcceptable, "urn:ietf:rfc:7807"

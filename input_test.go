@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package roster
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestCheckJSON(t *testing.T) {
+	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	for _, c := range []struct {
+		in   string
+		code Code   // "" when accepted
+		loc  string // the location named, when refused
+	}{
+		{`{"a": 1}`, "", ""},
+		{deep(MaxDepth), "", ""},
+		{deep(MaxDepth + 1), CodeMalformed, "body" + strings.Repeat("[0]", MaxDepth)},
+		{`{"settings": {"n": 1e400}}`, CodeInvalid, "body.settings.n"},
+		{`{"settings": {"n": -1E+309}}`, CodeInvalid, "body.settings.n"},
+		{`{"a": [1, 2, {"b": 1e999}]}`, CodeInvalid, "body.a[2].b"},
+		{`[{"op": "add", "value": 1e400}]`, CodeInvalid, "body[0].value"},
+		{`{"n": 1e-400, "m": 1.7976931348623157e308, "big": 123456789012345678901234567890}`, "", ""},
+		{`{"name": "a\u0000b"}`, CodeInvalid, "body.name"},
+		{`{"x": {"a\u001f": 1}}`, CodeInvalid, "body.x"},
+		{`{"x": "\uFFFE"}`, CodeInvalid, "body.x"},
+		{"{\"x\": \"\uFFFF\"}", CodeInvalid, "body.x"},
+		{`{"x": "tab\tand\nlines\r"}`, "", ""},
+		{`{"a": "x", "b": ["\u0001"]}`, CodeInvalid, "body.b[0]"},
+		{`{"a\"b": {"c": 1e400}}`, CodeInvalid, `body.a"b.c`},
+		// Syntax errors are the decoder's to report.
+		{`{"a": "unterminated`, "", ""},
+		{"{\"a\": \"raw \x01 byte\"}", "", ""},
+		{`{"a": "bad escape \x"}`, "", ""},
+	} {
+		err := CheckJSON([]byte(c.in))
+		if got := ErrorCode(err); got != c.code {
+			t.Errorf("CheckJSON(%.80q): code %q, want %q (%v)", c.in, got, c.code, err)
+			continue
+		}
+		var e *Error
+		if c.loc != "" && (!errors.As(err, &e) || len(e.Fields) != 1 || e.Fields[0].Location != c.loc) {
+			t.Errorf("CheckJSON(%.80q) = %v, want location %s", c.in, err, c.loc)
+		}
+	}
+	if err := CheckJSON([]byte(deep(100000))); ErrorCode(err) != CodeMalformed || !strings.Contains(err.Error(), "64 levels") {
+		t.Errorf("100,000 levels: %v", err)
+	}
+}
+
+// checkReference says whether CheckJSON should refuse valid JSON, by
+// decoding it: deeper than MaxDepth, a number beyond float64, or a string
+// or member name with a character Roster does not keep.
+func checkReference(dec *json.Decoder, depth int) bool {
+	tok, err := dec.Token()
+	if err != nil {
+		return false
+	}
+	switch v := tok.(type) {
+	case json.Delim:
+		if depth+1 > MaxDepth {
+			return true
+		}
+		bad := false
+		for dec.More() {
+			if v == '{' {
+				k, _ := dec.Token()
+				if _, ok := badChar(k.(string)); !ok {
+					bad = true
+				}
+			}
+			if checkReference(dec, depth+1) {
+				bad = true
+			}
+		}
+		dec.Token()
+		return bad
+	case json.Number:
+		_, err := strconv.ParseFloat(v.String(), 64)
+		return errors.Is(err, strconv.ErrRange)
+	case string:
+		_, ok := badChar(v)
+		return !ok
+	}
+	return false
+}
+
+// FuzzCheckJSON checks that CheckJSON never panics, refuses valid JSON
+// exactly when decoding it shows something Roster does not keep, and
+// refuses only with its two codes.
+func FuzzCheckJSON(f *testing.F) {
+	for _, s := range []string{`{"a": 1}`, `{"n": 1e400}`, `[[[[]]]]`, `{"a\u0000": "b"}`, `"\uFFFE"`, `{"a": [1, -0.5e-3, true, null]}`, strings.Repeat("[", 70)} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := CheckJSON(data)
+		if c := ErrorCode(err); c != "" && c != CodeInvalid && c != CodeMalformed {
+			t.Fatalf("CheckJSON(%q): code %q", data, c)
+		}
+		if !json.Valid(data) {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if want := checkReference(dec, 0); want != (err != nil) {
+			t.Fatalf("CheckJSON(%q) = %v, want refused: %v", data, err, want)
+		}
+	})
+}
