@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -151,6 +152,13 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(rec, r, err)
 		return
 	}
+	// The ServeMux would redirect a path with empty, "." or ".." segments
+	// to its clean form (a 301 or 307, for a PUT as for a GET): no such
+	// path names a resource here.
+	if !cleanPath(r.URL.Path) {
+		s.writeError(rec, r, roster.Errorf(roster.CodeNotFound, "no such resource: %q has empty, \".\" or \"..\" segments", r.URL.Path))
+		return
+	}
 	_, p := s.mux.Handler(r)
 	if p == "" || strings.HasSuffix(p, " /") {
 		s.writeError(rec, r, s.unrouted(r))
@@ -158,6 +166,16 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	pattern = p
 	s.mux.ServeHTTP(rec, r) // the mux, not the Handler found above, sets path values
+}
+
+// cleanPath reports whether p is already in the form ServeMux cleans
+// paths to.
+func cleanPath(p string) bool {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 // unrouted explains a request no route takes: 405 with Allow when the
