@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,6 +149,17 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// No id holds a control character, and no query parameter may: a
+	// NUL would otherwise reach the database (PostgreSQL refuses it in
+	// text, which was a 500).
+	if hasControl(r.URL.Path) {
+		s.writeError(rec, r, roster.Errorf(roster.CodeNotFound, "no such resource: the path holds a control character"))
+		return
+	}
+	if err := controlInQuery(r.URL.Query()); err != nil {
+		s.writeError(rec, r, err)
+		return
+	}
 	if err := s.negotiate(r, st); err != nil {
 		s.writeError(rec, r, err)
 		return
@@ -166,6 +178,32 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	pattern = p
 	s.mux.ServeHTTP(rec, r) // the mux, not the Handler found above, sets path values
+}
+
+// hasControl reports whether s holds a C0 control character or DEL.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7F })
+}
+
+// controlInQuery refuses query parameters that hold control characters.
+func controlInQuery(q url.Values) error {
+	var fe []roster.FieldError
+	for k, vs := range q {
+		for _, v := range vs {
+			if hasControl(k) || hasControl(v) {
+				loc := "query." + k
+				if hasControl(k) {
+					loc = "query." + strconv.QuoteToASCII(k)
+				}
+				fe = append(fe, roster.FieldError{Location: loc, Message: "holds a control character: query parameters are text without control characters", Value: strconv.QuoteToASCII(v)})
+				break
+			}
+		}
+	}
+	if fe == nil {
+		return nil
+	}
+	return &roster.Error{Code: roster.CodeMalformed, Message: "the query has invalid parameters", Fields: fe}
 }
 
 // cleanPath reports whether p is already in the form ServeMux cleans
