@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -153,7 +154,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// NUL would otherwise reach the database (PostgreSQL refuses it in
 	// text, which was a 500).
 	if hasControl(r.URL.Path) {
-		s.writeError(rec, r, roster.Errorf(roster.CodeNotFound, "no such resource: the path holds a control character"))
+		s.writeError(rec, r, roster.Errorf(roster.CodeNotFound, "no such resource: the path holds a control character or bytes that are not UTF-8"))
 		return
 	}
 	if err := controlInQuery(r.URL.Query()); err != nil {
@@ -180,9 +181,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(rec, r) // the mux, not the Handler found above, sets path values
 }
 
-// hasControl reports whether s holds a C0 control character or DEL.
+// hasControl reports whether s holds a C0 control character or DEL, or
+// is not valid UTF-8 (which no stored text is, and PostgreSQL refuses).
 func hasControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7F })
+	return !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7F })
 }
 
 // controlInQuery refuses query parameters that hold control characters.
@@ -195,7 +197,7 @@ func controlInQuery(q url.Values) error {
 				if hasControl(k) {
 					loc = "query." + strconv.QuoteToASCII(k)
 				}
-				fe = append(fe, roster.FieldError{Location: loc, Message: "holds a control character: query parameters are text without control characters", Value: strconv.QuoteToASCII(v)})
+				fe = append(fe, roster.FieldError{Location: loc, Message: "holds a control character or bytes that are not UTF-8: query parameters are UTF-8 text without control characters", Value: strconv.QuoteToASCII(v)})
 				break
 			}
 		}

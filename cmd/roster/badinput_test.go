@@ -287,10 +287,11 @@ func TestControlCharactersInPathQueryAndForm(t *testing.T) {
 		{"DELETE", "/v1/users/username:a%00b"},
 		{"DELETE", "/v1/users/username:a%00b/lockout"},
 		{"GET", "/v1/orgs/org_%01"},
+		{"GET", "/v1/users/username:%c0%af"},
 	} {
 		s.do(c.method, c.path, nil).problem(404)
 	}
-	for _, q := range []string{"q=a%00b", "tag=%00", "q=%1b%5b31m", "cursor=%00"} {
+	for _, q := range []string{"q=a%00b", "tag=%00", "q=%1b%5b31m", "cursor=%00", "q=%e0%80", "feature=%ff"} {
 		p := s.do("GET", "/v1/users?"+q, nil).problem(400)
 		wantField(t, p, "query."+strings.Split(q, "=")[0])
 	}
