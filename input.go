@@ -26,7 +26,14 @@ const MaxDepth = 64
 // that XML cannot carry (CodeInvalid, naming the field). Syntax errors
 // are left to the decoder that follows: CheckJSON stops at the first one
 // and reports nothing.
-func CheckJSON(data []byte) error {
+func CheckJSON(data []byte) error { return checkJSON(data, true) }
+
+// CheckDepth is the depth part of CheckJSON, for documents that are not
+// (only) input: a patched resource, which may hold values stored before
+// input was checked (validation names those that are still wrong).
+func CheckDepth(data []byte) error { return checkJSON(data, false) }
+
+func checkJSON(data []byte, full bool) error {
 	type frame struct {
 		object    bool
 		expectKey bool
@@ -34,6 +41,8 @@ func CheckJSON(data []byte) error {
 		index     int
 	}
 	var stack []frame
+	var bad []FieldError // at most maxFieldErrors
+	const maxFieldErrors = 20
 	where := func() string {
 		var b strings.Builder
 		b.WriteString("body")
@@ -81,21 +90,27 @@ func CheckJSON(data []byte) error {
 				stack[n-1].expectKey = false
 			}
 			i++
-		case c == '"':
-			end, escaped := stringEnd(data, i+1)
+		case c == '"' && !full:
+			end, _ := stringEnd(data, i+1)
 			if end < 0 {
-				return nil // malformed: the decoder says where
-			}
-			s := string(data[i+1 : end])
-			if escaped && json.Unmarshal(data[i:end+1], &s) != nil {
 				return nil
 			}
 			i = end + 1
-			bad, ok := badChar(s)
+		case c == '"':
+			end, escaped := stringEnd(data, i+1)
+			if end < 0 {
+				return invalidOrNil(bad) // malformed: the decoder says where
+			}
+			s := string(data[i+1 : end])
+			if escaped && json.Unmarshal(data[i:end+1], &s) != nil {
+				return invalidOrNil(bad)
+			}
+			i = end + 1
+			what, ok := badChar(s)
 			isKey := len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].expectKey
 			if isKey {
-				if !ok {
-					return Invalid(FieldError{Location: where(), Message: "a member name holds the " + bad + ": names and text may not hold control characters (only tab and line breaks in text)"})
+				if !ok && len(bad) < maxFieldErrors {
+					bad = append(bad, FieldError{Location: where(), Message: "a member name holds the " + what + ": names and text may not hold control characters (only tab and line breaks in text)"})
 				}
 				if len(s) > 100 {
 					s = s[:100] + "…"
@@ -103,9 +118,11 @@ func CheckJSON(data []byte) error {
 				stack[len(stack)-1].key = s
 				continue
 			}
-			if !ok {
-				return Invalid(FieldError{Location: where(), Message: "holds the " + bad + ": text may not hold control characters other than tab and line breaks"})
+			if !ok && len(bad) < maxFieldErrors {
+				bad = append(bad, FieldError{Location: where(), Message: "holds the " + what + ": text may not hold control characters other than tab and line breaks"})
 			}
+		case !full:
+			i++
 		case c == '-' || '0' <= c && c <= '9':
 			j := i + 1
 			for j < len(data) && strings.IndexByte("+-0123456789.eE", data[j]) >= 0 {
@@ -114,15 +131,22 @@ func CheckJSON(data []byte) error {
 			num := data[i:j]
 			i = j
 			if len(num) > 15 || bytes.ContainsAny(num, "eE") {
-				if _, err := strconv.ParseFloat(string(num), 64); errors.Is(err, strconv.ErrRange) {
-					return Invalid(FieldError{Location: where(), Message: "the number is too large: numbers must fit a 64-bit float (at most about ±1.7976931348623157e308)", Value: string(num)})
+				if _, err := strconv.ParseFloat(string(num), 64); errors.Is(err, strconv.ErrRange) && len(bad) < maxFieldErrors {
+					bad = append(bad, FieldError{Location: where(), Message: "the number is too large: numbers must fit a 64-bit float (at most about ±1.7976931348623157e308)", Value: string(num)})
 				}
 			}
 		default:
 			i++
 		}
 	}
-	return nil
+	return invalidOrNil(bad)
+}
+
+func invalidOrNil(fe []FieldError) error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return Invalid(fe...)
 }
 
 // stringEnd returns the index of the quote that ends the JSON string whose

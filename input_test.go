@@ -32,6 +32,7 @@ func TestCheckJSON(t *testing.T) {
 		{"{\"x\": \"\uFFFF\"}", CodeInvalid, "body.x"},
 		{`{"x": "tab\tand\nlines\r"}`, "", ""},
 		{`{"a": "x", "b": ["\u0001"]}`, CodeInvalid, "body.b[0]"},
+		{`{"a": "\u0001", "b": 1e400}`, CodeInvalid, "body.a"},
 		{`{"a\"b": {"c": 1e400}}`, CodeInvalid, `body.a"b.c`},
 		// Syntax errors are the decoder's to report.
 		{`{"a": "unterminated`, "", ""},
@@ -44,9 +45,13 @@ func TestCheckJSON(t *testing.T) {
 			continue
 		}
 		var e *Error
-		if c.loc != "" && (!errors.As(err, &e) || len(e.Fields) != 1 || e.Fields[0].Location != c.loc) {
+		if c.loc != "" && (!errors.As(err, &e) || len(e.Fields) == 0 || e.Fields[0].Location != c.loc) {
 			t.Errorf("CheckJSON(%.80q) = %v, want location %s", c.in, err, c.loc)
 		}
+	}
+	var e *Error
+	if err := CheckJSON([]byte(`{"a": "\u0001", "b": 1e400, "c": "ok", "d": {"\u0002": 1}}`)); !errors.As(err, &e) || len(e.Fields) != 3 {
+		t.Errorf("every bad field is named: %v", err)
 	}
 	if err := CheckJSON([]byte(deep(100000))); ErrorCode(err) != CodeMalformed || !strings.Contains(err.Error(), "64 levels") {
 		t.Errorf("100,000 levels: %v", err)

@@ -28,7 +28,8 @@ const (
 // cannot apply to doc is CodePatchConflict.
 //
 // The patch is checked by CheckJSON first (nesting depth, numbers, control
-// characters), and so is the result. The work a JSON Patch may cause is
+// characters), and the result's depth by CheckDepth (copies can deepen a
+// document; what the result holds is validation's to judge). The work a JSON Patch may cause is
 // bounded: every operation reads the whole document, so the number of
 // operations times the document's size may be at most MaxPatchWork
 // (CodeTooLarge).
@@ -40,7 +41,7 @@ func ApplyPatch(format string, doc, patch []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckJSON(out); err != nil {
+	if err := CheckDepth(out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -484,9 +485,10 @@ func validPointer(p string) bool {
 // trailing data. Syntax errors are CodeMalformed; unknown fields and wrong
 // types are CodeInvalid with the field's location.
 //
-// The data is checked by CheckJSON first.
+// The data's depth is checked by CheckDepth first; the HTTP layer checks
+// request bodies whole with CheckJSON before they get here.
 func DecodeStrict(data []byte, v any) error {
-	if err := CheckJSON(data); err != nil {
+	if err := CheckDepth(data); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -86,6 +86,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 			return err
 		}
 	}
+	if err := roster.CheckJSON(body); err != nil {
+		return err
+	}
 	return roster.DecodeStrict(body, v)
 }
 
