@@ -29,6 +29,10 @@ func readAll(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	var ne net.Error
 	switch {
 	case err == nil:
+		// The body is in: lift the deadline, which would otherwise end
+		// the request's context (net/http's background read fails when
+		// it passes) while the handler still works.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 		return body, nil
 	case errors.As(err, &mbe):
 		return nil, roster.Errorf(roster.CodeTooLarge, "the body is larger than 1 MiB")

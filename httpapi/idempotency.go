@@ -83,6 +83,8 @@ func (w *captureWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *captureWriter) Write(b []byte) (int, error) {
 	w.buf.Write(b)
 	return w.ResponseWriter.Write(b)

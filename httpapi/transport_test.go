@@ -12,6 +12,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/xmljson"
 )
 
 // TestRewriteServerError checks the rewriting of net/http's own error
@@ -84,5 +87,13 @@ func TestXMLAnswerOfUnrepresentableText(t *testing.T) {
 	body := w.Body.String()
 	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/xml") || !strings.Contains(body, "<first_name>A\uFFFDB</first_name>") {
 		t.Fatalf("%d %s: %s", w.Code, w.Header().Get("Content-Type"), body)
+	}
+}
+
+// TestOneDepthLimit checks that XML bodies have the same nesting limit
+// as JSON bodies, the one the OpenAPI document states.
+func TestOneDepthLimit(t *testing.T) {
+	if xmljson.MaxDepth != roster.MaxDepth {
+		t.Fatalf("xmljson.MaxDepth %d, roster.MaxDepth %d", xmljson.MaxDepth, roster.MaxDepth)
 	}
 }
