@@ -21,6 +21,9 @@ import (
 const (
 	MergePatch = "merge" // RFC 7396
 	JSONPatch  = "json"  // RFC 6902
+	// XMLMergePatch is a merge patch transcribed from an XML body: a merge
+	// patch whose free-form values (a user's settings) carry no types yet.
+	XMLMergePatch = "xml-merge"
 )
 
 // ApplyPatch applies a patch of the given format to doc. A patch that is

@@ -72,9 +72,20 @@ func ScopesForRank(rank int) []string {
 }
 
 // HasScope reports whether a caller's token allows scope. A token without
-// a scope list allows every scope its holder's roles allow.
+// a scope list allows every scope its holder's roles allow. The user write
+// scopes nest: users:write:all includes users:write:members, which
+// includes users:write:self.
 func (c *Caller) HasScope(scope string) bool {
-	return c.Scopes == nil || len(c.Scopes) == 0 || slices.Contains(c.Scopes, scope)
+	if len(c.Scopes) == 0 || slices.Contains(c.Scopes, scope) {
+		return true
+	}
+	switch scope {
+	case ScopeUsersWriteSelf:
+		return slices.Contains(c.Scopes, ScopeUsersWriteMembers) || slices.Contains(c.Scopes, ScopeUsersWriteAll)
+	case ScopeUsersWriteMembers:
+		return slices.Contains(c.Scopes, ScopeUsersWriteAll)
+	}
+	return false
 }
 
 // BestRank returns the highest rank the user holds in any organisation.

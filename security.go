@@ -82,9 +82,11 @@ type SecurityReader interface {
 	// FindToken returns the token whose secret hashes to hash.
 	FindToken(ctx context.Context, hash []byte) (*Token, error)
 	FindOAuthClient(ctx context.Context, id string) (*OAuthClient, error)
-	// FindOAuthClients returns, newest first, the clients of the
-	// organisations v covers (nil v: every client).
-	FindOAuthClients(ctx context.Context, v *Visibility) ([]*OAuthClient, error)
+	// FindOAuthClients returns one page, newest first (created_at, then
+	// id, both descending), of the clients of the organisations v covers
+	// (nil v: every client), and the cursor of the next page (nil on the
+	// last). The cursor's sort is SortOAuthClients.
+	FindOAuthClients(ctx context.Context, v *Visibility, p Page) ([]*OAuthClient, *Cursor, error)
 	// SignInFailures returns how many failures were recorded under key
 	// since a time, and the time of the latest.
 	SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error)

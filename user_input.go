@@ -57,6 +57,9 @@ type UserInput struct {
 	// SendInvite is for creation only: mail the new user a link to choose
 	// a password (service/invite.go).
 	SendInvite *bool `json:"send_invite,omitempty" writeOnly:"true" doc:"At creation only: mail the user a link to choose a password; the link works once and expires."`
+	// SettingsFromXML says Settings was transcribed from XML, which
+	// carries no types: the service types it (service/xmlsettings.go).
+	SettingsFromXML bool `json:"-"`
 }
 
 // fieldErrors collects field errors under the "body." location.

@@ -222,6 +222,13 @@ const problemTypeBase = "https://roster.dev/problems/"
 // answered with a generic message.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	st := state(r)
+	if clientClosed(r, err) {
+		// Nobody is there to read an answer: send none, and log it as
+		// the client's doing, not as an internal error.
+		st.clientGone = true
+		s.Log.Debug("client closed request", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "error", err)
+		return
+	}
 	p := problem{RequestID: st.id}
 	var me *methodError
 	if errors.As(err, &me) {

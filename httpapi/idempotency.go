@@ -54,7 +54,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, next http.Ha
 	next(cw, r)
 	// The record is finished even if the client has gone: use a fresh context.
 	bg := context.Background()
-	if cw.status >= 500 {
+	if cw.status >= 500 || state(r).clientGone { // a client that hung up got no answer to replay
 		if err := s.Service.ReleaseIdempotent(bg, scope, key); err != nil {
 			s.Log.Error("idempotency release", "request_id", state(r).id, "error", err)
 		}

@@ -46,10 +46,12 @@ var (
 	hookRef = pathParam("id", "A webhook id.")
 	ifMatch = header("If-Match", `Only change the resource if its ETag is one of these ("<version>", or *); 412 otherwise.`)
 	ifNone  = header("If-None-Match", "Answer 304 when the resource still has this ETag.")
-	prefer  = header("Prefer", "return=minimal answers 204 with no body.")
-	idemKey = header("Idempotency-Key", "Replays the first answer to a POST with the same key for 24 hours.")
-	limitP  = openapi.Param{Name: "limit", In: "query", Type: tInt, Min: f(1), Max: f(200), Default: 50, Description: "Page size."}
-	cursorP = queryParam("cursor", "The next_cursor of the previous page.", tString)
+	// userIfMatch is If-Match on a part of a user (a membership).
+	userIfMatch = header("If-Match", `Only change it if the user's ETag is one of these ("<version>", or *); 412 otherwise.`)
+	prefer      = header("Prefer", "return=minimal answers 204 with no body.")
+	idemKey     = header("Idempotency-Key", "Replays the first answer to a POST with the same key for 24 hours.")
+	limitP      = openapi.Param{Name: "limit", In: "query", Type: tInt, Min: f(1), Max: f(200), Default: 50, Description: "Page size."}
+	cursorP     = queryParam("cursor", "The next_cursor of the previous page.", tString)
 )
 
 // errs lists the error answers of an operation.
@@ -182,22 +184,22 @@ func (s *server) routeTable() []route {
 			Params:    []openapi.Param{orgRef, limitP, cursorP},
 			Responses: append([]openapi.Response{ok(200, typeOf[MemberList]())}, errs(readErrs...)...), Scopes: []string{"users:read"}}, s.listMembers},
 		{Operation{Method: "PUT", Path: "/v1/orgs/{id}/members/{user_id}", ID: "putMember", Tag: "organizations", Summary: "Add a member or set its roles",
-			Description: "Only admins change memberships; only owners grant owner or admin. In the user's home organisation this sets the user's roles.",
-			Params:      []openapi.Param{orgRef, pathParam("user_id", "The user's id.")}, Body: jsonAndXML(typeOf[MemberInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(200, typeOf[MemberResource]())}, errs(400, 403, 404, 409, 413, 415, 422)...),
+			Description: "Only admins change memberships; only owners grant owner or admin. In the user's home organisation this sets the user's roles. A membership is part of its user: If-Match takes the user's ETag, and the answer carries the user's new one.",
+			Params:      []openapi.Param{orgRef, pathParam("user_id", "The user's id."), userIfMatch}, Body: jsonAndXML(typeOf[MemberInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, typeOf[MemberResource](), "ETag")}, errs(400, 403, 404, 409, 412, 413, 415, 422, 428)...),
 			Scopes:    []string{"users:write:all"}}, s.putMember},
 		{Operation{Method: "DELETE", Path: "/v1/orgs/{id}/members/{user_id}", ID: "deleteMember", Tag: "organizations", Summary: "Remove a membership",
-			Description: "The home membership cannot be removed (409): move the user instead.",
-			Params:      []openapi.Param{orgRef, pathParam("user_id", "The user's id.")},
-			Responses:   append([]openapi.Response{{Status: 204, Description: "Removed"}}, errs(403, 404, 409)...), Scopes: []string{"users:write:all"}}, s.deleteMember},
+			Description: "The home membership cannot be removed (409): move the user instead. If-Match takes the user's ETag.",
+			Params:      []openapi.Param{orgRef, pathParam("user_id", "The user's id."), userIfMatch},
+			Responses:   append([]openapi.Response{{Status: 204, Description: "Removed"}}, errs(403, 404, 409, 412, 428)...), Scopes: []string{"users:write:all"}}, s.deleteMember},
 		{Operation{Method: "GET", Path: "/v1/orgs/{id}/settings-schema", ID: "getSettingsSchema", Tag: "organizations", Summary: "Get the settings schema that applies",
-			Description: "The organisation's own JSON Schema for its users' settings, or its nearest ancestor's; 404 when none applies.",
-			Params:      []openapi.Param{orgRef},
-			Responses:   append([]openapi.Response{ok(200, typeOf[SettingsSchema]())}, errs(readErrs...)...), Scopes: []string{"orgs:read"}}, s.getSettingsSchema},
+			Description: "The organisation's own JSON Schema for its users' settings, or its nearest ancestor's; 404 when none applies. The ETag is \"<version>\" for the organisation's own schema (1 when first set, one more at every change) and \"<ancestor id>.<version>\" for an inherited one.",
+			Params:      []openapi.Param{orgRef, ifNone},
+			Responses:   append([]openapi.Response{ok(200, typeOf[SettingsSchema](), "ETag"), {Status: 304, Description: "Not modified"}}, errs(readErrs...)...), Scopes: []string{"orgs:read"}}, s.getSettingsSchema},
 		{Operation{Method: "PUT", Path: "/v1/orgs/{id}/settings-schema", ID: "putSettingsSchema", Tag: "organizations", Summary: "Set the settings schema",
-			Description: "A JSON Schema (draft 2020-12, self-contained: no external $ref) that users' settings in this organisation and its descendants must satisfy.",
-			Params:      []openapi.Param{orgRef}, Body: []openapi.Media{{ContentType: "application/json", Type: typeOf[SettingsSchema]()}, {ContentType: "application/schema+json", Type: typeOf[SettingsSchema]()}}, BodyRequired: true,
-			Responses: append([]openapi.Response{ok(200, typeOf[SettingsSchema]())}, errs(400, 403, 404, 413, 415, 422)...), Scopes: []string{"orgs:write"}}, s.putSettingsSchema},
+			Description: "A JSON Schema (draft 2020-12, self-contained: no external $ref) that users' settings in this organisation and its descendants must satisfy. If-Match takes the ETag of GET (of the schema that applies now, own or inherited); the answer carries the new one. A schema equal to the organisation's own changes nothing.",
+			Params:      []openapi.Param{orgRef, ifMatch}, Body: []openapi.Media{{ContentType: "application/json", Type: typeOf[SettingsSchema]()}, {ContentType: "application/schema+json", Type: typeOf[SettingsSchema]()}}, BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, typeOf[SettingsSchema](), "ETag")}, errs(400, 403, 404, 412, 413, 415, 422, 428)...), Scopes: []string{"orgs:write"}}, s.putSettingsSchema},
 
 		{Operation{Method: "POST", Path: "/v1/api-keys", ID: "createAPIKey", Tag: "api-keys", Summary: "Create an API key",
 			Description: "The secret is returned once, as key. An admin may create a key for a user it administers, never with more scopes than that user's roles allow.",
@@ -205,7 +207,8 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{ok(201, typeOf[APIKeyResource](), "Location")}, errs(400, 403, 404, 413, 415, 422)...),
 			Scopes:    []string{"keys:write"}}, s.createAPIKey},
 		{Operation{Method: "GET", Path: "/v1/api-keys", ID: "listAPIKeys", Tag: "api-keys", Summary: "List API keys",
-			Description: "The caller's keys and, with the keys:write scope, those of the users it administers; never their secrets.",
+			Description: "The caller's keys and, with the keys:write scope, those of the users it administers; never their secrets. Newest first, in pages: pass next_cursor as cursor for the next page (absent or null on the last); the order is stable while keys are added.",
+			Params:      []openapi.Param{limitP, cursorP},
 			Responses:   append([]openapi.Response{ok(200, typeOf[APIKeyList]())}, errs(400, 406)...)}, s.listAPIKeys},
 		{Operation{Method: "DELETE", Path: "/v1/api-keys/{id}", ID: "deleteAPIKey", Tag: "api-keys", Summary: "Revoke an API key",
 			Params:    []openapi.Param{pathParam("id", "The key's id.")},
@@ -235,7 +238,8 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{ok(201, webhook, "ETag", "Location")}, errs(400, 403, 413, 415, 422, 503)...),
 			Scopes:    []string{"webhooks:write"}}, s.createWebhook},
 		{Operation{Method: "GET", Path: "/v1/webhooks", ID: "listWebhooks", Tag: "webhooks", Summary: "List webhooks",
-			Description: "The webhooks of the organisations the caller administers.",
+			Description: "The webhooks of the organisations the caller administers, oldest first, in pages: pass next_cursor as cursor for the next page (absent or null on the last); the order is stable while webhooks are added.",
+			Params:      []openapi.Param{limitP, cursorP},
 			Responses:   append([]openapi.Response{ok(200, typeOf[WebhookList]())}, errs(400, 403, 406, 503)...), Scopes: []string{"webhooks:read"}}, s.listWebhooks},
 		{Operation{Method: "GET", Path: "/v1/webhooks/{id}", ID: "getWebhook", Tag: "webhooks", Summary: "Get a webhook",
 			Params:    []openapi.Param{hookRef, ifNone},
@@ -261,7 +265,7 @@ func (s *server) routeTable() []route {
 				limitP, cursorP},
 			Responses: append([]openapi.Response{ok(200, typeOf[DeliveryList]())}, errs(readErrs...)...), Scopes: []string{"webhooks:read"}}, s.listDeliveries},
 		{Operation{Method: "POST", Path: "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", ID: "retryDelivery", Tag: "webhooks", Summary: "Deliver again",
-			Description: "Sends a finished (succeeded or failed) delivery again, as soon as it is the oldest pending one of its resource.",
+			Description: "Sends a finished (succeeded or failed) delivery again, or brings the next attempt of a pending one waiting out its back-off forward to now; either goes as soon as it is the oldest pending one of its resource. 409 while an attempt at it is in flight.",
 			Params:      []openapi.Param{hookRef, pathParam("delivery_id", "The delivery's id."), idemKey},
 			Responses:   append([]openapi.Response{ok(202, typeOf[DeliveryResource]())}, errs(403, 404, 409)...), Scopes: []string{"webhooks:write"}}, s.retryDelivery},
 		{Operation{Method: "POST", Path: "/v1/webhooks/{id}/test", ID: "testWebhook", Tag: "webhooks", Summary: "Send a test message now",
@@ -345,7 +349,8 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{ok(201, typeOf[OAuthClientResource](), "Location")}, errs(400, 403, 413, 415, 422)...),
 			Scopes:    []string{"keys:write"}}, s.createOAuthClient},
 		{Operation{Method: "GET", Path: "/v1/oauth-clients", ID: "listOAuthClients", Tag: "oauth-clients", Summary: "List OAuth service clients",
-			Description: "The clients of the organisations the caller administers, for a token with the keys:write scope (without it the list is empty); never their secrets.",
+			Description: "The clients of the organisations the caller administers, for a token with the keys:write scope (without it the list is empty); never their secrets. Newest first, in pages: pass next_cursor as cursor for the next page (absent or null on the last); the order is stable while clients are added.",
+			Params:      []openapi.Param{limitP, cursorP},
 			Responses:   append([]openapi.Response{ok(200, typeOf[OAuthClientList]())}, errs(400, 406)...)}, s.listOAuthClients},
 		{Operation{Method: "DELETE", Path: "/v1/oauth-clients/{id}", ID: "deleteOAuthClient", Tag: "oauth-clients", Summary: "Delete an OAuth service client",
 			Params:    []openapi.Param{pathParam("id", "The client_id.")},

@@ -92,6 +92,10 @@ type reqState struct {
 	callback string // JSONP callback, when allowed and asked for
 	caller   *roster.Caller
 	start    time.Time
+	// clientGone is set when the request failed because the client
+	// closed its connection (its context was canceled): that is no
+	// server error, and the access log shows status 499.
+	clientGone bool
 }
 
 func state(r *http.Request) *reqState {
@@ -133,12 +137,20 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if v := recover(); v != nil {
 			s.Log.Error("panic", "request_id", st.id, "panic", v)
 			if !rec.wrote {
-				s.writeError(rec, r, roster.Errorf(roster.CodeInternal, "internal error"))
+				s.writeError(rec, r, errPanicked)
 			}
 		}
-		s.metrics.observe(r.Method, pattern, rec.status, time.Since(st.start))
-		s.Log.Info("request", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "route", pattern,
-			"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(time.Since(st.start).Microseconds())/1000)
+		status := rec.status
+		if st.clientGone {
+			status = StatusClientClosedRequest
+		}
+		s.metrics.observe(r.Method, pattern, status, time.Since(st.start))
+		attrs := []any{"request_id", st.id, "method", r.Method, "path", r.URL.Path, "route", pattern,
+			"status", status, "bytes", rec.bytes, "duration_ms", float64(time.Since(st.start).Microseconds()) / 1000}
+		if st.clientGone {
+			attrs = append(attrs, "outcome", "client closed request")
+		}
+		s.Log.Info("request", attrs...)
 	}()
 	// A bad %-escape in the query would otherwise be dropped silently
 	// with its parameter (one in the path never gets here: net/http
@@ -216,6 +228,24 @@ func cleanPath(p string) bool {
 		c += "/"
 	}
 	return c == p
+}
+
+// StatusClientClosedRequest is the status the access log and the metrics
+// give a request whose client hung up before the answer (nginx's 499):
+// nothing is sent, and it is not a server error.
+const StatusClientClosedRequest = 499
+
+// errPanicked answers a request whose handler panicked.
+var errPanicked = roster.Errorf(roster.CodeInternal, "internal error")
+
+// clientClosed reports whether err is how a request ended when its client
+// closed the connection: the request's context is canceled, and the error
+// is that cancellation or a failure it caused (a read cut short).
+func clientClosed(r *http.Request, err error) bool {
+	if err == errPanicked || !errors.Is(r.Context().Err(), context.Canceled) { // a panic is a bug whoever hung up
+		return false
+	}
+	return errors.Is(err, context.Canceled) || roster.ErrorCode(err) == roster.CodeInternal
 }
 
 // unrouted explains a request no route takes: 405 with Allow when the

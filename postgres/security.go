@@ -49,16 +49,32 @@ func (r reader) FindOAuthClient(ctx context.Context, id string) (*roster.OAuthCl
 	return &c, json.Unmarshal(doc, &c)
 }
 
-func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility) ([]*roster.OAuthClient, error) {
-	query, p := `SELECT doc FROM oauth_clients ORDER BY created_at DESC, id COLLATE "C" DESC`, params(nil)
+func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility, pg roster.Page) ([]*roster.OAuthClient, *roster.Cursor, error) {
+	var p params
+	var where []string
 	if v != nil {
-		query = `SELECT doc FROM oauth_clients WHERE organization_id IN (` + visibleOrgs(&p, v) + `) ORDER BY created_at DESC, id COLLATE "C" DESC`
+		where = append(where, `c.organization_id IN (`+visibleOrgs(&p, v)+`)`)
 	}
-	rows, err := r.q.Query(ctx, query, p...)
+	cond, tail, err := creationPage(&p, pg, roster.SortOAuthClients, "c", true, where)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pgx.CollectRows(rows, rowDoc[roster.OAuthClient])
+	rows, err := r.q.Query(ctx, `SELECT c.created_at, c.doc FROM oauth_clients c`+cond+tail, p...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return collectPage(rows, pg, roster.SortOAuthClients, func(rows pgx.Rows) (time.Time, string, *roster.OAuthClient, error) {
+		var created time.Time
+		var doc []byte
+		if err := rows.Scan(&created, &doc); err != nil {
+			return time.Time{}, "", nil, err
+		}
+		c := new(roster.OAuthClient)
+		if err := json.Unmarshal(doc, c); err != nil {
+			return time.Time{}, "", nil, err
+		}
+		return created, c.ID, c, nil
+	})
 }
 
 func (r reader) SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {

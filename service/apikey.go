@@ -51,7 +51,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *roster.Caller, in *APIKey
 		if err != nil {
 			return nil, "", err
 		}
-		if err := s.checkAdminAt(ctx, s.store, c, u.OrganizationID, nil, "create API keys for this user"); err != nil {
+		if err := s.actOnUser(ctx, s.store, c, u, "create API keys for this user"); err != nil {
 			return nil, "", err
 		}
 		owner = u
@@ -85,10 +85,10 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *roster.Caller, in *APIKey
 	return k, secret, nil
 }
 
-// APIKeys lists the keys the caller may see: its own, and, with
+// APIKeys lists a page of the keys the caller may see: its own, and, with
 // keys:write, those of the users it administers.
-func (s *Service) APIKeys(ctx context.Context, c *roster.Caller) ([]*roster.APIKey, error) {
-	return s.store.FindAPIKeys(ctx, s.administeredWith(ctx, c, roster.ScopeKeysWrite))
+func (s *Service) APIKeys(ctx context.Context, c *roster.Caller, p roster.Page) ([]*roster.APIKey, *roster.Cursor, error) {
+	return s.store.FindAPIKeys(ctx, s.administeredWith(ctx, c, roster.ScopeKeysWrite), p)
 }
 
 // DeleteAPIKey revokes a key: the caller's own, or one of a user it

@@ -153,9 +153,6 @@ func needScope(c *roster.Caller, scopes ...string) error {
 	return forbidden("the token lacks the scope %s", strings.Join(scopes, " or "))
 }
 
-// adminFields are the user fields only an admin changes.
-var adminFields = []string{"status", "roles", "organization_id", "manager_id", "external_id"}
-
 // changedAdminFields lists the admin fields that differ between cur and next.
 func changedAdminFields(cur, next *roster.User) []string {
 	var out []string
@@ -186,24 +183,34 @@ func profileChanged(cur, next *roster.User) bool {
 }
 
 // checkUserChange decides whether the caller may turn cur into next (cur
-// nil for a creation). The caller can already see cur.
+// nil for a creation). The caller can already see cur. What the caller's
+// roles forbid is checked before its token's scopes, so that a 403 names
+// the field rather than a scope that would not help.
 func (s *Service) checkUserChange(ctx context.Context, r roster.Reader, c *roster.Caller, cur, next *roster.User) error {
 	if cur == nil {
 		if err := s.checkReferences(ctx, r, c, cur, next); err != nil {
 			return err
 		}
-		if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
+		if err := s.checkAdminAt(ctx, r, c, next.OrganizationID, next.Roles, "create users in this organisation"); err != nil {
 			return err
 		}
-		return s.checkAdminAt(ctx, r, c, next.OrganizationID, next.Roles, "create users in this organisation")
+		return needScope(c, roster.ScopeUsersWriteAll)
 	}
 	admin := changedAdminFields(cur, next)
-	if len(admin) > 0 {
-		if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
-			return err
+	memberships := !slices.EqualFunc(cur.Memberships, next.Memberships, func(a, b roster.Membership) bool {
+		return a.OrganizationID == b.OrganizationID && slices.Equal(a.Roles, b.Roles)
+	})
+	if len(admin) > 0 || memberships {
+		what := "change this user's memberships"
+		if len(admin) > 0 {
+			what = "change " + admin[0]
 		}
-		if err := s.checkAdminAt(ctx, r, c, cur.OrganizationID, nil, "change "+admin[0]); err != nil {
-			return err
+		// A membership in another organisation is granted by PutMember,
+		// which checks the caller administers that organisation.
+		if len(admin) > 0 {
+			if err := s.checkAdminAt(ctx, r, c, cur.OrganizationID, nil, what); err != nil {
+				return err
+			}
 		}
 		if slices.Contains(admin, "roles") {
 			var granted []string
@@ -216,6 +223,12 @@ func (s *Service) checkUserChange(ctx context.Context, r roster.Reader, c *roste
 				return err
 			}
 		}
+		ownersCall := memberships || slices.ContainsFunc(admin, func(f string) bool {
+			return f == "status" || f == "roles" || f == "organization_id"
+		})
+		if err := s.checkRank(ctx, r, c, cur, ownersCall, what); err != nil {
+			return err
+		}
 		if err := s.checkReferences(ctx, r, c, cur, next); err != nil {
 			return err
 		}
@@ -224,29 +237,97 @@ func (s *Service) checkUserChange(ctx context.Context, r roster.Reader, c *roste
 				return err
 			}
 		}
+		if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
+			return err
+		}
 	}
 	if !profileChanged(cur, next) {
 		return nil
 	}
 	if cur.ID == c.User.ID {
-		return needScope(c, roster.ScopeUsersWriteSelf, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
+		return needScope(c, roster.ScopeUsersWriteSelf)
 	}
 	rank, err := s.rankAt(ctx, r, c, cur.OrganizationID)
 	if err != nil {
 		return err
 	}
-	onlyMember := roster.TopRank(cur.Roles) == roster.RankMember
+	if rank < roster.RankManager {
+		return forbidden("you may change only your own profile")
+	}
+	if err := s.checkRank(ctx, r, c, cur, false, "change this user's profile"); err != nil {
+		return err
+	}
+	// A user's "members" are those who hold no role above member.
+	onlyMember := cur.BestRank() <= roster.RankMember
 	switch {
-	case rank >= roster.RankAdmin && onlyMember:
-		return needScope(c, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
+	case onlyMember:
+		return needScope(c, roster.ScopeUsersWriteMembers)
 	case rank >= roster.RankAdmin:
 		return needScope(c, roster.ScopeUsersWriteAll)
-	case rank >= roster.RankManager && onlyMember:
-		return needScope(c, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
-	case rank >= roster.RankManager:
-		return forbidden("a manager may change only users whose only role is member")
 	}
-	return forbidden("you may change only your own profile")
+	return forbidden("you may not change this user's profile: a manager changes only users whose only role is member")
+}
+
+// checkRank applies the rank rule (PRODUCT.md section 3): a caller acts
+// on u only if its rank is at least u's in every organisation where u
+// holds manager or higher. An owner's call (changing the roles of,
+// disabling, moving or deleting, or taking over the sign-in of a user who
+// holds admin or owner) needs the owner rank in each organisation where u
+// holds admin or owner. Every call that acts on another user passes
+// through here; a rank held in an organisation reaches below it. Users
+// acting on themselves go up nowhere (an admin may step down itself).
+func (s *Service) checkRank(ctx context.Context, r roster.Reader, c *roster.Caller, u *roster.User, ownersCall bool, what string) error {
+	if u.ID == c.User.ID {
+		return nil
+	}
+	for _, m := range u.Memberships {
+		held := roster.TopRank(m.Roles)
+		if held < roster.RankManager {
+			continue
+		}
+		need := held
+		if ownersCall && held >= roster.RankAdmin {
+			need = roster.RankOwner
+		}
+		rank, err := s.rankAt(ctx, r, c, m.OrganizationID)
+		if err != nil {
+			return err
+		}
+		if rank >= need {
+			continue
+		}
+		if need > held {
+			return forbidden("you may not %s: the user is an admin, and only an owner may do that to an admin or owner", what)
+		}
+		return forbidden("you may not %s: the user is %s in an organisation where you rank lower", what, roleName(held))
+	}
+	return nil
+}
+
+// actOnUser decides whether the caller may act on another user's account
+// as an administrator (set its password, remove its second factor,
+// change its email or username, lift its lockout, create a key for it):
+// it must administer the user's home organisation and, by the rank rule,
+// be an owner wherever the user is an admin or owner, since each of these
+// can take the account over.
+func (s *Service) actOnUser(ctx context.Context, r roster.Reader, c *roster.Caller, u *roster.User, what string) error {
+	if err := s.checkAdminAt(ctx, r, c, u.OrganizationID, nil, what); err != nil {
+		return err
+	}
+	return s.checkRank(ctx, r, c, u, true, what)
+}
+
+// recheckUser repeats actOnUser inside a write transaction on the user as
+// it is there, when it changed since the check (a role granted meanwhile).
+func (s *Service) recheckUser(ctx context.Context, tx roster.Tx, c *roster.Caller, checked, cur *roster.User, what string) error {
+	if cur.Version == checked.Version || cur.ID == c.User.ID {
+		return nil
+	}
+	return s.actOnUser(ctx, tx, c, cur, what)
+}
+
+func roleName(rank int) string {
+	return [...]string{"nothing", "member", "manager", "admin", "owner"}[rank]
 }
 
 // checkReferences hides what the caller may not see behind the body's

@@ -139,7 +139,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, c *roster.Caller, ref 
 	if u.ID != c.User.ID {
 		return nil, forbidden("only the user itself confirms its email change, with the code mailed to the new address")
 	}
-	if err := needScope(c, roster.ScopeUsersWriteSelf, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll); err != nil {
+	if err := needScope(c, roster.ScopeUsersWriteSelf); err != nil {
 		return nil, err
 	}
 	if (in.Code == "") == (in.Token == "") {
@@ -225,10 +225,11 @@ func (s *Service) ChangeUsername(ctx context.Context, c *roster.Caller, ref stri
 	if err != nil {
 		return nil, err
 	}
-	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
+	const what = "change this user's username"
+	if err := s.actOnUser(ctx, s.store, c, u, what); err != nil {
 		return nil, err
 	}
-	if err := s.checkAdminAt(ctx, s.store, c, u.OrganizationID, u.Roles, "change this user's username"); err != nil {
+	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
 		return nil, err
 	}
 	name := strings.TrimSpace(in.Username)
@@ -243,6 +244,9 @@ func (s *Service) ChangeUsername(ctx context.Context, c *roster.Caller, ref stri
 	err = s.update(ctx, func(tx roster.Tx) error {
 		cur, err := lockUser(ctx, tx, u.ID)
 		if err != nil {
+			return err
+		}
+		if err := s.recheckUser(ctx, tx, c, u, cur, what); err != nil {
 			return err
 		}
 		if cur.Username == name {

@@ -61,7 +61,7 @@ func (s *Service) selfMFA(ctx context.Context, c *roster.Caller, ref string) (*r
 	if u.ID != c.User.ID {
 		return nil, forbidden("only the user itself can enrol a second factor: it needs the user's own authenticator app")
 	}
-	return u, needScope(c, roster.ScopeUsersWriteSelf, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
+	return u, needScope(c, roster.ScopeUsersWriteSelf)
 }
 
 // EnrolTOTP starts a TOTP enrolment: a new secret that is pending until
@@ -233,6 +233,9 @@ func (s *Service) DisableTOTP(ctx context.Context, c *roster.Caller, ref, code s
 	return s.update(ctx, func(tx roster.Tx) error {
 		user, err := lockUser(ctx, tx, u.ID)
 		if err != nil {
+			return err
+		}
+		if err := s.recheckUser(ctx, tx, c, u, user, "turn off this user's second factor"); err != nil {
 			return err
 		}
 		if err := tx.DeleteTOTP(u.ID); err != nil {

@@ -93,6 +93,9 @@ func (s *Service) ChangePassword(ctx context.Context, c *roster.Caller, ref stri
 		if err != nil {
 			return err
 		}
+		if err := s.recheckUser(ctx, tx, c, u, cur, "set this user's password"); err != nil {
+			return err
+		}
 		if err := tx.PutPasswordHash(cur.ID, hash); err != nil {
 			return err
 		}

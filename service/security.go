@@ -209,15 +209,19 @@ func (s *Service) LiftLockout(ctx context.Context, c *roster.Caller, ref string)
 	if err != nil {
 		return err
 	}
-	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
+	const what = "lift this user's sign-in lockout"
+	if err := s.actOnUser(ctx, s.store, c, u, what); err != nil {
 		return err
 	}
-	if err := s.checkAdminAt(ctx, s.store, c, u.OrganizationID, nil, "lift this user's sign-in lockout"); err != nil {
+	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
 		return err
 	}
 	return s.update(ctx, func(tx roster.Tx) error {
 		cur, err := lockUser(ctx, tx, u.ID)
 		if err != nil {
+			return err
+		}
+		if err := s.recheckUser(ctx, tx, c, u, cur, what); err != nil {
 			return err
 		}
 		keys := []string{accountKey(cur.Username), accountKey(cur.Email)}
@@ -263,10 +267,10 @@ func (s *Service) selfOrAdmin(ctx context.Context, c *roster.Caller, ref, what s
 		return nil, false, err
 	}
 	if u.ID == c.User.ID {
-		return u, true, needScope(c, roster.ScopeUsersWriteSelf, roster.ScopeUsersWriteMembers, roster.ScopeUsersWriteAll)
+		return u, true, needScope(c, roster.ScopeUsersWriteSelf)
 	}
-	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
+	if err := s.actOnUser(ctx, s.store, c, u, what); err != nil {
 		return nil, false, err
 	}
-	return u, false, s.checkAdminAt(ctx, s.store, c, u.OrganizationID, u.Roles, what)
+	return u, false, needScope(c, roster.ScopeUsersWriteAll)
 }

@@ -149,7 +149,7 @@ func testOAuthClients(t *testing.T, s roster.Store) {
 		t.Fatalf("FindOAuthClient = %+v, %v", got, err)
 	}
 	names := func(v *roster.Visibility) []string {
-		list, err := s.FindOAuthClients(ctx, v)
+		list, _, err := s.FindOAuthClients(ctx, v, roster.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}

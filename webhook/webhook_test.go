@@ -149,7 +149,10 @@ func TestRender(t *testing.T) {
 		prev bool
 	}{{e, false}, {e, true}, {&deleted, true}} {
 		want := map[string]any{"id": c.e.ID, "type": c.e.Type, "occurred_at": c.e.OccurredAt, "resource": c.e.Resource, "organization_id": c.e.OrgID,
-			"actor": c.e.Actor, "request_id": c.e.RequestID, "data": c.e.Data}
+			"actor": c.e.Actor, "request_id": c.e.RequestID}
+		if c.e.Data != nil {
+			want["data"] = c.e.Data // a deletion has none, as in the feed
+		}
 		if c.prev {
 			want["previous"] = c.e.Previous
 		}
@@ -180,7 +183,7 @@ func TestRender(t *testing.T) {
 	}
 	// A deleted resource has no data to project.
 	body, _ = Render(&roster.Webhook{Projection: map[string]string{"user": "$.id"}}, &deleted)
-	if !strings.Contains(string(body), `"data":null`) {
+	if strings.Contains(string(body), `"data"`) {
 		t.Fatalf("Render of a deletion with a projection = %s", body)
 	}
 }

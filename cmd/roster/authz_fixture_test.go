@@ -28,6 +28,10 @@ import (
 //	│   ├── C1  client: C1-admin, C1-manager, C1-member, C1-member2
 //	│   └── C2  client: C2-member
 //	└── O   another reseller: O-admin
+//
+// Besides the callers, targets that are plain members at home and hold a
+// higher role elsewhere (azDualTargets): above, beside and below the
+// callers, where the rank rule decides.
 
 // Ranks of the roles, weakest first; a role includes what the weaker ones
 // may do.
@@ -97,6 +101,16 @@ func (v azVariant) hasAny(scopes []string) bool {
 var azCallers = []string{"root-owner", "R-owner", "R-admin", "R-manager", "R-member",
 	"C1-admin", "C1-manager", "C1-member", "C1-member2", "C2-member", "O-admin"}
 
+// azDualTargets are users homed as members that hold a role elsewhere:
+// name, home, and the organisation and role of the other membership.
+var azDualTargets = []struct{ Name, Home, Org, Role string }{
+	{"C1-member/O-owner", "C1", "O", "owner"},       // owner of a tree C1's staff cannot see
+	{"C2-member/R-owner", "C2", "R", "owner"},       // owner above the clients' staff
+	{"R-member/C1-admin", "R", "C1", "admin"},       // admin below the reseller's staff
+	{"C1-member/C2-manager", "C1", "C2", "manager"}, // manager of a sibling
+	{"O-member/C1-owner", "O", "C1", "owner"},       // owner of C1 from another tree
+}
+
 // azOrgs are the fixture organisations.
 var azOrgs = []string{"root", "R", "C1", "C2", "O"}
 
@@ -154,6 +168,9 @@ func newAuthzFixture(t *testing.T) *azFixture {
 		{"C2-member", "C2", "member"}, {"O-admin", "O", "admin"},
 	} {
 		f.newUser(t, u.name, u.home, []string{u.role})
+	}
+	for _, d := range azDualTargets {
+		f.join(t, f.newUser(t, d.Name, d.Home, []string{"member"}), d.Org, []string{d.Role})
 	}
 	// The bootstrap key is the root owner's full key.
 	owner.Keys[azFull.Name] = testKey
@@ -242,12 +259,24 @@ func (f *azFixture) newUser(t *testing.T, name, home string, roles []string) *az
 	return au
 }
 
-// clone makes a new user with the same home organisation and roles as u:
-// the rules treat it as they treat u, and a destructive call may use it
-// up.
+// clone makes a new user with the same home organisation, roles and
+// memberships as u: the rules treat it as they treat u, and a
+// destructive call may use it up.
 func (f *azFixture) clone(t *testing.T, u *azUser) *azUser {
 	t.Helper()
-	return f.newUser(t, fmt.Sprintf("%s#%d", u.Name, f.next()), u.Home, u.Roles())
+	c := f.newUser(t, fmt.Sprintf("%s#%d", u.Name, f.next()), u.Home, u.Roles())
+	f.mu.Lock()
+	other := map[string][]string{}
+	for org, roles := range u.In {
+		if org != u.Home {
+			other[org] = roles
+		}
+	}
+	f.mu.Unlock()
+	for org, roles := range other {
+		f.join(t, c, org, roles)
+	}
+	return c
 }
 
 // newKey makes an API key for u as the root owner and returns its secret
@@ -336,6 +365,33 @@ func (f *azFixture) seesUser(c, u *azUser) bool {
 		}
 	}
 	return false
+}
+
+// outranks is the rank rule: c may act on u only if c's rank is at least
+// u's in every organisation where u holds manager or higher, and an
+// owner's call (roles, status, moving, deleting, and the calls that can
+// take the account over) needs the owner rank wherever u holds admin or
+// owner. Nobody goes up by acting on itself.
+func (f *azFixture) outranks(c, u *azUser, ownersCall bool) bool {
+	if c.ID == u.ID {
+		return true
+	}
+	f.mu.Lock()
+	held := map[string]int{}
+	for org, roles := range u.In {
+		held[org] = azTop(roles)
+	}
+	f.mu.Unlock()
+	for org, h := range held {
+		need := h
+		if ownersCall && h >= azAdmin {
+			need = azOwner
+		}
+		if h >= azManager && f.rank(c, org) < need {
+			return false
+		}
+	}
+	return true
 }
 
 // rel names how a target (a user, or else an organisation) relates to
