@@ -37,10 +37,10 @@ func checkJSON(data []byte, full bool) error {
 	type frame struct {
 		object    bool
 		expectKey bool
-		key       string
+		key       []byte // the member's name, as written when it has no escapes
 		index     int
 	}
-	var stack []frame
+	stack := make([]frame, 0, 16)
 	var bad []FieldError // at most maxFieldErrors
 	const maxFieldErrors = 20
 	where := func() string {
@@ -52,8 +52,14 @@ func checkJSON(data []byte, full bool) error {
 				break
 			}
 			switch {
-			case f.object && f.key != "":
-				b.WriteString("." + f.key)
+			case f.object && len(f.key) > 0:
+				b.WriteString(".")
+				if len(f.key) > 100 {
+					b.Write(f.key[:100])
+					b.WriteString("…")
+				} else {
+					b.Write(f.key)
+				}
 			case !f.object:
 				b.WriteString("[" + strconv.Itoa(f.index) + "]")
 			}
@@ -79,7 +85,7 @@ func checkJSON(data []byte, full bool) error {
 		case c == ',':
 			if n := len(stack); n > 0 {
 				if stack[n-1].object {
-					stack[n-1].expectKey, stack[n-1].key = true, ""
+					stack[n-1].expectKey, stack[n-1].key = true, nil
 				} else {
 					stack[n-1].index++
 				}
@@ -101,19 +107,26 @@ func checkJSON(data []byte, full bool) error {
 			if end < 0 {
 				return invalidOrNil(bad) // malformed: the decoder says where
 			}
-			s := string(data[i+1 : end])
-			if escaped && json.Unmarshal(data[i:end+1], &s) != nil {
-				return invalidOrNil(bad)
+			// Without escapes the text is as written, and raw control
+			// bytes are a syntax error (stringEnd): only U+FFFE and U+FFFF
+			// can be wrong, and nothing needs decoding.
+			s := data[i+1 : end]
+			if escaped {
+				var d string
+				if json.Unmarshal(data[i:end+1], &d) != nil {
+					return invalidOrNil(bad)
+				}
+				s = []byte(d)
 			}
 			i = end + 1
-			what, ok := badChar(s)
+			what, ok := "", true
+			if escaped || bytes.Contains(s, []byte("\xef\xbf\xbe")) || bytes.Contains(s, []byte("\xef\xbf\xbf")) {
+				what, ok = badChar(string(s))
+			}
 			isKey := len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].expectKey
 			if isKey {
 				if !ok && len(bad) < maxFieldErrors {
 					bad = append(bad, FieldError{Location: where(), Message: "a member name holds the " + what + ": names and text may not hold control characters (only tab and line breaks in text)"})
-				}
-				if len(s) > 100 {
-					s = s[:100] + "…"
 				}
 				stack[len(stack)-1].key = s
 				continue

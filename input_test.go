@@ -117,3 +117,15 @@ func FuzzCheckJSON(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkCheckJSON(b *testing.B) {
+	doc := []byte(`{"first_name": "Ann", "last_name": "Lee", "email": "ann@example.com", "preferences": {"language": "en-GB", "time_zone": "Europe/London"},
+		"settings": {"caller_id_name": "Fax.Plus", "send_fax": {"options": {}, "retry": {"count": 3, "delay": 1.5}, "should_enhance": true}},
+		"tags": [{"name": "vip", "color": "#ff0000"}, {"name": "b\u00e9ta"}], "roles": ["member"], "phone": {"country": "GB", "number": "020 7946 0018"}}`)
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if err := CheckJSON(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
