@@ -368,6 +368,25 @@ func TestControlCharactersInPathQueryAndForm(t *testing.T) {
 	}
 }
 
+// TestBodyReadTimeoutFlag checks --body-read-timeout and its variable.
+func TestBodyReadTimeoutFlag(t *testing.T) {
+	m := NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags(nil, func(string) string { return "" }); err != nil || m.Config.BodyReadTimeout != 15*time.Second {
+		t.Fatalf("default: %v, %v", m.Config.BodyReadTimeout, err)
+	}
+	m = NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags(nil, func(k string) string { return map[string]string{"ROSTER_BODY_READ_TIMEOUT": "4s"}[k] }); err != nil || m.Config.BodyReadTimeout != 4*time.Second {
+		t.Fatalf("ROSTER_BODY_READ_TIMEOUT=4s: %v, %v", m.Config.BodyReadTimeout, err)
+	}
+	m = NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags([]string{"--body-read-timeout", "2s"}, func(string) string { return "" }); err != nil || m.Config.BodyReadTimeout != 2*time.Second {
+		t.Fatalf("--body-read-timeout 2s: %v, %v", m.Config.BodyReadTimeout, err)
+	}
+	if err := NewMain(io.Discard, io.Discard).ParseFlags([]string{"--body-read-timeout", "0s"}, func(string) string { return "" }); err == nil {
+		t.Fatal("--body-read-timeout 0s accepted")
+	}
+}
+
 // rawExchange sends raw bytes on a new connection and reads one response.
 func rawExchange(t *testing.T, s *testServer, request string, timeout time.Duration) (*http.Response, []byte, time.Duration) {
 	t.Helper()

@@ -114,6 +114,9 @@ func (c Config) Validate() error {
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		problems = append(problems, "ROSTER_SECRET_KEY must be at least 32 characters")
 	}
+	if c.BodyReadTimeout <= 0 {
+		problems = append(problems, "--body-read-timeout must be positive, e.g. 15s")
+	}
 	w := c.Webhooks
 	if w.Timeout <= 0 || w.RetryFor <= 0 || w.RetryBase <= 0 || w.RetryMax < w.RetryBase || w.DisableAfter <= 0 || w.Retention <= 0 || w.RotationOverlap <= 0 {
 		problems = append(problems, "the --webhook-* durations must be positive, and --webhook-retry-max at least --webhook-retry-base")
