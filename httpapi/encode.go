@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net"
 	"net/http"
@@ -213,6 +214,9 @@ func statusFor(c roster.Code) int {
 	return http.StatusInternalServerError
 }
 
+// maxProblemErrors is the most field errors a problem lists.
+const maxProblemErrors = 100
+
 // problemTypeBase prefixes the problem type URIs; each code's page
 // describes the problem.
 const problemTypeBase = "https://roster.dev/problems/"
@@ -250,6 +254,12 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		var e *roster.Error
 		if errors.As(err, &e) {
 			p.Errors = e.Fields
+			if n := len(p.Errors); n > maxProblemErrors {
+				// 100,000 bad array entries in a 300 KB body made a
+				// 10 MB answer: the first ones say what to fix.
+				p.Errors = p.Errors[:maxProblemErrors]
+				p.Detail += fmt.Sprintf(" (%d invalid fields; the first %d are listed)", n, maxProblemErrors)
+			}
 		}
 		if code == roster.CodeInternal {
 			s.Log.Error("internal error", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "error", err)

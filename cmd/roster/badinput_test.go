@@ -387,6 +387,28 @@ func TestBodyReadTimeoutFlag(t *testing.T) {
 	}
 }
 
+// TestWideBodiesAnswerBriefly sends bodies with 100,000 bad array
+// entries (300 KB): each is refused with a problem that lists the first
+// 100 errors and says how many there are, not a 10 MB answer.
+func TestWideBodiesAnswerBriefly(t *testing.T) {
+	s := startServer(t)
+	id := s.createUser(nil)["id"].(string)
+	for _, body := range []string{
+		`{"first_name": "W", "tags": [` + strings.Repeat(`{},`, 100000) + `{}]}`,
+		`{"first_name": "W", "roles": [` + strings.Repeat(`"x",`, 100000) + `"x"]}`,
+		`{"first_name": "W", "notifications": {"email_addresses": [` + strings.Repeat(`"x",`, 100000) + `"x"]}}`,
+	} {
+		start := time.Now()
+		res := s.do("PUT", "/v1/users/"+id, body)
+		p := res.problem(422)
+		t.Logf("%d-byte body: %d-byte answer in %v", len(body), len(res.Body), time.Since(start))
+		if n := len(fieldErrors(p)); n != 100 || len(res.Body) > 64<<10 {
+			t.Fatalf("%d errors listed in a %d-byte answer", n, len(res.Body))
+		}
+		problemMentions(t, p, "invalid fields; the first 100 are listed")
+	}
+}
+
 // rawExchange sends raw bytes on a new connection and reads one response.
 func rawExchange(t *testing.T, s *testServer, request string, timeout time.Duration) (*http.Response, []byte, time.Duration) {
 	t.Helper()
