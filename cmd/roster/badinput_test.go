@@ -409,6 +409,30 @@ func TestWideBodiesAnswerBriefly(t *testing.T) {
 	}
 }
 
+// TestSettingsSchemaSizeBound refuses a settings schema over 64 KiB:
+// compiling one is not linear (a "type" array of 100,000 entries took
+// over 2 s of a core), while a large real schema still fits.
+func TestSettingsSchemaSizeBound(t *testing.T) {
+	s := startServer(t)
+	org := s.do("GET", "/v1/users/me", nil).want(200).str("organization_id")
+	start := time.Now()
+	p := s.do("PUT", "/v1/orgs/"+org+"/settings-schema", `{"type": [`+strings.Repeat(`"nope",`, 100000)+`"nope"]}`).problem(422)
+	t.Logf("refused in %v", time.Since(start))
+	problemMentions(t, p, "64 KiB")
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("refusing took %v", took)
+	}
+	props := make([]string, 680)
+	for i := range props {
+		props[i] = fmt.Sprintf(`"setting_%03d": {"type": "string", "maxLength": 64, "description": "a setting of the product"}`, i)
+	}
+	schema := `{"type": "object", "additionalProperties": false, "properties": {` + strings.Join(props, ",") + `}}`
+	if len(schema) > 64<<10 || len(schema) < 60<<10 {
+		t.Fatalf("the large schema is %d bytes", len(schema))
+	}
+	s.do("PUT", "/v1/orgs/"+org+"/settings-schema", schema).want(200)
+}
+
 // rawExchange sends raw bytes on a new connection and reads one response.
 func rawExchange(t *testing.T, s *testServer, request string, timeout time.Duration) (*http.Response, []byte, time.Duration) {
 	t.Helper()

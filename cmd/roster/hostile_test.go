@@ -83,6 +83,8 @@ func TestHostileRequests(t *testing.T) {
 			fail("%s must be refused, answered %d: %.300s", desc, status, body)
 		case status >= 400 && !strings.HasPrefix(ct, "application/problem+") && !strings.HasPrefix(op.path, "/v1/auth/"):
 			fail("%s answered %d as %q, not a problem document: %.300s", desc, status, ct, body)
+		case status >= 400 && len(body) > 64<<10:
+			fail("%s: a refusal of %d bytes: %.300s", desc, len(body), body)
 		}
 		if (i+1)%250 == 0 || i == requests-1 {
 			if after := fx.snapshot(s); after != before {
@@ -99,6 +101,7 @@ type hostileOp struct {
 	method, path string
 	bodies       []string // request content types; none when it takes no body
 	query        []string // query parameter names
+	ifMatch      bool     // it honours If-Match
 }
 
 // hostileOperations reads the operations from the running server's
@@ -125,6 +128,9 @@ func hostileOperations(t *testing.T, s *testServer) []hostileOp {
 			for _, p := range o.Parameters {
 				if p.In == "query" {
 					op.query = append(op.query, p.Name)
+				}
+				if p.In == "header" && p.Name == "If-Match" {
+					op.ifMatch = true
 				}
 			}
 			if o.Body != nil {
@@ -268,6 +274,10 @@ func (h *hostile) request(op hostileOp) *hostileRequest {
 		if v := h.pick("", "Bearer nope", "Basic Zm9vOmJhcg==", "Bearer "+strings.Repeat("x", 5000), "Bearer rat_"+base64.RawURLEncoding.EncodeToString([]byte("forged"))); v != "" {
 			r.header.Set("Authorization", v)
 		}
+		h.validBody(op, r)
+	case n == 8 && op.ifMatch && h.rng.IntN(2) == 0:
+		r.what = "stale If-Match"
+		r.header.Set("If-Match", h.pick(`"999999"`, `W/"1"`, `"abc"`, `""`, `"998", "999"`, `1`))
 		h.validBody(op, r)
 	case n == 8 && op.method == "POST" && !public:
 		r.what = "bad Idempotency-Key"
@@ -504,7 +514,22 @@ func (h *hostile) body(op hostileOp, r *hostileRequest) {
 		r.what, r.body = h.hostileXML()
 		return
 	}
-	switch h.rng.IntN(8) {
+	switch h.rng.IntN(9) {
+	case 8:
+		r.what = "wide array"
+		n := 1001 + h.rng.IntN(100000)
+		if base[0] == '[' {
+			r.body = []byte("[" + strings.Repeat(`{"op": "test", "path": "/x", "value": 1},`, n) + `{"op": "test", "path": "/x", "value": 1}]`)
+			break
+		}
+		field, item := "tags", `{}`
+		switch {
+		case strings.HasSuffix(op.path, "/settings-schema"):
+			field, item = "type", `"nope"`
+		case h.rng.IntN(2) == 0:
+			field, item = "roles", `"nope"`
+		}
+		r.body = []byte(base[:len(base)-1] + `, "` + field + `": [` + strings.Repeat(item+",", n) + item + `]}`)
 	case 0, 1, 2:
 		what, v := h.hostileValue()
 		r.what = what
