@@ -16,6 +16,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/internal/xmljson"
+	"github.com/rosterhq/roster/service"
 )
 
 var callbackRE = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$`)
@@ -234,6 +235,12 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	p := problem{RequestID: st.id}
+	// A refusal that says when to come back (a limit, a busy server)
+	// says it on every route, in seconds.
+	var rl *service.RateLimitError
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
+	}
 	var me *methodError
 	if errors.As(err, &me) {
 		w.Header().Set("Allow", me.allow)

@@ -11,8 +11,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"regexp"
@@ -45,6 +45,9 @@ type Config struct {
 	BodyReadTimeout time.Duration
 	JSONP           bool // allow ?callback= on GET
 	Registry        *prometheus.Registry
+	// TrustedProxies are the peers whose X-Forwarded-For is believed
+	// (--trusted-proxies); none by default (clientip.go).
+	TrustedProxies []netip.Prefix
 }
 
 type server struct {
@@ -128,7 +131,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// hold a stalled connection far longer.
 		_ = http.NewResponseController(w).SetReadDeadline(st.start.Add(s.BodyReadTimeout))
 	}
-	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	ip := clientIP(r, s.TrustedProxies)
 	ctx := roster.WithRequestInfo(context.WithValue(r.Context(), keyRequest, st), roster.RequestInfo{ID: st.id, ClientIP: ip})
 	r = r.WithContext(ctx)
 	rec := &recorder{ResponseWriter: w, status: 200}

@@ -16,11 +16,19 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/lru"
 )
 
-// schemaCache keeps compiled settings schemas by the hash of their text.
+// maxCachedSchemas bounds the compiled settings schemas kept: one per
+// organisation with a schema in use (and every schema ever set, were it
+// not bounded).
+const maxCachedSchemas = 128
+
+// schemaCache keeps compiled settings schemas by the hash of their text,
+// the most recently used maxCachedSchemas of them.
 type schemaCache struct {
-	m sync.Map // [32]byte → *jsonschema.Schema
+	once sync.Once
+	m    *lru.Cache[[32]byte, *jsonschema.Schema]
 }
 
 // noLoader refuses every external reference: a settings schema must be
@@ -34,8 +42,9 @@ func (noLoader) Load(url string) (any, error) {
 
 func (c *schemaCache) compile(doc []byte) (*jsonschema.Schema, error) {
 	key := sha256.Sum256(doc)
-	if s, ok := c.m.Load(key); ok {
-		return s.(*jsonschema.Schema), nil
+	c.once.Do(func() { c.m = &lru.Cache[[32]byte, *jsonschema.Schema]{Max: maxCachedSchemas} })
+	if s, ok := c.m.Get(key); ok {
+		return s, nil
 	}
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
 	if err != nil {
@@ -53,7 +62,7 @@ func (c *schemaCache) compile(doc []byte) (*jsonschema.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.m.Store(key, s)
+	c.m.Add(key, s)
 	return s, nil
 }
 

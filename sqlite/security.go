@@ -158,6 +158,19 @@ func (t *tx) ClearSignInFailures(keys ...string) error {
 	return nil
 }
 
+// LockSignInKeys has nothing to do: the one writer runs write
+// transactions one after the other.
+func (t *tx) LockSignInKeys(keys ...string) error { return nil }
+
+func (t *tx) RemoveSignInFailure(key string, at time.Time) error {
+	_, err := t.exec(`DELETE FROM sign_in_failures WHERE rowid IN (SELECT rowid FROM sign_in_failures WHERE key = ? AND at = ? LIMIT 1)`, key, micros(at))
+	return err
+}
+
+func (t *tx) DeleteUserTokensOfKind(userID, kind string) (int64, error) {
+	return t.exec(`DELETE FROM tokens WHERE user_id = ? AND kind = ?`, userID, kind)
+}
+
 func (t *tx) PurgeCredentials(before time.Time) (int64, error) {
 	a, err := t.exec(`DELETE FROM tokens WHERE expires_at < ?`, micros(before))
 	if err != nil {

@@ -19,6 +19,8 @@ var securityBehaviours = []behaviour{
 	{"Security/OAuthClients", testOAuthClients},
 	{"Security/SignInFailures", testSignInFailures},
 	{"Security/TOTP", testTOTP},
+	{"Security/SignInReservation", testSignInReservation},
+	{"Security/DeleteUserTokensOfKind", testDeleteUserTokensOfKind},
 }
 
 func testPasswords(t *testing.T, s roster.Store) {

@@ -29,6 +29,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/lru"
 )
 
 // Config configures a Sender.
@@ -208,19 +209,24 @@ func project(projection map[string]string, resource json.RawMessage) (json.RawMe
 	return json.Marshal(out)
 }
 
+// maxCachedPaths bounds the parsed projection expressions kept.
+const maxCachedPaths = 1024
+
 // paths caches parsed projection expressions, so that a delivery does
-// not parse them again (the expressions were validated at creation).
-var paths sync.Map // expression → *jsonpath.Path
+// not parse them again (the expressions were validated at creation): the
+// most recently used maxCachedPaths of them, since every expression any
+// webhook ever had would otherwise stay for the life of the process.
+var paths = &lru.Cache[string, *jsonpath.Path]{Max: maxCachedPaths}
 
 func parsePath(expr string) (*jsonpath.Path, error) {
-	if p, ok := paths.Load(expr); ok {
-		return p.(*jsonpath.Path), nil
+	if p, ok := paths.Get(expr); ok {
+		return p, nil
 	}
 	p, err := jsonpath.Parse(expr)
 	if err != nil {
 		return nil, err
 	}
-	paths.Store(expr, p)
+	paths.Add(expr, p)
 	return p, nil
 }
 

@@ -63,6 +63,10 @@ type Config struct {
 	// not the one the database's secrets are sealed with stops Run.
 	SecretKey string
 	Webhooks  WebhookConfig
+	// TrustedProxies are comma-separated CIDR ranges of the reverse
+	// proxies whose X-Forwarded-For is believed (--trusted-proxies);
+	// empty: none, the client is the connection's peer.
+	TrustedProxies string
 }
 
 // WebhookConfig tunes webhook delivery.
@@ -123,6 +127,9 @@ func (c Config) Validate() error {
 	}
 	if w.Concurrency < 1 || w.Concurrency > 1024 {
 		problems = append(problems, "--webhook-concurrency must be between 1 and 1024")
+	}
+	if _, err := httpapi.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if err := c.Security.Validate(); err != nil {
 		problems = append(problems, err.Error())
@@ -231,6 +238,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&c.AllowPrivateWebhooks, "allow-private-webhooks", envBool("ALLOW_PRIVATE_WEBHOOKS", false), "allow webhook destinations on private addresses (ROSTER_ALLOW_PRIVATE_WEBHOOKS)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", c.SMTPURL), "SMTP server for mail, e.g. smtp://127.0.0.1:2525 (ROSTER_SMTP_URL)")
 	fs.BoolVar(&c.RequireIfMatch, "require-if-match", envBool("REQUIRE_IF_MATCH", false), "answer 428 to PUT, PATCH and DELETE without If-Match (ROSTER_REQUIRE_IF_MATCH)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("TRUSTED_PROXIES", c.TrustedProxies), "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For gives the client address; none by default (ROSTER_TRUSTED_PROXIES)")
 	fs.BoolVar(&c.JSONP, "jsonp", envBool("JSONP", false), "allow JSONP (?callback=) on GET (ROSTER_JSONP)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", c.LogFormat), "text or json (ROSTER_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", c.LogLevel), "debug, info, warn or error (ROSTER_LOG_LEVEL)")
@@ -288,7 +296,10 @@ func (m *Main) Run(ctx context.Context) error {
 		m.log = slog.New(slog.NewTextHandler(m.stderr, opts))
 	}
 	m.log.Info("starting", "version", version, "addr", c.Addr, "data_dir", c.DataDir, "database", redactURL(c.DatabaseURL),
-		"smtp", redactURL(c.SMTPURL), "require_if_match", c.RequireIfMatch, "jsonp", c.JSONP, "allow_private_webhooks", c.AllowPrivateWebhooks)
+		"smtp", redactURL(c.SMTPURL), "require_if_match", c.RequireIfMatch, "jsonp", c.JSONP, "allow_private_webhooks", c.AllowPrivateWebhooks, "trusted_proxies", c.TrustedProxies)
+	if err := m.privateDataDir(); err != nil {
+		return err
+	}
 	store, err := openStore(ctx, c)
 	if err != nil {
 		return err
@@ -313,8 +324,12 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	proxies, err := httpapi.ParseTrustedProxies(c.TrustedProxies)
+	if err != nil {
+		return err
+	}
 	h, err := httpapi.NewServer(httpapi.Config{Service: svc, Log: m.log, Version: version, RequireIfMatch: c.RequireIfMatch, JSONP: c.JSONP, Registry: reg,
-		BodyReadTimeout: c.BodyReadTimeout})
+		TrustedProxies: proxies, BodyReadTimeout: c.BodyReadTimeout})
 	if err != nil {
 		return err
 	}
@@ -330,7 +345,7 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() { m.served <- m.http.Serve(m.listener) }()
 	m.stopJanitor = make(chan struct{})
 	go m.janitor(svc)
-	if err := m.startMail(store); err != nil {
+	if err := m.startMail(store, svc); err != nil {
 		return err
 	}
 	m.log.Info("listening", "addr", m.listener.Addr().String())
@@ -338,6 +353,39 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() {
 			m.log.Warn("pprof listening", "addr", c.DebugAddr, "error", http.ListenAndServe(c.DebugAddr, pprofMux()))
 		}()
+	}
+	return nil
+}
+
+// privateDataDir creates the data folder readable by its owner only
+// (0700) when the server will use it (the embedded store, or a
+// generated secret key), and takes the group's and others' access away
+// from the folder and its secret.key when an earlier version, or the
+// operator, left them open: they hold the database and the key that
+// seals its secrets. A folder the server may not change is left as it
+// is, with a warning.
+func (m *Main) privateDataDir() error {
+	c := m.Config
+	if c.DatabaseURL != "" && c.SecretKey != "" {
+		return nil // nothing is kept in the data folder
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create the data folder: %w", err)
+	}
+	for _, p := range []string{c.DataDir, filepath.Join(c.DataDir, "secret.key")} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(p, perm&^0o077); err != nil {
+				m.log.Warn("the data folder is readable by others and cannot be made private", "path", p, "mode", fmt.Sprintf("%04o", perm), "error", err)
+				continue
+			}
+			m.log.Info("made readable by its owner only", "path", p, "was", fmt.Sprintf("%04o", perm))
+		}
 	}
 	return nil
 }
