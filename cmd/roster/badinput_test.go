@@ -484,6 +484,19 @@ func TestTransportErrorsAreProblems(t *testing.T) {
 	}
 	res, body, _ := rawExchange(t, s, "GET /v1/users HTTP/1.1\r\n"+auth+"\r\n", 5*time.Second) // no Host
 	wantRawProblem(t, res, body, 400)
+	for _, c := range []struct {
+		head   string
+		status int
+	}{
+		{"POST /v1/users HTTP/1.1\r\nHost: roster\r\nContent-Length: abc\r\n", 400},
+		{"POST /v1/users HTTP/1.1\r\nHost: roster\r\nContent-Length: 5\r\nContent-Length: 6\r\n", 400},
+		{"POST /v1/users HTTP/1.1\r\nHost: roster\r\nTransfer-Encoding: gzip\r\n", 501},
+		{"GET /v1/users HTTP/1.1\r\nHost: roster\r\nBad Header: x\r\n", 400},
+		{"GET /v1/users HTTP/1.1\r\nHost: a\r\nHost: b\r\n", 400},
+	} {
+		res, body, _ := rawExchange(t, s, c.head+auth+"\r\n", 5*time.Second)
+		wantRawProblem(t, res, body, c.status)
+	}
 	big := "X-Big: " + strings.Repeat("a", 100<<10) + "\r\n"
 	res, body, _ = rawExchange(t, s, "GET /v1/users HTTP/1.1\r\nHost: roster\r\n"+auth+big+"\r\n", 5*time.Second)
 	wantRawProblem(t, res, body, 431)
