@@ -32,10 +32,11 @@ const (
 //
 // The patch is checked by CheckJSON first (nesting depth, numbers, control
 // characters), and the result's depth by CheckDepth (copies can deepen a
-// document; what the result holds is validation's to judge). The work a JSON Patch may cause is
-// bounded: every operation reads the whole document, so the number of
-// operations times the document's size may be at most MaxPatchWork
-// (CodeTooLarge).
+// document; what the result holds is validation's to judge). The work a
+// JSON Patch may cause is bounded: every operation reads the whole
+// document, so the number of operations times the document's size may be
+// at most MaxPatchWork (CodeTooLarge). An array index RFC 6901 does not
+// allow ("01", "+1") is CodePatchConflict.
 func ApplyPatch(format string, doc, patch []byte) ([]byte, error) {
 	if err := CheckJSON(patch); err != nil {
 		return nil, err
