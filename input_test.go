@@ -129,3 +129,36 @@ func BenchmarkCheckJSON(b *testing.B) {
 		}
 	}
 }
+
+func TestApplyPatchArrayIndexesAndWork(t *testing.T) {
+	doc := []byte(`{"tags": ["a", "b", "c"], "m": {"01": 1}}`)
+	for _, c := range []struct {
+		patch string
+		code  Code
+	}{
+		{`[{"op": "remove", "path": "/tags/01"}]`, CodePatchConflict},
+		{`[{"op": "remove", "path": "/tags/+1"}]`, CodePatchConflict},
+		{`[{"op": "remove", "path": "/tags/-1"}]`, CodePatchConflict},
+		{`[{"op": "copy", "from": "/tags/00", "path": "/x"}]`, CodePatchConflict},
+		{`[{"op": "remove", "path": "/tags/1"}]`, ""},
+		{`[{"op": "add", "path": "/tags/-", "value": "d"}]`, ""},
+		{`[{"op": "remove", "path": "/m/01"}]`, ""},
+		{`[{"op": "add", "path": "/n", "value": 1e400}]`, CodeInvalid},
+	} {
+		_, err := ApplyPatch(JSONPatch, doc, []byte(c.patch))
+		if got := ErrorCode(err); got != c.code {
+			t.Errorf("%s: code %q, want %q (%v)", c.patch, got, c.code, err)
+		}
+	}
+	big := []byte(`{"s": "` + strings.Repeat("x", 64<<10) + `"}`)
+	ops := "[" + strings.Repeat(`{"op": "test", "path": "/s", "value": "x"},`, 199) + `{"op": "test", "path": "/s", "value": "x"}]`
+	if _, err := ApplyPatch(JSONPatch, big, []byte(ops)); ErrorCode(err) != CodeTooLarge {
+		t.Errorf("200 operations on 64 KiB: %v", err)
+	}
+	// Copies that double the document: refused by the work bound or the
+	// copy bound before they cost much, never a deep document.
+	grow := "[" + strings.Repeat(`{"op": "copy", "from": "/s", "path": "/s/a"},`, 60) + `{"op": "test", "path": "/s", "value": 1}]`
+	if _, err := ApplyPatch(JSONPatch, []byte(`{"s": {}}`), []byte(grow)); err == nil {
+		t.Errorf("60 nesting copies applied")
+	}
+}
