@@ -207,6 +207,10 @@ func (s *server) putSettingsSchema(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var doc map[string]any
+	if err := roster.CheckJSON(body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := roster.DecodeStrict(body, &doc); err != nil {
 		s.writeError(w, r, err)
 		return

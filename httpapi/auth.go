@@ -59,6 +59,9 @@ func parseForm(body []byte) (map[string]string, error) {
 		if len(vs) > 1 {
 			return nil, errors.New("parameter " + strconv.Quote(k) + " is repeated")
 		}
+		if hasControl(k) || hasControl(vs[0]) {
+			return nil, errors.New("parameter " + strconv.QuoteToASCII(k) + " holds a control character or bytes that are not UTF-8")
+		}
 		if vs[0] != "" {
 			out[k] = vs[0]
 		}

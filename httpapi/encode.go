@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net"
 	"net/http"
@@ -129,7 +130,16 @@ func (s *server) write(w http.ResponseWriter, r *http.Request, status int, root,
 		w.Write([]byte(");"))
 	case st.format == "xml":
 		var buf bytes.Buffer
-		if err := xmljson.Encode(&buf, root, problemNS, body); err != nil {
+		err := xmljson.Encode(&buf, root, problemNS, body)
+		if errors.Is(err, xmljson.ErrInvalidChar) {
+			// Stored text that XML cannot carry (a control character
+			// written before input refused them): answer anyway, with
+			// U+FFFD in its place, rather than fail every list holding it.
+			s.Log.Warn("xml encode: characters replaced", "request_id", st.id, "error", err)
+			buf.Reset()
+			err = xmljson.EncodeReplacing(&buf, root, problemNS, body)
+		}
+		if err != nil {
 			s.Log.Error("xml encode", "request_id", st.id, "error", err)
 			buf.Reset()
 			status, problemNS = http.StatusNotAcceptable, "urn:ietf:rfc:7807"
@@ -191,6 +201,8 @@ func statusFor(c roster.Code) int {
 		return http.StatusPreconditionRequired
 	case roster.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case roster.CodeRequestTimeout:
+		return http.StatusRequestTimeout
 	case roster.CodeUnsupportedMedia:
 		return http.StatusUnsupportedMediaType
 	case roster.CodeNotAcceptable:
@@ -202,6 +214,9 @@ func statusFor(c roster.Code) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// maxProblemErrors is the most field errors a problem lists.
+const maxProblemErrors = 100
 
 // problemTypeBase prefixes the problem type URIs; each code's page
 // describes the problem.
@@ -246,6 +261,12 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		var e *roster.Error
 		if errors.As(err, &e) {
 			p.Errors = e.Fields
+			if n := len(p.Errors); n > maxProblemErrors {
+				// 100,000 bad array entries in a 300 KB body made a
+				// 10 MB answer: the first ones say what to fix.
+				p.Errors = p.Errors[:maxProblemErrors]
+				p.Detail += fmt.Sprintf(" (%d invalid fields; the first %d are listed)", n, maxProblemErrors)
+			}
 		}
 		if code == roster.CodeInternal {
 			s.Log.Error("internal error", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "error", err)

@@ -5,10 +5,12 @@ package httpapi
 import (
 	_ "embed"
 	"net/http"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/openapi"
 )
 
@@ -24,7 +26,14 @@ func buildDocument(version string, routes []route) ([]byte, error) {
 		Title:   "Roster API",
 		Version: version,
 		Description: "Roster holds the accounts behind a SaaS product: users, organisations and resellers, roles and tokens. " +
-			"Every answer is JSON or XML (Accept, ?format= or a .json/.xml suffix); errors are RFC 9457 problem documents.",
+			"Every answer is JSON or XML (Accept, ?format= or a .json/.xml suffix); errors are RFC 9457 problem documents.\n\n" +
+			"**Input limits.** A request body is at most 1 MiB (413) and must arrive within the server's body read timeout, 15 s by default (408). " +
+			"JSON and XML bodies may nest arrays, objects and elements at most " + strconv.Itoa(roster.MaxDepth) + " levels deep (400, naming the limit). " +
+			"Numbers must fit a 64-bit float (at most about ±1.8e308), and text holds no control characters other than tab and line breaks (names and other one-line fields: none) (422, naming the field). " +
+			"A settings schema is at most 64 KiB (422). A problem lists at most 100 field errors and says how many there are. " +
+			"A JSON Patch holds at most 1000 operations (400), and its operations times the size of the resource may be at most " + strconv.Itoa(roster.MaxPatchWork>>20) + " MiB (413); " +
+			"array indexes are written as RFC 6901 says: `0`, or digits without a leading zero or sign (409 otherwise). " +
+			"Headers are at most " + strconv.Itoa(MaxHeaderBytes>>10) + " KiB (431).",
 	}, ops)
 }
 

@@ -48,8 +48,11 @@ type Config struct {
 	LogFormat            string
 	LogLevel             string
 	ShutdownTimeout      time.Duration
-	DebugAddr            string
-	DB                   postgres.Config // PostgreSQL pool, timeouts and retries
+	// BodyReadTimeout bounds how long reading a request's body may take
+	// (--body-read-timeout): a body that stops half-way is answered 408.
+	BodyReadTimeout time.Duration
+	DebugAddr       string
+	DB              postgres.Config // PostgreSQL pool, timeouts and retries
 	// Security holds the password rules, argon2id cost, token lifetimes
 	// and sign-in limits (security_flags.go).
 	Security service.SecurityConfig
@@ -88,6 +91,7 @@ func DefaultConfig() Config {
 		LogFormat:       "text",
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
+		BodyReadTimeout: httpapi.DefaultBodyReadTimeout,
 		Webhooks: WebhookConfig{Timeout: 10 * time.Second, RetryFor: 72 * time.Hour, RetryBase: 4 * time.Second, RetryMax: time.Hour,
 			DisableAfter: 72 * time.Hour, Concurrency: 64, Retention: 7 * 24 * time.Hour,
 			RotationOverlap: service.DefaultRotationOverlap},
@@ -113,6 +117,9 @@ func (c Config) Validate() error {
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		problems = append(problems, "ROSTER_SECRET_KEY must be at least 32 characters")
+	}
+	if c.BodyReadTimeout <= 0 {
+		problems = append(problems, "--body-read-timeout must be positive, e.g. 15s")
 	}
 	w := c.Webhooks
 	if w.Timeout <= 0 || w.RetryFor <= 0 || w.RetryBase <= 0 || w.RetryMax < w.RetryBase || w.DisableAfter <= 0 || w.Retention <= 0 || w.RotationOverlap <= 0 {
@@ -261,6 +268,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&wc.Concurrency, "webhook-concurrency", envInt("WEBHOOK_CONCURRENCY", wc.Concurrency), "requests in flight per webhook (ROSTER_WEBHOOK_CONCURRENCY)")
 	fs.DurationVar(&wc.RotationOverlap, "webhook-rotation-overlap", envDuration("WEBHOOK_ROTATION_OVERLAP", wc.RotationOverlap), "how long a rotated-out signing secret keeps signing (ROSTER_WEBHOOK_ROTATION_OVERLAP)")
 	fs.DurationVar(&wc.Retention, "delivery-retention", envDuration("DELIVERY_RETENTION", wc.Retention), "how long finished deliveries stay in the log (ROSTER_DELIVERY_RETENTION)")
+	fs.DurationVar(&c.BodyReadTimeout, "body-read-timeout", envDuration("BODY_READ_TIMEOUT", c.BodyReadTimeout), "how long a request's body may take to arrive before the answer is 408 (ROSTER_BODY_READ_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
 	securityFlags(fs, &c.Security, env, envInt, envDuration)
 	fs.StringVar(&c.MailFrom, "mail-from", env("MAIL_FROM", c.MailFrom), "sender of mails when the organisation has no white-label address (ROSTER_MAIL_FROM)")
@@ -321,15 +329,18 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	h, err := httpapi.NewServer(httpapi.Config{Service: svc, Log: m.log, Version: version, RequireIfMatch: c.RequireIfMatch, JSONP: c.JSONP, Registry: reg,
-		TrustedProxies: proxies})
+		TrustedProxies: proxies, BodyReadTimeout: c.BodyReadTimeout})
 	if err != nil {
 		return err
 	}
-	m.listener, err = net.Listen("tcp", c.Addr)
+	l, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
-	m.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	// net/http's own plain-text errors (a bad %-escape, 431) become
+	// problem documents.
+	m.listener = httpapi.WrapListener(l)
+	m.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: httpapi.MaxHeaderBytes}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.http.Serve(m.listener) }()
 	m.stopJanitor = make(chan struct{})
