@@ -19,6 +19,11 @@ import (
 	"github.com/rosterhq/roster/service"
 )
 
+// ownMediaType are the routes whose answers have one media type of their
+// own (Prometheus text, the HTML reference), served to any Accept: a
+// Prometheus server asks /metrics for text/plain or OpenMetrics.
+var ownMediaType = map[string]bool{"/metrics": true, "/docs": true}
+
 var callbackRE = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$`)
 
 // negotiate picks the response format: a .json or .xml suffix on the path,
@@ -44,6 +49,9 @@ func (s *server) negotiate(r *http.Request, st *reqState) error {
 		st.format = suffix
 	default:
 		f, ok := fromAccept(r.Header.Get("Accept"))
+		if !ok && ownMediaType[path] {
+			f, ok = "json", true // its answer is its own format whatever Accept says; a problem is JSON
+		}
 		if !ok {
 			return roster.Errorf(roster.CodeNotAcceptable, "no acceptable format: this API answers application/json or application/xml")
 		}

@@ -191,6 +191,17 @@ func TestSystemRoutes(t *testing.T) {
 	if d := string(s.doAs("", "GET", "/docs", nil).want(200).Body); !strings.Contains(d, "/openapi.json") {
 		t.Fatal("docs page does not load the document")
 	}
+	// What a Prometheus server and a person send: the text format, never
+	// a 406 (PRODUCT §13).
+	for _, accept := range []string{"text/plain", "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+		"application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", "*/*"} {
+		res := s.doAs("", "GET", "/metrics", nil, "Accept", accept).want(200)
+		if !strings.Contains(string(res.Body), "roster_http_requests_total") || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") &&
+			!strings.HasPrefix(res.Header.Get("Content-Type"), "application/openmetrics-text") {
+			t.Errorf("/metrics with Accept %q: %s %.80s", accept, res.Header.Get("Content-Type"), res.Body)
+		}
+	}
+	s.doAs("", "GET", "/docs", nil, "Accept", "text/html").want(200)
 	var doc struct {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
