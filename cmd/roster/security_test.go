@@ -363,6 +363,24 @@ func TestSecurityFlags(t *testing.T) {
 	_ = service.DefaultSecurity()
 }
 
+// TestMalformedEnvironmentIsAnError: a ROSTER_* value that does not parse
+// stops the start with a message naming it, instead of the default
+// silently taking its place.
+func TestMalformedEnvironmentIsAnError(t *testing.T) {
+	for name, v := range map[string]string{"ROSTER_WEBHOOK_TIMEOUT": "10", "ROSTER_JSONP": "yes please", "ROSTER_WEBHOOK_CONCURRENCY": "many",
+		"ROSTER_SIGNIN_ACCOUNT_LOCKOUT": "15 minutes", "ROSTER_ARGON2_MEMORY": "19MiB"} {
+		err := NewMain(io.Discard, io.Discard).ParseFlags(nil, func(k string) string { return map[string]string{name: v}[k] })
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: %v, want an error naming it", name, v, err)
+		}
+	}
+	ok := map[string]string{"ROSTER_WEBHOOK_TIMEOUT": "3s", "ROSTER_JSONP": "true", "ROSTER_WEBHOOK_CONCURRENCY": "8"}
+	m := NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags(nil, func(k string) string { return ok[k] }); err != nil || m.Config.Webhooks.Timeout != 3*time.Second || !m.Config.JSONP {
+		t.Fatalf("well-formed values: %v %+v", err, m.Config)
+	}
+}
+
 // TestSignInTimingHidesUsernames compares how long a wrong password
 // takes for a real and for an unknown username: both verify one argon2id
 // hash, so the medians are close (the bound is loose, for a loaded

@@ -216,6 +216,12 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	c := &m.Config
 	fs := flag.NewFlagSet("roster serve", flag.ContinueOnError)
 	fs.SetOutput(m.stderr)
+	// A variable that does not parse is an error at start, never a silent
+	// fall back to the default.
+	var malformed []string
+	bad := func(name, v, want string) {
+		malformed = append(malformed, fmt.Sprintf("ROSTER_%s=%q is not %s", name, v, want))
+	}
 	env := func(name, def string) string {
 		if v := getenv("ROSTER_" + name); v != "" {
 			return v
@@ -228,6 +234,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 			if err == nil {
 				return b
 			}
+			bad(name, v, "a boolean (true or false)")
 		}
 		return def
 	}
@@ -243,16 +250,28 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", c.LogFormat), "text or json (ROSTER_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", c.LogLevel), "debug, info, warn or error (ROSTER_LOG_LEVEL)")
 	envInt := func(name string, def int) int {
-		if v, err := strconv.Atoi(getenv("ROSTER_" + name)); err == nil {
-			return v
+		v := getenv("ROSTER_" + name)
+		if v == "" {
+			return def
 		}
-		return def
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			bad(name, v, "a whole number")
+			return def
+		}
+		return n
 	}
 	envDuration := func(name string, def time.Duration) time.Duration {
-		if v, err := time.ParseDuration(getenv("ROSTER_" + name)); err == nil {
-			return v
+		v := getenv("ROSTER_" + name)
+		if v == "" {
+			return def
 		}
-		return def
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			bad(name, v, "a duration (such as 90s, 15m or 72h)")
+			return def
+		}
+		return d
 	}
 	var maxConns int
 	fs.IntVar(&maxConns, "db-max-conns", envInt("DB_MAX_CONNS", 0), "PostgreSQL pool size; 0: 2×CPUs+2 or the URL's pool_max_conns (ROSTER_DB_MAX_CONNS)")
@@ -276,6 +295,9 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	c.SecretKey = getenv("ROSTER_SECRET_KEY")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if len(malformed) > 0 {
+		return errors.New(strings.Join(malformed, "; "))
 	}
 	c.DB.MaxConns = int32(maxConns)
 	if fs.NArg() > 0 {
