@@ -70,7 +70,8 @@ type User struct {
 		Href string `json:"href" format:"uri-reference"`
 	} `json:"_links" readOnly:"true"`
 	Secret string `json:"-"`
-	hash   string
+	//lint:ignore U1000 an unexported field, which the document must leave out
+	hash string
 }
 
 // List is the wrapper of every list answer.
@@ -114,7 +115,10 @@ type Contact struct {
 }
 
 // Decimal marshals itself as text, so it is a string.
-type Decimal struct{ units int64 }
+type Decimal struct {
+	//lint:ignore U1000 only its MarshalText shows
+	units int64
+}
 
 func (d Decimal) MarshalText() ([]byte, error) { return []byte("0"), nil }
 

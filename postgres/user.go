@@ -62,17 +62,6 @@ func (p params) args(search bool) []any {
 	return p
 }
 
-// rowDoc decodes a row of one column of JSON documents, for
-// pgx.CollectRows.
-func rowDoc[T any](row pgx.CollectableRow) (*T, error) {
-	var doc []byte
-	if err := row.Scan(&doc); err != nil {
-		return nil, err
-	}
-	v := new(T)
-	return v, json.Unmarshal(doc, v)
-}
-
 func scanDoc[T any](row pgx.Row, what string) (*T, error) {
 	var doc []byte
 	if err := row.Scan(&doc); err != nil {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of Roster: vet, unit and black-box tests, the store
+# Runs every test of Roster: vet, staticcheck, unit and black-box tests, the store
 # conformance suite, short fuzz runs of every fuzz target and the OpenAPI
 # lint. Usage: bash scripts/test.sh   (FUZZTIME=100000x fuzzes longer)
 set -euo pipefail
@@ -11,6 +11,10 @@ fuzztime=${FUZZTIME:-3000x}
 
 echo "== go vet"
 go vet ./...
+
+echo "== staticcheck"
+# Pinned; go run fetches it from the module proxy on a new machine.
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # ---- PostgreSQL server binaries (postgres store, issue 4) ----
 # internal/pgtest starts a throwaway PostgreSQL cluster with Debian's

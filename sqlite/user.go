@@ -73,29 +73,6 @@ func scanDoc[T any](row *sql.Row, what string) (*T, error) {
 	return &v, nil
 }
 
-// queryDocs runs a query of one column of JSON documents and decodes
-// each row's.
-func queryDocs[T any](ctx context.Context, q querier, query string, args ...any) ([]*T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*T{}
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, err
-		}
-		v := new(T)
-		if err := json.Unmarshal(doc, v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
 // FindUser returns the user with the id, from the read cache when it
 // holds it (see cache.go). Like every read it returns a copy of its own.
 func (db *DB) FindUser(ctx context.Context, id string) (*roster.User, error) {

@@ -341,9 +341,9 @@ func TestMultiNodeWebhookDelivery(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	got := rc.wait(users * (rounds + 1))
+	rc.wait(users * (rounds + 1))
 	time.Sleep(300 * time.Millisecond)
-	got = rc.arrivals()
+	got := rc.arrivals()
 	seen, last := map[string]bool{}, map[string]int{}
 	for _, a := range got {
 		m := a.message(t)
