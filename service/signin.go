@@ -189,17 +189,54 @@ func (g *hashGate) run(ctx context.Context, fn func()) error {
 // gate. With no stored hash it checks against a dummy one and reports
 // false, so that the time taken does not tell whether there was one.
 func (s *Service) verifyPassword(ctx context.Context, password, stored string) (ok bool, err error) {
+	ok, _, err = s.checkStoredPassword(ctx, password, stored)
+	return ok, err
+}
+
+// checkStoredPassword is verifyPassword that also reports whether the stored
+// hash is one imported from another system (passhash.Import: bcrypt,
+// argon2i, PBKDF2, scrypt), which a successful sign-in replaces with
+// argon2id (upgradeHash).
+func (s *Service) checkStoredPassword(ctx context.Context, password, stored string) (ok, rehash bool, err error) {
 	sec := s.secure()
 	if gerr := sec.hashGate().run(ctx, func() {
 		if stored == "" {
 			_, _ = passhash.Verify(password, sec.dummyHash())
 			return
 		}
-		ok, err = passhash.Verify(password, stored)
+		ok, rehash, err = passhash.Check(password, stored)
 	}); gerr != nil {
-		return false, gerr
+		return false, false, gerr
 	}
-	return ok, err
+	return ok, rehash, err
+}
+
+// upgradeHash replaces an imported hash with an argon2id one of the right
+// password, in tx (the sign-in's own transaction), if it is still the
+// hash that was checked: a password set meanwhile wins. It writes no
+// event: the swap changes nothing a user or a webhook could see (no
+// field, no version, no session), and a user.password_changed would say
+// the password changed when it did not. It is logged instead.
+func (s *Service) upgradeHash(ctx context.Context, tx roster.Tx, userID, checked, upgraded string) error {
+	// The user's row lock orders this after a password change that
+	// holds it (ChangePassword locks the user too), whose hash it then
+	// reads and keeps.
+	if _, err := lockUser(ctx, tx, userID); err != nil {
+		return err
+	}
+	cur, err := tx.FindPasswordHash(ctx, userID)
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil
+	}
+	if err != nil || cur != checked {
+		return err
+	}
+	if err := tx.PutPasswordHash(userID, upgraded); err != nil {
+		return err
+	}
+	s.log.Info("imported password hash replaced with argon2id at sign-in", "user_id", userID, "from", passhash.Family(checked),
+		"request_id", roster.RequestInfoFrom(ctx).ID)
+	return nil
 }
 
 // hashPassword hashes a new password, through the gate.

@@ -182,7 +182,7 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 			disabled = true
 		}
 	}
-	ok, err := s.verifyPassword(ctx, req.Password, stored)
+	ok, rehash, err := s.checkStoredPassword(ctx, req.Password, stored)
 	if err != nil {
 		return nil, asOAuth(err)
 	}
@@ -201,12 +201,27 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 	if err != nil {
 		return nil, err
 	}
+	// An imported hash (bcrypt, PBKDF2, …) is replaced with argon2id at
+	// the first successful sign-in, in its transaction. A busy hash gate
+	// only puts that off to a later sign-in.
+	upgraded := ""
+	if rehash {
+		if upgraded, err = s.hashPassword(ctx, req.Password); err != nil {
+			s.log.Warn("imported password hash kept for now", "user_id", u.ID, "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+			upgraded = ""
+		}
+	}
 	var out *TokenResponse
 	err = s.store.Update(ctx, func(tx roster.Tx) error {
 		// The success takes back the address's reservation and ends the
 		// account's failures.
 		if err := att.release(tx); err != nil {
 			return err
+		}
+		if upgraded != "" {
+			if err := s.upgradeHash(ctx, tx, u.ID, stored, upgraded); err != nil {
+				return err
+			}
 		}
 		if err := tx.ClearSignInFailures(accountKey(req.Username)); err != nil {
 			return err
