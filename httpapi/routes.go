@@ -102,6 +102,12 @@ func (s *server) routeTable() []route {
 			Params: []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.UserInput]()), BodyRequired: true,
 			Responses: append([]openapi.Response{ok(201, user, "ETag", "Location")}, errs(400, 403, 409, 413, 415, 422)...),
 			Scopes:    []string{"users:write:all"}}, s.createUser},
+		{Operation{Method: "POST", Path: "/v1/users/import", ID: "importUsers", Tag: "users", Summary: "Import users (NDJSON)",
+			Description: "Each line of the body is a user in the API's JSON form plus an optional write-only password_hash from another system. Lines are matched to existing users by match (email by default) and created (as POST /v1/users; a line's id is kept) or updated (as a JSON merge patch, PATCH /v1/users/{id}: fields the line leaves out are kept, null resets one), with every rule, version, event and webhook of those calls. Fields only the server sets (version, created_at, updated_at, email_verified, mfa_enabled, memberships, _links) are ignored. The answer streams one line per input line as it is done: {line, status, id} with 201 created, 200 updated, 204 matched with nothing to change, or {line, status, problem} for a line that failed, which never stops the others. A password_hash does not replace a password set in Roster or already upgraded at sign-in. Lines are at most 1 MiB, a request at most 1,000,000 lines; each line must arrive within the body read timeout of the one before. Idempotency-Key is not recorded: running a file again changes nothing.",
+			Params: []openapi.Param{queryParam("match", "How lines are matched to existing users.", tString, service.MatchEmail, service.MatchExternalID, service.MatchID)},
+			Body:   []openapi.Media{{ContentType: "application/x-ndjson", Type: typeOf[ImportLine]()}}, BodyRequired: true,
+			Responses: append([]openapi.Response{{Status: 200, Type: typeOf[ImportLineResult](), Description: "One application/x-ndjson line per input line"}}, errs(400, 403, 415)...),
+			Scopes:    []string{"users:write:all"}}, s.importUsers},
 		{Operation{Method: "GET", Path: "/v1/users", ID: "listUsers", Tag: "users", Summary: "List and search users",
 			Params: []openapi.Param{
 				queryParam("q", "Case-insensitive partial match on first, last and display name, email and username; digits match phone numbers.", tString),

@@ -144,6 +144,13 @@ func setHomeMembership(u, cur *roster.User) {
 
 // CreateUser creates a user from in.
 func (s *Service) CreateUser(ctx context.Context, c *roster.Caller, in *roster.UserInput) (*roster.User, error) {
+	return s.createUser(ctx, c, in, "", "")
+}
+
+// createUser creates a user from in, with the id given (an import's) or
+// a new one, and with a password hash (an import's) stored in the same
+// transaction.
+func (s *Service) createUser(ctx context.Context, c *roster.Caller, in *roster.UserInput, id, passwordHash string) (*roster.User, error) {
 	// Validation runs outside the write transaction; the store's unique
 	// indexes and foreign keys settle what may have changed meanwhile.
 	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
@@ -166,9 +173,17 @@ func (s *Service) CreateUser(ctx context.Context, c *roster.Caller, in *roster.U
 	var out *roster.User
 	err = s.update(ctx, func(tx roster.Tx) error {
 		now := tx.Now()
-		u.ID, u.CreatedAt, u.UpdatedAt, u.Version = roster.NewID(roster.PrefixUser), now, now, 1
+		u.ID, u.CreatedAt, u.UpdatedAt, u.Version = id, now, now, 1
+		if id == "" {
+			u.ID = roster.NewID(roster.PrefixUser)
+		}
 		if err := tx.CreateUser(u); err != nil {
 			return err
+		}
+		if passwordHash != "" {
+			if err := tx.PutPasswordHash(u.ID, passwordHash); err != nil {
+				return err
+			}
 		}
 		out = u
 		if err := s.recordUser(ctx, tx, c, EventUserCreated, nil, u); err != nil {
