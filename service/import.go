@@ -111,7 +111,7 @@ func (s *Service) ImportUser(ctx context.Context, c *roster.Caller, match string
 				return "", nil, roster.Invalid(roster.FieldError{Location: "body.id", Message: "id must be a user id (usr_…)", Value: *in.ID})
 			}
 			if _, err := s.store.FindUser(ctx, *in.ID); err == nil {
-				return "", nil, roster.Errorf(roster.CodeConflict, "id %s names another user than the line's %s does: match by id to update it", *in.ID, match)
+				return "", nil, roster.Errorf(roster.CodeConflict, "id %s is taken: match by id (?match=id) to update that user", *in.ID)
 			} else if roster.ErrorCode(err) != roster.CodeNotFound {
 				return "", nil, err
 			}

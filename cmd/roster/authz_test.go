@@ -75,6 +75,7 @@ var azTable = []azRow{
 	{Method: "DELETE", Path: "/v1/users/{id}", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azDeleteUser},
 	{Method: "POST", Path: "/v1/users/{id}/tags", Scopes: azUserWrite, Variants: azUserVariants, Cells: azAddTag},
 	{Method: "DELETE", Path: "/v1/users/{id}/tags/{tag_id}", Scopes: azUserWrite, Variants: azUserVariants, Cells: azRemoveTag},
+	{Method: "POST", Path: "/v1/users/import", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azImportUsers}, // authz_import_test.go
 
 	{Method: "POST", Path: "/v1/orgs", Scopes: []string{"orgs:write"}, Variants: azOrgVariants, Cells: azCreateOrg},
 	{Method: "GET", Path: "/v1/orgs", Scopes: []string{"orgs:read"}, Variants: azListVariants, Cells: azListOrgs},
