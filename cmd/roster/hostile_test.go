@@ -79,6 +79,11 @@ func TestHostileRequests(t *testing.T) {
 			fail("%s took %v", desc, took)
 		case status >= 500:
 			fail("%s answered %d: %.300s", desc, status, body)
+		case req.refuse && strings.HasPrefix(ct, "application/x-ndjson"):
+			// A streamed import refuses per line (POST /v1/users/import).
+			if msg := ndjsonRefused(status, body); msg != "" {
+				fail("%s must be refused on every line: %s: %.300s", desc, msg, body)
+			}
 		case req.refuse && (status < 400 || status >= 500):
 			fail("%s must be refused, answered %d: %.300s", desc, status, body)
 		case status >= 400 && !strings.HasPrefix(ct, "application/problem+") && !strings.HasPrefix(op.path, "/v1/auth/"):
@@ -94,6 +99,28 @@ func TestHostileRequests(t *testing.T) {
 		}
 	}
 	t.Logf("slowest: %v for %s", slowest, slowestReq)
+}
+
+// ndjsonRefused says what is wrong ("" when nothing is) with an NDJSON
+// answer (an import's) to a request that must be refused: every line must
+// carry a 4xx problem.
+func ndjsonRefused(status int, body []byte) string {
+	if status != http.StatusOK {
+		return fmt.Sprintf("status %d", status)
+	}
+	for _, raw := range bytes.Split(bytes.TrimSpace(body), []byte("\n")) {
+		var l struct {
+			Status  int
+			Problem map[string]any
+		}
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return "an answer line is not JSON"
+		}
+		if l.Status < 400 || l.Status >= 500 || l.Problem == nil {
+			return fmt.Sprintf("a line answered %d", l.Status)
+		}
+	}
+	return ""
 }
 
 // hostileOp is one operation of the OpenAPI document.
