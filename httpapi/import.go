@@ -118,9 +118,9 @@ func (s *server) importUsers(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			var ne net.Error
 			if errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-				answer(s.lineProblem(r, n+1, roster.Errorf(roster.CodeRequestTimeout, "the body stopped arriving: lines after %d were not read", n)))
+				answer(s.lineProblem(r, n, roster.Errorf(roster.CodeRequestTimeout, "the body stopped arriving: line %d and those after it were not read (send each line within the body read timeout of the one before)", n)))
 			} else if ctx.Err() == nil {
-				answer(s.lineProblem(r, n+1, roster.Errorf(roster.CodeMalformed, "the body could not be read after line %d: %v", n, err)))
+				answer(s.lineProblem(r, n, roster.Errorf(roster.CodeMalformed, "the body could not be read from line %d on: %v", n, err)))
 			}
 			return
 		}

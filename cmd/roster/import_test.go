@@ -11,10 +11,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -402,5 +404,39 @@ func TestImportRankRule(t *testing.T) {
 	p := s.doAs(narrow, "POST", "/v1/users/import", "{}\n", "Content-Type", "application/x-ndjson").problem(403)
 	if !strings.Contains(p["detail"].(string), "users:write:all") {
 		t.Fatalf("the refusal does not name the scope: %v", p)
+	}
+}
+
+// TestImportBounds: a line over 1 MiB answers 413 on its own and the next
+// line still goes through; blank lines are skipped but counted; a body
+// that stops arriving ends the answer with a 408 line.
+func TestImportBounds(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.BodyReadTimeout = 500 * time.Millisecond })
+	huge := `{"first_name": "Huge", "email": "huge@import.example", "last_name": "` + strings.Repeat("x", 1<<20) + `"}`
+	body := huge + "\n\n" + `{"first_name": "After", "email": "after@import.example"}` + "\r\n"
+	res := s.doAs(s.Key, "POST", "/v1/users/import", body, "Content-Type", "application/x-ndjson").want(200)
+	lines := bytes.Split(bytes.TrimSpace(res.Body), []byte("\n"))
+	if len(lines) != 2 || !bytes.Contains(lines[0], []byte(`"line":1,"status":413`)) || !bytes.Contains(lines[1], []byte(`"line":3,"status":201`)) {
+		t.Fatalf("answer: %.500s", res.Body)
+	}
+
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", s.URL+"/v1/users/import", pr)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	req.Header.Set("Authorization", "Bearer "+s.Key)
+	go func() {
+		pw.Write([]byte(`{"first_name": "Slow", "email": "slow@import.example"}` + "\n"))
+		time.Sleep(2 * time.Second) // longer than the read timeout
+		pw.Close()
+	}()
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	lines = bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+	if len(lines) != 2 || !bytes.Contains(lines[0], []byte(`"status":201`)) || !bytes.Contains(lines[1], []byte(`"line":2,"status":408`)) {
+		t.Fatalf("a stalled body: %s", b)
 	}
 }
