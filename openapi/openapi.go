@@ -62,6 +62,9 @@ type Response struct {
 	Description string       // defaults to the status text
 	Type        reflect.Type // nil means no body
 	Headers     []string     // e.g. "ETag", "Location", "Retry-After", "Idempotency-Replayed"
+	// ContentType, when set, is the body's one media type (e.g.
+	// application/x-ndjson: one Type a line) instead of JSON and XML.
+	ContentType string
 }
 
 // Info is the document's info object.
@@ -305,6 +308,8 @@ func operation(op Operation, reg *registry, problemRef *obj, usedHeaders map[str
 			resp.set("content", newObj("text/plain", newObj("schema", newObj("type", "string"))))
 		case r.Type == reflect.TypeFor[HTML]():
 			resp.set("content", newObj("text/html", newObj("schema", newObj("type", "string"))))
+		case r.Type != nil && r.ContentType != "":
+			resp.set("content", newObj(r.ContentType, newObj("schema", reg.schema(r.Type))))
 		case r.Type != nil:
 			s := reg.schema(r.Type)
 			resp.set("content", newObj("application/json", newObj("schema", s), "application/xml", newObj("schema", s)))
