@@ -161,6 +161,7 @@ func TestImportForeignPasswordHashes(t *testing.T) {
 		lines = append(lines, map[string]any{"first_name": "Costly", "email": fmt.Sprintf("costly%d@import.example", i), "password_hash": h})
 	}
 	res := s.importAs(s.Key, "", lines...)
+	events := s.eventCount()
 	for i, name := range names {
 		l := res[i+1]
 		if l.Status != http.StatusCreated || l.ID == "" {
@@ -190,6 +191,10 @@ func TestImportForeignPasswordHashes(t *testing.T) {
 		if st := s.importSignIn(email, pw+"-wrong"); st != http.StatusBadRequest {
 			t.Errorf("%s: a wrong password after the upgrade answered %d", name, st)
 		}
+	}
+	// The swaps to argon2id changed nothing anyone sees: no event.
+	if n := s.eventCount(); n != events {
+		t.Errorf("the sign-ins that replaced imported hashes wrote %d events", n-events)
 	}
 	for i := range over {
 		l := res[len(names)+i+1]
@@ -384,6 +389,9 @@ func TestImportRankRule(t *testing.T) {
 	}
 	if l := res[4]; l.Status != http.StatusOK {
 		t.Fatalf("an admin setting a member's password: %+v", l)
+	}
+	if items, _ := s.events("?type=user.password_changed"); len(items) != 1 || items[0].Resource.ID != member["id"] {
+		t.Fatalf("setting a password through an import wrote %+v", items)
 	}
 	if l := res[5]; l.Status != http.StatusForbidden {
 		t.Fatalf("an admin setting an owner's password: %+v", l)
