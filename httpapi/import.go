@@ -33,8 +33,9 @@ import (
 // 201 created, 200 updated, 204 matched and nothing changed; a line's
 // problem never stops the others. Blank lines are skipped (and counted,
 // so that line numbers are the file's). The request as a whole is refused
-// (a plain problem) only before its first line: a wrong content type, a
-// bad match, a token without users:write:all. Idempotency-Key is not
+// (a plain problem) only before its first answer line: a wrong content
+// type, a bad match, a token without users:write:all, a body with no line
+// (400), a body that does not come (408). Idempotency-Key is not
 // recorded for this route: running a file again is itself safe (matched
 // lines that change nothing answer 204).
 
@@ -74,6 +75,12 @@ func (s *server) importUsers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// Not recorded (see above), but refused as on every POST when it
+	// could not be.
+	if len(r.Header.Get("Idempotency-Key")) > 255 {
+		s.writeError(w, r, roster.Errorf(roster.CodeMalformed, "Idempotency-Key must be at most 255 characters"))
+		return
+	}
 	caller := state(r).caller
 	if err := s.Service.CanImport(caller); err != nil {
 		s.writeError(w, r, err)
@@ -82,24 +89,39 @@ func (s *server) importUsers(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	// Answers go out while the body still comes in.
 	_ = rc.EnableFullDuplex()
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
 	in := bufio.NewReaderSize(r.Body, 64<<10)
 	enc := json.NewEncoder(w)
 	ctx := r.Context()
+	// The answer starts with the first line's: until then a failure (a
+	// body with no line, a body that never comes) is the request's own
+	// problem document.
+	started := false
 	answer := func(res ImportLineResult) bool {
+		if !started {
+			started = true
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusOK)
+		}
 		if err := enc.Encode(res); err != nil {
 			return false
 		}
 		return rc.Flush() == nil
+	}
+	fail := func(res ImportLineResult, err error) {
+		if started {
+			answer(res)
+		} else {
+			s.writeError(w, r, err)
+		}
 	}
 	for n := 1; ; n++ {
 		_ = rc.SetReadDeadline(time.Now().Add(s.BodyReadTimeout))
 		line, tooLong, err := readLine(in, MaxImportLineBytes)
 		if len(bytes.TrimSpace(line)) > 0 || tooLong {
 			if n > MaxImportLines {
-				answer(s.lineProblem(r, n, roster.Errorf(roster.CodeTooLarge, "an import holds at most %d lines: send the rest in another request, from this line on", MaxImportLines)))
+				e := roster.Errorf(roster.CodeTooLarge, "an import holds at most %d lines: send the rest in another request, from this line on", MaxImportLines)
+				fail(s.lineProblem(r, n, e), e)
 				return
 			}
 			var res ImportLineResult
@@ -113,14 +135,20 @@ func (s *server) importUsers(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if err == io.EOF {
+			if !started {
+				s.writeError(w, r, roster.Errorf(roster.CodeMalformed, "the body is empty: send one JSON user a line"))
+			}
 			return
 		}
 		if err != nil {
 			var ne net.Error
 			if errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-				answer(s.lineProblem(r, n, roster.Errorf(roster.CodeRequestTimeout, "the body stopped arriving: line %d and those after it were not read (send each line within the body read timeout of the one before)", n)))
+				w.Header().Set("Connection", "close")
+				e := roster.Errorf(roster.CodeRequestTimeout, "the body stopped arriving: line %d and those after it were not read (send each line within the body read timeout of the one before)", n)
+				fail(s.lineProblem(r, n, e), e)
 			} else if ctx.Err() == nil {
-				answer(s.lineProblem(r, n, roster.Errorf(roster.CodeMalformed, "the body could not be read from line %d on: %v", n, err)))
+				e := roster.Errorf(roster.CodeMalformed, "the body could not be read from line %d on: %v", n, err)
+				fail(s.lineProblem(r, n, e), e)
 			}
 			return
 		}

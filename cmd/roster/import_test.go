@@ -448,3 +448,18 @@ func TestImportBounds(t *testing.T) {
 		t.Fatalf("a stalled body: %s", b)
 	}
 }
+
+// TestImportEmptyAndIdempotencyKey: a body without a line is a 400
+// problem; an Idempotency-Key is accepted but not recorded (the import
+// runs again, changing nothing), and an over-long one is refused.
+func TestImportEmptyAndIdempotencyKey(t *testing.T) {
+	s := startServer(t)
+	s.doAs(s.Key, "POST", "/v1/users/import", "\n \n", "Content-Type", "application/x-ndjson").problem(400)
+	line := `{"first_name": "Idem", "email": "idem@import.example"}` + "\n"
+	first := s.doAs(s.Key, "POST", "/v1/users/import", line, "Content-Type", "application/x-ndjson", "Idempotency-Key", "imp-1").want(200)
+	again := s.doAs(s.Key, "POST", "/v1/users/import", line, "Content-Type", "application/x-ndjson", "Idempotency-Key", "imp-1").want(200)
+	if !bytes.Contains(first.Body, []byte(`"status":201`)) || !bytes.Contains(again.Body, []byte(`"status":204`)) || again.Header.Get("Idempotency-Replayed") != "" {
+		t.Fatalf("first %s, again %s", first.Body, again.Body)
+	}
+	s.doAs(s.Key, "POST", "/v1/users/import", line, "Content-Type", "application/x-ndjson", "Idempotency-Key", strings.Repeat("k", 300)).problem(400)
+}
