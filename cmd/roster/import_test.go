@@ -237,7 +237,9 @@ func TestImportThousandLines(t *testing.T) {
 		404: {"body.status", func(m map[string]any) { m["status"] = "sleeping" }},
 		505: {"body.roles[0]", func(m map[string]any) { m["roles"] = []string{"emperor"} }},
 		606: {"body.organization_id", func(m map[string]any) { m["organization_id"] = "org_01JD3M0000000000000000000A" }},
-		707: {"body.password_hash", func(m map[string]any) { m["password_hash"] = "$2b$31$" + strings.Repeat("C", 22) + strings.Repeat("A", 31) }},
+		707: {"body.password_hash", func(m map[string]any) {
+			m["password_hash"] = "$2b$31$" + strings.Repeat("C", 22) + strings.Repeat("A", 31)
+		}},
 		808: {"body.last_name", func(m map[string]any) { m["last_name"] = strings.Repeat("x", 300) }},
 		999: {"body.tags[0].color", func(m map[string]any) { m["tags"] = []map[string]any{{"name": "vip", "color": "red"}} }},
 	}
