@@ -318,6 +318,13 @@ func TestImportMatching(t *testing.T) {
 		t.Fatalf("after a merge by email: %v", got)
 	}
 
+	// A user whose username is not its email is matched by its email too.
+	d := s.createUser(map[string]any{"email": "match.d@import.example", "username": "dee-username"})
+	res = s.importAs(s.Key, "?match=email", map[string]any{"email": "Match.D@import.example", "first_name": "Dee"})
+	if l := res[1]; l.Status != http.StatusOK || l.ID != d["id"] {
+		t.Fatalf("match by email of a user with its own username: %+v", l)
+	}
+
 	res = s.importAs(s.Key, "?match=external_id",
 		map[string]any{"external_id": "ext-b", "organization_id": org, "first_name": "Bee"},
 		map[string]any{"external_id": "ext-new", "email": "match.new@import.example", "first_name": "New"},
