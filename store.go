@@ -22,10 +22,24 @@ type Store interface {
 	// still succeeds or fails on its own.
 	Update(ctx context.Context, fn func(Tx) error) error
 
+	// ExportUsers calls fn with every user the visibility v allows (all
+	// when v is nil) and, when orgID is not empty, only the users of
+	// orgID and its descendants, in creation order, all read from ONE
+	// consistent snapshot (a single read transaction): a user changed or
+	// created while it runs is seen as it was when it began, or not at
+	// all. It streams: memory stays flat whatever the number of users.
+	// The users may be shared with the read cache, as FindUsers's are: fn
+	// only reads them. An error from fn stops it and is returned.
+	ExportUsers(ctx context.Context, v *Visibility, orgID string, fn func(*User) error) error
+
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// ExportPage is how many users ExportUsers reads per keyset page inside
+// its snapshot.
+const ExportPage = 500
 
 // RetryAnnouncer is implemented by the transactions of a store that
 // several processes share (PostgreSQL): AnnounceRetry tells every
@@ -275,4 +289,26 @@ type Visibility struct {
 	Subtrees []string
 	Orgs     []string
 	Self     string
+}
+
+// ExportFrom is ExportUsers over a Reader that reads one snapshot (a read
+// transaction): keyset pages of ExportPage users in creation order, so
+// that memory holds one page at a time.
+func ExportFrom(ctx context.Context, r Reader, v *Visibility, orgID string, fn func(*User) error) error {
+	f := UserFilter{Visible: v, OrganizationID: orgID, IncludeDescendants: orgID != "", Sort: "created_at", Limit: ExportPage}
+	for {
+		users, next, err := r.FindUsers(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if err := fn(u); err != nil {
+				return err
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		f.Cursor = next
+	}
 }

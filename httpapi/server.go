@@ -137,11 +137,20 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w, status: 200}
 	pattern := ""
 	defer func() {
-		if v := recover(); v != nil {
+		aborted := false
+		if v := recover(); v == http.ErrAbortHandler {
+			// A streamed answer that failed half-way (the export): the
+			// connection is cut so that the client sees a truncated
+			// body, never a complete-looking one.
+			aborted = true
+		} else if v != nil {
 			s.Log.Error("panic", "request_id", st.id, "panic", v)
 			if !rec.wrote {
 				s.writeError(rec, r, errPanicked)
 			}
+		}
+		if aborted {
+			defer panic(http.ErrAbortHandler)
 		}
 		status := rec.status
 		if st.clientGone {

@@ -71,6 +71,10 @@ type Info struct{ Title, Version, Description string }
 // text/plain (e.g. /metrics) instead of JSON and XML.
 type PlainText string
 
+// NDJSON is a marker type: a Response whose Type is NDJSON answers
+// application/x-ndjson, one JSON document per line (the user export).
+type NDJSON string
+
 // HTML is a marker type: a Response whose Type is HTML answers text/html
 // (e.g. /docs) instead of JSON and XML.
 type HTML string
@@ -303,6 +307,8 @@ func operation(op Operation, reg *registry, problemRef *obj, usedHeaders map[str
 			resp.set("content", problemContent(problemRef))
 		case r.Type == reflect.TypeFor[PlainText]():
 			resp.set("content", newObj("text/plain", newObj("schema", newObj("type", "string"))))
+		case r.Type == reflect.TypeFor[NDJSON]():
+			resp.set("content", newObj("application/x-ndjson", newObj("schema", newObj("type", "string"))))
 		case r.Type == reflect.TypeFor[HTML]():
 			resp.set("content", newObj("text/html", newObj("schema", newObj("type", "string"))))
 		case r.Type != nil:
