@@ -117,7 +117,7 @@ func (s *server) routeTable() []route {
 				limitP, cursorP},
 			Responses: append([]openapi.Response{ok(200, users)}, errs(readErrs...)...), Scopes: []string{"users:read"}}, s.listUsers},
 		{Operation{Method: "GET", Path: "/v1/users/export", ID: "exportUsers", Tag: "users", Summary: "Export users as NDJSON",
-			Description: "Every user the caller may see (as GET /v1/users), one JSON document per line in the API's form without _links, oldest first, all read from one consistent snapshot and streamed as read. An export that fails half-way ends with the connection cut (an unterminated body), never as a shorter whole. An organization_id the caller may not see is a 404.",
+			Description: "Every user the caller may see (as GET /v1/users), one JSON document per line in the API's form without _links, oldest first, all read from one consistent snapshot and streamed as read. An export that fails half-way ends with the connection cut (an unterminated body), never as a shorter whole. With organization_id, only that organisation's subtree (of what the caller may see).",
 			Params:      []openapi.Param{queryParam("organization_id", "Only users of this organisation and its descendants.", tString)},
 			Responses:   append([]openapi.Response{ok(200, typeOf[openapi.NDJSON]())}, errs(readErrs...)...), Scopes: []string{"users:read"}}, s.exportUsers},
 		{Operation{Method: "GET", Path: "/v1/users/{id}", ID: "getUser", Tag: "users", Summary: "Get a user",
