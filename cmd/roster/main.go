@@ -33,6 +33,12 @@ const usage = `Roster — the account server.
 
 Usage:
   roster serve [flags]     run the server (roster serve -h lists the flags)
+  roster export --url URL [--organization-id ID] > FILE
+                           stream the users the key (ROSTER_API_KEY) may see as NDJSON
+  roster backup --data-dir DIR FILE
+                           copy the embedded store consistently, also while it serves
+  roster restore [--force] --data-dir DIR FILE
+                           check a backup and make it DIR's database (server stopped)
   roster openapi           print the OpenAPI document
   roster version           print the version
 `
@@ -54,6 +60,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		<-ctx.Done()
 		return m.Close()
+	case "export":
+		return runExport(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], getenv, stdout, stderr)
 	case "openapi":
 		return printDocument(stdout)
 	case "version", "-version", "--version":
