@@ -67,6 +67,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	in := bufio.NewReaderSize(res.Body, 64<<10)
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	var n, size int64
+	partial := false // inside a line longer than the buffer
 	for {
 		line, err := in.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -75,6 +76,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 				return fmt.Errorf("export: write: %w", werr)
 			}
 			size += int64(len(line))
+			partial = true
 			continue
 		}
 		if len(line) > 0 {
@@ -84,7 +86,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 			size += int64(len(line))
 		}
 		if err == io.EOF {
-			if len(line) > 0 {
+			if len(line) > 0 || partial {
 				return fmt.Errorf("export: the answer ended inside a line after %d users: the export is incomplete", n)
 			}
 			break
@@ -93,6 +95,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 			out.Flush()
 			return fmt.Errorf("export: the connection ended after %d users: the export is incomplete: %w", n, err)
 		}
+		partial = false
 		n++
 		p.count(n, size)
 	}
