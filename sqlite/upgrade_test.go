@@ -80,7 +80,7 @@ func insertOld(t *testing.T, path string, n int, orgID string, users []oldUser) 
 		})
 		search := strings.ToLower(u.first+"\n"+u.last+"\n"+u.first+" "+u.last+"\n"+u.email+"\n"+u.email) + "\n"
 		seq := micros(u.created)<<seqShift + int64(i)
-		key := "\x01" + orgID + "\x00member\x01"
+		key := indexKey(&roster.User{Memberships: []roster.Membership{{OrganizationID: orgID, Roles: []string{"member"}}}})
 		if _, err := db.ExecContext(ctx, `INSERT INTO users (seq, id, organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key, created_at, updated_at, version, doc)
 			VALUES (?, ?, ?, ?, ?, NULL, 'enabled', ?, ?, ?, ?, ?, 1, ?)`,
 			seq, u.id, orgID, strings.ToLower(u.email), strings.ToLower(u.email), strings.ToLower(u.last), search, key, micros(u.created), micros(u.created), doc); err != nil {
