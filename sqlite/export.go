@@ -16,7 +16,16 @@ import (
 // meanwhile, and the writer is never blocked by it. The users come in
 // keyset pages (roster.ExportFrom), so memory stays flat. While it runs,
 // checkpoints cannot go past its snapshot; the WAL may grow until it ends.
+// At most a quarter of the read pool (at least one) exports at once; more
+// exports wait their turn, so that they never take the connections that
+// point reads and lists need.
 func (db *DB) ExportUsers(ctx context.Context, v *roster.Visibility, orgID string, fn func(*roster.User) error) (err error) {
+	select {
+	case db.exportSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-db.exportSlots }()
 	conn, err := db.read.Conn(ctx)
 	if err != nil {
 		return err

@@ -50,7 +50,7 @@ func applyFirst(t *testing.T, path string, n int) {
 // every version had.
 type oldUser struct {
 	id, email, first, last string
-	created              time.Time
+	created                time.Time
 }
 
 // insertOld writes an organisation and users with plain SQL, as a build
