@@ -161,6 +161,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"status", status, "bytes", rec.bytes, "duration_ms", float64(time.Since(st.start).Microseconds()) / 1000}
 		if st.clientGone {
 			attrs = append(attrs, "outcome", "client closed request")
+		} else if aborted {
+			attrs = append(attrs, "outcome", "answer cut half-way")
 		}
 		s.Log.Info("request", attrs...)
 	}()
