@@ -4,6 +4,7 @@ package roster
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -25,6 +26,14 @@ type Store interface {
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// MigrationError is Store.Ping's answer for a database that is reachable
+// but not migrated to this version's schema.
+type MigrationError struct{ Applied, Want int }
+
+func (e *MigrationError) Error() string {
+	return fmt.Sprintf("migrations applied: %d of %d", e.Applied, e.Want)
 }
 
 // RetryAnnouncer is implemented by the transactions of a store that
