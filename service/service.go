@@ -143,6 +143,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*roster.Calle
 }
 
 // Ready reports whether the store answers and is migrated.
+// Backlog is what waits to go out (webhook deliveries, mail), for
+// metrics.
+func (s *Service) Backlog(ctx context.Context) (roster.Backlog, error) { return s.store.Backlog(ctx) }
+
 // Readiness says, for each dependency of serving, "ok" or what is wrong
 // with it, in words an operator can act on (no internal error text).
 type Readiness struct {
