@@ -4,6 +4,7 @@ package roster
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -40,6 +41,22 @@ type Store interface {
 // ExportPage is how many users ExportUsers reads per keyset page inside
 // its snapshot.
 const ExportPage = 500
+
+// Backlog is what waits to go out. The times are zero when nothing waits.
+type Backlog struct {
+	PendingDeliveries     int64
+	OldestPendingDelivery time.Time
+	QueuedMail            int64
+	OldestQueuedMail      time.Time
+}
+
+// MigrationError is Store.Ping's answer for a database that is reachable
+// but not migrated to this version's schema.
+type MigrationError struct{ Applied, Want int }
+
+func (e *MigrationError) Error() string {
+	return fmt.Sprintf("migrations applied: %d of %d", e.Applied, e.Want)
+}
 
 // RetryAnnouncer is implemented by the transactions of a store that
 // several processes share (PostgreSQL): AnnounceRetry tells every
@@ -116,6 +133,9 @@ type Reader interface {
 	// cursor's sort is SortWebhooks.
 	FindWebhooks(ctx context.Context, v *Visibility, p Page) ([]*Webhook, *Cursor, error)
 	FindDelivery(ctx context.Context, id string) (*Delivery, error)
+	// Backlog counts what waits to go out (webhook deliveries pending,
+	// mail queued) and when the oldest of each was made, for metrics.
+	Backlog(ctx context.Context) (Backlog, error)
 	// FindDeliveries returns a webhook's deliveries, newest event first.
 	FindDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
 	// PendingResources reports which of the resources have a pending

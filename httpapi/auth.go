@@ -151,6 +151,7 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 		req.ClientID, req.ClientSecret, req.ClientBasic = id, secret, true
 	}
 	res, err := s.Service.Token(r.Context(), req)
+	s.metrics.token(req.GrantType, err)
 	if err != nil {
 		s.oauthFail(w, r, err)
 		return

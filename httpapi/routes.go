@@ -5,6 +5,7 @@ package httpapi
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -366,8 +367,9 @@ func (s *server) routeTable() []route {
 
 // Health is the body of the health answers.
 type Health struct {
-	XMLName struct{} `json:"-" xml:"health"`
-	Status  string   `json:"status" enum:"ok,unavailable"`
+	XMLName struct{}           `json:"-" xml:"health"`
+	Status  string             `json:"status" enum:"ok,unavailable"`
+	Checks  *service.Readiness `json:"checks,omitempty" doc:"readyz: each dependency, ok or what is wrong with it."`
 }
 
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -375,10 +377,17 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.Service.Ready(r.Context()); err != nil {
-		s.Log.Warn("not ready", "request_id", state(r).id, "error", err)
-		s.writeError(w, r, roster.Errorf(roster.CodeUnavailable, "the database is not reachable or not migrated"))
+	ready, err := s.Service.Ready(r.Context())
+	if !ready.OK() {
+		s.Log.Warn("not ready", "request_id", state(r).id, "checks", ready, "error", err)
+		var down []string
+		for _, c := range []struct{ name, state string }{{"database", ready.Database}, {"migrations", ready.Migrations}, {"secret key", ready.SecretKey}} {
+			if c.state != "ok" && c.state != "unknown" {
+				down = append(down, c.name+": "+c.state)
+			}
+		}
+		s.writeError(w, r, roster.Errorf(roster.CodeUnavailable, "not ready: %s", strings.Join(down, "; ")))
 		return
 	}
-	s.respond(w, r, http.StatusOK, "health", Health{Status: "ok"})
+	s.respond(w, r, http.StatusOK, "health", Health{Status: "ok", Checks: &ready})
 }

@@ -77,7 +77,7 @@ func NewServer(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	s.doc = doc
-	s.metrics = newMetrics(cfg.Registry)
+	s.metrics = newMetrics(cfg.Registry, cfg.Service)
 	return s, nil
 }
 
@@ -136,6 +136,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	rec := &recorder{ResponseWriter: w, status: 200}
 	pattern := ""
+	s.metrics.inFlight.Inc()
+	defer s.metrics.inFlight.Dec()
 	defer func() {
 		aborted := false
 		if v := recover(); v == http.ErrAbortHandler {

@@ -260,7 +260,7 @@ func (db *DB) Ping(ctx context.Context) error {
 		return err
 	}
 	if want := len(migrationNames()); n < want {
-		return fmt.Errorf("migrations applied: %d of %d", n, want)
+		return &roster.MigrationError{Applied: n, Want: want}
 	}
 	return nil
 }
