@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // fileDSN is the data source name of the database file at path with the
@@ -27,7 +28,11 @@ func fileDSN(path, query string) string {
 // after — without blocking the writer (WAL mode). The copy is created
 // readable by its owner only (0600), then checked (Verify) and synced; on
 // any failure no file is left at dest.
-func Backup(ctx context.Context, dbPath, dest string) (err error) {
+//
+// progress, when not nil, is called about every 200 ms while the copy is
+// written, with the bytes written so far and the size of the database
+// (the copy leaves out free pages, so it may end short of that).
+func Backup(ctx context.Context, dbPath, dest string, progress func(written, total int64)) (err error) {
 	if _, err := os.Stat(dbPath); err != nil {
 		return fmt.Errorf("no Roster database to back up: %w", err)
 	}
@@ -64,6 +69,28 @@ func Backup(ctx context.Context, dbPath, dest string) (err error) {
 		return fmt.Errorf("read %s: %w", dbPath, err)
 	} else if n == 0 {
 		return fmt.Errorf("%s is not a Roster database (no schema_migrations table)", dbPath)
+	}
+	if progress != nil {
+		var total int64 // 0, unknown, if the size cannot be read
+		_ = src.QueryRowContext(ctx, `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`).Scan(&total)
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			t := time.NewTicker(200 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					if fi, err := os.Stat(tmp); err == nil {
+						progress(fi.Size(), total)
+					}
+				}
+			}
+		}()
+		defer func() { close(stop); <-done }()
 	}
 	if _, err := src.ExecContext(ctx, `VACUUM INTO ?`, tmp); err != nil {
 		return fmt.Errorf("copy the database: %w", err)

@@ -68,7 +68,7 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	dest := rest[0]
 	p := newProgress(stderr, "backup")
 	p.note("copying " + filepath.Join(dataDir, "roster.db"))
-	if err := sqlite.Backup(ctx, filepath.Join(dataDir, "roster.db"), dest); err != nil {
+	if err := sqlite.Backup(ctx, filepath.Join(dataDir, "roster.db"), dest, p.bytes); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	size := int64(0)

@@ -193,6 +193,13 @@ func TestProgressLines(t *testing.T) {
 	if !strings.HasPrefix(b.String(), "\rexport: 10 users") || !strings.HasSuffix(b.String(), "\r\x1b[Kexport: 10 users\n") {
 		t.Errorf("terminal progress: %q", b.String())
 	}
+	b.Reset()
+	p = newProgress(&b, "backup")
+	p.plainEvery = 0
+	p.bytes(1<<20, 4<<20)
+	if got := b.String(); !strings.HasPrefix(got, "backup: 1.0 MiB of 4.0 MiB (25%)") || strings.ContainsAny(got, "\r\x1b") {
+		t.Errorf("plain byte progress: %q", got)
+	}
 }
 
 // TestExportCutOnFailureHalfWay: when the export fails after its first

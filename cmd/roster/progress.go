@@ -54,6 +54,33 @@ func (p *progress) count(n, b int64) {
 	p.line(p.status(n, b, now))
 }
 
+// bytes reports b of total bytes written (total 0: unknown), with the
+// rate and, when the total is known, the time left; when it is time to.
+func (p *progress) bytes(b, total int64) {
+	now := time.Now()
+	every := p.plainEvery
+	if p.tty {
+		every = p.tick
+	}
+	if now.Sub(p.last) < every {
+		return
+	}
+	p.last = now
+	el := now.Sub(p.start)
+	rate := 0.0
+	if s := el.Seconds(); s > 0 {
+		rate = float64(b) / s
+	}
+	line := fmt.Sprintf("%s: %s, %s/s, %s", p.what, bytesText(b), bytesText(int64(rate)), el.Truncate(time.Second))
+	if total > 0 && b <= total {
+		line = fmt.Sprintf("%s: %s of %s (%.0f%%), %s/s", p.what, bytesText(b), bytesText(total), 100*float64(b)/float64(total), bytesText(int64(rate)))
+		if rate > 0 {
+			line += fmt.Sprintf(", about %s left", (time.Duration(float64(total-b)/rate) * time.Second).Truncate(time.Second))
+		}
+	}
+	p.line(line)
+}
+
 func (p *progress) status(n, b int64, now time.Time) string {
 	el := now.Sub(p.start)
 	rate := 0.0
