@@ -233,9 +233,17 @@ func TestRestoreRefusesBadFiles(t *testing.T) {
 			t.Errorf("a refused restore wrote %s", filepath.Join(dir, "roster.db"))
 		}
 	}
-	// And the real one, fresh from Open, restores.
-	if _, _, err := runCmd(t, "restore", "--data-dir", filepath.Join(tmp, "dest-real"), filepath.Join(tmp, "real", "roster.db")); err != nil {
-		t.Errorf("restore of a fresh database: %v", err)
+	// And the real one, fresh from Open, restores, also into a folder
+	// that holds only the secret key put back first.
+	dest := filepath.Join(tmp, "dest-real")
+	if err := os.MkdirAll(dest, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dest, "secret.key"), []byte("k"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCmd(t, "restore", "--data-dir", dest, filepath.Join(tmp, "real", "roster.db")); err != nil {
+		t.Errorf("restore of a fresh database into a folder with only secret.key: %v", err)
 	}
 }
 
