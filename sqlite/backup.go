@@ -186,6 +186,11 @@ func Verify(ctx context.Context, path string) error {
 // files of the database it replaces are removed first — SQLite would
 // otherwise apply that stale WAL to the restored file.
 func Restore(ctx context.Context, src, dbPath string) (err error) {
+	// A database with a WAL beside it is a live one (or a crashed one's):
+	// the file alone misses what the WAL holds.
+	if fi, err := os.Stat(src + "-wal"); err == nil && fi.Size() > 0 {
+		return fmt.Errorf("%s has a write-ahead log beside it (%s): it is a database in use, not a backup; make one with roster backup", src, filepath.Base(src)+"-wal")
+	}
 	if err := Verify(ctx, src); err != nil {
 		return err
 	}
