@@ -36,7 +36,7 @@ type Service struct {
 	hooksChanged chan struct{}
 	// hookWorkers are this node's delivery workers, by webhook id.
 	hookWorkers sync.Map
-	sec         *security // account security settings (security.go)
+	sec         *security   // account security settings (security.go)
 	keyChecked  atomic.Bool // CheckSecretKey succeeded
 	secOnce     sync.Once
 }
