@@ -69,22 +69,21 @@ func jsonAndXML(t reflect.Type) []openapi.Media {
 	return []openapi.Media{{ContentType: "application/json", Type: t}, {ContentType: "application/xml", Type: t}}
 }
 
+// patchBodies are the bodies of a PATCH of a resource whose PUT body is t:
+// a merge patch of it (also as plain JSON and as XML, which is transcribed
+// to JSON first), described as t's patch form (UserInput: UserPatch), or a
+// JSON Patch.
 func patchBodies(t reflect.Type) []openapi.Media {
 	return []openapi.Media{
-		{ContentType: "application/merge-patch+json", Type: t},
+		{ContentType: "application/merge-patch+json", Type: t, MergePatch: true},
 		{ContentType: "application/json-patch+json", Type: typeOf[[]JSONPatchOp]()},
-		{ContentType: "application/json", Type: t},
-		{ContentType: "application/xml", Type: t},
+		{ContentType: "application/json", Type: t, MergePatch: true},
+		{ContentType: "application/xml", Type: t, MergePatch: true},
 	}
 }
 
 // JSONPatchOp is one RFC 6902 operation.
-type JSONPatchOp struct {
-	Op    string `json:"op" required:"true" enum:"add,remove,replace,move,copy,test"`
-	Path  string `json:"path" required:"true" doc:"JSON Pointer to the target."`
-	From  string `json:"from,omitempty" doc:"JSON Pointer to the source of move and copy."`
-	Value any    `json:"value,omitempty"`
-}
+type JSONPatchOp = openapi.JSONPatchOperation
 
 // Status codes that most operations share.
 var (
@@ -279,13 +278,13 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{ok(200, typeOf[Health]())}, errs(400, 406, 503)...)}, s.readyz},
 		{Operation{Method: "GET", Path: "/metrics", ID: "metrics", Tag: "system", Summary: "Prometheus metrics", Public: true,
 			Responses: append([]openapi.Response{ok(200, typeOf[openapi.PlainText]())}, errs(400, 406)...)}, s.serveMetrics},
-		{Operation{Method: "GET", Path: "/openapi.json", ID: "openapi", Tag: "system", Summary: "This OpenAPI document", Public: true,
+		{Operation{Method: "GET", Path: "/openapi.json", ID: "openapi", Tag: "system", Summary: "This OpenAPI document", Public: true, JSONOnly: true,
 			Responses: append([]openapi.Response{ok(200, typeOf[map[string]any]())}, errs(400, 406)...)}, s.openapi},
 		{Operation{Method: "GET", Path: "/docs", ID: "docs", Tag: "system", Summary: "The API reference, rendered", Public: true,
 			Responses: append([]openapi.Response{ok(200, typeOf[openapi.HTML]())}, errs(400, 406)...)}, s.docs},
 
 		// Account security (PRODUCT.md section 6): auth.go.
-		{Operation{Method: "POST", Path: "/v1/auth/token", ID: "token", Tag: "auth", Summary: "Get an access token (OAuth 2.0)", Public: true,
+		{Operation{Method: "POST", Path: "/v1/auth/token", ID: "token", Tag: "auth", Summary: "Get an access token (OAuth 2.0)", Public: true, JSONOnly: true,
 			Description: "RFC 6749 token endpoint. password grant (username, password, totp when two-factor sign-in is on) and refresh_token grant need no client authentication; client_credentials takes client_id and client_secret by HTTP Basic or form fields. Access tokens are short-lived bearer tokens for every /v1 route; refresh tokens rotate on use, and reusing one revokes the whole sign-in. Failed sign-ins are limited per account and per client address (429 with Retry-After).",
 			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[TokenForm]()}}, BodyRequired: true,
 			Responses: []openapi.Response{ok(200, typeOf[service.TokenResponse]()),
