@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rosterhq/roster/openapi"
 )
 
 // TestDocumentForGenerators pins, on Roster's own document, what generated
@@ -102,6 +104,17 @@ func TestDocumentForGenerators(t *testing.T) {
 				if !slices.Contains(requires(name), field) {
 					t.Errorf("%s does not require %s (requires %v)", name, field, requires(name))
 				}
+			}
+		}
+	})
+
+	t.Run("PreferMinimalIs204", func(t *testing.T) {
+		for _, rt := range (&server{}).routeTable() {
+			op := rt.op
+			takes := slices.ContainsFunc(op.Params, func(p openapi.Param) bool { return p.Name == "Prefer" })
+			answers := slices.ContainsFunc(op.Responses, func(r openapi.Response) bool { return r.Status == 204 })
+			if takes && !answers {
+				t.Errorf("%s %s takes Prefer: return=minimal but documents no 204", op.Method, op.Path)
 			}
 		}
 	})

@@ -85,6 +85,12 @@ func patchBodies(t reflect.Type) []openapi.Media {
 // JSONPatchOp is one RFC 6902 operation.
 type JSONPatchOp = openapi.JSONPatchOperation
 
+// The answers to a write with Prefer: return=minimal.
+var (
+	createdMinimal = openapi.Response{Status: 204, Description: "Created (Prefer: return=minimal)", Headers: []string{"ETag", "Location"}}
+	changedMinimal = openapi.Response{Status: 204, Description: "Changed (Prefer: return=minimal)", Headers: []string{"ETag"}}
+)
+
 // Status codes that most operations share.
 var (
 	readErrs  = []int{400, 404, 406}
@@ -97,7 +103,7 @@ func (s *server) routeTable() []route {
 	return []route{
 		{Operation{Method: "POST", Path: "/v1/users", ID: "createUser", Tag: "users", Summary: "Create a user",
 			Params: []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.UserInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(201, user, "ETag", "Location")}, errs(400, 403, 409, 413, 415, 422)...),
+			Responses: append([]openapi.Response{ok(201, user, "ETag", "Location"), createdMinimal}, errs(400, 403, 409, 413, 415, 422)...),
 			Scopes:    []string{"users:write:all"}}, s.createUser},
 		{Operation{Method: "GET", Path: "/v1/users", ID: "listUsers", Tag: "users", Summary: "List and search users",
 			Params: []openapi.Param{
@@ -134,7 +140,7 @@ func (s *server) routeTable() []route {
 		{Operation{Method: "POST", Path: "/v1/users/{id}/tags", ID: "addUserTags", Tag: "users", Summary: "Add tags to a user",
 			Description: "Adds values to the tags array; a name the user already has is not added twice (its colour is updated when given).",
 			Params:      []openapi.Param{userRef, ifMatch, prefer, idemKey}, Body: jsonAndXML(typeOf[TagsInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(200, user, "ETag")}, errs(writeErrs...)...),
+			Responses: append([]openapi.Response{ok(200, user, "ETag"), changedMinimal}, errs(writeErrs...)...),
 			Scopes:    []string{"users:write:self", "users:write:members", "users:write:all"}}, s.addTags},
 		{Operation{Method: "DELETE", Path: "/v1/users/{id}/tags/{tag_id}", ID: "removeUserTag", Tag: "users", Summary: "Remove a tag from a user",
 			Params:    []openapi.Param{userRef, pathParam("tag_id", "The tag's id."), ifMatch},
@@ -143,7 +149,7 @@ func (s *server) routeTable() []route {
 
 		{Operation{Method: "POST", Path: "/v1/orgs", ID: "createOrg", Tag: "organizations", Summary: "Create an organisation",
 			Params: []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.OrgInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(201, org, "ETag", "Location")}, errs(400, 403, 409, 413, 415, 422)...),
+			Responses: append([]openapi.Response{ok(201, org, "ETag", "Location"), createdMinimal}, errs(400, 403, 409, 413, 415, 422)...),
 			Scopes:    []string{"orgs:write"}}, s.createOrg},
 		{Operation{Method: "GET", Path: "/v1/orgs", ID: "listOrgs", Tag: "organizations", Summary: "List organisations",
 			Params: []openapi.Param{
@@ -174,7 +180,7 @@ func (s *server) routeTable() []route {
 			Scopes:      []string{"orgs:write"}}, s.deleteOrg},
 		{Operation{Method: "POST", Path: "/v1/orgs/{id}/credit", ID: "adjustOrgCredit", Tag: "organizations", Summary: "Adjust an organisation's credit",
 			Params: []openapi.Param{orgRef, idemKey, prefer}, Body: jsonAndXML(typeOf[CreditInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(200, org, "ETag")}, errs(400, 403, 404, 413, 415, 422)...),
+			Responses: append([]openapi.Response{ok(200, org, "ETag"), changedMinimal}, errs(400, 403, 404, 413, 415, 422)...),
 			Scopes:    []string{"orgs:write"}}, s.adjustCredit},
 
 		{Operation{Method: "GET", Path: "/v1/orgs/{id}/members", ID: "listMembers", Tag: "organizations", Summary: "List an organisation's members",
@@ -231,7 +237,7 @@ func (s *server) routeTable() []route {
 		{Operation{Method: "POST", Path: "/v1/webhooks", ID: "createWebhook", Tag: "webhooks", Summary: "Create a webhook",
 			Description: "Subscribes a URL to event types of an organisation's subtree. The signing secret is returned once, as signing.secret; auth secrets and header values are write-only (reads show \"********\"). Events from the creation on are delivered.",
 			Params:      []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.WebhookInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(201, webhook, "ETag", "Location")}, errs(400, 403, 413, 415, 422, 503)...),
+			Responses: append([]openapi.Response{ok(201, webhook, "ETag", "Location"), createdMinimal}, errs(400, 403, 413, 415, 422, 503)...),
 			Scopes:    []string{"webhooks:write"}}, s.createWebhook},
 		{Operation{Method: "GET", Path: "/v1/webhooks", ID: "listWebhooks", Tag: "webhooks", Summary: "List webhooks",
 			Description: "The webhooks of the organisations the caller administers.",
