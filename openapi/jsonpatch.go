@@ -30,6 +30,7 @@ func (JSONPatchOperation) OpenAPISchema() map[string]any {
 			shape([]string{"add", "replace", "test"}, map[string]any{
 				"value": map[string]any{
 					"type":        []string{"object", "array", "string", "number", "boolean", "null"},
+					"items":       map[string]any{}, // an array of anything (linters want items beside type array)
 					"description": "The value to add, to replace with or to compare with: any JSON value.",
 				},
 			}, "value"),

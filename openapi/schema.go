@@ -414,7 +414,7 @@ func (r *registry) field(f field, patch bool) *obj {
 // anyValue is the schema of any JSON value, spelled out so that
 // generators type it as a JSON value rather than as nothing.
 func anyValue() *obj {
-	return newObj("type", []string{"object", "array", "string", "number", "boolean", "null"})
+	return newObj("type", []string{"object", "array", "string", "number", "boolean", "null"}, "items", newObj())
 }
 
 // nullable lets s also be null.
