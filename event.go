@@ -38,8 +38,8 @@ type Actor struct {
 
 // ResourceRef names a resource.
 type ResourceRef struct {
-	Type string `json:"type" enum:"user,organization,membership,webhook,api_key,oauth_client"`
-	ID   string `json:"id"`
+	Type string `json:"type" required:"true" enum:"user,organization,membership,webhook,api_key,oauth_client"`
+	ID   string `json:"id" required:"true"`
 }
 
 // EventFilter selects events in FindEvents: after the event with seq

@@ -4,11 +4,15 @@ package httpapi
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/openapi"
+	"github.com/rosterhq/roster/webhook"
 )
 
 // TestDocumentForGenerators pins, on Roster's own document, what generated
@@ -192,4 +196,52 @@ func mustMarshal(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestWebhookMessageMatchesRender: the webhooks section's body is what
+// webhook.Render sends, for a change and for a deletion.
+func TestWebhookMessageMatchesRender(t *testing.T) {
+	names := map[string]bool{}
+	var required []string
+	rt := reflect.TypeFor[WebhookMessage]()
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		names[name] = true
+		if f.Tag.Get("required") == "true" {
+			required = append(required, name)
+		}
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		e    roster.Event
+	}{
+		{"update", roster.Event{ID: "evt_1", Type: "user.updated", OccurredAt: at, Actor: roster.Actor{UserID: "usr_1"}, RequestID: "req_1",
+			Resource: roster.ResourceRef{Type: "user", ID: "usr_2"}, OrgID: "org_1", Reason: "why",
+			Data: json.RawMessage(`{"id":"usr_2"}`), Previous: json.RawMessage(`{"id":"usr_2","x":1}`), Patch: json.RawMessage(`[{"op":"remove","path":"/x"}]`)}},
+		{"deletion", roster.Event{ID: "evt_2", Type: "user.deleted", OccurredAt: at, Resource: roster.ResourceRef{Type: "user", ID: "usr_2"},
+			Previous: json.RawMessage(`{"id":"usr_2"}`), Patch: json.RawMessage(`[]`)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			body, err := webhook.Render(&roster.Webhook{IncludePrevious: true}, &c.e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(body, &m); err != nil {
+				t.Fatalf("%v: %s", err, body)
+			}
+			for k := range m {
+				if !names[k] {
+					t.Errorf("Render sends %q, which WebhookMessage does not describe: %s", k, body)
+				}
+			}
+			for _, k := range required {
+				if _, ok := m[k]; !ok {
+					t.Errorf("Render left out required %q: %s", k, body)
+				}
+			}
+		})
+	}
 }

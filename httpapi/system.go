@@ -28,6 +28,7 @@ func buildDocument(version string, routes []route) ([]byte, error) {
 			"Every answer is JSON (described here) or XML (`?format=xml`, a `.xml` suffix on the path or `Accept: application/xml`); " +
 			"errors are RFC 9457 problem documents. A PATCH takes a JSON Merge Patch (the *Patch schemas: every field optional, null resets it) or a JSON Patch.",
 		TokenURL: "/v1/auth/token",
+		Webhooks: webhookDocs,
 		Scopes:   scopeDocs,
 		XML: "as XML (`?format=xml`, a `.xml` suffix on the path, or `Accept: application/xml`) an answer is the same document: " +
 			"the root element is the resource's name (`user`, `organization`, `webhook`; a list is `list`), child elements carry the JSON field names, " +

@@ -3,6 +3,7 @@
 package openapi
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -122,5 +123,38 @@ func TestBuild_SchemaTag(t *testing.T) {
 	}]()}}}
 	if _, err := Build(sampleInfo, []Operation{op}); err == nil || !strings.Contains(err.Error(), `unknown schema:"thing"`) {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestBuild_Webhooks: requests the server sends are the document's
+// webhooks, without the default problem, security or format parameter.
+func TestBuild_Webhooks(t *testing.T) {
+	info := sampleInfo
+	info.Webhooks = []Operation{{Method: "POST", Path: "event", ID: "event", Tag: "users", Summary: "A change",
+		Params:    []Param{{Name: "webhook-id", In: "header", Required: true}},
+		Body:      []Media{{ContentType: "application/json", Type: reflect.TypeFor[Token]()}},
+		Responses: []Response{{Status: 200, Description: "Accepted."}}}}
+	b, err := Build(info, sampleOps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	op := at(t, doc, "webhooks", "event", "post").(map[string]any)
+	jsonEq(t, "responses", op["responses"], `{"200":{"description":"Accepted."}}`)
+	jsonEq(t, "body", at(t, op, "requestBody", "content"), `{"application/json":{"schema":{"$ref":"#/components/schemas/Token"}}}`)
+	if _, ok := op["security"]; ok {
+		t.Error("a webhook has a security requirement")
+	}
+	jsonEq(t, "parameters", op["parameters"], `[{"name":"webhook-id","in":"header","required":true,"schema":{"type":"string"}}]`)
+	// Token is now also a request body: no longer response-only.
+	if _, ok := at(t, doc, "components", "schemas", "Token").(map[string]any)["required"]; ok {
+		t.Error("Token, sent in a webhook, kept its response-only required list")
+	}
+	info.Webhooks[0].Summary = ""
+	if _, err := Build(info, sampleOps()); err == nil {
+		t.Error("a webhook without a summary was accepted")
 	}
 }

@@ -85,6 +85,11 @@ type Info struct {
 	// XML describes the XML form of every answer, in the format
 	// parameter; empty means the answers are JSON only.
 	XML string
+	// Webhooks are the requests the server sends (OpenAPI 3.1 webhooks):
+	// Path is the webhook's name, Body what is sent, Params its headers
+	// and Responses what the receiver answers. They get no default
+	// response, no format parameter and no security requirement.
+	Webhooks []Operation
 }
 
 // Scope is an OAuth 2.0 scope with its description.
@@ -170,6 +175,26 @@ func Build(info Info, ops []Operation) ([]byte, error) {
 			return slices.Index(methods, strings.ToUpper(a)) - slices.Index(methods, strings.ToUpper(b))
 		})
 	}
+	var webhooks *obj
+	for _, op := range info.Webhooks {
+		if op.Path == "" || op.ID == "" || op.Summary == "" || len(op.Responses) == 0 {
+			return nil, fmt.Errorf("openapi: webhook %q needs a name (Path), an id, a summary and responses", op.Path)
+		}
+		op.Public, op.JSONOnly = true, true
+		o, err := b.operation(op)
+		if err != nil {
+			return nil, fmt.Errorf("openapi: webhook %s: %w", op.Path, err)
+		}
+		o.del("security")
+		o.get("responses").(*obj).del("default")
+		if webhooks == nil {
+			webhooks = newObj()
+		}
+		webhooks.set(op.Path, newObj(strings.ToLower(op.Method), o))
+		if !slices.Contains(tags, op.Tag) {
+			tags = append(tags, op.Tag)
+		}
+	}
 	schemas, err := reg.components()
 	if err != nil {
 		return nil, err
@@ -198,6 +223,7 @@ func Build(info Info, ops []Operation) ([]byte, error) {
 		"security", security,
 		"tags", tagList(tags),
 		"paths", paths,
+		"webhooks", webhooks,
 		"components", newObj(
 			"schemas", schemas,
 			"parameters", parameters,

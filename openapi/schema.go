@@ -599,6 +599,12 @@ func (o *obj) set(kv ...any) *obj {
 
 func (o *obj) get(k string) any { return o.vals[k] }
 
+// del removes a key.
+func (o *obj) del(k string) {
+	delete(o.vals, k)
+	o.keys = slices.DeleteFunc(o.keys, func(x string) bool { return x == k })
+}
+
 // merge sets every key of other on o.
 func (o *obj) merge(other *obj) *obj {
 	for _, k := range other.keys {
