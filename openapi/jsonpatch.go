@@ -29,8 +29,7 @@ func (JSONPatchOperation) OpenAPISchema() map[string]any {
 		"oneOf": []any{
 			shape([]string{"add", "replace", "test"}, map[string]any{
 				"value": map[string]any{
-					"type":        []string{"object", "array", "string", "number", "boolean", "null"},
-					"items":       map[string]any{}, // an array of anything (linters want items beside type array)
+					"oneOf":       anyValueOneOf(),
 					"description": "The value to add, to replace with or to compare with: any JSON value.",
 				},
 			}, "value"),
@@ -38,5 +37,20 @@ func (JSONPatchOperation) OpenAPISchema() map[string]any {
 			shape([]string{"move", "copy"}, map[string]any{"from": pointer("JSON Pointer to the value to move or copy.")}, "from"),
 		},
 		"xml": map[string]any{"name": "item"},
+	}
+}
+
+// anyValueOneOf spells out "any JSON value" as one schema per JSON type,
+// exactly one of which matches any value. Generators type it as a union
+// (openapi-typescript) or a sum type (ogen, which refuses a type list of
+// more than a type and null), where an empty schema gives them nothing.
+func anyValueOneOf() []any {
+	return []any{
+		map[string]any{"type": "object"},
+		map[string]any{"type": "array", "items": map[string]any{}},
+		map[string]any{"type": "string"},
+		map[string]any{"type": "number"},
+		map[string]any{"type": "boolean"},
+		map[string]any{"type": "null"},
 	}
 }

@@ -450,7 +450,7 @@ func TestBuild(t *testing.T) {
 			"raw":{},"count":{"type":"string"},
 			"extra":{"type":"object"},
 			"changes":{"type":"array","items":{"$ref":"#/components/schemas/JSONPatchOperation","xml":{"name":"item"}},"xml":{"wrapped":true}},
-			"value":{"type":["object","array","string","number","boolean","null"],"items":{}}}`)
+			"value":{"oneOf":[{"type":"object"},{"type":"array","items":{}},{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"null"}]}}`)
 		// Contact is only in responses: what encoding/json always writes is required.
 		jsonEq(t, "response required", at(t, schemas, "Contact", "required"), `["home","credit","hours","count","changes","value"]`)
 		jsonEq(t, "json patch op", at(t, schemas, "JSONPatchOperation", "oneOf", 0, "required"), `["op","path","value"]`)

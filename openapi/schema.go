@@ -411,10 +411,10 @@ func (r *registry) field(f field, patch bool) *obj {
 	return s
 }
 
-// anyValue is the schema of any JSON value, spelled out so that
-// generators type it as a JSON value rather than as nothing.
+// anyValue is the schema of any JSON value, spelled out (anyValueOneOf)
+// so that generators type it as a JSON value rather than as nothing.
 func anyValue() *obj {
-	return newObj("type", []string{"object", "array", "string", "number", "boolean", "null"}, "items", newObj())
+	return newObj("oneOf", anyValueOneOf())
 }
 
 // nullable lets s also be null.
