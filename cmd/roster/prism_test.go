@@ -75,6 +75,7 @@ func viaPrism(t *testing.T, ts *testServer) {
 	cmd := exec.CommandContext(ctx, bin, "proxy", doc, ts.URL, "--host", "127.0.0.1", "--port", port, "--errors=false", "--cors=false")
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.WaitDelay = 5 * time.Second
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("prism: %v", err)
