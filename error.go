@@ -23,6 +23,7 @@ const (
 	CodePreconditionFailed   Code = "precondition_failed"   // If-Match did not match
 	CodePreconditionRequired Code = "precondition_required" // If-Match is required but absent
 	CodeTooLarge             Code = "too_large"             // body over the limit
+	CodeRequestTimeout       Code = "request_timeout"       // the body did not arrive in time
 	CodeUnsupportedMedia     Code = "unsupported_media"     // content type not accepted
 	CodeNotAcceptable        Code = "not_acceptable"        // no response format matches Accept
 	CodeRateLimited          Code = "rate_limited"          // too many requests

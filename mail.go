@@ -22,14 +22,20 @@ const (
 // change), and a dispatcher sends it afterwards, retrying until it is
 // sent or abandoned, so that no acknowledged change loses its mail.
 type Mail struct {
-	ID            string
-	Kind          string // invite, email_change, email_changed
-	UserID        string
-	From          string // "Name <address>"; empty: the server's default sender
-	To            string
-	Subject       string
-	Text          string
-	HTML          string
+	ID      string
+	Kind    string // invite, email_change, email_changed
+	UserID  string
+	From    string // "Name <address>"; empty: the server's default sender
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+	// Sealed holds Text and HTML encrypted with the server's secret key
+	// (they carry invitation links and email-change codes), which are
+	// then empty: the service seals a mail's body before it is stored and
+	// the dispatcher opens it to send it. A mail sent or abandoned keeps
+	// neither (FinishMail drops the body).
+	Sealed        []byte `json:",omitempty"`
 	Status        string
 	Attempts      int
 	NextAttemptAt time.Time
@@ -65,7 +71,9 @@ type MailTx interface {
 	// dispatchers do not send it at once.
 	ClaimMail(now time.Time, lease time.Duration, limit int) ([]*Mail, error)
 	// FinishMail records the outcome of an attempt: status MailSent or
-	// MailAbandoned, or MailQueued with the time of the next attempt.
+	// MailAbandoned, or MailQueued with the time of the next attempt. A
+	// mail sent or abandoned loses its body (Text, HTML, Sealed), which
+	// nothing reads again and which held its secrets.
 	FinishMail(id, status string, next time.Time, lastError string) error
 
 	// PutEmailChange stores (or replaces) a user's pending email change.

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,12 +21,41 @@ import (
 const (
 	MergePatch = "merge" // RFC 7396
 	JSONPatch  = "json"  // RFC 6902
+	// XMLMergePatch is a merge patch transcribed from an XML body: a merge
+	// patch whose free-form values (a user's settings) carry no types yet.
+	XMLMergePatch = "xml-merge"
 )
 
 // ApplyPatch applies a patch of the given format to doc. A patch that is
 // not well-formed is CodeMalformed; a JSON Patch whose test fails or that
 // cannot apply to doc is CodePatchConflict.
+//
+// The patch is checked by CheckJSON first (nesting depth, numbers, control
+// characters), and the result's depth by CheckDepth (copies can deepen a
+// document; what the result holds is validation's to judge). The work a
+// JSON Patch may cause is bounded: every operation reads the whole
+// document, so the number of operations times the document's size may be
+// at most MaxPatchWork (CodeTooLarge). An array index RFC 6901 does not
+// allow ("01", "+1") is CodePatchConflict.
 func ApplyPatch(format string, doc, patch []byte) ([]byte, error) {
+	if err := CheckJSON(patch); err != nil {
+		return nil, err
+	}
+	out, err := applyPatch(format, doc, patch)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckDepth(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// MaxPatchWork bounds the work of one JSON Patch: its number of
+// operations times the size of the document it applies to, in bytes.
+const MaxPatchWork = 8 << 20
+
+func applyPatch(format string, doc, patch []byte) ([]byte, error) {
 	if format == MergePatch {
 		if t := bytes.TrimSpace(patch); len(t) == 0 || t[0] != '{' {
 			return nil, Errorf(CodeInvalid, "a merge patch must be a JSON object of the fields to change")
@@ -39,6 +70,13 @@ func ApplyPatch(format string, doc, patch []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	tooMuch := func(size int) error {
+		return Errorf(CodeTooLarge, "the JSON Patch is too much work: %d operations on a document of %d bytes (operations × document size may be at most %d MiB); send fewer operations, or a merge patch", len(ops), size, MaxPatchWork>>20)
+	}
+	if len(ops)*len(doc) > MaxPatchWork {
+		return nil, tooMuch(len(doc))
+	}
+	work := 0
 	opts := jsonpatch.NewApplyOptions()
 	opts.SupportNegativeIndices = false
 	opts.AccumulatedCopySizeLimit = 2 << 20
@@ -53,6 +91,14 @@ func ApplyPatch(format string, doc, patch []byte) ([]byte, error) {
 	}
 	copied := 0
 	for _, op := range ops {
+		// The document grows as operations add to it: count what each
+		// operation reads.
+		if work += len(doc); work > MaxPatchWork {
+			return nil, tooMuch(len(doc))
+		}
+		if tok, bad := badArrayIndex(doc, op); bad {
+			return nil, Errorf(CodePatchConflict, "the patch cannot be applied: %q is not an array index (RFC 6901: 0, or digits without a leading zero or sign)", tok)
+		}
 		var err error
 		switch op.Kind() {
 		case "test":
@@ -233,6 +279,63 @@ func applyOne(doc []byte, kind, path string, value json.RawMessage, opts *jsonpa
 	return jsonpatch.Patch{op}.ApplyWithOptions(doc, opts)
 }
 
+// arrayIndexRE matches the reference tokens that Atoi reads as numbers;
+// of those, RFC 6901 allows only "0" and digits without a leading zero.
+var arrayIndexRE = regexp.MustCompile(`^[+-]?[0-9]+$`)
+
+func canonicalIndex(tok string) bool {
+	return tok == "0" || tok[0] >= '1' && tok[0] <= '9' && !strings.ContainsAny(tok, "+-")
+}
+
+// badArrayIndex reports a reference token of the operation's pointers
+// that addresses an array element with a number RFC 6901 does not allow
+// ("01", "+1", "-1"), which evanphx/json-patch would read as an index.
+// The same token naming an object member is a plain member name. The
+// document is decoded only when a pointer holds such a token.
+func badArrayIndex(doc []byte, op jsonpatch.Operation) (string, bool) {
+	var v any
+	decoded := false
+	for _, f := range []string{"from", "path"} {
+		p := opPointer(op, f)
+		if p == "" {
+			continue
+		}
+		toks := strings.Split(p[1:], "/")
+		if !slices.ContainsFunc(toks, func(t string) bool { return arrayIndexRE.MatchString(t) && !canonicalIndex(t) }) {
+			continue
+		}
+		if !decoded {
+			d := json.NewDecoder(bytes.NewReader(doc))
+			d.UseNumber()
+			if d.Decode(&v) != nil {
+				return "", false
+			}
+			decoded = true
+		}
+		cur := v
+		for _, tok := range toks {
+			tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+			switch c := cur.(type) {
+			case map[string]any:
+				cur = c[tok]
+			case []any:
+				if arrayIndexRE.MatchString(tok) && !canonicalIndex(tok) {
+					return tok, true
+				}
+				i, err := strconv.Atoi(tok)
+				if err != nil || i < 0 || i >= len(c) {
+					cur = nil
+				} else {
+					cur = c[i]
+				}
+			default:
+				cur = nil
+			}
+		}
+	}
+	return "", false
+}
+
 // pointerGet returns the value an RFC 6901 pointer names in doc.
 func pointerGet(doc []byte, pointer string) (any, error) {
 	d := json.NewDecoder(bytes.NewReader(doc))
@@ -385,7 +488,13 @@ func validPointer(p string) bool {
 // DecodeStrict decodes one JSON value into v, refusing unknown fields and
 // trailing data. Syntax errors are CodeMalformed; unknown fields and wrong
 // types are CodeInvalid with the field's location.
+//
+// The data's depth is checked by CheckDepth first; the HTTP layer checks
+// request bodies whole with CheckJSON before they get here.
 func DecodeStrict(data []byte, v any) error {
+	if err := CheckDepth(data); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)

@@ -82,9 +82,11 @@ type SecurityReader interface {
 	// FindToken returns the token whose secret hashes to hash.
 	FindToken(ctx context.Context, hash []byte) (*Token, error)
 	FindOAuthClient(ctx context.Context, id string) (*OAuthClient, error)
-	// FindOAuthClients returns, newest first, the clients of the
-	// organisations v covers (nil v: every client).
-	FindOAuthClients(ctx context.Context, v *Visibility) ([]*OAuthClient, error)
+	// FindOAuthClients returns one page, newest first (created_at, then
+	// id, both descending), of the clients of the organisations v covers
+	// (nil v: every client), and the cursor of the next page (nil on the
+	// last). The cursor's sort is SortOAuthClients.
+	FindOAuthClients(ctx context.Context, v *Visibility, p Page) ([]*OAuthClient, *Cursor, error)
 	// SignInFailures returns how many failures were recorded under key
 	// since a time, and the time of the latest.
 	SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error)
@@ -111,6 +113,18 @@ type SecurityTx interface {
 	DeleteOAuthClient(id string) error
 	AddSignInFailure(key string, at time.Time) error
 	ClearSignInFailures(keys ...string) error
+	// LockSignInKeys makes the transactions that lock one of these keys
+	// run one after the other from here to their end, so that counting
+	// a key's failures and then adding one is atomic (an attempt is
+	// reserved before its password is checked). A transaction reads what
+	// the one it waited for committed.
+	LockSignInKeys(keys ...string) error
+	// RemoveSignInFailure removes one failure recorded under key at at
+	// (a reserved attempt that succeeded), if there is one.
+	RemoveSignInFailure(key string, at time.Time) error
+	// DeleteUserTokensOfKind removes a user's tokens of one kind (such
+	// as its invitation links) and returns how many it removed.
+	DeleteUserTokensOfKind(userID, kind string) (int64, error)
 	// PurgeCredentials removes tokens that expired and failures recorded
 	// before a time, and returns how many rows it removed.
 	PurgeCredentials(before time.Time) (int64, error)

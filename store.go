@@ -5,6 +5,7 @@ package roster
 import (
 	"context"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -24,6 +25,23 @@ type Store interface {
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// RetryAnnouncer is implemented by the transactions of a store that
+// several processes share (PostgreSQL): AnnounceRetry tells every
+// process, when the transaction commits, that a webhook's stored
+// deliveries come due at a time, so that each can claim them then
+// instead of finding them at its next poll. Nothing is sent when the
+// transaction rolls back.
+type RetryAnnouncer interface {
+	AnnounceRetry(webhookID string, at time.Time) error
+}
+
+// RetryListener is implemented by a store that several processes share:
+// ListenRetries calls fn for every retry announced (by any process,
+// this one included) until ctx ends, reconnecting after failures.
+type RetryListener interface {
+	ListenRetries(ctx context.Context, fn func(webhookID string, at time.Time))
 }
 
 // Reader holds the read operations, available outside and inside a
@@ -53,15 +71,21 @@ type Reader interface {
 	// organisation: its own or its nearest ancestor's; CodeNotFound when
 	// none does.
 	FindSettingsSchema(ctx context.Context, orgID string) ([]byte, error)
+	// FindSettingsSchemaVersion is FindSettingsSchema with the
+	// organisation whose schema applies and that schema's version, read
+	// together.
+	FindSettingsSchemaVersion(ctx context.Context, orgID string) (*SettingsSchema, error)
 
 	// FindCredential returns, in one read, the API key whose secret hashes
 	// to hash, its user, and whether the user's organisation or one of its
 	// ancestors is disabled: everything authentication needs.
 	FindCredential(ctx context.Context, hash []byte) (*Credential, error)
 	FindAPIKey(ctx context.Context, id string) (*APIKey, error)
-	// FindAPIKeys returns, newest first, the keys of v.Self and of the
-	// users whose home organisation v covers (nil v: every key).
-	FindAPIKeys(ctx context.Context, v *Visibility) ([]*APIKey, error)
+	// FindAPIKeys returns one page, newest first (created_at, then id,
+	// both descending), of the keys of v.Self and of the users whose home
+	// organisation v covers (nil v: every key), and the cursor of the
+	// next page (nil on the last). The cursor's sort is SortAPIKeys.
+	FindAPIKeys(ctx context.Context, v *Visibility, p Page) ([]*APIKey, *Cursor, error)
 	FindIdempotent(ctx context.Context, scope, key string) (*IdempotentResponse, error)
 
 	// FindEvents returns events in commit order.
@@ -72,9 +96,11 @@ type Reader interface {
 
 	// FindWebhook returns a webhook with its delivery state.
 	FindWebhook(ctx context.Context, id string) (*Webhook, error)
-	// FindWebhooks returns the webhooks of the visible organisations (all
-	// when v is nil), oldest first.
-	FindWebhooks(ctx context.Context, v *Visibility) ([]*Webhook, error)
+	// FindWebhooks returns one page of the webhooks of the visible
+	// organisations (all when v is nil), oldest first (created_at, then
+	// id), and the cursor of the next page (nil on the last). The
+	// cursor's sort is SortWebhooks.
+	FindWebhooks(ctx context.Context, v *Visibility, p Page) ([]*Webhook, *Cursor, error)
 	FindDelivery(ctx context.Context, id string) (*Delivery, error)
 	// FindDeliveries returns a webhook's deliveries, newest event first.
 	FindDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
@@ -112,8 +138,9 @@ type Tx interface {
 	CreateAPIKey(k *APIKey) error
 	DeleteAPIKey(id string) error
 
-	// PutSettingsSchema stores an organisation's settings schema; a nil
-	// schema removes it.
+	// PutSettingsSchema stores an organisation's settings schema, version
+	// 1 when it has none, else one more than the stored one; a nil schema
+	// removes it.
 	PutSettingsSchema(orgID string, schema []byte) error
 
 	// AppendEvent records an event in this transaction.
@@ -152,6 +179,12 @@ type Tx interface {
 	// owner it fails with CodeConflict when the lease is no longer that
 	// owner's.
 	SaveDelivery(d *Delivery, owner string) error
+	// ExpediteDelivery stores a pending delivery whose next attempt the
+	// caller brought forward (its NextAttempt and UpdatedAt), only while
+	// it is pending and no lease on it runs: CodeConflict when an attempt
+	// is in flight or it is no longer pending, CodeNotFound when it is
+	// gone.
+	ExpediteDelivery(d *Delivery) error
 	// PurgeDeliveries removes finished deliveries last changed before a
 	// time and returns how many it removed. A delivery's id (which holds
 	// the time it was made, see NewID) is never later than its last
@@ -178,6 +211,27 @@ type Tx interface {
 	MailTx
 }
 
+// SettingsSchema is the settings schema that applies in an organisation:
+// the document, the organisation whose own schema it is (the one asked
+// about or its nearest ancestor with one) and that schema's version.
+type SettingsSchema struct {
+	OrgID   string
+	Version int64
+	Doc     []byte
+}
+
+// ETag is the strong validator of the settings schema as it applies in
+// orgID: "<version>" for the organisation's own schema, and
+// "<ancestor id>.<version>" for an inherited one, whose versions count
+// apart (an organisation's own version 1 is not its parent's).
+func (s *SettingsSchema) ETag(orgID string) string {
+	v := strconv.FormatInt(s.Version, 10)
+	if s.OrgID != orgID {
+		v = s.OrgID + "." + v
+	}
+	return `"` + v + `"`
+}
+
 // Credential is what FindCredential returns.
 type Credential struct {
 	Key         *APIKey
@@ -195,6 +249,23 @@ func (c *Credential) Clone() *Credential {
 	}
 	return &Credential{Key: &k, User: c.User.Clone(), OrgDisabled: c.OrgDisabled}
 }
+
+// Page asks for one page of a list kept in creation order: at most Limit
+// items (0: every item) after Cursor (nil: from the start). Such lists are
+// keyset-paginated on (created_at, id), so a page is stable while rows are
+// inserted. A cursor made for another list is CodeMalformed.
+type Page struct {
+	Limit  int
+	Cursor *Cursor
+}
+
+// The sorts of the cursors of lists in creation order: each list has its
+// own, so that a cursor of one list is refused by another.
+const (
+	SortAPIKeys      = "api_keys:-created_at"
+	SortOAuthClients = "oauth_clients:-created_at"
+	SortWebhooks     = "webhooks:created_at"
+)
 
 // Visibility limits a list to what a caller may see: users with a
 // membership in (and organisations in) the subtrees under Subtrees, or

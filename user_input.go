@@ -5,7 +5,10 @@ package roster
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,6 +57,9 @@ type UserInput struct {
 	// SendInvite is for creation only: mail the new user a link to choose
 	// a password (service/invite.go).
 	SendInvite *bool `json:"send_invite,omitempty" writeOnly:"true" doc:"At creation only: mail the user a link to choose a password; the link works once and expires."`
+	// SettingsFromXML says Settings was transcribed from XML, which
+	// carries no types: the service types it (service/xmlsettings.go).
+	SettingsFromXML bool `json:"-"`
 }
 
 // fieldErrors collects field errors under the "body." location.
@@ -232,11 +238,15 @@ func trimmed(p *string) string {
 	return strings.TrimSpace(*p)
 }
 
+// checkLen checks a single-line text field: its length, UTF-8, and no
+// control characters (tab and line breaks included).
 func checkLen(fe *fieldErrors, field, s string, max int) {
 	if n := utf8.RuneCountInString(s); n > max {
 		fe.add(field, field+" must be at most "+itoa(max)+" characters", s)
 	} else if !utf8.ValidString(s) {
 		fe.add(field, field+" must be valid UTF-8 text", nil)
+	} else if r, ok := controlIn(s); ok {
+		fe.add(field, fmt.Sprintf("%s holds the control character %U: it must be one line of text without control characters", field, r), strconv.QuoteToASCII(s))
 	}
 }
 
@@ -256,14 +266,31 @@ func checkUsername(s string) string {
 		return "username must be at most 255 characters"
 	case strings.ContainsAny(s, " \t\r\n/:"):
 		return "username must not contain spaces, slashes or colons"
+	case strings.ContainsFunc(s, func(r rune) bool { _, bad := controlIn(string(r)); return bad }):
+		return "username must not contain control characters"
 	case !utf8.ValidString(s):
 		return "username must be valid UTF-8 text"
 	}
 	return ""
 }
 
-// oneOf returns *p when it is one of allowed, def when p is nil or empty.
+// oneOf returns *p when it is one of allowed, def when p is nil (the
+// field is absent, or null). An empty string is not one of the values: it
+// is refused like any other.
 func oneOf(fe *fieldErrors, field string, p *string, def string, allowed ...string) string {
+	if p == nil {
+		return def
+	}
+	if *p == "" {
+		fe.add(field, field+" must be one of "+strings.Join(allowed, ", ")+" (or left out for "+def+"), not empty", *p)
+		return def
+	}
+	return optionalOneOf(fe, field, p, def, allowed...)
+}
+
+// optionalOneOf is oneOf for fields of a struct that is sent whole, where
+// "" stands for "not set".
+func optionalOneOf(fe *fieldErrors, field string, p *string, def string, allowed ...string) string {
 	if p == nil || *p == "" {
 		return def
 	}
@@ -328,9 +355,9 @@ func checkPreferences(fe *fieldErrors, p *Preferences, org *Organization) Prefer
 			fe.add("preferences.default_country", "preferences.default_country must be one of the organisation's countries: "+strings.Join(org.AllowedCountries, ", "), p.DefaultCountry)
 		}
 	}
-	out.ColorMode = oneOf(fe, "preferences.color_mode", &p.ColorMode, "", "light", "dark", "system")
-	out.DateFormat = oneOf(fe, "preferences.date_format", &p.DateFormat, "", dateFormats...)
-	out.NumberFormat = oneOf(fe, "preferences.number_format", &p.NumberFormat, "", numberFormats...)
+	out.ColorMode = optionalOneOf(fe, "preferences.color_mode", &p.ColorMode, "", "light", "dark", "system")
+	out.DateFormat = optionalOneOf(fe, "preferences.date_format", &p.DateFormat, "", dateFormats...)
+	out.NumberFormat = optionalOneOf(fe, "preferences.number_format", &p.NumberFormat, "", numberFormats...)
 	if n := p.DefaultOutboundNumber; n != "" {
 		if strings.HasPrefix(n, "+") {
 			e164, err := validate.Phone("", n)
@@ -434,6 +461,16 @@ func checkSettings(fe *fieldErrors, raw json.RawMessage) json.RawMessage {
 	out, err := json.Marshal(v)
 	if err != nil {
 		fe.add("settings", "settings must be a JSON object", nil)
+		return json.RawMessage(`{}`)
+	}
+	// Whatever the path that brought them, settings hold nothing that
+	// could not be read back (numbers beyond float64, control characters)
+	// nor nest deeper than MaxDepth.
+	var ce *Error
+	if errors.As(CheckJSON(out), &ce) {
+		for _, f := range ce.Fields {
+			fe.add("settings"+strings.TrimPrefix(f.Location, "body"), f.Message, f.Value)
+		}
 		return json.RawMessage(`{}`)
 	}
 	if len(out) > MaxSettingsBytes {

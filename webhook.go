@@ -514,6 +514,10 @@ type Attempt struct {
 	LatencyMS  float64   `json:"latency_ms"`
 	Response   string    `json:"response_excerpt,omitempty" doc:"The first 1 KiB of the answer's body."`
 	Error      string    `json:"error,omitempty" doc:"Why no answer came (timeout, refused connection, …)."`
+	// RefreshToken is the refresh token the webhook's OAuth 2.0 token
+	// endpoint rotated to while making the attempt, for the service to
+	// store (sealed) in place of the old one; never logged or shown.
+	RefreshToken string `json:"-"`
 }
 
 // UnmarshalJSON reads an attempt, also as logs written before the
@@ -574,6 +578,9 @@ type WebhookView struct {
 	CreatedAt       time.Time         `json:"created_at" readOnly:"true"`
 	UpdatedAt       time.Time         `json:"updated_at" readOnly:"true"`
 	Version         int64             `json:"version" readOnly:"true"`
+	// SecretsUnreadable marks a webhook whose stored secrets do not open
+	// with the server's secret key: readable and deletable, not usable.
+	SecretsUnreadable bool `json:"secrets_unreadable,omitempty" readOnly:"true" doc:"The stored secrets do not open with this server's secret key: nothing is sent, and changes are refused (409); delete the webhook and create it again."`
 }
 
 // SigningView is a webhook's signing as the API shows it.

@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -28,7 +29,7 @@ type APIKeyResource struct {
 type APIKeyList struct {
 	XMLName    struct{}         `json:"-" xml:"list"`
 	Items      []APIKeyResource `json:"items"`
-	NextCursor *string          `json:"next_cursor" nullable:"true"`
+	NextCursor *string          `json:"next_cursor" nullable:"true" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 func keyResource(k *roster.APIKey, secret string) APIKeyResource {
@@ -53,12 +54,17 @@ func (s *server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := s.Service.APIKeys(r.Context(), state(r).caller)
+	p, err := pageQuery(r, roster.SortAPIKeys)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	list := APIKeyList{Items: make([]APIKeyResource, 0, len(keys))}
+	keys, next, err := s.Service.APIKeys(r.Context(), state(r).caller, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list := APIKeyList{Items: make([]APIKeyResource, 0, len(keys)), NextCursor: nextCursor(next)}
 	for _, k := range keys {
 		list.Items = append(list.Items, keyResource(k, ""))
 	}
@@ -129,16 +135,19 @@ func (s *server) putMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	orgID := r.PathValue("id")
-	u, err := s.Service.PutMember(r.Context(), state(r).caller, orgID, r.PathValue("user_id"), in.Roles)
+	// If-Match is checked against the user's ETag, which the answer
+	// carries: a membership is part of its user.
+	u, err := s.Service.PutMember(r.Context(), state(r).caller, orgID, r.PathValue("user_id"), in.Roles, precondition(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	w.Header().Set("ETag", etag(u.Version))
 	s.respond(w, r, http.StatusOK, "member", memberResource(u, orgID))
 }
 
 func (s *server) deleteMember(w http.ResponseWriter, r *http.Request) {
-	if err := s.Service.DeleteMember(r.Context(), state(r).caller, r.PathValue("id"), r.PathValue("user_id")); err != nil {
+	if err := s.Service.DeleteMember(r.Context(), state(r).caller, r.PathValue("id"), r.PathValue("user_id"), precondition(r)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -149,12 +158,42 @@ func (s *server) deleteMember(w http.ResponseWriter, r *http.Request) {
 type SettingsSchema map[string]any
 
 func (s *server) getSettingsSchema(w http.ResponseWriter, r *http.Request) {
-	doc, err := s.Service.SettingsSchema(r.Context(), state(r).caller, r.PathValue("id"))
+	orgID := r.PathValue("id")
+	sch, err := s.Service.SettingsSchema(r.Context(), state(r).caller, orgID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.write(w, r, http.StatusOK, "settings_schema", "", doc)
+	s.sendSettingsSchema(w, r, orgID, sch)
+}
+
+// sendSettingsSchema answers with the schema document and its ETag (304
+// for a GET whose If-None-Match has it).
+func (s *server) sendSettingsSchema(w http.ResponseWriter, r *http.Request, orgID string, sch *roster.SettingsSchema) {
+	tag := sch.ETag(orgID)
+	w.Header().Set("ETag", tag)
+	if inm := r.Header.Get("If-None-Match"); r.Method == http.MethodGet && inm != "" && matchWeak(inm, tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	s.write(w, r, http.StatusOK, "settings_schema", "", sch.Doc)
+}
+
+// tagPrecondition is If-Match compared with a whole ETag (strong
+// comparison; * matches any current schema).
+func tagPrecondition(r *http.Request) service.TagPrecondition {
+	h := r.Header.Get("If-Match")
+	if h == "" {
+		return nil
+	}
+	return func(tag string) bool {
+		for _, t := range strings.Split(h, ",") {
+			if t = strings.TrimSpace(t); t == "*" || t == tag {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 func (s *server) putSettingsSchema(w http.ResponseWriter, r *http.Request) {
@@ -168,14 +207,19 @@ func (s *server) putSettingsSchema(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var doc map[string]any
+	if err := roster.CheckJSON(body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := roster.DecodeStrict(body, &doc); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	orgID := r.PathValue("id")
-	if err := s.Service.PutSettingsSchema(r.Context(), state(r).caller, orgID, body); err != nil {
+	sch, err := s.Service.PutSettingsSchema(r.Context(), state(r).caller, orgID, body, tagPrecondition(r))
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.getSettingsSchema(w, r)
+	s.sendSettingsSchema(w, r, orgID, sch)
 }

@@ -59,6 +59,9 @@ func parseForm(body []byte) (map[string]string, error) {
 		if len(vs) > 1 {
 			return nil, errors.New("parameter " + strconv.Quote(k) + " is repeated")
 		}
+		if hasControl(k) || hasControl(vs[0]) {
+			return nil, errors.New("parameter " + strconv.QuoteToASCII(k) + " holds a control character or bytes that are not UTF-8")
+		}
 		if vs[0] != "" {
 			out[k] = vs[0]
 		}
@@ -219,7 +222,7 @@ type OAuthClientResource struct {
 type OAuthClientList struct {
 	XMLName    struct{}              `json:"-" xml:"list"`
 	Items      []OAuthClientResource `json:"items"`
-	NextCursor *string               `json:"next_cursor" nullable:"true"`
+	NextCursor *string               `json:"next_cursor" nullable:"true" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 func clientResource(c *roster.OAuthClient, secret string) OAuthClientResource {
@@ -245,12 +248,17 @@ func (s *server) createOAuthClient(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) listOAuthClients(w http.ResponseWriter, r *http.Request) {
-	list, err := s.Service.OAuthClients(r.Context(), state(r).caller)
+	p, err := pageQuery(r, roster.SortOAuthClients)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := OAuthClientList{Items: make([]OAuthClientResource, 0, len(list))}
+	list, next, err := s.Service.OAuthClients(r.Context(), state(r).caller, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := OAuthClientList{Items: make([]OAuthClientResource, 0, len(list)), NextCursor: nextCursor(next)}
 	for _, c := range list {
 		out.Items = append(out.Items, clientResource(c, ""))
 	}

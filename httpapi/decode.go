@@ -7,7 +7,9 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -18,14 +20,35 @@ import (
 	"github.com/rosterhq/roster/service"
 )
 
-// readBody reads the request body up to MaxBodyBytes.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// readAll reads the request body up to MaxBodyBytes: a larger body is
+// CodeTooLarge, one that does not arrive in time (the read deadline that
+// ServeHTTP sets) CodeRequestTimeout.
+func readAll(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var ne net.Error
+	switch {
+	case err == nil:
+		// The body is in: lift the deadline, which would otherwise end
+		// the request's context (net/http's background read fails when
+		// it passes) while the handler still works.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+		return body, nil
+	case errors.As(err, &mbe):
 		return nil, roster.Errorf(roster.CodeTooLarge, "the body is larger than 1 MiB")
-	} else if err != nil {
-		return nil, roster.Errorf(roster.CodeMalformed, "the body could not be read: %v", err)
+	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		w.Header().Set("Connection", "close")
+		return nil, roster.Errorf(roster.CodeRequestTimeout, "the body did not arrive in time: send the whole body (Content-Length bytes) without pausing")
+	}
+	return nil, roster.Errorf(roster.CodeMalformed, "the body could not be read: %v", err)
+}
+
+// readBody reads the request body up to MaxBodyBytes and refuses an empty
+// one.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := readAll(w, r)
+	if err != nil {
+		return nil, err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, roster.Errorf(roster.CodeMalformed, "the body is empty: send a JSON object")
@@ -67,6 +90,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 			return err
 		}
 	}
+	if err := roster.CheckJSON(body); err != nil {
+		return err
+	}
 	return roster.DecodeStrict(body, v)
 }
 
@@ -96,9 +122,16 @@ func decodePatch(w http.ResponseWriter, r *http.Request, input any) (format stri
 		return "", nil, err
 	}
 	if isXML(mt) {
-		patch, err = xmlToJSON(patch, reflect.TypeOf(input))
+		if patch, err = xmlToJSON(patch, reflect.TypeOf(input)); err != nil {
+			return "", nil, err
+		}
 	}
-	return format, patch, err
+	// Refused here, before the service does any work: too deep, numbers
+	// beyond float64, control characters.
+	if err := roster.CheckJSON(patch); err != nil {
+		return "", nil, err
+	}
+	return format, patch, nil
 }
 
 // etag is the strong validator of a version.

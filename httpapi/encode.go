@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/internal/xmljson"
+	"github.com/rosterhq/roster/service"
 )
 
 var callbackRE = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$`)
@@ -128,7 +130,16 @@ func (s *server) write(w http.ResponseWriter, r *http.Request, status int, root,
 		w.Write([]byte(");"))
 	case st.format == "xml":
 		var buf bytes.Buffer
-		if err := xmljson.Encode(&buf, root, problemNS, body); err != nil {
+		err := xmljson.Encode(&buf, root, problemNS, body)
+		if errors.Is(err, xmljson.ErrInvalidChar) {
+			// Stored text that XML cannot carry (a control character
+			// written before input refused them): answer anyway, with
+			// U+FFFD in its place, rather than fail every list holding it.
+			s.Log.Warn("xml encode: characters replaced", "request_id", st.id, "error", err)
+			buf.Reset()
+			err = xmljson.EncodeReplacing(&buf, root, problemNS, body)
+		}
+		if err != nil {
 			s.Log.Error("xml encode", "request_id", st.id, "error", err)
 			buf.Reset()
 			status, problemNS = http.StatusNotAcceptable, "urn:ietf:rfc:7807"
@@ -190,6 +201,8 @@ func statusFor(c roster.Code) int {
 		return http.StatusPreconditionRequired
 	case roster.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case roster.CodeRequestTimeout:
+		return http.StatusRequestTimeout
 	case roster.CodeUnsupportedMedia:
 		return http.StatusUnsupportedMediaType
 	case roster.CodeNotAcceptable:
@@ -202,6 +215,9 @@ func statusFor(c roster.Code) int {
 	return http.StatusInternalServerError
 }
 
+// maxProblemErrors is the most field errors a problem lists.
+const maxProblemErrors = 100
+
 // problemTypeBase prefixes the problem type URIs; each code's page
 // describes the problem.
 const problemTypeBase = "https://roster.dev/problems/"
@@ -211,7 +227,20 @@ const problemTypeBase = "https://roster.dev/problems/"
 // answered with a generic message.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	st := state(r)
+	if clientClosed(r, err) {
+		// Nobody is there to read an answer: send none, and log it as
+		// the client's doing, not as an internal error.
+		st.clientGone = true
+		s.Log.Debug("client closed request", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "error", err)
+		return
+	}
 	p := problem{RequestID: st.id}
+	// A refusal that says when to come back (a limit, a busy server)
+	// says it on every route, in seconds.
+	var rl *service.RateLimitError
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
+	}
 	var me *methodError
 	if errors.As(err, &me) {
 		w.Header().Set("Allow", me.allow)
@@ -232,6 +261,12 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		var e *roster.Error
 		if errors.As(err, &e) {
 			p.Errors = e.Fields
+			if n := len(p.Errors); n > maxProblemErrors {
+				// 100,000 bad array entries in a 300 KB body made a
+				// 10 MB answer: the first ones say what to fix.
+				p.Errors = p.Errors[:maxProblemErrors]
+				p.Detail += fmt.Sprintf(" (%d invalid fields; the first %d are listed)", n, maxProblemErrors)
+			}
 		}
 		if code == roster.CodeInternal {
 			s.Log.Error("internal error", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "error", err)

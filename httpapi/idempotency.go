@@ -27,9 +27,9 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, next http.Ha
 		s.writeError(w, r, roster.Errorf(roster.CodeMalformed, "Idempotency-Key must be at most 255 characters"))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := readAll(w, r)
 	if err != nil {
-		s.writeError(w, r, roster.Errorf(roster.CodeTooLarge, "the body is larger than 1 MiB"))
+		s.writeError(w, r, err)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -54,7 +54,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, next http.Ha
 	next(cw, r)
 	// The record is finished even if the client has gone: use a fresh context.
 	bg := context.Background()
-	if cw.status >= 500 {
+	if cw.status >= 500 || state(r).clientGone { // a client that hung up got no answer to replay
 		if err := s.Service.ReleaseIdempotent(bg, scope, key); err != nil {
 			s.Log.Error("idempotency release", "request_id", state(r).id, "error", err)
 		}
@@ -82,6 +82,8 @@ func (w *captureWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *captureWriter) Write(b []byte) (int, error) {
 	w.buf.Write(b)

@@ -46,10 +46,12 @@ var (
 	hookRef = pathParam("id", "A webhook id.")
 	ifMatch = header("If-Match", `Only change the resource if its ETag is one of these ("<version>", or *); 412 otherwise.`)
 	ifNone  = header("If-None-Match", "Answer 304 when the resource still has this ETag.")
-	prefer  = header("Prefer", "return=minimal answers 204 with no body.")
-	idemKey = header("Idempotency-Key", "Replays the first answer to a POST with the same key for 24 hours.")
-	limitP  = openapi.Param{Name: "limit", In: "query", Type: tInt, Min: f(1), Max: f(200), Default: 50, Description: "Page size."}
-	cursorP = queryParam("cursor", "The next_cursor of the previous page.", tString)
+	// userIfMatch is If-Match on a part of a user (a membership).
+	userIfMatch = header("If-Match", `Only change it if the user's ETag is one of these ("<version>", or *); 412 otherwise.`)
+	prefer      = header("Prefer", "return=minimal answers 204 with no body.")
+	idemKey     = header("Idempotency-Key", "Replays the first answer to a POST with the same key for 24 hours.")
+	limitP      = openapi.Param{Name: "limit", In: "query", Type: tInt, Min: f(1), Max: f(200), Default: 50, Description: "Page size."}
+	cursorP     = queryParam("cursor", "The next_cursor of the previous page.", tString)
 )
 
 // errs lists the error answers of an operation.
@@ -174,7 +176,7 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{ok(200, org, "ETag"), {Status: 204, Description: "Changed (Prefer: return=minimal)"}}, errs(writeErrs...)...),
 			Scopes:    []string{"orgs:write"}}, s.patchOrg},
 		{Operation{Method: "DELETE", Path: "/v1/orgs/{id}", ID: "deleteOrg", Tag: "organizations", Summary: "Delete an organisation",
-			Description: "Refused with 409 while it has users or child organisations.",
+			Description: "Refused with 409 while it has users or child organisations. Its webhooks are deleted with it (each with its webhook.deleted event), which takes the webhooks:write scope when it has any.",
 			Params:      []openapi.Param{orgRef, ifMatch},
 			Responses:   append([]openapi.Response{{Status: 204, Description: "Deleted"}}, errs(403, 404, 409, 412, 428)...),
 			Scopes:      []string{"orgs:write"}}, s.deleteOrg},
@@ -187,22 +189,22 @@ func (s *server) routeTable() []route {
 			Params:    []openapi.Param{orgRef, limitP, cursorP},
 			Responses: append([]openapi.Response{ok(200, typeOf[MemberList]())}, errs(readErrs...)...), Scopes: []string{"users:read"}}, s.listMembers},
 		{Operation{Method: "PUT", Path: "/v1/orgs/{id}/members/{user_id}", ID: "putMember", Tag: "organizations", Summary: "Add a member or set its roles",
-			Description: "Only admins change memberships; only owners grant owner or admin. In the user's home organisation this sets the user's roles.",
-			Params:      []openapi.Param{orgRef, pathParam("user_id", "The user's id.")}, Body: jsonAndXML(typeOf[MemberInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(200, typeOf[MemberResource]())}, errs(400, 403, 404, 409, 413, 415, 422)...),
+			Description: "Only admins change memberships; only owners grant owner or admin. In the user's home organisation this sets the user's roles. A membership is part of its user: If-Match takes the user's ETag, and the answer carries the user's new one.",
+			Params:      []openapi.Param{orgRef, pathParam("user_id", "The user's id."), userIfMatch}, Body: jsonAndXML(typeOf[MemberInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, typeOf[MemberResource](), "ETag")}, errs(400, 403, 404, 409, 412, 413, 415, 422, 428)...),
 			Scopes:    []string{"users:write:all"}}, s.putMember},
 		{Operation{Method: "DELETE", Path: "/v1/orgs/{id}/members/{user_id}", ID: "deleteMember", Tag: "organizations", Summary: "Remove a membership",
-			Description: "The home membership cannot be removed (409): move the user instead.",
-			Params:      []openapi.Param{orgRef, pathParam("user_id", "The user's id.")},
-			Responses:   append([]openapi.Response{{Status: 204, Description: "Removed"}}, errs(403, 404, 409)...), Scopes: []string{"users:write:all"}}, s.deleteMember},
+			Description: "The home membership cannot be removed (409): move the user instead. If-Match takes the user's ETag.",
+			Params:      []openapi.Param{orgRef, pathParam("user_id", "The user's id."), userIfMatch},
+			Responses:   append([]openapi.Response{{Status: 204, Description: "Removed"}}, errs(403, 404, 409, 412, 428)...), Scopes: []string{"users:write:all"}}, s.deleteMember},
 		{Operation{Method: "GET", Path: "/v1/orgs/{id}/settings-schema", ID: "getSettingsSchema", Tag: "organizations", Summary: "Get the settings schema that applies",
-			Description: "The organisation's own JSON Schema for its users' settings, or its nearest ancestor's; 404 when none applies.",
-			Params:      []openapi.Param{orgRef},
-			Responses:   append([]openapi.Response{ok(200, typeOf[SettingsSchema]())}, errs(readErrs...)...), Scopes: []string{"orgs:read"}}, s.getSettingsSchema},
+			Description: "The organisation's own JSON Schema for its users' settings, or its nearest ancestor's; 404 when none applies. The ETag is \"<version>\" for the organisation's own schema (1 when first set, one more at every change) and \"<ancestor id>.<version>\" for an inherited one.",
+			Params:      []openapi.Param{orgRef, ifNone},
+			Responses:   append([]openapi.Response{ok(200, typeOf[SettingsSchema](), "ETag"), {Status: 304, Description: "Not modified"}}, errs(readErrs...)...), Scopes: []string{"orgs:read"}}, s.getSettingsSchema},
 		{Operation{Method: "PUT", Path: "/v1/orgs/{id}/settings-schema", ID: "putSettingsSchema", Tag: "organizations", Summary: "Set the settings schema",
-			Description: "A JSON Schema (draft 2020-12, self-contained: no external $ref) that users' settings in this organisation and its descendants must satisfy.",
-			Params:      []openapi.Param{orgRef}, Body: []openapi.Media{{ContentType: "application/json", Type: typeOf[SettingsSchema]()}, {ContentType: "application/schema+json", Type: typeOf[SettingsSchema]()}}, BodyRequired: true,
-			Responses: append([]openapi.Response{ok(200, typeOf[SettingsSchema]())}, errs(400, 403, 404, 413, 415, 422)...), Scopes: []string{"orgs:write"}}, s.putSettingsSchema},
+			Description: "A JSON Schema (draft 2020-12, self-contained: no external $ref) that users' settings in this organisation and its descendants must satisfy. If-Match takes the ETag of GET (of the schema that applies now, own or inherited); the answer carries the new one. A schema equal to the organisation's own changes nothing.",
+			Params:      []openapi.Param{orgRef, ifMatch}, Body: []openapi.Media{{ContentType: "application/json", Type: typeOf[SettingsSchema]()}, {ContentType: "application/schema+json", Type: typeOf[SettingsSchema]()}}, BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, typeOf[SettingsSchema](), "ETag")}, errs(400, 403, 404, 412, 413, 415, 422, 428)...), Scopes: []string{"orgs:write"}}, s.putSettingsSchema},
 
 		{Operation{Method: "POST", Path: "/v1/api-keys", ID: "createAPIKey", Tag: "api-keys", Summary: "Create an API key",
 			Description: "The secret is returned once, as key. An admin may create a key for a user it administers, never with more scopes than that user's roles allow.",
@@ -210,7 +212,8 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{ok(201, typeOf[APIKeyResource](), "Location")}, errs(400, 403, 404, 413, 415, 422)...),
 			Scopes:    []string{"keys:write"}}, s.createAPIKey},
 		{Operation{Method: "GET", Path: "/v1/api-keys", ID: "listAPIKeys", Tag: "api-keys", Summary: "List API keys",
-			Description: "The caller's keys and, with the keys:write scope, those of the users it administers; never their secrets.",
+			Description: "The caller's keys and, with the keys:write scope, those of the users it administers; never their secrets. Newest first, in pages: pass next_cursor as cursor for the next page (absent or null on the last); the order is stable while keys are added.",
+			Params:      []openapi.Param{limitP, cursorP},
 			Responses:   append([]openapi.Response{ok(200, typeOf[APIKeyList]())}, errs(400, 406)...)}, s.listAPIKeys},
 		{Operation{Method: "DELETE", Path: "/v1/api-keys/{id}", ID: "deleteAPIKey", Tag: "api-keys", Summary: "Revoke an API key",
 			Params:    []openapi.Param{pathParam("id", "The key's id.")},
@@ -240,7 +243,8 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{ok(201, webhook, "ETag", "Location"), createdMinimal}, errs(400, 403, 413, 415, 422, 503)...),
 			Scopes:    []string{"webhooks:write"}}, s.createWebhook},
 		{Operation{Method: "GET", Path: "/v1/webhooks", ID: "listWebhooks", Tag: "webhooks", Summary: "List webhooks",
-			Description: "The webhooks of the organisations the caller administers.",
+			Description: "The webhooks of the organisations the caller administers, oldest first, in pages: pass next_cursor as cursor for the next page (absent or null on the last); the order is stable while webhooks are added.",
+			Params:      []openapi.Param{limitP, cursorP},
 			Responses:   append([]openapi.Response{ok(200, typeOf[WebhookList]())}, errs(400, 403, 406, 503)...), Scopes: []string{"webhooks:read"}}, s.listWebhooks},
 		{Operation{Method: "GET", Path: "/v1/webhooks/{id}", ID: "getWebhook", Tag: "webhooks", Summary: "Get a webhook",
 			Params:    []openapi.Param{hookRef, ifNone},
@@ -266,7 +270,7 @@ func (s *server) routeTable() []route {
 				limitP, cursorP},
 			Responses: append([]openapi.Response{ok(200, typeOf[DeliveryList]())}, errs(readErrs...)...), Scopes: []string{"webhooks:read"}}, s.listDeliveries},
 		{Operation{Method: "POST", Path: "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", ID: "retryDelivery", Tag: "webhooks", Summary: "Deliver again",
-			Description: "Sends a finished (succeeded or failed) delivery again, as soon as it is the oldest pending one of its resource.",
+			Description: "Sends a finished (succeeded or failed) delivery again, or brings the next attempt of a pending one waiting out its back-off forward to now; either goes as soon as it is the oldest pending one of its resource. 409 while an attempt at it is in flight.",
 			Params:      []openapi.Param{hookRef, pathParam("delivery_id", "The delivery's id."), idemKey},
 			Responses:   append([]openapi.Response{ok(202, typeOf[DeliveryResource]())}, errs(403, 404, 409)...), Scopes: []string{"webhooks:write"}}, s.retryDelivery},
 		{Operation{Method: "POST", Path: "/v1/webhooks/{id}/test", ID: "testWebhook", Tag: "webhooks", Summary: "Send a test message now",
@@ -296,7 +300,8 @@ func (s *server) routeTable() []route {
 			Responses: []openapi.Response{ok(200, typeOf[service.TokenResponse]()),
 				{Status: 400, Type: typeOf[OAuthErrorBody](), Description: "invalid_request, invalid_grant, invalid_scope, unsupported_grant_type or unauthorized_client (RFC 6749 section 5.2)"},
 				{Status: 401, Type: typeOf[OAuthErrorBody](), Description: "invalid_client"},
-				{Status: 429, Type: typeOf[OAuthErrorBody](), Description: "Too many failed sign-ins for the account or from the address", Headers: []string{"Retry-After"}}}}, s.token},
+				{Status: 429, Type: typeOf[OAuthErrorBody](), Description: "Too many failed sign-ins for the account or from the address", Headers: []string{"Retry-After"}},
+				{Status: 503, Type: typeOf[OAuthErrorBody](), Description: "temporarily_unavailable: too many passwords are being checked right now", Headers: []string{"Retry-After"}}}}, s.token},
 		{Operation{Method: "POST", Path: "/v1/auth/revoke", ID: "revokeToken", Tag: "auth", Summary: "Revoke a token (RFC 7009)", Public: true,
 			Description: "Revokes the sign-in an access or refresh token belongs to: all its tokens stop working at once. An unknown token is not an error.",
 			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[RevokeForm]()}}, BodyRequired: true,
@@ -324,8 +329,9 @@ func (s *server) routeTable() []route {
 		{Operation{Method: "POST", Path: "/v1/users/{id}/email-change", ID: "requestEmailChange", Tag: "users", Summary: "Change a user's email",
 			Description: "Users changing their own: a 6-digit code and a link go to the NEW address and the answer (202) is the pending change; nothing changes until it is confirmed, and a new request replaces the pending one. An admin of another user sends a reason and the change happens at once (200, the user; email_verified becomes false). Either way the username follows where it equalled the email, the old address is told, and a user.email_changed event is written (with the reason).",
 			Params:      []openapi.Param{userRef}, Body: jsonAndXML(typeOf[service.EmailChangeInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(202, typeOf[PendingEmailChangeResource]()), ok(200, user, "ETag")}, errs(400, 403, 404, 409, 413, 415, 422)...),
-			Scopes:    []string{"users:write:self", "users:write:members", "users:write:all"}}, s.requestEmailChange},
+			Responses: append([]openapi.Response{ok(202, typeOf[PendingEmailChangeResource]()), ok(200, user, "ETag"),
+				{Status: 429, Description: "Too many email changes asked for by this user within the hour (5 by default)", Headers: []string{"Retry-After"}}}, errs(400, 403, 404, 409, 413, 415, 422)...),
+			Scopes: []string{"users:write:self", "users:write:members", "users:write:all"}}, s.requestEmailChange},
 		{Operation{Method: "POST", Path: "/v1/users/{id}/email-change/confirm", ID: "confirmEmailChange", Tag: "users", Summary: "Confirm an email change",
 			Description: "The code (or the link's token) from the mail applies the pending change: email, username where it equalled the email, and email_verified. Five wrong codes cancel the change; it also expires (24 h by default).",
 			Params:      []openapi.Param{userRef}, Body: jsonAndXML(typeOf[service.EmailConfirmInput]()), BodyRequired: true,
@@ -350,7 +356,8 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{ok(201, typeOf[OAuthClientResource](), "Location")}, errs(400, 403, 413, 415, 422)...),
 			Scopes:    []string{"keys:write"}}, s.createOAuthClient},
 		{Operation{Method: "GET", Path: "/v1/oauth-clients", ID: "listOAuthClients", Tag: "oauth-clients", Summary: "List OAuth service clients",
-			Description: "The clients of the organisations the caller administers, for a token with the keys:write scope (without it the list is empty); never their secrets.",
+			Description: "The clients of the organisations the caller administers, for a token with the keys:write scope (without it the list is empty); never their secrets. Newest first, in pages: pass next_cursor as cursor for the next page (absent or null on the last); the order is stable while clients are added.",
+			Params:      []openapi.Param{limitP, cursorP},
 			Responses:   append([]openapi.Response{ok(200, typeOf[OAuthClientList]())}, errs(400, 406)...)}, s.listOAuthClients},
 		{Operation{Method: "DELETE", Path: "/v1/oauth-clients/{id}", ID: "deleteOAuthClient", Tag: "oauth-clients", Summary: "Delete an OAuth service client",
 			Params:    []openapi.Param{pathParam("id", "The client_id.")},

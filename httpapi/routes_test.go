@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -46,5 +47,34 @@ func TestDocumentMatchesRoutes(t *testing.T) {
 	slices.Sort(inRoutes)
 	if !slices.Equal(inDoc, inRoutes) {
 		t.Fatalf("document and routes differ:\ndocument: %v\nroutes:   %v", inDoc, inRoutes)
+	}
+}
+
+// TestListsArePaged: every list answered with a next_cursor takes limit
+// and cursor (the change feed pages with after instead), so that the
+// document shows how to page it.
+func TestListsArePaged(t *testing.T) {
+	for _, rt := range (&server{}).routeTable() {
+		if rt.op.Method != "GET" || rt.op.Path == "/v1/events" {
+			continue
+		}
+		paged := false
+		for _, res := range rt.op.Responses {
+			if res.Status == 200 && res.Type != nil && res.Type.Kind() == reflect.Struct {
+				_, paged = res.Type.FieldByName("NextCursor")
+			}
+		}
+		if !paged {
+			continue
+		}
+		var names []string
+		for _, p := range rt.op.Params {
+			if p.In == "query" {
+				names = append(names, p.Name)
+			}
+		}
+		if !slices.Contains(names, "limit") || !slices.Contains(names, "cursor") {
+			t.Errorf("%s %s answers pages but documents the query parameters %v, not limit and cursor", rt.op.Method, rt.op.Path, names)
+		}
 	}
 }

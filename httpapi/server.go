@@ -9,12 +9,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
+	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -25,14 +30,24 @@ import (
 // MaxBodyBytes is the largest request body accepted (1 MiB).
 const MaxBodyBytes = 1 << 20
 
+// DefaultBodyReadTimeout is Config.BodyReadTimeout when it is not set.
+const DefaultBodyReadTimeout = 15 * time.Second
+
 // Config holds what the HTTP layer needs.
 type Config struct {
 	Service        *service.Service
 	Log            *slog.Logger
 	Version        string
 	RequireIfMatch bool // answer 428 to a PUT, PATCH or DELETE without If-Match
-	JSONP          bool // allow ?callback= on GET
-	Registry       *prometheus.Registry
+	// BodyReadTimeout bounds the time a request's body may take to arrive
+	// (DefaultBodyReadTimeout when 0): a body that stops half-way is
+	// answered 408 then, rather than holding its connection.
+	BodyReadTimeout time.Duration
+	JSONP           bool // allow ?callback= on GET
+	Registry        *prometheus.Registry
+	// TrustedProxies are the peers whose X-Forwarded-For is believed
+	// (--trusted-proxies); none by default (clientip.go).
+	TrustedProxies []netip.Prefix
 }
 
 type server struct {
@@ -47,6 +62,9 @@ type server struct {
 // NewServer returns the http.Handler that serves the whole API.
 func NewServer(cfg Config) (http.Handler, error) {
 	s := &server{Config: cfg, mux: http.NewServeMux()}
+	if s.BodyReadTimeout <= 0 {
+		s.BodyReadTimeout = DefaultBodyReadTimeout
+	}
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
@@ -77,6 +95,10 @@ type reqState struct {
 	callback string // JSONP callback, when allowed and asked for
 	caller   *roster.Caller
 	start    time.Time
+	// clientGone is set when the request failed because the client
+	// closed its connection (its context was canceled): that is no
+	// server error, and the access log shows status 499.
+	clientGone bool
 }
 
 func state(r *http.Request) *reqState {
@@ -103,7 +125,13 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.id = newRequestID()
 	}
 	w.Header().Set("X-Request-Id", st.id)
-	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	if r.ContentLength != 0 {
+		// The body must arrive within BodyReadTimeout of the headers
+		// (readAll answers 408 otherwise); the server's ReadTimeout would
+		// hold a stalled connection far longer.
+		_ = http.NewResponseController(w).SetReadDeadline(st.start.Add(s.BodyReadTimeout))
+	}
+	ip := clientIP(r, s.TrustedProxies)
 	ctx := roster.WithRequestInfo(context.WithValue(r.Context(), keyRequest, st), roster.RequestInfo{ID: st.id, ClientIP: ip})
 	r = r.WithContext(ctx)
 	rec := &recorder{ResponseWriter: w, status: 200}
@@ -112,15 +140,51 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if v := recover(); v != nil {
 			s.Log.Error("panic", "request_id", st.id, "panic", v)
 			if !rec.wrote {
-				s.writeError(rec, r, roster.Errorf(roster.CodeInternal, "internal error"))
+				s.writeError(rec, r, errPanicked)
 			}
 		}
-		s.metrics.observe(r.Method, pattern, rec.status, time.Since(st.start))
-		s.Log.Info("request", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "route", pattern,
-			"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(time.Since(st.start).Microseconds())/1000)
+		status := rec.status
+		if st.clientGone {
+			status = StatusClientClosedRequest
+		}
+		s.metrics.observe(r.Method, pattern, status, time.Since(st.start))
+		attrs := []any{"request_id", st.id, "method", r.Method, "path", r.URL.Path, "route", pattern,
+			"status", status, "bytes", rec.bytes, "duration_ms", float64(time.Since(st.start).Microseconds()) / 1000}
+		if st.clientGone {
+			attrs = append(attrs, "outcome", "client closed request")
+		}
+		s.Log.Info("request", attrs...)
 	}()
+	// A bad %-escape in the query would otherwise be dropped silently
+	// with its parameter (one in the path never gets here: net/http
+	// refuses it, and WrapListener makes that answer a problem too).
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		var ee url.EscapeError
+		if errors.As(err, &ee) {
+			s.writeError(rec, r, roster.Errorf(roster.CodeMalformed, "the query string has a bad %%-escape %q: a %% must start an escape such as %%2F (send a literal %% as %%25)", string(ee)))
+			return
+		}
+	}
+	// No id holds a control character, and no query parameter may: a
+	// NUL would otherwise reach the database (PostgreSQL refuses it in
+	// text, which was a 500).
+	if hasControl(r.URL.Path) {
+		s.writeError(rec, r, roster.Errorf(roster.CodeNotFound, "no such resource: the path holds a control character or bytes that are not UTF-8"))
+		return
+	}
+	if err := controlInQuery(r.URL.Query()); err != nil {
+		s.writeError(rec, r, err)
+		return
+	}
 	if err := s.negotiate(r, st); err != nil {
 		s.writeError(rec, r, err)
+		return
+	}
+	// The ServeMux would redirect a path with empty, "." or ".." segments
+	// to its clean form (a 301 or 307, for a PUT as for a GET): no such
+	// path names a resource here.
+	if !cleanPath(r.URL.Path) {
+		s.writeError(rec, r, roster.Errorf(roster.CodeNotFound, "no such resource: %q has empty, \".\" or \"..\" segments", r.URL.Path))
 		return
 	}
 	_, p := s.mux.Handler(r)
@@ -130,6 +194,61 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	pattern = p
 	s.mux.ServeHTTP(rec, r) // the mux, not the Handler found above, sets path values
+}
+
+// hasControl reports whether s holds a C0 control character or DEL, or
+// is not valid UTF-8 (which no stored text is, and PostgreSQL refuses).
+func hasControl(s string) bool {
+	return !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7F })
+}
+
+// controlInQuery refuses query parameters that hold control characters.
+func controlInQuery(q url.Values) error {
+	var fe []roster.FieldError
+	for k, vs := range q {
+		for _, v := range vs {
+			if hasControl(k) || hasControl(v) {
+				loc := "query." + k
+				if hasControl(k) {
+					loc = "query." + strconv.QuoteToASCII(k)
+				}
+				fe = append(fe, roster.FieldError{Location: loc, Message: "holds a control character or bytes that are not UTF-8: query parameters are UTF-8 text without control characters", Value: strconv.QuoteToASCII(v)})
+				break
+			}
+		}
+	}
+	if fe == nil {
+		return nil
+	}
+	return &roster.Error{Code: roster.CodeMalformed, Message: "the query has invalid parameters", Fields: fe}
+}
+
+// cleanPath reports whether p is already in the form ServeMux cleans
+// paths to.
+func cleanPath(p string) bool {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
+}
+
+// StatusClientClosedRequest is the status the access log and the metrics
+// give a request whose client hung up before the answer (nginx's 499):
+// nothing is sent, and it is not a server error.
+const StatusClientClosedRequest = 499
+
+// errPanicked answers a request whose handler panicked.
+var errPanicked = roster.Errorf(roster.CodeInternal, "internal error")
+
+// clientClosed reports whether err is how a request ended when its client
+// closed the connection: the request's context is canceled, and the error
+// is that cancellation or a failure it caused (a read cut short).
+func clientClosed(r *http.Request, err error) bool {
+	if err == errPanicked || !errors.Is(r.Context().Err(), context.Canceled) { // a panic is a bug whoever hung up
+		return false
+	}
+	return errors.Is(err, context.Canceled) || roster.ErrorCode(err) == roster.CodeInternal
 }
 
 // unrouted explains a request no route takes: 405 with Allow when the

@@ -5,6 +5,7 @@ package httpapi
 import (
 	_ "embed"
 	"net/http"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -26,7 +27,14 @@ func buildDocument(version string, routes []route) ([]byte, error) {
 		Version: version,
 		Description: "Roster holds the accounts behind a SaaS product: users, organisations and resellers, roles and tokens. " +
 			"Every answer is JSON (described here) or XML (`?format=xml`, a `.xml` suffix on the path or `Accept: application/xml`); " +
-			"errors are RFC 9457 problem documents. A PATCH takes a JSON Merge Patch (the *Patch schemas: every field optional, null resets it) or a JSON Patch.",
+			"errors are RFC 9457 problem documents. A PATCH takes a JSON Merge Patch (the *Patch schemas: every field optional, null resets it) or a JSON Patch.\n\n" +
+			"**Input limits.** A request body is at most 1 MiB (413) and must arrive within the server's body read timeout, 15 s by default (408). " +
+			"JSON and XML bodies may nest arrays, objects and elements at most " + strconv.Itoa(roster.MaxDepth) + " levels deep (400, naming the limit). " +
+			"Numbers must fit a 64-bit float (at most about ±1.8e308), and text holds no control characters other than tab and line breaks (names and other one-line fields: none) (422, naming the field). " +
+			"A settings schema is at most 64 KiB (422). A problem lists at most 100 field errors and says how many there are. " +
+			"A JSON Patch holds at most 1000 operations (400), and its operations times the size of the resource may be at most " + strconv.Itoa(roster.MaxPatchWork>>20) + " MiB (413); " +
+			"array indexes are written as RFC 6901 says: `0`, or digits without a leading zero or sign (409 otherwise). " +
+			"Headers are at most " + strconv.Itoa(MaxHeaderBytes>>10) + " KiB (431).",
 		TokenURL: "/v1/auth/token",
 		Webhooks: webhookDocs,
 		Scopes:   scopeDocs,

@@ -18,6 +18,7 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	in.SettingsFromXML = isXML(mediaType(r))
 	u, err := s.Service.CreateUser(r.Context(), state(r).caller, &in)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -115,6 +116,7 @@ func (s *server) replaceUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	in.SettingsFromXML = isXML(mediaType(r))
 	u, err := s.Service.ReplaceUser(r.Context(), state(r).caller, r.PathValue("id"), &in, precondition(r))
 	s.userWritten(w, r, u, err)
 }
@@ -124,6 +126,9 @@ func (s *server) patchUser(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if isXML(mediaType(r)) {
+		format = roster.XMLMergePatch // settings get their types (service/xmlsettings.go)
 	}
 	u, err := s.Service.PatchUser(r.Context(), state(r).caller, r.PathValue("id"), format, patch, precondition(r))
 	s.userWritten(w, r, u, err)

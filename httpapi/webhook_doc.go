@@ -11,7 +11,7 @@ import (
 )
 
 // WebhookMessage is the body of a webhook delivery, as webhook.Render
-// writes it: the event as the feed has it, with data null for a deletion,
+// writes it: the event as the feed has it (no data for a deletion),
 // previous only when the webhook asks for it, and data and previous
 // reduced to the webhook's projection when it has one. It describes the
 // document's webhooks section; TestWebhookMessageMatchesRender keeps it
@@ -25,7 +25,7 @@ type WebhookMessage struct {
 	Resource       roster.ResourceRef `json:"resource" required:"true"`
 	OrganizationID string             `json:"organization_id,omitempty" doc:"The organisation the resource belongs to (for an organisation, itself)."`
 	Reason         string             `json:"reason,omitempty"`
-	Data           json.RawMessage    `json:"data" required:"true" schema:"object" nullable:"true" doc:"The resource after the change, as the API shows it; null for a deletion. With a projection, the object of the projection's names and the values their JSONPath expressions select."`
+	Data           json.RawMessage    `json:"data,omitempty" schema:"object" doc:"The resource after the change, as the API shows it; absent for a deletion, as in the feed. With a projection, the object of the projection's names and the values their JSONPath expressions select."`
 	Previous       json.RawMessage    `json:"previous,omitempty" schema:"object" nullable:"true" doc:"The resource before the change, when the webhook has include_previous (projected like data)."`
 	Patch          json.RawMessage    `json:"patch,omitempty" schema:"json-patch" doc:"The JSON Patch (RFC 6902) from previous to data."`
 }

@@ -22,7 +22,7 @@ type WebhookResource struct {
 type WebhookList struct {
 	XMLName    struct{}          `json:"-" xml:"list"`
 	Items      []WebhookResource `json:"items"`
-	NextCursor *string           `json:"next_cursor" nullable:"true"`
+	NextCursor *string           `json:"next_cursor" nullable:"true" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 // DeliveryResource is one delivery with its attempts, and at its top the
@@ -72,10 +72,8 @@ func (s *server) webhookResource(wh *roster.Webhook, secret string) (WebhookReso
 
 func deliveryResource(d *roster.Delivery) DeliveryResource {
 	self := "/v1/webhooks/" + d.WebhookID + "/deliveries/" + d.ID
-	links := map[string]Link{"self": {Href: self}, "webhook": {Href: "/v1/webhooks/" + d.WebhookID}}
-	if d.Status != roster.DeliveryPending {
-		links["retry"] = Link{Href: self + "/retry", Method: "POST"}
-	}
+	links := map[string]Link{"self": {Href: self}, "webhook": {Href: "/v1/webhooks/" + d.WebhookID},
+		"retry": {Href: self + "/retry", Method: "POST"}}
 	out := DeliveryResource{Delivery: d, NextAttemptAt: d.NextAttempt, Links: links}
 	if n := len(d.Attempts); n > 0 {
 		a := d.Attempts[n-1]
@@ -115,12 +113,17 @@ func (s *server) createWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) listWebhooks(w http.ResponseWriter, r *http.Request) {
-	hooks, err := s.Service.Webhooks(r.Context(), state(r).caller)
+	p, err := pageQuery(r, roster.SortWebhooks)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	list := WebhookList{Items: make([]WebhookResource, 0, len(hooks))}
+	hooks, next, err := s.Service.Webhooks(r.Context(), state(r).caller, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list := WebhookList{Items: make([]WebhookResource, 0, len(hooks)), NextCursor: nextCursor(next)}
 	for _, wh := range hooks {
 		res, err := s.webhookResource(wh, "")
 		if err != nil {

@@ -37,6 +37,10 @@ type Dispatcher struct {
 	// retried before it is abandoned.
 	Poll   time.Duration
 	MaxAge time.Duration
+	// Open, when set, decrypts a claimed mail's sealed body before it is
+	// sent (service.OpenMail); a mail that does not open counts as a
+	// failed attempt.
+	Open func(*roster.Mail) error
 }
 
 const (
@@ -89,9 +93,18 @@ func backoff(attempts int) time.Duration {
 }
 
 func (d *Dispatcher) send(ctx context.Context, m *roster.Mail) {
-	sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	err := d.Sender.Send(sendCtx, m)
-	cancel()
+	var err error
+	switch {
+	case d.Open != nil:
+		err = d.Open(m)
+	case len(m.Sealed) > 0:
+		err = errors.New("the mail's body is sealed and this dispatcher cannot open it")
+	}
+	if err == nil {
+		sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		err = d.Sender.Send(sendCtx, m)
+		cancel()
+	}
 	status, next, last := roster.MailSent, time.Now(), ""
 	if err != nil {
 		last = err.Error()

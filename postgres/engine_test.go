@@ -151,3 +151,64 @@ func TestEventHorizon(t *testing.T) {
 		t.Errorf("FindEvents once the older transaction ends: got %v, %v; want the event", found, err)
 	}
 }
+
+// TestRetryAnnouncements: a retry announced in a transaction reaches the
+// listeners of every node (two stores on one database) when it commits,
+// and never when it rolls back.
+func TestRetryAnnouncements(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := mustOpen(t, url, Config{}), mustOpen(t, url, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type note struct {
+		id string
+		at time.Time
+	}
+	heard := make(chan note, 8)
+	go b.ListenRetries(ctx, func(id string, at time.Time) { heard <- note{id, at} })
+	at := time.Now().Add(3 * time.Second).Truncate(time.Microsecond)
+	announce := func(id string, fail bool) {
+		err := a.Update(ctx, func(tx roster.Tx) error {
+			if err := tx.(roster.RetryAnnouncer).AnnounceRetry(id, at); err != nil {
+				return err
+			}
+			if fail {
+				return roster.Errorf(roster.CodeConflict, "roll back")
+			}
+			return nil
+		})
+		if (err != nil) != fail {
+			t.Fatalf("Update: %v", err)
+		}
+	}
+	// The listener connects on its own: announce until it hears one.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		announce("whk_committed", false)
+		select {
+		case n := <-heard:
+			if n.id != "whk_committed" || !n.at.Equal(at) {
+				t.Fatalf("heard %v, want whk_committed at %v", n, at)
+			}
+		case <-time.After(200 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatal("no announcement heard")
+			}
+			continue
+		}
+		break
+	}
+	for len(heard) > 0 {
+		<-heard
+	}
+	announce("whk_rolled_back", true)
+	announce("whk_after", false)
+	for n := range heard {
+		if n.id == "whk_rolled_back" {
+			t.Fatal("a rolled back announcement was heard")
+		}
+		if n.id == "whk_after" {
+			break
+		}
+	}
+}

@@ -16,17 +16,32 @@ func (r reader) FindAPIKey(ctx context.Context, id string) (*roster.APIKey, erro
 	return scanDoc[roster.APIKey](r.q.QueryRow(ctx, `SELECT doc FROM api_keys WHERE id = $1`, id), "API key")
 }
 
-func (r reader) FindAPIKeys(ctx context.Context, v *roster.Visibility) ([]*roster.APIKey, error) {
-	query, p := `SELECT doc FROM api_keys ORDER BY created_at DESC, id COLLATE "C" DESC`, params(nil)
+func (r reader) FindAPIKeys(ctx context.Context, v *roster.Visibility, pg roster.Page) ([]*roster.APIKey, *roster.Cursor, error) {
+	var p params
+	var where []string
 	if v != nil {
-		query = `SELECT doc FROM api_keys WHERE user_id = ` + p.add(v.Self) + ` OR user_id IN (SELECT id FROM users WHERE organization_id IN (` +
-			visibleOrgs(&p, v) + `)) ORDER BY created_at DESC, id COLLATE "C" DESC`
+		where = append(where, `(k.user_id = `+p.add(v.Self)+` OR k.user_id IN (SELECT id FROM users WHERE organization_id IN (`+visibleOrgs(&p, v)+`)))`)
 	}
-	rows, err := r.q.Query(ctx, query, p...)
+	cond, tail, err := creationPage(&p, pg, roster.SortAPIKeys, "k", true, where)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pgx.CollectRows(rows, rowDoc[roster.APIKey])
+	rows, err := r.q.Query(ctx, `SELECT k.created_at, k.doc FROM api_keys k`+cond+tail, p...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return collectPage(rows, pg, roster.SortAPIKeys, func(rows pgx.Rows) (time.Time, string, *roster.APIKey, error) {
+		var created time.Time
+		var doc []byte
+		if err := rows.Scan(&created, &doc); err != nil {
+			return time.Time{}, "", nil, err
+		}
+		k := new(roster.APIKey)
+		if err := json.Unmarshal(doc, k); err != nil {
+			return time.Time{}, "", nil, err
+		}
+		return created, k.ID, k, nil
+	})
 }
 
 // FindCredential reads a key, its user and whether the user's

@@ -121,6 +121,19 @@ func (r reader) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, e
 	return doc, translate(err, "settings schema")
 }
 
+func (r reader) FindSettingsSchemaVersion(ctx context.Context, orgID string) (*roster.SettingsSchema, error) {
+	var out roster.SettingsSchema
+	err := r.q.QueryRow(ctx, `WITH RECURSIVE up(id, parent_id, depth) AS (
+			SELECT id, parent_id, 0 FROM orgs WHERE id = $1
+			UNION ALL SELECT o.id, o.parent_id, up.depth + 1 FROM orgs o JOIN up ON o.id = up.parent_id)
+		SELECT s.org_id, s.version, s.doc FROM up JOIN settings_schemas s ON s.org_id = up.id ORDER BY up.depth LIMIT 1`, orgID).
+		Scan(&out.OrgID, &out.Version, &out.Doc)
+	if err != nil {
+		return nil, translate(err, "settings schema")
+	}
+	return &out, nil
+}
+
 func (r reader) Empty(ctx context.Context) (bool, error) {
 	var empty bool
 	err := r.q.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM orgs)`).Scan(&empty)
@@ -147,8 +160,8 @@ func (t *tx) PutSettingsSchema(orgID string, schema []byte) error {
 	if schema == nil {
 		_, err = t.conn.Exec(t.ctx, `DELETE FROM settings_schemas WHERE org_id = $1`, orgID)
 	} else {
-		_, err = t.conn.Exec(t.ctx, `INSERT INTO settings_schemas (org_id, doc) VALUES ($1, $2)
-			ON CONFLICT (org_id) DO UPDATE SET doc = excluded.doc`, orgID, schema)
+		_, err = t.conn.Exec(t.ctx, `INSERT INTO settings_schemas (org_id, doc, version) VALUES ($1, $2, 1)
+			ON CONFLICT (org_id) DO UPDATE SET doc = excluded.doc, version = settings_schemas.version + 1`, orgID, schema)
 	}
 	return translate(err, "settings schema")
 }

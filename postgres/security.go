@@ -5,6 +5,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,16 +50,32 @@ func (r reader) FindOAuthClient(ctx context.Context, id string) (*roster.OAuthCl
 	return &c, json.Unmarshal(doc, &c)
 }
 
-func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility) ([]*roster.OAuthClient, error) {
-	query, p := `SELECT doc FROM oauth_clients ORDER BY created_at DESC, id COLLATE "C" DESC`, params(nil)
+func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility, pg roster.Page) ([]*roster.OAuthClient, *roster.Cursor, error) {
+	var p params
+	var where []string
 	if v != nil {
-		query = `SELECT doc FROM oauth_clients WHERE organization_id IN (` + visibleOrgs(&p, v) + `) ORDER BY created_at DESC, id COLLATE "C" DESC`
+		where = append(where, `c.organization_id IN (`+visibleOrgs(&p, v)+`)`)
 	}
-	rows, err := r.q.Query(ctx, query, p...)
+	cond, tail, err := creationPage(&p, pg, roster.SortOAuthClients, "c", true, where)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pgx.CollectRows(rows, rowDoc[roster.OAuthClient])
+	rows, err := r.q.Query(ctx, `SELECT c.created_at, c.doc FROM oauth_clients c`+cond+tail, p...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return collectPage(rows, pg, roster.SortOAuthClients, func(rows pgx.Rows) (time.Time, string, *roster.OAuthClient, error) {
+		var created time.Time
+		var doc []byte
+		if err := rows.Scan(&created, &doc); err != nil {
+			return time.Time{}, "", nil, err
+		}
+		c := new(roster.OAuthClient)
+		if err := json.Unmarshal(doc, c); err != nil {
+			return time.Time{}, "", nil, err
+		}
+		return created, c.ID, c, nil
+	})
 }
 
 func (r reader) SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
@@ -134,6 +151,35 @@ func (t *tx) AddSignInFailure(key string, at time.Time) error {
 func (t *tx) ClearSignInFailures(keys ...string) error {
 	_, err := t.exec(`DELETE FROM sign_in_failures WHERE key = ANY($1::text[])`, keys)
 	return err
+}
+
+// signInLockClass is the first key of the advisory locks that
+// LockSignInKeys takes (the two-key form: a space apart from the one-key
+// locks of bootstrap and migrations); the second is the key's hash.
+const signInLockClass = 0x526f7374
+
+// LockSignInKeys takes a transaction-level advisory lock per key, in
+// order (so that two transactions never wait for each other), each in a
+// statement of its own, so that the queries after it see what the
+// transaction it waited for committed.
+func (t *tx) LockSignInKeys(keys ...string) error {
+	keys = slices.Clone(keys)
+	slices.Sort(keys)
+	for _, k := range slices.Compact(keys) {
+		if _, err := t.conn.Exec(t.ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(signInLockClass), k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) RemoveSignInFailure(key string, at time.Time) error {
+	_, err := t.exec(`DELETE FROM sign_in_failures WHERE ctid IN (SELECT ctid FROM sign_in_failures WHERE key = $1 AND at = $2 LIMIT 1)`, key, at)
+	return err
+}
+
+func (t *tx) DeleteUserTokensOfKind(userID, kind string) (int64, error) {
+	return t.exec(`DELETE FROM tokens WHERE user_id = $1 AND kind = $2`, userID, kind)
 }
 
 func (t *tx) PurgeCredentials(before time.Time) (int64, error) {

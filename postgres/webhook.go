@@ -38,21 +38,38 @@ func (r reader) FindWebhook(ctx context.Context, id string) (*roster.Webhook, er
 	return scanWebhook(r.q.QueryRow(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = $1`+r.locking(), id))
 }
 
-func (r reader) FindWebhooks(ctx context.Context, v *roster.Visibility) ([]*roster.Webhook, error) {
-	query, p := `SELECT `+webhookColumns+` FROM webhooks`, params(nil)
+func (r reader) FindWebhooks(ctx context.Context, v *roster.Visibility, pg roster.Page) ([]*roster.Webhook, *roster.Cursor, error) {
+	var p params
+	var where []string
 	if v != nil {
-		query += ` WHERE org_id IN (` + visibleOrgs(&p, v) + `)`
+		where = append(where, `w.org_id IN (`+visibleOrgs(&p, v)+`)`)
 	}
-	rows, err := r.q.Query(ctx, query+` ORDER BY created_at, id COLLATE "C"`, p...)
+	cond, tail, err := creationPage(&p, pg, roster.SortWebhooks, "w", false, where)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*roster.Webhook, error) { return scanWebhook(row) })
-	if out == nil {
-		out = []*roster.Webhook{}
+	rows, err := r.q.Query(ctx, `SELECT w.created_at, w.doc, w.cursor, w.failing_since FROM webhooks w`+cond+tail, p...)
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, err
+	return collectPage(rows, pg, roster.SortWebhooks, func(rows pgx.Rows) (time.Time, string, *roster.Webhook, error) {
+		var created time.Time
+		w, err := scanWebhook(createdRow{rows, &created})
+		if err != nil {
+			return time.Time{}, "", nil, err
+		}
+		return created, w.ID, w, nil
+	})
 }
+
+// createdRow scans a row's first column into created and the others as
+// the row asks.
+type createdRow struct {
+	pgx.Rows
+	created *time.Time
+}
+
+func (r createdRow) Scan(dest ...any) error { return r.Rows.Scan(append([]any{r.created}, dest...)...) }
 
 func scanDelivery(row pgx.Row) (*roster.Delivery, error) {
 	var doc []byte
@@ -293,6 +310,31 @@ func (t *tx) SaveDelivery(d *roster.Delivery, owner string) error {
 		return roster.Errorf(roster.CodeNotFound, "delivery not found")
 	}
 	return br.Close()
+}
+
+func (t *tx) ExpediteDelivery(d *roster.Delivery) error {
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	// A claim running at the same time has the row locked: this waits for
+	// it and then sees its lease.
+	tag, err := t.conn.Exec(t.ctx, `UPDATE deliveries SET next_at = $1, updated_at = $2, doc = $3
+		WHERE id = $4 AND state = 'pending' AND lease_until <= $5`, d.DueAt(), d.UpdatedAt, doc, d.ID, t.Now())
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	var exists bool
+	if err := t.conn.QueryRow(t.ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`, d.ID).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return roster.Errorf(roster.CodeNotFound, "delivery not found")
+	}
+	return roster.Errorf(roster.CodeConflict, "an attempt at this delivery is in flight: its outcome comes within the webhook timeout")
 }
 
 // headOf makes the oldest pending delivery of a webhook's resource ($1,

@@ -85,10 +85,10 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *roster.Caller, in *APIKey
 	return k, secret, nil
 }
 
-// APIKeys lists the keys the caller may see: its own, and, with
+// APIKeys lists a page of the keys the caller may see: its own, and, with
 // keys:write, those of the users it administers.
-func (s *Service) APIKeys(ctx context.Context, c *roster.Caller) ([]*roster.APIKey, error) {
-	return s.store.FindAPIKeys(ctx, s.administeredWith(ctx, c, roster.ScopeKeysWrite))
+func (s *Service) APIKeys(ctx context.Context, c *roster.Caller, p roster.Page) ([]*roster.APIKey, *roster.Cursor, error) {
+	return s.store.FindAPIKeys(ctx, s.administeredWith(ctx, c, roster.ScopeKeysWrite), p)
 }
 
 // DeleteAPIKey revokes a key: the caller's own, or one of a user it

@@ -36,6 +36,13 @@ func (s *Service) rootOrg(ctx context.Context, r roster.Reader, anyOrg string) s
 	if len(up) > 0 {
 		id = up[len(up)-1]
 	}
+	// Only an organisation that exists and has no parent is the root: a
+	// deleted one (a webhook's, left by an earlier version) has no
+	// ancestors either, and cached it would be everyone's ancestor. Read
+	// outside r, which in a transaction would lock the root's row.
+	if o, err := s.store.FindOrg(ctx, id); err != nil || o.ParentID != "" {
+		return "" // try again next time
+	}
 	s.root.id.Store(&id)
 	return id
 }
@@ -241,9 +248,11 @@ func (s *Service) checkUserChange(ctx context.Context, r roster.Reader, c *roste
 			return err
 		}
 	}
-	if !profileChanged(cur, next) {
+	if !profileChanged(cur, next) && (len(admin) > 0 || memberships) {
 		return nil
 	}
+	// A profile change, or a write that changes nothing, which is judged
+	// as one: a write route is no way to read a user without its scope.
 	if cur.ID == c.User.ID {
 		return needScope(c, roster.ScopeUsersWriteSelf)
 	}

@@ -41,10 +41,21 @@ func (s *Service) RunDeliveries(ctx context.Context) {
 		}
 		wg.Wait()
 	}()
+	if l, ok := s.store.(roster.RetryListener); ok {
+		// Another node's failures come due here on time, not at the next
+		// poll.
+		wg.Go(func() {
+			l.ListenRetries(ctx, func(id string, at time.Time) {
+				if w, ok := s.hookWorkers.Load(id); ok {
+					w.(*hookWorker).noteRetry(at)
+				}
+			})
+		})
+	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		hooks, err := s.store.FindWebhooks(ctx, nil)
+		hooks, _, err := s.store.FindWebhooks(ctx, nil, roster.Page{})
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("webhooks: list", "error", err)
 		}
@@ -101,6 +112,8 @@ type hookWorker struct {
 	cancel  context.CancelFunc
 	wake    chan struct{}
 	results chan result
+	// retryNotes brings the retry times other nodes announce.
+	retryNotes chan time.Time
 	// secrets caches the opened secrets of one version of the webhook.
 	mu         sync.Mutex
 	secVersion int64
@@ -144,7 +157,8 @@ const stepEvery = 5 * time.Millisecond
 
 func newHookWorker(parent context.Context, s *Service, h *roster.Webhook) *hookWorker {
 	ctx, cancel := context.WithCancel(parent)
-	w := &hookWorker{s: s, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), results: make(chan result, 4*max(s.hooks.Concurrency, 1))}
+	w := &hookWorker{s: s, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), results: make(chan result, 4*max(s.hooks.Concurrency, 1)),
+		retryNotes: make(chan time.Time, 16)}
 	w.hook.Store(h)
 	w.restart(h.Cursor)
 	return w
@@ -162,6 +176,15 @@ func (w *hookWorker) set(h *roster.Webhook) {
 }
 
 func (w *hookWorker) stop() { w.cancel() }
+
+// noteRetry tells the worker that stored deliveries come due at a time
+// (a full queue drops it: the poll finds them).
+func (w *hookWorker) noteRetry(at time.Time) {
+	select {
+	case w.retryNotes <- at:
+	default:
+	}
+}
 
 func (w *hookWorker) poke() {
 	select {
@@ -286,6 +309,8 @@ func (w *hookWorker) run() {
 		case <-t.C:
 			due = true // retries come due
 			retries.passed(time.Now())
+		case at := <-w.retryNotes:
+			retries.add(at)
 		case r := <-w.results:
 			done = append(done, r)
 		}
@@ -293,9 +318,10 @@ func (w *hookWorker) run() {
 	}
 }
 
-// retryTimes are the times this worker's failed attempts are to be tried
-// again, soonest first, so that it wakes for them on time: other retries
-// (another node's, or more than it keeps) are found by polling every
+// retryTimes are the times this worker's failed attempts (and those
+// other nodes announce, roster.RetryListener) are to be tried again,
+// soonest first, so that it wakes for them on time: other retries (more
+// than it keeps, or announcements lost) are found by polling every
 // second.
 type retryTimes []time.Time
 
@@ -481,9 +507,11 @@ func (w *hookWorker) step(ctx context.Context, done []result, free int, due *boo
 			}
 		}
 		if *due && claimFor > 0 {
-			claimed, err = tx.ClaimDeliveries(h.ID, owner, tx.Now().Add(lease), claimFor)
+			if claimed, err = tx.ClaimDeliveries(h.ID, owner, tx.Now().Add(lease), claimFor); err != nil {
+				return err
+			}
 		}
-		return err
+		return announceRetry(tx, h.ID, attempts)
 	})
 	if roster.ErrorCode(err) == roster.CodeConflict && len(claimedDone) > 0 {
 		// Another node holds the stream or moved the cursor, which rolled
@@ -528,6 +556,27 @@ func (w *hookWorker) step(ctx context.Context, done []result, free int, due *boo
 	}
 	w.restart(w.cursor)
 	return 0, nil, nil, err
+}
+
+// announceRetry tells the other nodes, on a store they share, when the
+// soonest of the failed attempts saved in tx is to be tried again. It
+// comes last in the transaction: a notification is no write the event
+// order depends on.
+func announceRetry(tx roster.Tx, webhookID string, attempts []*roster.Delivery) error {
+	a, ok := tx.(roster.RetryAnnouncer)
+	if !ok {
+		return nil
+	}
+	var soonest time.Time
+	for _, d := range attempts {
+		if d.Status == roster.DeliveryPending && d.NextAttempt != nil && (soonest.IsZero() || d.NextAttempt.Before(soonest)) {
+			soonest = *d.NextAttempt
+		}
+	}
+	if soonest.IsZero() {
+		return nil
+	}
+	return a.AnnounceRetry(webhookID, soonest)
 }
 
 // fanOut reads the events after the newest one read and returns them,
@@ -696,6 +745,7 @@ func (w *hookWorker) send(ctx context.Context, d *roster.Delivery) *roster.Deliv
 		a = roster.Attempt{At: time.Now().UTC(), Error: "the webhook's secrets do not open: was the server's secret key changed?"}
 	default:
 		a = cfg.Sender.Send(ctx, h, sec, d.Event) // within the sender's timeout
+		w.s.keepRefreshToken(ctx, h, sec, a.RefreshToken)
 	}
 	return w.logAttempt(d, a, d.Event == nil)
 }

@@ -113,6 +113,11 @@ func (s *Service) RequestEmailChange(ctx context.Context, c *roster.Caller, ref 
 	token := roster.NewTokenSecret("rec_")
 	var pending *PendingEmailChange
 	err = s.store.Update(ctx, func(tx roster.Tx) error {
+		cfg := s.secure().cfg
+		if err := countRequest(ctx, tx, emailChangeKey(u.ID), cfg.EmailChangeLimit, cfg.EmailChangeWindow,
+			"too many email changes asked for this account: try again later"); err != nil {
+			return err
+		}
 		now := tx.Now()
 		p := &roster.EmailChange{UserID: u.ID, Email: email, CodeHash: codeHash(u.ID, codeText), TokenHash: roster.HashKeySecret(token),
 			ExpiresAt: now.Add(s.secure().cfg.EmailChangeTTL), CreatedAt: now}
@@ -193,7 +198,13 @@ func (s *Service) applyEmail(ctx context.Context, c *roster.Caller, userID, emai
 				return roster.Errorf(roster.CodeConflict, "the pending email change was replaced meanwhile: use the newest mail")
 			}
 		}
+		// Whatever was mailed to the old address (or waits for a
+		// confirmation) is revoked with it: a pending change and
+		// invitation links.
 		if err := tx.DeleteEmailChange(userID); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteUserTokensOfKind(userID, tokenInvite); err != nil {
 			return err
 		}
 		next := cur.Clone()

@@ -65,7 +65,7 @@ func newEvent(ctx context.Context, c *roster.Caller, typ, resType, id, orgID str
 		e.Patch = slices.Concat([]byte(`[{"value":`), data, []byte(`,"op":"add","path":""}]`))
 		return e, nil
 	}
-	patch, err := jsondiff.CompareJSON(prev, data)
+	patch, err := jsondiff.CompareJSON(prev, data, jsondiff.UnmarshalFunc(unmarshalNumbers))
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +76,16 @@ func newEvent(ctx context.Context, c *roster.Caller, typ, resType, id, orgID str
 		e.Patch = json.RawMessage(`[]`)
 	}
 	return e, nil
+}
+
+// unmarshalNumbers decodes numbers as json.Number, as written: a number
+// no float64 holds (stored before input refused such numbers) would
+// otherwise fail the event, and with it every later change of its
+// resource.
+func unmarshalNumbers(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	return d.Decode(v)
 }
 
 // appendEvent stamps e and writes it in tx.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/internal/passhash"
 )
 
 // Invitations: a user created with send_invite gets a mail with a link
@@ -65,7 +64,7 @@ func (s *Service) SetPasswordWithInvite(ctx context.Context, in *SetPasswordInpu
 	if err := s.checkPassword(u, in.NewPassword); err != nil {
 		return err
 	}
-	pw, err := passhash.Hash(in.NewPassword, s.secure().cfg.Argon2)
+	pw, err := s.hashPassword(ctx, in.NewPassword)
 	if err != nil {
 		return err
 	}

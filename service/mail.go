@@ -5,6 +5,8 @@ package service
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	htmltemplate "html/template"
 	"net/mail"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/seal"
 )
 
 // Mails are composed here, from a plain-text and an HTML template each,
@@ -126,8 +129,52 @@ func (s *Service) queueMail(ctx context.Context, tx roster.Tx, kind, to string, 
 		return err
 	}
 	now := tx.Now()
-	return tx.EnqueueMail(&roster.Mail{ID: roster.NewID(roster.PrefixMail), Kind: kind, UserID: u.ID, From: from, To: to,
-		Subject: subj.String(), Text: text.String(), HTML: html.String(), Status: roster.MailQueued, NextAttemptAt: now, CreatedAt: now})
+	m := &roster.Mail{ID: roster.NewID(roster.PrefixMail), Kind: kind, UserID: u.ID, From: from, To: to,
+		Subject: subj.String(), Text: text.String(), HTML: html.String(), Status: roster.MailQueued, NextAttemptAt: now, CreatedAt: now}
+	s.sealMail(m)
+	return tx.EnqueueMail(m)
+}
+
+// mailBody is a mail's sealed part: the text and HTML, which carry
+// invitation links and email-change codes.
+type mailBody struct {
+	Text string `json:"text"`
+	HTML string `json:"html"`
+}
+
+// sealMail encrypts a mail's body into m.Sealed (bound to the mail's
+// id), so that the outbox holds no usable link or code in clear.
+func (s *Service) sealMail(m *roster.Mail) {
+	if s.box == nil {
+		return // no secret key (some unit tests): kept in clear
+	}
+	plain, err := json.Marshal(mailBody{Text: m.Text, HTML: m.HTML})
+	if err != nil {
+		panic(err)
+	}
+	m.Sealed, m.Text, m.HTML = s.box.Seal(plain, []byte("mail:"+m.ID)), "", ""
+}
+
+// OpenMail decrypts the body of a mail from the outbox for sending (the
+// mail dispatcher's Open). A mail stored in clear, by an earlier version,
+// is left as it is.
+func (s *Service) OpenMail(m *roster.Mail) error {
+	if len(m.Sealed) == 0 {
+		return nil
+	}
+	if s.box == nil {
+		return seal.ErrOpen
+	}
+	plain, err := s.box.Open(m.Sealed, []byte("mail:"+m.ID))
+	if err != nil {
+		return fmt.Errorf("open the body of mail %s: %w", m.ID, err)
+	}
+	var b mailBody
+	if err := json.Unmarshal(plain, &b); err != nil {
+		return fmt.Errorf("open the body of mail %s: %w", m.ID, err)
+	}
+	m.Text, m.HTML, m.Sealed = b.Text, b.HTML, nil
+	return nil
 }
 
 // link returns an absolute link into the product's pages.

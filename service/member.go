@@ -25,8 +25,9 @@ func (s *Service) Members(ctx context.Context, c *roster.Caller, orgID string, f
 
 // PutMember gives a user a membership in an organisation with the given
 // roles, or replaces the roles of the one it has. In the user's home
-// organisation this sets the user's roles.
-func (s *Service) PutMember(ctx context.Context, c *roster.Caller, orgID, userID string, roles []string) (*roster.User, error) {
+// organisation this sets the user's roles. pre is checked against the
+// user's version.
+func (s *Service) PutMember(ctx context.Context, c *roster.Caller, orgID, userID string, roles []string, pre Precondition) (*roster.User, error) {
 	if _, err := s.findVisibleOrg(ctx, s.store, c, orgID); err != nil {
 		return nil, err
 	}
@@ -41,7 +42,7 @@ func (s *Service) PutMember(ctx context.Context, c *roster.Caller, orgID, userID
 		return nil, err
 	}
 	typ := EventMembershipUpdated
-	return s.updateUserAs(ctx, c, userID, nil, &typ, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
+	return s.updateUserAs(ctx, c, userID, pre, &typ, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
 		u := cur.Clone()
 		if orgID == u.OrganizationID {
 			u.Roles = roles
@@ -58,13 +59,13 @@ func (s *Service) PutMember(ctx context.Context, c *roster.Caller, orgID, userID
 }
 
 // DeleteMember removes a user's membership in an organisation other than
-// its home.
-func (s *Service) DeleteMember(ctx context.Context, c *roster.Caller, orgID, userID string) error {
+// its home. pre is checked against the user's version.
+func (s *Service) DeleteMember(ctx context.Context, c *roster.Caller, orgID, userID string, pre Precondition) error {
 	if _, err := s.findVisibleOrg(ctx, s.store, c, orgID); err != nil {
 		return err
 	}
 	typ := EventMembershipDeleted
-	_, err := s.updateUserAs(ctx, c, userID, nil, &typ, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
+	_, err := s.updateUserAs(ctx, c, userID, pre, &typ, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
 		i := slices.IndexFunc(cur.Memberships, func(m roster.Membership) bool { return m.OrganizationID == orgID })
 		if i < 0 {
 			return nil, notFound("membership")

@@ -216,17 +216,21 @@ func (s *Service) DisableTOTP(ctx context.Context, c *roster.Caller, ref, code s
 		if code == "" {
 			return roster.Invalid(roster.FieldError{Location: "body.code", Message: "code is required: a code from your authenticator app or a recovery code"})
 		}
-		if err := s.checkLimits(ctx, u.Username); err != nil {
+		// Reserved before the check, like a sign-in (signin.go).
+		att, err := s.reserveAttempt(ctx, u.Username)
+		if err != nil {
 			return err
 		}
 		ok, err := s.secondFactor(ctx, u.ID, t, code)
+		if err != nil || ok { // not a failure: take the reservation back
+			if rerr := s.releaseAttempt(ctx, att); err == nil {
+				err = rerr
+			}
+		}
 		if err != nil {
 			return err
 		}
 		if !ok {
-			if err := s.recordFailure(ctx, u.Username); err != nil {
-				return err
-			}
 			return roster.Invalid(roster.FieldError{Location: "body.code", Message: "code does not match: use the code your authenticator app shows now, or an unused recovery code"})
 		}
 	}

@@ -87,8 +87,8 @@ func (s *Service) CreateOAuthClient(ctx context.Context, c *roster.Caller, in *O
 
 // OAuthClients lists the clients of the organisations the caller
 // administers, for a token with keys:write.
-func (s *Service) OAuthClients(ctx context.Context, c *roster.Caller) ([]*roster.OAuthClient, error) {
-	return s.store.FindOAuthClients(ctx, s.administeredWith(ctx, c, roster.ScopeKeysWrite))
+func (s *Service) OAuthClients(ctx context.Context, c *roster.Caller, p roster.Page) ([]*roster.OAuthClient, *roster.Cursor, error) {
+	return s.store.FindOAuthClients(ctx, s.administeredWith(ctx, c, roster.ScopeKeysWrite), p)
 }
 
 // DeleteOAuthClient removes a client and revokes its tokens. A client of

@@ -4,10 +4,12 @@ package service
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/seal"
 )
 
 func findOrg(ctx context.Context, r roster.Reader, ref string) (*roster.Organization, error) {
@@ -245,12 +247,17 @@ func (s *Service) AdjustCredit(ctx context.Context, c *roster.Caller, id, amount
 	})
 }
 
-// DeleteOrg deletes an organisation that has no users and no children.
+// DeleteOrg deletes an organisation that has no users and no children,
+// and its webhooks with it, each with its webhook.deleted event, in the
+// same transaction: a webhook must not outlive its organisation (it
+// would be a webhook of no organisation, which nobody below the root
+// administers).
 func (s *Service) DeleteOrg(ctx context.Context, c *roster.Caller, id string, pre Precondition) error {
 	if _, err := s.adminOf(ctx, s.store, c, id, "delete this organisation"); err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx roster.Tx) error {
+	hooks := 0
+	err := s.update(ctx, func(tx roster.Tx) error {
 		cur, err := findOrg(ctx, tx, id)
 		if err != nil {
 			return err
@@ -268,9 +275,52 @@ func (s *Service) DeleteOrg(ctx context.Context, c *roster.Caller, id string, pr
 		if inUse {
 			return roster.Errorf(roster.CodeConflict, "the organisation still has users or child organisations: move or delete them first")
 		}
+		if hooks, err = s.deleteOrgWebhooks(ctx, tx, c, id); err != nil {
+			return err
+		}
 		if err := tx.DeleteOrg(id); err != nil {
 			return err
 		}
 		return s.recordOrg(ctx, tx, c, EventOrgDeleted, cur, nil)
 	})
+	if err == nil && hooks > 0 {
+		s.notifyHooks() // their workers stop
+	}
+	return err
+}
+
+// deleteOrgWebhooks deletes the webhooks of an organisation that is
+// being deleted in tx, with their deliveries, and records their
+// webhook.deleted events. Deleting them takes the webhooks:write scope,
+// as deleting each would.
+func (s *Service) deleteOrgWebhooks(ctx context.Context, tx roster.Tx, c *roster.Caller, orgID string) (int, error) {
+	hooks, _, err := tx.FindWebhooks(ctx, &roster.Visibility{Orgs: []string{orgID}}, roster.Page{}) // all of them
+	if err != nil || len(hooks) == 0 {
+		return 0, err
+	}
+	if err := needScope(c, roster.ScopeWebhooksWrite); err != nil {
+		return 0, err
+	}
+	for _, h := range hooks {
+		cur, err := tx.FindWebhook(ctx, h.ID) // locks its row before its event is written
+		if err != nil {
+			return 0, err
+		}
+		sec, err := unreadableSecrets(cur), error(nil)
+		if s.box != nil {
+			sec, err = s.openSecrets(cur) // for the event's masks
+		}
+		if errors.Is(err, seal.ErrOpen) {
+			sec = unreadableSecrets(cur) // deleted all the same, as DeleteWebhook does
+		} else if err != nil {
+			return 0, err
+		}
+		if err := tx.DeleteWebhook(cur.ID); err != nil {
+			return 0, err
+		}
+		if err := s.recordWebhook(ctx, tx, c, EventWebhookDeleted, cur, nil, sec, nil); err != nil {
+			return 0, err
+		}
+	}
+	return len(hooks), nil
 }

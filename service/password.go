@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/internal/passhash"
 )
 
 // Event types of account security changes. Their data is the user as it
@@ -83,7 +82,7 @@ func (s *Service) ChangePassword(ctx context.Context, c *roster.Caller, ref stri
 			return err
 		}
 	}
-	hash, err := passhash.Hash(in.NewPassword, s.secure().cfg.Argon2)
+	hash, err := s.hashPassword(ctx, in.NewPassword)
 	if err != nil {
 		return err
 	}
@@ -124,18 +123,17 @@ func (s *Service) checkCurrentPassword(ctx context.Context, u *roster.User, curr
 	if current == nil || *current == "" {
 		return roster.Invalid(roster.FieldError{Location: "body.current_password", Message: "current_password is required to change your own password"})
 	}
-	if err := s.checkLimits(ctx, u.Username); err != nil {
-		return err
-	}
-	ok, err := passhash.Verify(*current, stored)
+	// Reserved before the check, like a sign-in (signin.go).
+	att, err := s.reserveAttempt(ctx, u.Username)
 	if err != nil {
 		return err
 	}
-	if !ok {
-		if err := s.recordFailure(ctx, u.Username); err != nil {
-			return err
-		}
+	ok, err := s.verifyPassword(ctx, *current, stored)
+	if err == nil && !ok {
 		return roster.Invalid(roster.FieldError{Location: "body.current_password", Message: "current_password is not your current password"})
 	}
-	return nil
+	if rerr := s.releaseAttempt(ctx, att); err == nil {
+		err = rerr
+	}
+	return err
 }

@@ -5,6 +5,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -21,6 +22,11 @@ type SecurityConfig struct {
 	Argon2            passhash.Params
 	PasswordMinLength int // characters (Unicode code points)
 	PasswordMaxLength int
+
+	// HashConcurrency is how many argon2id hashes may run at once in
+	// the process (0: GOMAXPROCS); a few more requests wait, the rest
+	// answer 503 with Retry-After.
+	HashConcurrency int
 
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
@@ -39,6 +45,11 @@ type SecurityConfig struct {
 	AppURL         string
 	InviteTTL      time.Duration // how long an invitation link works
 	EmailChangeTTL time.Duration // how long a pending email change waits
+
+	// A user may ask for at most EmailChangeLimit email changes (each
+	// mails a code to an address of its choice) within EmailChangeWindow.
+	EmailChangeLimit  int
+	EmailChangeWindow time.Duration
 }
 
 // DefaultSecurity returns the defaults of PRODUCT.md section 8.
@@ -58,6 +69,8 @@ func DefaultSecurity() SecurityConfig {
 		AppURL:            "http://127.0.0.1:8080",
 		InviteTTL:         7 * 24 * time.Hour,
 		EmailChangeTTL:    24 * time.Hour,
+		EmailChangeLimit:  5,
+		EmailChangeWindow: time.Hour,
 	}
 }
 
@@ -66,6 +79,9 @@ func (c SecurityConfig) Validate() error {
 	var problems []string
 	if err := c.Argon2.Validate(); err != nil {
 		problems = append(problems, err.Error())
+	}
+	if c.HashConcurrency < 0 {
+		problems = append(problems, "the argon2id concurrency must not be negative (0: one per CPU)")
 	}
 	if c.PasswordMinLength < 1 || c.PasswordMaxLength < c.PasswordMinLength || c.PasswordMaxLength > 1024 {
 		problems = append(problems, "password lengths must satisfy 1 <= min <= max <= 1024")
@@ -82,6 +98,9 @@ func (c SecurityConfig) Validate() error {
 	if c.AccountFailures < 1 || c.AddressFailures < 1 || c.AccountWindow <= 0 || c.AddressWindow <= 0 || c.AccountLockout <= 0 || c.AddressLockout <= 0 {
 		problems = append(problems, "sign-in limits must be positive")
 	}
+	if c.EmailChangeLimit < 1 || c.EmailChangeWindow <= 0 {
+		problems = append(problems, "the email change limit and its window must be positive")
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
@@ -93,6 +112,14 @@ type security struct {
 	cfg       SecurityConfig
 	dummyOnce sync.Once
 	dummy     string // a hash to verify against when there is no user, so that timing says nothing
+	gateOnce  sync.Once
+	gate      *hashGate // bounds the argon2id hashes running at once (signin.go)
+}
+
+// hashGate returns the gate that argon2id hashes go through.
+func (sec *security) hashGate() *hashGate {
+	sec.gateOnce.Do(func() { sec.gate = newHashGate(sec.cfg.HashConcurrency) })
+	return sec.gate
 }
 
 // SetSecurity replaces the account security settings.
@@ -126,31 +153,40 @@ func (sec *security) dummyHash() string {
 // Sign-in failure keys: per account (by the name given, so that unknown
 // names are limited exactly like real ones) and per client address.
 func accountKey(name string) string { return "user:" + strings.ToLower(strings.TrimSpace(name)) }
-func addressKey(ip string) string   { return "ip:" + ip }
 
-// lockedFor returns how long a key is still locked (0: it is not).
-func (s *Service) lockedFor(ctx context.Context, key string, limit int, window, lockout time.Duration) (time.Duration, error) {
-	now := time.Now()
-	n, last, err := s.store.SignInFailures(ctx, key, now.Add(-window))
-	if err != nil || n < limit {
-		return 0, err
+// addressKey keys an IPv6 client by its /64: one subscriber, one host
+// even, commonly holds a whole /64 and could take a fresh address for
+// every attempt. An IPv4 address (also written IPv4-mapped) is keyed
+// alone.
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "ip:" + ip
 	}
-	if left := last.Add(lockout).Sub(now); left > 0 {
-		return left, nil
+	a = a.WithZone("").Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return "ip:" + p.String()
 	}
-	return 0, nil
+	return "ip:" + a.String()
 }
 
-// RateLimitError is a refusal because of too many failed sign-ins.
+// RateLimitError is a refusal because of too many failed sign-ins (or
+// requests), or, Unavailable, because the server is too busy right now.
 type RateLimitError struct {
-	RetryAfter time.Duration
-	Message    string
+	RetryAfter  time.Duration
+	Message     string
+	Unavailable bool
 }
 
 func (e *RateLimitError) Error() string { return e.Message }
 
-// Unwrap gives the error its code, CodeRateLimited (429).
+// Unwrap gives the error its code, CodeRateLimited (429), or
+// CodeUnavailable (503) when Unavailable.
 func (e *RateLimitError) Unwrap() error {
+	if e.Unavailable {
+		return roster.Errorf(roster.CodeUnavailable, "%s", e.Message)
+	}
 	return roster.Errorf(roster.CodeRateLimited, "%s", e.Message)
 }
 
@@ -159,48 +195,8 @@ func (e *RateLimitError) RetryAfterSeconds() int {
 	return int((e.RetryAfter + time.Second - 1) / time.Second)
 }
 
-// checkLimits refuses a sign-in while its client address or the account
-// it names is locked. account may be "" (no account is named).
-func (s *Service) checkLimits(ctx context.Context, account string) error {
-	cfg := s.secure().cfg
-	if ip := roster.RequestInfoFrom(ctx).ClientIP; ip != "" {
-		left, err := s.lockedFor(ctx, addressKey(ip), cfg.AddressFailures, cfg.AddressWindow, cfg.AddressLockout)
-		if err != nil {
-			return err
-		}
-		if left > 0 {
-			return &RateLimitError{RetryAfter: left, Message: "too many failed sign-ins from this address: try again later"}
-		}
-	}
-	if account != "" {
-		left, err := s.lockedFor(ctx, accountKey(account), cfg.AccountFailures, cfg.AccountWindow, cfg.AccountLockout)
-		if err != nil {
-			return err
-		}
-		if left > 0 {
-			return &RateLimitError{RetryAfter: left, Message: "too many failed sign-ins for this account: try again later, or ask an administrator to lift the lock"}
-		}
-	}
-	return nil
-}
-
-// recordFailure counts a failed sign-in against the client address and
-// the account named ("" for none).
-func (s *Service) recordFailure(ctx context.Context, account string) error {
-	ip := roster.RequestInfoFrom(ctx).ClientIP
-	return s.store.Update(ctx, func(tx roster.Tx) error {
-		now := tx.Now()
-		if ip != "" {
-			if err := tx.AddSignInFailure(addressKey(ip), now); err != nil {
-				return err
-			}
-		}
-		if account != "" {
-			return tx.AddSignInFailure(accountKey(account), now)
-		}
-		return nil
-	})
-}
+// Attempts are checked against the limits and counted before their
+// secret is checked: reserveAttempt in signin.go.
 
 // LiftLockout clears the failed sign-ins of a user's account, which ends
 // its lockout. Only an admin of the user may.
@@ -247,7 +243,7 @@ func (s *Service) LiftLockout(ctx context.Context, c *roster.Caller, ref string)
 // every window that counts them.
 func (s *Service) PurgeCredentials(ctx context.Context) (int64, error) {
 	cfg := s.secure().cfg
-	keep := max(cfg.AccountWindow, cfg.AddressWindow, cfg.AccountLockout, cfg.AddressLockout)
+	keep := max(cfg.AccountWindow, cfg.AddressWindow, cfg.AccountLockout, cfg.AddressLockout, cfg.EmailChangeWindow)
 	var n int64
 	err := s.store.Update(ctx, func(tx roster.Tx) (err error) {
 		n, err = tx.PurgeCredentials(time.Now().Add(-keep))

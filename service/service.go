@@ -96,8 +96,11 @@ func (s *Service) Bootstrap(ctx context.Context, key, ownerEmail string) (genera
 			return err
 		}
 		created = true
-		return tx.CreateAPIKey(&roster.APIKey{ID: roster.NewID(roster.PrefixKey), UserID: u.ID, Name: "bootstrap", Scopes: []string{},
-			CreatedAt: now, Hash: roster.HashKeySecret(key)})
+		k := &roster.APIKey{ID: roster.NewID(roster.PrefixKey), UserID: u.ID, Name: "bootstrap", Scopes: []string{}, CreatedAt: now, Hash: roster.HashKeySecret(key)}
+		if err := tx.CreateAPIKey(k); err != nil {
+			return err
+		}
+		return s.recordCredential(ctx, tx, nil, EventAPIKeyCreated, "api_key", k.ID, org.ID, nil, k)
 	})
 	if err != nil || !created {
 		return "", err

@@ -16,11 +16,19 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/lru"
 )
 
-// schemaCache keeps compiled settings schemas by the hash of their text.
+// maxCachedSchemas bounds the compiled settings schemas kept: one per
+// organisation with a schema in use (and every schema ever set, were it
+// not bounded).
+const maxCachedSchemas = 128
+
+// schemaCache keeps compiled settings schemas by the hash of their text,
+// the most recently used maxCachedSchemas of them.
 type schemaCache struct {
-	m sync.Map // [32]byte → *jsonschema.Schema
+	once sync.Once
+	m    *lru.Cache[[32]byte, *jsonschema.Schema]
 }
 
 // noLoader refuses every external reference: a settings schema must be
@@ -34,8 +42,9 @@ func (noLoader) Load(url string) (any, error) {
 
 func (c *schemaCache) compile(doc []byte) (*jsonschema.Schema, error) {
 	key := sha256.Sum256(doc)
-	if s, ok := c.m.Load(key); ok {
-		return s.(*jsonschema.Schema), nil
+	c.once.Do(func() { c.m = &lru.Cache[[32]byte, *jsonschema.Schema]{Max: maxCachedSchemas} })
+	if s, ok := c.m.Get(key); ok {
+		return s, nil
 	}
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
 	if err != nil {
@@ -53,7 +62,7 @@ func (c *schemaCache) compile(doc []byte) (*jsonschema.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.m.Store(key, s)
+	c.m.Add(key, s)
 	return s, nil
 }
 
@@ -146,41 +155,87 @@ func leafErrors(out *jsonschema.OutputUnit) []jsonschema.OutputUnit {
 }
 
 // SettingsSchema returns the settings schema that applies in an
-// organisation (its own or inherited).
-func (s *Service) SettingsSchema(ctx context.Context, c *roster.Caller, orgID string) ([]byte, error) {
+// organisation (its own or inherited), with its version; its ETag is
+// SettingsSchema.ETag(orgID).
+func (s *Service) SettingsSchema(ctx context.Context, c *roster.Caller, orgID string) (*roster.SettingsSchema, error) {
 	if _, err := s.findVisibleOrg(ctx, s.store, c, orgID); err != nil {
 		return nil, err
 	}
 	if err := needScope(c, roster.ScopeOrgsRead); err != nil {
 		return nil, err
 	}
-	doc, err := nearestSchema(ctx, s.store, orgID)
-	if err != nil {
-		return nil, err
-	}
-	if doc == nil {
+	sch, err := s.store.FindSettingsSchemaVersion(ctx, orgID)
+	if roster.ErrorCode(err) == roster.CodeNotFound {
 		return nil, roster.Errorf(roster.CodeNotFound, "no settings schema applies to this organisation")
 	}
-	return doc, nil
+	return sch, err
 }
 
-// PutSettingsSchema registers an organisation's settings schema. Existing
-// users are not revalidated: the schema applies to their next write.
-func (s *Service) PutSettingsSchema(ctx context.Context, c *roster.Caller, orgID string, doc []byte) error {
+// TagPrecondition is If-Match for a resource whose ETag is not
+// "<version>": it reports whether the header accepts the current ETag
+// (quoted). nil accepts anything.
+type TagPrecondition func(etag string) bool
+
+// checkSchemaPrecondition checks If-Match against the settings schema that
+// applies in orgID now (nil: none does, and only no If-Match at all
+// passes).
+func checkSchemaPrecondition(pre TagPrecondition, cur *roster.SettingsSchema, orgID string) error {
+	if pre == nil {
+		return nil
+	}
+	if cur == nil {
+		return roster.Errorf(roster.CodePreconditionFailed, "If-Match does not match: no settings schema applies to this organisation yet")
+	}
+	if tag := cur.ETag(orgID); !pre(tag) {
+		return roster.Errorf(roster.CodePreconditionFailed, "If-Match does not match the current settings schema (ETag %s): fetch it again and retry", tag)
+	}
+	return nil
+}
+
+// MaxSettingsSchemaBytes is the largest settings schema accepted: the
+// settings it describes are at most roster.MaxSettingsBytes.
+const MaxSettingsSchemaBytes = 64 << 10
+
+// PutSettingsSchema registers an organisation's settings schema, when
+// pre accepts the ETag of the schema that applies there now, and returns
+// it with its new version. A schema equal to the organisation's own
+// changes nothing (no new version, no event). Existing users are not
+// revalidated: the schema applies to their next write.
+func (s *Service) PutSettingsSchema(ctx context.Context, c *roster.Caller, orgID string, doc []byte, pre TagPrecondition) (*roster.SettingsSchema, error) {
 	if _, err := s.adminOf(ctx, s.store, c, orgID, "set the settings schema"); err != nil {
-		return err
+		return nil, err
 	}
 	trimmed := bytes.TrimSpace(doc)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return roster.Invalid(roster.FieldError{Location: "body", Message: "the settings schema must be a JSON Schema object (draft 2020-12)"})
+		return nil, roster.Invalid(roster.FieldError{Location: "body", Message: "the settings schema must be a JSON Schema object (draft 2020-12)"})
+	}
+	if len(trimmed) > MaxSettingsSchemaBytes {
+		// Compiling is not linear in the schema (a "type" array of
+		// 100,000 entries, 570 KB, took over 2 s).
+		return nil, roster.Invalid(roster.FieldError{Location: "body", Message: fmt.Sprintf("the settings schema must be at most %d KiB (it is %d bytes)", MaxSettingsSchemaBytes>>10, len(trimmed))})
 	}
 	if _, err := s.schemas.compile(trimmed); err != nil {
-		return roster.Invalid(roster.FieldError{Location: "body", Message: "not a valid JSON Schema (draft 2020-12): " + firstLine(err.Error())})
+		return nil, roster.Invalid(roster.FieldError{Location: "body", Message: "not a valid JSON Schema (draft 2020-12): " + firstLine(err.Error())})
 	}
-	return s.update(ctx, func(tx roster.Tx) error {
+	var out *roster.SettingsSchema
+	err := s.update(ctx, func(tx roster.Tx) error {
 		// The organisation's row first, as for every event of it (lockUser).
 		if _, err := findOrg(ctx, tx, orgID); err != nil {
 			return err
+		}
+		cur, err := tx.FindSettingsSchemaVersion(ctx, orgID)
+		if roster.ErrorCode(err) == roster.CodeNotFound {
+			cur, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := checkSchemaPrecondition(pre, cur, orgID); err != nil {
+			return err
+		}
+		if cur != nil && cur.OrgID == orgID && bytes.Equal(cur.Doc, trimmed) {
+			out = cur // a write that changes nothing changes nothing
+			return nil
 		}
 		if err := tx.PutSettingsSchema(orgID, trimmed); err != nil {
 			return err
@@ -189,8 +244,16 @@ func (s *Service) PutSettingsSchema(ctx context.Context, c *roster.Caller, orgID
 		if err != nil {
 			return err
 		}
-		return s.appendEvent(tx, e)
+		if err := s.appendEvent(tx, e); err != nil {
+			return err
+		}
+		out, err = tx.FindSettingsSchemaVersion(ctx, orgID)
+		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func firstLine(s string) string {

@@ -6,12 +6,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/internal/passhash"
 )
 
 // The OAuth 2.0 token endpoint (RFC 6749) and revocation (RFC 7009).
@@ -69,7 +69,11 @@ func oauthErr(code, desc string) *OAuthError {
 // asOAuth turns a sign-in limit into the token endpoint's answer.
 func asOAuth(err error) error {
 	if rl, ok := err.(*RateLimitError); ok {
-		return &OAuthError{Code: "temporarily_unavailable", Description: rl.Message, Status: 429, RetryAfter: rl.RetryAfterSeconds()}
+		status := 429
+		if rl.Unavailable {
+			status = 503
+		}
+		return &OAuthError{Code: "temporarily_unavailable", Description: rl.Message, Status: status, RetryAfter: rl.RetryAfterSeconds()}
 	}
 	return err
 }
@@ -103,17 +107,56 @@ func parseScope(scope string, allowed []string) ([]string, error) {
 	return out, nil
 }
 
+// refreshScopes returns the scopes of a refreshed token (RFC 6749
+// section 6): the family's granted scopes when scope is blank, else the
+// scopes asked, each of which must be granted (or, for an unrestricted
+// family, allowed by the user's roles). A refresh never widens: a scope
+// beyond the grant is invalid_scope, and the answer is never empty (an
+// empty list would mean every scope of the roles) unless the grant was.
+func refreshScopes(granted []string, scope string, u *roster.User) ([]string, error) {
+	if len(strings.Fields(scope)) == 0 {
+		return slices.Clone(granted), nil
+	}
+	if len(granted) == 0 {
+		granted = roster.ScopesForRank(u.BestRank())
+	}
+	// Scopes nest: a grant of users:write:all may narrow to
+	// users:write:members or users:write:self.
+	grant := &roster.Caller{Scopes: granted}
+	var allowed []string
+	for _, sc := range roster.AllScopes {
+		if grant.HasScope(sc) {
+			allowed = append(allowed, sc)
+		}
+	}
+	return parseScope(scope, allowed)
+}
+
 func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
 	if req.Username == "" || req.Password == "" {
 		return nil, oauthErr("invalid_request", "username and password are required for the password grant")
 	}
+	// Every refusal that could tell something about the password (it is
+	// wrong, or right for an account that may not sign in) is this one
+	// answer, and counts as a failed sign-in.
+	bad := oauthErr("invalid_grant", "the username or password is wrong")
 	if len(req.Username) > 255 || len(req.Password) > 1024 {
-		return nil, oauthErr("invalid_grant", "the username or password is wrong")
+		return nil, bad
 	}
-	if err := s.checkLimits(ctx, req.Username); err != nil {
+	// The attempt counts as a failure from here (signin.go) unless it is
+	// taken back: when it succeeds, or is never decided.
+	att, err := s.reserveAttempt(ctx, req.Username)
+	if err != nil {
 		return nil, asOAuth(err)
 	}
-	sec := s.secure()
+	failed := false
+	defer func() {
+		if !failed {
+			if err := s.releaseAttempt(ctx, att); err != nil {
+				s.log.Error("taking back a sign-in attempt", "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+			}
+		}
+	}()
 	// Every path verifies one hash, so the time taken does not tell
 	// whether the username exists.
 	u, err := s.store.FindUserByUsername(ctx, req.Username)
@@ -126,22 +169,32 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 			return nil, err
 		}
 	}
-	ok := false
-	if stored == "" {
-		_, _ = passhash.Verify(req.Password, sec.dummyHash())
-	} else if ok, err = passhash.Verify(req.Password, stored); err != nil {
-		return nil, err
-	}
-	if !ok {
-		if err := s.recordFailure(ctx, req.Username); err != nil {
-			return nil, err
+	// A disabled account (or organisation) is refused exactly like a
+	// wrong password, and found out before the hash is checked, so that
+	// neither the answer nor its time (nor whether the second factor is
+	// asked for) says whether the password was right.
+	disabled := false
+	if u != nil {
+		if err := s.usable(ctx, u); err != nil {
+			if _, refused := err.(*OAuthError); !refused {
+				return nil, err
+			}
+			disabled = true
 		}
-		return nil, oauthErr("invalid_grant", "the username or password is wrong")
+	}
+	ok, err := s.verifyPassword(ctx, req.Password, stored)
+	if err != nil {
+		return nil, asOAuth(err)
+	}
+	if !ok || stored == "" || disabled {
+		failed = true
+		return nil, bad
 	}
 	if err := s.checkTOTP(ctx, u, req); err != nil {
-		return nil, err
-	}
-	if err := s.usable(ctx, u); err != nil {
+		failed = errors.Is(err, errWrongTOTP)
+		if failed {
+			err = oauthErr("invalid_grant", "the one-time code is wrong or was already used")
+		}
 		return nil, err
 	}
 	scopes, err := parseScope(req.Scope, roster.ScopesForRank(u.BestRank()))
@@ -150,14 +203,26 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 	}
 	var out *TokenResponse
 	err = s.store.Update(ctx, func(tx roster.Tx) error {
+		// The success takes back the address's reservation and ends the
+		// account's failures.
+		if err := att.release(tx); err != nil {
+			return err
+		}
 		if err := tx.ClearSignInFailures(accountKey(req.Username)); err != nil {
 			return err
 		}
 		out, err = s.issue(tx, u.ID, "", roster.NewID(roster.PrefixToken), scopes, true)
 		return err
 	})
+	if err == nil {
+		att = nil // released in the transaction
+	}
 	return out, err
 }
+
+// errWrongTOTP is checkTOTP's refusal of a wrong code, which counts as a
+// failed sign-in.
+var errWrongTOTP = errors.New("the one-time code is wrong or was already used")
 
 // checkTOTP asks a user with a second factor for its code (or a recovery
 // code) in the totp field.
@@ -172,17 +237,14 @@ func (s *Service) checkTOTP(ctx context.Context, u *roster.User, req *TokenReque
 		return oauthErr("invalid_grant", "this account has two-factor sign-in: send the code from the authenticator app (or a recovery code) as totp")
 	}
 	if len(req.TOTP) > 64 {
-		return oauthErr("invalid_grant", "the one-time code is wrong or was already used")
+		return errWrongTOTP
 	}
 	ok, err := s.secondFactor(ctx, u.ID, t, req.TOTP)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		if err := s.recordFailure(ctx, req.Username); err != nil {
-			return err
-		}
-		return oauthErr("invalid_grant", "the one-time code is wrong or was already used")
+		return errWrongTOTP // counted by the attempt's reservation
 	}
 	return nil
 }
@@ -253,15 +315,9 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 	if err := s.usable(ctx, u); err != nil {
 		return nil, err
 	}
-	scopes := t.Scopes
-	if req.Scope != "" {
-		allowed := t.Scopes
-		if len(allowed) == 0 {
-			allowed = roster.ScopesForRank(u.BestRank())
-		}
-		if scopes, err = parseScope(req.Scope, allowed); err != nil {
-			return nil, err
-		}
+	scopes, err := refreshScopes(t.Scopes, req.Scope, u)
+	if err != nil {
+		return nil, err
 	}
 	var out *TokenResponse
 	reused := false
@@ -296,12 +352,21 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 		bad.Description = "client_id and client_secret are required (HTTP Basic or form fields)"
 		return nil, bad
 	}
-	if err := s.checkLimits(ctx, ""); err != nil {
+	// Reserved like a password sign-in (signin.go), against the address.
+	att, err := s.reserveAttempt(ctx, "")
+	if err != nil {
 		return nil, asOAuth(err)
 	}
+	failed := false
+	defer func() {
+		if !failed {
+			if err := s.releaseAttempt(ctx, att); err != nil {
+				s.log.Error("taking back a sign-in attempt", "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+			}
+		}
+	}()
 	var cl *roster.OAuthClient
 	if roster.ValidID(roster.PrefixClient, req.ClientID) {
-		var err error
 		if cl, err = s.store.FindOAuthClient(ctx, req.ClientID); err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
 			return nil, err
 		}
@@ -312,9 +377,7 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 		want = cl.Hash
 	}
 	if cl == nil || subtle.ConstantTimeCompare(given[:], want) != 1 {
-		if err := s.recordFailure(ctx, ""); err != nil {
-			return nil, err
-		}
+		failed = true
 		return nil, bad
 	}
 	off, err := s.store.OrgDisabled(ctx, cl.OrganizationID)
@@ -325,7 +388,7 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 		return nil, &OAuthError{Code: "unauthorized_client", Description: "the client's organisation is disabled", Status: 400}
 	}
 	scopes := slices.Clone(cl.Scopes)
-	if req.Scope != "" {
+	if len(strings.Fields(req.Scope)) > 0 { // a blank scope is no scope
 		if scopes, err = parseScope(req.Scope, cl.Scopes); err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -95,6 +96,17 @@ func (s *Service) buildUser(ctx context.Context, r roster.Reader, cur *roster.Us
 		return nil, roster.Invalid(roster.FieldError{Location: "body.organization_id", Message: "organization_id does not name an organisation", Value: orgID})
 	} else if err != nil {
 		return nil, err
+	}
+	if in.SettingsFromXML && in.Settings != nil {
+		var stored json.RawMessage
+		if cur != nil {
+			stored = cur.Settings
+		}
+		typed := *in
+		if typed.Settings, err = s.typeXMLSettings(ctx, r, orgID, stored, in.Settings); err != nil {
+			return nil, err
+		}
+		in = &typed
 	}
 	u, err := roster.BuildUser(cur, in, org)
 	if err != nil {
@@ -276,6 +288,10 @@ func (s *Service) ReplaceUser(ctx context.Context, c *roster.Caller, ref string,
 // PatchUser applies a merge patch or JSON Patch to a user's API form and
 // stores the result under the same rules as ReplaceUser.
 func (s *Service) PatchUser(ctx context.Context, c *roster.Caller, ref, format string, patch []byte, pre Precondition) (*roster.User, error) {
+	fromXML := format == roster.XMLMergePatch
+	if fromXML {
+		format = roster.MergePatch
+	}
 	return s.updateUser(ctx, c, ref, pre, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
 		doc, err := roster.ApplyPatch(format, document(cur.Document()), patch)
 		if err != nil {
@@ -285,6 +301,7 @@ func (s *Service) PatchUser(ctx context.Context, c *roster.Caller, ref, format s
 		if err := roster.DecodeStrict(doc, &in); err != nil {
 			return nil, err
 		}
+		in.SettingsFromXML = fromXML
 		return s.buildUser(ctx, r, cur, &in, "")
 	})
 }

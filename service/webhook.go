@@ -5,11 +5,13 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
+	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/seal"
 )
 
 // Webhook event types.
@@ -78,11 +80,16 @@ func (s *Service) sealSecrets(w *roster.Webhook, sec *roster.WebhookSecrets) {
 	w.Sealed = s.box.Seal(plain, []byte(w.ID))
 }
 
-// openSecrets decrypts a webhook's secrets.
+// openSecrets decrypts a webhook's secrets. Secrets that do not open
+// (sealed under another key, or damaged) are a conflict that says what
+// to do: the webhook stays readable and deletable (see WebhookView and
+// DeleteWebhook), but nothing is sent or changed with secrets nobody can
+// read.
 func (s *Service) openSecrets(w *roster.Webhook) (*roster.WebhookSecrets, error) {
 	plain, err := s.box.Open(w.Sealed, []byte(w.ID))
 	if err != nil {
-		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
+		return nil, &unopenedSecrets{id: w.ID, cause: err, conflict: roster.Errorf(roster.CodeConflict,
+			"the webhook's stored secrets do not open with this server's secret key (ROSTER_SECRET_KEY or the data folder's secret.key): delete the webhook and create it again with its secrets")}
 	}
 	var sec roster.WebhookSecrets
 	if err := json.Unmarshal(plain, &sec); err != nil {
@@ -96,12 +103,91 @@ func (s *Service) openSecrets(w *roster.Webhook) (*roster.WebhookSecrets, error)
 // and with newSecret, a signing secret shown once, when not "".
 func (s *Service) WebhookView(w *roster.Webhook, newSecret string) (roster.WebhookView, error) {
 	sec, err := s.openSecrets(w)
-	if err != nil {
+	if errors.Is(err, seal.ErrOpen) {
+		v := w.View(unreadableSecrets(w))
+		v.SecretsUnreadable = true
+		return v, nil
+	} else if err != nil {
 		return roster.WebhookView{}, err
 	}
 	v := w.View(sec)
 	v.Signing.Secret = newSecret
 	return v, nil
+}
+
+// keepRefreshToken stores the refresh token a webhook's token endpoint
+// rotated to (rotated, when not ""), sealed in place of the one the
+// attempt started from (sec's): the old one may not work again, and the
+// new one must survive a restart and reach the other nodes. A webhook
+// whose refresh token was replaced meanwhile keeps the new one. It is a
+// change of the webhook like any other (a new version, webhook.updated
+// with the reason; its secrets never show). Failures are logged: the
+// delivery itself went out.
+func (s *Service) keepRefreshToken(ctx context.Context, h *roster.Webhook, sec *roster.WebhookSecrets, rotated string) {
+	if rotated == "" || sec == nil || rotated == sec.RefreshToken {
+		return
+	}
+	var stored *roster.Webhook
+	err := s.update(context.WithoutCancel(ctx), func(tx roster.Tx) error {
+		cur, err := tx.FindWebhook(ctx, h.ID)
+		if roster.ErrorCode(err) == roster.CodeNotFound {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		curSec, err := s.openSecrets(cur)
+		if err != nil || curSec.RefreshToken != sec.RefreshToken {
+			return nil // replaced meanwhile (or unreadable): leave it
+		}
+		next, nextSec := cur.Clone(), *curSec
+		nextSec.RefreshToken = rotated
+		s.sealSecrets(next, &nextSec)
+		next.Version, next.UpdatedAt = cur.Version+1, tx.Now()
+		if err := tx.UpdateWebhook(next); err != nil {
+			return err
+		}
+		e, err := newEvent(ctx, nil, EventWebhookUpdated, "webhook", next.ID, next.OrganizationID, cur.View(curSec), next.View(&nextSec))
+		if err != nil {
+			return err
+		}
+		e.Reason, stored = "the OAuth 2.0 token endpoint rotated the refresh token", next
+		return s.appendEvent(tx, e)
+	})
+	if err != nil {
+		slog.ErrorContext(ctx, "storing a webhook's rotated refresh token", "webhook_id", h.ID, "error", err)
+	}
+	if stored != nil {
+		s.webhookChanged(stored)
+	}
+}
+
+// unopenedSecrets is the error of secrets that do not open: a conflict
+// for the client, seal.ErrOpen for the code that can go on without them.
+type unopenedSecrets struct {
+	id       string
+	cause    error
+	conflict error
+}
+
+func (e *unopenedSecrets) Error() string   { return "webhook " + e.id + ": " + e.cause.Error() }
+func (e *unopenedSecrets) Unwrap() []error { return []error{e.conflict, e.cause} }
+
+// unreadableSecrets stands for the secrets of a webhook whose sealed
+// secrets do not open: every secret its authentication uses shows as set.
+func unreadableSecrets(w *roster.Webhook) *roster.WebhookSecrets {
+	sec := &roster.WebhookSecrets{}
+	if w.Auth != nil {
+		sec.Password, sec.ClientSecret = "?", "?"
+		if w.Auth.Type == "basic" {
+			sec.ClientSecret = ""
+		} else {
+			sec.Password = ""
+		}
+		if w.Auth.GrantType == "refresh_token" {
+			sec.RefreshToken = "?"
+		}
+	}
+	return sec
 }
 
 // webhookChanged makes this node's worker of a webhook use its new
@@ -232,18 +318,18 @@ func (s *Service) Webhook(ctx context.Context, c *roster.Caller, id string) (*ro
 }
 
 // Webhooks returns the webhooks of the organisations the caller administers.
-func (s *Service) Webhooks(ctx context.Context, c *roster.Caller) ([]*roster.Webhook, error) {
+func (s *Service) Webhooks(ctx context.Context, c *roster.Caller, p roster.Page) ([]*roster.Webhook, *roster.Cursor, error) {
 	if err := s.webhooksOn(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := needScope(c, roster.ScopeWebhooksRead); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v := s.administered(ctx, c)
 	if v != nil && len(v.Subtrees) == 0 {
-		return []*roster.Webhook{}, nil
+		return []*roster.Webhook{}, nil, nil
 	}
-	return s.store.FindWebhooks(ctx, v)
+	return s.store.FindWebhooks(ctx, v, p)
 }
 
 // destinations are the addresses a webhook connects to.
@@ -410,7 +496,9 @@ func (s *Service) DeleteWebhook(ctx context.Context, c *roster.Caller, id string
 			return err
 		}
 		sec, err := s.openSecrets(cur)
-		if err != nil {
+		if errors.Is(err, seal.ErrOpen) {
+			sec = unreadableSecrets(cur) // deletable all the same
+		} else if err != nil {
 			return err
 		}
 		if err := tx.DeleteWebhook(id); err != nil {
@@ -445,10 +533,15 @@ func (s *Service) RetryDelivery(ctx context.Context, c *roster.Caller, id, deliv
 		if err != nil || d.WebhookID != id {
 			return notFound("delivery")
 		}
-		if d.Status == roster.DeliveryPending {
-			return roster.Errorf(roster.CodeConflict, "the delivery is still pending: it is retried on its own (next attempt at %s)", nextAttempt(d))
-		}
 		now := tx.Now()
+		if d.Status == roster.DeliveryPending {
+			// Waiting out its back-off: the next attempt comes now
+			// (once it is the oldest pending one of its resource), in the
+			// same retry window; refused while an attempt is in flight.
+			d.NextAttempt, d.UpdatedAt = nil, now
+			out = d
+			return tx.ExpediteDelivery(d)
+		}
 		d.Status, d.NextAttempt, d.UpdatedAt = roster.DeliveryPending, nil, now
 		d.RetryingSince = now // the retry window starts again
 		out = d
@@ -459,13 +552,6 @@ func (s *Service) RetryDelivery(ctx context.Context, c *roster.Caller, id, deliv
 	}
 	s.notifyHooks()
 	return out, nil
-}
-
-func nextAttempt(d *roster.Delivery) string {
-	if d.NextAttempt == nil {
-		return "once"
-	}
-	return d.NextAttempt.Format(time.RFC3339)
 }
 
 // TestWebhook sends a webhook.test message to a webhook now and reports
@@ -486,6 +572,7 @@ func (s *Service) TestWebhook(ctx context.Context, c *roster.Caller, id string) 
 	ctx, cancel := context.WithTimeout(ctx, s.hooks.Timeout+time.Second)
 	defer cancel()
 	a := s.hooks.Sender.Send(ctx, w, sec, e)
+	s.keepRefreshToken(ctx, w, sec, a.RefreshToken)
 	a.Attempt = 1
 	return a, nil
 }

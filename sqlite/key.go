@@ -19,14 +19,34 @@ func (r reader) FindAPIKey(ctx context.Context, id string) (*roster.APIKey, erro
 	return scanKey(r.q.QueryRowContext(ctx, `SELECT doc FROM api_keys WHERE id = ?`, id))
 }
 
-func (r reader) FindAPIKeys(ctx context.Context, v *roster.Visibility) ([]*roster.APIKey, error) {
-	query, args := `SELECT doc FROM api_keys ORDER BY created_at DESC, id DESC`, []any(nil)
+func (r reader) FindAPIKeys(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.APIKey, *roster.Cursor, error) {
+	var where []string
+	var args []any
 	if v != nil {
 		cond, vargs := visibleOrgs(v)
-		query = `SELECT doc FROM api_keys WHERE user_id = ? OR user_id IN (SELECT id FROM users WHERE organization_id IN (` + cond + `)) ORDER BY created_at DESC, id DESC`
-		args = append([]any{v.Self}, vargs...)
+		where = append(where, `(k.user_id = ? OR k.user_id IN (SELECT id FROM users WHERE organization_id IN (`+cond+`)))`)
+		args = append(append(args, v.Self), vargs...)
 	}
-	return queryDocs[roster.APIKey](ctx, r.q, query, args...)
+	cond, tail, pargs, err := creationPage(p, roster.SortAPIKeys, "k", true, where)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT k.created_at, k.doc FROM api_keys k`+cond+tail, append(args, pargs...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return collectPage(rows, p, roster.SortAPIKeys, func(rows *sql.Rows) (int64, string, *roster.APIKey, error) {
+		var created int64
+		var doc []byte
+		if err := rows.Scan(&created, &doc); err != nil {
+			return 0, "", nil, err
+		}
+		k := new(roster.APIKey)
+		if err := json.Unmarshal(doc, k); err != nil {
+			return 0, "", nil, err
+		}
+		return created, k.ID, k, nil
+	})
 }
 
 func (t *tx) DeleteAPIKey(id string) error {
@@ -169,14 +189,14 @@ func (db *DB) FindCredential(ctx context.Context, hash []byte) (*roster.Credenti
 func (t *tx) FindAPIKey(ctx context.Context, id string) (*roster.APIKey, error) {
 	return t.reader().FindAPIKey(ctx, id)
 }
-func (t *tx) FindAPIKeys(ctx context.Context, v *roster.Visibility) ([]*roster.APIKey, error) {
-	return t.reader().FindAPIKeys(ctx, v)
+func (t *tx) FindAPIKeys(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.APIKey, *roster.Cursor, error) {
+	return t.reader().FindAPIKeys(ctx, v, p)
 }
 func (db *DB) FindAPIKey(ctx context.Context, id string) (*roster.APIKey, error) {
 	return db.reader().FindAPIKey(ctx, id)
 }
-func (db *DB) FindAPIKeys(ctx context.Context, v *roster.Visibility) ([]*roster.APIKey, error) {
-	return db.reader().FindAPIKeys(ctx, v)
+func (db *DB) FindAPIKeys(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.APIKey, *roster.Cursor, error) {
+	return db.reader().FindAPIKeys(ctx, v, p)
 }
 func (t *tx) FindIdempotent(ctx context.Context, scope, key string) (*roster.IdempotentResponse, error) {
 	return t.reader().FindIdempotent(ctx, scope, key)

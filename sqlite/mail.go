@@ -13,20 +13,35 @@ import (
 
 // The mail outbox and pending email changes.
 
+// mailQueuedSealed is the status column of a queued mail whose body is
+// sealed (roster.Mail.Sealed); the mail itself says MailQueued. Versions
+// before sealing claim only 'queued' rows: during a rolling upgrade they
+// leave sealed mails to the nodes that can open them, instead of sending
+// them with an empty body.
+const mailQueuedSealed = "queued_sealed"
+
+// mailStatus is the status column of m.
+func mailStatus(m *roster.Mail) string {
+	if m.Status == roster.MailQueued && len(m.Sealed) > 0 {
+		return mailQueuedSealed
+	}
+	return m.Status
+}
+
 func (t *tx) EnqueueMail(m *roster.Mail) error {
 	doc, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
 	_, err = t.q.ExecContext(context.Background(), `INSERT INTO mail_outbox (id, status, next_attempt_at, attempts, last_error, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.Status, micros(m.NextAttemptAt), m.Attempts, m.LastError, micros(m.CreatedAt), doc)
+		m.ID, mailStatus(m), micros(m.NextAttemptAt), m.Attempts, m.LastError, micros(m.CreatedAt), doc)
 	return translate(err, "mail")
 }
 
 // ClaimMail needs no row locks: the embedded store has one writer.
 func (t *tx) ClaimMail(now time.Time, lease time.Duration, limit int) ([]*roster.Mail, error) {
 	rows, err := t.q.QueryContext(context.Background(), `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?
-		WHERE id IN (SELECT id FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
+		WHERE id IN (SELECT id FROM mail_outbox WHERE status IN ('queued', 'queued_sealed') AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
 		RETURNING attempts, doc`, micros(now.Add(lease)), micros(now), limit)
 	if err != nil {
 		return nil, err
@@ -50,7 +65,11 @@ func (t *tx) ClaimMail(now time.Time, lease time.Duration, limit int) ([]*roster
 }
 
 func (t *tx) FinishMail(id, status string, next time.Time, lastError string) error {
-	_, err := t.exec(`UPDATE mail_outbox SET status = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`, status, micros(next), lastError, id)
+	// A finished mail's body goes: it held the mail's secrets.
+	// A sealed mail that waits for its next attempt stays queued_sealed.
+	_, err := t.exec(`UPDATE mail_outbox SET status = CASE WHEN ?1 = 'queued' AND status = 'queued_sealed' THEN status ELSE ?1 END,
+		next_attempt_at = ?2, last_error = ?3,
+		doc = CASE WHEN ?1 = 'queued' THEN doc ELSE json_remove(doc, '$.Text', '$.HTML', '$.Sealed') END WHERE id = ?4`, status, micros(next), lastError, id)
 	return err
 }
 

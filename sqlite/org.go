@@ -137,14 +137,27 @@ func (r reader) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, e
 	return doc, translate(err, "settings schema")
 }
 
+func (r reader) FindSettingsSchemaVersion(ctx context.Context, orgID string) (*roster.SettingsSchema, error) {
+	var out roster.SettingsSchema
+	err := r.q.QueryRowContext(ctx, `WITH RECURSIVE up(id, parent_id, depth) AS (
+			SELECT id, parent_id, 0 FROM orgs WHERE id = ?
+			UNION ALL SELECT o.id, o.parent_id, up.depth + 1 FROM orgs o JOIN up ON o.id = up.parent_id)
+		SELECT s.org_id, s.version, s.doc FROM up JOIN settings_schemas s ON s.org_id = up.id ORDER BY up.depth LIMIT 1`, orgID).
+		Scan(&out.OrgID, &out.Version, &out.Doc)
+	if err != nil {
+		return nil, translate(err, "settings schema")
+	}
+	return &out, nil
+}
+
 func (t *tx) PutSettingsSchema(orgID string, schema []byte) error {
 	t.touched.orgs = true
 	var err error
 	if schema == nil {
 		_, err = t.q.ExecContext(context.Background(), `DELETE FROM settings_schemas WHERE org_id = ?`, orgID)
 	} else {
-		_, err = t.q.ExecContext(context.Background(), `INSERT INTO settings_schemas (org_id, doc) VALUES (?, ?)
-			ON CONFLICT (org_id) DO UPDATE SET doc = excluded.doc`, orgID, schema)
+		_, err = t.q.ExecContext(context.Background(), `INSERT INTO settings_schemas (org_id, doc, version) VALUES (?, ?, 1)
+			ON CONFLICT (org_id) DO UPDATE SET doc = excluded.doc, version = settings_schemas.version + 1`, orgID, schema)
 	}
 	return translate(err, "settings schema")
 }
@@ -240,6 +253,15 @@ func (t *tx) OrgDisabled(ctx context.Context, id string) (bool, error) {
 }
 func (t *tx) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, error) {
 	return t.reader().FindSettingsSchema(ctx, orgID)
+}
+func (t *tx) FindSettingsSchemaVersion(ctx context.Context, orgID string) (*roster.SettingsSchema, error) {
+	return t.reader().FindSettingsSchemaVersion(ctx, orgID)
+}
+
+// FindSettingsSchemaVersion reads past the cache, which keeps documents
+// only.
+func (db *DB) FindSettingsSchemaVersion(ctx context.Context, orgID string) (*roster.SettingsSchema, error) {
+	return db.reader().FindSettingsSchemaVersion(ctx, orgID)
 }
 func (db *DB) OrgDisabled(ctx context.Context, id string) (bool, error) {
 	return db.reader().OrgDisabled(ctx, id)

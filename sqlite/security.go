@@ -45,14 +45,34 @@ func (r reader) FindOAuthClient(ctx context.Context, id string) (*roster.OAuthCl
 	return &c, json.Unmarshal(doc, &c)
 }
 
-func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility) ([]*roster.OAuthClient, error) {
-	query, args := `SELECT doc FROM oauth_clients ORDER BY created_at DESC, id DESC`, []any(nil)
+func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.OAuthClient, *roster.Cursor, error) {
+	var where []string
+	var args []any
 	if v != nil {
 		cond, vargs := visibleOrgs(v)
-		query = `SELECT doc FROM oauth_clients WHERE organization_id IN (` + cond + `) ORDER BY created_at DESC, id DESC`
+		where = append(where, `c.organization_id IN (`+cond+`)`)
 		args = vargs
 	}
-	return queryDocs[roster.OAuthClient](ctx, r.q, query, args...)
+	cond, tail, pargs, err := creationPage(p, roster.SortOAuthClients, "c", true, where)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT c.created_at, c.doc FROM oauth_clients c`+cond+tail, append(args, pargs...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return collectPage(rows, p, roster.SortOAuthClients, func(rows *sql.Rows) (int64, string, *roster.OAuthClient, error) {
+		var created int64
+		var doc []byte
+		if err := rows.Scan(&created, &doc); err != nil {
+			return 0, "", nil, err
+		}
+		c := new(roster.OAuthClient)
+		if err := json.Unmarshal(doc, c); err != nil {
+			return 0, "", nil, err
+		}
+		return created, c.ID, c, nil
+	})
 }
 
 func (r reader) SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
@@ -138,6 +158,19 @@ func (t *tx) ClearSignInFailures(keys ...string) error {
 	return nil
 }
 
+// LockSignInKeys has nothing to do: the one writer runs write
+// transactions one after the other.
+func (t *tx) LockSignInKeys(keys ...string) error { return nil }
+
+func (t *tx) RemoveSignInFailure(key string, at time.Time) error {
+	_, err := t.exec(`DELETE FROM sign_in_failures WHERE rowid IN (SELECT rowid FROM sign_in_failures WHERE key = ? AND at = ? LIMIT 1)`, key, micros(at))
+	return err
+}
+
+func (t *tx) DeleteUserTokensOfKind(userID, kind string) (int64, error) {
+	return t.exec(`DELETE FROM tokens WHERE user_id = ? AND kind = ?`, userID, kind)
+}
+
 func (t *tx) PurgeCredentials(before time.Time) (int64, error) {
 	a, err := t.exec(`DELETE FROM tokens WHERE expires_at < ?`, micros(before))
 	if err != nil {
@@ -165,8 +198,8 @@ func (t *tx) FindToken(ctx context.Context, hash []byte) (*roster.Token, error) 
 func (t *tx) FindOAuthClient(ctx context.Context, id string) (*roster.OAuthClient, error) {
 	return t.reader().FindOAuthClient(ctx, id)
 }
-func (t *tx) FindOAuthClients(ctx context.Context, v *roster.Visibility) ([]*roster.OAuthClient, error) {
-	return t.reader().FindOAuthClients(ctx, v)
+func (t *tx) FindOAuthClients(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.OAuthClient, *roster.Cursor, error) {
+	return t.reader().FindOAuthClients(ctx, v, p)
 }
 func (t *tx) SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
 	return t.reader().SignInFailures(ctx, key, since)
@@ -180,8 +213,8 @@ func (db *DB) FindToken(ctx context.Context, hash []byte) (*roster.Token, error)
 func (db *DB) FindOAuthClient(ctx context.Context, id string) (*roster.OAuthClient, error) {
 	return db.reader().FindOAuthClient(ctx, id)
 }
-func (db *DB) FindOAuthClients(ctx context.Context, v *roster.Visibility) ([]*roster.OAuthClient, error) {
-	return db.reader().FindOAuthClients(ctx, v)
+func (db *DB) FindOAuthClients(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.OAuthClient, *roster.Cursor, error) {
+	return db.reader().FindOAuthClients(ctx, v, p)
 }
 func (db *DB) SignInFailures(ctx context.Context, key string, since time.Time) (int, time.Time, error) {
 	return db.reader().SignInFailures(ctx, key, since)

@@ -68,12 +68,45 @@ type job struct {
 	err chan error
 }
 
+// privateFiles makes the database file, created here when it does not
+// exist yet, readable by its owner only (0600), and takes the group's
+// and others' access away from the files an earlier version left
+// readable: the database, its WAL and its shared-memory file. SQLite
+// creates the WAL and shared-memory files with the database file's
+// permissions, so they are 0600 too, whatever the umask.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create the database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create the database file: %w", err)
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		fi, err := os.Stat(name)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(name, fi.Mode().Perm()&^0o077); err != nil {
+				return fmt.Errorf("make %s readable by its owner only: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
 // Open opens (creating when needed) the database at path, applies the
 // migrations and starts the writer. A path of ":memory:" is not allowed:
 // the read and write pools must share one file.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	if err := privateFiles(path); err != nil {
+		return nil, err
 	}
 	// busy_timeout comes first so that the pragmas after it wait for
 	// locks rather than fail. synchronous=FULL makes every commit reach

@@ -38,27 +38,30 @@ func (r reader) FindWebhook(ctx context.Context, id string) (*roster.Webhook, er
 	return scanWebhook(r.q.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id).Scan)
 }
 
-func (r reader) FindWebhooks(ctx context.Context, v *roster.Visibility) ([]*roster.Webhook, error) {
-	query, args := `SELECT `+webhookColumns+` FROM webhooks ORDER BY created_at, id`, []any(nil)
+func (r reader) FindWebhooks(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.Webhook, *roster.Cursor, error) {
+	var where []string
+	var args []any
 	if v != nil {
 		cond, vargs := visibleOrgs(v)
-		query = `SELECT ` + webhookColumns + ` FROM webhooks WHERE org_id IN (` + cond + `) ORDER BY created_at, id`
+		where = append(where, `w.org_id IN (`+cond+`)`)
 		args = vargs
 	}
-	rows, err := r.q.QueryContext(ctx, query, args...)
+	cond, tail, pargs, err := creationPage(p, roster.SortWebhooks, "w", false, where)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer rows.Close()
-	out := []*roster.Webhook{}
-	for rows.Next() {
-		w, err := scanWebhook(rows.Scan)
+	rows, err := r.q.QueryContext(ctx, `SELECT w.created_at, w.doc, w.cursor, w.failing_since FROM webhooks w`+cond+tail, append(args, pargs...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return collectPage(rows, p, roster.SortWebhooks, func(rows *sql.Rows) (int64, string, *roster.Webhook, error) {
+		var created int64
+		w, err := scanWebhook(func(dest ...any) error { return rows.Scan(append([]any{&created}, dest...)...) })
 		if err != nil {
-			return nil, err
+			return 0, "", nil, err
 		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+		return created, w.ID, w, nil
+	})
 }
 
 func (r reader) FindDelivery(ctx context.Context, id string) (*roster.Delivery, error) {
@@ -308,6 +311,30 @@ func (t *tx) SaveDelivery(d *roster.Delivery, owner string) error {
 	return err
 }
 
+func (t *tx) ExpediteDelivery(d *roster.Delivery) error {
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	res, err := t.q.ExecContext(ctx, `UPDATE deliveries SET next_at = ?, updated_at = ?, doc = ?
+		WHERE id = ? AND state = 'pending' AND lease_until <= ?`, micros(d.DueAt()), micros(d.UpdatedAt), doc, d.ID, micros(t.now))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	var n int
+	if err := t.q.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE id = ?`, d.ID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return roster.Errorf(roster.CodeNotFound, "delivery not found")
+	}
+	return roster.Errorf(roster.CodeConflict, "an attempt at this delivery is in flight: its outcome comes within the webhook timeout")
+}
+
 // headOf makes the oldest pending delivery of a webhook's resource (?1,
 // ?2) its head after a save changed the pending ones. Only the first two
 // can be wrong: the saved one, which may now be the oldest (a retry) or
@@ -330,8 +357,8 @@ func (t *tx) PurgeDeliveries(before time.Time) (int64, error) {
 func (t *tx) FindWebhook(ctx context.Context, id string) (*roster.Webhook, error) {
 	return t.reader().FindWebhook(ctx, id)
 }
-func (t *tx) FindWebhooks(ctx context.Context, v *roster.Visibility) ([]*roster.Webhook, error) {
-	return t.reader().FindWebhooks(ctx, v)
+func (t *tx) FindWebhooks(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.Webhook, *roster.Cursor, error) {
+	return t.reader().FindWebhooks(ctx, v, p)
 }
 func (t *tx) FindDelivery(ctx context.Context, id string) (*roster.Delivery, error) {
 	return t.reader().FindDelivery(ctx, id)
@@ -349,8 +376,8 @@ func (db *DB) FindWebhook(ctx context.Context, id string) (*roster.Webhook, erro
 }
 
 // FindWebhooks returns the visible webhooks.
-func (db *DB) FindWebhooks(ctx context.Context, v *roster.Visibility) ([]*roster.Webhook, error) {
-	return db.reader().FindWebhooks(ctx, v)
+func (db *DB) FindWebhooks(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.Webhook, *roster.Cursor, error) {
+	return db.reader().FindWebhooks(ctx, v, p)
 }
 
 // FindDelivery returns one delivery.

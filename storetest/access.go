@@ -268,7 +268,7 @@ func testAPIKeyFindAndDelete(t *testing.T, s roster.Store) {
 	wantCode(t, "FindCredential(deleted)", err, roster.CodeNotFound)
 	_, err = s.FindCredential(ctx, roster.HashKeySecret(secret1))
 	wantCode(t, "FindCredential(deleted)", err, roster.CodeNotFound)
-	keys, err := s.FindAPIKeys(ctx, nil)
+	keys, _, err := s.FindAPIKeys(ctx, nil, roster.Page{})
 	must(t, "FindAPIKeys", err)
 	checkIDs(t, "FindAPIKeys after a delete", keyIDs(keys), []string{k2.ID})
 	got, err := findKeyByHash(s, roster.HashKeySecret(secret2))
@@ -283,7 +283,7 @@ func testAPIKeyFindAndDelete(t *testing.T, s roster.Store) {
 	mustUpdate(t, s, func(tx roster.Tx) error { return tx.DeleteUser(u.ID) })
 	_, err = s.FindAPIKey(ctx, k2.ID)
 	wantCode(t, "FindAPIKey(key of a deleted user)", err, roster.CodeNotFound)
-	keys, err = s.FindAPIKeys(ctx, nil)
+	keys, _, err = s.FindAPIKeys(ctx, nil, roster.Page{})
 	must(t, "FindAPIKeys", err)
 	checkIDs(t, "FindAPIKeys after deleting the user", keyIDs(keys), nil)
 }
@@ -329,11 +329,11 @@ func testAPIKeysVisible(t *testing.T, s roster.Store) {
 		{&roster.Visibility{Subtrees: []string{}, Orgs: []string{}}, nil},
 		{&roster.Visibility{Subtrees: []string{unknown}, Orgs: []string{unknown}, Self: roster.NewID(roster.PrefixUser)}, nil},
 	} {
-		got, err := s.FindAPIKeys(ctx, c.vis)
+		got, _, err := s.FindAPIKeys(ctx, c.vis, roster.Page{})
 		must(t, "FindAPIKeys(visible="+describeVis(c.vis)+")", err)
 		checkIDs(t, "FindAPIKeys(visible="+describeVis(c.vis)+")", keyIDs(got), keyIDs(c.want))
 	}
-	got, err := s.FindAPIKeys(ctx, nil)
+	got, _, err := s.FindAPIKeys(ctx, nil, roster.Page{})
 	must(t, "FindAPIKeys", err)
 	for i, k := range []*roster.APIKey{ka2, kb2, kb, ka1, ka, kr} {
 		if i < len(got) {
@@ -342,7 +342,7 @@ func testAPIKeysVisible(t *testing.T, s roster.Store) {
 	}
 	// A user who moves home takes its keys along.
 	changeUser(t, s, v.ub2, func(u *roster.User) { u.OrganizationID = v.a1.ID })
-	got, err = s.FindAPIKeys(ctx, &roster.Visibility{Subtrees: []string{v.a.ID}})
+	got, _, err = s.FindAPIKeys(ctx, &roster.Visibility{Subtrees: []string{v.a.ID}}, roster.Page{})
 	must(t, "FindAPIKeys", err)
 	checkIDs(t, "FindAPIKeys(visible subtree a) after ub2 moved home to a1", keyIDs(got), keyIDs([]*roster.APIKey{ka2, kb2, ka1, ka}))
 }
@@ -355,7 +355,7 @@ func testAPIKeysNewestFirst(t *testing.T, s roster.Store) {
 	k3, k1, k2 := datedKey(u, 3), datedKey(w, 1), datedKey(u, 2)
 	insertKeys(t, s, k3)
 	insertKeys(t, s, k1, k2)
-	got, err := s.FindAPIKeys(ctx, nil)
+	got, _, err := s.FindAPIKeys(ctx, nil, roster.Page{})
 	must(t, "FindAPIKeys", err)
 	checkIDs(t, "FindAPIKeys", keyIDs(got), keyIDs([]*roster.APIKey{k3, k2, k1}))
 	// Keys made now, some in one transaction, come before the dated ones.
@@ -364,7 +364,7 @@ func testAPIKeysNewestFirst(t *testing.T, s roster.Store) {
 	insertKeys(t, s, n1, n2)
 	n3, _ := newKey(u, "now 3")
 	insertKeys(t, s, n3)
-	got, err = s.FindAPIKeys(ctx, nil)
+	got, _, err = s.FindAPIKeys(ctx, nil, roster.Page{})
 	must(t, "FindAPIKeys", err)
 	if len(got) != 6 {
 		t.Fatalf("FindAPIKeys: got %d keys, want 6", len(got))

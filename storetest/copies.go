@@ -266,7 +266,7 @@ func testAPIKeysReturnCopies(t *testing.T, s roster.Store) {
 		{"FindAPIKey", func() (*roster.APIKey, error) { return s.FindAPIKey(ctx, k.ID) }},
 		{"FindCredential.Key", func() (*roster.APIKey, error) { return findKeyByHash(s, roster.HashKeySecret(secret)) }},
 		{"FindAPIKeys", func() (*roster.APIKey, error) {
-			keys, err := s.FindAPIKeys(ctx, &roster.Visibility{Self: u.ID})
+			keys, _, err := s.FindAPIKeys(ctx, &roster.Visibility{Self: u.ID}, roster.Page{})
 			if err == nil && len(keys) != 1 {
 				return nil, fmt.Errorf("got %d keys, want 1", len(keys))
 			}

@@ -25,6 +25,9 @@ func testMailOutbox(t *testing.T, s roster.Store) {
 		for i := range 3 {
 			m := &roster.Mail{ID: roster.NewID(roster.PrefixMail), Kind: "invite", UserID: u.ID, To: "to@example.com", Subject: "S", Text: "T", HTML: "<p>H</p>",
 				Status: roster.MailQueued, NextAttemptAt: at(i), CreatedAt: at(0)}
+			if i == 1 { // a sealed body, as the service stores it
+				m.Text, m.HTML, m.Sealed = "", "", []byte{0, 1, 2, 0xff}
+			}
 			ids = append(ids, m.ID)
 			if err := tx.EnqueueMail(m); err != nil {
 				return err
@@ -69,8 +72,9 @@ func testMailOutbox(t *testing.T, s roster.Store) {
 		t.Fatalf("claim at 10: %v", idsOf(got))
 	}
 	for _, m := range got {
-		if m.ID == ids[1] && m.Attempts != 2 {
-			t.Errorf("attempts of the retried mail: %d, want 2", m.Attempts)
+		// A mail that is retried keeps its sealed body.
+		if m.ID == ids[1] && (m.Attempts != 2 || string(m.Sealed) != "\x00\x01\x02\xff" || m.Text != "" || m.Subject != "S") {
+			t.Errorf("the retried mail: %+v, want attempt 2 with its sealed body", m)
 		}
 	}
 	mustUpdate(t, s, func(tx roster.Tx) error { return tx.FinishMail(ids[1], roster.MailAbandoned, at(10), "gave up") })

@@ -19,6 +19,8 @@ var securityBehaviours = []behaviour{
 	{"Security/OAuthClients", testOAuthClients},
 	{"Security/SignInFailures", testSignInFailures},
 	{"Security/TOTP", testTOTP},
+	{"Security/SignInReservation", testSignInReservation},
+	{"Security/DeleteUserTokensOfKind", testDeleteUserTokensOfKind},
 }
 
 func testPasswords(t *testing.T, s roster.Store) {
@@ -149,7 +151,7 @@ func testOAuthClients(t *testing.T, s roster.Store) {
 		t.Fatalf("FindOAuthClient = %+v, %v", got, err)
 	}
 	names := func(v *roster.Visibility) []string {
-		list, err := s.FindOAuthClients(ctx, v)
+		list, _, err := s.FindOAuthClients(ctx, v, roster.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}

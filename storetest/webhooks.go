@@ -63,12 +63,12 @@ func testWebhooksRoundTrip(t *testing.T, s roster.Store) {
 	if got.Name != "renamed" || got.FailingSince == nil || !got.FailingSince.Equal(since) {
 		t.Errorf("after update and SetWebhookFailing: %+v", got)
 	}
-	all, err := s.FindWebhooks(ctx, nil)
+	all, _, err := s.FindWebhooks(ctx, nil, roster.Page{})
 	must(t, "FindWebhooks", err)
 	if len(all) != 2 || all[0].ID != w.ID || all[1].ID != v.ID {
 		t.Errorf("FindWebhooks(nil): %d webhooks", len(all))
 	}
-	sub, err := s.FindWebhooks(ctx, &roster.Visibility{Self: "-", Subtrees: []string{child.ID}, Orgs: []string{}})
+	sub, _, err := s.FindWebhooks(ctx, &roster.Visibility{Self: "-", Subtrees: []string{child.ID}, Orgs: []string{}}, roster.Page{})
 	must(t, "FindWebhooks(subtree)", err)
 	if len(sub) != 1 || sub[0].ID != v.ID {
 		t.Errorf("FindWebhooks(child subtree): %d webhooks", len(sub))

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -31,7 +32,14 @@ var blockedPrefixes = func() []netip.Prefix {
 }()
 
 // Blocked reports whether addr is a destination webhooks may not reach.
+// An IPv6 address with a zone id (fe80::1%eth0, ::1%lo) is always
+// blocked: a zone names an interface of this machine, which only scoped
+// (link-local, loopback, private) destinations need, and netip.Prefix
+// never contains a zoned address, so the ranges below would let it pass.
 func Blocked(addr netip.Addr) bool {
+	if addr.Zone() != "" {
+		return true
+	}
 	addr = addr.Unmap()
 	for _, p := range blockedPrefixes {
 		if p.Contains(addr) {
@@ -56,7 +64,7 @@ func control(_, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return fmt.Errorf("unexpected address %q", address)
 	}
-	if Blocked(addr) {
+	if Blocked(addr) { // a zoned address (::1%lo) included
 		return ErrBlocked
 	}
 	return nil
@@ -71,6 +79,9 @@ func CheckURL(ctx context.Context, raw string) error {
 		return err
 	}
 	host := u.Hostname()
+	if strings.Contains(host, "%") {
+		return ErrBlocked // a zone id (http://[fe80::1%25eth0]/): a scoped address, see Blocked
+	}
 	if addr, err := netip.ParseAddr(host); err == nil {
 		if Blocked(addr) {
 			return ErrBlocked

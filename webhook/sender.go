@@ -29,6 +29,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/lru"
 )
 
 // Config configures a Sender.
@@ -54,6 +55,11 @@ type Sender struct {
 
 	mu      sync.Mutex
 	sources map[string]cachedSource // by webhook id
+	// rotated holds the newest token of a webhook whose token endpoint
+	// rotated its refresh token, until the webhook is stored with it: a
+	// new version's token source starts from it rather than spending the
+	// stored refresh token again (each use would rotate it once more).
+	rotated map[string]*oauth2.Token
 }
 
 type cachedSource struct {
@@ -110,7 +116,7 @@ func New(cfg Config) *Sender {
 		},
 	}
 	return &Sender{cfg: cfg, client: client,
-		tokens: &http.Client{Transport: tr, Timeout: cfg.Timeout, CheckRedirect: noRedirects}, sources: map[string]cachedSource{}}
+		tokens: &http.Client{Transport: tr, Timeout: cfg.Timeout, CheckRedirect: noRedirects}, sources: map[string]cachedSource{}, rotated: map[string]*oauth2.Token{}}
 }
 
 // CheckURL refuses a destination that webhooks may not reach.
@@ -158,12 +164,12 @@ func Render(w *roster.Webhook, e *roster.Event) ([]byte, error) {
 			return nil, err
 		}
 	}
+	// A deletion has no data: the field is absent, as in the feed.
 	body := make([]byte, 0, len(head)+len(data)+len(prev)+len(e.Patch)+32)
-	body = append(append(body, head[:len(head)-1]...), `,"data":`...)
-	if len(data) == 0 {
-		body = append(body, "null"...)
+	body = append(body, head[:len(head)-1]...)
+	if len(data) > 0 {
+		body = append(append(body, `,"data":`...), data...)
 	}
-	body = append(body, data...)
 	if len(prev) > 0 {
 		body = append(append(body, `,"previous":`...), prev...)
 	}
@@ -203,19 +209,24 @@ func project(projection map[string]string, resource json.RawMessage) (json.RawMe
 	return json.Marshal(out)
 }
 
+// maxCachedPaths bounds the parsed projection expressions kept.
+const maxCachedPaths = 1024
+
 // paths caches parsed projection expressions, so that a delivery does
-// not parse them again (the expressions were validated at creation).
-var paths sync.Map // expression → *jsonpath.Path
+// not parse them again (the expressions were validated at creation): the
+// most recently used maxCachedPaths of them, since every expression any
+// webhook ever had would otherwise stay for the life of the process.
+var paths = &lru.Cache[string, *jsonpath.Path]{Max: maxCachedPaths}
 
 func parsePath(expr string) (*jsonpath.Path, error) {
-	if p, ok := paths.Load(expr); ok {
-		return p.(*jsonpath.Path), nil
+	if p, ok := paths.Get(expr); ok {
+		return p, nil
 	}
 	p, err := jsonpath.Parse(expr)
 	if err != nil {
 		return nil, err
 	}
-	paths.Store(expr, p)
+	paths.Add(expr, p)
 	return p, nil
 }
 
@@ -293,6 +304,12 @@ func (s *Sender) Send(ctx context.Context, w *roster.Webhook, sec *roster.Webhoo
 				s.forget(w.ID)
 				return fail("get an OAuth 2.0 token from %s: %s", w.Auth.TokenURL, describe(err))
 			}
+			if w.Auth.GrantType == roster.GrantRefreshToken && tok.RefreshToken != "" && tok.RefreshToken != sec.RefreshToken {
+				a.RefreshToken = tok.RefreshToken // to be stored: the old one may not work again
+				s.mu.Lock()
+				s.rotated[w.ID] = tok
+				s.mu.Unlock()
+			}
 			req.Header.Set("Authorization", tok.Type()+" "+tok.AccessToken)
 		}
 	}
@@ -328,7 +345,12 @@ func (s *Sender) token(w *roster.Webhook, sec *roster.WebhookSecrets) oauth2.Tok
 	var src oauth2.TokenSource
 	if a.GrantType == roster.GrantRefreshToken {
 		conf := &oauth2.Config{ClientID: a.ClientID, ClientSecret: sec.ClientSecret, Endpoint: oauth2.Endpoint{TokenURL: a.TokenURL}, Scopes: strings.Fields(a.Scope)}
-		src = conf.TokenSource(ctx, &oauth2.Token{RefreshToken: sec.RefreshToken})
+		start := &oauth2.Token{RefreshToken: sec.RefreshToken}
+		if last := s.rotated[w.ID]; last != nil && last.RefreshToken == sec.RefreshToken {
+			start = last // the stored version of a rotation this node made: its access token is still good
+			delete(s.rotated, w.ID)
+		}
+		src = conf.TokenSource(ctx, start)
 	} else {
 		conf := &clientcredentials.Config{ClientID: a.ClientID, ClientSecret: sec.ClientSecret, TokenURL: a.TokenURL, Scopes: strings.Fields(a.Scope)}
 		src = conf.TokenSource(ctx)
@@ -340,6 +362,7 @@ func (s *Sender) token(w *roster.Webhook, sec *roster.WebhookSecrets) oauth2.Tok
 func (s *Sender) forget(id string) {
 	s.mu.Lock()
 	delete(s.sources, id)
+	delete(s.rotated, id)
 	s.mu.Unlock()
 }
 

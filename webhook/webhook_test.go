@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -17,6 +18,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,7 +151,10 @@ func TestRender(t *testing.T) {
 		prev bool
 	}{{e, false}, {e, true}, {&deleted, true}} {
 		want := map[string]any{"id": c.e.ID, "type": c.e.Type, "occurred_at": c.e.OccurredAt, "resource": c.e.Resource, "organization_id": c.e.OrgID,
-			"actor": c.e.Actor, "request_id": c.e.RequestID, "data": c.e.Data}
+			"actor": c.e.Actor, "request_id": c.e.RequestID}
+		if c.e.Data != nil {
+			want["data"] = c.e.Data // a deletion has none, as in the feed
+		}
 		if c.prev {
 			want["previous"] = c.e.Previous
 		}
@@ -180,7 +185,64 @@ func TestRender(t *testing.T) {
 	}
 	// A deleted resource has no data to project.
 	body, _ = Render(&roster.Webhook{Projection: map[string]string{"user": "$.id"}}, &deleted)
-	if !strings.Contains(string(body), `"data":null`) {
+	if strings.Contains(string(body), `"data"`) {
 		t.Fatalf("Render of a deletion with a projection = %s", body)
+	}
+}
+
+// TestBlockedZoned: an IPv6 address with a zone id is blocked whatever
+// the address (netip.Prefix.Contains is false for every zoned address,
+// which let ::1%lo through the ranges).
+func TestBlockedZoned(t *testing.T) {
+	for _, s := range []string{"::1%lo", "fe80::1%eth0", "fd00:ec2::254%eth0", "fe80::fc:ff:fe00:1%1", "2606:4700::1111%eth0"} {
+		if !Blocked(netip.MustParseAddr(s)) {
+			t.Errorf("Blocked(%s) = false", s)
+		}
+	}
+	for _, u := range []string{"http://[::1%25lo]:8080/", "https://[fe80::1%25eth0]/hook", "http://[fd00:ec2::254%25eth0]/latest/meta-data/"} {
+		if err := CheckURL(context.Background(), u); !errors.Is(err, ErrBlocked) {
+			t.Errorf("CheckURL(%s) = %v, want ErrBlocked", u, err)
+		}
+	}
+	if err := control("tcp6", "[::1%lo]:80", nil); !errors.Is(err, ErrBlocked) {
+		t.Errorf("control([::1%%lo]:80) = %v, want ErrBlocked", err)
+	}
+}
+
+// TestSendRefusesZonedAtConnection: the guard at connection time refuses
+// a zoned loopback address, for the delivery itself and for the OAuth
+// 2.0 token endpoint, which a real receiver on [::1] would otherwise
+// answer.
+func TestSendRefusesZonedAtConnection(t *testing.T) {
+	var hits atomic.Int64
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	rcv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"access_token":"internal","token_type":"Bearer","expires_in":3600}`))
+	}))
+	rcv.Listener = ln
+	rcv.Start()
+	defer rcv.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	zoned := "http://[::1%25lo]:" + port
+	s := New(Config{Timeout: 2 * time.Second})
+	sec := &roster.WebhookSecrets{Signing: []roster.SigningSecret{{Secret: roster.NewSigningSecret()}}, ClientSecret: "s"}
+	w := &roster.Webhook{ID: "whk_1", URL: zoned + "/hook", Method: http.MethodPost, Version: 1}
+	a := s.Send(context.Background(), w, sec, &roster.Event{ID: "evt_1", Type: "user.updated"})
+	if a.StatusCode != 0 || !strings.Contains(a.Error, "private") {
+		t.Errorf("Send to %s: attempt %+v", w.URL, a)
+	}
+	w = &roster.Webhook{ID: "whk_2", URL: "https://93.184.215.14/hook", Method: http.MethodPost, Version: 1,
+		Auth: &roster.WebhookAuth{Type: roster.AuthOAuth2, GrantType: roster.GrantClientCredentials, TokenURL: zoned + "/token", ClientID: "c"}}
+	a = s.Send(context.Background(), w, sec, &roster.Event{ID: "evt_2", Type: "user.updated"})
+	if a.StatusCode != 0 || !strings.Contains(a.Error, "private") {
+		t.Errorf("Send with token_url %s: attempt %+v", w.Auth.TokenURL, a)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the service on [::1] was reached %d times", n)
 	}
 }

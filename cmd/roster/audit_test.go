@@ -144,7 +144,7 @@ func TestAuditEveryChange(t *testing.T) {
 			keyEvents = append(keyEvents, e.Type)
 		}
 	}
-	if strings.Join(keyEvents, ",") != "api_key.created,api_key.deleted,oauth_client.created,oauth_client.deleted" {
+	if strings.Join(keyEvents, ",") != "api_key.created,api_key.created,api_key.deleted,oauth_client.created,oauth_client.deleted" { // the bootstrap key first
 		t.Errorf("the owner's feed: key and client events %v", keyEvents)
 	}
 
@@ -187,4 +187,32 @@ func feedOf(t *testing.T, body string) []feedEvent {
 		t.Fatal(err)
 	}
 	return page.Items
+}
+
+// TestBootstrapKeyIsAudited: the bootstrap owner's key is created like
+// every other, with its api_key.created event in the feed and the audit
+// log (and no secret in either).
+func TestBootstrapKeyIsAudited(t *testing.T) {
+	s := startServer(t)
+	keys := s.do("GET", "/v1/api-keys", nil).want(200).obj()["items"].([]any)
+	if len(keys) != 1 {
+		t.Fatalf("want the bootstrap key alone: %v", keys)
+	}
+	id := keys[0].(map[string]any)["id"].(string)
+	feed := s.do("GET", "/v1/events?type=api_key.created", nil).want(200)
+	var page struct {
+		Items []struct {
+			Resource struct{ ID string }
+		}
+	}
+	if err := json.Unmarshal(feed.Body, &page); err != nil || len(page.Items) != 1 || page.Items[0].Resource.ID != id {
+		t.Fatalf("the feed lacks the bootstrap key's api_key.created: %s", feed.Body)
+	}
+	audit := s.do("GET", "/v1/audit-events?target="+id, nil).want(200)
+	if !strings.Contains(string(audit.Body), `"api_key.created"`) {
+		t.Fatalf("the audit log lacks the bootstrap key: %s", audit.Body)
+	}
+	if strings.Contains(string(feed.Body)+string(audit.Body), testKey) {
+		t.Fatal("the bootstrap key's secret is in the feed or the audit log")
+	}
 }

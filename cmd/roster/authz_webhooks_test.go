@@ -53,7 +53,7 @@ func azCreateWebhook(t *testing.T, f *azFixture, row *azRow) []azCell {
 func azListWebhooks(t *testing.T, f *azFixture, row *azRow) []azCell {
 	hooks := azHooks(t, f)
 	return f.listCells(row, []string{""}, func(t *testing.T, cs *azCase, _ string) {
-		cs.Req = azJSON("GET", "/v1/webhooks", nil)
+		cs.Req = azJSON("GET", "/v1/webhooks?limit=200", nil)
 		cs.Want = azJudge(cs.Variant, row, false, 0, "", 200, "", azHookRule, azWay{OK: true, Scopes: row.Scopes})
 		var want []string
 		for org, id := range hooks {

@@ -149,3 +149,19 @@ func TestForbiddenNamesTheField(t *testing.T) {
 		}
 	}
 }
+
+// TestNoOpWriteNeedsItsScope: a PATCH that changes nothing answers the
+// whole user, so it is judged as a profile change: a key without a users
+// scope cannot read a user through it, nor a member another user.
+func TestNoOpWriteNeedsItsScope(t *testing.T) {
+	w := newEscalationWorld(t)
+	s := w.s
+	orgsOnly := s.do("POST", "/v1/api-keys", map[string]any{"name": "orgs", "user_id": w.admin, "scopes": []string{"orgs:write"}}).want(201).str("key")
+	member := s.do("POST", "/v1/users", map[string]any{"first_name": "m", "email": "m@example.com", "organization_id": w.orgA}).want(201).str("id")
+	for _, body := range []map[string]any{{}, {"status": "enabled"}} {
+		s.doAs(orgsOnly, "PATCH", "/v1/users/"+member, body, "Content-Type", "application/merge-patch+json").problem(403)
+	}
+	memberKey := s.do("POST", "/v1/api-keys", map[string]any{"name": "m", "user_id": member}).want(201).str("key")
+	s.doAs(memberKey, "PATCH", "/v1/users/"+w.memberWithManagerRole, map[string]any{}, "Content-Type", "application/merge-patch+json").problem(403)
+	s.doAs(memberKey, "PATCH", "/v1/users/me", map[string]any{}, "Content-Type", "application/merge-patch+json").want(200)
+}

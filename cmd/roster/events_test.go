@@ -41,7 +41,7 @@ func (s *testServer) events(query string) (items []feedEvent, next string) {
 func TestEventFeedAndAudit(t *testing.T) {
 	s := startServer(t)
 	start, _ := s.events("?limit=200")
-	if len(start) != 2 || start[0].Type != "org.created" || start[1].Type != "user.created" {
+	if len(start) != 3 || start[0].Type != "org.created" || start[1].Type != "user.created" || start[2].Type != "api_key.created" {
 		t.Fatalf("bootstrap events: %+v", start)
 	}
 	last := start[len(start)-1].ID

@@ -32,6 +32,7 @@ func securityFlags(fs *flag.FlagSet, c *service.SecurityConfig, env func(string,
 	a.Memory = uint32(max(envInt("ARGON2_MEMORY", memory), 0))
 	a.Time = uint32(max(envInt("ARGON2_TIME", passes), 0))
 	a.Threads = uint8(min(max(envInt("ARGON2_THREADS", threads), 0), 255))
+	fs.IntVar(&c.HashConcurrency, "argon2-concurrency", envInt("ARGON2_CONCURRENCY", c.HashConcurrency), "argon2id hashes that may run at once; a few more requests wait, the rest answer 503 (ROSTER_ARGON2_CONCURRENCY; default 0: one per CPU)")
 	fs.IntVar(&c.PasswordMinLength, "password-min-length", envInt("PASSWORD_MIN_LENGTH", c.PasswordMinLength), "shortest password accepted (ROSTER_PASSWORD_MIN_LENGTH)")
 	fs.IntVar(&c.PasswordMaxLength, "password-max-length", envInt("PASSWORD_MAX_LENGTH", c.PasswordMaxLength), "longest password accepted (ROSTER_PASSWORD_MAX_LENGTH)")
 	fs.DurationVar(&c.AccessTokenTTL, "access-token-ttl", envDuration("ACCESS_TOKEN_TTL", c.AccessTokenTTL), "lifetime of access tokens (ROSTER_ACCESS_TOKEN_TTL)")
@@ -44,6 +45,8 @@ func securityFlags(fs *flag.FlagSet, c *service.SecurityConfig, env func(string,
 	fs.StringVar(&c.AppURL, "app-url", env("APP_URL", c.AppURL), "where the product's pages are; mailed links point there (ROSTER_APP_URL)")
 	fs.DurationVar(&c.InviteTTL, "invite-ttl", envDuration("INVITE_TTL", c.InviteTTL), "how long an invitation link works (ROSTER_INVITE_TTL)")
 	fs.DurationVar(&c.EmailChangeTTL, "email-change-ttl", envDuration("EMAIL_CHANGE_TTL", c.EmailChangeTTL), "how long a pending email change waits for its code (ROSTER_EMAIL_CHANGE_TTL)")
+	fs.IntVar(&c.EmailChangeLimit, "email-change-limit", envInt("EMAIL_CHANGE_LIMIT", c.EmailChangeLimit), "email changes a user may ask for within the window; each mails a code (ROSTER_EMAIL_CHANGE_LIMIT)")
+	fs.DurationVar(&c.EmailChangeWindow, "email-change-window", envDuration("EMAIL_CHANGE_WINDOW", c.EmailChangeWindow), "window that counts a user's email change requests (ROSTER_EMAIL_CHANGE_WINDOW)")
 	fs.DurationVar(&c.AddressLockout, "signin-address-lockout", envDuration("SIGNIN_ADDRESS_LOCKOUT", c.AddressLockout), "how long a blocked address stays blocked (ROSTER_SIGNIN_ADDRESS_LOCKOUT)")
 }
 
@@ -63,7 +66,7 @@ func uintSetter(p *uint32) func(string) error {
 
 // startMail starts the outbox dispatcher: to the SMTP server of
 // --smtp-url, or without one into the log (development).
-func (m *Main) startMail(store roster.Store) error {
+func (m *Main) startMail(store roster.Store, svc *service.Service) error {
 	var sender mail.Sender = mail.LogSender{Log: m.log}
 	if m.Config.SMTPURL != "" {
 		s, err := mail.NewSMTPSender(m.Config.SMTPURL, m.Config.MailFrom)
@@ -74,7 +77,7 @@ func (m *Main) startMail(store roster.Store) error {
 	} else {
 		m.log.Warn("no --smtp-url: mails are written to the log, which is for development only")
 	}
-	d := &mail.Dispatcher{Store: store, Sender: sender, Log: m.log, Poll: 500 * time.Millisecond, MaxAge: 3 * 24 * time.Hour}
+	d := &mail.Dispatcher{Store: store, Sender: sender, Log: m.log, Poll: 500 * time.Millisecond, MaxAge: 3 * 24 * time.Hour, Open: svc.OpenMail}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stopMail, m.mailDone = cancel, make(chan struct{})
 	go func() {

@@ -48,8 +48,11 @@ type Config struct {
 	LogFormat            string
 	LogLevel             string
 	ShutdownTimeout      time.Duration
-	DebugAddr            string
-	DB                   postgres.Config // PostgreSQL pool, timeouts and retries
+	// BodyReadTimeout bounds how long reading a request's body may take
+	// (--body-read-timeout): a body that stops half-way is answered 408.
+	BodyReadTimeout time.Duration
+	DebugAddr       string
+	DB              postgres.Config // PostgreSQL pool, timeouts and retries
 	// Security holds the password rules, argon2id cost, token lifetimes
 	// and sign-in limits (security_flags.go).
 	Security service.SecurityConfig
@@ -60,6 +63,10 @@ type Config struct {
 	// not the one the database's secrets are sealed with stops Run.
 	SecretKey string
 	Webhooks  WebhookConfig
+	// TrustedProxies are comma-separated CIDR ranges of the reverse
+	// proxies whose X-Forwarded-For is believed (--trusted-proxies);
+	// empty: none, the client is the connection's peer.
+	TrustedProxies string
 }
 
 // WebhookConfig tunes webhook delivery.
@@ -84,6 +91,7 @@ func DefaultConfig() Config {
 		LogFormat:       "text",
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
+		BodyReadTimeout: httpapi.DefaultBodyReadTimeout,
 		Webhooks: WebhookConfig{Timeout: 10 * time.Second, RetryFor: 72 * time.Hour, RetryBase: 4 * time.Second, RetryMax: time.Hour,
 			DisableAfter: 72 * time.Hour, Concurrency: 64, Retention: 7 * 24 * time.Hour,
 			RotationOverlap: service.DefaultRotationOverlap},
@@ -110,12 +118,18 @@ func (c Config) Validate() error {
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		problems = append(problems, "ROSTER_SECRET_KEY must be at least 32 characters")
 	}
+	if c.BodyReadTimeout <= 0 {
+		problems = append(problems, "--body-read-timeout must be positive, e.g. 15s")
+	}
 	w := c.Webhooks
 	if w.Timeout <= 0 || w.RetryFor <= 0 || w.RetryBase <= 0 || w.RetryMax < w.RetryBase || w.DisableAfter <= 0 || w.Retention <= 0 || w.RotationOverlap <= 0 {
 		problems = append(problems, "the --webhook-* durations must be positive, and --webhook-retry-max at least --webhook-retry-base")
 	}
 	if w.Concurrency < 1 || w.Concurrency > 1024 {
 		problems = append(problems, "--webhook-concurrency must be between 1 and 1024")
+	}
+	if _, err := httpapi.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if err := c.Security.Validate(); err != nil {
 		problems = append(problems, err.Error())
@@ -224,6 +238,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&c.AllowPrivateWebhooks, "allow-private-webhooks", envBool("ALLOW_PRIVATE_WEBHOOKS", false), "allow webhook destinations on private addresses (ROSTER_ALLOW_PRIVATE_WEBHOOKS)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", c.SMTPURL), "SMTP server for mail, e.g. smtp://127.0.0.1:2525 (ROSTER_SMTP_URL)")
 	fs.BoolVar(&c.RequireIfMatch, "require-if-match", envBool("REQUIRE_IF_MATCH", false), "answer 428 to PUT, PATCH and DELETE without If-Match (ROSTER_REQUIRE_IF_MATCH)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("TRUSTED_PROXIES", c.TrustedProxies), "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For gives the client address; none by default (ROSTER_TRUSTED_PROXIES)")
 	fs.BoolVar(&c.JSONP, "jsonp", envBool("JSONP", false), "allow JSONP (?callback=) on GET (ROSTER_JSONP)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", c.LogFormat), "text or json (ROSTER_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", c.LogLevel), "debug, info, warn or error (ROSTER_LOG_LEVEL)")
@@ -253,6 +268,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&wc.Concurrency, "webhook-concurrency", envInt("WEBHOOK_CONCURRENCY", wc.Concurrency), "requests in flight per webhook (ROSTER_WEBHOOK_CONCURRENCY)")
 	fs.DurationVar(&wc.RotationOverlap, "webhook-rotation-overlap", envDuration("WEBHOOK_ROTATION_OVERLAP", wc.RotationOverlap), "how long a rotated-out signing secret keeps signing (ROSTER_WEBHOOK_ROTATION_OVERLAP)")
 	fs.DurationVar(&wc.Retention, "delivery-retention", envDuration("DELIVERY_RETENTION", wc.Retention), "how long finished deliveries stay in the log (ROSTER_DELIVERY_RETENTION)")
+	fs.DurationVar(&c.BodyReadTimeout, "body-read-timeout", envDuration("BODY_READ_TIMEOUT", c.BodyReadTimeout), "how long a request's body may take to arrive before the answer is 408 (ROSTER_BODY_READ_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
 	securityFlags(fs, &c.Security, env, envInt, envDuration)
 	fs.StringVar(&c.MailFrom, "mail-from", env("MAIL_FROM", c.MailFrom), "sender of mails when the organisation has no white-label address (ROSTER_MAIL_FROM)")
@@ -280,7 +296,10 @@ func (m *Main) Run(ctx context.Context) error {
 		m.log = slog.New(slog.NewTextHandler(m.stderr, opts))
 	}
 	m.log.Info("starting", "version", version, "addr", c.Addr, "data_dir", c.DataDir, "database", redactURL(c.DatabaseURL),
-		"smtp", redactURL(c.SMTPURL), "require_if_match", c.RequireIfMatch, "jsonp", c.JSONP, "allow_private_webhooks", c.AllowPrivateWebhooks)
+		"smtp", redactURL(c.SMTPURL), "require_if_match", c.RequireIfMatch, "jsonp", c.JSONP, "allow_private_webhooks", c.AllowPrivateWebhooks, "trusted_proxies", c.TrustedProxies)
+	if err := m.privateDataDir(); err != nil {
+		return err
+	}
 	store, err := openStore(ctx, c)
 	if err != nil {
 		return err
@@ -305,20 +324,28 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	h, err := httpapi.NewServer(httpapi.Config{Service: svc, Log: m.log, Version: version, RequireIfMatch: c.RequireIfMatch, JSONP: c.JSONP, Registry: reg})
+	proxies, err := httpapi.ParseTrustedProxies(c.TrustedProxies)
 	if err != nil {
 		return err
 	}
-	m.listener, err = net.Listen("tcp", c.Addr)
+	h, err := httpapi.NewServer(httpapi.Config{Service: svc, Log: m.log, Version: version, RequireIfMatch: c.RequireIfMatch, JSONP: c.JSONP, Registry: reg,
+		TrustedProxies: proxies, BodyReadTimeout: c.BodyReadTimeout})
 	if err != nil {
 		return err
 	}
-	m.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	l, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	// net/http's own plain-text errors (a bad %-escape, 431) become
+	// problem documents.
+	m.listener = httpapi.WrapListener(l)
+	m.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: httpapi.MaxHeaderBytes}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.http.Serve(m.listener) }()
 	m.stopJanitor = make(chan struct{})
 	go m.janitor(svc)
-	if err := m.startMail(store); err != nil {
+	if err := m.startMail(store, svc); err != nil {
 		return err
 	}
 	m.log.Info("listening", "addr", m.listener.Addr().String())
@@ -326,6 +353,39 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() {
 			m.log.Warn("pprof listening", "addr", c.DebugAddr, "error", http.ListenAndServe(c.DebugAddr, pprofMux()))
 		}()
+	}
+	return nil
+}
+
+// privateDataDir creates the data folder readable by its owner only
+// (0700) when the server will use it (the embedded store, or a
+// generated secret key), and takes the group's and others' access away
+// from the folder and its secret.key when an earlier version, or the
+// operator, left them open: they hold the database and the key that
+// seals its secrets. A folder the server may not change is left as it
+// is, with a warning.
+func (m *Main) privateDataDir() error {
+	c := m.Config
+	if c.DatabaseURL != "" && c.SecretKey != "" {
+		return nil // nothing is kept in the data folder
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create the data folder: %w", err)
+	}
+	for _, p := range []string{c.DataDir, filepath.Join(c.DataDir, "secret.key")} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(p, perm&^0o077); err != nil {
+				m.log.Warn("the data folder is readable by others and cannot be made private", "path", p, "mode", fmt.Sprintf("%04o", perm), "error", err)
+				continue
+			}
+			m.log.Info("made readable by its owner only", "path", p, "was", fmt.Sprintf("%04o", perm))
+		}
 	}
 	return nil
 }

@@ -447,3 +447,77 @@ func TestWebhookFirstRetryWithinFiveSeconds(t *testing.T) {
 		t.Errorf("the first retry came %s after the first attempt, want within 5 s (and at least %s)", gap, def.RetryBase/2)
 	}
 }
+
+// TestWebhookDeletionBodyMatchesFeed: a deletion's delivery and its item
+// in the feed agree field for field; neither has data (the resource is
+// gone), both have previous.
+func TestWebhookDeletionBodyMatchesFeed(t *testing.T) {
+	s := startServer(t)
+	rc := newReceiver(t)
+	s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.deleted"}, "include_previous": true})
+	uid := s.createUser(nil)["id"].(string)
+	s.do("DELETE", "/v1/users/"+uid, nil).want(204)
+	var delivered map[string]json.RawMessage
+	if err := json.Unmarshal(rc.wait(1)[0].Body, &delivered); err != nil {
+		t.Fatal(err)
+	}
+	var feed struct{ Items []map[string]json.RawMessage }
+	if err := json.Unmarshal(s.do("GET", "/v1/events?type=user.deleted", nil).want(200).Body, &feed); err != nil || len(feed.Items) != 1 {
+		t.Fatalf("feed: %v %v", feed, err)
+	}
+	item := feed.Items[0]
+	if _, ok := delivered["data"]; ok {
+		t.Errorf("the deletion's delivery has data: %s", delivered["data"])
+	}
+	for k, v := range item {
+		if k == "_links" {
+			continue
+		}
+		if got, ok := delivered[k]; !ok || !jsonEqual(got, v) {
+			t.Errorf("field %s: delivery %s, feed %s", k, got, v)
+		}
+	}
+	for k := range delivered {
+		if _, ok := item[k]; !ok {
+			t.Errorf("the delivery has %s, the feed has not", k)
+		}
+	}
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+}
+
+// TestWebhookWithUnreadableSecrets: a webhook whose sealed secrets no
+// longer open (damaged, or sealed under another key) is readable, with
+// its secrets masked and secrets_unreadable set, and deletable; changes,
+// tests and rotation are a 409 that says what to do. Never a 500.
+func TestWebhookWithUnreadableSecrets(t *testing.T) {
+	s := startServer(t)
+	rc := newReceiver(t)
+	id := s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.updated"},
+		"auth": map[string]any{"type": "basic", "username": "roster", "password": "basic-pass-Zz81"}})["id"].(string)
+	db := storeSQL(t, s)
+	damage := `UPDATE webhooks SET doc = json_set(doc, '$.sealed', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') WHERE id = ?`
+	if onPostgres() {
+		damage = `UPDATE webhooks SET doc = jsonb_set(doc, '{sealed}', '"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"') WHERE id = $1`
+	}
+	if _, err := db.Exec(damage, id); err != nil {
+		t.Fatal(err)
+	}
+	got := s.do("GET", "/v1/webhooks/"+id, nil).want(200).obj()
+	if got["secrets_unreadable"] != true || got["auth"].(map[string]any)["password"] != "********" {
+		t.Fatalf("GET of a webhook with unreadable secrets: %v", got)
+	}
+	for _, r := range []struct{ method, path string }{{"PATCH", ""}, {"POST", "/test"}, {"POST", "/rotate-secret"}} {
+		p := s.do(r.method, "/v1/webhooks/"+id+r.path, map[string]any{"name": "renamed"}, "Content-Type", "application/merge-patch+json").problem(409)
+		if !strings.Contains(p["detail"].(string), "delete the webhook") {
+			t.Errorf("%s %s: the 409 does not say what to do: %v", r.method, r.path, p["detail"])
+		}
+	}
+	s.do("GET", "/v1/webhooks", nil).want(200)
+	s.do("DELETE", "/v1/webhooks/"+id, nil).want(204)
+	s.do("GET", "/v1/webhooks/"+id, nil).problem(404)
+	s.do("GET", "/v1/events?type=webhook.deleted", nil).want(200)
+}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -20,6 +21,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/internal/pgtest"
 )
 
 // receiver is a real HTTP receiver on loopback that records what arrives.
@@ -797,5 +800,80 @@ func TestWebhookEventsOnlyForAdmins(t *testing.T) {
 	}
 	if w, _ := feed(testKey); w != 1 {
 		t.Errorf("the owner's feed: %d webhook events, want the webhook.created", w)
+	}
+}
+
+// TestWebhookKeepsRotatedRefreshToken: a token endpoint that rotates its
+// refresh tokens (each works once, RFC 9700 §4.14.2) keeps working across
+// a restart: the rotated token is stored, sealed, not kept in memory
+// only; the change is a webhook.updated with its reason and no secret.
+func TestWebhookKeepsRotatedRefreshToken(t *testing.T) {
+	var mu sync.Mutex
+	valid, n := "rt-0", 0
+	var used []string
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		defer mu.Unlock()
+		got := r.PostForm.Get("refresh_token")
+		used = append(used, got)
+		w.Header().Set("Content-Type", "application/json")
+		if r.PostForm.Get("grant_type") != "refresh_token" || got != valid {
+			w.WriteHeader(400)
+			w.Write([]byte(`{"error":"invalid_grant"}`))
+			return
+		}
+		n++
+		valid = fmt.Sprintf("rt-%d", n)
+		fmt.Fprintf(w, `{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600,"refresh_token":%q}`, n, valid)
+	}))
+	defer tokens.Close()
+	dir, dbURL := t.TempDir(), ""
+	if onPostgres() {
+		dbURL = pgtest.URL(t)
+	}
+	same := func(c *Config) {
+		c.DataDir, c.DatabaseURL, c.SecretKey = dir, dbURL, "refresh-rotation-key-0123456789abcdef"
+	}
+	rc := newReceiver(t)
+	rc.check = func(r *http.Request, _ []byte) string {
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer tok-") {
+			return "Authorization " + r.Header.Get("Authorization")
+		}
+		return ""
+	}
+	m, logs := newTestMain(t, same)
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{t: t, URL: "http://" + m.Addr(), Key: testKey, Main: m, logs: logs}
+	hook := s.createWebhook(map[string]any{"url": rc.URL, "events": []string{"user.created"},
+		"auth": map[string]any{"type": "oauth2", "grant_type": "refresh_token", "token_url": tokens.URL + "/token", "client_id": "roster-client", "refresh_token": "rt-0"}})
+	id := hook["id"].(string)
+	s.createUser(map[string]any{"email": "first@example.com"})
+	rc.wait(1)
+	// The rotation is stored as a change of the webhook.
+	deadline := time.Now().Add(5 * time.Second)
+	for s.do("GET", "/v1/webhooks/"+id, nil).want(200).obj()["version"] == hook["version"] {
+		if time.Now().After(deadline) {
+			t.Fatal("the rotated refresh token was not stored")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	feed := string(s.do("GET", "/v1/events?type=webhook.updated", nil).want(200).Body)
+	if !strings.Contains(feed, "rotated the refresh token") || strings.Contains(feed, "rt-1") {
+		t.Errorf("webhook.updated for the rotation: %s", feed)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = startServer(t, same)
+	s.createUser(map[string]any{"email": "second@example.com"})
+	rc.wait(2)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(used) != 2 || used[0] != "rt-0" || used[1] != "rt-1" {
+		t.Errorf("refresh tokens used: %v, want [rt-0 rt-1]", used)
 	}
 }

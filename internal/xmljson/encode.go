@@ -24,10 +24,22 @@ var ErrInvalidChar = errors.New("xmljson: character not allowed in XML 1.0")
 // returns an error for the document: invalid JSON, an invalid root name, or a
 // character XML cannot carry (wrapping ErrInvalidChar).
 func Encode(w io.Writer, root, namespace string, doc []byte) error {
+	return encode(w, root, namespace, doc, false)
+}
+
+// EncodeReplacing is Encode for documents that must be answered whatever
+// they hold: a character that XML 1.0 cannot carry is written as U+FFFD
+// (the replacement character) instead of failing. It fails only for
+// invalid JSON or an invalid root name.
+func EncodeReplacing(w io.Writer, root, namespace string, doc []byte) error {
+	return encode(w, root, namespace, doc, true)
+}
+
+func encode(w io.Writer, root, namespace string, doc []byte, replace bool) error {
 	if !nameRE.MatchString(root) {
 		return fmt.Errorf("xmljson: root %q is not a valid XML element name", root)
 	}
-	e := &encoder{dec: json.NewDecoder(bytes.NewReader(doc))}
+	e := &encoder{dec: json.NewDecoder(bytes.NewReader(doc)), replace: replace}
 	e.dec.UseNumber()
 	tok, err := e.dec.Token()
 	if err == io.EOF {
@@ -60,8 +72,9 @@ func Encode(w io.Writer, root, namespace string, doc []byte) error {
 // An encoder converts the token stream of dec into XML, buffered in buf so
 // that nothing reaches the writer when the document turns out unusable.
 type encoder struct {
-	dec *json.Decoder
-	buf bytes.Buffer
+	dec     *json.Decoder
+	buf     bytes.Buffer
+	replace bool // write U+FFFD for characters XML cannot carry
 }
 
 // token returns the next JSON token, treating the end of input as an error
@@ -150,16 +163,29 @@ var (
 		`"`, "&quot;", "\n", "&#xA;", "\t", "&#x9;")
 )
 
-// escape writes s with esc, failing on characters that XML 1.0 cannot carry.
+// escape writes s with esc, failing on characters that XML 1.0 cannot
+// carry, or replacing them with U+FFFD.
 func (e *encoder) escape(s string, esc *strings.Replacer) error {
-	if i := strings.IndexFunc(s, func(r rune) bool {
-		return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF
-	}); i >= 0 {
-		r, _ := utf8.DecodeRuneInString(s[i:])
-		return fmt.Errorf("%w: %U", ErrInvalidChar, r)
+	if i := strings.IndexFunc(s, notXMLChar); i >= 0 {
+		if !e.replace {
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			return fmt.Errorf("%w: %U", ErrInvalidChar, r)
+		}
+		s = strings.Map(func(r rune) rune {
+			if notXMLChar(r) {
+				return utf8.RuneError
+			}
+			return r
+		}, s)
 	}
 	_, err := esc.WriteString(&e.buf, s)
 	return err
+}
+
+// notXMLChar reports whether XML 1.0 cannot carry r, not even as a
+// character reference.
+func notXMLChar(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF
 }
 
 // nameRE matches the ASCII XML names without a colon.

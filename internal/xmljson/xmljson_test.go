@@ -538,3 +538,43 @@ func freeForm(dec *json.Decoder) any {
 		return fmt.Sprint(tok)
 	}
 }
+
+func TestEncodeReplacing(t *testing.T) {
+	doc := []byte(`{"name": "a\u0000b", "k\u0001y": ["\uFFFE", "tab\t"]}`)
+	if err := Encode(io.Discard, "user", "", doc); !errors.Is(err, ErrInvalidChar) {
+		t.Fatalf("Encode: %v, want ErrInvalidChar", err)
+	}
+	var buf bytes.Buffer
+	if err := EncodeReplacing(&buf, "user", "", doc); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Decode(bytes.NewReader(buf.Bytes()), nil)
+	if err != nil {
+		t.Fatalf("Decode(%s): %v", buf.Bytes(), err)
+	}
+	if want := `{"name":"a\ufffdb","k\ufffdy":["\ufffd","tab\t"]}`; !sameJSON(t, out, []byte(want)) {
+		t.Fatalf("got %s, want %s", out, want)
+	}
+}
+
+// FuzzEncodeReplacing checks that EncodeReplacing never fails for valid
+// JSON, whatever characters it holds, and always writes XML that Decode
+// reads back.
+func FuzzEncodeReplacing(f *testing.F) {
+	for _, s := range []string{`{"a": "b\u0000"}`, `["\uffff", {"\u0001": 1}]`, `"x"`, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var buf bytes.Buffer
+		err := EncodeReplacing(&buf, "root", "", doc)
+		if json.Valid(doc) != (err == nil) {
+			t.Fatalf("EncodeReplacing(%q): %v", doc, err)
+		}
+		if err != nil {
+			return
+		}
+		if _, err := Decode(&buf, nil); err != nil && !errors.Is(err, ErrLimit) {
+			t.Fatalf("Decode of EncodeReplacing(%q): %v", doc, err)
+		}
+	})
+}
