@@ -56,7 +56,8 @@ func TestBuild_ResponseRequired(t *testing.T) {
 }
 
 // TestBuild_OneMediaTypePerResponse: every response with a body has
-// exactly one media type, a JSON one, except text and HTML pages.
+// exactly one media type, a JSON one, except text and HTML pages, and the
+// errors of a protocol with its own format (which may also be problems).
 func TestBuild_OneMediaTypePerResponse(t *testing.T) {
 	_, doc := mustBuild(t)
 	for path, item := range doc["paths"].(map[string]any) {
@@ -66,7 +67,7 @@ func TestBuild_OneMediaTypePerResponse(t *testing.T) {
 				if !ok {
 					continue
 				}
-				if len(content) != 1 {
+				if _, protocol := content["application/json"]; len(content) != 1 && !(protocol && status >= "4" && len(content) == 2 && content["application/problem+json"] != nil) {
 					t.Errorf("%s %s %s: %d media types", method, path, status, len(content))
 				}
 				for mt := range content {

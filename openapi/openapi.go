@@ -62,9 +62,10 @@ type Media struct {
 // response with a Type is described as application/json; a 4xx or 5xx
 // response carries the Problem schema as application/problem+json, unless
 // it has a Type: then it is that type as application/json (for protocols
-// with error formats of their own, such as OAuth 2.0's). Each response has
-// one media type, so that generators that handle one per response work:
-// the XML form of the same answers is asked for with the format parameter
+// with error formats of their own, such as OAuth 2.0's), or a problem for
+// what is refused before the operation runs. Each other response has one
+// media type, so that generators that handle one per response work: the
+// XML form of the same answers is asked for with the format parameter
 // (components/parameters/format) or a .xml suffix, and described there.
 type Response struct {
 	Status      int
@@ -372,8 +373,11 @@ func (b *builder) operation(op Operation) (*obj, error) {
 		switch {
 		case r.Status >= 400 && r.Type != nil:
 			// An error in a protocol's own format (the OAuth 2.0 token
-			// endpoint's RFC 6749 section 5.2 answers).
-			resp.set("content", newObj("application/json", newObj("schema", reg.response(r.Type))))
+			// endpoint's RFC 6749 section 5.2 answers); what is refused
+			// before the operation runs (a bad query, format or callback)
+			// is still a problem document.
+			resp.set("content", newObj("application/json", newObj("schema", reg.response(r.Type)),
+				"application/problem+json", newObj("schema", problemRef)))
 		case r.Status >= 400:
 			resp.set("content", problemContent(problemRef))
 		case r.Type == reflect.TypeFor[PlainText]():

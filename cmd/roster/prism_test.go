@@ -7,8 +7,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,10 +72,27 @@ func viaPrism(t *testing.T, ts *testServer) {
 	if err != nil {
 		t.Fatalf("prism: document: %v", err)
 	}
+	// Prism talks to the server through a shim that notes which requests
+	// reached the server and marks the answers that came from it, so that
+	// the front can tell Prism's own failures from the server's answers.
+	direct, _ := url.Parse(ts.URL)
+	var reached sync.Map // front sequence numbers the server saw
+	shim := httptest.NewServer(&httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			reached.Store(r.In.Header.Get(seqHeader), true)
+			passOn(r, direct)
+			r.Out.Header.Del(seqHeader)
+		},
+		ModifyResponse: func(res *http.Response) error {
+			res.Header.Set(upstreamHeader, "1")
+			return nil
+		},
+	})
+	t.Cleanup(shim.Close)
 	port := freePort(t)
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "proxy", doc, ts.URL, "--host", "127.0.0.1", "--port", port, "--errors=false", "--cors=false")
+	cmd := exec.CommandContext(ctx, bin, "proxy", doc, shim.URL, "--host", "127.0.0.1", "--port", port, "--errors=false", "--cors=false")
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.WaitDelay = 5 * time.Second
 	dieWithTest(cmd)
@@ -101,34 +121,17 @@ func viaPrism(t *testing.T, ts *testServer) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	target, _ := url.Parse(prism)
-	direct, _ := url.Parse(ts.URL)
 	var exchanges, flagged, bypassed atomic.Int64
+	var seq atomic.Int64
 	t.Cleanup(func() {
 		t.Logf("prism: %d exchanges checked against the document (%d with request violations the server also refused), %d sent past Prism",
 			exchanges.Load(), flagged.Load(), bypassed.Load())
 	})
-	checked := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(target)
-			r.Out.Host = r.In.Host
-		},
-		ModifyResponse: func(res *http.Response) error {
-			exchanges.Add(1)
-			if v := res.Header.Get("sl-violations"); v != "" {
-				res.Header.Del("sl-violations")
-				if msg := judgeViolations(res.Request, res, v); msg != "" {
-					t.Errorf("OpenAPI violation (Prism): %s", msg)
-				} else {
-					flagged.Add(1)
-				}
-			}
-			return nil
-		},
-	}
-	unchecked := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		r.SetURL(direct)
-		r.Out.Host = r.In.Host
-	}}
+	unchecked := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { passOn(r, direct) }}
+	// A request Prism sits on without answering goes to the server after
+	// a while (longer than any long poll the tests make).
+	toPrism := &http.Transport{ResponseHeaderTimeout: 70 * time.Second}
+	t.Cleanup(toPrism.CloseIdleConnections)
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -136,6 +139,11 @@ func viaPrism(t *testing.T, ts *testServer) {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		straight := func() {
+			bypassed.Add(1)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			unchecked.ServeHTTP(w, r)
+		}
 		// Prism 5 hangs on a JSON body it cannot parse, sends a JSON string
 		// on without its quotes, and refuses a GET with a body. None of
 		// them can be valid by the document (every body is an object or
@@ -144,15 +152,108 @@ func viaPrism(t *testing.T, ts *testServer) {
 		jsonBody := mt == "application/json" || strings.HasSuffix(mt, "+json")
 		trimmed := bytes.TrimSpace(body)
 		structured := len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
-		if len(body) > 0 && (jsonBody && (!structured || !json.Valid(body)) || r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			bypassed.Add(1)
-			unchecked.ServeHTTP(w, r)
+		if len(body) > 0 && (jsonBody && (!structured || !json.Valid(body) || !nodeKeepsNumbers(body)) || r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			straight()
 			return
+		}
+		n := fmt.Sprint(seq.Add(1))
+		r.Header.Set(seqHeader, n)
+		var replay bool
+		checked := &httputil.ReverseProxy{
+			Transport: toPrism,
+			Rewrite: func(r *httputil.ProxyRequest) {
+				passOn(r, target)
+			},
+			ModifyResponse: func(res *http.Response) error {
+				if res.Header.Get(upstreamHeader) == "" {
+					// Prism answered by itself: a request it could not
+					// take (a bad %-escape, a number or nesting Node
+					// cannot parse) goes to the server as it is; a failure
+					// after the server answered is Prism failing to read
+					// an answer, which the test must hear about.
+					if _, ok := reached.Load(n); !ok {
+						replay = true
+						return errReplay
+					}
+					b, _ := io.ReadAll(io.LimitReader(res.Body, 2000))
+					t.Errorf("OpenAPI proxy (Prism) could not pass on the answer to %s %s: %d %s", r.Method, r.URL.RequestURI(), res.StatusCode, b)
+					res.Body = io.NopCloser(bytes.NewReader(b))
+					return nil
+				}
+				res.Header.Del(upstreamHeader)
+				exchanges.Add(1)
+				if v := res.Header.Get("sl-violations"); v != "" {
+					res.Header.Del("sl-violations")
+					if msg := judgeViolations(res.Request, res, v); msg != "" {
+						t.Errorf("OpenAPI violation (Prism): %s", msg)
+					} else {
+						flagged.Add(1)
+					}
+				}
+				return nil
+			},
+			ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+				if r.Context().Err() != nil {
+					return // the client hung up: nothing to judge, nobody to answer
+				}
+				if _, ok := reached.Load(n); replay || !ok {
+					r.Header.Del(seqHeader)
+					straight()
+					return
+				}
+				t.Errorf("OpenAPI proxy (Prism) failed on %s %s after the server answered: %v", r.Method, r.URL.RequestURI(), err)
+				w.WriteHeader(http.StatusBadGateway)
+			},
 		}
 		checked.ServeHTTP(w, r)
 	}))
 	t.Cleanup(front.Close)
 	ts.URL = front.URL
+}
+
+// The headers the front, the shim and Prism pass between them.
+const (
+	seqHeader      = "X-Prism-Front-Seq"
+	upstreamHeader = "X-Prism-Front-Upstream"
+)
+
+var errReplay = errors.New("prism answered by itself")
+
+// passOn sends a proxied request to u unchanged: the same Host, and the
+// X-Forwarded-* and Forwarded headers the client sent (which Rewrite
+// would otherwise drop; the server's trusted-proxy rules read them).
+func passOn(r *httputil.ProxyRequest, u *url.URL) {
+	r.SetURL(u)
+	r.Out.Host = r.In.Host
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+		if v, ok := r.In.Header[h]; ok {
+			r.Out.Header[h] = v
+		}
+	}
+}
+
+// nodeKeepsNumbers reports whether Prism, which parses a JSON body with
+// JavaScript's JSON.parse and sends it on re-encoded, would send its
+// numbers unchanged: not those beyond a float64 (Infinity, sent as null)
+// nor integers beyond 2^53 (rounded).
+func nodeKeepsNumbers(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return err == io.EOF
+		}
+		if n, ok := tok.(json.Number); ok {
+			f, err := strconv.ParseFloat(string(n), 64)
+			if err != nil || math.IsInf(f, 0) {
+				return false
+			}
+			if !strings.ContainsAny(string(n), ".eE") && math.Abs(f) > 1<<53 {
+				return false
+			}
+		}
+	}
 }
 
 // violation is one entry of Prism's sl-violations header.
@@ -166,6 +267,13 @@ type violation struct {
 // judgeViolations returns what is wrong with one exchange, or "".
 func judgeViolations(req *http.Request, res *http.Response, header string) string {
 	var vs []violation
+	if rest, ok := strings.CutPrefix(header, "Too many violations! "); ok {
+		// Prism cut the list short: judge what the text shows.
+		if res.StatusCode < 400 || strings.Contains(rest, `"location":["response"`) {
+			return fmt.Sprintf("%s %s → %d: %s", req.Method, req.URL.RequestURI(), res.StatusCode, tail(header, 1000))
+		}
+		return ""
+	}
 	if err := json.Unmarshal([]byte(header), &vs); err != nil {
 		return fmt.Sprintf("%s %s → %d: unreadable sl-violations header %q", req.Method, req.URL.RequestURI(), res.StatusCode, header)
 	}
