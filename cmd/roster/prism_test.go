@@ -46,6 +46,18 @@ import (
 // Answers in XML (asked for with ?format=xml, a .xml suffix or Accept) and
 // JSONP are not checked against the document, which describes JSON and
 // says so; nor are XML and JSON Patch request bodies (see judgeViolations).
+//
+// The path is test → front (Go) → Prism → shim (Go) → server. The shim
+// notes which requests reached the server and marks its answers, so the
+// front can tell Prism's own answers from the server's: what Prism cannot
+// take (bodies JavaScript would change, a JSON scalar, a GET with a body,
+// a bad %-escape) goes from the front to the server directly, and Prism
+// failing on an answer the server gave fails the test. Tests of the
+// transport itself cannot pass through any proxy and are left out of the
+// Prism run (scripts/test.sh): TestTransportErrorsAreProblems and
+// TestHostileRequests send requests net/http refuses before any handler,
+// and TestClientHangUpIsNoServerError needs the hang-up to reach the
+// server.
 
 // prismDocOnce writes the document Prism validates against, once per run.
 var prismDocOnce = sync.OnceValues(func() (string, error) {
