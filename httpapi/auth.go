@@ -102,7 +102,9 @@ func isFormatQuery(q url.Values) bool {
 // section 5.1).
 func writeOAuth(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
+	if v != nil { // an empty answer (revoke's 200) is not JSON
+		h.Set("Content-Type", "application/json;charset=UTF-8")
+	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	w.WriteHeader(status)
