@@ -99,9 +99,6 @@ func (s schemaRef) MarshalJSON() ([]byte, error) {
 // schema returns a new schema object describing values of type t.
 func (r *registry) schema(t reflect.Type) *obj { return r.describe(t, false) }
 
-// patchSchema describes a JSON Merge Patch (RFC 7396) of values of type t.
-func (r *registry) patchSchema(t reflect.Type) *obj { return r.describe(t, true) }
-
 // request and response describe a body's type and record the struct types
 // it uses, so that components can tell response-only types.
 func (r *registry) request(t reflect.Type, patch bool) *obj {
