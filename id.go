@@ -75,6 +75,24 @@ func encodeID(prefix string, top, lo uint64) string {
 	return prefix + "_" + string(out[:])
 }
 
+// IDTime returns the millisecond an id made by NewID was made in (false
+// for what is not such an id).
+func IDTime(id string) (time.Time, bool) {
+	_, rest, ok := strings.Cut(id, "_")
+	if !ok || len(rest) != 26 {
+		return time.Time{}, false
+	}
+	var ms uint64
+	for i := 0; i < 10; i++ { // 50 bits: two zero bits and the 48-bit time
+		d := strings.IndexByte(crockford, rest[i])
+		if d < 0 {
+			return time.Time{}, false
+		}
+		ms = ms<<5 | uint64(d)
+	}
+	return time.UnixMilli(int64(ms)).UTC(), true
+}
+
 // ValidID reports whether s looks like an id made by NewID with the prefix.
 func ValidID(prefix, s string) bool {
 	rest, ok := strings.CutPrefix(s, prefix+"_")

@@ -4,6 +4,7 @@ package roster
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -22,9 +23,39 @@ type Store interface {
 	// still succeeds or fails on its own.
 	Update(ctx context.Context, fn func(Tx) error) error
 
+	// ExportUsers calls fn with every user the visibility v allows (all
+	// when v is nil) and, when orgID is not empty, only the users of
+	// orgID and its descendants, in creation order, all read from ONE
+	// consistent snapshot (a single read transaction): a user changed or
+	// created while it runs is seen as it was when it began, or not at
+	// all. It streams: memory stays flat whatever the number of users.
+	// The users may be shared with the read cache, as FindUsers's are: fn
+	// only reads them. An error from fn stops it and is returned.
+	ExportUsers(ctx context.Context, v *Visibility, orgID string, fn func(*User) error) error
+
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// ExportPage is how many users ExportUsers reads per keyset page inside
+// its snapshot.
+const ExportPage = 500
+
+// Backlog is what waits to go out. The times are zero when nothing waits.
+type Backlog struct {
+	PendingDeliveries     int64
+	OldestPendingDelivery time.Time
+	QueuedMail            int64
+	OldestQueuedMail      time.Time
+}
+
+// MigrationError is Store.Ping's answer for a database that is reachable
+// but not migrated to this version's schema.
+type MigrationError struct{ Applied, Want int }
+
+func (e *MigrationError) Error() string {
+	return fmt.Sprintf("migrations applied: %d of %d", e.Applied, e.Want)
 }
 
 // RetryAnnouncer is implemented by the transactions of a store that
@@ -102,6 +133,9 @@ type Reader interface {
 	// cursor's sort is SortWebhooks.
 	FindWebhooks(ctx context.Context, v *Visibility, p Page) ([]*Webhook, *Cursor, error)
 	FindDelivery(ctx context.Context, id string) (*Delivery, error)
+	// Backlog counts what waits to go out (webhook deliveries pending,
+	// mail queued) and when the oldest of each was made, for metrics.
+	Backlog(ctx context.Context) (Backlog, error)
 	// FindDeliveries returns a webhook's deliveries, newest event first.
 	FindDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
 	// PendingResources reports which of the resources have a pending
@@ -275,4 +309,26 @@ type Visibility struct {
 	Subtrees []string
 	Orgs     []string
 	Self     string
+}
+
+// ExportFrom is ExportUsers over a Reader that reads one snapshot (a read
+// transaction): keyset pages of ExportPage users in creation order, so
+// that memory holds one page at a time.
+func ExportFrom(ctx context.Context, r Reader, v *Visibility, orgID string, fn func(*User) error) error {
+	f := UserFilter{Visible: v, OrganizationID: orgID, IncludeDescendants: orgID != "", Sort: "created_at", Limit: ExportPage}
+	for {
+		users, next, err := r.FindUsers(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if err := fn(u); err != nil {
+				return err
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		f.Cursor = next
+	}
 }

@@ -35,7 +35,7 @@ type User struct {
 	Availability   string          `json:"availability" enum:"available,unavailable"`
 	Preferences    Preferences     `json:"preferences"`
 	Notifications  Notifications   `json:"notifications"`
-	Settings       json.RawMessage `json:"settings" doc:"Product-specific settings, validated by the organisation's settings schema; at most 64 KiB."`
+	Settings       json.RawMessage `json:"settings" schema:"object" doc:"Product-specific settings, validated by the organisation's settings schema; at most 64 KiB."`
 	Tags           []Tag           `json:"tags"`
 	Roles          []string        `json:"roles" doc:"Roles in the home organisation: owner, admin, manager, member."`
 	Memberships    []Membership    `json:"memberships" readOnly:"true"`

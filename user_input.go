@@ -43,7 +43,7 @@ type UserInput struct {
 	Availability   *string          `json:"availability,omitempty" enum:"available,unavailable"`
 	Preferences    *Preferences     `json:"preferences,omitempty"`
 	Notifications  *Notifications   `json:"notifications,omitempty"`
-	Settings       json.RawMessage  `json:"settings,omitempty"`
+	Settings       json.RawMessage  `json:"settings,omitempty" schema:"object" nullable:"true" doc:"Product-specific settings: a JSON object, validated by the organisation's settings schema; at most 64 KiB. Omitted or null in a PUT: reset to {}."`
 	Tags           []Tag            `json:"tags,omitempty"`
 	Roles          []string         `json:"roles,omitempty"`
 	Memberships    *json.RawMessage `json:"memberships,omitempty" readOnly:"true"`

@@ -102,7 +102,9 @@ func isFormatQuery(q url.Values) bool {
 // section 5.1).
 func writeOAuth(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
+	if v != nil { // an empty answer (revoke's 200) is not JSON
+		h.Set("Content-Type", "application/json;charset=UTF-8")
+	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	w.WriteHeader(status)
@@ -151,6 +153,7 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 		req.ClientID, req.ClientSecret, req.ClientBasic = id, secret, true
 	}
 	res, err := s.Service.Token(r.Context(), req)
+	s.metrics.token(req.GrantType, err)
 	if err != nil {
 		s.oauthFail(w, r, err)
 		return

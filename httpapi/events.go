@@ -27,7 +27,7 @@ type AuditEntry struct {
 	RequestID  string             `json:"request_id,omitempty"`
 	Action     string             `json:"action" example:"user.updated"`
 	Target     roster.ResourceRef `json:"target"`
-	Patch      any                `json:"patch" doc:"The JSON Patch the change applied."`
+	Patch      any                `json:"patch" schema:"json-patch" doc:"The JSON Patch the change applied."`
 	Reason     string             `json:"reason,omitempty" doc:"Why, when the call takes a reason (an admin's direct email change, a username change, a credit adjustment)."`
 }
 

@@ -3,30 +3,47 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rosterhq/roster/service"
 )
 
-// metrics are the Prometheus series of the HTTP layer.
+// metrics are the Prometheus series of the HTTP layer (docs/operations
+// has a dashboard and alert rules over them).
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+	tokens   *prometheus.CounterVec
 }
 
-func newMetrics(reg *prometheus.Registry) *metrics {
+func newMetrics(reg *prometheus.Registry, svc *service.Service) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "roster_http_requests_total", Help: "HTTP requests by route, method and status.",
 		}, []string{"route", "method", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "roster_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Name: "roster_http_request_duration_seconds", Help: "HTTP request latency by route and status class (2xx, 4xx, 5xx).",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"route"}),
+		}, []string{"route", "status_class"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "roster_http_requests_in_flight", Help: "HTTP requests being served.",
+		}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roster_token_requests_total",
+			Help: "Token endpoint requests by grant and outcome: issued, an RFC 6749 error code (invalid_grant is a failed sign-in), rate_limited (a locked account or address) or busy.",
+		}, []string{"grant", "outcome"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration)
+		reg.MustRegister(m.requests, m.duration, m.inFlight, m.tokens)
+		if svc != nil {
+			reg.MustRegister(&backlogCollector{svc: svc})
+		}
 	}
 	return m
 }
@@ -36,5 +53,71 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 		route = "unmatched"
 	}
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(d.Seconds())
+	m.duration.WithLabelValues(route, strconv.Itoa(status/100)+"xx").Observe(d.Seconds())
+}
+
+// token counts a token endpoint request by its grant and outcome.
+func (m *metrics) token(grant string, err error) {
+	switch grant {
+	case "password", "refresh_token", "client_credentials":
+	default:
+		grant = "other"
+	}
+	outcome := "issued"
+	var rl *service.RateLimitError
+	var oe *service.OAuthError
+	switch {
+	case err == nil:
+	case errors.As(err, &rl) && rl.Unavailable:
+		outcome = "busy"
+	case errors.As(err, &rl):
+		outcome = "rate_limited"
+	case errors.As(err, &oe) && oe.Status == 429:
+		outcome = "rate_limited"
+	case errors.As(err, &oe):
+		outcome = oe.Code
+	default:
+		outcome = "error"
+	}
+	m.tokens.WithLabelValues(grant, outcome).Inc()
+}
+
+// backlogCollector reads what waits to go out from the store at each
+// scrape (two counts over partial indexes).
+type backlogCollector struct{ svc *service.Service }
+
+var (
+	descDeliveries  = prometheus.NewDesc("roster_webhook_deliveries_pending", "Webhook deliveries waiting for a (next) attempt, on all nodes.", nil, nil)
+	descDeliveryAge = prometheus.NewDesc("roster_webhook_oldest_pending_delivery_age_seconds",
+		"Age of the oldest pending webhook delivery (0 when none): the delivery lag.", nil, nil)
+	descMail      = prometheus.NewDesc("roster_mail_queued", "Mails in the outbox waiting to be sent, on all nodes.", nil, nil)
+	descMailAge   = prometheus.NewDesc("roster_mail_oldest_queued_age_seconds", "Age of the oldest queued mail (0 when none).", nil, nil)
+	descBacklogUp = prometheus.NewDesc("roster_backlog_scrape_ok", "1 when the backlog could be read from the store at this scrape.", nil, nil)
+)
+
+func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descDeliveries, descDeliveryAge, descMail, descMailAge, descBacklogUp} {
+		ch <- d
+	}
+}
+
+func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	b, err := c.svc.Backlog(ctx)
+	if err != nil {
+		ch <- prometheus.MustNewConstMetric(descBacklogUp, prometheus.GaugeValue, 0)
+		return
+	}
+	age := func(t time.Time) float64 {
+		if t.IsZero() {
+			return 0
+		}
+		return max(time.Since(t).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(descBacklogUp, prometheus.GaugeValue, 1)
+	ch <- prometheus.MustNewConstMetric(descDeliveries, prometheus.GaugeValue, float64(b.PendingDeliveries))
+	ch <- prometheus.MustNewConstMetric(descDeliveryAge, prometheus.GaugeValue, age(b.OldestPendingDelivery))
+	ch <- prometheus.MustNewConstMetric(descMail, prometheus.GaugeValue, float64(b.QueuedMail))
+	ch <- prometheus.MustNewConstMetric(descMailAge, prometheus.GaugeValue, age(b.OldestQueuedMail))
 }

@@ -5,6 +5,7 @@ package httpapi
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -71,22 +72,27 @@ func jsonAndXML(t reflect.Type) []openapi.Media {
 	return []openapi.Media{{ContentType: "application/json", Type: t}, {ContentType: "application/xml", Type: t}}
 }
 
+// patchBodies are the bodies of a PATCH of a resource whose PUT body is t:
+// a merge patch of it (also as plain JSON and as XML, which is transcribed
+// to JSON first), described as t's patch form (UserInput: UserPatch), or a
+// JSON Patch.
 func patchBodies(t reflect.Type) []openapi.Media {
 	return []openapi.Media{
-		{ContentType: "application/merge-patch+json", Type: t},
+		{ContentType: "application/merge-patch+json", Type: t, MergePatch: true},
 		{ContentType: "application/json-patch+json", Type: typeOf[[]JSONPatchOp]()},
-		{ContentType: "application/json", Type: t},
-		{ContentType: "application/xml", Type: t},
+		{ContentType: "application/json", Type: t, MergePatch: true},
+		{ContentType: "application/xml", Type: t, MergePatch: true},
 	}
 }
 
 // JSONPatchOp is one RFC 6902 operation.
-type JSONPatchOp struct {
-	Op    string `json:"op" required:"true" enum:"add,remove,replace,move,copy,test"`
-	Path  string `json:"path" required:"true" doc:"JSON Pointer to the target."`
-	From  string `json:"from,omitempty" doc:"JSON Pointer to the source of move and copy."`
-	Value any    `json:"value,omitempty"`
-}
+type JSONPatchOp = openapi.JSONPatchOperation
+
+// The answers to a write with Prefer: return=minimal.
+var (
+	createdMinimal = openapi.Response{Status: 204, Description: "Created (Prefer: return=minimal)", Headers: []string{"ETag", "Location"}}
+	changedMinimal = openapi.Response{Status: 204, Description: "Changed (Prefer: return=minimal)", Headers: []string{"ETag"}}
+)
 
 // Status codes that most operations share.
 var (
@@ -100,7 +106,7 @@ func (s *server) routeTable() []route {
 	return []route{
 		{Operation{Method: "POST", Path: "/v1/users", ID: "createUser", Tag: "users", Summary: "Create a user",
 			Params: []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.UserInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(201, user, "ETag", "Location")}, errs(400, 403, 409, 413, 415, 422)...),
+			Responses: append([]openapi.Response{ok(201, user, "ETag", "Location"), createdMinimal}, errs(400, 403, 409, 413, 415, 422)...),
 			Scopes:    []string{"users:write:all"}}, s.createUser},
 		{Operation{Method: "POST", Path: "/v1/users/import", ID: "importUsers", Tag: "users", Summary: "Import users (NDJSON)",
 			Description: "Each line of the body is a user in the API's JSON form plus an optional write-only password_hash from another system. Lines are matched to existing users by match (email by default) and created (as POST /v1/users; a line's id is kept) or updated (as a JSON merge patch, PATCH /v1/users/{id}: fields the line leaves out are kept, null resets one), with every rule, version, event and webhook of those calls. Fields only the server sets (version, created_at, updated_at, email_verified, mfa_enabled, memberships, _links) are ignored. The answer streams one line per input line as it is done: {line, status, id} with 201 created, 200 updated, 204 matched with nothing to change, or {line, status, problem} for a line that failed, which never stops the others. A password_hash does not replace a password set in Roster or already upgraded at sign-in. Lines are at most 1 MiB, a request at most 1,000,000 lines; each line must arrive within the body read timeout of the one before. Idempotency-Key is not recorded: running a file again changes nothing.",
@@ -122,6 +128,10 @@ func (s *server) routeTable() []route {
 				queryParam("sort", "Sort order.", tString, roster.UserSorts...),
 				limitP, cursorP},
 			Responses: append([]openapi.Response{ok(200, users)}, errs(readErrs...)...), Scopes: []string{"users:read"}}, s.listUsers},
+		{Operation{Method: "GET", Path: "/v1/users/export", ID: "exportUsers", Tag: "users", Summary: "Export users as NDJSON",
+			Description: "Every user the caller may see (as GET /v1/users), one JSON document per line in the API's form without _links, oldest first, all read from one consistent snapshot and streamed as read. An export that fails half-way ends with the connection cut (an unterminated body), never as a shorter whole. With organization_id, only that organisation's subtree (of what the caller may see).",
+			Params:      []openapi.Param{queryParam("organization_id", "Only users of this organisation and its descendants.", tString)},
+			Responses:   append([]openapi.Response{ok(200, typeOf[openapi.NDJSON]())}, errs(readErrs...)...), Scopes: []string{"users:read"}}, s.exportUsers},
 		{Operation{Method: "GET", Path: "/v1/users/{id}", ID: "getUser", Tag: "users", Summary: "Get a user",
 			Params:    []openapi.Param{userRef, ifNone},
 			Responses: append([]openapi.Response{ok(200, user, "ETag"), {Status: 304, Description: "Not modified"}}, errs(readErrs...)...),
@@ -143,7 +153,7 @@ func (s *server) routeTable() []route {
 		{Operation{Method: "POST", Path: "/v1/users/{id}/tags", ID: "addUserTags", Tag: "users", Summary: "Add tags to a user",
 			Description: "Adds values to the tags array; a name the user already has is not added twice (its colour is updated when given).",
 			Params:      []openapi.Param{userRef, ifMatch, prefer, idemKey}, Body: jsonAndXML(typeOf[TagsInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(200, user, "ETag")}, errs(writeErrs...)...),
+			Responses: append([]openapi.Response{ok(200, user, "ETag"), changedMinimal}, errs(writeErrs...)...),
 			Scopes:    []string{"users:write:self", "users:write:members", "users:write:all"}}, s.addTags},
 		{Operation{Method: "DELETE", Path: "/v1/users/{id}/tags/{tag_id}", ID: "removeUserTag", Tag: "users", Summary: "Remove a tag from a user",
 			Params:    []openapi.Param{userRef, pathParam("tag_id", "The tag's id."), ifMatch},
@@ -152,7 +162,7 @@ func (s *server) routeTable() []route {
 
 		{Operation{Method: "POST", Path: "/v1/orgs", ID: "createOrg", Tag: "organizations", Summary: "Create an organisation",
 			Params: []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.OrgInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(201, org, "ETag", "Location")}, errs(400, 403, 409, 413, 415, 422)...),
+			Responses: append([]openapi.Response{ok(201, org, "ETag", "Location"), createdMinimal}, errs(400, 403, 409, 413, 415, 422)...),
 			Scopes:    []string{"orgs:write"}}, s.createOrg},
 		{Operation{Method: "GET", Path: "/v1/orgs", ID: "listOrgs", Tag: "organizations", Summary: "List organisations",
 			Params: []openapi.Param{
@@ -183,7 +193,7 @@ func (s *server) routeTable() []route {
 			Scopes:      []string{"orgs:write"}}, s.deleteOrg},
 		{Operation{Method: "POST", Path: "/v1/orgs/{id}/credit", ID: "adjustOrgCredit", Tag: "organizations", Summary: "Adjust an organisation's credit",
 			Params: []openapi.Param{orgRef, idemKey, prefer}, Body: jsonAndXML(typeOf[CreditInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(200, org, "ETag")}, errs(400, 403, 404, 413, 415, 422)...),
+			Responses: append([]openapi.Response{ok(200, org, "ETag"), changedMinimal}, errs(400, 403, 404, 413, 415, 422)...),
 			Scopes:    []string{"orgs:write"}}, s.adjustCredit},
 
 		{Operation{Method: "GET", Path: "/v1/orgs/{id}/members", ID: "listMembers", Tag: "organizations", Summary: "List an organisation's members",
@@ -241,7 +251,7 @@ func (s *server) routeTable() []route {
 		{Operation{Method: "POST", Path: "/v1/webhooks", ID: "createWebhook", Tag: "webhooks", Summary: "Create a webhook",
 			Description: "Subscribes a URL to event types of an organisation's subtree. The signing secret is returned once, as signing.secret; auth secrets and header values are write-only (reads show \"********\"). Events from the creation on are delivered.",
 			Params:      []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.WebhookInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(201, webhook, "ETag", "Location")}, errs(400, 403, 413, 415, 422, 503)...),
+			Responses: append([]openapi.Response{ok(201, webhook, "ETag", "Location"), createdMinimal}, errs(400, 403, 413, 415, 422, 503)...),
 			Scopes:    []string{"webhooks:write"}}, s.createWebhook},
 		{Operation{Method: "GET", Path: "/v1/webhooks", ID: "listWebhooks", Tag: "webhooks", Summary: "List webhooks",
 			Description: "The webhooks of the organisations the caller administers, oldest first, in pages: pass next_cursor as cursor for the next page (absent or null on the last); the order is stable while webhooks are added.",
@@ -289,13 +299,13 @@ func (s *server) routeTable() []route {
 			Responses: append([]openapi.Response{ok(200, typeOf[Health]())}, errs(400, 406, 503)...)}, s.readyz},
 		{Operation{Method: "GET", Path: "/metrics", ID: "metrics", Tag: "system", Summary: "Prometheus metrics", Public: true,
 			Responses: append([]openapi.Response{ok(200, typeOf[openapi.PlainText]())}, errs(400, 406)...)}, s.serveMetrics},
-		{Operation{Method: "GET", Path: "/openapi.json", ID: "openapi", Tag: "system", Summary: "This OpenAPI document", Public: true,
+		{Operation{Method: "GET", Path: "/openapi.json", ID: "openapi", Tag: "system", Summary: "This OpenAPI document", Public: true, JSONOnly: true,
 			Responses: append([]openapi.Response{ok(200, typeOf[map[string]any]())}, errs(400, 406)...)}, s.openapi},
 		{Operation{Method: "GET", Path: "/docs", ID: "docs", Tag: "system", Summary: "The API reference, rendered", Public: true,
 			Responses: append([]openapi.Response{ok(200, typeOf[openapi.HTML]())}, errs(400, 406)...)}, s.docs},
 
 		// Account security (PRODUCT.md section 6): auth.go.
-		{Operation{Method: "POST", Path: "/v1/auth/token", ID: "token", Tag: "auth", Summary: "Get an access token (OAuth 2.0)", Public: true,
+		{Operation{Method: "POST", Path: "/v1/auth/token", ID: "token", Tag: "auth", Summary: "Get an access token (OAuth 2.0)", Public: true, JSONOnly: true,
 			Description: "RFC 6749 token endpoint. password grant (username, password, totp when two-factor sign-in is on) and refresh_token grant need no client authentication; client_credentials takes client_id and client_secret by HTTP Basic or form fields. Access tokens are short-lived bearer tokens for every /v1 route; refresh tokens rotate on use, and reusing one revokes the whole sign-in. Failed sign-ins are limited per account and per client address (429 with Retry-After).",
 			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[TokenForm]()}}, BodyRequired: true,
 			Responses: []openapi.Response{ok(200, typeOf[service.TokenResponse]()),
@@ -368,8 +378,9 @@ func (s *server) routeTable() []route {
 
 // Health is the body of the health answers.
 type Health struct {
-	XMLName struct{} `json:"-" xml:"health"`
-	Status  string   `json:"status" enum:"ok,unavailable"`
+	XMLName struct{}           `json:"-" xml:"health"`
+	Status  string             `json:"status" enum:"ok,unavailable"`
+	Checks  *service.Readiness `json:"checks,omitempty" doc:"readyz: each dependency, ok or what is wrong with it."`
 }
 
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -377,10 +388,17 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.Service.Ready(r.Context()); err != nil {
-		s.Log.Warn("not ready", "request_id", state(r).id, "error", err)
-		s.writeError(w, r, roster.Errorf(roster.CodeUnavailable, "the database is not reachable or not migrated"))
+	ready, err := s.Service.Ready(r.Context())
+	if !ready.OK() {
+		s.Log.Warn("not ready", "request_id", state(r).id, "checks", ready, "error", err)
+		var down []string
+		for _, c := range []struct{ name, state string }{{"database", ready.Database}, {"migrations", ready.Migrations}, {"secret key", ready.SecretKey}} {
+			if c.state != "ok" && c.state != "unknown" {
+				down = append(down, c.name+": "+c.state)
+			}
+		}
+		s.writeError(w, r, roster.Errorf(roster.CodeUnavailable, "not ready: %s", strings.Join(down, "; ")))
 		return
 	}
-	s.respond(w, r, http.StatusOK, "health", Health{Status: "ok"})
+	s.respond(w, r, http.StatusOK, "health", Health{Status: "ok", Checks: &ready})
 }

@@ -77,7 +77,7 @@ func NewServer(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	s.doc = doc
-	s.metrics = newMetrics(cfg.Registry)
+	s.metrics = newMetrics(cfg.Registry, cfg.Service)
 	return s, nil
 }
 
@@ -136,12 +136,23 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	rec := &recorder{ResponseWriter: w, status: 200}
 	pattern := ""
+	s.metrics.inFlight.Inc()
+	defer s.metrics.inFlight.Dec()
 	defer func() {
-		if v := recover(); v != nil {
+		aborted := false
+		if v := recover(); v == http.ErrAbortHandler {
+			// A streamed answer that failed half-way (the export): the
+			// connection is cut so that the client sees a truncated
+			// body, never a complete-looking one.
+			aborted = true
+		} else if v != nil {
 			s.Log.Error("panic", "request_id", st.id, "panic", v)
 			if !rec.wrote {
 				s.writeError(rec, r, errPanicked)
 			}
+		}
+		if aborted {
+			defer panic(http.ErrAbortHandler)
 		}
 		status := rec.status
 		if st.clientGone {
@@ -152,6 +163,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"status", status, "bytes", rec.bytes, "duration_ms", float64(time.Since(st.start).Microseconds()) / 1000}
 		if st.clientGone {
 			attrs = append(attrs, "outcome", "client closed request")
+		} else if aborted {
+			attrs = append(attrs, "outcome", "answer cut half-way")
 		}
 		s.Log.Info("request", attrs...)
 	}()

@@ -26,7 +26,8 @@ func buildDocument(version string, routes []route) ([]byte, error) {
 		Title:   "Roster API",
 		Version: version,
 		Description: "Roster holds the accounts behind a SaaS product: users, organisations and resellers, roles and tokens. " +
-			"Every answer is JSON or XML (Accept, ?format= or a .json/.xml suffix); errors are RFC 9457 problem documents.\n\n" +
+			"Every answer is JSON (described here) or XML (`?format=xml`, a `.xml` suffix on the path or `Accept: application/xml`); " +
+			"errors are RFC 9457 problem documents. A PATCH takes a JSON Merge Patch (the *Patch schemas: every field optional, null resets it) or a JSON Patch.\n\n" +
 			"**Input limits.** A request body is at most 1 MiB (413) and must arrive within the server's body read timeout, 15 s by default (408). " +
 			"JSON and XML bodies may nest arrays, objects and elements at most " + strconv.Itoa(roster.MaxDepth) + " levels deep (400, naming the limit). " +
 			"Numbers must fit a 64-bit float (at most about ±1.8e308), and text holds no control characters other than tab and line breaks (names and other one-line fields: none) (422, naming the field). " +
@@ -34,7 +35,28 @@ func buildDocument(version string, routes []route) ([]byte, error) {
 			"A JSON Patch holds at most 1000 operations (400), and its operations times the size of the resource may be at most " + strconv.Itoa(roster.MaxPatchWork>>20) + " MiB (413); " +
 			"array indexes are written as RFC 6901 says: `0`, or digits without a leading zero or sign (409 otherwise). " +
 			"Headers are at most " + strconv.Itoa(MaxHeaderBytes>>10) + " KiB (431).",
+		TokenURL: "/v1/auth/token",
+		Webhooks: webhookDocs,
+		Scopes:   scopeDocs,
+		XML: "as XML (`?format=xml`, a `.xml` suffix on the path, or `Accept: application/xml`) an answer is the same document: " +
+			"the root element is the resource's name (`user`, `organization`, `webhook`; a list is `list`), child elements carry the JSON field names, " +
+			"an array's elements are `item` elements inside the field's element, null fields are left out, and errors are `application/problem+xml`.",
 	}, ops)
+}
+
+// scopeDocs describes the scopes of API keys and OAuth 2.0 tokens.
+var scopeDocs = []openapi.Scope{
+	{Name: roster.ScopeUsersRead, Description: "Read the users the caller may see."},
+	{Name: roster.ScopeUsersWriteSelf, Description: "Change the caller's own profile."},
+	{Name: roster.ScopeUsersWriteMembers, Description: "Change the profiles of users the caller manages (includes users:write:self)."},
+	{Name: roster.ScopeUsersWriteAll, Description: "Create, change and delete the users the caller administers (includes users:write:members)."},
+	{Name: roster.ScopeOrgsRead, Description: "Read organisations, their members and settings schemas."},
+	{Name: roster.ScopeOrgsWrite, Description: "Create, change and delete organisations; credit; settings schemas."},
+	{Name: roster.ScopeKeysWrite, Description: "Create and revoke API keys and OAuth service clients."},
+	{Name: roster.ScopeWebhooksRead, Description: "Read webhooks and their delivery logs."},
+	{Name: roster.ScopeWebhooksWrite, Description: "Create, change and delete webhooks; redeliver; rotate secrets."},
+	{Name: roster.ScopeEventsRead, Description: "Read the change feed."},
+	{Name: roster.ScopeAuditRead, Description: "Read the audit log."},
 }
 
 // Document returns the OpenAPI document of a server built with cfg.

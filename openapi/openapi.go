@@ -32,7 +32,11 @@ type Operation struct {
 	BodyRequired bool
 	Responses    []Response
 	Public       bool     // true means no bearer authentication
-	Scopes       []string // scopes the bearer token needs; may be empty
+	Scopes       []string // scopes the token needs, any one of them (they nest); may be empty
+	// JSONOnly says that the operation answers JSON whatever the format
+	// parameter asks for (an OAuth 2.0 endpoint, the document itself): it
+	// gets no format parameter.
+	JSONOnly bool
 }
 
 // Param describes one path, query or header parameter.
@@ -46,17 +50,23 @@ type Param struct {
 }
 
 // Media is one content type a request body may be sent as, with its Go type.
+// With MergePatch the body is a JSON Merge Patch (RFC 7396) of Type: its
+// schema is Type's patch form (see schema.go), not Type's own.
 type Media struct {
 	ContentType string
 	Type        reflect.Type
+	MergePatch  bool
 }
 
 // Response describes one status an operation answers with. A 1xx–3xx
-// response with a Type is offered as application/json and application/xml;
-// a 4xx or 5xx response carries the Problem schema as
-// application/problem+json and application/problem+xml, unless it has a
-// Type: then it is that type as application/json (for protocols with
-// error formats of their own, such as OAuth 2.0's).
+// response with a Type is described as application/json; a 4xx or 5xx
+// response carries the Problem schema as application/problem+json, unless
+// it has a Type: then it is that type as application/json (for protocols
+// with error formats of their own, such as OAuth 2.0's), or a problem for
+// what is refused before the operation runs. Each other response has one
+// media type, so that generators that handle one per response work: the
+// XML form of the same answers is asked for with the format parameter
+// (components/parameters/format) or a .xml suffix, and described there.
 type Response struct {
 	Status      int
 	Description string       // defaults to the status text
@@ -67,12 +77,35 @@ type Response struct {
 	ContentType string
 }
 
-// Info is the document's info object.
-type Info struct{ Title, Version, Description string }
+// Info is the document's info object, and what the document says about
+// authentication: with a TokenURL, the scopes are described by an oauth2
+// security scheme whose password and client credentials flows get tokens
+// there (operations list their scopes against it), beside the bearer
+// scheme for API keys.
+type Info struct {
+	Title, Version, Description string
+	TokenURL                    string
+	Scopes                      []Scope
+	// XML describes the XML form of every answer, in the format
+	// parameter; empty means the answers are JSON only.
+	XML string
+	// Webhooks are the requests the server sends (OpenAPI 3.1 webhooks):
+	// Path is the webhook's name, Body what is sent, Params its headers
+	// and Responses what the receiver answers. They get no default
+	// response, no format parameter and no security requirement.
+	Webhooks []Operation
+}
+
+// Scope is an OAuth 2.0 scope with its description.
+type Scope struct{ Name, Description string }
 
 // PlainText is a marker type: a Response whose Type is PlainText answers
 // text/plain (e.g. /metrics) instead of JSON and XML.
 type PlainText string
+
+// NDJSON is a marker type: a Response whose Type is NDJSON answers
+// application/x-ndjson, one JSON document per line (the user export).
+type NDJSON string
 
 // HTML is a marker type: a Response whose Type is HTML answers text/html
 // (e.g. /docs) instead of JSON and XML.
@@ -120,11 +153,11 @@ func Build(info Info, ops []Operation) ([]byte, error) {
 		return nil, fmt.Errorf("openapi: info needs a title and a version")
 	}
 	reg := newRegistry()
-	problemRef := reg.schema(reflect.TypeFor[problem]())
+	problemRef := reg.response(reflect.TypeFor[problem]())
+	b := &builder{info: info, reg: reg, problemRef: problemRef, usedHeaders: map[string]bool{}}
 	paths := newObj()
 	seen := map[string]string{} // "id getUser", "route GET /v1/users", "shape /v1/users/{}"
 	var tags []string
-	usedHeaders := map[string]bool{}
 	for _, op := range ops {
 		where := op.Method + " " + op.Path
 		if err := check(op, seen); err != nil {
@@ -136,7 +169,7 @@ func Build(info Info, ops []Operation) ([]byte, error) {
 			item = newObj()
 			paths.set(path, item)
 		}
-		o, err := operation(op, reg, problemRef, usedHeaders)
+		o, err := b.operation(op)
 		if err != nil {
 			return nil, fmt.Errorf("openapi: %s: %w", where, err)
 		}
@@ -150,31 +183,60 @@ func Build(info Info, ops []Operation) ([]byte, error) {
 			return slices.Index(methods, strings.ToUpper(a)) - slices.Index(methods, strings.ToUpper(b))
 		})
 	}
+	var webhooks *obj
+	for _, op := range info.Webhooks {
+		if op.Path == "" || op.ID == "" || op.Summary == "" || len(op.Responses) == 0 {
+			return nil, fmt.Errorf("openapi: webhook %q needs a name (Path), an id, a summary and responses", op.Path)
+		}
+		op.Public, op.JSONOnly = true, true
+		o, err := b.operation(op)
+		if err != nil {
+			return nil, fmt.Errorf("openapi: webhook %s: %w", op.Path, err)
+		}
+		o.del("security")
+		o.get("responses").(*obj).del("default")
+		if webhooks == nil {
+			webhooks = newObj()
+		}
+		webhooks.set(op.Path, newObj(strings.ToLower(op.Method), o))
+		if !slices.Contains(tags, op.Tag) {
+			tags = append(tags, op.Tag)
+		}
+	}
 	schemas, err := reg.components()
 	if err != nil {
 		return nil, err
 	}
 	headers := newObj()
-	for _, name := range sortedKeys(usedHeaders) {
+	for _, name := range sortedKeys(b.usedHeaders) {
 		h, ok := headerDocs[name]
 		if !ok {
 			h.desc, h.schema = "The "+name+" response header.", newObj("type", "string")
 		}
 		headers.set(name, newObj("description", h.desc, "schema", h.schema))
 	}
+	var parameters *obj
+	if b.usedFormat {
+		parameters = newObj("format", formatParam(info.XML))
+	}
+	security := []any{newObj("bearer", []string{})}
+	if info.TokenURL != "" {
+		security = append(security, newObj("oauth2", []string{}))
+	}
 	doc := newObj(
 		"openapi", "3.1.0",
 		"info", newObj("title", info.Title, "version", info.Version, "description", info.Description,
 			"license", newObj("name", "Apache-2.0", "identifier", "Apache-2.0")),
 		"servers", []any{newObj("url", "/")},
-		"security", []any{newObj("bearer", []string{})},
+		"security", security,
 		"tags", tagList(tags),
 		"paths", paths,
+		"webhooks", webhooks,
 		"components", newObj(
 			"schemas", schemas,
+			"parameters", parameters,
 			"headers", headers,
-			"securitySchemes", newObj("bearer", newObj("type", "http", "scheme", "bearer",
-				"description", "An API key, or an access token from POST /v1/auth/token, sent as `Authorization: Bearer <token>`.")),
+			"securitySchemes", securitySchemes(info, ops),
 		),
 	)
 	var out bytes.Buffer
@@ -247,11 +309,24 @@ func check(op Operation, seen map[string]string) error {
 	return nil
 }
 
+// builder holds what building the operations collects.
+type builder struct {
+	info        Info
+	reg         *registry
+	problemRef  *obj
+	usedHeaders map[string]bool
+	usedFormat  bool
+}
+
 // operation builds the operation object for op.
-func operation(op Operation, reg *registry, problemRef *obj, usedHeaders map[string]bool) (*obj, error) {
+func (b *builder) operation(op Operation) (*obj, error) {
+	reg, problemRef, usedHeaders := b.reg, b.problemRef, b.usedHeaders
 	desc := op.Description
-	if len(op.Scopes) > 0 {
-		desc = strings.TrimSpace(desc + "\n\nRequired scopes: `" + strings.Join(op.Scopes, "`, `") + "`.")
+	switch {
+	case len(op.Scopes) == 1:
+		desc = strings.TrimSpace(desc + "\n\nRequired scope: `" + op.Scopes[0] + "`.")
+	case len(op.Scopes) > 1:
+		desc = strings.TrimSpace(desc + "\n\nRequired scope: one of `" + strings.Join(op.Scopes, "`, `") + "`.")
 	}
 	o := newObj("tags", []string{op.Tag}, "summary", op.Summary, "description", desc, "operationId", op.ID)
 	var params []any
@@ -263,6 +338,11 @@ func operation(op Operation, reg *registry, problemRef *obj, usedHeaders map[str
 		params = append(params, newObj("name", p.Name, "in", p.In, "description", p.Description,
 			"required", ifTrue(p.Required || p.In == "path"), "schema", s))
 	}
+	if b.info.XML != "" && !op.JSONOnly && answersJSON(op) &&
+		!slices.ContainsFunc(op.Params, func(p Param) bool { return p.In == "query" && p.Name == "format" }) {
+		params = append(params, newObj("$ref", "#/components/parameters/format"))
+		b.usedFormat = true
+	}
 	o.set("parameters", params)
 	if len(op.Body) > 0 {
 		content := newObj()
@@ -270,7 +350,7 @@ func operation(op Operation, reg *registry, problemRef *obj, usedHeaders map[str
 			if m.ContentType == "" || m.Type == nil || content.get(m.ContentType) != nil {
 				return nil, fmt.Errorf("request body %q: missing type or duplicate content type", m.ContentType)
 			}
-			content.set(m.ContentType, newObj("schema", reg.schema(m.Type)))
+			content.set(m.ContentType, newObj("schema", reg.request(m.Type, m.MergePatch)))
 		}
 		o.set("requestBody", newObj("required", ifTrue(op.BodyRequired), "content", content))
 	}
@@ -300,19 +380,23 @@ func operation(op Operation, reg *registry, problemRef *obj, usedHeaders map[str
 		switch {
 		case r.Status >= 400 && r.Type != nil:
 			// An error in a protocol's own format (the OAuth 2.0 token
-			// endpoint's RFC 6749 section 5.2 answers): JSON only.
-			resp.set("content", newObj("application/json", newObj("schema", reg.schema(r.Type))))
+			// endpoint's RFC 6749 section 5.2 answers); what is refused
+			// before the operation runs (a bad query, format or callback)
+			// is still a problem document.
+			resp.set("content", newObj("application/json", newObj("schema", reg.response(r.Type)),
+				"application/problem+json", newObj("schema", problemRef)))
 		case r.Status >= 400:
 			resp.set("content", problemContent(problemRef))
 		case r.Type == reflect.TypeFor[PlainText]():
 			resp.set("content", newObj("text/plain", newObj("schema", newObj("type", "string"))))
+		case r.Type == reflect.TypeFor[NDJSON]():
+			resp.set("content", newObj("application/x-ndjson", newObj("schema", newObj("type", "string"))))
 		case r.Type == reflect.TypeFor[HTML]():
 			resp.set("content", newObj("text/html", newObj("schema", newObj("type", "string"))))
 		case r.Type != nil && r.ContentType != "":
 			resp.set("content", newObj(r.ContentType, newObj("schema", reg.schema(r.Type))))
 		case r.Type != nil:
-			s := reg.schema(r.Type)
-			resp.set("content", newObj("application/json", newObj("schema", s), "application/xml", newObj("schema", s)))
+			resp.set("content", newObj("application/json", newObj("schema", reg.response(r.Type))))
 		}
 		responses.set(key, resp)
 	}
@@ -321,10 +405,56 @@ func operation(op Operation, reg *registry, problemRef *obj, usedHeaders map[str
 	switch {
 	case op.Public:
 		o.set("security", []any{})
-	case len(op.Scopes) > 0:
-		o.set("security", []any{newObj("bearer", op.Scopes)})
+	case len(op.Scopes) > 0 && b.info.TokenURL != "":
+		// An API key is a bearer token (its scopes are its own); an OAuth
+		// 2.0 token needs one of the scopes: each is an alternative.
+		sec := []any{newObj("bearer", []string{})}
+		for _, sc := range op.Scopes {
+			sec = append(sec, newObj("oauth2", []string{sc}))
+		}
+		o.set("security", sec)
 	}
 	return o, nil
+}
+
+// answersJSON reports whether op answers a JSON document on success.
+func answersJSON(op Operation) bool {
+	return slices.ContainsFunc(op.Responses, func(r Response) bool {
+		return r.Status < 400 && r.Type != nil && r.Type != reflect.TypeFor[PlainText]() && r.Type != reflect.TypeFor[HTML]()
+	})
+}
+
+// formatParam is the format query parameter, which asks for the XML form
+// of an answer; xml describes that form.
+func formatParam(xml string) *obj {
+	return newObj("name", "format", "in", "query",
+		"description", "`json` (the default) or `xml`. The responses are described as JSON; "+xml,
+		"schema", newObj("type", "string", "enum", []string{"json", "xml"}, "default", "json"))
+}
+
+// securitySchemes describes bearer tokens and, with a token URL, the
+// OAuth 2.0 flows and the scopes the operations use.
+func securitySchemes(info Info, ops []Operation) *obj {
+	out := newObj("bearer", newObj("type", "http", "scheme", "bearer",
+		"description", "An API key, or an access token from POST /v1/auth/token, sent as `Authorization: Bearer <token>`."))
+	if info.TokenURL == "" {
+		return out
+	}
+	scopes := newObj()
+	for _, sc := range info.Scopes {
+		scopes.set(sc.Name, cmp.Or(sc.Description, "The "+sc.Name+" scope."))
+	}
+	for _, op := range ops {
+		for _, sc := range op.Scopes {
+			if scopes.get(sc) == nil {
+				scopes.set(sc, "The "+sc+" scope.")
+			}
+		}
+	}
+	flow := newObj("tokenUrl", info.TokenURL, "scopes", scopes)
+	return out.set("oauth2", newObj("type", "oauth2",
+		"description", "Access tokens from the token endpoint; an operation needs one of the scopes it lists. API keys (the bearer scheme) carry scopes of their own, checked the same way.",
+		"flows", newObj("password", flow, "clientCredentials", flow)))
 }
 
 // ifTrue is true or, to leave the key out, nil.
@@ -337,7 +467,7 @@ func ifTrue(b bool) any {
 
 // problemContent is the content of every error response.
 func problemContent(ref *obj) *obj {
-	return newObj("application/problem+json", newObj("schema", ref), "application/problem+xml", newObj("schema", ref))
+	return newObj("application/problem+json", newObj("schema", ref))
 }
 
 // paramSchema is the schema of a parameter: a scalar, a time or a list.

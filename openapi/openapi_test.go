@@ -112,6 +112,10 @@ type Contact struct {
 	Hours  Hours           `json:"hours"`
 	Raw    json.RawMessage `json:"raw,omitempty"`
 	Count  int64           `json:"count,string"`
+	// The schema tag gives fields whose Go type says nothing a real schema.
+	Extra   json.RawMessage `json:"extra,omitempty" schema:"object"`
+	Changes json.RawMessage `json:"changes" schema:"json-patch"`
+	Value   any             `json:"value" schema:"any" nullable:"true"`
 }
 
 // Decimal marshals itself as text, so it is a string.
@@ -144,7 +148,7 @@ func sampleOps() []Operation {
 		{
 			Method: "POST", Path: "/v1/users", ID: "createUser", Tag: "users", Summary: "Create a user",
 			Params: []Param{{Name: "Idempotency-Key", In: "header", Description: "Replays the first answer for 24 h."}},
-			Body:   []Media{{"application/json", userT}, {"application/xml", userT}}, BodyRequired: true,
+			Body:   []Media{{ContentType: "application/json", Type: userT}, {ContentType: "application/xml", Type: userT}}, BodyRequired: true,
 			Responses: []Response{
 				{Status: 201, Description: "The user.", Type: userT, Headers: []string{"ETag", "Location", "Idempotency-Replayed"}},
 				{Status: 409, Description: "The email, username or external id is taken."},
@@ -185,8 +189,8 @@ func sampleOps() []Operation {
 			Description: "Applies a JSON Merge Patch (RFC 7396) or a JSON Patch (RFC 6902).",
 			Params:      []Param{userID, ifMatch},
 			Body: []Media{
-				{"application/merge-patch+json", userT},
-				{"application/json-patch+json", reflect.TypeFor[[]PatchOp]()},
+				{ContentType: "application/merge-patch+json", Type: userT, MergePatch: true},
+				{ContentType: "application/json-patch+json", Type: reflect.TypeFor[[]PatchOp]()},
 			},
 			BodyRequired: true,
 			Responses: []Response{
@@ -218,7 +222,7 @@ func sampleOps() []Operation {
 		},
 		{
 			Method: "POST", Path: "/v1/auth/token", ID: "createToken", Tag: "auth", Summary: "Issue an access token",
-			Body:         []Media{{"application/x-www-form-urlencoded", reflect.TypeFor[TokenRequest]()}},
+			Body:         []Media{{ContentType: "application/x-www-form-urlencoded", Type: reflect.TypeFor[TokenRequest]()}},
 			BodyRequired: true,
 			Responses: []Response{
 				{Status: 200, Description: "The token.", Type: reflect.TypeFor[Token]()},
@@ -253,7 +257,8 @@ func sampleOps() []Operation {
 	}
 }
 
-var sampleInfo = Info{Title: "Roster", Version: "1.0.0", Description: "Accounts for SaaS products."}
+var sampleInfo = Info{Title: "Roster", Version: "1.0.0", Description: "Accounts for SaaS products.",
+	TokenURL: "/v1/auth/token", Scopes: []Scope{{"users:read", "Read users."}}, XML: "as XML it is the same document."}
 
 // mustBuild builds the sample document and decodes it.
 func mustBuild(tb testing.TB) ([]byte, map[string]any) {
@@ -316,8 +321,12 @@ func TestBuild(t *testing.T) {
 		jsonEq(t, "openapi", doc["openapi"], `"3.1.0"`)
 		jsonEq(t, "license", at(t, doc, "info", "license"), `{"name":"Apache-2.0","identifier":"Apache-2.0"}`)
 		jsonEq(t, "servers", doc["servers"], `[{"url":"/"}]`)
-		jsonEq(t, "security", doc["security"], `[{"bearer":[]}]`)
+		jsonEq(t, "security", doc["security"], `[{"bearer":[]},{"oauth2":[]}]`)
 		jsonEq(t, "scheme type", at(t, doc, "components", "securitySchemes", "bearer", "scheme"), `"bearer"`)
+		flow := `{"tokenUrl":"/v1/auth/token","scopes":{"users:read":"Read users.",
+			"users:write:all":"The users:write:all scope.","users:write:self":"The users:write:self scope.","users:write:members":"The users:write:members scope."}}`
+		jsonEq(t, "oauth2 flows", at(t, doc, "components", "securitySchemes", "oauth2", "flows"),
+			`{"password":`+flow+`,"clientCredentials":`+flow+`}`)
 		var names []string
 		for _, tag := range doc["tags"].([]any) {
 			names = append(names, tag.(map[string]any)["name"].(string))
@@ -332,8 +341,8 @@ func TestBuild(t *testing.T) {
 			got = append(got, name)
 		}
 		slices.Sort(got)
-		jsonEq(t, "schema names", got, `["Contact","ListUser","MailAddress","NotificationSetting","OpenapiAddress",
-			"PatchOp","Phone","Preferences","Problem","ProblemError","Tag","Token","TokenRequest","User"]`)
+		jsonEq(t, "schema names", got, `["Contact","JSONPatchOperation","ListUser","MailAddress","NotificationSetting","NotificationSettingPatch","OpenapiAddress",
+			"PatchOp","Phone","PhonePatch","Preferences","PreferencesPatch","Problem","ProblemError","Tag","Token","TokenRequest","User","UserPatch"]`)
 		jsonEq(t, "header names", len(at(t, doc, "components", "headers").(map[string]any)), `4`)
 	})
 
@@ -379,14 +388,14 @@ func TestBuild(t *testing.T) {
 		jsonEq(t, "tag", params[2].(map[string]any)["schema"], `{"type":"array","items":{"type":"string"}}`)
 		jsonEq(t, "created_after", params[3].(map[string]any)["schema"], `{"type":"string","format":"date-time"}`)
 		jsonEq(t, "description", at(t, doc, "paths", "/v1/users", "get", "description"),
-			"\"Lists the users the caller may see.\\n\\nRequired scopes: `users:read`.\"")
-		jsonEq(t, "security", at(t, doc, "paths", "/v1/users", "get", "security"), `[{"bearer":["users:read"]}]`)
+			"\"Lists the users the caller may see.\\n\\nRequired scope: `users:read`.\"")
+		jsonEq(t, "security", at(t, doc, "paths", "/v1/users", "get", "security"), `[{"bearer":[]},{"oauth2":["users:read"]}]`)
 	})
 
 	t.Run("Patch", func(t *testing.T) {
 		op := at(t, doc, "paths", "/v1/users/{id}", "patch")
 		jsonEq(t, "body", at(t, op, "requestBody"), `{"required":true,"content":{
-			"application/merge-patch+json":{"schema":{"$ref":"#/components/schemas/User"}},
+			"application/merge-patch+json":{"schema":{"$ref":"#/components/schemas/UserPatch"}},
 			"application/json-patch+json":{"schema":{"type":"array","items":{"$ref":"#/components/schemas/PatchOp","xml":{"name":"item"}},"xml":{"wrapped":true}}}}}`)
 		jsonEq(t, "patch op", schemas["PatchOp"].(map[string]any)["required"], `["op","path"]`)
 		jsonEq(t, "patch value", at(t, schemas, "PatchOp", "properties", "value"), `{}`)
@@ -399,10 +408,11 @@ func TestBuild(t *testing.T) {
 		jsonEq(t, "415 description", at(t, op, "responses", "415", "description"), `"Unsupported Media Type"`)
 		jsonEq(t, "200", at(t, op, "responses", "200"), `{"description":"The changed user.",
 			"headers":{"ETag":{"$ref":"#/components/headers/ETag"}},
-			"content":{"application/json":{"schema":{"$ref":"#/components/schemas/User"}},"application/xml":{"schema":{"$ref":"#/components/schemas/User"}}}}`)
+			"content":{"application/json":{"schema":{"$ref":"#/components/schemas/User"}}}}`)
 		jsonEq(t, "409", at(t, op, "responses", "409", "content"), `{
-			"application/problem+json":{"schema":{"$ref":"#/components/schemas/Problem"}},
-			"application/problem+xml":{"schema":{"$ref":"#/components/schemas/Problem"}}}`)
+			"application/problem+json":{"schema":{"$ref":"#/components/schemas/Problem"}}}`)
+		jsonEq(t, "security", at(t, op, "security"), `[{"bearer":[]},{"oauth2":["users:write:self"]},{"oauth2":["users:write:members"]}]`)
+		jsonEq(t, "description", at(t, op, "description"), "\"Applies a JSON Merge Patch (RFC 7396) or a JSON Patch (RFC 6902).\\n\\nRequired scope: one of `users:write:self`, `users:write:members`.\"")
 		jsonEq(t, "path param", at(t, op, "parameters", 0, "required"), `true`)
 	})
 
@@ -441,7 +451,13 @@ func TestBuild(t *testing.T) {
 			"home":{"$ref":"#/components/schemas/OpenapiAddress"},"mail":{"$ref":"#/components/schemas/MailAddress"},
 			"credit":{"type":"string","readOnly":true,"examples":["12.50"]},
 			"hours":{"type":"object","additionalProperties":{"type":"string","pattern":"^[0-9]{2}:[0-9]{2}$"}},
-			"raw":{},"count":{"type":"string"}}`)
+			"raw":{},"count":{"type":"string"},
+			"extra":{"type":"object"},
+			"changes":{"type":"array","items":{"$ref":"#/components/schemas/JSONPatchOperation","xml":{"name":"item"}},"xml":{"wrapped":true}},
+			"value":{"oneOf":[{"type":"object"},{"type":"array","items":{}},{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"null"}]}}`)
+		// Contact is only in responses: what encoding/json always writes is required.
+		jsonEq(t, "response required", at(t, schemas, "Contact", "required"), `["home","credit","hours","count","changes","value"]`)
+		jsonEq(t, "json patch op", at(t, schemas, "JSONPatchOperation", "oneOf", 0, "required"), `["op","path","value"]`)
 	})
 
 	t.Run("PlainTextAndHTML", func(t *testing.T) {

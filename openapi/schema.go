@@ -31,10 +31,19 @@ import (
 //	required:"true"              listed in the parent object's required list
 //	nullable:"true"              null is allowed too
 //	example:"…"                  an example (text for strings, JSON otherwise)
+//	schema:"object"              the value is a JSON object, whatever its Go type
+//	                             (json.RawMessage, any); "json-patch" an RFC 6902
+//	                             JSON Patch document; "any" any JSON value
 //
 // Named struct types become components named after the type (capitalised;
 // a generic type's arguments are appended, so List[User] is ListUser);
-// anonymous structs are inlined. A named struct's XML root element is its
+// anonymous structs are inlined. A type described as a JSON Merge Patch
+// (Media.MergePatch) becomes a component of its own, named after the type
+// with "Input" replaced by "Patch" (UserInput is UserPatch): it has no
+// required properties, its nested objects are patches too, and a property
+// may be null (which removes it, resetting the field) unless the type
+// requires it. A struct type that only responses use lists every property
+// that encoding/json always writes (no omitempty) as required. A named struct's XML root element is its
 // snake_case name, or the name in the xml tag of an XMLName field.
 
 // SchemaProvider is implemented by types whose JSON form reflection cannot
@@ -58,27 +67,89 @@ var (
 // the route table uses. Component names are chosen only once every type is
 // known, so that a name clash qualifies both types, whatever their order.
 type registry struct {
-	schemas map[reflect.Type]*obj
-	names   map[reflect.Type]string
-	err     error
+	schemas map[key]*obj
+	names   map[key]string
+	// req and resp hold the named struct types that request bodies and
+	// responses use, directly or nested.
+	req, resp map[reflect.Type]bool
+	err       error
+}
+
+// key names a component: a type, described as itself or as a merge patch.
+type key struct {
+	t     reflect.Type
+	patch bool
 }
 
 func newRegistry() *registry {
-	return &registry{schemas: map[reflect.Type]*obj{}, names: map[reflect.Type]string{}}
+	return &registry{schemas: map[key]*obj{}, names: map[key]string{},
+		req: map[reflect.Type]bool{}, resp: map[reflect.Type]bool{}}
 }
 
-// schemaRef marshals as the reference to t's component, once names exist.
+// schemaRef marshals as the reference to a component, once names exist.
 type schemaRef struct {
 	r *registry
-	t reflect.Type
+	k key
 }
 
 func (s schemaRef) MarshalJSON() ([]byte, error) {
-	return json.Marshal("#/components/schemas/" + s.r.names[s.t])
+	return json.Marshal("#/components/schemas/" + s.r.names[s.k])
 }
 
 // schema returns a new schema object describing values of type t.
-func (r *registry) schema(t reflect.Type) *obj {
+func (r *registry) schema(t reflect.Type) *obj { return r.describe(t, false) }
+
+// request and response describe a body's type and record the struct types
+// it uses, so that components can tell response-only types.
+func (r *registry) request(t reflect.Type, patch bool) *obj {
+	reach(t, r.req)
+	return r.describe(t, patch)
+}
+
+func (r *registry) response(t reflect.Type) *obj {
+	reach(t, r.resp)
+	return r.describe(t, false)
+}
+
+// reach adds to set the named struct types that values of t hold.
+func reach(t reflect.Type, set map[reflect.Type]bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == timeType || t == rawType || set[t] {
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if t.Name() != "" {
+			set[t] = true
+		}
+		if selfDescribed(t) {
+			return
+		}
+		for _, f := range fields(t) {
+			reach(f.Type, set)
+		}
+	case reflect.Slice, reflect.Array, reflect.Map:
+		if !selfDescribed(t) {
+			reach(t.Elem(), set)
+		}
+	}
+}
+
+// selfDescribed reports whether t's schema does not come from its fields.
+func selfDescribed(t reflect.Type) bool {
+	for _, i := range []reflect.Type{providerType, textType, jsonType} {
+		if t.Implements(i) || reflect.PointerTo(t).Implements(i) {
+			return true
+		}
+	}
+	return false
+}
+
+// describe returns a new schema object describing values of type t, or
+// with patch a JSON Merge Patch of them.
+func (r *registry) describe(t reflect.Type, patch bool) *obj {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -96,6 +167,12 @@ func (r *registry) schema(t reflect.Type) *obj {
 		for _, k := range slices.Sorted(maps.Keys(m)) {
 			s.set(k, m[k])
 		}
+		if t.Kind() == reflect.Struct && t.Name() != "" {
+			// A named struct that describes itself is a component too.
+			k := key{t, false}
+			r.schemas[k] = s
+			return newObj("$ref", schemaRef{r, k})
+		}
 		return s
 	case t.Implements(textType) || reflect.PointerTo(t).Implements(textType):
 		return newObj("type", "string")
@@ -105,18 +182,21 @@ func (r *registry) schema(t reflect.Type) *obj {
 	switch t.Kind() {
 	case reflect.Struct:
 		if t.Name() == "" {
-			return r.object(t)
+			return r.object(t, patch)
 		}
-		if _, ok := r.schemas[t]; !ok {
-			r.schemas[t] = nil // recursion guard: the reference is all a cycle needs
-			r.schemas[t] = r.object(t)
+		k := key{t, patch}
+		if _, ok := r.schemas[k]; !ok {
+			r.schemas[k] = nil // recursion guard: the reference is all a cycle needs
+			r.schemas[k] = r.object(t, patch)
 		}
-		return newObj("$ref", schemaRef{r, t})
+		return newObj("$ref", schemaRef{r, k})
 	case reflect.Slice, reflect.Array:
 		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
 			return newObj("type", "string", "contentEncoding", "base64")
 		}
-		// Roster's XML writes each element as <item> inside the list's element.
+		// Roster's XML writes each element as <item> inside the list's
+		// element. A merge patch replaces an array whole: its items are
+		// complete values, not patches.
 		s := newObj("type", "array", "items", r.schema(t.Elem()).set("xml", newObj("name", "item")),
 			"xml", newObj("wrapped", true))
 		if t.Kind() == reflect.Array {
@@ -125,7 +205,10 @@ func (r *registry) schema(t reflect.Type) *obj {
 		return s
 	case reflect.Map:
 		s := newObj("type", "object")
-		if v := r.schema(t.Elem()); len(v.keys) > 0 {
+		if v := r.describe(t.Elem(), patch); len(v.keys) > 0 {
+			if patch {
+				v = nullable(v) // null removes the entry
+			}
 			s.set("additionalProperties", v)
 		}
 		return s
@@ -224,13 +307,14 @@ func fields(t reflect.Type) []field {
 	return out
 }
 
-// object describes a struct type's fields.
-func (r *registry) object(t reflect.Type) *obj {
+// object describes a struct type's fields, or with patch a merge patch of
+// them.
+func (r *registry) object(t reflect.Type, patch bool) *obj {
 	props := newObj()
 	var required []string
 	for _, f := range fields(t) {
-		props.set(f.name, r.field(f))
-		if f.Tag.Get("required") == "true" {
+		props.set(f.name, r.field(f, patch))
+		if f.Tag.Get("required") == "true" && !patch {
 			required = append(required, f.name)
 		}
 	}
@@ -254,11 +338,25 @@ func (r *registry) object(t reflect.Type) *obj {
 	return s
 }
 
-// field describes one struct field, refined by its struct tags.
-func (r *registry) field(f field) *obj {
-	s := r.schema(f.Type)
+// field describes one struct field, refined by its struct tags; with
+// patch, as a member of a merge patch.
+func (r *registry) field(f field, patch bool) *obj {
+	s := r.describe(f.Type, patch)
 	if f.asString {
 		s = newObj("type", "string")
+	}
+	switch v := f.Tag.Get("schema"); v {
+	case "":
+	case "object":
+		s = newObj("type", "object")
+	case "json-patch":
+		s = r.schema(reflect.TypeFor[[]JSONPatchOperation]())
+	case "any":
+		s = anyValue()
+	default:
+		if r.err == nil {
+			r.err = fmt.Errorf("openapi: field %s: unknown schema:%q", f.Name, v)
+		}
 	}
 	// Value keywords apply to the items of a list of scalars.
 	target := s
@@ -302,15 +400,27 @@ func (r *registry) field(f field) *obj {
 	if v, ok := tag.Lookup("example"); ok {
 		s.set("examples", []any{parseValue(s, v)})
 	}
-	if tag.Get("nullable") == "true" {
+	if tag.Get("nullable") == "true" || patch && tag.Get("required") != "true" {
+		// In a merge patch, null removes the member: the field is reset.
+		// A field the type requires cannot be removed.
 		s = nullable(s)
 	}
 	return s
 }
 
+// anyValue is the schema of any JSON value, spelled out (anyValueOneOf)
+// so that generators type it as a JSON value rather than as nothing.
+func anyValue() *obj {
+	return newObj("oneOf", anyValueOneOf())
+}
+
 // nullable lets s also be null.
 func nullable(s *obj) *obj {
 	switch typ := s.get("type").(type) {
+	case []string:
+		if !slices.Contains(typ, "null") {
+			s.set("type", append(slices.Clone(typ), "null"))
+		}
 	case string:
 		s.set("type", []string{typ, "null"})
 		if enum, ok := s.get("enum").([]any); ok {
@@ -358,30 +468,67 @@ func (r *registry) components() (*obj, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	byName := map[string][]reflect.Type{}
-	for t := range r.schemas {
-		byName[typeName(t)] = append(byName[typeName(t)], t)
+	byName := map[string][]key{}
+	for k := range r.schemas {
+		byName[keyName(k)] = append(byName[keyName(k)], k)
 	}
-	taken := map[string]reflect.Type{}
-	for base, ts := range byName {
-		for _, t := range ts {
+	taken := map[string]key{}
+	for base, ks := range byName {
+		for _, k := range ks {
 			name := base
-			if len(ts) > 1 && t != reflect.TypeFor[problem]() {
+			if len(ks) > 1 && k.t != reflect.TypeFor[problem]() {
 				// Qualify with the package name; the Problem schema keeps its name.
-				pkg := t.PkgPath()[strings.LastIndex(t.PkgPath(), "/")+1:]
+				pkg := k.t.PkgPath()[strings.LastIndex(k.t.PkgPath(), "/")+1:]
 				name = capitalise(unsafeName.ReplaceAllString(pkg, "")) + base
 			}
 			if other, clash := taken[name]; clash {
-				return nil, fmt.Errorf("openapi: types %s and %s would both be called %s", other, t, name)
+				return nil, fmt.Errorf("openapi: types %s and %s would both be called %s", other.t, k.t, name)
 			}
-			taken[name], r.names[t] = t, name
+			taken[name], r.names[k] = k, name
 		}
 	}
 	out := newObj()
 	for _, name := range sortedKeys(taken) {
-		out.set(name, r.schemas[taken[name]])
+		k := taken[name]
+		s := r.schemas[k]
+		if !k.patch && r.resp[k.t] && !r.req[k.t] && !selfDescribed(k.t) {
+			s = withResponseRequired(s, k.t)
+		}
+		out.set(name, s)
 	}
 	return out, nil
+}
+
+// withResponseRequired returns the schema s of a struct type t that only
+// responses use, with every property that encoding/json always writes (no
+// omitempty) in its required list: a client can rely on it being there.
+func withResponseRequired(s *obj, t reflect.Type) *obj {
+	required, _ := s.get("required").([]string)
+	required = slices.Clone(required)
+	for _, f := range fields(t) {
+		_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !strings.Contains(","+opts+",", ",omitempty,") && !slices.Contains(required, f.name) {
+			required = append(required, f.name)
+		}
+	}
+	out := newObj()
+	for _, k := range s.keys {
+		if k == "xml" {
+			out.set("required", required)
+		}
+		if k != "required" {
+			out.set(k, s.vals[k])
+		}
+	}
+	return out.set("required", required)
+}
+
+// keyName is a component's name before any qualification.
+func keyName(k key) string {
+	if k.patch {
+		return strings.TrimSuffix(typeName(k.t), "Input") + "Patch"
+	}
+	return typeName(k.t)
 }
 
 // typeName is t's component name before any qualification.
@@ -448,6 +595,12 @@ func (o *obj) set(kv ...any) *obj {
 }
 
 func (o *obj) get(k string) any { return o.vals[k] }
+
+// del removes a key.
+func (o *obj) del(k string) {
+	delete(o.vals, k)
+	o.keys = slices.DeleteFunc(o.keys, func(x string) bool { return x == k })
+}
 
 // merge sets every key of other on o.
 func (o *obj) merge(other *obj) *obj {

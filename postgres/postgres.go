@@ -70,6 +70,10 @@ type DB struct {
 	// store (the pool) while its transaction holds a connection, and one
 	// connection must stay free for that.
 	writers chan struct{}
+	// exports bounds the exports running at once (each holds a pool
+	// connection for as long as its client reads): a quarter of the pool,
+	// at least one.
+	exports chan struct{}
 
 	mu      sync.Mutex
 	lastNow time.Time // the newest Tx.Now handed out by this process
@@ -112,7 +116,8 @@ func Open(ctx context.Context, url string, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{reader: reader{q: pool}, pool: pool, cfg: cfg, now: time.Now, writers: make(chan struct{}, pc.MaxConns-1)}, nil
+	return &DB{reader: reader{q: pool}, pool: pool, cfg: cfg, now: time.Now, writers: make(chan struct{}, pc.MaxConns-1),
+		exports: make(chan struct{}, max(1, pc.MaxConns/4))}, nil
 }
 
 // setting resolves one session setting: v when set, else the URL's, else
@@ -150,7 +155,7 @@ func (db *DB) Ping(ctx context.Context) error {
 		return err
 	}
 	if want := len(migrationNames()); n < want {
-		return fmt.Errorf("migrations applied: %d of %d", n, want)
+		return &roster.MigrationError{Applied: n, Want: want}
 	}
 	return nil
 }

@@ -80,6 +80,25 @@ func scanDelivery(row pgx.Row) (*roster.Delivery, error) {
 	return d, json.Unmarshal(doc, d)
 }
 
+func (r reader) Backlog(ctx context.Context) (roster.Backlog, error) {
+	var b roster.Backlog
+	var oldest *string
+	var oldestMail *time.Time
+	if err := r.q.QueryRow(ctx, `SELECT count(*), min(id) FROM deliveries WHERE state = 'pending'`).Scan(&b.PendingDeliveries, &oldest); err != nil {
+		return b, err
+	}
+	if err := r.q.QueryRow(ctx, `SELECT count(*), min(created_at) FROM mail_outbox WHERE status IN ('queued', 'queued_sealed')`).Scan(&b.QueuedMail, &oldestMail); err != nil {
+		return b, err
+	}
+	if oldest != nil {
+		b.OldestPendingDelivery, _ = roster.IDTime(*oldest)
+	}
+	if oldestMail != nil {
+		b.OldestQueuedMail = oldestMail.UTC()
+	}
+	return b, nil
+}
+
 func (r reader) FindDelivery(ctx context.Context, id string) (*roster.Delivery, error) {
 	return scanDelivery(r.q.QueryRow(ctx, `SELECT doc, seq FROM deliveries WHERE id = $1`+r.locking(), id))
 }

@@ -47,6 +47,7 @@ func (s *Service) CheckSecretKey(ctx context.Context) error {
 	if plain, err := s.box.Open(stored, aad); err != nil || string(plain) != keyCheck {
 		return ErrWrongSecretKey
 	}
+	s.keyChecked.Store(true)
 	return nil
 }
 

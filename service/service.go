@@ -8,10 +8,12 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -34,7 +36,8 @@ type Service struct {
 	hooksChanged chan struct{}
 	// hookWorkers are this node's delivery workers, by webhook id.
 	hookWorkers sync.Map
-	sec         *security // account security settings (security.go)
+	sec         *security   // account security settings (security.go)
+	keyChecked  atomic.Bool // CheckSecretKey succeeded
 	secOnce     sync.Once
 }
 
@@ -140,7 +143,45 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*roster.Calle
 }
 
 // Ready reports whether the store answers and is migrated.
-func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
+// Backlog is what waits to go out (webhook deliveries, mail), for
+// metrics.
+func (s *Service) Backlog(ctx context.Context) (roster.Backlog, error) { return s.store.Backlog(ctx) }
+
+// Readiness says, for each dependency of serving, "ok" or what is wrong
+// with it, in words an operator can act on (no internal error text).
+type Readiness struct {
+	Database   string `json:"database"`
+	Migrations string `json:"migrations"`
+	SecretKey  string `json:"secret_key"`
+}
+
+// OK reports whether every dependency is ready.
+func (r Readiness) OK() bool {
+	return r.Database == "ok" && r.Migrations == "ok" && r.SecretKey == "ok"
+}
+
+// Ready checks the dependencies of serving: the database answers, it is
+// migrated to this version's schema, and the secret key opens the
+// database's key check (checked at start: a key cannot change while the
+// process runs).
+func (s *Service) Ready(ctx context.Context) (Readiness, error) {
+	r := Readiness{Database: "ok", Migrations: "ok", SecretKey: "ok"}
+	var me *roster.MigrationError
+	switch err := s.store.Ping(ctx); {
+	case errors.As(err, &me):
+		r.Migrations = fmt.Sprintf("not migrated: %d of %d migrations applied (start a node of this version to apply them)", me.Applied, me.Want)
+	case err != nil:
+		r.Database, r.Migrations = "unreachable", "unknown"
+		if !s.keyChecked.Load() {
+			r.SecretKey = "unknown"
+		}
+		return r, err
+	}
+	if !s.keyChecked.Load() {
+		r.SecretKey = "not checked: the server has not confirmed that its secret key opens the database's key check"
+	}
+	return r, nil
+}
 
 func ptr[T any](v T) *T { return &v }
 

@@ -58,6 +58,9 @@ type DB struct {
 	// listSlots admits list queries (FindUsers) to the read pool in
 	// arrival order, leaving one connection to point reads.
 	listSlots chan struct{}
+	// exportSlots bounds the exports running at once (each holds a read
+	// connection, and its snapshot, for as long as its client reads).
+	exportSlots chan struct{}
 }
 
 var _ roster.Store = (*DB)(nil)
@@ -144,7 +147,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 	db := &DB{read: read, write: write, ckpt: ckpt, jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now, cache: newReadCache(),
 		ckptWake: make(chan struct{}, 1), ckptStop: make(chan struct{}), ckptDone: make(chan struct{}),
-		listSlots: make(chan struct{}, n-1)}
+		listSlots: make(chan struct{}, n-1), exportSlots: make(chan struct{}, max(1, n/4))}
 	if err := db.migrate(ctx); err != nil {
 		db.closeDBs()
 		return nil, err
@@ -257,7 +260,7 @@ func (db *DB) Ping(ctx context.Context) error {
 		return err
 	}
 	if want := len(migrationNames()); n < want {
-		return fmt.Errorf("migrations applied: %d of %d", n, want)
+		return &roster.MigrationError{Applied: n, Want: want}
 	}
 	return nil
 }

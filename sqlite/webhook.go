@@ -64,6 +64,23 @@ func (r reader) FindWebhooks(ctx context.Context, v *roster.Visibility, p roster
 	})
 }
 
+func (r reader) Backlog(ctx context.Context) (roster.Backlog, error) {
+	var b roster.Backlog
+	var oldest sql.NullString
+	var oldestMail sql.NullInt64
+	if err := r.q.QueryRowContext(ctx, `SELECT count(*), min(id) FROM deliveries WHERE state = 'pending'`).Scan(&b.PendingDeliveries, &oldest); err != nil {
+		return b, err
+	}
+	if err := r.q.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM mail_outbox WHERE status IN ('queued', 'queued_sealed')`).Scan(&b.QueuedMail, &oldestMail); err != nil {
+		return b, err
+	}
+	b.OldestPendingDelivery, _ = roster.IDTime(oldest.String)
+	if oldestMail.Valid {
+		b.OldestQueuedMail = fromMicros(oldestMail.Int64)
+	}
+	return b, nil
+}
+
 func (r reader) FindDelivery(ctx context.Context, id string) (*roster.Delivery, error) {
 	return scanDelivery(r.q.QueryRowContext(ctx, `SELECT doc, seq FROM deliveries WHERE id = ?`, id).Scan)
 }
@@ -360,6 +377,8 @@ func (t *tx) FindWebhook(ctx context.Context, id string) (*roster.Webhook, error
 func (t *tx) FindWebhooks(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.Webhook, *roster.Cursor, error) {
 	return t.reader().FindWebhooks(ctx, v, p)
 }
+func (t *tx) Backlog(ctx context.Context) (roster.Backlog, error) { return t.reader().Backlog(ctx) }
+
 func (t *tx) FindDelivery(ctx context.Context, id string) (*roster.Delivery, error) {
 	return t.reader().FindDelivery(ctx, id)
 }
@@ -381,6 +400,9 @@ func (db *DB) FindWebhooks(ctx context.Context, v *roster.Visibility, p roster.P
 }
 
 // FindDelivery returns one delivery.
+// Backlog counts what waits to go out.
+func (db *DB) Backlog(ctx context.Context) (roster.Backlog, error) { return db.reader().Backlog(ctx) }
+
 func (db *DB) FindDelivery(ctx context.Context, id string) (*roster.Delivery, error) {
 	return db.reader().FindDelivery(ctx, id)
 }

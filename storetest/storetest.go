@@ -36,8 +36,8 @@ type behaviour struct {
 // t.Cleanup).
 func Run(t *testing.T, open func(t *testing.T) roster.Store) {
 	var all []behaviour
-	for _, group := range [][]behaviour{userBehaviours, findBehaviours, pageBehaviours, creationPageBehaviours, schemaVersionBehaviours, expediteBehaviours, orgBehaviours, miscBehaviours, txBehaviours,
-		visibilityBehaviours, accessBehaviours, credentialBehaviours, copyBehaviours, eventBehaviours, webhookBehaviours, securityBehaviours, mailBehaviours} {
+	for _, group := range [][]behaviour{userBehaviours, findBehaviours, pageBehaviours, creationPageBehaviours, schemaVersionBehaviours, expediteBehaviours, backlogBehaviours, orgBehaviours, miscBehaviours, txBehaviours,
+		visibilityBehaviours, accessBehaviours, exportBehaviours, credentialBehaviours, copyBehaviours, eventBehaviours, webhookBehaviours, securityBehaviours, mailBehaviours} {
 		all = append(all, group...)
 	}
 	for _, b := range all {

@@ -69,6 +69,7 @@ var (
 var azTable = []azRow{
 	{Method: "POST", Path: "/v1/users", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azCreateUser},
 	{Method: "GET", Path: "/v1/users", Scopes: []string{"users:read"}, Variants: azListVariants, Cells: azListUsers},
+	{Method: "GET", Path: "/v1/users/export", Scopes: []string{"users:read"}, Variants: azListVariants, Cells: azExportUsers},
 	{Method: "GET", Path: "/v1/users/{id}", Scopes: []string{"users:read"}, Variants: azUserVariants, Cells: azGetUser},
 	{Method: "PUT", Path: "/v1/users/{id}", Scopes: azUserWrite, Variants: azUserVariants, Cells: azPutUser},
 	{Method: "PATCH", Path: "/v1/users/{id}", Scopes: azUserWrite, Variants: azUserVariants, Cells: azPatchUser},
@@ -641,6 +642,46 @@ func azListUsers(t *testing.T, f *azFixture, row *azRow) []azCell {
 		}
 		cs.Check = func(t *testing.T, res *response) {
 			f.sameSet(t, "GET "+path+" as "+cs.Caller.Name, azItems(t, res, "id"), want)
+		}
+	})
+}
+
+// azExportUsers: the export holds exactly the users the caller may see
+// (of the subtree asked for), each once, as NDJSON without _links.
+func azExportUsers(t *testing.T, f *azFixture, row *azRow) []azCell {
+	return f.listCells(row, []string{"", "organization_id=R"}, func(t *testing.T, cs *azCase, aspect string) {
+		path := "/v1/users/export"
+		if aspect != "" {
+			path += "?organization_id=" + f.oid("R")
+		}
+		cs.Req = azJSON("GET", path, nil)
+		cs.Want = azJudge(cs.Variant, row, false, 0, "", 200, "", "the export needs users:read", azWay{OK: true, Scopes: row.Scopes})
+		var want []string
+		for _, name := range azUserTargets[1:] {
+			u := f.user(name)
+			if f.seesUser(cs.Caller, u) && (aspect == "" || f.below(u.Home, "R")) {
+				want = append(want, u.ID)
+			}
+		}
+		cs.Check = func(t *testing.T, res *response) {
+			if ct := res.Header.Get("Content-Type"); ct != "application/x-ndjson" {
+				t.Errorf("GET %s: Content-Type %q, want application/x-ndjson", path, ct)
+			}
+			var got []string
+			for _, line := range bytes.Split(bytes.TrimSuffix(res.Body, []byte("\n")), []byte("\n")) {
+				if len(line) == 0 {
+					continue
+				}
+				var u map[string]any
+				if err := json.Unmarshal(line, &u); err != nil {
+					t.Fatalf("GET %s: a line is not JSON: %v: %s", path, err, line)
+				}
+				if _, ok := u["_links"]; ok {
+					t.Errorf("GET %s: a line has _links: %s", path, line)
+				}
+				got = append(got, u["id"].(string))
+			}
+			f.sameSet(t, "GET "+path+" as "+cs.Caller.Name, got, want)
 		}
 	})
 }

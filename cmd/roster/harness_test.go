@@ -71,7 +71,9 @@ func startServer(t *testing.T, configure ...func(*Config)) *testServer {
 			t.Errorf("close server: %v", err)
 		}
 	})
-	return &testServer{t: t, URL: "http://" + m.Addr(), Key: testKey, Main: m, logs: logs}
+	ts := &testServer{t: t, URL: "http://" + m.Addr(), Key: testKey, Main: m, logs: logs}
+	viaPrism(t, ts) // ROSTER_TEST_PRISM: through a Prism validation proxy (prism_test.go)
+	return ts
 }
 
 // newTestMain returns the Main that startServer runs, not started.

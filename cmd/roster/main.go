@@ -33,6 +33,13 @@ const usage = `Roster — the account server.
 
 Usage:
   roster serve [flags]     run the server (roster serve -h lists the flags)
+  roster check [flags]     check the flags and ROSTER_* variables of serve without starting
+  roster export --url URL [--organization-id ID] > FILE
+                           stream the users the key (ROSTER_API_KEY) may see as NDJSON
+  roster backup --data-dir DIR FILE
+                           copy the embedded store consistently, also while it serves
+  roster restore [--force] --data-dir DIR FILE
+                           check a backup and make it DIR's database (server stopped)
   roster openapi           print the OpenAPI document
   roster version           print the version
 `
@@ -54,6 +61,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		<-ctx.Done()
 		return m.Close()
+	case "check":
+		m := NewMain(stdout, stderr)
+		if err := m.ParseFlags(args[1:], getenv); err != nil {
+			return err
+		}
+		c := m.Config
+		store := "embedded store in " + c.DataDir
+		if c.DatabaseURL != "" {
+			store = "PostgreSQL at " + redactURL(c.DatabaseURL)
+		}
+		fmt.Fprintf(stdout, "the configuration is valid: listen on %s, %s\n", c.Addr, store)
+		return nil
+	case "export":
+		return runExport(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], getenv, stdout, stderr)
 	case "openapi":
 		return printDocument(stdout)
 	case "version", "-version", "--version":

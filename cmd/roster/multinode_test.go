@@ -258,6 +258,9 @@ func TestMultiNodeReadyz(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStatus(t, s, "/readyz", http.StatusServiceUnavailable)
+	if d := s.do("GET", "/readyz", nil).problem(http.StatusServiceUnavailable)["detail"].(string); !strings.Contains(d, "database: unreachable") {
+		t.Errorf("/readyz does not say the database is down: %s", d)
+	}
 	// The API says the database is away (503, retry), not "internal error".
 	waitStatus(t, s, "/v1/users/me", http.StatusServiceUnavailable)
 	if err := cluster.Start(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -184,7 +185,10 @@ func TestSystemRoutes(t *testing.T) {
 	if st := s.doAs("", "GET", "/healthz", nil).want(200).str("status"); st != "ok" {
 		t.Fatalf("healthz %q", st)
 	}
-	s.doAs("", "GET", "/readyz", nil).want(200)
+	checks := s.doAs("", "GET", "/readyz", nil).want(200).obj()["checks"]
+	if !reflect.DeepEqual(checks, map[string]any{"database": "ok", "migrations": "ok", "secret_key": "ok"}) {
+		t.Errorf("/readyz checks: %v", checks)
+	}
 	if m := string(s.doAs("", "GET", "/metrics", nil).want(200).Body); !strings.Contains(m, "roster_http_requests_total") {
 		t.Fatal("metrics lack roster_http_requests_total")
 	}
@@ -219,4 +223,31 @@ func TestSystemRoutes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestReadyzNamesWhatIsDown: a database that is reachable but not
+// migrated to this version answers 503 naming the migrations, with the
+// count, and is ready again once they are all there.
+func TestReadyzNamesWhatIsDown(t *testing.T) {
+	s := startServer(t)
+	db := storeSQL(t, s)
+	var name string
+	if err := db.QueryRow(`SELECT name FROM schema_migrations ORDER BY name DESC LIMIT 1`).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	del, ins := `DELETE FROM schema_migrations WHERE name = ?`, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, 0)`
+	if onPostgres() {
+		del, ins = `DELETE FROM schema_migrations WHERE name = $1`, `INSERT INTO schema_migrations (name, applied_at) VALUES ($1, now())`
+	}
+	if _, err := db.Exec(del, name); err != nil {
+		t.Fatal(err)
+	}
+	d := s.doAs("", "GET", "/readyz", nil).problem(503)["detail"].(string)
+	if !strings.Contains(d, "migrations: not migrated") || strings.Contains(d, "database:") {
+		t.Errorf("/readyz of an unmigrated database: %s", d)
+	}
+	if _, err := db.Exec(ins, name); err != nil {
+		t.Fatal(err)
+	}
+	s.doAs("", "GET", "/readyz", nil).want(200)
 }

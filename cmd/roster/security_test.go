@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -419,4 +421,33 @@ func TestSignInTimingHidesUsernames(t *testing.T) {
 		}
 	}
 	t.Errorf("wrong password for a real user: %v; for an unknown name: %v", known, unknown)
+}
+
+// TestCheckCommand: roster check reads the flags and ROSTER_* variables
+// as serve does and says whether they hold, without starting anything.
+func TestCheckCommand(t *testing.T) {
+	var out, errOut strings.Builder
+	env := map[string]string{"ROSTER_DATA_DIR": t.TempDir()}
+	if err := run(context.Background(), []string{"check", "--addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &out, &errOut); err != nil ||
+		!strings.Contains(out.String(), "the configuration is valid") {
+		t.Fatalf("check of a good configuration: %v %q %q", err, out.String(), errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(env["ROSTER_DATA_DIR"], "roster.db")); !os.IsNotExist(err) {
+		t.Errorf("check created the database: %v", err)
+	}
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		says string
+	}{
+		{[]string{"check", "--addr", "8080"}, nil, "--addr"},
+		{[]string{"check"}, map[string]string{"ROSTER_WEBHOOK_TIMEOUT": "10"}, "ROSTER_WEBHOOK_TIMEOUT"},
+		{[]string{"check", "--trusted-proxies", "10.0.0.0/33"}, nil, "10.0.0.0/33"},
+		{[]string{"check", "--database-url", "mysql://x"}, nil, "--database-url"},
+	} {
+		err := run(context.Background(), c.args, func(k string) string { return c.env[k] }, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%v %v: %v, want an error naming %s", c.args, c.env, err, c.says)
+		}
+	}
 }

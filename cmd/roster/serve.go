@@ -118,6 +118,9 @@ func (c Config) Validate() error {
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		problems = append(problems, "ROSTER_SECRET_KEY must be at least 32 characters")
 	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		problems = append(problems, fmt.Sprintf("--addr %q must be host:port, e.g. 127.0.0.1:8080", c.Addr))
+	}
 	if c.BodyReadTimeout <= 0 {
 		problems = append(problems, "--body-read-timeout must be positive, e.g. 15s")
 	}
