@@ -394,7 +394,7 @@ func (b *builder) operation(op Operation) (*obj, error) {
 		case r.Type == reflect.TypeFor[HTML]():
 			resp.set("content", newObj("text/html", newObj("schema", newObj("type", "string"))))
 		case r.Type != nil && r.ContentType != "":
-			resp.set("content", newObj(r.ContentType, newObj("schema", reg.schema(r.Type))))
+			resp.set("content", newObj(r.ContentType, newObj("schema", reg.response(r.Type))))
 		case r.Type != nil:
 			resp.set("content", newObj("application/json", newObj("schema", reg.response(r.Type))))
 		}

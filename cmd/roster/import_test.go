@@ -472,3 +472,32 @@ func TestImportEmptyAndIdempotencyKey(t *testing.T) {
 	}
 	s.doAs(s.Key, "POST", "/v1/users/import", line, "Content-Type", "application/x-ndjson", "Idempotency-Key", strings.Repeat("k", 300)).problem(400)
 }
+
+// TestImportOwnExportChangesNothing: the export's lines (the API's JSON
+// form, with the fields only the server sets) import as they are, and
+// into the Roster they came from change nothing: every line 204.
+func TestImportOwnExportChangesNothing(t *testing.T) {
+	s := startServer(t)
+	s.createUser(map[string]any{"email": "exported.a@import.example", "last_name": "A", "phone": map[string]any{"country": "NL", "number": "020 123 4567"},
+		"tags": []map[string]any{{"name": "vip", "color": "#ff0000"}}, "preferences": map[string]any{"language": "nl", "time_zone": "Europe/Amsterdam"}})
+	s.createUser(map[string]any{"email": "exported.b@import.example", "external_id": "b-1", "roles": []string{"manager"}})
+	export := s.do("GET", "/v1/users/export", nil).want(200).Body
+	var lines []any
+	for _, l := range bytes.Split(bytes.TrimSpace(export), []byte("\n")) {
+		lines = append(lines, string(l))
+	}
+	if len(lines) < 3 {
+		t.Fatalf("export: %s", export)
+	}
+	events := s.eventCount()
+	for _, match := range []string{"?match=id", "?match=email"} {
+		for n, l := range s.importAs(s.Key, match, lines...) {
+			if l.Status != http.StatusNoContent {
+				t.Fatalf("%s: line %d: %+v", match, n, l)
+			}
+		}
+	}
+	if n := s.eventCount(); n != events {
+		t.Fatalf("importing the export back wrote %d events", n-events)
+	}
+}
