@@ -208,13 +208,11 @@ func (s *Service) checkUserChange(ctx context.Context, r roster.Reader, c *roste
 		return a.OrganizationID == b.OrganizationID && slices.Equal(a.Roles, b.Roles)
 	})
 	if len(admin) > 0 || memberships {
+		// A membership in another organisation alone is granted by
+		// PutMember, which checks the caller administers that one.
 		what := "change this user's memberships"
 		if len(admin) > 0 {
 			what = "change " + admin[0]
-		}
-		// A membership in another organisation is granted by PutMember,
-		// which checks the caller administers that organisation.
-		if len(admin) > 0 {
 			if err := s.checkAdminAt(ctx, r, c, cur.OrganizationID, nil, what); err != nil {
 				return err
 			}
@@ -306,7 +304,7 @@ func (s *Service) checkRank(ctx context.Context, r roster.Reader, c *roster.Call
 			continue
 		}
 		if need > held {
-			return forbidden("you may not %s: the user is an admin, and only an owner may do that to an admin or owner", what)
+			return forbidden("you may not %s: the user is %s there, and only an owner may do that to an admin or owner", what, roleName(held))
 		}
 		return forbidden("you may not %s: the user is %s in an organisation where you rank lower", what, roleName(held))
 	}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -437,6 +438,9 @@ func TestImportBounds(t *testing.T) {
 		t.Fatalf("answer: %.500s", res.Body)
 	}
 
+	if os.Getenv("ROSTER_TEST_PRISM") != "" {
+		return // a proxy reads the whole body before it sends it on: no stall reaches the server
+	}
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest("POST", s.URL+"/v1/users/import", pr)
 	req.Header.Set("Content-Type", "application/x-ndjson")

@@ -168,6 +168,14 @@ func viaPrism(t *testing.T, ts *testServer) {
 			straight()
 			return
 		}
+		// NDJSON (the import's body and answer, the export's streamed
+		// answer, cut when it fails half-way) is no JSON document Prism 5
+		// can judge, and a cut answer passes through no proxy as it is:
+		// their line schemas are pinned by unit tests.
+		if mt == "application/x-ndjson" || r.URL.Path == "/v1/users/export" {
+			straight()
+			return
+		}
 		n := fmt.Sprint(seq.Add(1))
 		r.Header.Set(seqHeader, n)
 		var replay bool
