@@ -174,16 +174,6 @@ func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
 	writeOAuth(w, http.StatusOK, nil)
 }
 
-// writeLimited is writeError that adds Retry-After to a refusal for too
-// many failed sign-ins.
-func (s *server) writeLimited(w http.ResponseWriter, r *http.Request, err error) {
-	var rl *service.RateLimitError
-	if errors.As(err, &rl) {
-		w.Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
-	}
-	s.writeError(w, r, err)
-}
-
 func (s *server) changePassword(w http.ResponseWriter, r *http.Request) {
 	var in service.PasswordInput
 	if err := decode(w, r, &in); err != nil {
@@ -191,7 +181,7 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.Service.ChangePassword(r.Context(), state(r).caller, r.PathValue("id"), &in); err != nil {
-		s.writeLimited(w, r, err)
+		s.writeError(w, r, err) // writeError adds Retry-After to a rate limit
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -324,7 +314,7 @@ func (s *server) disableTOTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := s.Service.DisableTOTP(r.Context(), state(r).caller, r.PathValue("id"), in.Code); err != nil {
-		s.writeLimited(w, r, err)
+		s.writeError(w, r, err) // writeError adds Retry-After to a rate limit
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

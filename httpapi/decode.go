@@ -26,7 +26,6 @@ import (
 func readAll(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var mbe *http.MaxBytesError
-	var ne net.Error
 	switch {
 	case err == nil:
 		// The body is in: lift the deadline, which would otherwise end
@@ -36,7 +35,7 @@ func readAll(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		return body, nil
 	case errors.As(err, &mbe):
 		return nil, roster.Errorf(roster.CodeTooLarge, "the body is larger than 1 MiB")
-	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+	case isTimeout(err):
 		w.Header().Set("Connection", "close")
 		return nil, roster.Errorf(roster.CodeRequestTimeout, "the body did not arrive in time: send the whole body (Content-Length bytes) without pausing")
 	}
@@ -249,4 +248,10 @@ func (q *query) err() error {
 		return nil
 	}
 	return &roster.Error{Code: roster.CodeMalformed, Message: "the query has invalid parameters", Fields: q.errs}
+}
+
+// isTimeout reports whether reading a body failed on its read deadline.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }

@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -141,8 +139,7 @@ func (s *server) importUsers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
-			var ne net.Error
-			if errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+			if isTimeout(err) {
 				w.Header().Set("Connection", "close")
 				e := roster.Errorf(roster.CodeRequestTimeout, "the body stopped arriving: line %d and those after it were not read (send each line within the body read timeout of the one before)", n)
 				fail(s.lineProblem(r, n, e), e)

@@ -171,7 +171,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A bad %-escape in the query would otherwise be dropped silently
 	// with its parameter (one in the path never gets here: net/http
 	// refuses it, and WrapListener makes that answer a problem too).
-	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+	query, err := url.ParseQuery(r.URL.RawQuery) // keeps the good pairs on an error
+	if err != nil {
 		var ee url.EscapeError
 		if errors.As(err, &ee) {
 			s.writeError(rec, r, roster.Errorf(roster.CodeMalformed, "the query string has a bad %%-escape %q: a %% must start an escape such as %%2F (send a literal %% as %%25)", string(ee)))
@@ -185,7 +186,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(rec, r, roster.Errorf(roster.CodeNotFound, "no such resource: the path holds a control character or bytes that are not UTF-8"))
 		return
 	}
-	if err := controlInQuery(r.URL.Query()); err != nil {
+	if err := controlInQuery(query); err != nil {
 		s.writeError(rec, r, err)
 		return
 	}
@@ -219,10 +220,11 @@ func hasControl(s string) bool {
 func controlInQuery(q url.Values) error {
 	var fe []roster.FieldError
 	for k, vs := range q {
+		keyControl := hasControl(k)
 		for _, v := range vs {
-			if hasControl(k) || hasControl(v) {
+			if keyControl || hasControl(v) {
 				loc := "query." + k
-				if hasControl(k) {
+				if keyControl {
 					loc = "query." + strconv.QuoteToASCII(k)
 				}
 				fe = append(fe, roster.FieldError{Location: loc, Message: "holds a control character or bytes that are not UTF-8: query parameters are UTF-8 text without control characters", Value: strconv.QuoteToASCII(v)})

@@ -113,12 +113,11 @@ func (r reader) OrgDisabled(ctx context.Context, id string) (bool, error) {
 }
 
 func (r reader) FindSettingsSchema(ctx context.Context, orgID string) ([]byte, error) {
-	var doc []byte
-	err := r.q.QueryRow(ctx, `WITH RECURSIVE up(id, parent_id, depth) AS (
-			SELECT id, parent_id, 0 FROM orgs WHERE id = $1
-			UNION ALL SELECT o.id, o.parent_id, up.depth + 1 FROM orgs o JOIN up ON o.id = up.parent_id)
-		SELECT s.doc FROM up JOIN settings_schemas s ON s.org_id = up.id ORDER BY up.depth LIMIT 1`, orgID).Scan(&doc)
-	return doc, translate(err, "settings schema")
+	sch, err := r.FindSettingsSchemaVersion(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	return sch.Doc, nil
 }
 
 func (r reader) FindSettingsSchemaVersion(ctx context.Context, orgID string) (*roster.SettingsSchema, error) {

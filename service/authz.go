@@ -261,8 +261,10 @@ func (s *Service) checkUserChange(ctx context.Context, r roster.Reader, c *roste
 	if rank < roster.RankManager {
 		return forbidden("you may change only your own profile")
 	}
-	if err := s.checkRank(ctx, r, c, cur, false, "change this user's profile"); err != nil {
-		return err
+	if len(admin) == 0 && !memberships { // else checkRank ran above, asking as much or more
+		if err := s.checkRank(ctx, r, c, cur, false, "change this user's profile"); err != nil {
+			return err
+		}
 	}
 	// A user's "members" are those who hold no role above member.
 	onlyMember := cur.BestRank() <= roster.RankMember

@@ -4,12 +4,10 @@ package service
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/internal/seal"
 )
 
 func findOrg(ctx context.Context, r roster.Reader, ref string) (*roster.Organization, error) {
@@ -306,13 +304,8 @@ func (s *Service) deleteOrgWebhooks(ctx context.Context, tx roster.Tx, c *roster
 		if err != nil {
 			return 0, err
 		}
-		sec, err := unreadableSecrets(cur), error(nil)
-		if s.box != nil {
-			sec, err = s.openSecrets(cur) // for the event's masks
-		}
-		if errors.Is(err, seal.ErrOpen) {
-			sec = unreadableSecrets(cur) // deleted all the same, as DeleteWebhook does
-		} else if err != nil {
+		sec, err := s.secretsOrUnreadable(cur) // for the event's masks
+		if err != nil {
 			return 0, err
 		}
 		if err := tx.DeleteWebhook(cur.ID); err != nil {

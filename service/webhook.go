@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"slices"
 	"time"
 
@@ -154,7 +153,7 @@ func (s *Service) keepRefreshToken(ctx context.Context, h *roster.Webhook, sec *
 		return s.appendEvent(tx, e)
 	})
 	if err != nil {
-		slog.ErrorContext(ctx, "storing a webhook's rotated refresh token", "webhook_id", h.ID, "error", err)
+		s.log.ErrorContext(ctx, "storing a webhook's rotated refresh token", "webhook_id", h.ID, "error", err)
 	}
 	if stored != nil {
 		s.webhookChanged(stored)
@@ -171,6 +170,20 @@ type unopenedSecrets struct {
 
 func (e *unopenedSecrets) Error() string   { return "webhook " + e.id + ": " + e.cause.Error() }
 func (e *unopenedSecrets) Unwrap() []error { return []error{e.conflict, e.cause} }
+
+// secretsOrUnreadable opens a webhook's secrets for the masks of its
+// deletion's event; secrets that do not open (or a server without a key)
+// stand as unreadable: a webhook is deletable all the same.
+func (s *Service) secretsOrUnreadable(w *roster.Webhook) (*roster.WebhookSecrets, error) {
+	if s.box == nil {
+		return unreadableSecrets(w), nil
+	}
+	sec, err := s.openSecrets(w)
+	if errors.Is(err, seal.ErrOpen) {
+		return unreadableSecrets(w), nil
+	}
+	return sec, err
+}
 
 // unreadableSecrets stands for the secrets of a webhook whose sealed
 // secrets do not open: every secret its authentication uses shows as set.
@@ -495,10 +508,8 @@ func (s *Service) DeleteWebhook(ctx context.Context, c *roster.Caller, id string
 		if err := pre.check(cur.Version); err != nil {
 			return err
 		}
-		sec, err := s.openSecrets(cur)
-		if errors.Is(err, seal.ErrOpen) {
-			sec = unreadableSecrets(cur) // deletable all the same
-		} else if err != nil {
+		sec, err := s.secretsOrUnreadable(cur)
+		if err != nil {
 			return err
 		}
 		if err := tx.DeleteWebhook(id); err != nil {

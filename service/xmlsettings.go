@@ -3,7 +3,6 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -48,13 +47,8 @@ func (s *Service) typeXMLSettings(ctx context.Context, r roster.Reader, orgID st
 }
 
 func decodeNumbers(raw []byte) (any, bool) {
-	if len(raw) == 0 {
-		return nil, false
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
 	var v any
-	return v, dec.Decode(&v) == nil
+	return v, len(raw) > 0 && unmarshalNumbers(raw, &v) == nil
 }
 
 // typeXMLValue types v (a value read from XML) by schema (the part of

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -119,9 +118,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// mmap_size lets reads find pages in the mapped file instead of
 	// copying them in with a system call each; cache_size gives each
 	// connection 64 MiB of page cache.
-	uri := (&url.URL{Path: path}).EscapedPath() // "#", "?" and "%" must not end the file name
-	dsn := "file:" + uri + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
-		"&_pragma=mmap_size(1073741824)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate"
+	dsn := fileDSN(path, "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"+
+		"&_pragma=mmap_size(1073741824)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err

@@ -24,7 +24,7 @@ var errPostgresBackup = errors.New("the PostgreSQL store is backed up with Postg
 func storeFlags(name string, args []string, getenv func(string) string, stderr io.Writer, force *bool) (dataDir, databaseURL string, rest []string, err error) {
 	fs := flag.NewFlagSet("roster "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir, databaseURL = DefaultConfig().DataDir, ""
+	dataDir = DefaultConfig().DataDir
 	if v := getenv("ROSTER_DATA_DIR"); v != "" {
 		dataDir = v
 	}
@@ -43,10 +43,7 @@ func storeFlags(name string, args []string, getenv func(string) string, stderr i
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return "", "", nil, errUsage
-		}
-		return "", "", nil, errUsage
+		return "", "", nil, errUsage // -h included: the usage is printed
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()

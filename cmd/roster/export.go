@@ -70,20 +70,15 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	partial := false // inside a line longer than the buffer
 	for {
 		line, err := in.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: copy it on in pieces.
-			if _, werr := out.Write(line); werr != nil {
-				return fmt.Errorf("export: write: %w", werr)
-			}
-			size += int64(len(line))
-			partial = true
-			continue
-		}
 		if len(line) > 0 {
 			if _, werr := out.Write(line); werr != nil {
 				return fmt.Errorf("export: write: %w", werr)
 			}
 			size += int64(len(line))
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			partial = true // a line longer than the buffer: copied on in pieces
+			continue
 		}
 		if err == io.EOF {
 			if len(line) > 0 || partial {

@@ -42,30 +42,33 @@ func isTerminal(w io.Writer) bool {
 
 // count reports n items and b bytes done so far, when it is time to.
 func (p *progress) count(n, b int64) {
+	if now, due := p.due(); due {
+		p.line(p.status(n, b, now))
+	}
+}
+
+// due reports whether it is time for the next line (often on a terminal,
+// seldom otherwise), and the time.
+func (p *progress) due() (time.Time, bool) {
 	now := time.Now()
 	every := p.plainEvery
 	if p.tty {
 		every = p.tick
 	}
 	if now.Sub(p.last) < every {
-		return
+		return now, false
 	}
 	p.last = now
-	p.line(p.status(n, b, now))
+	return now, true
 }
 
 // bytes reports b of total bytes written (total 0: unknown), with the
 // rate and, when the total is known, the time left; when it is time to.
 func (p *progress) bytes(b, total int64) {
-	now := time.Now()
-	every := p.plainEvery
-	if p.tty {
-		every = p.tick
-	}
-	if now.Sub(p.last) < every {
+	now, due := p.due()
+	if !due {
 		return
 	}
-	p.last = now
 	el := now.Sub(p.start)
 	rate := 0.0
 	if s := el.Seconds(); s > 0 {

@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -129,9 +130,8 @@ func Family(stored string) string {
 // the password and the hash differ.
 func Check(password, stored string) (ok, rehash bool, err error) {
 	if strings.HasPrefix(stored, "$argon2id$") {
-		if d, perr := Parse(stored); perr == nil {
-			key := argon2.IDKey([]byte(password), d.Salt, d.Params.Time, d.Params.Memory, d.Params.Threads, uint32(len(d.Key)))
-			return subtle.ConstantTimeCompare(key, d.Key) == 1, false, nil
+		if ok, err := Verify(password, stored); err == nil { // Verify's only error is Parse's
+			return ok, false, nil
 		}
 	}
 	h, err := parseImported(stored)
@@ -270,7 +270,7 @@ func params(field string, want []string, optional ...string) (map[string]uint64,
 		if err != nil {
 			return nil, false
 		}
-		if _, dup := out[k]; dup || (!contains(want, k) && !contains(optional, k)) {
+		if _, dup := out[k]; dup || (!slices.Contains(want, k) && !slices.Contains(optional, k)) {
 			return nil, false
 		}
 		out[k] = n
@@ -281,15 +281,6 @@ func params(field string, want []string, optional ...string) (map[string]uint64,
 		}
 	}
 	return out, true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // b64 decodes standard base64, with or without padding, or passlib's
