@@ -56,7 +56,21 @@ type OAuthClient struct {
 	CreatedAt      time.Time `json:"created_at" readOnly:"true"`
 	CreatedBy      string    `json:"created_by,omitempty" readOnly:"true" doc:"The user who made the client."`
 	Hash           []byte    `json:"-"`
+
+	// Sign-in for apps (PRODUCT.md section 9).
+	Type                   string   `json:"type" enum:"confidential,public" doc:"confidential clients hold a secret; public clients (single-page and mobile apps) send client_id only and must use PKCE."`
+	FirstParty             bool     `json:"first_party" doc:"The product's own app: its users are not asked for consent."`
+	RedirectURIs           []string `json:"redirect_uris" doc:"Where the authorization endpoint may send the browser back, compared exactly."`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris" doc:"Where RP-initiated logout may send the browser back, compared exactly."`
+	GrantTypes             []string `json:"grant_types" doc:"authorization_code, refresh_token, client_credentials, password (first-party clients only)."`
+	AllowedScopes          []string `json:"allowed_scopes" doc:"What users may grant the client at sign-in: openid, profile, email, phone, offline_access and Roster's API scopes."`
 }
+
+// OAuth client types.
+const (
+	ClientConfidential = "confidential"
+	ClientPublic       = "public"
+)
 
 // NewTokenSecret returns a new random secret with a prefix that says what
 // it is (rat_ access token, rrt_ refresh token, rcs_ client secret).

@@ -42,7 +42,11 @@ type SecurityConfig struct {
 
 	// AppURL is where the product's pages are: mailed links point
 	// there (AppURL + "/set-password?token=…", "/confirm-email?…").
-	AppURL         string
+	AppURL string
+	// PublicURL is where Roster itself is reached by browsers and apps:
+	// the OpenID issuer, and the base of the hosted pages' links.
+	// Empty: http://<listen address> (PublicURLDefault).
+	PublicURL      string
 	InviteTTL      time.Duration // how long an invitation link works
 	EmailChangeTTL time.Duration // how long a pending email change waits
 
@@ -95,6 +99,11 @@ func (c SecurityConfig) Validate() error {
 	if u, err := url.Parse(c.AppURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		problems = append(problems, "the app URL must be an http or https URL")
 	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(u.Path, "/") {
+			problems = append(problems, "the public URL must be an http or https URL without a query, fragment or trailing slash")
+		}
+	}
 	if c.AccountFailures < 1 || c.AddressFailures < 1 || c.AccountWindow <= 0 || c.AddressWindow <= 0 || c.AccountLockout <= 0 || c.AddressLockout <= 0 {
 		problems = append(problems, "sign-in limits must be positive")
 	}
@@ -130,6 +139,17 @@ func (s *Service) SetSecurity(cfg SecurityConfig) error {
 	s.sec = &security{cfg: cfg}
 	return nil
 }
+
+// PublicURLDefault sets the public URL from the listen address when
+// --public-url was not given; it is called once, before serving.
+func (s *Service) PublicURLDefault(addr string) {
+	if sec := s.secure(); sec.cfg.PublicURL == "" {
+		sec.cfg.PublicURL = "http://" + addr
+	}
+}
+
+// Issuer is the OpenID issuer: the public URL.
+func (s *Service) Issuer() string { return s.secure().cfg.PublicURL }
 
 // secure returns the security settings (the defaults when none were set).
 func (s *Service) secure() *security {

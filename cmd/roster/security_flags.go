@@ -43,6 +43,7 @@ func securityFlags(fs *flag.FlagSet, c *service.SecurityConfig, env func(string,
 	fs.IntVar(&c.AddressFailures, "signin-address-failures", envInt("SIGNIN_ADDRESS_FAILURES", c.AddressFailures), "failed sign-ins from one client address within the window that block it (ROSTER_SIGNIN_ADDRESS_FAILURES)")
 	fs.DurationVar(&c.AddressWindow, "signin-address-window", envDuration("SIGNIN_ADDRESS_WINDOW", c.AddressWindow), "window that counts an address's failed sign-ins (ROSTER_SIGNIN_ADDRESS_WINDOW)")
 	fs.StringVar(&c.AppURL, "app-url", env("APP_URL", c.AppURL), "where the product's pages are; mailed links point there (ROSTER_APP_URL)")
+	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", c.PublicURL), "where browsers and apps reach Roster: the OpenID issuer and the hosted pages' base (ROSTER_PUBLIC_URL; default http://<addr>)")
 	fs.DurationVar(&c.InviteTTL, "invite-ttl", envDuration("INVITE_TTL", c.InviteTTL), "how long an invitation link works (ROSTER_INVITE_TTL)")
 	fs.DurationVar(&c.EmailChangeTTL, "email-change-ttl", envDuration("EMAIL_CHANGE_TTL", c.EmailChangeTTL), "how long a pending email change waits for its code (ROSTER_EMAIL_CHANGE_TTL)")
 	fs.IntVar(&c.EmailChangeLimit, "email-change-limit", envInt("EMAIL_CHANGE_LIMIT", c.EmailChangeLimit), "email changes a user may ask for within the window; each mails a code (ROSTER_EMAIL_CHANGE_LIMIT)")

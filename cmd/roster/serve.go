@@ -365,6 +365,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// net/http's own plain-text errors (a bad %-escape, 431) become
 	// problem documents.
 	m.listener = httpapi.WrapListener(l)
+	svc.PublicURLDefault(m.listener.Addr().String())
 	m.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: httpapi.MaxHeaderBytes}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.http.Serve(m.listener) }()
