@@ -64,6 +64,7 @@ type OAuthClient struct {
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris" doc:"Where RP-initiated logout may send the browser back, compared exactly."`
 	GrantTypes             []string `json:"grant_types" doc:"authorization_code, refresh_token, client_credentials, password (first-party clients only)."`
 	AllowedScopes          []string `json:"allowed_scopes" doc:"What users may grant the client at sign-in: openid, profile, email, phone, offline_access and Roster's API scopes."`
+	IDTokenAlg             string   `json:"id_token_signed_response_alg" enum:"RS256,ES256" doc:"How the client's ID tokens are signed (OpenID Connect Dynamic Client Registration's name); RS256 unless the client asks for ES256."`
 }
 
 // OAuth client types.
