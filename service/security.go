@@ -30,6 +30,9 @@ type SecurityConfig struct {
 
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
+	// SessionTTL is how long a browser session of the hosted pages
+	// lasts from its sign-in.
+	SessionTTL time.Duration
 
 	// An account is locked for AccountLockout after AccountFailures
 	// failed sign-ins within AccountWindow; a client address likewise.
@@ -64,6 +67,7 @@ func DefaultSecurity() SecurityConfig {
 		PasswordMaxLength: 63,
 		AccessTokenTTL:    15 * time.Minute,
 		RefreshTokenTTL:   30 * 24 * time.Hour,
+		SessionTTL:        24 * time.Hour,
 		AccountFailures:   5,
 		AccountWindow:     15 * time.Minute,
 		AccountLockout:    15 * time.Minute,
@@ -90,8 +94,8 @@ func (c SecurityConfig) Validate() error {
 	if c.PasswordMinLength < 1 || c.PasswordMaxLength < c.PasswordMinLength || c.PasswordMaxLength > 1024 {
 		problems = append(problems, "password lengths must satisfy 1 <= min <= max <= 1024")
 	}
-	if c.AccessTokenTTL < time.Second || c.RefreshTokenTTL < time.Second {
-		problems = append(problems, "token lifetimes must be at least a second")
+	if c.AccessTokenTTL < time.Second || c.RefreshTokenTTL < time.Second || c.SessionTTL < time.Second {
+		problems = append(problems, "token and session lifetimes must be at least a second")
 	}
 	if c.InviteTTL < time.Second || c.EmailChangeTTL < time.Second {
 		problems = append(problems, "invitation and email change lifetimes must be at least a second")
