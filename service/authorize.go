@@ -37,7 +37,7 @@ const (
 // AuthorizeParams are an authorization request's parameters.
 type AuthorizeParams struct {
 	ClientID, RedirectURI, ResponseType, ResponseMode, Scope, State, Nonce string
-	CodeChallenge, CodeChallengeMethod, Prompt, MaxAge                       string
+	CodeChallenge, CodeChallengeMethod, Prompt, MaxAge                     string
 	// Request and RequestURI are OpenID request objects, which Roster
 	// does not take.
 	Request, RequestURI string
@@ -228,7 +228,9 @@ func authorizePrompt(prompt string) (string, error) {
 }
 
 // errorf is a plain error whose text is shown to a user or a client.
-func errorf(format string, args ...any) error { return roster.Errorf(roster.CodeInvalid, format, args...) }
+func errorf(format string, args ...any) error {
+	return roster.Errorf(roster.CodeInvalid, format, args...)
+}
 
 // SealRequest seals r for a hidden form field, bound to the browser's
 // pre-session cookie (binding): a copied field is useless elsewhere.
