@@ -289,6 +289,9 @@ type Branding struct {
 // Branding returns the branding of a client's organisation (the nearest
 // ancestor's white label when it has none).
 func (s *Service) Branding(ctx context.Context, clientID string) Branding {
+	if !roster.ValidID(roster.PrefixClient, clientID) {
+		return Branding{}
+	}
 	cl, err := s.store.FindOAuthClient(ctx, clientID)
 	if err != nil {
 		return Branding{}
