@@ -20,7 +20,7 @@ import (
 )
 
 // ownMediaType are the routes whose answers have one media type of their
-// own (Prometheus text, the HTML reference, the export's NDJSON), served to any Accept: a
+// own (Prometheus text, the HTML reference and sign-in pages, the export's NDJSON), served to any Accept: a
 // Prometheus server asks /metrics for text/plain or OpenMetrics.
 var ownMediaType = map[string]bool{"/metrics": true, "/docs": true, "/v1/users/export": true, "/oauth2/authorize": true, "/oauth2/logout": true}
 
