@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -265,5 +266,204 @@ func expireCodes(t *testing.T, s *testServer) {
 	}
 	if _, err := storeSQL(t, s).Exec(q, arg); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSignInPageConsent(t *testing.T) {
+	s := startServer(t)
+	s.userWithPassword(map[string]any{"email": "con@example.com"}, "con-Secret-1")
+	root := s.do("GET", "/v1/users/me", nil).want(200).str("organization_id")
+	s.do("PATCH", "/v1/orgs/"+root, map[string]any{"white_label": map[string]any{"logo_url": "https://cdn.example/logo.png", "header_background_color": "#0a7e3b"}}).want(200)
+	app := s.newApp(t, map[string]any{"first_party": false})
+	conf := app.oauth(s, "openid", "email")
+	b := newBrowser(t, s)
+	v := oauth2.GenerateVerifier()
+	page := b.signInPage(b.get(conf.AuthCodeURL("c-1", oauth2.S256ChallengeOption(v))), "con@example.com", "con-Secret-1")
+	page.want(200)
+	body := string(page.Body)
+	for _, want := range []string{`name="consent" value="allow"`, `name="consent" value="deny"`, "See your email address", "Know who you are",
+		`<img src="https://cdn.example/logo.png"`, "--accent: #0a7e3b"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the consent page lacks %s", want)
+		}
+	}
+	// Deny: access_denied to the app, with its state.
+	q := b.submit(page, url.Values{"consent": {"deny"}}).location().Query()
+	if q.Get("error") != "access_denied" || q.Get("state") != "c-1" {
+		t.Fatalf("deny: %v", q)
+	}
+	// Allow: a code; the next time no page; a new scope asks again.
+	page = b.get(conf.AuthCodeURL("c-2", oauth2.S256ChallengeOption(v)))
+	q = b.submit(page, url.Values{"consent": {"allow"}}).location().Query()
+	if q.Get("code") == "" || q.Get("state") != "c-2" {
+		t.Fatalf("allow: %v", q)
+	}
+	if q := b.get(conf.AuthCodeURL("c-3", oauth2.S256ChallengeOption(v))).location().Query(); q.Get("code") == "" {
+		t.Fatalf("consented scopes asked again: %v", q)
+	}
+	page = b.get(app.oauth(s, "openid", "email", "profile").AuthCodeURL("c-4", oauth2.S256ChallengeOption(v)))
+	if page.Status != 200 || !strings.Contains(string(page.Body), "See your name") || strings.Contains(string(page.Body), "See your email address") {
+		t.Fatalf("a new scope: %d %s", page.Status, page.Body)
+	}
+	// prompt=none when consent is due: consent_required.
+	if q := b.get(app.oauth(s, "openid", "profile").AuthCodeURL("c-5", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("prompt", "none"))).location().Query(); q.Get("error") != "consent_required" {
+		t.Fatalf("prompt=none with consent due: %v", q)
+	}
+	ev := string(s.do("GET", "/v1/events?type=consent.granted", nil).want(200).Body)
+	if !strings.Contains(ev, `"type":"consent.granted"`) || !strings.Contains(ev, app.ID) {
+		t.Errorf("no consent.granted event: %s", ev)
+	}
+}
+
+func TestSignInPageSecondFactor(t *testing.T) {
+	s := startServer(t)
+	u := s.userWithPassword(map[string]any{"email": "two@example.com"}, "two-Secret-1")
+	key := s.do("POST", "/v1/api-keys", map[string]any{"name": "self", "user_id": u["id"]}).want(201).str("key")
+	secret, recovery := s.enrolTOTP(t, key)
+	conf := s.newApp(t, nil).oauth(s, "openid")
+	b := newBrowser(t, s)
+	v := oauth2.GenerateVerifier()
+	page := b.signInPage(b.get(conf.AuthCodeURL("t-1", oauth2.S256ChallengeOption(v))), "two@example.com", "two-Secret-1")
+	page.want(200)
+	if body := string(page.Body); !strings.Contains(body, `<label for="totp">Authentication code</label>`) || !strings.Contains(body, `name="totp"`) {
+		t.Fatalf("the second-factor page: %s", body)
+	}
+	wrong := b.submit(page, url.Values{"totp": {"000000"}})
+	if wrong.Status != 400 || !strings.Contains(string(wrong.Body), "The code is wrong") || !strings.Contains(string(wrong.Body), `name="totp"`) {
+		t.Fatalf("a wrong code: %d %s", wrong.Status, wrong.Body)
+	}
+	q := b.submit(wrong, url.Values{"totp": {totpCode(t, secret, time.Now().Add(30*time.Second))}}).location().Query()
+	if q.Get("code") == "" || q.Get("state") != "t-1" {
+		t.Fatalf("the right code: %v", q)
+	}
+	// A recovery code works in the same field.
+	page = b.signInPage(b.get(conf.AuthCodeURL("t-2", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("prompt", "login"))), "two@example.com", "two-Secret-1")
+	if q := b.submit(page, url.Values{"totp": {recovery[0]}}).location().Query(); q.Get("code") == "" {
+		t.Fatalf("a recovery code: %v", q)
+	}
+	ev := string(s.do("GET", "/v1/events?type=session.signin_failed", nil).want(200).Body)
+	if !strings.Contains(ev, "second-factor code") {
+		t.Errorf("the wrong code is not recorded: %s", ev)
+	}
+}
+
+func TestSignInPageDisabledMidSession(t *testing.T) {
+	s := startServer(t)
+	org := s.do("POST", "/v1/orgs", map[string]any{"name": "Client Co"}).want(201).str("id")
+	u := s.userWithPassword(map[string]any{"email": "mid@example.com", "organization_id": org}, "mid-Secret-1")
+	conf := s.newApp(t, nil).oauth(s, "openid", "offline_access", "users:read")
+	for _, c := range []struct {
+		name    string
+		off, on func()
+	}{
+		{"user", func() { s.do("PATCH", "/v1/users/"+u["id"].(string), map[string]any{"status": "disabled"}).want(200) },
+			func() { s.do("PATCH", "/v1/users/"+u["id"].(string), map[string]any{"status": "enabled"}).want(200) }},
+		{"organisation", func() { s.do("PATCH", "/v1/orgs/"+org, map[string]any{"status": "disabled"}).want(200) },
+			func() { s.do("PATCH", "/v1/orgs/"+org, map[string]any{"status": "enabled"}).want(200) }},
+	} {
+		b := newBrowser(t, s)
+		q, v := b.authorize(conf, "mid@example.com", "mid-Secret-1")
+		tok, err := exchange(t, conf, q.Get("code"), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.off()
+		// The session stops at the next request: the page asks again,
+		// and the password is refused like a wrong one.
+		page := b.get(conf.AuthCodeURL("d", oauth2.S256ChallengeOption(v)))
+		if page.Status != 200 || !strings.Contains(string(page.Body), `name="password"`) {
+			t.Fatalf("%s disabled: the session still signs in: %d", c.name, page.Status)
+		}
+		if r := b.signInPage(page, "mid@example.com", "mid-Secret-1"); r.Status != 400 || !strings.Contains(string(r.Body), "username or password is wrong") {
+			t.Fatalf("%s disabled: sign-in %d", c.name, r.Status)
+		}
+		s.doAs(tok.AccessToken, "GET", "/v1/users/me", nil).problem(401)
+		if _, err := conf.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+			t.Fatalf("%s disabled: its refresh token works", c.name)
+		}
+		c.on()
+	}
+}
+
+func TestSignInPageLimitsShared(t *testing.T) {
+	s := startServer(t)
+	s.userWithPassword(map[string]any{"email": "lim@example.com", "username": "limited"}, "lim-Secret-1")
+	conf := s.newApp(t, nil).oauth(s, "openid")
+	b := newBrowser(t, s)
+	v := oauth2.GenerateVerifier()
+	page := b.get(conf.AuthCodeURL("l", oauth2.S256ChallengeOption(v)))
+	// Four wrong passwords on the page (by email and by username) and one
+	// at the token endpoint lock the account for both.
+	for i := range 4 {
+		name := "lim@example.com"
+		if i%2 == 1 {
+			name = "LIMITED"
+		}
+		page = b.signInPage(page, name, "wrong-password-"+strconv.Itoa(i))
+		page.want(400)
+	}
+	if _, err := s.signIn("limited", "wrong-password-x"); err == nil {
+		t.Fatal("a wrong password signed in")
+	}
+	if _, err := s.signIn("limited", "lim-Secret-1"); err == nil {
+		t.Fatal("the token endpoint ignores the page's failures")
+	} else if _, status := oauthErrorCode(t, err); status != 429 {
+		t.Fatalf("token endpoint after the page's failures: %d", status)
+	}
+	r := b.signInPage(page, "lim@example.com", "lim-Secret-1")
+	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || !strings.Contains(string(r.Body), "Too many failed sign-ins") {
+		t.Fatalf("the page when locked: %d %q", r.Status, r.Header.Get("Retry-After"))
+	}
+}
+
+func TestSignInPageLogout(t *testing.T) {
+	s := startServer(t)
+	s.userWithPassword(map[string]any{"email": "out@example.com"}, "out-Secret-1")
+	app := s.newApp(t, nil)
+	conf := app.oauth(s, "openid", "offline_access", "users:read")
+	b := newBrowser(t, s)
+	q, v := b.authorize(conf, "out@example.com", "out-Secret-1")
+	tok, err := exchange(t, conf, q.Get("code"), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idToken := tok.Extra("id_token").(string)
+	// Without an id_token_hint a link cannot sign the user out: it asks.
+	ask := b.get("/oauth2/logout?client_id=" + app.ID + "&post_logout_redirect_uri=" + url.QueryEscape(app.LogoutRedirect) + "&state=bye-1")
+	if ask.Status != 200 || !strings.Contains(string(ask.Body), `name="confirm"`) {
+		t.Fatalf("logout without a hint: %d %s", ask.Status, ask.Body)
+	}
+	s.doAs(tok.AccessToken, "GET", "/v1/users/me", nil).want(200)
+	// A redirect URI that is not registered: no redirect.
+	if r := b.get("/oauth2/logout?id_token_hint=" + idToken + "&post_logout_redirect_uri=" + url.QueryEscape("https://evil.example/")); r.Status != 400 || r.Header.Get("Location") != "" {
+		t.Fatalf("logout to an unregistered URI: %d %q", r.Status, r.Header.Get("Location"))
+	}
+	// With the hint: signed out, back to the app with its state; the
+	// session's tokens are revoked.
+	out := b.get("/oauth2/logout?id_token_hint=" + idToken + "&post_logout_redirect_uri=" + url.QueryEscape(app.LogoutRedirect) + "&state=bye-2")
+	if loc := out.location(); loc.String() != app.LogoutRedirect+"?state=bye-2" {
+		t.Fatalf("logout went to %s", loc)
+	}
+	s.doAs(tok.AccessToken, "GET", "/v1/users/me", nil).problem(401)
+	if _, err := conf.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Fatal("the session's refresh token works after logout")
+	}
+	if page := b.get(conf.AuthCodeURL("again", oauth2.S256ChallengeOption(v))); page.Status != 200 {
+		t.Fatalf("still signed in after logout: %d", page.Status)
+	}
+	// The confirmation page signs out with its form (and its CSRF token).
+	b.authorize(conf, "out@example.com", "out-Secret-1")
+	ask = b.get("/oauth2/logout")
+	forged := url.Values{"confirm": {"yes"}, "csrf": {"forged"}}
+	if r := b.post("/oauth2/logout", forged); r.Status != http.StatusForbidden {
+		t.Fatalf("a forged confirmation: %d", r.Status)
+	}
+	done := b.submit(ask, url.Values{"confirm": {"yes"}})
+	if done.Status != 200 || !strings.Contains(string(done.Body), "You are signed out") {
+		t.Fatalf("confirmed logout: %d %s", done.Status, done.Body)
+	}
+	ev := string(s.do("GET", "/v1/events?type=session.revoked", nil).want(200).Body)
+	if strings.Count(ev, `"type":"session.revoked"`) != 2 {
+		t.Errorf("session.revoked events: %s", ev)
 	}
 }
