@@ -363,7 +363,7 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 
 func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
 	bad := &OAuthError{Code: "invalid_client", Description: "client authentication failed: check client_id and client_secret", Status: 401, Basic: req.ClientBasic}
-	if req.ClientID == "" || req.ClientSecret == "" {
+	if req.ClientID == "" {
 		bad.Description = "client_id and client_secret are required (HTTP Basic or form fields)"
 		return nil, bad
 	}
@@ -386,6 +386,14 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 			return nil, err
 		}
 	}
+	if cl != nil && cl.Type == roster.ClientPublic {
+		// RFC 6749 section 4.4: the grant is for confidential clients only.
+		return nil, &OAuthError{Code: "unauthorized_client", Description: "a public client cannot use the client_credentials grant: it has no secret", Status: 400}
+	}
+	if req.ClientSecret == "" {
+		bad.Description = "client_id and client_secret are required (HTTP Basic or form fields)"
+		return nil, bad
+	}
 	given := sha256.Sum256([]byte(req.ClientSecret))
 	want := make([]byte, len(given))
 	if cl != nil {
@@ -394,6 +402,9 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 	if cl == nil || subtle.ConstantTimeCompare(given[:], want) != 1 {
 		failed = true
 		return nil, bad
+	}
+	if !cl.HasGrant(roster.GrantClientCredentials) {
+		return nil, &OAuthError{Code: "unauthorized_client", Description: "this client may not use the client_credentials grant: add it to the client's grant_types", Status: 400}
 	}
 	off, err := s.store.OrgDisabled(ctx, cl.OrganizationID)
 	if err != nil {
@@ -465,7 +476,11 @@ func (s *Service) authenticateToken(ctx context.Context, token string) (*roster.
 		} else if off {
 			return nil, roster.Errorf(roster.CodeUnauthorized, "the organisation of the client behind this token is disabled")
 		}
-		return clientCaller(cl, t), nil
+		caller := clientCaller(cl, t)
+		if caller == nil {
+			return nil, roster.Errorf(roster.CodeUnauthorized, "the bearer token is not valid: its client no longer has the client_credentials grant or any of the token's scopes")
+		}
+		return caller, nil
 	}
 	u, err := s.store.FindUser(ctx, t.UserID)
 	if roster.ErrorCode(err) == roster.CodeNotFound {
@@ -486,7 +501,9 @@ func (s *Service) authenticateToken(ctx context.Context, token string) (*roster.
 
 // clientCaller is the caller of a client's token: a stand-in user with no
 // id that is admin of the client's organisation only, limited by the
-// token's scopes (never empty, so they always limit).
+// token's scopes that the client still holds (never empty, so they always
+// limit). A change of the client takes effect at once: nil when the
+// client lost the grant or every scope of the token.
 func clientCaller(cl *roster.OAuthClient, t *roster.Token) *roster.Caller {
 	roles := []string{"admin"}
 	u := &roster.User{OrganizationID: cl.OrganizationID, Status: roster.StatusEnabled, Roles: roles,
@@ -494,6 +511,10 @@ func clientCaller(cl *roster.OAuthClient, t *roster.Token) *roster.Caller {
 	scopes := t.Scopes
 	if len(scopes) == 0 {
 		scopes = cl.Scopes
+	}
+	scopes = slices.DeleteFunc(slices.Clone(scopes), func(sc string) bool { return !slices.Contains(cl.Scopes, sc) })
+	if len(scopes) == 0 || !cl.HasGrant(roster.GrantClientCredentials) {
+		return nil
 	}
 	return &roster.Caller{User: u, KeyID: t.ID, Scopes: scopes, ClientID: cl.ID, Family: t.Family}
 }

@@ -40,9 +40,12 @@ func (r reader) FindOAuthClient(ctx context.Context, id string) (*roster.OAuthCl
 	if err := r.q.QueryRowContext(ctx, `SELECT doc, hash FROM oauth_clients WHERE id = ?`, id).Scan(&doc, &hash); err != nil {
 		return nil, translate(err, "OAuth client")
 	}
-	var c roster.OAuthClient
+	c, err := roster.DecodeOAuthClient(doc)
+	if err != nil {
+		return nil, err
+	}
 	c.Hash = hash
-	return &c, json.Unmarshal(doc, &c)
+	return c, nil
 }
 
 func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.OAuthClient, *roster.Cursor, error) {
@@ -67,8 +70,8 @@ func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility, p ro
 		if err := rows.Scan(&created, &doc); err != nil {
 			return 0, "", nil, err
 		}
-		c := new(roster.OAuthClient)
-		if err := json.Unmarshal(doc, c); err != nil {
+		c, err := roster.DecodeOAuthClient(doc)
+		if err != nil {
 			return 0, "", nil, err
 		}
 		return created, c.ID, c, nil
@@ -132,8 +135,29 @@ func (t *tx) CreateOAuthClient(c *roster.OAuthClient) error {
 		return err
 	}
 	_, err = t.q.ExecContext(context.Background(), `INSERT INTO oauth_clients (id, organization_id, hash, created_at, doc) VALUES (?, ?, ?, ?, ?)`,
-		c.ID, c.OrganizationID, c.Hash, micros(c.CreatedAt), doc)
+		c.ID, c.OrganizationID, clientHash(c), micros(c.CreatedAt), doc)
 	return translate(err, "OAuth client")
+}
+
+func (t *tx) UpdateOAuthClient(c *roster.OAuthClient) error {
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	n, err := t.exec(`UPDATE oauth_clients SET hash = ?, doc = ? WHERE id = ?`, clientHash(c), doc, c.ID)
+	if err == nil && n == 0 {
+		return roster.Errorf(roster.CodeNotFound, "OAuth client not found")
+	}
+	return err
+}
+
+// clientHash is the hash column of a client: empty, never NULL, for a
+// public client, which has no secret.
+func clientHash(c *roster.OAuthClient) []byte {
+	if c.Hash == nil {
+		return []byte{}
+	}
+	return c.Hash
 }
 
 func (t *tx) DeleteOAuthClient(id string) error {
