@@ -95,14 +95,7 @@ func BuildOAuthClient(cur *OAuthClient, in *OAuthClientInput) (*OAuthClient, err
 			fe.add("organization_id", "organization_id cannot change: create a new client for another organisation", *in.OrganizationID)
 		}
 	} else {
-		for _, f := range []struct {
-			name string
-			sent any
-		}{{"client_id", in.ClientID}, {"created_at", in.CreatedAt}, {"created_by", in.CreatedBy}, {"updated_at", in.UpdatedAt}, {"version", in.Version}} {
-			if !isNil(f.sent) {
-				fe.add(f.name, f.name+" is read-only: it is set by the server", f.sent)
-			}
-		}
+		fe.serverSet(sentField{"client_id", in.ClientID}, sentField{"created_at", in.CreatedAt}, sentField{"created_by", in.CreatedBy}, sentField{"updated_at", in.UpdatedAt}, sentField{"version", in.Version})
 		if in.OrganizationID != nil && *in.OrganizationID != "" {
 			c.OrganizationID = *in.OrganizationID
 			if !ValidID(PrefixOrg, c.OrganizationID) {
@@ -259,6 +252,15 @@ func (c *OAuthClient) Clone() *OAuthClient {
 	out.GrantTypes = slices.Clone(c.GrantTypes)
 	out.AllowedScopes = slices.Clone(c.AllowedScopes)
 	return &out
+}
+
+// StoredHash is the hash a store keeps of the client's secret: empty,
+// never nil (NULL), for a public client, which has none.
+func (c *OAuthClient) StoredHash() []byte {
+	if c.Hash == nil {
+		return []byte{}
+	}
+	return c.Hash
 }
 
 // HasGrant reports whether the client may use a grant type.

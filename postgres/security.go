@@ -136,7 +136,7 @@ func (t *tx) CreateOAuthClient(c *roster.OAuthClient) error {
 		return err
 	}
 	_, err = t.conn.Exec(t.ctx, `INSERT INTO oauth_clients (id, organization_id, hash, created_at, doc) VALUES ($1, $2, $3, $4, $5)`,
-		c.ID, c.OrganizationID, clientHash(c), c.CreatedAt, doc)
+		c.ID, c.OrganizationID, c.StoredHash(), c.CreatedAt, doc)
 	return translate(err, "OAuth client")
 }
 
@@ -145,20 +145,11 @@ func (t *tx) UpdateOAuthClient(c *roster.OAuthClient) error {
 	if err != nil {
 		return err
 	}
-	n, err := t.exec(`UPDATE oauth_clients SET hash = $1, doc = $2 WHERE id = $3`, clientHash(c), doc, c.ID)
+	n, err := t.exec(`UPDATE oauth_clients SET hash = $1, doc = $2 WHERE id = $3`, c.StoredHash(), doc, c.ID)
 	if err == nil && n == 0 {
 		return roster.Errorf(roster.CodeNotFound, "OAuth client not found")
 	}
 	return err
-}
-
-// clientHash is the hash column of a client: empty, never NULL, for a
-// public client, which has no secret.
-func clientHash(c *roster.OAuthClient) []byte {
-	if c.Hash == nil {
-		return []byte{}
-	}
-	return c.Hash
 }
 
 func (t *tx) DeleteOAuthClient(id string) error {
