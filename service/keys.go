@@ -28,11 +28,12 @@ import (
 // halves sealed with the secret key, so that every node signs with the
 // same keys and a rotation by `roster keys rotate` (another process)
 // reaches every node: each re-reads the keys at least every
-// keysMaxAge, and at once when it finds no current key of an algorithm.
+// keysMaxAge (SecurityConfig.KeysRefresh), and at once when it finds no
+// current key of an algorithm.
 
 const (
 	// keysMaxAge is how long a node signs with the keys it read before
-	// reading them again.
+	// reading them again, unless configured otherwise.
 	keysMaxAge = 30 * time.Second
 	// retiredMargin keeps a retired key in the JWKS beyond the lifetime
 	// of the last ID token it signed: nodes may sign with it for up to
@@ -205,9 +206,13 @@ func (s *Service) PurgeSigningKeys(ctx context.Context) (int64, error) {
 }
 
 // keys returns the signing keys, read again when they are older than
-// keysMaxAge.
+// keysMaxAge (or the configured KeysRefresh).
 func (s *Service) keys(ctx context.Context) (*keySet, error) {
-	if set := s.ring.set.Load(); set != nil && time.Since(set.read) < keysMaxAge {
+	maxAge := s.secure().cfg.KeysRefresh
+	if maxAge <= 0 {
+		maxAge = keysMaxAge
+	}
+	if set := s.ring.set.Load(); set != nil && time.Since(set.read) < maxAge {
 		return set, nil
 	}
 	return s.reloadKeys(ctx)

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/rosterhq/roster/internal/pgtest"
 )
 
 // provider discovers the server as a relying party does.
@@ -126,4 +129,128 @@ func jwsPart(t *testing.T, raw string, i int) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// rotateKeys runs `roster keys rotate` on the server's store, as another
+// process would, and returns the new kids by algorithm.
+func (s *testServer) rotateKeys() map[string]string {
+	s.t.Helper()
+	args := []string{"keys", "rotate", "--data-dir", s.Main.Config.DataDir}
+	if url := s.Main.Config.DatabaseURL; url != "" {
+		args = append(args, "--database-url", url)
+	}
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), args, func(string) string { return "" }, &out, &errs); err != nil {
+		s.t.Fatalf("roster keys rotate: %v\n%s", err, errs.String())
+	}
+	kids := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		alg, kid, _ := strings.Cut(line, " ")
+		kids[alg] = kid
+	}
+	if len(kids) != 2 || kids["RS256"] == "" || kids["ES256"] == "" {
+		s.t.Fatalf("roster keys rotate printed %q, want a RS256 and an ES256 kid", out.String())
+	}
+	return kids
+}
+
+// TestKeysRotate: `roster keys rotate` beside a running server. Tokens
+// signed before it still verify against the JWKS (which keeps the old
+// keys until those tokens expire), and the server signs with the new
+// keys once it has read them again.
+func TestKeysRotate(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.Security.KeysRefresh = 100 * time.Millisecond })
+	old := map[string]string{}
+	for _, alg := range []string{"RS256", "ES256"} {
+		old[alg] = s.idToken(alg, "usr_1")
+	}
+	oldKids := map[string]string{"RS256": jwsKid(t, old["RS256"]), "ES256": jwsKid(t, old["ES256"])}
+	started := time.Now()
+	kids := s.rotateKeys()
+	time.Sleep(200 * time.Millisecond) // the server's KeysRefresh
+	p := s.provider()                  // a relying party that never saw the old JWKS
+	for _, alg := range []string{"RS256", "ES256"} {
+		if kids[alg] == oldKids[alg] {
+			t.Errorf("%s: the rotation kept kid %s", alg, kids[alg])
+		}
+		if kid := verifyIDToken(t, p, old[alg]); kid != oldKids[alg] {
+			t.Errorf("%s: the old token's kid is %s, want %s", alg, kid, oldKids[alg])
+		}
+		if kid := verifyIDToken(t, p, s.idToken(alg, "usr_1")); kid != kids[alg] {
+			t.Errorf("%s: a token signed after the rotation has kid %s, want the new %s", alg, kid, kids[alg])
+		}
+	}
+	var set struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(s.doAs("", "GET", "/oauth2/jwks", nil).want(200).Body, &set); err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Keys) != 4 {
+		t.Errorf("the JWKS after a rotation holds %d keys, want the 2 new and the 2 retired", len(set.Keys))
+	}
+	// The retired keys stay until every token they signed has expired:
+	// the access (and ID) token lifetime plus a margin.
+	var expires []time.Time
+	rows, err := storeSQL(t, s).Query(`SELECT expires_at FROM signing_keys WHERE retired_at IS NOT NULL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at any
+		if err := rows.Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		expires = append(expires, dbTime(t, at))
+	}
+	ttl := s.Main.Config.Security.AccessTokenTTL
+	for _, at := range expires {
+		if at.Before(started.Add(ttl)) || at.After(time.Now().Add(ttl+10*time.Minute)) {
+			t.Errorf("a retired key expires at %v: want the token lifetime (%v) plus a margin from now", at, ttl)
+		}
+	}
+	if len(expires) != 2 {
+		t.Errorf("%d retired keys, want 2", len(expires))
+	}
+}
+
+// dbTime reads a time column of either store: microseconds since the
+// epoch (the embedded store) or a timestamp.
+func dbTime(t *testing.T, v any) time.Time {
+	t.Helper()
+	switch v := v.(type) {
+	case int64:
+		return time.UnixMicro(v)
+	case time.Time:
+		return v
+	}
+	t.Fatalf("a time column holds %T", v)
+	return time.Time{}
+}
+
+// TestMultiNodeSigningKeys: nodes that start together on a new database
+// each offer signing keys at once; one set is kept, every node serves it,
+// and a token signed by one node verifies against another's JWKS.
+func TestMultiNodeSigningKeys(t *testing.T) {
+	needPostgres(t)
+	nodes := startNodes(t, pgtest.URL(t), 4)
+	first := string(nodes[0].doAs("", "GET", "/oauth2/jwks", nil).want(200).Body)
+	if n := strings.Count(first, `"kid"`); n != 2 {
+		t.Fatalf("node 0's JWKS holds %d keys, want 2: %s", n, first)
+	}
+	for i, s := range nodes[1:] {
+		if got := string(s.doAs("", "GET", "/oauth2/jwks", nil).want(200).Body); got != first {
+			t.Errorf("node %d's JWKS differs from node 0's:\n%s\n%s", i+1, got, first)
+		}
+	}
+	ctx := context.Background()
+	keys := oidc.NewRemoteKeySet(ctx, nodes[3].URL+"/oauth2/jwks")
+	for _, alg := range []string{"RS256", "ES256"} {
+		if _, err := keys.VerifySignature(ctx, nodes[0].idToken(alg, "usr_1")); err != nil {
+			t.Errorf("a %s token of node 0 against node 3's JWKS: %v", alg, err)
+		}
+	}
 }
