@@ -149,6 +149,8 @@ type Reader interface {
 	SecurityReader
 	// The mail outbox and pending email changes.
 	MailReader
+	// The keys that sign ID tokens.
+	SigningKeyReader
 }
 
 // Tx is a write transaction. Writes that break a unique rule (email,
@@ -243,6 +245,8 @@ type Tx interface {
 	SecurityTx
 	// The mail outbox and pending email changes.
 	MailTx
+	// The keys that sign ID tokens.
+	SigningKeyTx
 }
 
 // SettingsSchema is the settings schema that applies in an organisation:

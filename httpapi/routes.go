@@ -307,6 +307,14 @@ func (s *server) routeTable() []route {
 		{Operation{Method: "GET", Path: "/docs", ID: "docs", Tag: "system", Summary: "The API reference, rendered", Public: true,
 			Responses: append([]openapi.Response{ok(200, typeOf[openapi.HTML]())}, errs(400, 406)...)}, s.docs},
 
+		// OpenID Connect (PRODUCT.md section 9): oidc.go.
+		{Operation{Method: "GET", Path: "/.well-known/openid-configuration", ID: "openidConfiguration", Tag: "openid", Summary: "OpenID Provider Metadata (discovery)", Public: true, JSONOnly: true,
+			Description: "OpenID Connect Discovery 1.0: the issuer (the public URL, --public-url) and where its endpoints are. Cacheable for an hour.",
+			Responses:   append([]openapi.Response{ok(200, typeOf[service.Discovery]())}, errs(400)...)}, s.discovery},
+		{Operation{Method: "GET", Path: "/oauth2/jwks", ID: "jwks", Tag: "openid", Summary: "The keys that sign ID tokens (JWK Set)", Public: true, JSONOnly: true,
+			Description: "The current RS256 and ES256 keys and, after a rotation (roster keys rotate), the retired ones until every token they signed has expired. Cacheable for five minutes; refetch it when a token names a kid it does not hold.",
+			Responses:   append([]openapi.Response{{Status: 200, Type: typeOf[JWKSet](), ContentType: "application/jwk-set+json", Description: "The JWK Set"}}, errs(400)...)}, s.jwks},
+
 		// Account security (PRODUCT.md section 6): auth.go.
 		{Operation{Method: "POST", Path: "/v1/auth/token", ID: "token", Tag: "auth", Summary: "Get an access token (OAuth 2.0)", Public: true, JSONOnly: true,
 			Description: "RFC 6749 token endpoint. password grant (username, password, totp when two-factor sign-in is on) and refresh_token grant need no client authentication; client_credentials takes client_id and client_secret by HTTP Basic or form fields. Access tokens are short-lived bearer tokens for every /v1 route; refresh tokens rotate on use, and reusing one revokes the whole sign-in. Failed sign-ins are limited per account and per client address (429 with Retry-After).",
