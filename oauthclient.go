@@ -18,12 +18,6 @@ const (
 	GrantPassword          = "password"
 )
 
-// ID token signing algorithms a client may ask for.
-const (
-	AlgRS256 = "RS256"
-	AlgES256 = "ES256"
-)
-
 // GrantTypes lists the grant types a client may be given.
 var GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantPassword}
 
