@@ -113,14 +113,7 @@ func BuildOrg(cur *Organization, in *OrgInput) (*Organization, error) {
 		fe.readOnly("updated_at", in.UpdatedAt, cur.UpdatedAt, "it is set by the server")
 		fe.readOnly("version", in.Version, cur.Version, "it is set by the server")
 	} else {
-		for _, f := range []struct {
-			name string
-			sent any
-		}{{"id", in.ID}, {"credit", in.Credit}, {"created_at", in.CreatedAt}, {"updated_at", in.UpdatedAt}, {"version", in.Version}} {
-			if !isNil(f.sent) {
-				fe.add(f.name, f.name+" is read-only: it is set by the server", f.sent)
-			}
-		}
+		fe.serverSet(sentField{"id", in.ID}, sentField{"credit", in.Credit}, sentField{"created_at", in.CreatedAt}, sentField{"updated_at", in.UpdatedAt}, sentField{"version", in.Version})
 	}
 	if in.Name == nil || strings.TrimSpace(*in.Name) == "" {
 		fe.add("name", "name is required and must not be blank", strOrNil(in.Name))

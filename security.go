@@ -49,9 +49,12 @@ type Token struct {
 	SessionID string
 }
 
-// OAuthClient is a service client for the client_credentials grant. It
-// acts for its organisation with exactly its scopes. Only the hash of its
-// secret is stored; the secret is shown once.
+// OAuthClient is an app of the product: a service client for the
+// client_credentials grant, which acts for its organisation with exactly
+// its scopes, and an app users sign in to (PRODUCT.md section 9). Only
+// the hash of a confidential client's secret is stored (empty for public
+// clients); the secret is shown once. Read stored clients with
+// DecodeOAuthClient.
 type OAuthClient struct {
 	ID             string    `json:"client_id" readOnly:"true" doc:"The client_id (cli_…)."`
 	OrganizationID string    `json:"organization_id" doc:"The organisation the client acts for."`
@@ -59,6 +62,8 @@ type OAuthClient struct {
 	Scopes         []string  `json:"scopes" doc:"Exactly what the client's tokens may do."`
 	CreatedAt      time.Time `json:"created_at" readOnly:"true"`
 	CreatedBy      string    `json:"created_by,omitempty" readOnly:"true" doc:"The user who made the client."`
+	UpdatedAt      time.Time `json:"updated_at" readOnly:"true"`
+	Version        int64     `json:"version" readOnly:"true" doc:"Raised by every change; the ETag."`
 	Hash           []byte    `json:"-"`
 
 	// Sign-in for apps (PRODUCT.md section 9).
@@ -128,6 +133,9 @@ type SecurityTx interface {
 	// family keep ("" keeps none).
 	DeleteUserTokens(userID, keep string) (int64, error)
 	CreateOAuthClient(c *OAuthClient) error
+	// UpdateOAuthClient stores c (document and secret hash), whose
+	// Version the caller has raised by one; CodeNotFound when it is gone.
+	UpdateOAuthClient(c *OAuthClient) error
 	// DeleteOAuthClient removes a client and its tokens.
 	DeleteOAuthClient(id string) error
 	AddSignInFailure(key string, at time.Time) error

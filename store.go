@@ -151,6 +151,8 @@ type Reader interface {
 	SecurityReader
 	// The mail outbox and pending email changes.
 	MailReader
+	// The keys that sign ID tokens.
+	SigningKeyReader
 	// Browser sessions and consents.
 	SessionReader
 }
@@ -247,6 +249,8 @@ type Tx interface {
 	SecurityTx
 	// The mail outbox and pending email changes.
 	MailTx
+	// The keys that sign ID tokens.
+	SigningKeyTx
 	// Browser sessions, authorization codes and consents.
 	SessionTx
 }

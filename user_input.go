@@ -87,6 +87,21 @@ func (f *fieldErrors) readOnly(field string, sent, current any, how string) {
 	f.add(field, field+" is read-only: "+how, sent)
 }
 
+// sentField is a field as sent, for serverSet.
+type sentField struct {
+	name string
+	sent any
+}
+
+// serverSet refuses, in a creation, fields that only the server sets.
+func (f *fieldErrors) serverSet(fields ...sentField) {
+	for _, x := range fields {
+		if !isNil(x.sent) {
+			f.add(x.name, x.name+" is read-only: it is set by the server", x.sent)
+		}
+	}
+}
+
 func isNil(v any) bool {
 	switch p := v.(type) {
 	case *string:

@@ -248,14 +248,7 @@ func BuildWebhook(cur *Webhook, curSecrets *WebhookSecrets, in *WebhookInput) (*
 			fe.add("organization_id", "organization_id cannot change: create a new webhook for another organisation", *in.OrganizationID)
 		}
 	} else {
-		for _, f := range []struct {
-			name string
-			sent any
-		}{{"id", in.ID}, {"created_at", in.CreatedAt}, {"updated_at", in.UpdatedAt}, {"version", in.Version}, {"failing_since", in.FailingSince}, {"disabled_reason", in.DisabledReason}} {
-			if !isNil(f.sent) {
-				fe.add(f.name, f.name+" is read-only: it is set by the server", f.sent)
-			}
-		}
+		fe.serverSet(sentField{"id", in.ID}, sentField{"created_at", in.CreatedAt}, sentField{"updated_at", in.UpdatedAt}, sentField{"version", in.Version}, sentField{"failing_since", in.FailingSince}, sentField{"disabled_reason", in.DisabledReason})
 		if in.OrganizationID != nil {
 			w.OrganizationID = *in.OrganizationID
 			if !ValidID(PrefixOrg, w.OrganizationID) {

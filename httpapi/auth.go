@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/service"
@@ -199,18 +198,14 @@ func (s *server) liftLockout(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// OAuthClientResource is a service client as the API shows it; the
-// secret is present only in the answer to its creation.
+// OAuthClientResource is an OAuth client as the API shows it; the secret
+// is present only in the answers that made it: the creation, a rotation,
+// a change that made a public client confidential.
 type OAuthClientResource struct {
-	XMLName        struct{}        `json:"-" xml:"oauth_client"`
-	ClientID       string          `json:"client_id" readOnly:"true"`
-	OrganizationID string          `json:"organization_id"`
-	Name           string          `json:"name"`
-	Scopes         []string        `json:"scopes"`
-	CreatedAt      time.Time       `json:"created_at"`
-	CreatedBy      string          `json:"created_by,omitempty"`
-	ClientSecret   string          `json:"client_secret,omitempty" readOnly:"true" doc:"The secret, shown only once, in the answer to the creation."`
-	Links          map[string]Link `json:"_links" readOnly:"true"`
+	XMLName struct{} `json:"-" xml:"oauth_client"`
+	roster.OAuthClient
+	ClientSecret string          `json:"client_secret,omitempty" readOnly:"true" doc:"The secret, shown only in the answer that made it."`
+	Links        map[string]Link `json:"_links" readOnly:"true"`
 }
 
 // OAuthClientList is the list of OAuth clients.
@@ -221,25 +216,27 @@ type OAuthClientList struct {
 }
 
 func clientResource(c *roster.OAuthClient, secret string) OAuthClientResource {
-	return OAuthClientResource{ClientID: c.ID, OrganizationID: c.OrganizationID, Name: c.Name, Scopes: c.Scopes,
-		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, ClientSecret: secret,
-		Links: map[string]Link{"self": {Href: "/v1/oauth-clients/" + c.ID}, "organization": {Href: "/v1/orgs/" + c.OrganizationID}, "token": {Href: "/v1/auth/token"}}}
+	self := "/v1/oauth-clients/" + c.ID
+	links := map[string]Link{"self": {Href: self}, "organization": {Href: "/v1/orgs/" + c.OrganizationID}, "token": {Href: "/v1/auth/token"}}
+	if c.Type == roster.ClientConfidential {
+		links["rotate_secret"] = Link{Href: self + "/rotate-secret", Method: "POST"}
+	}
+	out := OAuthClientResource{OAuthClient: *c, ClientSecret: secret, Links: links}
+	out.Hash = nil
+	return out
 }
 
 func (s *server) createOAuthClient(w http.ResponseWriter, r *http.Request) {
-	var in service.OAuthClientInput
+	var in roster.OAuthClientInput
 	if err := decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	c, secret, err := s.Service.CreateOAuthClient(r.Context(), state(r).caller, &in)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	if err == nil {
+		w.Header().Set("Location", "/v1/oauth-clients/"+c.ID)
 	}
-	w.Header().Set("Location", "/v1/oauth-clients/"+c.ID)
-	w.Header().Set("Cache-Control", "no-store")
-	s.respond(w, r, http.StatusCreated, "oauth_client", clientResource(c, secret))
+	s.clientWritten(w, r, http.StatusCreated, c, secret, err)
 }
 
 func (s *server) listOAuthClients(w http.ResponseWriter, r *http.Request) {
@@ -260,8 +257,55 @@ func (s *server) listOAuthClients(w http.ResponseWriter, r *http.Request) {
 	s.respond(w, r, http.StatusOK, "list", out)
 }
 
+func (s *server) getOAuthClient(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Service.OAuthClient(r.Context(), state(r).caller, r.PathValue("id"))
+	s.clientWritten(w, r, http.StatusOK, c, "", err)
+}
+
+func (s *server) replaceOAuthClient(w http.ResponseWriter, r *http.Request) {
+	var in roster.OAuthClientInput
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, secret, err := s.Service.ReplaceOAuthClient(r.Context(), state(r).caller, r.PathValue("id"), &in, precondition(r))
+	s.clientWritten(w, r, http.StatusOK, c, secret, err)
+}
+
+func (s *server) patchOAuthClient(w http.ResponseWriter, r *http.Request) {
+	format, patch, err := decodePatch(w, r, &roster.OAuthClientInput{})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, secret, err := s.Service.PatchOAuthClient(r.Context(), state(r).caller, r.PathValue("id"), format, patch, precondition(r))
+	s.clientWritten(w, r, http.StatusOK, c, secret, err)
+}
+
+func (s *server) rotateOAuthClientSecret(w http.ResponseWriter, r *http.Request) {
+	c, secret, err := s.Service.RotateOAuthClientSecret(r.Context(), state(r).caller, r.PathValue("id"), precondition(r))
+	s.clientWritten(w, r, http.StatusOK, c, secret, err)
+}
+
+// clientWritten answers with a client, or the error. An answer that shows
+// a new secret is not to be stored by caches, and is sent whatever Prefer
+// says: the secret is shown only there.
+func (s *server) clientWritten(w http.ResponseWriter, r *http.Request, status int, c *roster.OAuthClient, secret string, err error) {
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if secret != "" {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("ETag", etag(c.Version))
+		s.respond(w, r, status, "oauth_client", clientResource(c, secret))
+		return
+	}
+	s.sendVersioned(w, r, status, c.Version, "oauth_client", clientResource(c, secret))
+}
+
 func (s *server) deleteOAuthClient(w http.ResponseWriter, r *http.Request) {
-	if err := s.Service.DeleteOAuthClient(r.Context(), state(r).caller, r.PathValue("id")); err != nil {
+	if err := s.Service.DeleteOAuthClient(r.Context(), state(r).caller, r.PathValue("id"), precondition(r)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -45,8 +45,10 @@ var (
 	userRef = pathParam("id", "A user id, `me`, `username:{username}` or `external:{organization_id}:{external_id}`.")
 	orgRef  = pathParam("id", "An organisation id.")
 	hookRef = pathParam("id", "A webhook id.")
-	ifMatch = header("If-Match", `Only change the resource if its ETag is one of these ("<version>", or *); 412 otherwise.`)
-	ifNone  = header("If-None-Match", "Answer 304 when the resource still has this ETag.")
+	// clientRef is an OAuth client's id.
+	clientRef = pathParam("id", "The client_id.")
+	ifMatch   = header("If-Match", `Only change the resource if its ETag is one of these ("<version>", or *); 412 otherwise.`)
+	ifNone    = header("If-None-Match", "Answer 304 when the resource still has this ETag.")
 	// userIfMatch is If-Match on a part of a user (a membership).
 	userIfMatch = header("If-Match", `Only change it if the user's ETag is one of these ("<version>", or *); 412 otherwise.`)
 	prefer      = header("Prefer", "return=minimal answers 204 with no body.")
@@ -140,6 +142,7 @@ var (
 func (s *server) routeTable() []route {
 	user, users, org, orgs := typeOf[UserResource](), typeOf[UserList](), typeOf[OrgResource](), typeOf[OrgList]()
 	webhook := typeOf[WebhookResource]()
+	client := typeOf[OAuthClientResource]()
 	return []route{
 		{Operation{Method: "POST", Path: "/v1/users", ID: "createUser", Tag: "users", Summary: "Create a user",
 			Params: []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.UserInput]()), BodyRequired: true,
@@ -341,6 +344,14 @@ func (s *server) routeTable() []route {
 		{Operation{Method: "GET", Path: "/docs", ID: "docs", Tag: "system", Summary: "The API reference, rendered", Public: true,
 			Responses: append([]openapi.Response{ok(200, typeOf[openapi.HTML]())}, errs(400, 406)...)}, s.docs},
 
+		// OpenID Connect (PRODUCT.md section 9): oidc.go.
+		{Operation{Method: "GET", Path: "/.well-known/openid-configuration", ID: "openidConfiguration", Tag: "openid", Summary: "OpenID Provider Metadata (discovery)", Public: true, JSONOnly: true,
+			Description: "OpenID Connect Discovery 1.0: the issuer (the public URL, --public-url) and where its endpoints are. Cacheable for an hour.",
+			Responses:   append([]openapi.Response{ok(200, typeOf[service.Discovery]())}, errs(400)...)}, s.discovery},
+		{Operation{Method: "GET", Path: "/oauth2/jwks", ID: "jwks", Tag: "openid", Summary: "The keys that sign ID tokens (JWK Set)", Public: true, JSONOnly: true,
+			Description: "The current RS256 and ES256 keys and, after a rotation (roster keys rotate), the retired ones until every token they signed has expired. Cacheable for five minutes; refetch it when a token names a kid it does not hold.",
+			Responses:   append([]openapi.Response{{Status: 200, Type: typeOf[JWKSet](), ContentType: "application/jwk-set+json", Description: "The JWK Set"}}, errs(400)...)}, s.jwks},
+
 		// Sign-in pages for apps (PRODUCT.md section 9): signin.go.
 		{Operation{Method: "GET", Path: "/oauth2/authorize", ID: "authorize", Tag: "auth", Summary: "Authorization endpoint (OAuth 2.0, OpenID Connect)", Public: true,
 			Description: "Starts a sign-in of a user into an app: the authorization code flow with PKCE (S256; required for public clients). A known client and one of its redirect_uris exactly, or an error page and nothing is redirected; then the hosted pages (sign in with username or email and password, the second factor, consent for third-party clients) and a redirect back with code and state, or with error, error_description and state. prompt=none answers login_required or consent_required instead of a page; prompt=login and max_age ask for the password again.",
@@ -416,18 +427,38 @@ func (s *server) routeTable() []route {
 			Description: "Forgets the user's failed sign-ins, which ends a lockout at once. For admins of the user.",
 			Params:      []openapi.Param{userRef},
 			Responses:   append([]openapi.Response{{Status: 204, Description: "Lifted"}}, errs(403, 404)...), Scopes: []string{"users:write:all"}}, s.liftLockout},
-		{Operation{Method: "POST", Path: "/v1/oauth-clients", ID: "createOAuthClient", Tag: "oauth-clients", Summary: "Create an OAuth service client",
-			Description: "A client for the client_credentials grant that acts for its organisation with exactly its scopes. For admins of that organisation. The secret is returned once, as client_secret.",
-			Params:      []openapi.Param{idemKey}, Body: jsonAndXML(typeOf[service.OAuthClientInput]()), BodyRequired: true,
-			Responses: append([]openapi.Response{ok(201, typeOf[OAuthClientResource](), "Location")}, errs(400, 403, 413, 415, 422)...),
+		{Operation{Method: "POST", Path: "/v1/oauth-clients", ID: "createOAuthClient", Tag: "oauth-clients", Summary: "Create an OAuth client",
+			Description: "An app of the product: a service client (client_credentials, acting for its organisation with exactly its scopes) and/or an app users sign in to (authorization_code, refresh_token; password for first-party apps). For admins of that organisation. A confidential client's secret is returned once, as client_secret; public clients have none. The body {name, scopes} alone makes a confidential client_credentials client.",
+			Params:      []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.OAuthClientInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(201, client, "ETag", "Location"), createdMinimal}, errs(400, 403, 413, 415, 422)...),
 			Scopes:    []string{"keys:write"}}, s.createOAuthClient},
-		{Operation{Method: "GET", Path: "/v1/oauth-clients", ID: "listOAuthClients", Tag: "oauth-clients", Summary: "List OAuth service clients",
+		{Operation{Method: "GET", Path: "/v1/oauth-clients", ID: "listOAuthClients", Tag: "oauth-clients", Summary: "List OAuth clients",
 			Description: "The clients of the organisations the caller administers, for a token with the keys:write scope (without it the list is empty); never their secrets. Newest first, in pages: pass next_cursor as cursor for the next page (absent or null on the last); the order is stable while clients are added.",
 			Params:      []openapi.Param{limitP, cursorP},
 			Responses:   append([]openapi.Response{ok(200, typeOf[OAuthClientList]())}, errs(400, 406)...)}, s.listOAuthClients},
-		{Operation{Method: "DELETE", Path: "/v1/oauth-clients/{id}", ID: "deleteOAuthClient", Tag: "oauth-clients", Summary: "Delete an OAuth service client",
-			Params:    []openapi.Param{pathParam("id", "The client_id.")},
-			Responses: append([]openapi.Response{{Status: 204, Description: "Deleted; its tokens stop working at once"}}, errs(403, 404)...), Scopes: []string{"keys:write"}}, s.deleteOAuthClient},
+		{Operation{Method: "GET", Path: "/v1/oauth-clients/{id}", ID: "getOAuthClient", Tag: "oauth-clients", Summary: "Get an OAuth client",
+			Description: "Never its secret. For admins of the client's organisation; another organisation's client is not found.",
+			Params:      []openapi.Param{clientRef, ifNone},
+			Responses:   append([]openapi.Response{ok(200, client, "ETag"), {Status: 304, Description: "Not modified"}}, errs(403, 404, 406)...),
+			Scopes:      []string{"keys:write"}}, s.getOAuthClient},
+		{Operation{Method: "PUT", Path: "/v1/oauth-clients/{id}", ID: "replaceOAuthClient", Tag: "oauth-clients", Summary: "Replace an OAuth client",
+			Description: "Replaces every writable field (an omitted one takes its default; organization_id cannot change). Writes oauth_client.updated. A public client made confidential gets a secret, returned once as client_secret; a confidential client made public loses its secret.",
+			Params:      []openapi.Param{clientRef, ifMatch, prefer}, Body: jsonAndXML(typeOf[roster.OAuthClientInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, client, "ETag"), {Status: 204, Description: "Changed (Prefer: return=minimal)"}}, errs(writeErrs...)...),
+			Scopes:    []string{"keys:write"}}, s.replaceOAuthClient},
+		{Operation{Method: "PATCH", Path: "/v1/oauth-clients/{id}", ID: "patchOAuthClient", Tag: "oauth-clients", Summary: "Change some fields of an OAuth client",
+			Description: "A JSON Merge Patch or JSON Patch applied to the client as GET returns it (null resets a field to its default). Writes oauth_client.updated; a public client made confidential gets a secret, returned once as client_secret.",
+			Params:      []openapi.Param{clientRef, ifMatch, prefer}, Body: patchBodies(typeOf[roster.OAuthClientInput]()), BodyRequired: true,
+			Responses: append([]openapi.Response{ok(200, client, "ETag"), {Status: 204, Description: "Changed (Prefer: return=minimal)"}}, errs(writeErrs...)...),
+			Scopes:    []string{"keys:write"}}, s.patchOAuthClient},
+		{Operation{Method: "POST", Path: "/v1/oauth-clients/{id}/rotate-secret", ID: "rotateOAuthClientSecret", Tag: "oauth-clients", Summary: "Give an OAuth client a new secret",
+			Description: "The new secret is returned once, as client_secret; the old one stops working at once (tokens already issued run until they expire: delete the client to revoke them). Writes oauth_client.secret_rotated. 409 for a public client, which has no secret.",
+			Params:      []openapi.Param{clientRef, ifMatch},
+			Responses:   append([]openapi.Response{ok(200, client, "ETag")}, errs(403, 404, 409, 412)...),
+			Scopes:      []string{"keys:write"}}, s.rotateOAuthClientSecret},
+		{Operation{Method: "DELETE", Path: "/v1/oauth-clients/{id}", ID: "deleteOAuthClient", Tag: "oauth-clients", Summary: "Delete an OAuth client",
+			Params:    []openapi.Param{clientRef, ifMatch},
+			Responses: append([]openapi.Response{{Status: 204, Description: "Deleted; its tokens stop working at once"}}, errs(403, 404, 412, 428)...), Scopes: []string{"keys:write"}}, s.deleteOAuthClient},
 	}
 }
 

@@ -117,6 +117,7 @@ var tagDocs = []struct{ Name, Description string }{
 	{"users", "Users: profiles, preferences, notifications, tags, passwords, email changes and second factors."},
 	{"organizations", "Organisations and reseller trees: members and their roles, credit and the settings schema."},
 	{"auth", "OAuth 2.0 token issue and revocation."},
+	{"openid", "OpenID Connect: discovery, the signing keys (JWKS), userinfo and token introspection."},
 	{"api-keys", "API keys for users; the secret is shown once."},
 	{"oauth-clients", "Service clients for the client_credentials grant; the secret is shown once."},
 	{"webhooks", "Change subscriptions, their delivery log, redelivery and signing secrets."},

@@ -43,14 +43,19 @@ func (r reader) FindToken(ctx context.Context, hash []byte) (*roster.Token, erro
 	return &t, json.Unmarshal(scopes, &t.Scopes)
 }
 
+// FindOAuthClient locks the client's row in a transaction, so that two
+// changes of one client queue (and their events keep their order).
 func (r reader) FindOAuthClient(ctx context.Context, id string) (*roster.OAuthClient, error) {
 	var doc, hash []byte
-	if err := r.q.QueryRow(ctx, `SELECT doc, hash FROM oauth_clients WHERE id = $1`, id).Scan(&doc, &hash); err != nil {
+	if err := r.q.QueryRow(ctx, `SELECT doc, hash FROM oauth_clients WHERE id = $1`+r.locking(), id).Scan(&doc, &hash); err != nil {
 		return nil, translate(err, "OAuth client")
 	}
-	var c roster.OAuthClient
+	c, err := roster.DecodeOAuthClient(doc)
+	if err != nil {
+		return nil, err
+	}
 	c.Hash = hash
-	return &c, json.Unmarshal(doc, &c)
+	return c, nil
 }
 
 func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility, pg roster.Page) ([]*roster.OAuthClient, *roster.Cursor, error) {
@@ -73,8 +78,8 @@ func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility, pg r
 		if err := rows.Scan(&created, &doc); err != nil {
 			return time.Time{}, "", nil, err
 		}
-		c := new(roster.OAuthClient)
-		if err := json.Unmarshal(doc, c); err != nil {
+		c, err := roster.DecodeOAuthClient(doc)
+		if err != nil {
 			return time.Time{}, "", nil, err
 		}
 		return created, c.ID, c, nil
@@ -134,8 +139,20 @@ func (t *tx) CreateOAuthClient(c *roster.OAuthClient) error {
 		return err
 	}
 	_, err = t.conn.Exec(t.ctx, `INSERT INTO oauth_clients (id, organization_id, hash, created_at, doc) VALUES ($1, $2, $3, $4, $5)`,
-		c.ID, c.OrganizationID, c.Hash, c.CreatedAt, doc)
+		c.ID, c.OrganizationID, c.StoredHash(), c.CreatedAt, doc)
 	return translate(err, "OAuth client")
+}
+
+func (t *tx) UpdateOAuthClient(c *roster.OAuthClient) error {
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	n, err := t.exec(`UPDATE oauth_clients SET hash = $1, doc = $2 WHERE id = $3`, c.StoredHash(), doc, c.ID)
+	if err == nil && n == 0 {
+		return roster.Errorf(roster.CodeNotFound, "OAuth client not found")
+	}
+	return err
 }
 
 func (t *tx) DeleteOAuthClient(id string) error {

@@ -127,7 +127,7 @@ func (s *Service) Authorize(ctx context.Context, p AuthorizeParams) (*AuthReques
 		return nil, r.refuse("unsupported_response_type", "response_type must be code")
 	case p.ResponseMode != "" && p.ResponseMode != "query":
 		return nil, r.refuse("invalid_request", "response_mode must be query")
-	case !clientAllows(cl, "authorization_code"):
+	case !cl.HasGrant(roster.GrantAuthorizationCode):
 		return nil, r.refuse("unauthorized_client", "this application may not use the authorization code flow (its grant_types)")
 	case len(p.Nonce) > 1024:
 		return nil, r.refuse("invalid_request", "nonce is over 1024 characters")
@@ -154,16 +154,6 @@ func (s *Service) Authorize(ctx context.Context, p AuthorizeParams) (*AuthReques
 		r.MaxAge = n
 	}
 	return r, nil
-}
-
-// clientAllows reports whether a client may use a grant. A client with
-// no grant_types (one made before they existed) is a service client:
-// client_credentials only.
-func clientAllows(cl *roster.OAuthClient, grant string) bool {
-	if len(cl.GrantTypes) == 0 {
-		return grant == "client_credentials"
-	}
-	return slices.Contains(cl.GrantTypes, grant)
 }
 
 // authorizeScopes reads the scope parameter: at least one scope (an empty

@@ -26,12 +26,9 @@ func (s *Service) codeGrant(ctx context.Context, req *TokenRequest) (*TokenRespo
 	if req.Code == "" {
 		return nil, oauthErr("invalid_request", "code is required for the authorization_code grant")
 	}
-	cl, err := s.authenticateClient(ctx, req)
+	cl, err := s.authenticateClient(ctx, req, roster.GrantAuthorizationCode)
 	if err != nil {
 		return nil, err
-	}
-	if !clientAllows(cl, "authorization_code") {
-		return nil, oauthErr("unauthorized_client", "this client may not use the authorization_code grant (its grant_types)")
 	}
 	if len(req.Code) > 512 {
 		return nil, errCodeRefused
@@ -69,7 +66,7 @@ func (s *Service) codeGrant(ctx context.Context, req *TokenRequest) (*TokenRespo
 		}
 		code = c
 		out, err = s.issue(tx, grant{userID: u.ID, clientID: cl.ID, sessionID: c.SessionID, family: c.Family, scopes: c.Scopes,
-			refresh: clientAllows(cl, "refresh_token") && slices.Contains(c.Scopes, ScopeOfflineAccess)})
+			refresh: cl.HasGrant(roster.GrantRefreshToken) && slices.Contains(c.Scopes, ScopeOfflineAccess)})
 		return err
 	})
 	if err != nil {
@@ -129,11 +126,12 @@ func (s *Service) codeHolder(ctx context.Context, tx roster.Tx, c *roster.AuthCo
 	return ses, u, nil
 }
 
-// authenticateClient authenticates the client of a token request:
-// confidential clients by their secret (HTTP Basic or form), public ones
-// by client_id alone. Secrets are checked under the per-address sign-in
-// limit, like passwords.
-func (s *Service) authenticateClient(ctx context.Context, req *TokenRequest) (*roster.OAuthClient, error) {
+// authenticateClient authenticates the client of a token request for a
+// grant: confidential clients by their secret (HTTP Basic or form),
+// public ones by client_id alone. Secrets are checked under the
+// per-address sign-in limit, like passwords. A client without the grant
+// in its grant_types is unauthorized_client.
+func (s *Service) authenticateClient(ctx context.Context, req *TokenRequest, grant string) (*roster.OAuthClient, error) {
 	bad := &OAuthError{Code: "invalid_client", Description: "client authentication failed: check client_id and client_secret", Status: 401, Basic: req.ClientBasic}
 	if req.ClientID == "" {
 		bad.Description = "client_id is required (with client_secret, by HTTP Basic or form fields, for a confidential client)"
@@ -147,11 +145,15 @@ func (s *Service) authenticateClient(ctx context.Context, req *TokenRequest) (*r
 		}
 	}
 	if cl != nil && cl.Type == roster.ClientPublic {
-		if req.ClientSecret != "" {
+		switch {
+		case grant == roster.GrantClientCredentials:
+			// RFC 6749 section 4.4: the grant is for confidential clients only.
+			return nil, &OAuthError{Code: "unauthorized_client", Description: "a public client cannot use the client_credentials grant: it has no secret", Status: 400}
+		case req.ClientSecret != "":
 			bad.Description = "this is a public client: send client_id only, no secret"
 			return nil, bad
 		}
-		return cl, s.clientUsable(ctx, cl)
+		return cl, s.clientMay(ctx, cl, grant)
 	}
 	if req.ClientSecret == "" {
 		bad.Description = "client_id and client_secret are required (HTTP Basic or form fields)"
@@ -172,11 +174,15 @@ func (s *Service) authenticateClient(ctx context.Context, req *TokenRequest) (*r
 	if !ok {
 		return nil, bad
 	}
-	return cl, s.clientUsable(ctx, cl)
+	return cl, s.clientMay(ctx, cl, grant)
 }
 
-// clientUsable refuses a client whose organisation is disabled.
-func (s *Service) clientUsable(ctx context.Context, cl *roster.OAuthClient) error {
+// clientMay refuses a grant the client does not have, and every grant to
+// a client whose organisation is disabled.
+func (s *Service) clientMay(ctx context.Context, cl *roster.OAuthClient, grant string) error {
+	if !cl.HasGrant(grant) {
+		return &OAuthError{Code: "unauthorized_client", Description: "this client may not use the " + grant + " grant: add it to the client's grant_types", Status: 400}
+	}
 	off, err := s.store.OrgDisabled(ctx, cl.OrganizationID)
 	if err != nil {
 		return err
@@ -219,7 +225,7 @@ func (s *Service) idToken(ctx context.Context, cl *roster.OAuthClient, u *roster
 // authenticating the request as that client: an app's refresh token
 // refreshes for that app only.
 func (s *Service) appClient(ctx context.Context, t *roster.Token, req *TokenRequest) (*roster.OAuthClient, error) {
-	cl, err := s.authenticateClient(ctx, req)
+	cl, err := s.authenticateClient(ctx, req, roster.GrantRefreshToken)
 	var oe *OAuthError
 	if errors.As(err, &oe) && oe.Code == "invalid_client" && req.ClientID == "" {
 		oe.Description = "this refresh token was issued to an application: authenticate as it (client_id, and client_secret for a confidential client)"
@@ -229,9 +235,6 @@ func (s *Service) appClient(ctx context.Context, t *roster.Token, req *TokenRequ
 	}
 	if cl.ID != t.ClientID {
 		return nil, oauthErr("invalid_grant", "the refresh token was issued to another application")
-	}
-	if !clientAllows(cl, "refresh_token") {
-		return nil, oauthErr("unauthorized_client", "this client may not use the refresh_token grant (its grant_types)")
 	}
 	return cl, nil
 }

@@ -18,21 +18,23 @@ import (
 
 // Event types.
 const (
-	EventUserCreated        = "user.created"
-	EventUserUpdated        = "user.updated"
-	EventUserDeleted        = "user.deleted"
-	EventOrgCreated         = "org.created"
-	EventOrgUpdated         = "org.updated"
-	EventOrgDeleted         = "org.deleted"
-	EventMembershipCreated  = "membership.created"
-	EventMembershipUpdated  = "membership.updated"
-	EventMembershipDeleted  = "membership.deleted"
-	EventOrgSettingsUpdated = "org.settings_schema_updated"
-	EventUserLockoutLifted  = "user.lockout_lifted"
-	EventAPIKeyCreated      = "api_key.created"
-	EventAPIKeyDeleted      = "api_key.deleted"
-	EventClientCreated      = "oauth_client.created"
-	EventClientDeleted      = "oauth_client.deleted"
+	EventUserCreated         = "user.created"
+	EventUserUpdated         = "user.updated"
+	EventUserDeleted         = "user.deleted"
+	EventOrgCreated          = "org.created"
+	EventOrgUpdated          = "org.updated"
+	EventOrgDeleted          = "org.deleted"
+	EventMembershipCreated   = "membership.created"
+	EventMembershipUpdated   = "membership.updated"
+	EventMembershipDeleted   = "membership.deleted"
+	EventOrgSettingsUpdated  = "org.settings_schema_updated"
+	EventUserLockoutLifted   = "user.lockout_lifted"
+	EventAPIKeyCreated       = "api_key.created"
+	EventAPIKeyDeleted       = "api_key.deleted"
+	EventClientCreated       = "oauth_client.created"
+	EventClientUpdated       = "oauth_client.updated"
+	EventClientSecretRotated = "oauth_client.secret_rotated"
+	EventClientDeleted       = "oauth_client.deleted"
 )
 
 // newEvent describes a change from before to after (either may be nil),

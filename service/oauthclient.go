@@ -5,84 +5,79 @@ package service
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/rosterhq/roster"
 )
 
-// OAuthClientInput is the body of an OAuth client creation.
-type OAuthClientInput struct {
-	Name           string   `json:"name" required:"true" minLength:"1" maxLength:"255"`
-	Scopes         []string `json:"scopes" required:"true" minItems:"1" doc:"What the client's tokens may do: at least one scope; keys:write and users:write:self are not for clients."`
-	OrganizationID string   `json:"organization_id,omitempty" doc:"The organisation the client acts for; defaults to the caller's. The caller must be an admin there."`
-}
-
-// clientScopes are the scopes a service client may hold: every scope but
-// those that only make sense for a person.
-func clientScopes() []string {
-	return slices.DeleteFunc(slices.Clone(roster.AllScopes), func(s string) bool {
-		return s == roster.ScopeKeysWrite || s == roster.ScopeUsersWriteSelf
-	})
-}
-
-// CreateOAuthClient makes a service client and returns it with its
-// secret, which is shown only this once.
-func (s *Service) CreateOAuthClient(ctx context.Context, c *roster.Caller, in *OAuthClientInput) (*roster.OAuthClient, string, error) {
+// CreateOAuthClient makes a client and returns it with its secret, which
+// is shown only this once ("" for a public client, which has none).
+func (s *Service) CreateOAuthClient(ctx context.Context, c *roster.Caller, in *roster.OAuthClientInput) (*roster.OAuthClient, string, error) {
 	if err := needScope(c, roster.ScopeKeysWrite); err != nil {
 		return nil, "", err
 	}
-	var fe []roster.FieldError
-	name := strings.TrimSpace(in.Name)
-	if name == "" || len(name) > 255 {
-		fe = append(fe, roster.FieldError{Location: "body.name", Message: "name is required (1 to 255 characters)", Value: in.Name})
+	cl, err := roster.BuildOAuthClient(nil, in)
+	if err != nil {
+		return nil, "", err
 	}
-	allowed := clientScopes()
-	scopes := []string{}
-	for i, sc := range in.Scopes {
-		if !slices.Contains(allowed, sc) {
-			fe = append(fe, roster.FieldError{Location: "body.scopes[" + itoa(i) + "]", Message: "not a scope a client may hold: use one of " + strings.Join(allowed, ", "), Value: sc})
-		} else if !slices.Contains(scopes, sc) {
-			scopes = append(scopes, sc)
-		}
-	}
-	if len(in.Scopes) == 0 {
-		fe = append(fe, roster.FieldError{Location: "body.scopes", Message: "scopes must list at least one scope: a client does exactly what its scopes say"})
-	}
-	orgID := in.OrganizationID
-	if orgID == "" {
-		orgID = c.User.OrganizationID
-	} else if !roster.ValidID(roster.PrefixOrg, orgID) {
-		fe = append(fe, roster.FieldError{Location: "body.organization_id", Message: "organization_id does not name an organisation", Value: orgID})
-	} else if ok, err := s.canSeeOrg(ctx, s.store, c, orgID); err != nil {
+	if cl.OrganizationID == "" {
+		cl.OrganizationID = c.User.OrganizationID
+	} else if ok, err := s.canSeeOrg(ctx, s.store, c, cl.OrganizationID); err != nil {
 		return nil, "", err
 	} else if !ok {
-		fe = append(fe, roster.FieldError{Location: "body.organization_id", Message: "organization_id does not name an organisation", Value: orgID})
+		return nil, "", roster.Invalid(roster.FieldError{Location: "body.organization_id", Message: "organization_id does not name an organisation", Value: cl.OrganizationID})
 	}
-	if len(fe) > 0 {
-		return nil, "", roster.Invalid(fe...)
-	}
-	if err := s.checkAdminAt(ctx, s.store, c, orgID, nil, "create OAuth clients for this organisation"); err != nil {
+	if err := s.checkAdminAt(ctx, s.store, c, cl.OrganizationID, nil, "create OAuth clients for this organisation"); err != nil {
 		return nil, "", err
 	}
-	for _, sc := range scopes {
-		if !c.HasScope(sc) {
-			return nil, "", forbidden("scope %s is beyond what your own token allows", sc)
-		}
+	if err := checkGrantable(c, nil, cl); err != nil {
+		return nil, "", err
 	}
-	secret := roster.NewTokenSecret(clientSecretPrefix)
-	cl := &roster.OAuthClient{ID: roster.NewID(roster.PrefixClient), OrganizationID: orgID, Name: name, Scopes: scopes, CreatedBy: c.User.ID,
-		Hash: roster.HashKeySecret(secret)}
-	err := s.update(ctx, func(tx roster.Tx) error {
-		cl.CreatedAt = tx.Now()
+	cl.ID, cl.CreatedBy, cl.Version = roster.NewID(roster.PrefixClient), c.User.ID, 1
+	secret := newClientSecret(nil, cl)
+	err = s.update(ctx, func(tx roster.Tx) error {
+		cl.CreatedAt, cl.UpdatedAt = tx.Now(), tx.Now()
 		if err := tx.CreateOAuthClient(cl); err != nil {
 			return err
 		}
-		return s.recordCredential(ctx, tx, c, EventClientCreated, "oauth_client", cl.ID, orgID, nil, cl)
+		return s.recordCredential(ctx, tx, c, EventClientCreated, "oauth_client", cl.ID, cl.OrganizationID, nil, cl)
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return cl, secret, nil
+}
+
+// checkGrantable refuses scopes that next gives and cur did not (nil cur:
+// all of them) beyond what the caller's own token holds: nobody makes a
+// client that can do more than they can. The OpenID Connect scopes of
+// allowed_scopes are not API scopes and need nothing.
+func checkGrantable(c *roster.Caller, cur, next *roster.OAuthClient) error {
+	var had []string
+	if cur != nil {
+		had = append(slices.Clone(cur.Scopes), cur.AllowedScopes...)
+	}
+	for _, sc := range append(slices.Clone(next.Scopes), next.AllowedScopes...) {
+		if slices.Contains(roster.AllScopes, sc) && !slices.Contains(had, sc) && !c.HasScope(sc) {
+			return forbidden("scope %s is beyond what your own token allows", sc)
+		}
+	}
+	return nil
+}
+
+// newClientSecret gives next a secret when it needs one it does not have
+// (a new confidential client, or a public one made confidential) and
+// returns it; a public client loses its secret. "" when nothing was made.
+func newClientSecret(cur, next *roster.OAuthClient) string {
+	if next.Type == roster.ClientPublic {
+		next.Hash = nil
+		return ""
+	}
+	if cur != nil && len(cur.Hash) > 0 {
+		return ""
+	}
+	secret := roster.NewTokenSecret(clientSecretPrefix)
+	next.Hash = roster.HashKeySecret(secret)
+	return secret
 }
 
 // OAuthClients lists the clients of the organisations the caller
@@ -91,30 +86,171 @@ func (s *Service) OAuthClients(ctx context.Context, c *roster.Caller, p roster.P
 	return s.store.FindOAuthClients(ctx, s.administeredWith(ctx, c, roster.ScopeKeysWrite), p)
 }
 
-// DeleteOAuthClient removes a client and revokes its tokens. A client of
-// an organisation the caller does not administer is not found.
-func (s *Service) DeleteOAuthClient(ctx context.Context, c *roster.Caller, id string) error {
+// OAuthClient returns one client, without its secret's hash.
+func (s *Service) OAuthClient(ctx context.Context, c *roster.Caller, id string) (*roster.OAuthClient, error) {
+	cl, err := s.findOAuthClient(ctx, s.store, c, id)
+	if err != nil {
+		return nil, err
+	}
+	cl.Hash = nil
+	return cl, nil
+}
+
+// findOAuthClient finds a client the caller administers with keys:write;
+// a client of an organisation the caller does not administer is "not
+// found".
+func (s *Service) findOAuthClient(ctx context.Context, r roster.Reader, c *roster.Caller, id string) (*roster.OAuthClient, error) {
 	if err := needScope(c, roster.ScopeKeysWrite); err != nil {
-		return err
+		return nil, err
 	}
 	if !roster.ValidID(roster.PrefixClient, id) {
-		return notFound("OAuth client")
+		return nil, notFound("OAuth client")
 	}
-	cl, err := s.store.FindOAuthClient(ctx, id)
+	cl, err := r.FindOAuthClient(ctx, id)
 	if err != nil {
-		return asNotFound(err, "OAuth client")
+		return nil, asNotFound(err, "OAuth client")
 	}
-	rank, err := s.rankAt(ctx, s.store, c, cl.OrganizationID)
+	if rank, err := s.rankAt(ctx, r, c, cl.OrganizationID); err != nil {
+		return nil, err
+	} else if rank < roster.RankAdmin {
+		return nil, notFound("OAuth client")
+	}
+	return cl, nil
+}
+
+// clientChange computes a client's next state from the current one, and
+// the secret it made for it ("" for none).
+type clientChange func(cur *roster.OAuthClient) (*roster.OAuthClient, string, error)
+
+// updateOAuthClient changes a client with change and writes the event
+// typ. It returns the client and the secret the change made, if it made
+// one. The change is tried once outside the write transaction, so that a
+// request it refuses never waits for the writer.
+func (s *Service) updateOAuthClient(ctx context.Context, c *roster.Caller, id string, pre Precondition, typ string, change clientChange) (*roster.OAuthClient, string, error) {
+	cur, err := s.findOAuthClient(ctx, s.store, c, id)
 	if err != nil {
+		return nil, "", err
+	}
+	if err := pre.check(cur.Version); err != nil {
+		return nil, "", err
+	}
+	if _, _, err := change(cur); err != nil {
+		return nil, "", err
+	}
+	var out *roster.OAuthClient
+	var secret string
+	err = s.update(ctx, func(tx roster.Tx) error {
+		cur, err := tx.FindOAuthClient(ctx, id)
+		if err != nil {
+			return asNotFound(err, "OAuth client")
+		}
+		if err := pre.check(cur.Version); err != nil {
+			return err
+		}
+		next, made, err := change(cur)
+		if err != nil {
+			return err
+		}
+		if sameClient(cur, next) {
+			out, secret = cur, ""
+			return nil
+		}
+		next.Version, next.UpdatedAt = cur.Version+1, tx.Now()
+		if err := tx.UpdateOAuthClient(next); err != nil {
+			return asNotFound(err, "OAuth client")
+		}
+		out, secret = next, made
+		return s.recordCredential(ctx, tx, c, typ, "oauth_client", id, cur.OrganizationID, cur, next)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out = out.Clone()
+	out.Hash = nil
+	return out, secret, nil
+}
+
+// sameClient reports whether a change leaves a client as it was: the
+// same fields and the same secret.
+func sameClient(cur, next *roster.OAuthClient) bool {
+	a, b := *cur, *next
+	a.Hash, b.Hash = nil, nil
+	return string(document(&a)) == string(document(&b)) && string(cur.Hash) == string(next.Hash)
+}
+
+// replaceClient is the change that replaces a client's writable fields
+// with in (PUT; PATCH decodes the patched client into in). A client made
+// confidential gets a secret.
+func replaceClient(c *roster.Caller, cur *roster.OAuthClient, in *roster.OAuthClientInput) (*roster.OAuthClient, string, error) {
+	next, err := roster.BuildOAuthClient(cur, in)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := checkGrantable(c, cur, next); err != nil {
+		return nil, "", err
+	}
+	return next, newClientSecret(cur, next), nil
+}
+
+// ReplaceOAuthClient replaces every writable field of a client (PUT);
+// omitted ones take their defaults. Making a public client confidential
+// returns its new secret, shown this once.
+func (s *Service) ReplaceOAuthClient(ctx context.Context, c *roster.Caller, id string, in *roster.OAuthClientInput, pre Precondition) (*roster.OAuthClient, string, error) {
+	return s.updateOAuthClient(ctx, c, id, pre, EventClientUpdated, func(cur *roster.OAuthClient) (*roster.OAuthClient, string, error) {
+		return replaceClient(c, cur, in)
+	})
+}
+
+// PatchOAuthClient applies a merge patch or JSON Patch to a client as GET
+// shows it; like ReplaceOAuthClient, it returns a new secret when the
+// client became confidential.
+func (s *Service) PatchOAuthClient(ctx context.Context, c *roster.Caller, id, format string, patch []byte, pre Precondition) (*roster.OAuthClient, string, error) {
+	return s.updateOAuthClient(ctx, c, id, pre, EventClientUpdated, func(cur *roster.OAuthClient) (*roster.OAuthClient, string, error) {
+		shown := cur.Clone()
+		shown.Hash = nil
+		doc, err := roster.ApplyPatch(format, document(shown), patch)
+		if err != nil {
+			return nil, "", err
+		}
+		var in roster.OAuthClientInput
+		if err := roster.DecodeStrict(doc, &in); err != nil {
+			return nil, "", err
+		}
+		return replaceClient(c, cur, &in)
+	})
+}
+
+// RotateOAuthClientSecret gives a confidential client a new secret and
+// returns it; the old one stops working at once. Tokens already issued
+// run until they expire.
+func (s *Service) RotateOAuthClientSecret(ctx context.Context, c *roster.Caller, id string, pre Precondition) (*roster.OAuthClient, string, error) {
+	return s.updateOAuthClient(ctx, c, id, pre, EventClientSecretRotated, func(cur *roster.OAuthClient) (*roster.OAuthClient, string, error) {
+		if cur.Type == roster.ClientPublic {
+			return nil, "", roster.Errorf(roster.CodeConflict, "a public client has no secret to rotate: make it confidential (type) to give it one")
+		}
+		next := cur.Clone()
+		next.Hash = nil
+		return next, newClientSecret(nil, next), nil
+	})
+}
+
+// DeleteOAuthClient removes a client and revokes its tokens. A client of
+// an organisation the caller does not administer is not found.
+func (s *Service) DeleteOAuthClient(ctx context.Context, c *roster.Caller, id string, pre Precondition) error {
+	if _, err := s.findOAuthClient(ctx, s.store, c, id); err != nil {
 		return err
 	}
-	if rank < roster.RankAdmin {
-		return notFound("OAuth client")
-	}
 	return s.update(ctx, func(tx roster.Tx) error {
+		cur, err := tx.FindOAuthClient(ctx, id)
+		if err != nil {
+			return asNotFound(err, "OAuth client")
+		}
+		if err := pre.check(cur.Version); err != nil {
+			return err
+		}
 		if err := tx.DeleteOAuthClient(id); err != nil {
 			return asNotFound(err, "OAuth client")
 		}
-		return s.recordCredential(ctx, tx, c, EventClientDeleted, "oauth_client", cl.ID, cl.OrganizationID, cl, nil)
+		return s.recordCredential(ctx, tx, c, EventClientDeleted, "oauth_client", cur.ID, cur.OrganizationID, cur, nil)
 	})
 }

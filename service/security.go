@@ -33,6 +33,9 @@ type SecurityConfig struct {
 	// SessionTTL is how long a browser session of the hosted pages
 	// lasts from its sign-in.
 	SessionTTL time.Duration
+	// KeysRefresh is how often a node reads the signing keys again, to
+	// find a rotation made by another process (0: 30 s).
+	KeysRefresh time.Duration
 
 	// An account is locked for AccountLockout after AccountFailures
 	// failed sign-ins within AccountWindow; a client address likewise.
@@ -96,6 +99,9 @@ func (c SecurityConfig) Validate() error {
 	}
 	if c.AccessTokenTTL < time.Second || c.RefreshTokenTTL < time.Second || c.SessionTTL < time.Second {
 		problems = append(problems, "token and session lifetimes must be at least a second")
+	}
+	if c.KeysRefresh < 0 || c.KeysRefresh > keysMaxAge {
+		problems = append(problems, "the signing keys' refresh must be between 0 (the default, 30s) and 30s: retired keys stay published for that long beyond their tokens")
 	}
 	if c.InviteTTL < time.Second || c.EmailChangeTTL < time.Second {
 		problems = append(problems, "invitation and email change lifetimes must be at least a second")

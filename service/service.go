@@ -38,6 +38,7 @@ type Service struct {
 	hookWorkers sync.Map
 	sec         *security   // account security settings (security.go)
 	keyChecked  atomic.Bool // CheckSecretKey succeeded
+	ring        keyRing     // the keys that sign ID tokens (keys.go)
 	secOnce     sync.Once
 }
 

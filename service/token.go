@@ -308,12 +308,9 @@ func (s *Service) tokenSession(ctx context.Context, t *roster.Token) *roster.Ses
 }
 
 func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
-	cl, err := s.authenticateClient(ctx, req)
+	cl, err := s.authenticateClient(ctx, req, roster.GrantClientCredentials)
 	if err != nil {
 		return nil, err
-	}
-	if cl.Type == roster.ClientPublic || !clientAllows(cl, "client_credentials") {
-		return nil, oauthErr("unauthorized_client", "this client may not use the client_credentials grant (a public client, or not in its grant_types)")
 	}
 	scopes := slices.Clone(cl.Scopes)
 	if len(strings.Fields(req.Scope)) > 0 { // a blank scope is no scope
@@ -378,7 +375,11 @@ func (s *Service) authenticateToken(ctx context.Context, token string) (*roster.
 		} else if off {
 			return nil, roster.Errorf(roster.CodeUnauthorized, "the organisation of the client behind this token is disabled")
 		}
-		return clientCaller(cl, t), nil
+		caller := clientCaller(cl, t)
+		if caller == nil {
+			return nil, roster.Errorf(roster.CodeUnauthorized, "the bearer token is not valid: its client no longer has the client_credentials grant or any of the token's scopes")
+		}
+		return caller, nil
 	}
 	u, err := s.store.FindUser(ctx, t.UserID)
 	if roster.ErrorCode(err) == roster.CodeNotFound {
@@ -399,7 +400,9 @@ func (s *Service) authenticateToken(ctx context.Context, token string) (*roster.
 
 // clientCaller is the caller of a client's token: a stand-in user with no
 // id that is admin of the client's organisation only, limited by the
-// token's scopes (never empty, so they always limit).
+// token's scopes that the client still holds (never empty, so they always
+// limit). A change of the client takes effect at once: nil when the
+// client lost the grant or every scope of the token.
 func clientCaller(cl *roster.OAuthClient, t *roster.Token) *roster.Caller {
 	roles := []string{"admin"}
 	u := &roster.User{OrganizationID: cl.OrganizationID, Status: roster.StatusEnabled, Roles: roles,
@@ -407,6 +410,10 @@ func clientCaller(cl *roster.OAuthClient, t *roster.Token) *roster.Caller {
 	scopes := t.Scopes
 	if len(scopes) == 0 {
 		scopes = cl.Scopes
+	}
+	scopes = slices.DeleteFunc(slices.Clone(scopes), func(sc string) bool { return !slices.Contains(cl.Scopes, sc) })
+	if len(scopes) == 0 || !cl.HasGrant(roster.GrantClientCredentials) {
+		return nil
 	}
 	return &roster.Caller{User: u, KeyID: t.ID, Scopes: scopes, ClientID: cl.ID, Family: t.Family}
 }

@@ -41,9 +41,12 @@ func (r reader) FindOAuthClient(ctx context.Context, id string) (*roster.OAuthCl
 	if err := r.q.QueryRowContext(ctx, `SELECT doc, hash FROM oauth_clients WHERE id = ?`, id).Scan(&doc, &hash); err != nil {
 		return nil, translate(err, "OAuth client")
 	}
-	var c roster.OAuthClient
+	c, err := roster.DecodeOAuthClient(doc)
+	if err != nil {
+		return nil, err
+	}
 	c.Hash = hash
-	return &c, json.Unmarshal(doc, &c)
+	return c, nil
 }
 
 func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.OAuthClient, *roster.Cursor, error) {
@@ -68,8 +71,8 @@ func (r reader) FindOAuthClients(ctx context.Context, v *roster.Visibility, p ro
 		if err := rows.Scan(&created, &doc); err != nil {
 			return 0, "", nil, err
 		}
-		c := new(roster.OAuthClient)
-		if err := json.Unmarshal(doc, c); err != nil {
+		c, err := roster.DecodeOAuthClient(doc)
+		if err != nil {
 			return 0, "", nil, err
 		}
 		return created, c.ID, c, nil
@@ -133,8 +136,20 @@ func (t *tx) CreateOAuthClient(c *roster.OAuthClient) error {
 		return err
 	}
 	_, err = t.q.ExecContext(context.Background(), `INSERT INTO oauth_clients (id, organization_id, hash, created_at, doc) VALUES (?, ?, ?, ?, ?)`,
-		c.ID, c.OrganizationID, c.Hash, micros(c.CreatedAt), doc)
+		c.ID, c.OrganizationID, c.StoredHash(), micros(c.CreatedAt), doc)
 	return translate(err, "OAuth client")
+}
+
+func (t *tx) UpdateOAuthClient(c *roster.OAuthClient) error {
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	n, err := t.exec(`UPDATE oauth_clients SET hash = ?, doc = ? WHERE id = ?`, c.StoredHash(), doc, c.ID)
+	if err == nil && n == 0 {
+		return roster.Errorf(roster.CodeNotFound, "OAuth client not found")
+	}
+	return err
 }
 
 func (t *tx) DeleteOAuthClient(id string) error {

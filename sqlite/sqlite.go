@@ -101,9 +101,17 @@ func privateFiles(path string) error {
 }
 
 // Open opens (creating when needed) the database at path, applies the
-// migrations and starts the writer. A path of ":memory:" is not allowed:
-// the read and write pools must share one file.
-func Open(ctx context.Context, path string) (*DB, error) {
+// migrations and starts the writer, for the process that serves it. A
+// path of ":memory:" is not allowed: the read and write pools must share
+// one file.
+func Open(ctx context.Context, path string) (*DB, error) { return open(ctx, path, true) }
+
+// OpenBeside opens the database at path for a command that writes to it
+// beside the server that may be serving it (roster keys rotate): it
+// leaves the server's delivery leases and webhook streams alone.
+func OpenBeside(ctx context.Context, path string) (*DB, error) { return open(ctx, path, false) }
+
+func open(ctx context.Context, path string, serving bool) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
@@ -150,18 +158,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.closeDBs()
 		return nil, err
 	}
-	// Only one process serves an embedded store, so a delivery lease or
-	// a hold on a webhook's stream found at start is a dead process's:
-	// free it for this one, due now (the claim set next_at to the lease's
-	// end).
-	if _, err := write.ExecContext(ctx, `UPDATE deliveries SET lease_until = 0, lease_owner = '', next_at = min(next_at, ?) WHERE lease_owner <> ''`,
-		micros(time.Now())); err != nil {
-		db.closeDBs()
-		return nil, fmt.Errorf("free delivery leases: %w", err)
-	}
-	if _, err := write.ExecContext(ctx, `UPDATE webhooks SET stream_until = 0, stream_owner = '' WHERE stream_owner <> ''`); err != nil {
-		db.closeDBs()
-		return nil, fmt.Errorf("free delivery leases: %w", err)
+	if serving {
+		if err := freeLeases(ctx, write); err != nil {
+			db.closeDBs()
+			return nil, err
+		}
 	}
 	if db.conn, err = write.Conn(ctx); err != nil {
 		db.closeDBs()
@@ -191,6 +192,21 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	go db.checkpointer()
 	go db.writer()
 	return db, nil
+}
+
+// freeLeases frees the delivery leases and webhook stream holds found at
+// start: only one process serves an embedded store, so they are a dead
+// process's. Freed deliveries are due now (the claim set next_at to the
+// lease's end).
+func freeLeases(ctx context.Context, write *sql.DB) error {
+	if _, err := write.ExecContext(ctx, `UPDATE deliveries SET lease_until = 0, lease_owner = '', next_at = min(next_at, ?) WHERE lease_owner <> ''`,
+		micros(time.Now())); err != nil {
+		return fmt.Errorf("free delivery leases: %w", err)
+	}
+	if _, err := write.ExecContext(ctx, `UPDATE webhooks SET stream_until = 0, stream_owner = '' WHERE stream_owner <> ''`); err != nil {
+		return fmt.Errorf("free webhook streams: %w", err)
+	}
+	return nil
 }
 
 // walFallbackPages is the WAL size, in pages, past which the writer

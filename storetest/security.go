@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ var securityBehaviours = []behaviour{
 	{"Security/Passwords", testPasswords},
 	{"Security/Tokens", testTokens},
 	{"Security/OAuthClients", testOAuthClients},
+	{"Security/OAuthClientFields", testOAuthClientFields},
 	{"Security/SignInFailures", testSignInFailures},
 	{"Security/TOTP", testTOTP},
 	{"Security/SignInReservation", testSignInReservation},
@@ -179,6 +181,73 @@ func testOAuthClients(t *testing.T, s roster.Store) {
 	wantCode(t, "DeleteOAuthClient twice", err, roster.CodeNotFound)
 	_, err = s.FindOAuthClient(ctx, clients[3].ID)
 	wantCode(t, "FindOAuthClient of a deleted client", err, roster.CodeNotFound)
+}
+
+// testOAuthClientFields: a client keeps the sign-in fields of PRODUCT.md
+// section 9 and its version; a public client has no secret; an update
+// replaces the document and the secret; a client written without the
+// fields reads with their defaults.
+func testOAuthClientFields(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	org := MustCreateOrg(t, s, "", "Root")
+	pub := &roster.OAuthClient{ID: roster.NewID(roster.PrefixClient), OrganizationID: org.ID, Name: "SPA", Scopes: []string{},
+		Type: roster.ClientPublic, FirstParty: true, RedirectURIs: []string{"https://app.example.com/cb", "http://127.0.0.1/cb"},
+		PostLogoutRedirectURIs: []string{"https://app.example.com/"}, GrantTypes: []string{roster.GrantAuthorizationCode, roster.GrantRefreshToken},
+		AllowedScopes: []string{"openid", "email", roster.ScopeUsersRead}, IDTokenAlg: roster.AlgES256,
+		CreatedAt: at(1), UpdatedAt: at(1), Version: 1, CreatedBy: "usr_x"}
+	old := &roster.OAuthClient{ID: roster.NewID(roster.PrefixClient), OrganizationID: org.ID, Name: "Old", Scopes: []string{"users:read"},
+		CreatedAt: at(2), Hash: roster.HashKeySecret("old")}
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		if err := tx.CreateOAuthClient(pub); err != nil {
+			return err
+		}
+		return tx.CreateOAuthClient(old)
+	})
+	got, err := s.FindOAuthClient(ctx, pub.ID)
+	must(t, "FindOAuthClient", err)
+	if len(got.Hash) != 0 {
+		t.Errorf("a public client has the hash %x, want none", got.Hash)
+	}
+	got.Hash = nil // empty either way
+	if !reflect.DeepEqual(got, pub) {
+		t.Errorf("FindOAuthClient = %+v\nwant %+v", got, pub)
+	}
+	list, _, err := s.FindOAuthClients(ctx, nil, roster.Page{})
+	must(t, "FindOAuthClients", err)
+	if len(list) != 2 || !reflect.DeepEqual(list[1], pub) {
+		t.Errorf("FindOAuthClients = %+v, want the public client last, as stored", list)
+	}
+	got, err = s.FindOAuthClient(ctx, old.ID)
+	must(t, "FindOAuthClient", err)
+	if got.Type != roster.ClientConfidential || !slices.Equal(got.GrantTypes, []string{roster.GrantClientCredentials}) || got.IDTokenAlg != roster.AlgRS256 ||
+		got.Version != 1 || !got.UpdatedAt.Equal(at(2)) || got.RedirectURIs == nil || got.PostLogoutRedirectURIs == nil || got.AllowedScopes == nil || got.FirstParty {
+		t.Errorf("a client without the sign-in fields reads as %+v, want a confidential client_credentials client, version 1, empty lists", got)
+	}
+
+	// An update replaces the document and the secret (a public client made
+	// confidential).
+	next := pub.Clone()
+	next.Type, next.Name, next.Version, next.UpdatedAt, next.Hash = roster.ClientConfidential, "App", 2, at(3), roster.HashKeySecret("new")
+	next.GrantTypes = append(next.GrantTypes, roster.GrantClientCredentials)
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.UpdateOAuthClient(next) })
+	got, err = s.FindOAuthClient(ctx, pub.ID)
+	must(t, "FindOAuthClient", err)
+	if !reflect.DeepEqual(got, next) {
+		t.Errorf("after UpdateOAuthClient = %+v\nwant %+v", got, next)
+	}
+	// Back to public: the secret goes.
+	next = next.Clone()
+	next.Type, next.Hash, next.Version = roster.ClientPublic, nil, 3
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.UpdateOAuthClient(next) })
+	got, err = s.FindOAuthClient(ctx, pub.ID)
+	must(t, "FindOAuthClient", err)
+	if len(got.Hash) != 0 || got.Version != 3 {
+		t.Errorf("a client made public keeps the hash %x (version %d)", got.Hash, got.Version)
+	}
+	gone := next.Clone()
+	gone.ID = roster.NewID(roster.PrefixClient)
+	err = update(s, func(tx roster.Tx) error { return tx.UpdateOAuthClient(gone) })
+	wantCode(t, "UpdateOAuthClient of a client that does not exist", err, roster.CodeNotFound)
 }
 
 func testSignInFailures(t *testing.T, s roster.Store) {

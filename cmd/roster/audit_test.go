@@ -61,6 +61,8 @@ func TestAuditEveryChange(t *testing.T) {
 	s.do("DELETE", "/v1/api-keys/"+keyID, nil, "X-Request-Id", "req-key-delete").want(204)
 	client := s.do("POST", "/v1/oauth-clients", map[string]any{"name": "sync", "scopes": []string{"users:read"}, "organization_id": org}, "X-Request-Id", "req-client-create").want(201).obj()
 	clientID, clientSecret := client["client_id"].(string), client["client_secret"].(string)
+	s.do("PATCH", "/v1/oauth-clients/"+clientID, map[string]any{"name": "sync2"}, "X-Request-Id", "req-client-update").want(200)
+	rotated := s.do("POST", "/v1/oauth-clients/"+clientID+"/rotate-secret", nil, "X-Request-Id", "req-client-rotate").want(200).str("client_secret")
 	s.do("DELETE", "/v1/oauth-clients/"+clientID, nil, "X-Request-Id", "req-client-delete").want(204)
 	for range 2 {
 		if _, err := s.signIn("audited@example.com", "wrong-password"); err == nil {
@@ -85,6 +87,8 @@ func TestAuditEveryChange(t *testing.T) {
 		{"req-key-create", "api_key.created", "api_key", keyID, "", []string{"add "}},
 		{"req-key-delete", "api_key.deleted", "api_key", keyID, "", []string{"add  null"}},
 		{"req-client-create", "oauth_client.created", "oauth_client", clientID, "", []string{"add "}},
+		{"req-client-update", "oauth_client.updated", "oauth_client", clientID, "", []string{"replace /name", "replace /version"}},
+		{"req-client-rotate", "oauth_client.secret_rotated", "oauth_client", clientID, "", []string{"replace /version"}},
 		{"req-client-delete", "oauth_client.deleted", "oauth_client", clientID, "", []string{"add  null"}},
 		{"req-lockout", "user.lockout_lifted", "user", uid, "", nil},
 		{"req-credit", "org.updated", "organization", org, "prepaid top-up", []string{"replace /credit"}},
@@ -127,7 +131,7 @@ func TestAuditEveryChange(t *testing.T) {
 
 	// No secret and no hash of one, in the audit log or the feed.
 	feed := string(s.do("GET", "/v1/events?limit=200", nil).want(200).Body)
-	for _, secret := range []string{keySecret, clientSecret} {
+	for _, secret := range []string{keySecret, clientSecret, rotated} {
 		h := sha256.Sum256([]byte(secret))
 		for what, text := range map[string]string{"audit log": body, "feed": feed} {
 			if strings.Contains(text, secret) || strings.Contains(text, base64.StdEncoding.EncodeToString(h[:])) || strings.Contains(text, hex.EncodeToString(h[:])) {
@@ -144,7 +148,7 @@ func TestAuditEveryChange(t *testing.T) {
 			keyEvents = append(keyEvents, e.Type)
 		}
 	}
-	if strings.Join(keyEvents, ",") != "api_key.created,api_key.created,api_key.deleted,oauth_client.created,oauth_client.deleted" { // the bootstrap key first
+	if strings.Join(keyEvents, ",") != "api_key.created,api_key.created,api_key.deleted,oauth_client.created,oauth_client.updated,oauth_client.secret_rotated,oauth_client.deleted" { // the bootstrap key first
 		t.Errorf("the owner's feed: key and client events %v", keyEvents)
 	}
 

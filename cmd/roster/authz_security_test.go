@@ -68,19 +68,34 @@ func azListClients(t *testing.T, f *azFixture, row *azRow) []azCell {
 	})
 }
 
-func azDeleteClient(t *testing.T, f *azFixture, row *azRow) []azCell {
-	return f.orgCells(row, []string{""}, func(t *testing.T, cs *azCase, org, _ string) {
-		id := f.must(t, "POST", "/v1/oauth-clients", map[string]any{"name": "d", "scopes": []string{"users:read"}, "organization_id": f.oid(org)}, 201)["client_id"].(string)
-		admin := f.rank(cs.Caller, org) >= azAdmin
-		cs.Target, cs.Hidden = "a client of "+org, ""
-		if !admin {
-			cs.Hidden = id
-		}
-		cs.Req = azJSON("DELETE", "/v1/oauth-clients/"+id, nil)
-		cs.Want = azJudge(cs.Variant, row, !admin, 404, "", 204, "", "an admin of the client's organisation deletes it; others may not see it",
-			azWay{OK: true, Scopes: row.Scopes})
-		cs.Check = func(t *testing.T, res *response) { f.must(t, "DELETE", "/v1/oauth-clients/"+id, nil, 404) }
-	})
+// azClientCells are the cells of a route on one client: each cell makes a
+// fresh client in one of the organisations, which only an admin there
+// may see.
+func azClientCells(method, suffix string, ok int) func(t *testing.T, f *azFixture, row *azRow) []azCell {
+	return func(t *testing.T, f *azFixture, row *azRow) []azCell {
+		return f.orgCells(row, []string{""}, func(t *testing.T, cs *azCase, org, _ string) {
+			id := f.must(t, "POST", "/v1/oauth-clients", map[string]any{"name": "d", "scopes": []string{"users:read"}, "organization_id": f.oid(org)}, 201)["client_id"].(string)
+			admin := f.rank(cs.Caller, org) >= azAdmin
+			cs.Target, cs.Hidden = "a client of "+org, ""
+			if !admin {
+				cs.Hidden = id
+			}
+			path := "/v1/oauth-clients/" + id + suffix
+			switch method {
+			case "PUT":
+				cs.Req = azJSON("PUT", path, map[string]any{"name": fmt.Sprint(f.next()), "scopes": []string{"users:read"}})
+			case "PATCH":
+				cs.Req = azMerge(path, map[string]any{"name": fmt.Sprint(f.next())})
+			default:
+				cs.Req = azJSON(method, path, nil)
+			}
+			cs.Want = azJudge(cs.Variant, row, !admin, 404, "", ok, "", "an admin of the client's organisation reads and changes it; others may not see it",
+				azWay{OK: true, Scopes: row.Scopes})
+			if method == "DELETE" {
+				cs.Check = func(t *testing.T, res *response) { f.must(t, "DELETE", path, nil, 404) }
+			}
+		})
+	}
 }
 
 // azToken signs in as a clone of each caller: the token endpoint needs no

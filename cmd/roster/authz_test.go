@@ -121,7 +121,11 @@ var azTable = []azRow{
 	{Method: "DELETE", Path: "/v1/users/{id}/lockout", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azLiftLockout},
 	{Method: "POST", Path: "/v1/oauth-clients", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azCreateClient},
 	{Method: "GET", Path: "/v1/oauth-clients", Variants: azKeyVariants, Cells: azListClients},
-	{Method: "DELETE", Path: "/v1/oauth-clients/{id}", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azDeleteClient},
+	{Method: "GET", Path: "/v1/oauth-clients/{id}", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azClientCells("GET", "", 200)},
+	{Method: "PUT", Path: "/v1/oauth-clients/{id}", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azClientCells("PUT", "", 200)},
+	{Method: "PATCH", Path: "/v1/oauth-clients/{id}", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azClientCells("PATCH", "", 200)},
+	{Method: "POST", Path: "/v1/oauth-clients/{id}/rotate-secret", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azClientCells("POST", "/rotate-secret", 200)},
+	{Method: "DELETE", Path: "/v1/oauth-clients/{id}", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azClientCells("DELETE", "", 204)},
 	{Method: "POST", Path: "/v1/auth/token", Variants: []azVariant{azFull}, Cells: azToken},
 	{Method: "POST", Path: "/v1/auth/revoke", Variants: []azVariant{azFull}, Cells: azRevoke},
 }

@@ -40,6 +40,9 @@ Usage:
                            copy the embedded store consistently, also while it serves
   roster restore [--force] --data-dir DIR FILE
                            check a backup and make it DIR's database (server stopped)
+  roster keys rotate --data-dir DIR | --database-url URL
+                           new signing keys for ID tokens; the old ones stay in the JWKS
+                           until their tokens expire (serve's flags and ROSTER_* apply)
   roster openapi           print the OpenAPI document
   roster version           print the version
 `
@@ -79,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBackup(ctx, args[1:], getenv, stdout, stderr)
 	case "restore":
 		return runRestore(ctx, args[1:], getenv, stdout, stderr)
+	case "keys":
+		return runKeys(ctx, args[1:], getenv, stdout, stderr)
 	case "openapi":
 		return printDocument(stdout)
 	case "version", "-version", "--version":

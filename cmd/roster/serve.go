@@ -167,6 +167,7 @@ type Main struct {
 
 	log      *slog.Logger
 	store    roster.Store
+	svc      *service.Service
 	http     *http.Server
 	listener net.Listener
 	served   chan error
@@ -180,8 +181,8 @@ type Main struct {
 	mailDone       chan struct{}
 }
 
-// janitor removes expired idempotency records and old finished
-// deliveries every ten minutes.
+// janitor removes expired idempotency records, old finished
+// deliveries, expired credentials and signing keys every ten minutes.
 func (m *Main) janitor(svc *service.Service) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -204,6 +205,11 @@ func (m *Main) janitor(svc *service.Service) {
 				m.log.Warn("purge expired tokens and sign-in failures", "error", err)
 			} else if n > 0 {
 				m.log.Info("purged expired tokens and sign-in failures", "count", n)
+			}
+			if n, err := svc.PurgeSigningKeys(context.Background()); err != nil {
+				m.log.Warn("purge expired signing keys", "error", err)
+			} else if n > 0 {
+				m.log.Info("purged signing keys that left the JWKS", "count", n)
 			}
 		}
 	}
@@ -336,6 +342,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if err := m.setSecretKey(ctx, svc); err != nil {
 		return err
+	}
+	m.svc = svc
+	if err := svc.EnsureSigningKeys(ctx); err != nil {
+		return fmt.Errorf("signing keys: %w", err)
 	}
 	generated, err := svc.Bootstrap(ctx, c.BootstrapKey, c.BootstrapEmail)
 	if err != nil {
