@@ -112,7 +112,7 @@ func TestSignInPageCodeFlow(t *testing.T) {
 	}
 	// prompt=login asks for the password again; prompt=none without a
 	// session answers login_required to the app.
-	if p := b.get(conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v2), oauth2.SetAuthURLParam("prompt", "login"))); p.Status != 200 || !strings.Contains(string(p.Body), `name="password"`) {
+	if p := b.get(conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v2), oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("login_hint", "pager"))); p.Status != 200 || !strings.Contains(string(p.Body), `value="pager"`) {
 		t.Fatalf("prompt=login: %d", p.Status)
 	}
 	other := newBrowser(t, s)
