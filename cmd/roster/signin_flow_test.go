@@ -466,6 +466,13 @@ func TestSignInPageLogout(t *testing.T) {
 	if strings.Count(ev, `"type":"session.revoked"`) != 2 {
 		t.Errorf("session.revoked events: %s", ev)
 	}
+	// The audit log has the sign-ins and sign-outs, with the address.
+	audit := string(s.do("GET", "/v1/audit-events?limit=200", nil).want(200).Body)
+	for _, want := range []string{"session.created", "session.revoked", "127.0.0.1"} {
+		if !strings.Contains(audit, want) {
+			t.Errorf("the audit log lacks %s", want)
+		}
+	}
 }
 
 func TestSignInPageCookiesAndMaxAge(t *testing.T) {
