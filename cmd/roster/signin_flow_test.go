@@ -503,3 +503,31 @@ func TestSignInPageCookiesAndMaxAge(t *testing.T) {
 		t.Errorf("max_age=-1: %v", q)
 	}
 }
+
+// TestCodeExchangedConcurrently: of two exchanges of one code at once,
+// one wins and the other is a reuse, which revokes the winner's tokens.
+func TestCodeExchangedConcurrently(t *testing.T) {
+	s := startServer(t)
+	s.userWithPassword(map[string]any{"email": "race@example.com"}, "race-Secret-1")
+	conf := s.newApp(t, nil).oauth(s, "openid", "users:read")
+	for range 3 {
+		q, v := newBrowser(t, s).authorize(conf, "race@example.com", "race-Secret-1")
+		results := make(chan *oauth2.Token, 2)
+		for range 2 {
+			go func() {
+				tok, _ := conf.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(v))
+				results <- tok
+			}()
+		}
+		var won []*oauth2.Token
+		for range 2 {
+			if tok := <-results; tok != nil {
+				won = append(won, tok)
+			}
+		}
+		if len(won) != 1 {
+			t.Fatalf("%d exchanges of one code succeeded, want 1", len(won))
+		}
+		s.doAs(won[0].AccessToken, "GET", "/v1/users/me", nil).problem(401)
+	}
+}
