@@ -16,10 +16,16 @@ import (
 	"github.com/rosterhq/roster/internal/pgtest"
 )
 
-// provider discovers the server as a relying party does.
+// provider discovers the server as a relying party does. Behind Prism
+// (ROSTER_TEST_PRISM) the server is reached at the proxy's address, not
+// at its issuer's; the endpoints it names are then reached directly.
 func (s *testServer) provider() *oidc.Provider {
 	s.t.Helper()
-	p, err := oidc.NewProvider(context.Background(), s.URL)
+	ctx := context.Background()
+	if iss := s.Main.svc.Issuer(); iss != s.URL {
+		ctx = oidc.InsecureIssuerURLContext(ctx, iss)
+	}
+	p, err := oidc.NewProvider(ctx, s.URL)
 	if err != nil {
 		s.t.Fatalf("discovery: %v", err)
 	}
@@ -31,7 +37,7 @@ func (s *testServer) provider() *oidc.Provider {
 func (s *testServer) idToken(alg, sub string) string {
 	s.t.Helper()
 	now := time.Now()
-	tok, err := s.Main.svc.SignJWT(context.Background(), alg, map[string]any{"iss": s.URL, "sub": sub, "aud": "app",
+	tok, err := s.Main.svc.SignJWT(context.Background(), alg, map[string]any{"iss": s.Main.svc.Issuer(), "sub": sub, "aud": "app",
 		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()})
 	if err != nil {
 		s.t.Fatalf("SignJWT(%s): %v", alg, err)
@@ -60,9 +66,10 @@ func TestOpenIDDiscovery(t *testing.T) {
 	if err := p.Claims(&meta); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"issuer": s.URL, "authorization_endpoint": s.URL + "/oauth2/authorize", "token_endpoint": s.URL + "/v1/auth/token",
-		"revocation_endpoint": s.URL + "/v1/auth/revoke", "userinfo_endpoint": s.URL + "/oauth2/userinfo",
-		"introspection_endpoint": s.URL + "/oauth2/introspect", "end_session_endpoint": s.URL + "/oauth2/logout", "jwks_uri": s.URL + "/oauth2/jwks"}
+	iss := s.Main.svc.Issuer() // s.URL, unless behind Prism
+	want := map[string]string{"issuer": iss, "authorization_endpoint": iss + "/oauth2/authorize", "token_endpoint": iss + "/v1/auth/token",
+		"revocation_endpoint": iss + "/v1/auth/revoke", "userinfo_endpoint": iss + "/oauth2/userinfo",
+		"introspection_endpoint": iss + "/oauth2/introspect", "end_session_endpoint": iss + "/oauth2/logout", "jwks_uri": iss + "/oauth2/jwks"}
 	for k, v := range want {
 		if meta[k] != v {
 			t.Errorf("discovery %s = %v, want %s", k, meta[k], v)
