@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -209,6 +210,9 @@ func checkRedirectURI(s string, public bool) string {
 	if len(s) > maxRedirectURILen {
 		return "a redirect URI must be at most " + itoa(maxRedirectURILen) + " characters"
 	}
+	if i := strings.IndexFunc(s, notURIChar); i >= 0 {
+		return "a redirect URI may hold only the characters of RFC 3986: percent-encode " + strconv.QuoteRune([]rune(s[i:])[0])
+	}
 	u, err := url.Parse(s)
 	switch {
 	case err != nil || u.Scheme == "":
@@ -233,6 +237,12 @@ func checkRedirectURI(s string, public bool) string {
 		return "private-use schemes (" + u.Scheme + ":) are for native apps, which are public clients: use https, or make the client public"
 	}
 	return ""
+}
+
+// notURIChar reports whether r may not stand in a URI as it is (RFC 3986
+// section 2: unreserved, reserved and "%").
+func notURIChar(r rune) bool {
+	return r > '~' || !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~:/?#[]@!$&'()*+,;=%", r))
 }
 
 // loopbackHost reports whether host is a loopback name or address that

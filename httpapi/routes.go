@@ -365,7 +365,7 @@ func (s *server) routeTable() []route {
 			Params:      []openapi.Param{userRef},
 			Responses:   append([]openapi.Response{{Status: 204, Description: "Lifted"}}, errs(403, 404)...), Scopes: []string{"users:write:all"}}, s.liftLockout},
 		{Operation{Method: "POST", Path: "/v1/oauth-clients", ID: "createOAuthClient", Tag: "oauth-clients", Summary: "Create an OAuth client",
-			Description: "An app of the product: a service client (client_credentials, acting for its organisation with exactly its scopes) and/or an app users sign in to (authorization_code, refresh_token; password for first-party apps). For admins of that organisation. A confidential client's secret is returned once, as client_secret; public clients have none. The body {name, scopes} alone makes a confidential client_credentials client.",
+			Description: "An app of the product: a service client (client_credentials, acting for its organisation with exactly its scopes) and/or an app users sign in to (authorization_code, refresh_token; password for first-party apps). For admins of that organisation. A confidential client's secret is returned once, as client_secret; public clients have none. The body {name, scopes} alone makes a confidential client_credentials client. An answer with a secret is sent whatever Prefer says.",
 			Params:      []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.OAuthClientInput]()), BodyRequired: true,
 			Responses: append([]openapi.Response{ok(201, client, "ETag", "Location"), createdMinimal}, errs(400, 403, 413, 415, 422)...),
 			Scopes:    []string{"keys:write"}}, s.createOAuthClient},

@@ -101,6 +101,7 @@ func TestOAuthClientCreate(t *testing.T) {
 		{"fragment", map[string]any{"name": "x", "redirect_uris": []string{"https://app.example.com/cb#x"}}, "body.redirect_uris[0]"},
 		{"relative", map[string]any{"name": "x", "redirect_uris": []string{"/cb"}}, "body.redirect_uris[0]"},
 		{"no host", map[string]any{"name": "x", "redirect_uris": []string{"https:///cb"}}, "body.redirect_uris[0]"},
+		{"space", map[string]any{"name": "x", "redirect_uris": []string{"https://app.example.com/c b"}}, "body.redirect_uris[0]"},
 		{"user info", map[string]any{"name": "x", "redirect_uris": []string{"https://u:p@app.example.com/cb"}}, "body.redirect_uris[0]"},
 		{"javascript", map[string]any{"name": "x", "type": "public", "redirect_uris": []string{"javascript:alert(1)"}}, "body.redirect_uris[0]"},
 		{"private-use scheme, confidential", map[string]any{"name": "x", "redirect_uris": []string{"com.example.app:/cb"}}, "body.redirect_uris[0]"},
