@@ -4,7 +4,6 @@ package roster
 
 import (
 	"encoding/json"
-	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -245,11 +244,11 @@ func notURIChar(r rune) bool {
 	return r > '~' || !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~:/?#[]@!$&'()*+,;=%", r))
 }
 
-// loopbackHost reports whether host is a loopback name or address that
-// RFC 8252 section 7.3 allows over http.
+// loopbackHost reports whether host is one of the loopback names RFC 8252
+// section 7.3 allows over http, spelt exactly so (not ::ffff:127.0.0.1 or
+// 127.1), since redirect URIs are compared as text.
 func loopbackHost(host string) bool {
-	ip := net.ParseIP(host)
-	return host == "localhost" || ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback)
+	return host == "127.0.0.1" || host == "::1" || host == "localhost"
 }
 
 // Clone returns a deep copy of c.

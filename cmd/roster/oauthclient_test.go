@@ -98,6 +98,7 @@ func TestOAuthClientCreate(t *testing.T) {
 		{"code without redirect_uris", map[string]any{"name": "x", "grant_types": []string{"authorization_code"}}, "body.redirect_uris"},
 		{"http on a public host", map[string]any{"name": "x", "redirect_uris": []string{"http://app.example.com/cb"}}, "body.redirect_uris[0]"},
 		{"http on another loopback address", map[string]any{"name": "x", "redirect_uris": []string{"http://127.0.0.2/cb"}}, "body.redirect_uris[0]"},
+		{"http on a mapped loopback address", map[string]any{"name": "x", "redirect_uris": []string{"http://[::ffff:127.0.0.1]/cb"}}, "body.redirect_uris[0]"},
 		{"fragment", map[string]any{"name": "x", "redirect_uris": []string{"https://app.example.com/cb#x"}}, "body.redirect_uris[0]"},
 		{"relative", map[string]any{"name": "x", "redirect_uris": []string{"/cb"}}, "body.redirect_uris[0]"},
 		{"no host", map[string]any{"name": "x", "redirect_uris": []string{"https:///cb"}}, "body.redirect_uris[0]"},
