@@ -376,7 +376,7 @@ func (s *server) routeTable() []route {
 		{Operation{Method: "GET", Path: "/v1/oauth-clients/{id}", ID: "getOAuthClient", Tag: "oauth-clients", Summary: "Get an OAuth client",
 			Description: "Never its secret. For admins of the client's organisation; another organisation's client is not found.",
 			Params:      []openapi.Param{clientRef, ifNone},
-			Responses:   append([]openapi.Response{ok(200, client, "ETag"), {Status: 304, Description: "Not modified"}}, errs(403, 404, 406)...),
+			Responses:   append([]openapi.Response{ok(200, client, "ETag"), {Status: 304, Description: "Not modified"}}, errs(400, 403, 404, 406)...),
 			Scopes:      []string{"keys:write"}}, s.getOAuthClient},
 		{Operation{Method: "PUT", Path: "/v1/oauth-clients/{id}", ID: "replaceOAuthClient", Tag: "oauth-clients", Summary: "Replace an OAuth client",
 			Description: "Replaces every writable field (an omitted one takes its default; organization_id cannot change). Writes oauth_client.updated. A public client made confidential gets a secret, returned once as client_secret; a confidential client made public loses its secret.",
