@@ -31,7 +31,8 @@ const (
 // Token is an OAuth 2.0 access or refresh token. Only the SHA-256 of its
 // secret is stored. The tokens of one sign-in share a Family: a refresh
 // rotates within it, and a refresh token used twice revokes the family.
-// A token acts for a user (UserID) or for a service client (ClientID).
+// A token acts for a user (UserID; ClientID is then the app it was
+// issued to, if any) or for a service client (ClientID alone).
 type Token struct {
 	ID        string
 	Kind      string
@@ -43,6 +44,9 @@ type Token struct {
 	ExpiresAt time.Time
 	Used      bool // a refresh token that was already exchanged
 	Hash      []byte
+	// SessionID is the browser session the token was issued in ("" for
+	// the token endpoint's own grants): ending the session revokes it.
+	SessionID string
 }
 
 // OAuthClient is an app of the product: a service client for the

@@ -80,6 +80,8 @@ type RetryListener interface {
 type Reader interface {
 	FindUser(ctx context.Context, id string) (*User, error)
 	FindUserByUsername(ctx context.Context, username string) (*User, error)
+	// FindUserByEmail finds a user by email, compared case-insensitively.
+	FindUserByEmail(ctx context.Context, email string) (*User, error)
 	FindUserByExternalID(ctx context.Context, orgID, externalID string) (*User, error)
 	// FindUsers returns one page of users in the filter's sort order and
 	// the cursor of the next page (nil on the last page). Unlike every
@@ -151,6 +153,8 @@ type Reader interface {
 	MailReader
 	// The keys that sign ID tokens.
 	SigningKeyReader
+	// Browser sessions and consents.
+	SessionReader
 }
 
 // Tx is a write transaction. Writes that break a unique rule (email,
@@ -247,6 +251,8 @@ type Tx interface {
 	MailTx
 	// The keys that sign ID tokens.
 	SigningKeyTx
+	// Browser sessions, authorization codes and consents.
+	SessionTx
 }
 
 // SettingsSchema is the settings schema that applies in an organisation:

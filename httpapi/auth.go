@@ -20,14 +20,17 @@ import (
 
 // TokenForm documents the token endpoint's form fields.
 type TokenForm struct {
-	GrantType    string `json:"grant_type" required:"true" enum:"password,refresh_token,client_credentials"`
+	GrantType    string `json:"grant_type" required:"true" enum:"authorization_code,password,refresh_token,client_credentials"`
 	Username     string `json:"username,omitempty" doc:"password grant: the username (by default the email)."`
 	Password     string `json:"password,omitempty" writeOnly:"true" doc:"password grant."`
 	TOTP         string `json:"totp,omitempty" writeOnly:"true" doc:"password grant, when two-factor sign-in is on: a code from the authenticator app or a recovery code."`
 	RefreshToken string `json:"refresh_token,omitempty" writeOnly:"true" doc:"refresh_token grant; every use returns a new refresh token, and reusing an old one revokes the sign-in."`
 	Scope        string `json:"scope,omitempty" doc:"Space-separated scopes to limit the token to."`
-	ClientID     string `json:"client_id,omitempty" doc:"client_credentials grant, unless sent with HTTP Basic."`
-	ClientSecret string `json:"client_secret,omitempty" writeOnly:"true" doc:"client_credentials grant, unless sent with HTTP Basic."`
+	ClientID     string `json:"client_id,omitempty" doc:"The client, unless sent with HTTP Basic: client_credentials and authorization_code grants, and refreshes of an app's tokens (a public client sends client_id alone)."`
+	ClientSecret string `json:"client_secret,omitempty" writeOnly:"true" doc:"A confidential client's secret, unless sent with HTTP Basic."`
+	Code         string `json:"code,omitempty" writeOnly:"true" doc:"authorization_code grant: the code from the authorization endpoint's redirect."`
+	RedirectURI  string `json:"redirect_uri,omitempty" doc:"authorization_code grant: the redirect_uri of the authorization request."`
+	CodeVerifier string `json:"code_verifier,omitempty" writeOnly:"true" doc:"authorization_code grant: the PKCE verifier of the request's code_challenge."`
 }
 
 // RevokeForm documents the revocation endpoint's form fields.
@@ -136,8 +139,9 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := &service.TokenRequest{GrantType: form["grant_type"], Username: form["username"], Password: form["password"], TOTP: form["totp"],
-		RefreshToken: form["refresh_token"], Scope: form["scope"], ClientID: form["client_id"], ClientSecret: form["client_secret"]}
-	if id, secret, ok := r.BasicAuth(); ok && req.GrantType == "client_credentials" {
+		RefreshToken: form["refresh_token"], Scope: form["scope"], ClientID: form["client_id"], ClientSecret: form["client_secret"],
+		Code: form["code"], RedirectURI: form["redirect_uri"], CodeVerifier: form["code_verifier"]}
+	if id, secret, ok := r.BasicAuth(); ok && req.GrantType != "password" {
 		if req.ClientSecret != "" {
 			s.oauthFail(w, r, &service.OAuthError{Code: "invalid_request", Description: "authenticate the client one way only: HTTP Basic or form fields", Status: 400})
 			return

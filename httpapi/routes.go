@@ -57,6 +57,43 @@ var (
 	cursorP     = queryParam("cursor", "The next_cursor of the previous page.", tString)
 )
 
+// The authorization and logout requests' query parameters.
+var (
+	authorizeParams = []openapi.Param{
+		queryParam("client_id", "The app's client_id.", tString),
+		queryParam("redirect_uri", "One of the client's redirect_uris, exactly.", tString),
+		queryParam("response_type", "code.", tString, "code"),
+		queryParam("scope", "Space-separated: openid, profile, email, phone, offline_access and Roster's API scopes the client may ask for.", tString),
+		queryParam("state", "Passed back unchanged.", tString),
+		queryParam("nonce", "Put in the ID token.", tString),
+		queryParam("code_challenge", "PKCE: base64url SHA-256 of the code verifier.", tString),
+		queryParam("code_challenge_method", "PKCE: S256 (plain is refused).", tString, "S256"),
+		queryParam("prompt", "none, login or consent.", tString),
+		queryParam("max_age", "Seconds since the last sign-in beyond which the password is asked again.", tInt),
+		queryParam("response_mode", "query (the only mode).", tString, "query"),
+	}
+	logoutParams = []openapi.Param{
+		queryParam("id_token_hint", "An ID token this server gave the app.", tString),
+		queryParam("client_id", "The app's client_id.", tString),
+		queryParam("post_logout_redirect_uri", "One of the client's post_logout_redirect_uris, exactly.", tString),
+		queryParam("state", "Passed back unchanged.", tString),
+	}
+)
+
+// pageResponses are the answers of a hosted page: the page (200), a
+// redirect (302 or 303, with Location) and error pages.
+func pageResponses(redirect int, errors ...int) []openapi.Response {
+	out := []openapi.Response{ok(200, typeOf[openapi.HTML]()), {Status: redirect, Description: "On to the app (or back to the client with an error)", Headers: []string{"Location"}}}
+	for _, st := range errors {
+		r := openapi.Response{Status: st, Type: typeOf[openapi.HTML]()}
+		if st == 429 {
+			r.Headers = []string{"Retry-After"}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 // errs lists the error answers of an operation.
 func errs(statuses ...int) []openapi.Response {
 	out := make([]openapi.Response, 0, len(statuses))
@@ -314,6 +351,24 @@ func (s *server) routeTable() []route {
 		{Operation{Method: "GET", Path: "/oauth2/jwks", ID: "jwks", Tag: "openid", Summary: "The keys that sign ID tokens (JWK Set)", Public: true, JSONOnly: true,
 			Description: "The current RS256 and ES256 keys and, after a rotation (roster keys rotate), the retired ones until every token they signed has expired. Cacheable for five minutes; refetch it when a token names a kid it does not hold.",
 			Responses:   append([]openapi.Response{{Status: 200, Type: typeOf[JWKSet](), ContentType: "application/jwk-set+json", Description: "The JWK Set"}}, errs(400)...)}, s.jwks},
+
+		// Sign-in pages for apps (PRODUCT.md section 9): signin.go.
+		{Operation{Method: "GET", Path: "/oauth2/authorize", ID: "authorize", Tag: "auth", Summary: "Authorization endpoint (OAuth 2.0, OpenID Connect)", Public: true,
+			Description: "Starts a sign-in of a user into an app: the authorization code flow with PKCE (S256; required for public clients). A known client and one of its redirect_uris exactly, or an error page and nothing is redirected; then the hosted pages (sign in with username or email and password, the second factor, consent for third-party clients) and a redirect back with code and state, or with error, error_description and state. prompt=none answers login_required or consent_required instead of a page; prompt=login and max_age ask for the password again.",
+			Params:      authorizeParams,
+			Responses:   pageResponses(302, 400, 429)}, s.authorizeGet},
+		{Operation{Method: "POST", Path: "/oauth2/authorize", ID: "authorizeForm", Tag: "auth", Summary: "The sign-in pages' forms", Public: true,
+			Description: "What the hosted pages post: the password, the second factor's code or the consent, with the page's CSRF token (tied to a cookie) and its sealed request. A wrong password or code shows the page again (400) and counts against the same per-account and per-address limits as the token endpoint (429 with Retry-After).",
+			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[AuthorizeForm]()}}, BodyRequired: true,
+			Responses: pageResponses(303, 400, 403, 429)}, s.authorizePost},
+		{Operation{Method: "GET", Path: "/oauth2/logout", ID: "logout", Tag: "auth", Summary: "Sign out (OpenID Connect RP-Initiated Logout)", Public: true,
+			Description: "Ends the browser's session and revokes the tokens issued in it. Without an id_token_hint of the signed-in user it asks first. post_logout_redirect_uri must be registered for the client (named by client_id or the hint's audience); state is passed back. Without one, a signed-out page.",
+			Params:      logoutParams,
+			Responses:   pageResponses(302, 400)}, s.logout},
+		{Operation{Method: "POST", Path: "/oauth2/logout", ID: "logoutForm", Tag: "auth", Summary: "Sign out (form)", Public: true,
+			Description: "The logout parameters as a form: an RP's, or the confirmation page's (with its CSRF token and confirm=yes).",
+			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[LogoutForm]()}}, BodyRequired: true,
+			Responses: pageResponses(303, 400, 403)}, s.logout},
 
 		// Account security (PRODUCT.md section 6): auth.go.
 		{Operation{Method: "POST", Path: "/v1/auth/token", ID: "token", Tag: "auth", Summary: "Get an access token (OAuth 2.0)", Public: true, JSONOnly: true,

@@ -379,6 +379,9 @@ func (b *builder) operation(op Operation) (*obj, error) {
 			resp.set("headers", hs)
 		}
 		switch {
+		case r.Status >= 400 && r.Type == reflect.TypeFor[HTML]():
+			// A hosted page's error page (a browser is reading).
+			resp.set("content", newObj("text/html", newObj("schema", newObj("type", "string"))))
 		case r.Status >= 400 && r.Type != nil:
 			// An error in a protocol's own format (the OAuth 2.0 token
 			// endpoint's RFC 6749 section 5.2 answers); what is refused

@@ -23,10 +23,10 @@ func (r reader) FindPasswordHash(ctx context.Context, userID string) (string, er
 
 func (r reader) FindToken(ctx context.Context, hash []byte) (*roster.Token, error) {
 	var t roster.Token
-	var user, client *string
+	var user, client, session *string
 	var scopes []byte
-	err := r.q.QueryRow(ctx, `SELECT id, kind, family, user_id, client_id, scopes, created_at, expires_at, used FROM tokens WHERE hash = $1`, hash).
-		Scan(&t.ID, &t.Kind, &t.Family, &user, &client, &scopes, &t.CreatedAt, &t.ExpiresAt, &t.Used)
+	err := r.q.QueryRow(ctx, `SELECT id, kind, family, user_id, client_id, scopes, created_at, expires_at, used, session_id FROM tokens WHERE hash = $1`, hash).
+		Scan(&t.ID, &t.Kind, &t.Family, &user, &client, &scopes, &t.CreatedAt, &t.ExpiresAt, &t.Used, &session)
 	if err != nil {
 		return nil, translate(err, "token")
 	}
@@ -35,6 +35,9 @@ func (r reader) FindToken(ctx context.Context, hash []byte) (*roster.Token, erro
 	}
 	if client != nil {
 		t.ClientID = *client
+	}
+	if session != nil {
+		t.SessionID = *session
 	}
 	t.CreatedAt, t.ExpiresAt, t.Hash = t.CreatedAt.UTC(), t.ExpiresAt.UTC(), hash
 	return &t, json.Unmarshal(scopes, &t.Scopes)
@@ -109,9 +112,9 @@ func (t *tx) CreateToken(k *roster.Token) error {
 	if k.Scopes == nil {
 		scopes = []byte("[]")
 	}
-	_, err = t.conn.Exec(t.ctx, `INSERT INTO tokens (hash, id, kind, family, user_id, client_id, scopes, created_at, expires_at, used)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		k.Hash, k.ID, k.Kind, k.Family, nullable(k.UserID), nullable(k.ClientID), scopes, k.CreatedAt, k.ExpiresAt, k.Used)
+	_, err = t.conn.Exec(t.ctx, `INSERT INTO tokens (hash, id, kind, family, user_id, client_id, scopes, created_at, expires_at, used, session_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		k.Hash, k.ID, k.Kind, k.Family, nullable(k.UserID), nullable(k.ClientID), scopes, k.CreatedAt, k.ExpiresAt, k.Used, nullable(k.SessionID))
 	return translate(err, "token")
 }
 
@@ -205,7 +208,15 @@ func (t *tx) PurgeCredentials(before time.Time) (int64, error) {
 		return 0, err
 	}
 	b, err := t.exec(`DELETE FROM sign_in_failures WHERE at < $1`, before)
-	return a + b, err
+	if err != nil {
+		return 0, err
+	}
+	c, err := t.exec(`DELETE FROM sessions WHERE expires_at < $1`, before)
+	if err != nil {
+		return 0, err
+	}
+	d, err := t.exec(`DELETE FROM auth_codes WHERE expires_at < $1`, before)
+	return a + b + c + d, err
 }
 
 // exec runs a write and returns how many rows it changed.

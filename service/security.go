@@ -30,6 +30,9 @@ type SecurityConfig struct {
 
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
+	// SessionTTL is how long a browser session of the hosted pages
+	// lasts from its sign-in.
+	SessionTTL time.Duration
 	// KeysRefresh is how often a node reads the signing keys again, to
 	// find a rotation made by another process (0: 30 s).
 	KeysRefresh time.Duration
@@ -67,6 +70,7 @@ func DefaultSecurity() SecurityConfig {
 		PasswordMaxLength: 63,
 		AccessTokenTTL:    15 * time.Minute,
 		RefreshTokenTTL:   30 * 24 * time.Hour,
+		SessionTTL:        24 * time.Hour,
 		AccountFailures:   5,
 		AccountWindow:     15 * time.Minute,
 		AccountLockout:    15 * time.Minute,
@@ -93,8 +97,8 @@ func (c SecurityConfig) Validate() error {
 	if c.PasswordMinLength < 1 || c.PasswordMaxLength < c.PasswordMinLength || c.PasswordMaxLength > 1024 {
 		problems = append(problems, "password lengths must satisfy 1 <= min <= max <= 1024")
 	}
-	if c.AccessTokenTTL < time.Second || c.RefreshTokenTTL < time.Second {
-		problems = append(problems, "token lifetimes must be at least a second")
+	if c.AccessTokenTTL < time.Second || c.RefreshTokenTTL < time.Second || c.SessionTTL < time.Second {
+		problems = append(problems, "token and session lifetimes must be at least a second")
 	}
 	if c.KeysRefresh < 0 || c.KeysRefresh > keysMaxAge {
 		problems = append(problems, "the signing keys' refresh must be between 0 (the default, 30s) and 30s: retired keys stay published for that long beyond their tokens")

@@ -4,7 +4,9 @@ package service
 
 import (
 	"context"
+	"errors"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -270,4 +272,212 @@ func countRequest(ctx context.Context, tx roster.Tx, key string, limit int, wind
 		return &RateLimitError{RetryAfter: max(last.Add(window).Sub(now), time.Second), Message: what}
 	}
 	return tx.AddSignInFailure(key, now)
+}
+
+// Refusals of passwordSignIn and secondFactorSignIn.
+var (
+	// errBadCredentials is the one answer to a wrong username or
+	// password and to an account that may not sign in (disabled, or of
+	// a disabled organisation): it counts as a failed sign-in.
+	errBadCredentials = errors.New("the username or password is wrong")
+	// errNeedSecondFactor: the password was right, the account has a
+	// second factor and no code came. Not a failure.
+	errNeedSecondFactor = errors.New("this account has two-factor sign-in: a code from the authenticator app (or a recovery code) is needed")
+	// errWrongTOTP: the code is wrong or was used; a failure.
+	errWrongTOTP = errors.New("the one-time code is wrong or was already used")
+)
+
+// signIn is a sign-in whose secrets were right. Its attempt is still
+// reserved: finish takes it back in the caller's transaction (or settle,
+// when that transaction fails).
+type signIn struct {
+	user     *roster.User
+	att      *attempt
+	stored   string // the password hash checked ("" after a second factor alone)
+	upgraded string // an argon2id replacement of an imported stored hash
+}
+
+// passwordSignIn checks a username (or email) and password, and the
+// second factor's code when the account has one, under the per-account
+// and per-address limits. The token endpoint's password grant and the
+// sign-in page both sign in through it, so their failures count alike.
+// It answers errBadCredentials, errNeedSecondFactor (code is ""),
+// errWrongTOTP, a *RateLimitError, or another error; with the first
+// three, the signIn names the user when the name is an account's.
+func (s *Service) passwordSignIn(ctx context.Context, name, password, code string) (*signIn, error) {
+	if len(name) > 255 || len(password) > 1024 {
+		return nil, errBadCredentials
+	}
+	u, err := s.findSignInUser(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	// Failures count against the account's own name, however it was
+	// given (username or email), so that switching forms gains nothing.
+	account := name
+	if u != nil {
+		account = u.Username
+	}
+	// The attempt counts as a failure from here unless it is taken back:
+	// when it succeeds, or is never decided.
+	att, err := s.reserveAttempt(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	failed := false
+	done := false
+	defer func() {
+		if !done {
+			s.settle(ctx, att, failed)
+		}
+	}()
+	// Every path verifies one hash, so the time taken does not tell
+	// whether the username exists.
+	stored := ""
+	if u != nil {
+		if stored, err = s.store.FindPasswordHash(ctx, u.ID); err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
+			return nil, err
+		}
+	}
+	// A disabled account (or organisation) is refused exactly like a
+	// wrong password, and found out before the hash is checked, so that
+	// neither the answer nor its time (nor whether the second factor is
+	// asked for) says whether the password was right.
+	disabled, err := s.refused(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	ok, rehash, err := s.checkStoredPassword(ctx, password, stored)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || stored == "" || disabled {
+		failed = true
+		return &signIn{user: u}, errBadCredentials
+	}
+	if err := s.checkTOTP(ctx, u, code); err != nil {
+		failed = errors.Is(err, errWrongTOTP)
+		return &signIn{user: u}, err
+	}
+	si := &signIn{user: u, att: att, stored: stored}
+	// An imported hash (bcrypt, PBKDF2, …) is replaced with argon2id at
+	// the first successful sign-in, in its transaction. A busy hash gate
+	// only puts that off to a later sign-in.
+	if rehash {
+		if si.upgraded, err = s.hashPassword(ctx, password); err != nil {
+			s.log.Warn("imported password hash kept for now", "user_id", u.ID, "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+			si.upgraded = ""
+		}
+	}
+	done = true
+	return si, nil
+}
+
+// secondFactorSignIn checks the second factor of a user whose password
+// the sign-in page already accepted, under the same limits.
+func (s *Service) secondFactorSignIn(ctx context.Context, userID, code string) (*signIn, error) {
+	u, err := s.store.FindUser(ctx, userID)
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil, errBadCredentials
+	} else if err != nil {
+		return nil, err
+	}
+	att, err := s.reserveAttempt(ctx, u.Username)
+	if err != nil {
+		return nil, err
+	}
+	disabled, err := s.refused(ctx, u)
+	if err == nil && disabled {
+		err = errBadCredentials
+	}
+	if err == nil {
+		if code == "" {
+			err = errWrongTOTP
+		} else {
+			err = s.checkTOTP(ctx, u, code)
+		}
+	}
+	if err != nil {
+		s.settle(ctx, att, errors.Is(err, errWrongTOTP) || errors.Is(err, errBadCredentials))
+		return &signIn{user: u}, err
+	}
+	return &signIn{user: u, att: att}, nil
+}
+
+// findSignInUser finds the account a sign-in names: by username, else by
+// email. nil when there is none.
+func (s *Service) findSignInUser(ctx context.Context, name string) (*roster.User, error) {
+	u, err := s.store.FindUserByUsername(ctx, name)
+	if roster.ErrorCode(err) == roster.CodeNotFound && strings.Contains(name, "@") {
+		u, err = s.store.FindUserByEmail(ctx, name)
+	}
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil, nil
+	}
+	return u, err
+}
+
+// refused reports whether a user may not sign in (nil: no user).
+func (s *Service) refused(ctx context.Context, u *roster.User) (bool, error) {
+	if u == nil {
+		return false, nil
+	}
+	if err := s.usable(ctx, u); err != nil {
+		if _, ok := err.(*OAuthError); !ok {
+			return false, err
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// settle ends a reservation that no transaction took back: a failure
+// stays counted; anything else (undecided, or a right password that
+// still needs its code) is taken back.
+func (s *Service) settle(ctx context.Context, att *attempt, failed bool) {
+	if failed {
+		return
+	}
+	if err := s.releaseAttempt(ctx, att); err != nil {
+		s.log.Error("taking back a sign-in attempt", "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+	}
+}
+
+// finish completes a sign-in in tx: the success takes back the
+// reservation, ends the account's failures and upgrades an imported hash.
+func (si *signIn) finish(ctx context.Context, s *Service, tx roster.Tx) error {
+	if err := si.att.release(tx); err != nil {
+		return err
+	}
+	if si.upgraded != "" {
+		if err := s.upgradeHash(ctx, tx, si.user.ID, si.stored, si.upgraded); err != nil {
+			return err
+		}
+	}
+	return tx.ClearSignInFailures(accountKey(si.user.Username))
+}
+
+// checkTOTP asks a user with a second factor for its code (or a recovery
+// code): errNeedSecondFactor without one, errWrongTOTP for a wrong one.
+func (s *Service) checkTOTP(ctx context.Context, u *roster.User, code string) error {
+	t, err := s.findTOTP(ctx, s.store, u.ID)
+	if roster.ErrorCode(err) == roster.CodeNotFound || (err == nil && !t.Confirmed) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if code == "" {
+		return errNeedSecondFactor
+	}
+	if len(code) > 64 {
+		return errWrongTOTP
+	}
+	ok, err := s.secondFactor(ctx, u.ID, t, code)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errWrongTOTP // counted by the attempt's reservation
+	}
+	return nil
 }

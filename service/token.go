@@ -4,8 +4,6 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"slices"
 	"strings"
@@ -36,6 +34,11 @@ type TokenRequest struct {
 	Scope        string
 	ClientID     string
 	ClientSecret string
+	// Code, RedirectURI and CodeVerifier are the authorization_code
+	// grant's.
+	Code         string
+	RedirectURI  string
+	CodeVerifier string
 	// ClientBasic says the client authenticated with HTTP Basic, so an
 	// invalid_client answer carries WWW-Authenticate.
 	ClientBasic bool
@@ -48,6 +51,7 @@ type TokenResponse struct {
 	ExpiresIn    int    `json:"expires_in" doc:"Seconds until the access token expires."`
 	RefreshToken string `json:"refresh_token,omitempty" doc:"Only for the password and refresh_token grants; each use returns a new one."`
 	Scope        string `json:"scope,omitempty" doc:"Space-separated scopes, when the token is limited to some."`
+	IDToken      string `json:"id_token,omitempty" doc:"OpenID Connect ID token (a signed JWT), for the authorization_code grant and refreshes of its tokens when the openid scope was granted."`
 }
 
 // OAuthError is an error answer of RFC 6749 section 5.2.
@@ -87,10 +91,12 @@ func (s *Service) Token(ctx context.Context, req *TokenRequest) (*TokenResponse,
 		return s.refreshGrant(ctx, req)
 	case "client_credentials":
 		return s.clientGrant(ctx, req)
+	case "authorization_code":
+		return s.codeGrant(ctx, req)
 	case "":
-		return nil, oauthErr("invalid_request", "grant_type is missing: use password, refresh_token or client_credentials")
+		return nil, oauthErr("invalid_request", "grant_type is missing: use authorization_code, password, refresh_token or client_credentials")
 	}
-	return nil, oauthErr("unsupported_grant_type", "grant_type must be password, refresh_token or client_credentials")
+	return nil, oauthErr("unsupported_grant_type", "grant_type must be authorization_code, password, refresh_token or client_credentials")
 }
 
 // parseScope reads a scope parameter; every scope must be in allowed.
@@ -129,6 +135,11 @@ func refreshScopes(granted []string, scope string, u *roster.User) ([]string, er
 			allowed = append(allowed, sc)
 		}
 	}
+	for _, sc := range OpenIDScopes {
+		if slices.Contains(granted, sc) {
+			allowed = append(allowed, sc)
+		}
+	}
 	return parseScope(scope, allowed)
 }
 
@@ -136,132 +147,34 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 	if req.Username == "" || req.Password == "" {
 		return nil, oauthErr("invalid_request", "username and password are required for the password grant")
 	}
-	// Every refusal that could tell something about the password (it is
-	// wrong, or right for an account that may not sign in) is this one
-	// answer, and counts as a failed sign-in.
-	bad := oauthErr("invalid_grant", "the username or password is wrong")
-	if len(req.Username) > 255 || len(req.Password) > 1024 {
-		return nil, bad
-	}
-	// The attempt counts as a failure from here (signin.go) unless it is
-	// taken back: when it succeeds, or is never decided.
-	att, err := s.reserveAttempt(ctx, req.Username)
-	if err != nil {
+	si, err := s.passwordSignIn(ctx, req.Username, req.Password, req.TOTP)
+	switch {
+	case errors.Is(err, errBadCredentials):
+		return nil, oauthErr("invalid_grant", "the username or password is wrong")
+	case errors.Is(err, errNeedSecondFactor):
+		return nil, oauthErr("invalid_grant", "this account has two-factor sign-in: send the code from the authenticator app (or a recovery code) as totp")
+	case errors.Is(err, errWrongTOTP):
+		return nil, oauthErr("invalid_grant", "the one-time code is wrong or was already used")
+	case err != nil:
 		return nil, asOAuth(err)
 	}
-	failed := false
-	defer func() {
-		if !failed {
-			if err := s.releaseAttempt(ctx, att); err != nil {
-				s.log.Error("taking back a sign-in attempt", "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
-			}
-		}
-	}()
-	// Every path verifies one hash, so the time taken does not tell
-	// whether the username exists.
-	u, err := s.store.FindUserByUsername(ctx, req.Username)
-	if err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
-		return nil, err
-	}
-	stored := ""
-	if u != nil {
-		if stored, err = s.store.FindPasswordHash(ctx, u.ID); err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
-			return nil, err
-		}
-	}
-	// A disabled account (or organisation) is refused exactly like a
-	// wrong password, and found out before the hash is checked, so that
-	// neither the answer nor its time (nor whether the second factor is
-	// asked for) says whether the password was right.
-	disabled := false
-	if u != nil {
-		if err := s.usable(ctx, u); err != nil {
-			if _, refused := err.(*OAuthError); !refused {
-				return nil, err
-			}
-			disabled = true
-		}
-	}
-	ok, rehash, err := s.checkStoredPassword(ctx, req.Password, stored)
+	scopes, err := parseScope(req.Scope, roster.ScopesForRank(si.user.BestRank()))
 	if err != nil {
-		return nil, asOAuth(err)
-	}
-	if !ok || stored == "" || disabled {
-		failed = true
-		return nil, bad
-	}
-	if err := s.checkTOTP(ctx, u, req); err != nil {
-		failed = errors.Is(err, errWrongTOTP)
-		if failed {
-			err = oauthErr("invalid_grant", "the one-time code is wrong or was already used")
-		}
+		s.settle(ctx, si.att, false)
 		return nil, err
-	}
-	scopes, err := parseScope(req.Scope, roster.ScopesForRank(u.BestRank()))
-	if err != nil {
-		return nil, err
-	}
-	// An imported hash (bcrypt, PBKDF2, …) is replaced with argon2id at
-	// the first successful sign-in, in its transaction. A busy hash gate
-	// only puts that off to a later sign-in.
-	upgraded := ""
-	if rehash {
-		if upgraded, err = s.hashPassword(ctx, req.Password); err != nil {
-			s.log.Warn("imported password hash kept for now", "user_id", u.ID, "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
-			upgraded = ""
-		}
 	}
 	var out *TokenResponse
-	err = s.store.Update(ctx, func(tx roster.Tx) error {
-		// The success takes back the address's reservation and ends the
-		// account's failures.
-		if err := att.release(tx); err != nil {
+	err = s.store.Update(ctx, func(tx roster.Tx) (err error) {
+		if err := si.finish(ctx, s, tx); err != nil {
 			return err
 		}
-		if upgraded != "" {
-			if err := s.upgradeHash(ctx, tx, u.ID, stored, upgraded); err != nil {
-				return err
-			}
-		}
-		if err := tx.ClearSignInFailures(accountKey(req.Username)); err != nil {
-			return err
-		}
-		out, err = s.issue(tx, u.ID, "", roster.NewID(roster.PrefixToken), scopes, true)
+		out, err = s.issue(tx, grant{userID: si.user.ID, family: roster.NewID(roster.PrefixToken), scopes: scopes, refresh: true})
 		return err
 	})
-	if err == nil {
-		att = nil // released in the transaction
+	if err != nil {
+		s.settle(ctx, si.att, false)
 	}
 	return out, err
-}
-
-// errWrongTOTP is checkTOTP's refusal of a wrong code, which counts as a
-// failed sign-in.
-var errWrongTOTP = errors.New("the one-time code is wrong or was already used")
-
-// checkTOTP asks a user with a second factor for its code (or a recovery
-// code) in the totp field.
-func (s *Service) checkTOTP(ctx context.Context, u *roster.User, req *TokenRequest) error {
-	t, err := s.findTOTP(ctx, s.store, u.ID)
-	if roster.ErrorCode(err) == roster.CodeNotFound || (err == nil && !t.Confirmed) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	if req.TOTP == "" {
-		return oauthErr("invalid_grant", "this account has two-factor sign-in: send the code from the authenticator app (or a recovery code) as totp")
-	}
-	if len(req.TOTP) > 64 {
-		return errWrongTOTP
-	}
-	ok, err := s.secondFactor(ctx, u.ID, t, req.TOTP)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errWrongTOTP // counted by the attempt's reservation
-	}
-	return nil
 }
 
 // usable refuses tokens to a disabled user or a user of a disabled
@@ -280,21 +193,30 @@ func (s *Service) usable(ctx context.Context, u *roster.User) error {
 	return nil
 }
 
+// grant is what a token endpoint grant issues: tokens of a family, for a
+// user (and the client it signed in to, in a browser session) or for a
+// service client alone.
+type grant struct {
+	userID, clientID, sessionID, family string
+	scopes                              []string
+	refresh                             bool // a refresh token as well
+}
+
 // issue stores a new access token (and refresh token) of a family.
-func (s *Service) issue(tx roster.Tx, userID, clientID, family string, scopes []string, refresh bool) (*TokenResponse, error) {
+func (s *Service) issue(tx roster.Tx, g grant) (*TokenResponse, error) {
 	cfg := s.secure().cfg
 	now := tx.Now()
 	access := roster.NewTokenSecret(accessPrefix)
-	t := &roster.Token{ID: roster.NewID(roster.PrefixToken), Kind: roster.TokenAccess, Family: family, UserID: userID, ClientID: clientID,
-		Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(cfg.AccessTokenTTL), Hash: roster.HashKeySecret(access)}
+	t := &roster.Token{ID: roster.NewID(roster.PrefixToken), Kind: roster.TokenAccess, Family: g.family, UserID: g.userID, ClientID: g.clientID,
+		SessionID: g.sessionID, Scopes: g.scopes, CreatedAt: now, ExpiresAt: now.Add(cfg.AccessTokenTTL), Hash: roster.HashKeySecret(access)}
 	if err := tx.CreateToken(t); err != nil {
 		return nil, err
 	}
-	out := &TokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(cfg.AccessTokenTTL / time.Second), Scope: strings.Join(scopes, " ")}
-	if refresh {
+	out := &TokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(cfg.AccessTokenTTL / time.Second), Scope: strings.Join(g.scopes, " ")}
+	if g.refresh {
 		secret := roster.NewTokenSecret(refreshPrefix)
-		r := &roster.Token{ID: roster.NewID(roster.PrefixToken), Kind: roster.TokenRefresh, Family: family, UserID: userID,
-			Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(cfg.RefreshTokenTTL), Hash: roster.HashKeySecret(secret)}
+		r := &roster.Token{ID: roster.NewID(roster.PrefixToken), Kind: roster.TokenRefresh, Family: g.family, UserID: g.userID, ClientID: g.clientID,
+			SessionID: g.sessionID, Scopes: g.scopes, CreatedAt: now, ExpiresAt: now.Add(cfg.RefreshTokenTTL), Hash: roster.HashKeySecret(secret)}
 		if err := tx.CreateToken(r); err != nil {
 			return nil, err
 		}
@@ -330,6 +252,12 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 	if err := s.usable(ctx, u); err != nil {
 		return nil, err
 	}
+	var cl *roster.OAuthClient
+	if t.ClientID != "" {
+		if cl, err = s.appClient(ctx, t, req); err != nil {
+			return nil, err
+		}
+	}
 	scopes, err := refreshScopes(t.Scopes, req.Scope, u)
 	if err != nil {
 		return nil, err
@@ -348,7 +276,7 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 			_, err := tx.DeleteTokenFamily(t.Family)
 			return err
 		}
-		out, err = s.issue(tx, u.ID, "", t.Family, scopes, true)
+		out, err = s.issue(tx, grant{userID: u.ID, clientID: t.ClientID, sessionID: t.SessionID, family: t.Family, scopes: scopes, refresh: true})
 		return err
 	})
 	if err != nil {
@@ -358,60 +286,31 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 		s.log.Warn("refresh token reused: its sign-in is revoked", "user_id", u.ID, "family", t.Family, "request_id", roster.RequestInfoFrom(ctx).ID)
 		return nil, oauthErr("invalid_grant", "the refresh token was already used: every token of this sign-in is revoked, sign in again")
 	}
-	return out, nil
-}
-
-func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
-	bad := &OAuthError{Code: "invalid_client", Description: "client authentication failed: check client_id and client_secret", Status: 401, Basic: req.ClientBasic}
-	if req.ClientID == "" {
-		bad.Description = "client_id and client_secret are required (HTTP Basic or form fields)"
-		return nil, bad
-	}
-	// Reserved like a password sign-in (signin.go), against the address.
-	att, err := s.reserveAttempt(ctx, "")
-	if err != nil {
-		return nil, asOAuth(err)
-	}
-	failed := false
-	defer func() {
-		if !failed {
-			if err := s.releaseAttempt(ctx, att); err != nil {
-				s.log.Error("taking back a sign-in attempt", "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
-			}
-		}
-	}()
-	var cl *roster.OAuthClient
-	if roster.ValidID(roster.PrefixClient, req.ClientID) {
-		if cl, err = s.store.FindOAuthClient(ctx, req.ClientID); err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
+	if cl != nil && slices.Contains(scopes, ScopeOpenID) {
+		if out.IDToken, err = s.idToken(ctx, cl, u, scopes, s.tokenSession(ctx, t), "", out.AccessToken); err != nil {
 			return nil, err
 		}
 	}
-	if cl != nil && cl.Type == roster.ClientPublic {
-		// RFC 6749 section 4.4: the grant is for confidential clients only.
-		return nil, &OAuthError{Code: "unauthorized_client", Description: "a public client cannot use the client_credentials grant: it has no secret", Status: 400}
+	return out, nil
+}
+
+// tokenSession returns the session a token was issued in, nil when it
+// has none or it ended.
+func (s *Service) tokenSession(ctx context.Context, t *roster.Token) *roster.Session {
+	if t.SessionID == "" {
+		return nil
 	}
-	if req.ClientSecret == "" {
-		bad.Description = "client_id and client_secret are required (HTTP Basic or form fields)"
-		return nil, bad
+	ses, err := s.store.FindSessionByID(ctx, t.SessionID)
+	if err != nil {
+		return nil
 	}
-	given := sha256.Sum256([]byte(req.ClientSecret))
-	want := make([]byte, len(given))
-	if cl != nil {
-		want = cl.Hash
-	}
-	if cl == nil || subtle.ConstantTimeCompare(given[:], want) != 1 {
-		failed = true
-		return nil, bad
-	}
-	if !cl.HasGrant(roster.GrantClientCredentials) {
-		return nil, &OAuthError{Code: "unauthorized_client", Description: "this client may not use the client_credentials grant: add it to the client's grant_types", Status: 400}
-	}
-	off, err := s.store.OrgDisabled(ctx, cl.OrganizationID)
+	return ses
+}
+
+func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
+	cl, err := s.authenticateClient(ctx, req, roster.GrantClientCredentials)
 	if err != nil {
 		return nil, err
-	}
-	if off {
-		return nil, &OAuthError{Code: "unauthorized_client", Description: "the client's organisation is disabled", Status: 400}
 	}
 	scopes := slices.Clone(cl.Scopes)
 	if len(strings.Fields(req.Scope)) > 0 { // a blank scope is no scope
@@ -421,7 +320,7 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 	}
 	var out *TokenResponse
 	err = s.store.Update(ctx, func(tx roster.Tx) (err error) {
-		out, err = s.issue(tx, "", cl.ID, roster.NewID(roster.PrefixToken), scopes, false)
+		out, err = s.issue(tx, grant{clientID: cl.ID, family: roster.NewID(roster.PrefixToken), scopes: scopes})
 		return err
 	})
 	if err == nil && out.Scope == "" {
@@ -464,7 +363,7 @@ func (s *Service) authenticateToken(ctx context.Context, token string) (*roster.
 	if t.Kind != roster.TokenAccess || !time.Now().Before(t.ExpiresAt) {
 		return nil, bad
 	}
-	if t.ClientID != "" {
+	if t.UserID == "" { // a service client's own token
 		cl, err := s.store.FindOAuthClient(ctx, t.ClientID)
 		if roster.ErrorCode(err) == roster.CodeNotFound {
 			return nil, bad

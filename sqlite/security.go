@@ -23,15 +23,16 @@ func (r reader) FindPasswordHash(ctx context.Context, userID string) (string, er
 
 func (r reader) FindToken(ctx context.Context, hash []byte) (*roster.Token, error) {
 	var t roster.Token
-	var user, client sql.NullString
+	var user, client, session sql.NullString
 	var scopes []byte
 	var created, expires int64
-	err := r.q.QueryRowContext(ctx, `SELECT id, kind, family, user_id, client_id, scopes, created_at, expires_at, used FROM tokens WHERE hash = ?`, hash).
-		Scan(&t.ID, &t.Kind, &t.Family, &user, &client, &scopes, &created, &expires, &t.Used)
+	err := r.q.QueryRowContext(ctx, `SELECT id, kind, family, user_id, client_id, scopes, created_at, expires_at, used, session_id FROM tokens WHERE hash = ?`, hash).
+		Scan(&t.ID, &t.Kind, &t.Family, &user, &client, &scopes, &created, &expires, &t.Used, &session)
 	if err != nil {
 		return nil, translate(err, "token")
 	}
-	t.UserID, t.ClientID, t.CreatedAt, t.ExpiresAt, t.Hash = user.String, client.String, fromMicros(created), fromMicros(expires), hash
+	t.UserID, t.ClientID, t.SessionID = user.String, client.String, session.String
+	t.CreatedAt, t.ExpiresAt, t.Hash = fromMicros(created), fromMicros(expires), hash
 	return &t, json.Unmarshal(scopes, &t.Scopes)
 }
 
@@ -106,9 +107,9 @@ func (t *tx) CreateToken(k *roster.Token) error {
 	if k.Scopes == nil {
 		scopes = []byte("[]")
 	}
-	_, err = t.q.ExecContext(context.Background(), `INSERT INTO tokens (hash, id, kind, family, user_id, client_id, scopes, created_at, expires_at, used)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.Hash, k.ID, k.Kind, k.Family, nullable(k.UserID), nullable(k.ClientID), scopes, micros(k.CreatedAt), micros(k.ExpiresAt), k.Used)
+	_, err = t.q.ExecContext(context.Background(), `INSERT INTO tokens (hash, id, kind, family, user_id, client_id, scopes, created_at, expires_at, used, session_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.Hash, k.ID, k.Kind, k.Family, nullable(k.UserID), nullable(k.ClientID), scopes, micros(k.CreatedAt), micros(k.ExpiresAt), k.Used, nullable(k.SessionID))
 	return translate(err, "token")
 }
 
@@ -192,7 +193,15 @@ func (t *tx) PurgeCredentials(before time.Time) (int64, error) {
 		return 0, err
 	}
 	b, err := t.exec(`DELETE FROM sign_in_failures WHERE at < ?`, micros(before))
-	return a + b, err
+	if err != nil {
+		return 0, err
+	}
+	c, err := t.exec(`DELETE FROM sessions WHERE expires_at < ?`, micros(before))
+	if err != nil {
+		return 0, err
+	}
+	d, err := t.exec(`DELETE FROM auth_codes WHERE expires_at < ?`, micros(before))
+	return a + b + c + d, err
 }
 
 // exec runs a write and returns how many rows it changed.

@@ -86,7 +86,7 @@ func TestHostileRequests(t *testing.T) {
 			}
 		case req.refuse && (status < 400 || status >= 500):
 			fail("%s must be refused, answered %d: %.300s", desc, status, body)
-		case status >= 400 && !strings.HasPrefix(ct, "application/problem+") && !strings.HasPrefix(op.path, "/v1/auth/"):
+		case status >= 400 && !strings.HasPrefix(ct, "application/problem+") && !strings.HasPrefix(op.path, "/v1/auth/") && !hostedPage(op.path, ct):
 			fail("%s answered %d as %q, not a problem document: %.300s", desc, status, ct, body)
 		case status >= 400 && len(body) > 64<<10:
 			fail("%s: a refusal of %d bytes: %.300s", desc, len(body), body)
@@ -99,6 +99,12 @@ func TestHostileRequests(t *testing.T) {
 		}
 	}
 	t.Logf("slowest: %v for %s", slowest, slowestReq)
+}
+
+// hostedPage reports whether an answer is a hosted sign-in page's (an
+// error page for a browser, not a problem document).
+func hostedPage(path, contentType string) bool {
+	return (path == "/oauth2/authorize" || path == "/oauth2/logout") && strings.HasPrefix(contentType, "text/html")
 }
 
 // ndjsonRefused says what is wrong ("" when nothing is) with an NDJSON
@@ -292,7 +298,7 @@ func (h *hostile) request(op hostileOp) *hostileRequest {
 		return r
 	}
 	r.refuse = true
-	public := strings.HasPrefix(op.path, "/v1/auth/")
+	public := strings.HasPrefix(op.path, "/v1/auth/") || strings.HasPrefix(op.path, "/oauth2/") // no credentials to spoil
 	switch n := h.rng.IntN(10); {
 	case len(op.bodies) > 0 && n < 7:
 		h.body(op, r)

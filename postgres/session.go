@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rosterhq/roster"
+)
+
+// Browser sessions, authorization codes and consents.
+
+const sessionColumns = `id, hash, user_id, created_at, last_seen_at, expires_at, auth_time, amr, impersonator_id, user_agent, address`
+
+func scanSession(row pgx.Row) (*roster.Session, error) {
+	var s roster.Session
+	var amr []byte
+	var imp *string
+	if err := row.Scan(&s.ID, &s.Hash, &s.UserID, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt, &s.AuthTime, &amr, &imp, &s.UserAgent, &s.Address); err != nil {
+		return nil, translate(err, "session")
+	}
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.AuthTime = s.CreatedAt.UTC(), s.LastSeenAt.UTC(), s.ExpiresAt.UTC(), s.AuthTime.UTC()
+	if imp != nil {
+		s.ImpersonatorID = *imp
+	}
+	return &s, json.Unmarshal(amr, &s.AMR)
+}
+
+func (r reader) FindSession(ctx context.Context, hash []byte) (*roster.Session, error) {
+	return scanSession(r.q.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE hash = $1`, hash))
+}
+
+func (r reader) FindSessionByID(ctx context.Context, id string) (*roster.Session, error) {
+	return scanSession(r.q.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`+r.locking(), id))
+}
+
+func (r reader) FindUserSessions(ctx context.Context, userID string) ([]*roster.Session, error) {
+	rows, err := r.q.Query(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*roster.Session{}
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func (r reader) FindConsent(ctx context.Context, userID, clientID string) (*roster.Consent, error) {
+	c := roster.Consent{UserID: userID, ClientID: clientID}
+	var scopes []byte
+	err := r.q.QueryRow(ctx, `SELECT scopes, updated_at FROM consents WHERE user_id = $1 AND client_id = $2`, userID, clientID).Scan(&scopes, &c.UpdatedAt)
+	if err != nil {
+		return nil, translate(err, "consent")
+	}
+	c.UpdatedAt = c.UpdatedAt.UTC()
+	return &c, json.Unmarshal(scopes, &c.Scopes)
+}
+
+func (r reader) FindUserByEmail(ctx context.Context, email string) (*roster.User, error) {
+	return scanDoc[roster.User](r.q.QueryRow(ctx, `SELECT doc FROM users WHERE email_key = $1`+r.locking(), strings.ToLower(email)), "user")
+}
+
+// listJSON is a list column's value: never null.
+func listJSON(v []string) []byte {
+	if v == nil {
+		return []byte("[]")
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func (t *tx) CreateSession(s *roster.Session) error {
+	_, err := t.exec(`INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		s.ID, s.Hash, s.UserID, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.AuthTime, listJSON(s.AMR),
+		nullable(s.ImpersonatorID), s.UserAgent, s.Address)
+	return translate(err, "session")
+}
+
+func (t *tx) TouchSession(id string, at time.Time) error {
+	n, err := t.exec(`UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, at, id)
+	if err == nil && n == 0 {
+		return roster.Errorf(roster.CodeNotFound, "session not found")
+	}
+	return err
+}
+
+func (t *tx) DeleteSession(id string) (bool, error) {
+	if _, err := t.exec(`DELETE FROM tokens WHERE session_id = $1`, id); err != nil {
+		return false, err
+	}
+	n, err := t.exec(`DELETE FROM sessions WHERE id = $1`, id)
+	return n == 1, err
+}
+
+func (t *tx) DeleteUserSessions(userID string) (int64, error) {
+	if _, err := t.exec(`DELETE FROM tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1)`, userID); err != nil {
+		return 0, err
+	}
+	return t.exec(`DELETE FROM sessions WHERE user_id = $1`, userID)
+}
+
+func (t *tx) CreateAuthCode(c *roster.AuthCode) error {
+	_, err := t.exec(`INSERT INTO auth_codes (hash, client_id, user_id, session_id, family, redirect_uri, scopes, nonce, code_challenge, auth_time, created_at, expires_at, used)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		c.Hash, c.ClientID, c.UserID, c.SessionID, c.Family, c.RedirectURI, listJSON(c.Scopes), c.Nonce, c.CodeChallenge,
+		c.AuthTime, c.CreatedAt, c.ExpiresAt, c.Used)
+	return translate(err, "authorization code")
+}
+
+// TakeAuthCode locks the code's row before it reads it, so that of two
+// transactions taking one code the second waits and then sees it used.
+func (t *tx) TakeAuthCode(hash []byte) (*roster.AuthCode, error) {
+	c := roster.AuthCode{Hash: hash}
+	var scopes []byte
+	err := t.conn.QueryRow(t.ctx, `SELECT client_id, user_id, session_id, family, redirect_uri, scopes, nonce, code_challenge, auth_time, created_at, expires_at, used
+		FROM auth_codes WHERE hash = $1 FOR UPDATE`, hash).
+		Scan(&c.ClientID, &c.UserID, &c.SessionID, &c.Family, &c.RedirectURI, &scopes, &c.Nonce, &c.CodeChallenge, &c.AuthTime, &c.CreatedAt, &c.ExpiresAt, &c.Used)
+	if err != nil {
+		return nil, translate(err, "authorization code")
+	}
+	c.AuthTime, c.CreatedAt, c.ExpiresAt = c.AuthTime.UTC(), c.CreatedAt.UTC(), c.ExpiresAt.UTC()
+	if err := json.Unmarshal(scopes, &c.Scopes); err != nil {
+		return nil, err
+	}
+	if !c.Used {
+		if _, err := t.exec(`UPDATE auth_codes SET used = true WHERE hash = $1`, hash); err != nil {
+			return nil, err
+		}
+	}
+	return &c, nil
+}
+
+func (t *tx) PutConsent(c *roster.Consent) error {
+	_, err := t.exec(`INSERT INTO consents (user_id, client_id, scopes, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`,
+		c.UserID, c.ClientID, listJSON(c.Scopes), c.UpdatedAt)
+	return translate(err, "consent")
+}

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package storetest
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/rosterhq/roster"
+)
+
+// sessionBehaviours cover browser sign-in: sessions and the tokens issued
+// in them, authorization codes, consents and the lookup by email.
+var sessionBehaviours = []behaviour{
+	{"Sessions/FindAndList", testSessions},
+	{"Sessions/DeleteRevokesItsTokens", testSessionTokens},
+	{"Sessions/AuthCodeTakenOnce", testAuthCodes},
+	{"Sessions/Consents", testConsents},
+	{"Sessions/FindUserByEmail", testFindUserByEmail},
+}
+
+func newSession(userID string, n int) *roster.Session {
+	return &roster.Session{ID: roster.NewID(roster.PrefixSession), UserID: userID, CreatedAt: at(n), LastSeenAt: at(n), ExpiresAt: at(n + 60),
+		AuthTime: at(n), AMR: []string{roster.AMRPassword}, UserAgent: "test/1.0", Address: "192.0.2.1",
+		Hash: roster.HashKeySecret(roster.NewTokenSecret("rsc_"))}
+}
+
+func testSessions(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	org := MustCreateOrg(t, s, "", "Root")
+	u := MustCreateUser(t, s, org, "ses@example.com")
+	v := MustCreateUser(t, s, org, "ses2@example.com")
+	a, b, c := newSession(u.ID, 0), newSession(u.ID, 1), newSession(v.ID, 2)
+	b.AMR, b.ImpersonatorID = []string{roster.AMRPassword, roster.AMROTP}, "usr_admin"
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		for _, x := range []*roster.Session{a, b, c} {
+			if err := tx.CreateSession(x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	got, err := s.FindSession(ctx, b.Hash)
+	if err != nil || !reflect.DeepEqual(got, b) {
+		t.Fatalf("FindSession = %+v, %v; want %+v", got, err, b)
+	}
+	if got, err := s.FindSessionByID(ctx, a.ID); err != nil || !reflect.DeepEqual(got, a) {
+		t.Fatalf("FindSessionByID = %+v, %v; want %+v", got, err, a)
+	}
+	_, err = s.FindSession(ctx, roster.HashKeySecret("nope"))
+	wantCode(t, "FindSession of an unknown secret", err, roster.CodeNotFound)
+	list, err := s.FindUserSessions(ctx, u.ID)
+	if err != nil || len(list) != 2 || list[0].ID != b.ID || list[1].ID != a.ID {
+		t.Fatalf("FindUserSessions = %v, %v; want b then a", list, err)
+	}
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.TouchSession(a.ID, at(5)) })
+	if got, _ := s.FindSessionByID(ctx, a.ID); !got.LastSeenAt.Equal(at(5)) {
+		t.Errorf("after TouchSession last_seen_at = %v, want %v", got.LastSeenAt, at(5))
+	}
+	err = update(s, func(tx roster.Tx) error { return tx.TouchSession(roster.NewID(roster.PrefixSession), at(5)) })
+	wantCode(t, "TouchSession of a missing session", err, roster.CodeNotFound)
+	var n int64
+	mustUpdate(t, s, func(tx roster.Tx) (err error) { n, err = tx.DeleteUserSessions(u.ID); return err })
+	if n != 2 {
+		t.Errorf("DeleteUserSessions removed %d, want 2", n)
+	}
+	if list, _ := s.FindUserSessions(ctx, u.ID); len(list) != 0 {
+		t.Errorf("sessions left after DeleteUserSessions: %v", list)
+	}
+	if _, err := s.FindSession(ctx, c.Hash); err != nil {
+		t.Errorf("another user's session is gone: %v", err)
+	}
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.DeleteUser(v.ID) })
+	_, err = s.FindSession(ctx, c.Hash)
+	wantCode(t, "FindSession after its user is deleted", err, roster.CodeNotFound)
+}
+
+func testSessionTokens(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	org := MustCreateOrg(t, s, "", "Root")
+	u := MustCreateUser(t, s, org, "sestok@example.com")
+	one, two := newSession(u.ID, 0), newSession(u.ID, 1)
+	inOne, inTwo, outside := newToken(roster.TokenRefresh, "f1", u.ID, ""), newToken(roster.TokenRefresh, "f2", u.ID, ""), newToken(roster.TokenAccess, "f3", u.ID, "")
+	inOne.SessionID, inTwo.SessionID = one.ID, two.ID
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		for _, x := range []*roster.Session{one, two} {
+			if err := tx.CreateSession(x); err != nil {
+				return err
+			}
+		}
+		for _, k := range []*roster.Token{inOne, inTwo, outside} {
+			if err := tx.CreateToken(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if got, err := s.FindToken(ctx, inOne.Hash); err != nil || got.SessionID != one.ID {
+		t.Fatalf("FindToken = %+v, %v; want session %s", got, err, one.ID)
+	}
+	var gone bool
+	mustUpdate(t, s, func(tx roster.Tx) (err error) { gone, err = tx.DeleteSession(one.ID); return err })
+	if !gone {
+		t.Error("DeleteSession reported no session")
+	}
+	_, err := s.FindToken(ctx, inOne.Hash)
+	wantCode(t, "a token of the deleted session", err, roster.CodeNotFound)
+	for _, k := range []*roster.Token{inTwo, outside} {
+		if _, err := s.FindToken(ctx, k.Hash); err != nil {
+			t.Errorf("token %s outside the deleted session is gone: %v", k.Family, err)
+		}
+	}
+	mustUpdate(t, s, func(tx roster.Tx) (err error) { gone, err = tx.DeleteSession(one.ID); return err })
+	if gone {
+		t.Error("DeleteSession of a deleted session reported one")
+	}
+	mustUpdate(t, s, func(tx roster.Tx) error { _, err := tx.DeleteUserSessions(u.ID); return err })
+	_, err = s.FindToken(ctx, inTwo.Hash)
+	wantCode(t, "a token of a session ended by DeleteUserSessions", err, roster.CodeNotFound)
+	if _, err := s.FindToken(ctx, outside.Hash); err != nil {
+		t.Errorf("a token issued outside any session is gone: %v", err)
+	}
+}
+
+func testAuthCodes(t *testing.T, s roster.Store) {
+	org := MustCreateOrg(t, s, "", "Root")
+	u := MustCreateUser(t, s, org, "code@example.com")
+	cl := &roster.OAuthClient{ID: roster.NewID(roster.PrefixClient), OrganizationID: org.ID, Name: "App", CreatedAt: at(0), Hash: roster.HashKeySecret("x")}
+	code := &roster.AuthCode{Hash: roster.HashKeySecret(roster.NewTokenSecret("rac_")), ClientID: cl.ID, UserID: u.ID, SessionID: roster.NewID(roster.PrefixSession),
+		Family: roster.NewID(roster.PrefixToken), RedirectURI: "https://app.example/cb", Scopes: []string{"openid", "email"}, Nonce: "n-0S6",
+		CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", AuthTime: at(0), CreatedAt: at(1), ExpiresAt: at(2)}
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		if err := tx.CreateOAuthClient(cl); err != nil {
+			return err
+		}
+		return tx.CreateAuthCode(code)
+	})
+	take := func() *roster.AuthCode {
+		t.Helper()
+		var got *roster.AuthCode
+		mustUpdate(t, s, func(tx roster.Tx) (err error) { got, err = tx.TakeAuthCode(code.Hash); return err })
+		return got
+	}
+	first := take()
+	if !reflect.DeepEqual(first, code) {
+		t.Fatalf("TakeAuthCode = %+v, want %+v", first, code)
+	}
+	if second := take(); !second.Used || second.Family != code.Family {
+		t.Errorf("TakeAuthCode a second time = %+v, want it used, with its family", second)
+	}
+	err := update(s, func(tx roster.Tx) error { _, err := tx.TakeAuthCode(roster.HashKeySecret("nope")); return err })
+	wantCode(t, "TakeAuthCode of an unknown code", err, roster.CodeNotFound)
+	mustUpdate(t, s, func(tx roster.Tx) error { _, err := tx.PurgeCredentials(at(3)); return err })
+	err = update(s, func(tx roster.Tx) error { _, err := tx.TakeAuthCode(code.Hash); return err })
+	wantCode(t, "TakeAuthCode after it expired and was purged", err, roster.CodeNotFound)
+}
+
+func testConsents(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	org := MustCreateOrg(t, s, "", "Root")
+	u := MustCreateUser(t, s, org, "consent@example.com")
+	cl := &roster.OAuthClient{ID: roster.NewID(roster.PrefixClient), OrganizationID: org.ID, Name: "App", CreatedAt: at(0), Hash: roster.HashKeySecret("x")}
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.CreateOAuthClient(cl) })
+	_, err := s.FindConsent(ctx, u.ID, cl.ID)
+	wantCode(t, "FindConsent before any", err, roster.CodeNotFound)
+	for i, scopes := range [][]string{{"openid"}, {"openid", "email"}} {
+		c := &roster.Consent{UserID: u.ID, ClientID: cl.ID, Scopes: scopes, UpdatedAt: at(i)}
+		mustUpdate(t, s, func(tx roster.Tx) error { return tx.PutConsent(c) })
+		if got, err := s.FindConsent(ctx, u.ID, cl.ID); err != nil || !reflect.DeepEqual(got, c) {
+			t.Fatalf("FindConsent = %+v, %v; want %+v", got, err, c)
+		}
+	}
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.DeleteOAuthClient(cl.ID) })
+	_, err = s.FindConsent(ctx, u.ID, cl.ID)
+	wantCode(t, "FindConsent after the client is deleted", err, roster.CodeNotFound)
+}
+
+func testFindUserByEmail(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	org := MustCreateOrg(t, s, "", "Root")
+	u := MustCreateUser(t, s, org, "Mixed.Case@Example.com", func(u *roster.User) { u.Username = "someone-else" })
+	got, err := s.FindUserByEmail(ctx, "mixed.case@example.COM")
+	if err != nil || got.ID != u.ID {
+		t.Fatalf("FindUserByEmail = %+v, %v; want %s", got, err, u.ID)
+	}
+	_, err = s.FindUserByEmail(ctx, "someone-else")
+	wantCode(t, "FindUserByEmail with a username", err, roster.CodeNotFound)
+}
