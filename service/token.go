@@ -129,6 +129,11 @@ func refreshScopes(granted []string, scope string, u *roster.User) ([]string, er
 			allowed = append(allowed, sc)
 		}
 	}
+	for _, sc := range OpenIDScopes { // they do not nest
+		if slices.Contains(granted, sc) {
+			allowed = append(allowed, sc)
+		}
+	}
 	return parseScope(scope, allowed)
 }
 
@@ -197,7 +202,9 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 		}
 		return nil, err
 	}
-	scopes, err := parseScope(req.Scope, roster.ScopesForRank(u.BestRank()))
+	// The OpenID scopes let a first-party app read the user's claims at
+	// userinfo with the token.
+	scopes, err := parseScope(req.Scope, append(roster.ScopesForRank(u.BestRank()), OpenIDScopes...))
 	if err != nil {
 		return nil, err
 	}
@@ -362,8 +369,33 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 }
 
 func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
-	bad := &OAuthError{Code: "invalid_client", Description: "client authentication failed: check client_id and client_secret", Status: 401, Basic: req.ClientBasic}
-	if req.ClientID == "" || req.ClientSecret == "" {
+	cl, err := s.authenticateClient(ctx, req.ClientID, req.ClientSecret, req.ClientBasic)
+	if err != nil {
+		return nil, err
+	}
+	scopes := slices.Clone(cl.Scopes)
+	if len(strings.Fields(req.Scope)) > 0 { // a blank scope is no scope
+		if scopes, err = parseScope(req.Scope, cl.Scopes); err != nil {
+			return nil, err
+		}
+	}
+	var out *TokenResponse
+	err = s.store.Update(ctx, func(tx roster.Tx) (err error) {
+		out, err = s.issue(tx, "", cl.ID, roster.NewID(roster.PrefixToken), scopes, false)
+		return err
+	})
+	if err == nil && out.Scope == "" {
+		out.Scope = strings.Join(scopes, " ")
+	}
+	return out, err
+}
+
+// authenticateClient checks a confidential client's id and secret (basic:
+// sent by HTTP Basic) and that its organisation is enabled. A wrong
+// secret counts against the client address like a failed sign-in.
+func (s *Service) authenticateClient(ctx context.Context, id, secret string, basic bool) (*roster.OAuthClient, error) {
+	bad := &OAuthError{Code: "invalid_client", Description: "client authentication failed: check client_id and client_secret", Status: 401, Basic: basic}
+	if id == "" || secret == "" {
 		bad.Description = "client_id and client_secret are required (HTTP Basic or form fields)"
 		return nil, bad
 	}
@@ -381,12 +413,12 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 		}
 	}()
 	var cl *roster.OAuthClient
-	if roster.ValidID(roster.PrefixClient, req.ClientID) {
-		if cl, err = s.store.FindOAuthClient(ctx, req.ClientID); err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
+	if roster.ValidID(roster.PrefixClient, id) {
+		if cl, err = s.store.FindOAuthClient(ctx, id); err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
 			return nil, err
 		}
 	}
-	given := sha256.Sum256([]byte(req.ClientSecret))
+	given := sha256.Sum256([]byte(secret))
 	want := make([]byte, len(given))
 	if cl != nil {
 		want = cl.Hash
@@ -402,21 +434,7 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 	if off {
 		return nil, &OAuthError{Code: "unauthorized_client", Description: "the client's organisation is disabled", Status: 400}
 	}
-	scopes := slices.Clone(cl.Scopes)
-	if len(strings.Fields(req.Scope)) > 0 { // a blank scope is no scope
-		if scopes, err = parseScope(req.Scope, cl.Scopes); err != nil {
-			return nil, err
-		}
-	}
-	var out *TokenResponse
-	err = s.store.Update(ctx, func(tx roster.Tx) (err error) {
-		out, err = s.issue(tx, "", cl.ID, roster.NewID(roster.PrefixToken), scopes, false)
-		return err
-	})
-	if err == nil && out.Scope == "" {
-		out.Scope = strings.Join(scopes, " ")
-	}
-	return out, err
+	return cl, nil
 }
 
 // Revoke ends the sign-in a token belongs to (RFC 7009): its access and
