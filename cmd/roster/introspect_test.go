@@ -76,7 +76,7 @@ func TestIntrospection(t *testing.T) {
 		got := wantActive(t, ask, tokA.AccessToken, true)
 		exp, iat := int64(got["exp"].(float64)), int64(got["iat"].(float64))
 		if got["sub"] != ua["id"] || got["username"] != "ia@example.com" || got["scope"] != "openid users:read" || got["token_type"] != "Bearer" ||
-			got["iss"] != s.URL || got["org_id"] != below["id"] || exp-iat != int64(s.Main.Config.Security.AccessTokenTTL/time.Second) || time.Unix(iat, 0).After(time.Now()) {
+			got["iss"] != s.issuer() || got["org_id"] != below["id"] || exp-iat != int64(s.Main.Config.Security.AccessTokenTTL/time.Second) || time.Unix(iat, 0).After(time.Now()) {
 			t.Errorf("introspect an access token (basic %v): %v", basic, got)
 		}
 		if got := wantActive(t, ask, tokA.RefreshToken, true); got["token_type"] != "refresh_token" || got["sub"] != ua["id"] {
