@@ -23,7 +23,7 @@ func TestOpenKeys(t *testing.T) {
 	s.SetSecretBox(box)
 	now := time.Now()
 	key := func(alg string, retired, expires time.Duration) *roster.SigningKey {
-		k, err := s.newSigningKey(alg, now)
+		k, err := s.newSigningKey(alg)
 		if err != nil {
 			t.Fatal(err)
 		}
