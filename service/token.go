@@ -135,7 +135,7 @@ func refreshScopes(granted []string, scope string, u *roster.User) ([]string, er
 			allowed = append(allowed, sc)
 		}
 	}
-	for _, sc := range OpenIDScopes {
+	for _, sc := range OpenIDScopes { // they do not nest
 		if slices.Contains(granted, sc) {
 			allowed = append(allowed, sc)
 		}
@@ -158,7 +158,9 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 	case err != nil:
 		return nil, asOAuth(err)
 	}
-	scopes, err := parseScope(req.Scope, roster.ScopesForRank(si.user.BestRank()))
+	// The OpenID scopes let a first-party app read the user's claims at
+	// userinfo with the token.
+	scopes, err := parseScope(req.Scope, append(roster.ScopesForRank(si.user.BestRank()), OpenIDScopes...))
 	if err != nil {
 		s.settle(ctx, si.att, false)
 		return nil, err

@@ -16,22 +16,30 @@ import (
 	"github.com/rosterhq/roster/internal/pgtest"
 )
 
-// provider discovers the server as a relying party does.
+// provider discovers the server as a relying party does. The issuer is
+// the server's own address, which differs from s.URL behind Prism.
 func (s *testServer) provider() *oidc.Provider {
 	s.t.Helper()
-	p, err := oidc.NewProvider(context.Background(), s.URL)
+	ctx := context.Background()
+	if iss := s.issuer(); iss != s.URL {
+		ctx = oidc.InsecureIssuerURLContext(ctx, iss)
+	}
+	p, err := oidc.NewProvider(ctx, s.URL)
 	if err != nil {
 		s.t.Fatalf("discovery: %v", err)
 	}
 	return p
 }
 
+// issuer is the server's OpenID issuer: its public URL.
+func (s *testServer) issuer() string { return s.Main.svc.Issuer() }
+
 // idToken signs an ID token for the client "app" with the server's
 // current key of alg, as the token endpoint does.
 func (s *testServer) idToken(alg, sub string) string {
 	s.t.Helper()
 	now := time.Now()
-	tok, err := s.Main.svc.SignJWT(context.Background(), alg, map[string]any{"iss": s.URL, "sub": sub, "aud": "app",
+	tok, err := s.Main.svc.SignJWT(context.Background(), alg, map[string]any{"iss": s.issuer(), "sub": sub, "aud": "app",
 		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()})
 	if err != nil {
 		s.t.Fatalf("SignJWT(%s): %v", alg, err)
@@ -60,9 +68,10 @@ func TestOpenIDDiscovery(t *testing.T) {
 	if err := p.Claims(&meta); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"issuer": s.URL, "authorization_endpoint": s.URL + "/oauth2/authorize", "token_endpoint": s.URL + "/v1/auth/token",
-		"revocation_endpoint": s.URL + "/v1/auth/revoke", "userinfo_endpoint": s.URL + "/oauth2/userinfo",
-		"introspection_endpoint": s.URL + "/oauth2/introspect", "end_session_endpoint": s.URL + "/oauth2/logout", "jwks_uri": s.URL + "/oauth2/jwks"}
+	iss := s.issuer()
+	want := map[string]string{"issuer": iss, "authorization_endpoint": iss + "/oauth2/authorize", "token_endpoint": iss + "/v1/auth/token",
+		"revocation_endpoint": iss + "/v1/auth/revoke", "userinfo_endpoint": iss + "/oauth2/userinfo",
+		"introspection_endpoint": iss + "/oauth2/introspect", "end_session_endpoint": iss + "/oauth2/logout", "jwks_uri": iss + "/oauth2/jwks"}
 	for k, v := range want {
 		if meta[k] != v {
 			t.Errorf("discovery %s = %v, want %s", k, meta[k], v)

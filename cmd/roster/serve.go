@@ -331,7 +331,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.privateDataDir(); err != nil {
 		return err
 	}
-	store, err := openStore(ctx, c)
+	store, err := openStore(ctx, c, false)
 	if err != nil {
 		return err
 	}
@@ -513,8 +513,10 @@ func secretKey(c Config) (string, error) {
 // openStore opens the PostgreSQL store when a database URL is set (its
 // pool size and statement timeout may be set in the URL:
 // pool_max_conns, statement_timeout), else the embedded store in the
-// data folder.
-func openStore(ctx context.Context, c Config) (roster.Store, error) {
+// data folder; beside a server that may be serving it (a command such as
+// roster keys rotate), the embedded store must exist and keeps the
+// server's leases (sqlite.OpenBeside).
+func openStore(ctx context.Context, c Config, beside bool) (roster.Store, error) {
 	if c.DatabaseURL != "" {
 		db, err := postgres.Open(ctx, c.DatabaseURL, c.DB)
 		if err != nil {
@@ -522,7 +524,14 @@ func openStore(ctx context.Context, c Config) (roster.Store, error) {
 		}
 		return db, nil
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "roster.db"))
+	path, open := filepath.Join(c.DataDir, "roster.db"), sqlite.Open
+	if beside {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no database in %s: give the data folder of the server (--data-dir) or its --database-url", c.DataDir)
+		}
+		open = sqlite.OpenBeside
+	}
+	db, err := open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("open the embedded store: %w", err)
 	}
