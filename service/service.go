@@ -39,6 +39,7 @@ type Service struct {
 	sec         *security   // account security settings (security.go)
 	keyChecked  atomic.Bool // CheckSecretKey succeeded
 	secOnce     sync.Once
+	signIns     signInCounter // SignInCounts
 }
 
 // New returns a Service over store.

@@ -153,7 +153,7 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 	defer func() {
 		if !failed {
 			if err := s.releaseAttempt(ctx, att); err != nil {
-				s.log.Error("taking back a sign-in attempt", "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+				s.log.ErrorContext(ctx, "taking back a sign-in attempt", "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
 			}
 		}
 	}()
@@ -188,11 +188,13 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 	}
 	if !ok || stored == "" || disabled {
 		failed = true
+		s.attemptFailed(att, "password")
 		return nil, bad
 	}
 	if err := s.checkTOTP(ctx, u, req); err != nil {
 		failed = errors.Is(err, errWrongTOTP)
 		if failed {
+			s.attemptFailed(att, "totp")
 			err = oauthErr("invalid_grant", "the one-time code is wrong or was already used")
 		}
 		return nil, err
@@ -207,7 +209,7 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 	upgraded := ""
 	if rehash {
 		if upgraded, err = s.hashPassword(ctx, req.Password); err != nil {
-			s.log.Warn("imported password hash kept for now", "user_id", u.ID, "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+			s.log.WarnContext(ctx, "imported password hash kept for now", "user_id", u.ID, "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
 			upgraded = ""
 		}
 	}
@@ -355,7 +357,7 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 		return nil, err
 	}
 	if reused {
-		s.log.Warn("refresh token reused: its sign-in is revoked", "user_id", u.ID, "family", t.Family, "request_id", roster.RequestInfoFrom(ctx).ID)
+		s.log.WarnContext(ctx, "refresh token reused: its sign-in is revoked", "user_id", u.ID, "family", t.Family, "request_id", roster.RequestInfoFrom(ctx).ID)
 		return nil, oauthErr("invalid_grant", "the refresh token was already used: every token of this sign-in is revoked, sign in again")
 	}
 	return out, nil
@@ -376,7 +378,7 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 	defer func() {
 		if !failed {
 			if err := s.releaseAttempt(ctx, att); err != nil {
-				s.log.Error("taking back a sign-in attempt", "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+				s.log.ErrorContext(ctx, "taking back a sign-in attempt", "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
 			}
 		}
 	}()
@@ -393,6 +395,7 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 	}
 	if cl == nil || subtle.ConstantTimeCompare(given[:], want) != 1 {
 		failed = true
+		s.attemptFailed(att, "client_secret")
 		return nil, bad
 	}
 	off, err := s.store.OrgDisabled(ctx, cl.OrganizationID)
