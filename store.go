@@ -73,6 +73,17 @@ type Waiting struct {
 	Oldest time.Time
 }
 
+// AddDeliveries records the pending deliveries of the webhooks with a
+// status: count of them, the oldest with the id oldestID (an id holds its
+// creation time).
+func (b *Backlog) AddDeliveries(webhookStatus string, count int64, oldestID string) {
+	if b.Deliveries == nil {
+		b.Deliveries = map[string]Waiting{}
+	}
+	at, _ := IDTime(oldestID)
+	b.Deliveries[webhookStatus] = Waiting{Count: count, Oldest: at}
+}
+
 // MigrationError is Store.Ping's answer for a database that is reachable
 // but not migrated to this version's schema.
 type MigrationError struct{ Applied, Want int }

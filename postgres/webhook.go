@@ -81,7 +81,7 @@ func scanDelivery(row pgx.Row) (*roster.Delivery, error) {
 }
 
 func (r reader) Backlog(ctx context.Context) (roster.Backlog, error) {
-	b := roster.Backlog{Deliveries: map[string]roster.Waiting{}}
+	var b roster.Backlog
 	// Counted per webhook over the pending index first, so that each
 	// webhook's document is read once.
 	rows, err := r.q.Query(ctx, `SELECT w.doc->>'status', sum(d.n)::bigint, min(d.oldest)
@@ -91,14 +91,13 @@ func (r reader) Backlog(ctx context.Context) (roster.Backlog, error) {
 		return b, err
 	}
 	defer rows.Close()
+	var status, oldest string
+	var n int64
 	for rows.Next() {
-		var status, oldest string
-		var n int64
 		if err := rows.Scan(&status, &n, &oldest); err != nil {
 			return b, err
 		}
-		at, _ := roster.IDTime(oldest)
-		b.Deliveries[status] = roster.Waiting{Count: n, Oldest: at}
+		b.AddDeliveries(status, n, oldest)
 	}
 	if err := rows.Err(); err != nil {
 		return b, err

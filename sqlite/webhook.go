@@ -65,7 +65,7 @@ func (r reader) FindWebhooks(ctx context.Context, v *roster.Visibility, p roster
 }
 
 func (r reader) Backlog(ctx context.Context) (roster.Backlog, error) {
-	b := roster.Backlog{Deliveries: map[string]roster.Waiting{}}
+	var b roster.Backlog
 	// Counted per webhook over the pending index first, so that each
 	// webhook's document is read once.
 	rows, err := r.q.QueryContext(ctx, `SELECT json_extract(w.doc, '$.status'), sum(d.n), min(d.oldest)
@@ -75,14 +75,13 @@ func (r reader) Backlog(ctx context.Context) (roster.Backlog, error) {
 		return b, err
 	}
 	defer rows.Close()
+	var status, oldest string
+	var n int64
 	for rows.Next() {
-		var status, oldest string
-		var n int64
 		if err := rows.Scan(&status, &n, &oldest); err != nil {
 			return b, err
 		}
-		at, _ := roster.IDTime(oldest)
-		b.Deliveries[status] = roster.Waiting{Count: n, Oldest: at}
+		b.AddDeliveries(status, n, oldest)
 	}
 	if err := rows.Err(); err != nil {
 		return b, err
