@@ -339,7 +339,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.privateDataDir(); err != nil {
 		return err
 	}
-	tp, err := startTracing(ctx, c)
+	tp, err := startTracing(ctx, c, m.log)
 	if err != nil {
 		return err
 	}

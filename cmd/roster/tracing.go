@@ -5,8 +5,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -34,11 +36,14 @@ func otelURL(endpoint string) (string, error) {
 // receiver at c.OTelEndpoint, or nil when it is not set: tracing is off,
 // and nothing is started. The OTEL_* variables of the SDK still apply
 // (OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER, OTEL_SERVICE_NAME,
-// OTEL_RESOURCE_ATTRIBUTES).
-func startTracing(ctx context.Context, c Config) (*sdktrace.TracerProvider, error) {
+// OTEL_RESOURCE_ATTRIBUTES). Export failures (a receiver down) are
+// logged as warnings.
+func startTracing(ctx context.Context, c Config, log *slog.Logger) (*sdktrace.TracerProvider, error) {
 	if c.OTelEndpoint == "" {
 		return nil, nil
 	}
+	// The SDK's own handler prints unstructured lines to stderr.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("tracing", "error", err) }))
 	endpoint, err := otelURL(c.OTelEndpoint)
 	if err != nil {
 		return nil, err

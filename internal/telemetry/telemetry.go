@@ -10,8 +10,11 @@ import (
 	"context"
 	"log/slog"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/rosterhq/roster"
 )
 
 // Scope is the instrumentation scope of Roster's own spans.
@@ -29,10 +32,17 @@ func Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (con
 	return parent.TracerProvider().Tracer(Scope).Start(ctx, name, opts...)
 }
 
-// End ends span, marking it failed when err is not nil.
+// End ends span. An error that is the server's (roster.CodeInternal: the
+// database's, a panic, a cancellation) marks it failed; a refusal (not
+// found, a precondition, a conflict) is the request's outcome, not a
+// failure, and is only noted with its code.
 func End(span trace.Span, err error) {
 	if err != nil && span.IsRecording() {
-		span.SetStatus(codes.Error, err.Error())
+		if code := roster.ErrorCode(err); code == roster.CodeInternal {
+			span.SetStatus(codes.Error, err.Error())
+		} else {
+			span.SetAttributes(attribute.String("roster.error_code", string(code)))
+		}
 	}
 	span.End()
 }
