@@ -91,7 +91,8 @@ func spanAttr(s *tracepb.Span, key string) string {
 // TestTracing: with --otel-endpoint, a PATCH of a user is one trace that
 // reaches an OTLP/HTTP receiver through the real exporter: the request's
 // span, named by its route, holds the operation's span, which holds the
-// store transaction's; the request's log line carries its trace id.
+// store transaction's; the request's log line carries its trace id. No
+// span holds a credential, not even one sent in the query.
 func TestTracing(t *testing.T) {
 	rc := newOTLPReceiver(t)
 	s := startServer(t, func(c *Config) { c.OTelEndpoint = rc.URL })
@@ -99,6 +100,7 @@ func TestTracing(t *testing.T) {
 	res := s.do("PATCH", "/v1/users/"+id, `{"last_name": "Traced"}`, "Content-Type", "application/merge-patch+json").want(200)
 	requestID := res.Header.Get("X-Request-Id")
 	s.do("GET", "/healthz", nil).want(200) // no span: probes are not traced
+	s.do("GET", "/v1/users?access_token="+s.Key, nil).want(400)
 	if err := s.Main.tracing.ForceFlush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +112,11 @@ func TestTracing(t *testing.T) {
 		}
 		if strings.Contains(sp.Name, "healthz") {
 			t.Errorf("a probe was traced: %s", sp.Name)
+		}
+		for _, a := range sp.Attributes {
+			if strings.Contains(a.Value.String(), s.Key) {
+				t.Errorf("span %s holds the API key in %s", sp.Name, a.Key)
+			}
 		}
 	}
 	if request == nil {
