@@ -165,7 +165,9 @@ func (s *Service) SignInCounts() SignInCounts {
 			out = map[string]uint64{}
 		}
 		for _, k := range keys {
-			out[k] += 0
+			if _, ok := out[k]; !ok {
+				out[k] = 0
+			}
 		}
 		return out
 	}

@@ -27,7 +27,7 @@ func newStoreMetrics(reg prometheus.Registerer, engine string) *storeMetrics {
 	m := &storeMetrics{
 		updates: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "roster_store_update_duration_seconds", ConstLabels: engineLabel, Buckets: latency,
-			Help: "One store write (Store.Update) as the request waits for it: queueing for the writer, every attempt and the commit, by outcome (ok, error).",
+			Help: "One store write (Store.Update) as its caller (a request, or a delivery, mail or janitor worker) waits for it: queueing for the writer, every attempt and the commit, by outcome (ok, error).",
 		}, []string{"outcome"}),
 		transactions: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "roster_store_transaction_duration_seconds", ConstLabels: engineLabel, Buckets: latency,
