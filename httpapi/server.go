@@ -328,10 +328,6 @@ func (s *server) wrap(rt route) http.Handler {
 			s.writeError(w, r, roster.Errorf(roster.CodePreconditionRequired, "this server requires If-Match on %s: send the ETag of the version you are changing", r.Method))
 			return
 		}
-		// Idempotency is scoped to the calling key, so public routes (the
-		// token endpoint, whose answers are secrets) have none.
-		// An import streams a body of any size and is safe to run again
-		// as it is (import.go): it records no key.
 		// The operation's own span (named by its id, e.g. patchUser), under
 		// the request's: decoding, the service call and the answer.
 		ctx, span := telemetry.Start(r.Context(), rt.op.ID)
@@ -339,6 +335,10 @@ func (s *server) wrap(rt route) http.Handler {
 		if span.IsRecording() {
 			r = r.WithContext(ctx)
 		}
+		// Idempotency is scoped to the calling key, so public routes (the
+		// token endpoint, whose answers are secrets) have none.
+		// An import streams a body of any size and is safe to run again
+		// as it is (import.go): it records no key.
 		if r.Method == "POST" && !rt.op.Public && r.Header.Get("Idempotency-Key") != "" && rt.op.ID != "importUsers" {
 			s.idempotent(w, r, rt.handler)
 			return
