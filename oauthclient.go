@@ -4,9 +4,9 @@ package roster
 
 import (
 	"encoding/json"
-	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -203,6 +203,9 @@ func checkRedirectURI(s string, public bool) string {
 	if len(s) > maxRedirectURILen {
 		return "a redirect URI must be at most " + itoa(maxRedirectURILen) + " characters"
 	}
+	if i := strings.IndexFunc(s, notURIChar); i >= 0 {
+		return "a redirect URI may hold only the characters of RFC 3986: percent-encode " + strconv.QuoteRune([]rune(s[i:])[0])
+	}
 	u, err := url.Parse(s)
 	switch {
 	case err != nil || u.Scheme == "":
@@ -229,11 +232,17 @@ func checkRedirectURI(s string, public bool) string {
 	return ""
 }
 
-// loopbackHost reports whether host is a loopback name or address that
-// RFC 8252 section 7.3 allows over http.
+// notURIChar reports whether r may not stand in a URI as it is (RFC 3986
+// section 2: unreserved, reserved and "%").
+func notURIChar(r rune) bool {
+	return r > '~' || !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~:/?#[]@!$&'()*+,;=%", r))
+}
+
+// loopbackHost reports whether host is one of the loopback names RFC 8252
+// section 7.3 allows over http, spelt exactly so (not ::ffff:127.0.0.1 or
+// 127.1), since redirect URIs are compared as text.
 func loopbackHost(host string) bool {
-	ip := net.ParseIP(host)
-	return host == "localhost" || ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback)
+	return host == "127.0.0.1" || host == "::1" || host == "localhost"
 }
 
 // Clone returns a deep copy of c.

@@ -59,7 +59,7 @@ type OAuthClient struct {
 	ID             string    `json:"client_id" readOnly:"true" doc:"The client_id (cli_…)."`
 	OrganizationID string    `json:"organization_id" doc:"The organisation the client acts for."`
 	Name           string    `json:"name" maxLength:"255"`
-	Scopes         []string  `json:"scopes" doc:"Exactly what the client's tokens may do."`
+	Scopes         []string  `json:"scopes" doc:"Exactly what the client's own tokens (client_credentials) may do."`
 	CreatedAt      time.Time `json:"created_at" readOnly:"true"`
 	CreatedBy      string    `json:"created_by,omitempty" readOnly:"true" doc:"The user who made the client."`
 	UpdatedAt      time.Time `json:"updated_at" readOnly:"true"`

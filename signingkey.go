@@ -4,7 +4,6 @@ package roster
 
 import (
 	"context"
-	"slices"
 	"time"
 )
 
@@ -30,22 +29,6 @@ type SigningKey struct {
 	CreatedAt time.Time
 	RetiredAt *time.Time
 	ExpiresAt *time.Time // when it leaves the JWKS; nil while current
-}
-
-// Clone returns a deep copy of k.
-func (k *SigningKey) Clone() *SigningKey {
-	c := *k
-	c.Sealed = slices.Clone(k.Sealed)
-	c.PublicJWK = slices.Clone(k.PublicJWK)
-	if k.RetiredAt != nil {
-		at := *k.RetiredAt
-		c.RetiredAt = &at
-	}
-	if k.ExpiresAt != nil {
-		at := *k.ExpiresAt
-		c.ExpiresAt = &at
-	}
-	return &c
 }
 
 // SigningKeyReader holds the reads of signing keys.

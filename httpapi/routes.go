@@ -134,6 +134,14 @@ var (
 	changedMinimal = openapi.Response{Status: 204, Description: "Changed (Prefer: return=minimal)", Headers: []string{"ETag"}}
 )
 
+// userinfo's description and answers, for GET and POST.
+const userinfoDoc = "OpenID Connect Core section 5.3: the claims of the access token's user that the token's scopes cover (openid: sub; profile: name, given_name, family_name, preferred_username, locale, zoneinfo, updated_at, org_id, roles; email: email, email_verified; phone: phone_number, phone_number_verified). The token must have been granted openid. Errors carry WWW-Authenticate: Bearer with error=\"invalid_token\" (401) or \"insufficient_scope\" (403)."
+
+var userinfoAnswers = []openapi.Response{ok(200, typeOf[map[string]any]()),
+	{Status: 400, Type: typeOf[BearerErrorBody](), Description: "invalid_request"},
+	{Status: 401, Type: typeOf[BearerErrorBody](), Description: "No token, or invalid_token: unknown, expired or revoked", Headers: []string{"WWW-Authenticate"}},
+	{Status: 403, Type: typeOf[BearerErrorBody](), Description: "insufficient_scope: the token was not granted openid", Headers: []string{"WWW-Authenticate"}}}
+
 // Status codes that most operations share.
 var (
 	readErrs  = []int{400, 404, 406}
@@ -370,6 +378,21 @@ func (s *server) routeTable() []route {
 			Description: "The logout parameters as a form: an RP's, or the confirmation page's (with its CSRF token and confirm=yes).",
 			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[LogoutForm]()}}, BodyRequired: true,
 			Responses: pageResponses(303, 400, 403)}, s.logout},
+		{Operation{Method: "GET", Path: "/oauth2/userinfo", ID: "userinfo", Tag: "openid", Summary: "The signed-in user's claims (OpenID Connect userinfo)", Public: true, JSONOnly: true,
+			Description: userinfoDoc,
+			Responses:   userinfoAnswers}, s.userinfo},
+		{Operation{Method: "POST", Path: "/oauth2/userinfo", ID: "userinfoPost", Tag: "openid", Summary: "The signed-in user's claims (OpenID Connect userinfo, POST)", Public: true, JSONOnly: true,
+			Description: userinfoDoc,
+			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[UserInfoForm]()}},
+			Responses:   userinfoAnswers}, s.userinfo},
+		{Operation{Method: "POST", Path: "/oauth2/introspect", ID: "introspectToken", Tag: "openid", Summary: "Look up an access or refresh token (RFC 7662)", Public: true, JSONOnly: true,
+			Description: "The caller authenticates as a confidential OAuth client (client_secret_basic or client_secret_post), which learns about the tokens of its organisation and those below it, or with an API key or access token having keys:write, which learns about its own tokens and those of the organisations it administers. Anything unknown, expired, revoked (a reused refresh token revokes its whole sign-in), of a disabled user or organisation, or beyond what the caller may learn about is {\"active\": false}.",
+			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[IntrospectForm]()}}, BodyRequired: true,
+			Responses: []openapi.Response{ok(200, typeOf[service.Introspection]()),
+				{Status: 400, Type: typeOf[BearerErrorBody](), Description: "invalid_request, or unauthorized_client (the client's organisation is disabled)"},
+				{Status: 401, Type: typeOf[BearerErrorBody](), Description: "invalid_client or invalid_token: the caller did not authenticate", Headers: []string{"WWW-Authenticate"}},
+				{Status: 403, Type: typeOf[BearerErrorBody](), Description: "insufficient_scope: the bearer token lacks keys:write", Headers: []string{"WWW-Authenticate"}},
+				{Status: 429, Type: typeOf[BearerErrorBody](), Description: "Too many failed client authentications from the address", Headers: []string{"Retry-After"}}}}, s.introspect},
 
 		// Account security (PRODUCT.md section 6): auth.go.
 		{Operation{Method: "POST", Path: "/v1/auth/token", ID: "token", Tag: "auth", Summary: "Get an access token (OAuth 2.0)", Public: true, JSONOnly: true,
@@ -429,7 +452,7 @@ func (s *server) routeTable() []route {
 			Params:      []openapi.Param{userRef},
 			Responses:   append([]openapi.Response{{Status: 204, Description: "Lifted"}}, errs(403, 404)...), Scopes: []string{"users:write:all"}}, s.liftLockout},
 		{Operation{Method: "POST", Path: "/v1/oauth-clients", ID: "createOAuthClient", Tag: "oauth-clients", Summary: "Create an OAuth client",
-			Description: "An app of the product: a service client (client_credentials, acting for its organisation with exactly its scopes) and/or an app users sign in to (authorization_code, refresh_token; password for first-party apps). For admins of that organisation. A confidential client's secret is returned once, as client_secret; public clients have none. The body {name, scopes} alone makes a confidential client_credentials client.",
+			Description: "An app of the product: a service client (client_credentials, acting for its organisation with exactly its scopes) and/or an app users sign in to (authorization_code, refresh_token; password for first-party apps). For admins of that organisation. A confidential client's secret is returned once, as client_secret; public clients have none. The body {name, scopes} alone makes a confidential client_credentials client. An answer with a secret is sent whatever Prefer says.",
 			Params:      []openapi.Param{idemKey, prefer}, Body: jsonAndXML(typeOf[roster.OAuthClientInput]()), BodyRequired: true,
 			Responses: append([]openapi.Response{ok(201, client, "ETag", "Location"), createdMinimal}, errs(400, 403, 413, 415, 422)...),
 			Scopes:    []string{"keys:write"}}, s.createOAuthClient},
@@ -440,7 +463,7 @@ func (s *server) routeTable() []route {
 		{Operation{Method: "GET", Path: "/v1/oauth-clients/{id}", ID: "getOAuthClient", Tag: "oauth-clients", Summary: "Get an OAuth client",
 			Description: "Never its secret. For admins of the client's organisation; another organisation's client is not found.",
 			Params:      []openapi.Param{clientRef, ifNone},
-			Responses:   append([]openapi.Response{ok(200, client, "ETag"), {Status: 304, Description: "Not modified"}}, errs(403, 404, 406)...),
+			Responses:   append([]openapi.Response{ok(200, client, "ETag"), {Status: 304, Description: "Not modified"}}, errs(400, 403, 404, 406)...),
 			Scopes:      []string{"keys:write"}}, s.getOAuthClient},
 		{Operation{Method: "PUT", Path: "/v1/oauth-clients/{id}", ID: "replaceOAuthClient", Tag: "oauth-clients", Summary: "Replace an OAuth client",
 			Description: "Replaces every writable field (an omitted one takes its default; organization_id cannot change). Writes oauth_client.updated. A public client made confidential gets a secret, returned once as client_secret; a confidential client made public loses its secret.",
@@ -477,7 +500,7 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	ready, err := s.Service.Ready(r.Context())
 	if !ready.OK() {
-		s.Log.Warn("not ready", "request_id", state(r).id, "checks", ready, "error", err)
+		s.Log.WarnContext(r.Context(), "not ready", "request_id", state(r).id, "checks", ready, "error", err)
 		var down []string
 		for _, c := range []struct{ name, state string }{{"database", ready.Database}, {"migrations", ready.Migrations}, {"secret key", ready.SecretKey}} {
 			if c.state != "ok" && c.state != "unknown" {

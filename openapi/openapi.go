@@ -119,7 +119,7 @@ var tagDocs = []struct{ Name, Description string }{
 	{"auth", "OAuth 2.0 token issue and revocation."},
 	{"openid", "OpenID Connect: discovery, the signing keys (JWKS), userinfo and token introspection."},
 	{"api-keys", "API keys for users; the secret is shown once."},
-	{"oauth-clients", "Service clients for the client_credentials grant; the secret is shown once."},
+	{"oauth-clients", "The product's apps: service clients (client_credentials) and apps users sign in to (authorization_code); a confidential client's secret is shown once."},
 	{"webhooks", "Change subscriptions, their delivery log, redelivery and signing secrets."},
 	{"events", "The change feed: every change as an event, with a cursor and long polling."},
 	{"audit", "The audit log: who changed what, from where, with which patch."},

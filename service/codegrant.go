@@ -121,7 +121,8 @@ func (s *Service) codeHolder(ctx context.Context, tx roster.Tx, c *roster.AuthCo
 // grant: confidential clients by their secret (HTTP Basic or form),
 // public ones by client_id alone. Secrets are checked under the
 // per-address sign-in limit, like passwords. A client without the grant
-// in its grant_types is unauthorized_client.
+// in its grant_types is unauthorized_client. grant "" (introspection)
+// checks no grant and takes confidential clients only.
 func (s *Service) authenticateClient(ctx context.Context, req *TokenRequest, grant string) (*roster.OAuthClient, error) {
 	bad := &OAuthError{Code: "invalid_client", Description: "client authentication failed: check client_id and client_secret", Status: 401, Basic: req.ClientBasic}
 	if req.ClientID == "" {
@@ -137,6 +138,10 @@ func (s *Service) authenticateClient(ctx context.Context, req *TokenRequest, gra
 	}
 	if cl != nil && cl.Type == roster.ClientPublic {
 		switch {
+		case grant == "":
+			// Introspection: only a client with a secret authenticates.
+			bad.Description = "a public client cannot authenticate here: it has no secret"
+			return nil, bad
 		case grant == roster.GrantClientCredentials:
 			// RFC 6749 section 4.4: the grant is for confidential clients only.
 			return nil, &OAuthError{Code: "unauthorized_client", Description: "a public client cannot use the client_credentials grant: it has no secret", Status: 400}
@@ -161,6 +166,9 @@ func (s *Service) authenticateClient(ctx context.Context, req *TokenRequest, gra
 		want = cl.Hash
 	}
 	ok := cl != nil && subtle.ConstantTimeCompare(given[:], want) == 1
+	if !ok {
+		s.attemptFailed(att, "client_secret")
+	}
 	s.settle(ctx, att, !ok)
 	if !ok {
 		return nil, bad
@@ -171,7 +179,7 @@ func (s *Service) authenticateClient(ctx context.Context, req *TokenRequest, gra
 // clientMay refuses a grant the client does not have, and every grant to
 // a client whose organisation is disabled.
 func (s *Service) clientMay(ctx context.Context, cl *roster.OAuthClient, grant string) error {
-	if !cl.HasGrant(grant) {
+	if grant != "" && !cl.HasGrant(grant) {
 		return &OAuthError{Code: "unauthorized_client", Description: "this client may not use the " + grant + " grant: add it to the client's grant_types", Status: 400}
 	}
 	off, err := s.store.OrgDisabled(ctx, cl.OrganizationID)

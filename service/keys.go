@@ -69,8 +69,9 @@ var errNoSecretKey = errors.New("signing keys need the secret key (SetSecretBox)
 // keyAAD binds a sealed private key to its key id.
 func keyAAD(kid string) []byte { return []byte("signing-key:" + kid) }
 
-// newSigningKey generates a key of alg, sealed for the store.
-func (s *Service) newSigningKey(alg string, now time.Time) (*roster.SigningKey, error) {
+// newSigningKey generates a key of alg, sealed for the store; the
+// transaction that stores it dates it.
+func (s *Service) newSigningKey(alg string) (*roster.SigningKey, error) {
 	if s.box == nil {
 		return nil, errNoSecretKey
 	}
@@ -103,7 +104,20 @@ func (s *Service) newSigningKey(alg string, now time.Time) (*roster.SigningKey, 
 	if err != nil {
 		return nil, err
 	}
-	return &roster.SigningKey{ID: pub.KeyID, Alg: alg, Sealed: s.box.Seal(der, keyAAD(pub.KeyID)), PublicJWK: jwk, CreatedAt: now}, nil
+	return &roster.SigningKey{ID: pub.KeyID, Alg: alg, Sealed: s.box.Seal(der, keyAAD(pub.KeyID)), PublicJWK: jwk}, nil
+}
+
+// newSigningKeys generates a key of each algorithm.
+func (s *Service) newSigningKeys(algs []string) ([]*roster.SigningKey, error) {
+	out := make([]*roster.SigningKey, 0, len(algs))
+	for _, alg := range algs {
+		k, err := s.newSigningKey(alg)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }
 
 // EnsureSigningKeys makes a current key of every algorithm that has none
@@ -115,27 +129,24 @@ func (s *Service) EnsureSigningKeys(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	missing := map[string]bool{}
-	for _, alg := range roster.SigningAlgs {
-		missing[alg] = true
-	}
+	current := map[string]bool{}
 	for _, k := range stored {
 		if k.RetiredAt == nil {
-			delete(missing, k.Alg)
+			current[k.Alg] = true
 		}
 	}
-	if len(missing) > 0 {
-		var fresh []*roster.SigningKey
-		for _, alg := range roster.SigningAlgs {
-			if missing[alg] {
-				k, err := s.newSigningKey(alg, time.Now())
-				if err != nil {
-					return err
-				}
-				fresh = append(fresh, k)
-			}
+	var algs []string
+	for _, alg := range roster.SigningAlgs {
+		if !current[alg] {
+			algs = append(algs, alg)
 		}
-		err := s.store.Update(ctx, func(tx roster.Tx) error {
+	}
+	if len(algs) > 0 {
+		fresh, err := s.newSigningKeys(algs)
+		if err != nil {
+			return err
+		}
+		err = s.store.Update(ctx, func(tx roster.Tx) error {
 			for _, k := range fresh {
 				k.CreatedAt = tx.Now()
 				if _, err := tx.AddSigningKey(k); err != nil {
@@ -156,16 +167,12 @@ func (s *Service) EnsureSigningKeys(ctx context.Context) error {
 // retires the current ones, which stay in the JWKS until the ID tokens
 // they signed have expired. It returns the new key ids.
 func (s *Service) RotateSigningKeys(ctx context.Context) ([]string, error) {
-	var fresh []*roster.SigningKey
-	for _, alg := range roster.SigningAlgs {
-		k, err := s.newSigningKey(alg, time.Now())
-		if err != nil {
-			return nil, err
-		}
-		fresh = append(fresh, k)
+	fresh, err := s.newSigningKeys(roster.SigningAlgs)
+	if err != nil {
+		return nil, err
 	}
 	keep := s.secure().cfg.AccessTokenTTL + retiredMargin
-	err := s.store.Update(ctx, func(tx roster.Tx) error {
+	err = s.store.Update(ctx, func(tx roster.Tx) error {
 		now := tx.Now()
 		if _, err := tx.RetireSigningKeys(now, now.Add(keep)); err != nil {
 			return err
@@ -212,10 +219,18 @@ func (s *Service) keys(ctx context.Context) (*keySet, error) {
 	if maxAge <= 0 {
 		maxAge = keysMaxAge
 	}
-	if set := s.ring.set.Load(); set != nil && time.Since(set.read) < maxAge {
+	set := s.ring.set.Load()
+	if set != nil && time.Since(set.read) < maxAge {
 		return set, nil
 	}
-	return s.reloadKeys(ctx)
+	fresh, err := s.reloadKeys(ctx)
+	if err != nil && set != nil {
+		// The keys read before still sign and verify: a failed read
+		// (the database away for a moment) is retried at the next use.
+		s.log.Warn("reading the signing keys again failed: using those read before", "error", err, "read_at", set.read)
+		return set, nil
+	}
+	return fresh, err
 }
 
 // reloadKeys reads the signing keys from the store. Callers that find

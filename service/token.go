@@ -135,7 +135,7 @@ func refreshScopes(granted []string, scope string, u *roster.User) ([]string, er
 			allowed = append(allowed, sc)
 		}
 	}
-	for _, sc := range OpenIDScopes {
+	for _, sc := range OpenIDScopes { // they do not nest
 		if slices.Contains(granted, sc) {
 			allowed = append(allowed, sc)
 		}
@@ -158,7 +158,9 @@ func (s *Service) passwordGrant(ctx context.Context, req *TokenRequest) (*TokenR
 	case err != nil:
 		return nil, asOAuth(err)
 	}
-	scopes, err := parseScope(req.Scope, roster.ScopesForRank(si.user.BestRank()))
+	// The OpenID scopes let a first-party app read the user's claims at
+	// userinfo with the token.
+	scopes, err := parseScope(req.Scope, append(roster.ScopesForRank(si.user.BestRank()), OpenIDScopes...))
 	if err != nil {
 		s.settle(ctx, si.att, false)
 		return nil, err
@@ -283,7 +285,7 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 		return nil, err
 	}
 	if reused {
-		s.log.Warn("refresh token reused: its sign-in is revoked", "user_id", u.ID, "family", t.Family, "request_id", roster.RequestInfoFrom(ctx).ID)
+		s.log.WarnContext(ctx, "refresh token reused: its sign-in is revoked", "user_id", u.ID, "family", t.Family, "request_id", roster.RequestInfoFrom(ctx).ID)
 		return nil, oauthErr("invalid_grant", "the refresh token was already used: every token of this sign-in is revoked, sign in again")
 	}
 	if cl != nil && slices.Contains(scopes, ScopeOpenID) {

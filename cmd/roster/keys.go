@@ -4,17 +4,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/service"
-	"github.com/rosterhq/roster/sqlite"
 )
 
 // runKeys is `roster keys rotate [serve flags]`: it makes new current
@@ -33,7 +29,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	m.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := openStoreBeside(ctx, m.Config)
+	store, err := openStore(ctx, m.Config, prometheus.NewRegistry(), true) // metrics of a one-off command go nowhere
 	if err != nil {
 		return err
 	}
@@ -53,26 +49,4 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stdout, "%s %s\n", roster.SigningAlgs[i], id)
 	}
 	return nil
-}
-
-// openStoreBeside opens the store of a server that may be running: the
-// embedded store must exist already (a rotation never makes a new
-// database, nor a new secret key beside it).
-func openStoreBeside(ctx context.Context, c Config) (roster.Store, error) {
-	if c.DatabaseURL != "" {
-		db, err := postgres.Open(ctx, c.DatabaseURL, c.DB)
-		if err != nil {
-			return nil, fmt.Errorf("open the PostgreSQL store: %w", err)
-		}
-		return db, nil
-	}
-	path := filepath.Join(c.DataDir, "roster.db")
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no database in %s: give the data folder of the server (--data-dir) or its --database-url", c.DataDir)
-	}
-	db, err := sqlite.OpenBeside(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("open the embedded store: %w", err)
-	}
-	return db, nil
 }

@@ -3,9 +3,13 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -98,9 +102,11 @@ func TestOAuthClientCreate(t *testing.T) {
 		{"code without redirect_uris", map[string]any{"name": "x", "grant_types": []string{"authorization_code"}}, "body.redirect_uris"},
 		{"http on a public host", map[string]any{"name": "x", "redirect_uris": []string{"http://app.example.com/cb"}}, "body.redirect_uris[0]"},
 		{"http on another loopback address", map[string]any{"name": "x", "redirect_uris": []string{"http://127.0.0.2/cb"}}, "body.redirect_uris[0]"},
+		{"http on a mapped loopback address", map[string]any{"name": "x", "redirect_uris": []string{"http://[::ffff:127.0.0.1]/cb"}}, "body.redirect_uris[0]"},
 		{"fragment", map[string]any{"name": "x", "redirect_uris": []string{"https://app.example.com/cb#x"}}, "body.redirect_uris[0]"},
 		{"relative", map[string]any{"name": "x", "redirect_uris": []string{"/cb"}}, "body.redirect_uris[0]"},
 		{"no host", map[string]any{"name": "x", "redirect_uris": []string{"https:///cb"}}, "body.redirect_uris[0]"},
+		{"space", map[string]any{"name": "x", "redirect_uris": []string{"https://app.example.com/c b"}}, "body.redirect_uris[0]"},
 		{"user info", map[string]any{"name": "x", "redirect_uris": []string{"https://u:p@app.example.com/cb"}}, "body.redirect_uris[0]"},
 		{"javascript", map[string]any{"name": "x", "type": "public", "redirect_uris": []string{"javascript:alert(1)"}}, "body.redirect_uris[0]"},
 		{"private-use scheme, confidential", map[string]any{"name": "x", "redirect_uris": []string{"com.example.app:/cb"}}, "body.redirect_uris[0]"},
@@ -275,5 +281,88 @@ func TestOAuthClientStoredBefore(t *testing.T) {
 	clientToken(t, s, id, created["client_secret"].(string), "")
 	if v := s.do("PATCH", "/v1/oauth-clients/"+id, map[string]any{"name": "renamed"}, "If-Match", `"1"`).want(200).obj()["version"]; v != 2.0 {
 		t.Errorf("an old client's first change made version %v, want 2", v)
+	}
+}
+
+// TestOAuthClientConcurrentChanges: of concurrent changes made against
+// one version (If-Match), exactly one wins; concurrent rotations each
+// write a version and an event of their own, and only the last secret
+// works.
+func TestOAuthClientConcurrentChanges(t *testing.T) {
+	s := startServer(t)
+	created := s.do("POST", "/v1/oauth-clients", map[string]any{"name": "race", "scopes": []string{"users:read"}}).want(201).obj()
+	id := created["client_id"].(string)
+	path := "/v1/oauth-clients/" + id
+	const n = 8
+	send := func(i int, method, suffix string, body string, ifMatch string) (int, map[string]any) {
+		req, err := http.NewRequest(method, s.URL+path+suffix, strings.NewReader(body))
+		if err != nil {
+			t.Error(err)
+			return 0, nil
+		}
+		req.Header.Set("Authorization", "Bearer "+s.Key)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/merge-patch+json")
+		}
+		if ifMatch != "" {
+			req.Header.Set("If-Match", ifMatch)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("request %d: %v", i, err)
+			return 0, nil
+		}
+		defer res.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&m)
+		return res.StatusCode, m
+	}
+	run := func(fn func(i int)) {
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() { <-start; fn(i) })
+		}
+		close(start)
+		wg.Wait()
+	}
+
+	statuses := make([]int, n)
+	run(func(i int) { statuses[i], _ = send(i, "PATCH", "", fmt.Sprintf(`{"name": "race %d"}`, i), `"1"`) })
+	won := slices.DeleteFunc(slices.Clone(statuses), func(st int) bool { return st == 412 })
+	if !slices.Equal(won, []int{200}) {
+		t.Fatalf("concurrent PATCHes against version 1: %v, want one 200 and the rest 412", statuses)
+	}
+
+	secrets := make([]string, n)
+	run(func(i int) {
+		st, m := send(i, "POST", "/rotate-secret", "", "")
+		if st != 200 {
+			t.Errorf("rotation %d: %d %v", i, st, m)
+			return
+		}
+		secrets[i], _ = m["client_secret"].(string)
+	})
+	got := s.do("GET", path, nil).want(200).obj()
+	if got["version"] != float64(2+n) {
+		t.Errorf("after %d rotations the version is %v, want %d", n, got["version"], 2+n)
+	}
+	works := 0
+	for _, secret := range secrets {
+		if st, _, _ := s.tokenForm(url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}); st == 200 {
+			works++
+		}
+	}
+	if works != 1 {
+		t.Errorf("%d of %d rotated secrets work, want only the last one", works, n)
+	}
+	var types []string
+	for _, e := range feedOf(t, string(s.do("GET", "/v1/events?limit=200", nil).want(200).Body)) {
+		if e.Resource.ID == id {
+			types = append(types, e.Type)
+		}
+	}
+	if want := append([]string{"oauth_client.created", "oauth_client.updated"}, slices.Repeat([]string{"oauth_client.secret_rotated"}, n)...); !slices.Equal(types, want) {
+		t.Errorf("the client's events: %v, want %v", types, want)
 	}
 }

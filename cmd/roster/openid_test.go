@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,13 +18,12 @@ import (
 	"github.com/rosterhq/roster/internal/pgtest"
 )
 
-// provider discovers the server as a relying party does. Behind Prism
-// (ROSTER_TEST_PRISM) the server is reached at the proxy's address, not
-// at its issuer's; the endpoints it names are then reached directly.
+// provider discovers the server as a relying party does. The issuer is
+// the server's own address, which differs from s.URL behind Prism.
 func (s *testServer) provider() *oidc.Provider {
 	s.t.Helper()
 	ctx := context.Background()
-	if iss := s.Main.svc.Issuer(); iss != s.URL {
+	if iss := s.issuer(); iss != s.URL {
 		ctx = oidc.InsecureIssuerURLContext(ctx, iss)
 	}
 	p, err := oidc.NewProvider(ctx, s.URL)
@@ -32,12 +33,15 @@ func (s *testServer) provider() *oidc.Provider {
 	return p
 }
 
+// issuer is the server's OpenID issuer: its public URL.
+func (s *testServer) issuer() string { return s.Main.svc.Issuer() }
+
 // idToken signs an ID token for the client "app" with the server's
 // current key of alg, as the token endpoint does.
 func (s *testServer) idToken(alg, sub string) string {
 	s.t.Helper()
 	now := time.Now()
-	tok, err := s.Main.svc.SignJWT(context.Background(), alg, map[string]any{"iss": s.Main.svc.Issuer(), "sub": sub, "aud": "app",
+	tok, err := s.Main.svc.SignJWT(context.Background(), alg, map[string]any{"iss": s.issuer(), "sub": sub, "aud": "app",
 		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()})
 	if err != nil {
 		s.t.Fatalf("SignJWT(%s): %v", alg, err)
@@ -66,7 +70,7 @@ func TestOpenIDDiscovery(t *testing.T) {
 	if err := p.Claims(&meta); err != nil {
 		t.Fatal(err)
 	}
-	iss := s.Main.svc.Issuer() // s.URL, unless behind Prism
+	iss := s.issuer()
 	want := map[string]string{"issuer": iss, "authorization_endpoint": iss + "/oauth2/authorize", "token_endpoint": iss + "/v1/auth/token",
 		"revocation_endpoint": iss + "/v1/auth/revoke", "userinfo_endpoint": iss + "/oauth2/userinfo",
 		"introspection_endpoint": iss + "/oauth2/introspect", "end_session_endpoint": iss + "/oauth2/logout", "jwks_uri": iss + "/oauth2/jwks"}
@@ -115,23 +119,13 @@ func TestOpenIDDiscovery(t *testing.T) {
 // jwsKid returns the kid header of a compact JWS.
 func jwsKid(t *testing.T, raw string) string {
 	t.Helper()
-	return jwsHeader(t, raw).Kid
-}
-
-// jwsHead is a compact JWS's header.
-type jwsHead struct {
-	Kid string `json:"kid"`
-	Alg string `json:"alg"`
-}
-
-// jwsHeader decodes a compact JWS's header.
-func jwsHeader(t *testing.T, raw string) jwsHead {
-	t.Helper()
-	var h jwsHead
+	var h struct {
+		Kid string `json:"kid"`
+	}
 	if err := json.Unmarshal(jwsPart(t, raw, 0), &h); err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return h.Kid
 }
 
 // jwsPart decodes part i (0 header, 1 payload) of a compact JWS.
@@ -231,6 +225,32 @@ func TestKeysRotate(t *testing.T) {
 	}
 	if len(expires) != 2 {
 		t.Errorf("%d retired keys, want 2", len(expires))
+	}
+
+	// A rotation with another secret key than the server's, or where
+	// there is no database, is refused and changes nothing.
+	other := func(name string) string {
+		if name == "ROSTER_SECRET_KEY" {
+			return "another-secret-key-0123456789abcdef-0123"
+		}
+		return ""
+	}
+	args := []string{"keys", "rotate", "--data-dir", s.Main.Config.DataDir}
+	if url := s.Main.Config.DatabaseURL; url != "" {
+		args = append(args, "--database-url", url)
+	}
+	if err := run(context.Background(), args, other, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "secret key") {
+		t.Errorf("rotate with another secret key: %v, want a refusal naming the secret key", err)
+	}
+	empty := t.TempDir()
+	if err := run(context.Background(), []string{"keys", "rotate", "--data-dir", empty}, func(string) string { return "" }, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "no database") {
+		t.Errorf("rotate in an empty folder: %v, want a refusal", err)
+	}
+	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
+		t.Errorf("a refused rotation left %d files in the empty folder", len(entries))
+	}
+	if got := strings.Count(string(s.doAs("", "GET", "/oauth2/jwks", nil).want(200).Body), `"kid"`); got != 4 {
+		t.Errorf("after refused rotations the JWKS holds %d keys, want 4", got)
 	}
 }
 
