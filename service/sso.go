@@ -192,7 +192,7 @@ func (s *Service) OpenSSOLink(ctx context.Context, secret string, b BrowserInfo)
 			return err
 		}
 		out = &SSOLanding{Redirect: l.RedirectURI, SessionSecret: cookie, Session: ses}
-		return s.recordCredential(ctx, tx, &roster.Caller{User: u, ImpersonatorID: l.CreatedBy}, EventSessionCreated, "session", ses.ID,
+		return s.recordCredential(ctx, tx, SessionCaller(u, ses), EventSessionCreated, "session", ses.ID,
 			u.OrganizationID, nil, docOfSession(ses, l.ClientID))
 	})
 	if err != nil {
@@ -231,6 +231,13 @@ func (s *Service) checkSSOStillValid(ctx context.Context, tx roster.Tx, l *roste
 		return refused
 	}
 	return nil
+}
+
+// SessionCaller is the caller of a browser session's own steps (a
+// consent, a logout): its user, and the administrator who opened it with
+// an SSO link, so that their events name both.
+func SessionCaller(u *roster.User, ses *roster.Session) *roster.Caller {
+	return &roster.Caller{User: u, ImpersonatorID: ses.ImpersonatorID}
 }
 
 // sessionImpersonator returns the administrator behind a session opened
