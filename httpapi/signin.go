@@ -371,7 +371,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ses != nil {
-		if err := s.Service.EndSession(r.Context(), &roster.Caller{User: u}, ses); err != nil {
+		if err := s.Service.EndSession(r.Context(), service.SessionCaller(u, ses), ses); err != nil {
 			s.authorizeFail(w, r, err)
 			return
 		}

@@ -315,7 +315,7 @@ func (s *Service) PageConsent(ctx context.Context, r *AuthRequest, ses *roster.S
 		if prev != nil {
 			before = consentDoc{UserID: u.ID, ClientID: r.ClientID, Scopes: prev.Scopes}
 		}
-		return s.recordCredential(ctx, tx, &roster.Caller{User: u}, EventConsentGranted, "consent", r.ClientID, u.OrganizationID,
+		return s.recordCredential(ctx, tx, SessionCaller(u, ses), EventConsentGranted, "consent", r.ClientID, u.OrganizationID,
 			before, consentDoc{UserID: u.ID, ClientID: r.ClientID, Scopes: granted})
 	})
 	if err != nil {

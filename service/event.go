@@ -44,7 +44,7 @@ func newEvent(ctx context.Context, c *roster.Caller, typ, resType, id, orgID str
 	info := roster.RequestInfoFrom(ctx)
 	e := &roster.Event{Type: typ, RequestID: info.ID, ClientIP: info.ClientIP, Resource: roster.ResourceRef{Type: resType, ID: id}, OrgID: orgID}
 	if c != nil {
-		e.Actor = roster.Actor{UserID: c.User.ID, KeyID: c.KeyID, ClientID: c.ClientID}
+		e.Actor = roster.Actor{UserID: c.User.ID, KeyID: c.KeyID, ClientID: c.ClientID, ImpersonatorID: c.ImpersonatorID}
 	}
 	prev, data := []byte("null"), []byte("null")
 	var err error

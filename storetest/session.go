@@ -6,6 +6,7 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster"
 )
@@ -50,7 +51,7 @@ func testSessions(t *testing.T, s roster.Store) {
 	}
 	_, err = s.FindSession(ctx, roster.HashKeySecret("nope"))
 	wantCode(t, "FindSession of an unknown secret", err, roster.CodeNotFound)
-	list, err := s.FindUserSessions(ctx, u.ID)
+	list, _, err := s.FindUserSessions(ctx, u.ID, time.Time{}, roster.Page{})
 	if err != nil || len(list) != 2 || list[0].ID != b.ID || list[1].ID != a.ID {
 		t.Fatalf("FindUserSessions = %v, %v; want b then a", list, err)
 	}
@@ -65,7 +66,7 @@ func testSessions(t *testing.T, s roster.Store) {
 	if n != 2 {
 		t.Errorf("DeleteUserSessions removed %d, want 2", n)
 	}
-	if list, _ := s.FindUserSessions(ctx, u.ID); len(list) != 0 {
+	if list, _, _ := s.FindUserSessions(ctx, u.ID, time.Time{}, roster.Page{}); len(list) != 0 {
 		t.Errorf("sessions left after DeleteUserSessions: %v", list)
 	}
 	if _, err := s.FindSession(ctx, c.Hash); err != nil {
