@@ -59,10 +59,8 @@ func newEvent(ctx context.Context, c *roster.Caller, typ, resType, id, orgID str
 		e.Data = data
 	}
 	if before == nil {
-		// A creation's patch adds the whole document at the root, which
-		// is what jsondiff would compute (after decoding and re-encoding
-		// the document): creations run inside the writer, so skip it.
-		e.Patch = slices.Concat([]byte(`[{"value":`), data, []byte(`,"op":"add","path":""}]`))
+		// Creations run inside the writer: skip jsondiff.
+		e.Patch = roster.CreationPatch(data)
 		return e, nil
 	}
 	patch, err := jsondiff.CompareJSON(prev, data, jsondiff.UnmarshalFunc(unmarshalNumbers))

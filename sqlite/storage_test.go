@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package sqlite
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/service"
+)
+
+// TestStorageFootprint measures what the embedded store keeps and writes
+// (docs/PERFORMANCE.md, "Storage"): ROSTER_STORAGE_USERS users created
+// through the service by 32 goroutines (first name, last name, email, as
+// scripts/bench.sh seeds them), then as many one-field merge patches. It
+// reports the database and WAL sizes after each phase, the bytes per user
+// and per patch kept in the database (after a TRUNCATE checkpoint), the
+// bytes the process wrote per patch (wchar of /proc/self/io: WAL frames
+// and checkpoint copies), the largest WAL seen, and the largest tables.
+// It is skipped without the variable.
+//
+//	ROSTER_STORAGE_USERS=20000 go test ./sqlite -run TestStorageFootprint -count=1 -v -timeout 30m
+func TestStorageFootprint(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("ROSTER_STORAGE_USERS"))
+	if n <= 0 {
+		t.Skip("set ROSTER_STORAGE_USERS to measure")
+	}
+	ctx := context.Background()
+	dir := os.Getenv("ROSTER_STORAGE_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	path := filepath.Join(dir, "roster.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := service.New(db, nil)
+	key := "storage-key-0123456789abcdef0123456789abcdef"
+	if _, err := s.Bootstrap(ctx, key, "owner@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Authenticate(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walPeak atomic.Int64
+	stopWatch := watchWAL(path, &walPeak)
+	defer stopWatch()
+
+	ids := make([]string, n)
+	start := time.Now()
+	inParallel(t, n, func(i int, r *rand.Rand) error {
+		first, last, email := randomName(r), randomName(r), fmt.Sprintf("load-%d@example.com", i)
+		u, err := s.CreateUser(ctx, c, &roster.UserInput{FirstName: &first, LastName: &last, Email: &email})
+		if u != nil {
+			ids[i] = u.ID
+		}
+		return err
+	})
+	t.Logf("created %d users in %s", n, time.Since(start).Round(time.Millisecond))
+	logSizes(t, path, "after seeding (as left)")
+	seeded := truncateWAL(t, db, path)
+	t.Logf("after seeding, checkpointed: database %s = %.0f bytes/user", mib(seeded), float64(seeded)/float64(n))
+
+	w0 := wchar(t)
+	start = time.Now()
+	inParallel(t, n, func(i int, r *rand.Rand) error {
+		patch := []byte(`{"first_name":"` + randomName(r) + `"}`)
+		_, err := s.PatchUser(ctx, c, ids[i], roster.MergePatch, patch, nil)
+		return err
+	})
+	written := wchar(t) - w0
+	t.Logf("patched %d users in %s: %.0f bytes written/patch (wchar)", n, time.Since(start).Round(time.Millisecond), float64(written)/float64(n))
+	logSizes(t, path, "after patching (as left)")
+	patched := truncateWAL(t, db, path)
+	t.Logf("after patching, checkpointed: database %s, +%.0f bytes/patch; largest WAL seen %s",
+		mib(patched), float64(patched-seeded)/float64(n), mib(walPeak.Load()))
+	logTables(t, db)
+}
+
+// inParallel runs fn for 0..n-1 from 32 goroutines.
+func inParallel(t *testing.T, n int, fn func(i int, r *rand.Rand) error) {
+	t.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for g := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 7))
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				if err := fn(i, r); err != nil {
+					failed.Store(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// watchWAL records the largest size of the WAL file, sampled every 50 ms.
+func watchWAL(path string, peak *atomic.Int64) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > peak.Load() {
+					peak.Store(fi.Size())
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+func logSizes(t *testing.T, path, when string) {
+	t.Logf("%s: database %s, WAL %s", when, mib(fileSize(path)), mib(fileSize(path+"-wal")))
+}
+
+// truncateWAL copies the WAL into the database file and empties it, and
+// returns the database file's size.
+func truncateWAL(t *testing.T, db *DB, path string) int64 {
+	t.Helper()
+	if _, err := db.ckpt.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	return fileSize(path)
+}
+
+// wchar returns the bytes this process has written with system calls.
+func wchar(t *testing.T) int64 {
+	t.Helper()
+	f, err := os.Open("/proc/self/io")
+	if err != nil {
+		t.Skip("no /proc/self/io")
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "wchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	t.Skip("no wchar in /proc/self/io")
+	return 0
+}
+
+// logTables logs the largest tables and indexes (dbstat).
+func logTables(t *testing.T, db *DB) {
+	rows, err := db.read.Query(`SELECT name, sum(pgsize) AS size FROM dbstat GROUP BY name ORDER BY size DESC LIMIT 8`)
+	if err != nil {
+		t.Logf("no dbstat: %v", err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var size int64
+		if err := rows.Scan(&name, &size); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("  %-28s %s", name, mib(size))
+	}
+}
