@@ -169,8 +169,11 @@ func (t *tx) PurgeEvents(before time.Time, limit int) (int64, error) {
 		return 0, err
 	}
 	// The rows up to last are exactly those read: the oldest remaining.
-	_, err = t.q.ExecContext(context.Background(), `DELETE FROM events WHERE seq <= ?`, last)
-	return n, err
+	if _, err := t.q.ExecContext(context.Background(), `DELETE FROM events WHERE seq <= ?`, last); err != nil {
+		return 0, err
+	}
+	t.purgedTo = last
+	return n, nil
 }
 
 // oldPrefix runs query (seq and occurred_at of events in commit order,

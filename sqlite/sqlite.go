@@ -469,6 +469,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 	touched := &touched{}
 	fts := &ftsPending{}
 	var events []roster.StoredEvent
+	var purgedTo int64
 	// Whatever happens to the batch, the cache forgets what it touched
 	// before any request of the batch is answered.
 	defer db.cache.forget(touched)
@@ -486,6 +487,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 		if err == nil {
 			touched.written = append(touched.written, t.written...)
 			events = append(events, t.events...)
+			purgedTo = max(purgedTo, t.purgedTo)
 			fts.add(t.fts)
 		} else if t.ftsFlushed {
 			// The rollback below undoes what this job's search wrote.
@@ -521,6 +523,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 	}
 	touched.committed = true
 	db.tail.add(events)
+	db.tail.forget(purgedTo)
 	if fts.wrote {
 		db.ftsUntidy = true
 	}

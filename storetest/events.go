@@ -521,6 +521,7 @@ func testEventsPurge(t *testing.T, s roster.Store) {
 		t.Errorf("PurgeEvents(minute 20): %d removed, want 1: only what left the feed", n)
 	}
 	checkIDs(t, "FindEvents after purging", eventIDs(findEvents(t, s, roster.EventFilter{})), wantIDs(evs[2:]...))
+	checkIDs(t, "FindEvents(bare) after purging", eventIDs(findEvents(t, s, roster.EventFilter{Bare: true})), wantIDs(evs[2:]...))
 	_, err := s.EventSeq(context.Background(), evs[0].ID)
 	wantCode(t, "EventSeq of a purged event", err, roster.CodeNotFound)
 	if n := expire(t, s, at(20), 10); n != 2 || feedStart(t, s) != seqs[3] {
