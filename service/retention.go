@@ -34,7 +34,9 @@ func (s *Service) ApplyRetention(ctx context.Context, r Retention, now time.Time
 	if err != nil || r.Audit <= 0 {
 		return expired, 0, err
 	}
-	purged, err = s.inBatches(ctx, func(tx roster.Tx) (int64, error) { return tx.PurgeEvents(now.Add(-max(r.Audit, r.Feed)), retentionBatch) })
+	purged, err = s.inBatches(ctx, func(tx roster.Tx) (int64, error) {
+		return tx.PurgeEvents(now.Add(-max(r.Audit, r.Feed)), retentionBatch)
+	})
 	return expired, purged, err
 }
 
