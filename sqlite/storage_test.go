@@ -72,7 +72,7 @@ func TestStorageFootprint(t *testing.T) {
 	})
 	t.Logf("created %d users in %s", n, time.Since(start).Round(time.Millisecond))
 	logSizes(t, path, "after seeding (as left)")
-	seeded := truncateWAL(t, db, path)
+	seeded := emptyWAL(t, db, path)
 	t.Logf("after seeding, checkpointed: database %s = %.0f bytes/user", mib(seeded), float64(seeded)/float64(n))
 
 	w0 := wchar(t)
@@ -85,7 +85,7 @@ func TestStorageFootprint(t *testing.T) {
 	written := wchar(t) - w0
 	t.Logf("patched %d users in %s: %.0f bytes written/patch (wchar)", n, time.Since(start).Round(time.Millisecond), float64(written)/float64(n))
 	logSizes(t, path, "after patching (as left)")
-	patched := truncateWAL(t, db, path)
+	patched := emptyWAL(t, db, path)
 	t.Logf("after patching, checkpointed: database %s, +%.0f bytes/patch; largest WAL seen %s",
 		mib(patched), float64(patched-seeded)/float64(n), mib(walPeak.Load()))
 	logTables(t, db)
@@ -150,9 +150,9 @@ func logSizes(t *testing.T, path, when string) {
 	t.Logf("%s: database %s, WAL %s", when, mib(fileSize(path)), mib(fileSize(path+"-wal")))
 }
 
-// truncateWAL copies the WAL into the database file and empties it, and
+// emptyWAL copies the WAL into the database file and empties it, and
 // returns the database file's size.
-func truncateWAL(t *testing.T, db *DB, path string) int64 {
+func emptyWAL(t *testing.T, db *DB, path string) int64 {
 	t.Helper()
 	if _, err := db.ckpt.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		t.Fatal(err)
@@ -195,4 +195,45 @@ func logTables(t *testing.T, db *DB) {
 		}
 		t.Logf("  %-28s %s", name, mib(size))
 	}
+}
+
+// TestWALStaysBounded writes about three times walLimit of log through
+// concurrent creations while readers read, and checks that the WAL file
+// never grows far past walLimit, and that it is emptied once the writes
+// stop.
+func TestWALStaysBounded(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "roster.db")
+	db := mustOpen(t, path)
+	s := service.New(db, nil)
+	key := "wal-key-0123456789abcdef0123456789abcdef"
+	if _, err := s.Bootstrap(ctx, key, "owner@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Authenticate(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var peak atomic.Int64
+	stop := watchWAL(path, &peak)
+	inParallel(t, 3000, func(i int, r *rand.Rand) error {
+		first, email := randomName(r), fmt.Sprintf("wal-%d@example.com", i)
+		u, err := s.CreateUser(ctx, c, &roster.UserInput{FirstName: &first, Email: &email})
+		if err == nil {
+			_, err = s.User(ctx, c, u.ID)
+		}
+		return err
+	})
+	stop()
+	if p := peak.Load(); p > walLimit+walLimit/2 {
+		t.Errorf("the WAL grew to %s, want at most about %s", mib(p), mib(walLimit))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for fileSize(path+"-wal") > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := fileSize(path + "-wal"); n > 0 {
+		t.Errorf("the WAL is %d bytes after the writes stopped, want it emptied", n)
+	}
+	t.Logf("largest WAL %s", mib(peak.Load()))
 }
