@@ -210,10 +210,14 @@ const ckptPause = 200 * time.Millisecond
 // (restartWAL), and to which a restarting log cuts the file back.
 const walLimit = 16 << 20
 
-// walRestartGap is how long the writer waits to restart the log again
-// after a restart that could not finish (a long read, such as an export,
-// holds the log).
-const walRestartGap = time.Second
+// A restart of the log that could not finish (the checkpointer was
+// copying, or a reader stayed on the log) is tried again after
+// restartRetry, which doubles while they keep failing (a long read, such
+// as an export, holds the log), up to restartRetryMax.
+const (
+	restartRetry    = 50 * time.Millisecond
+	restartRetryMax = 5 * time.Second
+)
 
 // ckptIdle is how long without a commit makes the checkpointer empty the
 // WAL file.
@@ -277,7 +281,8 @@ func (db *DB) truncateWAL() {
 // journal_size_limit follows by cutting the file back to walLimit). It
 // runs on the writer's connection between batches: there it waits for no
 // transaction, only (up to ckptBusy) for the readers still on the log,
-// and the checkpointer has already copied most of it. The file keeps its
+// and the checkpointer has already copied most of it (while it copies,
+// the restart fails at once, to be tried again). The file keeps its
 // size, so the commits after it overwrite the file rather than grow it
 // (which would make each fsync write the file's size too). It reports
 // whether it finished.
@@ -400,7 +405,8 @@ func (db *DB) writer() {
 	defer idle.Stop()
 	tidying := false // merging the trigram index, one step between jobs
 	var rest time.Duration
-	var lastBatch, failed time.Time // failed: the last restartWAL that did not finish
+	var lastBatch, retryAt time.Time
+	var backoff time.Duration // after restartWAL failed
 	for {
 		var first *job
 		var ok bool
@@ -457,8 +463,13 @@ func (db *DB) writer() {
 			j.err <- errs[i]
 		}
 		lastBatch = time.Now()
-		if lastBatch.Sub(failed) > walRestartGap && db.walSize() > walLimit && !db.restartWAL() {
-			failed = time.Now()
+		if lastBatch.After(retryAt) && db.walSize() > walLimit {
+			if db.restartWAL() {
+				backoff = 0
+			} else {
+				backoff = min(max(restartRetry, 2*backoff), restartRetryMax)
+				retryAt = time.Now().Add(backoff)
+			}
 		}
 	}
 }

@@ -74,6 +74,7 @@ func TestStorageFootprint(t *testing.T) {
 	logSizes(t, path, "after seeding (as left)")
 	seeded := emptyWAL(t, db, path)
 	t.Logf("after seeding, checkpointed: database %s = %.0f bytes/user", mib(seeded), float64(seeded)/float64(n))
+	logTables(t, db)
 
 	w0 := wchar(t)
 	start = time.Now()
@@ -181,7 +182,7 @@ func wchar(t *testing.T) int64 {
 
 // logTables logs the largest tables and indexes (dbstat).
 func logTables(t *testing.T, db *DB) {
-	rows, err := db.read.Query(`SELECT name, sum(pgsize) AS size FROM dbstat GROUP BY name ORDER BY size DESC LIMIT 8`)
+	rows, err := db.read.Query(`SELECT name, sum(pgsize) AS size FROM dbstat GROUP BY name ORDER BY size DESC LIMIT 14`)
 	if err != nil {
 		t.Logf("no dbstat: %v", err)
 		return
