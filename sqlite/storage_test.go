@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/service"
 )
 
 // TestStorageFootprint measures what the embedded store keeps and writes
@@ -42,20 +41,7 @@ func TestStorageFootprint(t *testing.T) {
 		dir = t.TempDir()
 	}
 	path := filepath.Join(dir, "roster.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	s := service.New(db, nil)
-	key := "storage-key-0123456789abcdef0123456789abcdef"
-	if _, err := s.Bootstrap(ctx, key, "owner@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	c, err := s.Authenticate(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, s, c := openService(t, path)
 	var walPeak atomic.Int64
 	stopWatch := watchWAL(path, &walPeak)
 	defer stopWatch()
@@ -205,16 +191,7 @@ func logTables(t *testing.T, db *DB) {
 func TestWALStaysBounded(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "roster.db")
-	db := mustOpen(t, path)
-	s := service.New(db, nil)
-	key := "wal-key-0123456789abcdef0123456789abcdef"
-	if _, err := s.Bootstrap(ctx, key, "owner@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	c, err := s.Authenticate(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, s, c := openService(t, path)
 	var peak atomic.Int64
 	stop := watchWAL(path, &peak)
 	inParallel(t, 3000, func(i int, r *rand.Rand) error {
