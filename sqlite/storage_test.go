@@ -11,12 +11,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/storetest"
 )
 
 // TestStorageFootprint measures what the embedded store keeps and writes
@@ -31,10 +31,7 @@ import (
 //
 //	ROSTER_STORAGE_USERS=20000 go test ./sqlite -run TestStorageFootprint -count=1 -v -timeout 30m
 func TestStorageFootprint(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("ROSTER_STORAGE_USERS"))
-	if n <= 0 {
-		t.Skip("set ROSTER_STORAGE_USERS to measure")
-	}
+	n := storetest.StorageUsers(t)
 	ctx := context.Background()
 	dir := os.Getenv("ROSTER_STORAGE_DIR")
 	if dir == "" {
@@ -48,7 +45,8 @@ func TestStorageFootprint(t *testing.T) {
 
 	ids := make([]string, n)
 	start := time.Now()
-	inParallel(t, n, func(i int, r *rand.Rand) error {
+	storetest.Parallel(t, n, func(i int) error {
+		r := rand.New(rand.NewPCG(uint64(i), 7))
 		first, last, email := randomName(r), randomName(r), fmt.Sprintf("load-%d@example.com", i)
 		u, err := s.CreateUser(ctx, c, &roster.UserInput{FirstName: &first, LastName: &last, Email: &email})
 		if u != nil {
@@ -64,7 +62,8 @@ func TestStorageFootprint(t *testing.T) {
 
 	w0 := wchar(t)
 	start = time.Now()
-	inParallel(t, n, func(i int, r *rand.Rand) error {
+	storetest.Parallel(t, n, func(i int) error {
+		r := rand.New(rand.NewPCG(uint64(i), 7))
 		patch := []byte(`{"first_name":"` + randomName(r) + `"}`)
 		_, err := s.PatchUser(ctx, c, ids[i], roster.MergePatch, patch, nil)
 		return err
@@ -76,31 +75,6 @@ func TestStorageFootprint(t *testing.T) {
 	t.Logf("after patching, checkpointed: database %s, +%.0f bytes/patch; largest WAL seen %s",
 		mib(patched), float64(patched-seeded)/float64(n), mib(walPeak.Load()))
 	logTables(t, db)
-}
-
-// inParallel runs fn for 0..n-1 from 32 goroutines.
-func inParallel(t *testing.T, n int, fn func(i int, r *rand.Rand) error) {
-	t.Helper()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var failed atomic.Value
-	for g := range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(g), 7))
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				if err := fn(i, r); err != nil {
-					failed.Store(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := failed.Load().(error); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // watchWAL records the largest size of the WAL file, sampled every 50 ms.
@@ -194,7 +168,8 @@ func TestWALStaysBounded(t *testing.T) {
 	_, s, c := openService(t, path)
 	var peak atomic.Int64
 	stop := watchWAL(path, &peak)
-	inParallel(t, 3000, func(i int, r *rand.Rand) error {
+	storetest.Parallel(t, 3000, func(i int) error {
+		r := rand.New(rand.NewPCG(uint64(i), 7))
 		first, email := randomName(r), fmt.Sprintf("wal-%d@example.com", i)
 		u, err := s.CreateUser(ctx, c, &roster.UserInput{FirstName: &first, Email: &email})
 		if err == nil {
