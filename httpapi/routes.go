@@ -237,7 +237,7 @@ func (s *server) routeTable() []route {
 				queryParam("type", "Comma-separated event types; a trailing .* matches a prefix (user.*).", tString),
 				{Name: "wait", In: "query", Type: tInt, Min: f(0), Max: f(60), Description: "Seconds to wait for the first event when there is none yet."},
 				limitP},
-			Responses: append([]openapi.Response{ok(200, typeOf[EventList]())}, errs(400, 404, 406, 410)...), Scopes: []string{"events:read"}}, s.listEvents},
+			Responses: append([]openapi.Response{ok(200, typeOf[EventList]())}, append(errs(readErrs...), openapi.Response{Status: 410, Description: "after names an event past the feed's retention: read the feed again without after."})...), Scopes: []string{"events:read"}}, s.listEvents},
 		{Operation{Method: "GET", Path: "/v1/audit-events", ID: "listAuditEvents", Tag: "audit", Summary: "The audit log",
 			Description: "Who changed what, from where, with which patch; for admins, over what they administer.",
 			Params: []openapi.Param{
