@@ -308,7 +308,8 @@ func (s *Service) feedAfter(ctx context.Context, after string) (int64, error) {
 
 // purgedEvent reports whether an unknown event id is one the retention
 // deleted: some events have expired, and it is older than the oldest
-// event left (ids hold their creation time).
+// event left, or than now when none is left (ids hold their creation
+// time, and sort by it).
 func (s *Service) purgedEvent(ctx context.Context, id string, start int64) (bool, error) {
 	if start == 0 {
 		return false, nil
@@ -318,7 +319,8 @@ func (s *Service) purgedEvent(ctx context.Context, id string, start int64) (bool
 		return false, err
 	}
 	if len(oldest) == 0 {
-		return true, nil
+		made, ok := roster.IDTime(id)
+		return ok && made.Before(time.Now()), nil
 	}
 	return id < oldest[0].Event.ID, nil
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"path/filepath"
 	"strings"
@@ -51,7 +52,8 @@ func TestRetentionFlags(t *testing.T) {
 // cursor pointing at one is 410 Gone, the feed without a cursor starts
 // after them) but stay in the audit trail until it lets them go too; an
 // event whose webhook delivery is pending stays in the feed until it is
-// delivered; and a restarted server carries on.
+// delivered; the delivery log keeps a delivery no longer than the feed
+// keeps its event; and a restarted server carries on.
 func TestEventRetention(t *testing.T) {
 	dir, url := filepath.Join(t.TempDir(), "data"), ""
 	if onPostgres() {
@@ -67,7 +69,7 @@ func TestEventRetention(t *testing.T) {
 	first := boot[0].ID
 	rc := newReceiver(t)
 	rc.down.Store(true)
-	s.createWebhook(map[string]any{"url": rc.URL, "name": "crm", "events": []string{"user.*"}})
+	hook := s.createWebhook(map[string]any{"url": rc.URL, "name": "crm", "events": []string{"user.*"}})
 	held := s.createUser(map[string]any{"email": "held@example.com"})
 	waitFor(t, "the delivery to fail", func() bool { return len(rc.attempts()) > 0 })
 
@@ -95,6 +97,11 @@ func TestEventRetention(t *testing.T) {
 		return len(feed) == 0
 	})
 	s.do("GET", "/v1/events?after="+feed[0].ID, nil).problem(410)
+	waitFor(t, "the delivery log to let the delivery go with its event", func() bool {
+		var log struct{ Items []json.RawMessage }
+		json.Unmarshal(s.do("GET", "/v1/webhooks/"+hook["id"].(string)+"/deliveries", nil).want(200).Body, &log)
+		return len(log.Items) == 0
+	})
 	waitFor(t, "the audit trail to let the bootstrap events go", func() bool {
 		entries, _ := s.audit(s.Key)
 		return !hasAudit(entries, first)
