@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -209,7 +208,7 @@ func TestSignInPageRefusals(t *testing.T) {
 		vals.Set("grant_type", "authorization_code")
 		vals.Set("code", q.Get("code"))
 		vals.Set("redirect_uri", app.Redirect)
-		r := s.form("/v1/auth/token", vals, "Authorization", "Basic "+basic(app.ID, app.Secret))
+		r := s.form("/v1/auth/token", vals, "Authorization", "Basic "+basicAuth(app.ID, app.Secret))
 		if r.Status != 400 || oauthJSON(t, r)["error"] != "invalid_grant" {
 			t.Errorf("%s: %d %s", name, r.Status, r.Body)
 		}
@@ -250,11 +249,6 @@ func TestSignInPageRefusals(t *testing.T) {
 	if r := b.post("/oauth2/authorize", vals); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "expired") {
 		t.Errorf("a changed request field: %d", r.Status)
 	}
-}
-
-// basic is an HTTP Basic credential of a client (RFC 6749 section 2.3.1).
-func basic(id, secret string) string {
-	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
 }
 
 // expireCodes makes every authorization code past its time.
