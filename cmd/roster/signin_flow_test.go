@@ -525,3 +525,39 @@ func TestCodeExchangedConcurrently(t *testing.T) {
 		s.doAs(won[0].AccessToken, "GET", "/v1/users/me", nil).problem(401)
 	}
 }
+
+// TestSignInPagePublicClient: a public client (a single-page or mobile
+// app) sends client_id alone, with PKCE; a client without the grant is
+// refused.
+func TestSignInPagePublicClient(t *testing.T) {
+	s := startServer(t)
+	s.userWithPassword(map[string]any{"email": "spa@example.com"}, "spa-Secret-1")
+	app := s.newApp(t, map[string]any{"type": "public", "redirect_uris": []string{"http://127.0.0.1:5173/cb"}})
+	if app.Secret != "" {
+		t.Fatalf("a public client has a secret")
+	}
+	app.Redirect = "http://127.0.0.1:5173/cb"
+	conf := app.oauth(s, "openid", "offline_access", "users:read")
+	conf.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	q, v := newBrowser(t, s).authorize(conf, "spa@example.com", "spa-Secret-1")
+	tok, err := exchange(t, conf, q.Get("code"), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.doAs(tok.AccessToken, "GET", "/v1/users/me", nil).want(200)
+	// Its refresh token refreshes with client_id alone; a secret is
+	// refused (a public client has none).
+	r := s.form("/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {app.ID}, "client_secret": {"guess"}})
+	if r.Status != 401 || oauthJSON(t, r)["error"] != "invalid_client" {
+		t.Fatalf("a public client with a secret: %d %s", r.Status, r.Body)
+	}
+	if _, err := conf.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+		t.Fatalf("a public client's refresh: %v", err)
+	}
+	// A client without the authorization_code grant: unauthorized_client
+	// back to it.
+	svc := s.newApp(t, map[string]any{"grant_types": []string{"client_credentials"}, "scopes": []string{"users:read"}})
+	if q := newBrowser(t, s).get(svc.oauth(s, "openid").AuthCodeURL("u", oauth2.S256ChallengeOption(v))).location().Query(); q.Get("error") != "unauthorized_client" || q.Get("state") != "u" {
+		t.Fatalf("a client without the grant: %v", q)
+	}
+}
