@@ -186,7 +186,7 @@ func (s *Service) matchUser(ctx context.Context, c *roster.Caller, match string,
 		if in.Email == nil || *in.Email == "" {
 			return nil, roster.Invalid(roster.FieldError{Location: "body.email", Message: "email is required: lines are matched by email (?match=email)"})
 		}
-		u, err = s.findByEmail(ctx, *in.Email)
+		u, err = s.store.FindUserByEmail(ctx, *in.Email)
 	case MatchExternalID:
 		if in.ExternalID == nil || strings.TrimSpace(*in.ExternalID) == "" {
 			return nil, roster.Invalid(roster.FieldError{Location: "body.external_id", Message: "external_id is required: lines are matched by external_id (?match=external_id)"})
@@ -221,37 +221,6 @@ func (s *Service) matchUser(ctx context.Context, c *roster.Caller, match string,
 		return nil, err
 	}
 	return u, nil
-}
-
-// findByEmail finds the user with an email (compared case-insensitively).
-// The username is the email unless it was set otherwise, so that index
-// answers most; a search of the email finds the others.
-func (s *Service) findByEmail(ctx context.Context, email string) (*roster.User, error) {
-	u, err := s.store.FindUserByUsername(ctx, email)
-	if err == nil && strings.EqualFold(u.Email, email) {
-		return u, nil
-	} else if err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
-		return nil, err
-	}
-	if len(email) > 255 {
-		return nil, notFound("user")
-	}
-	f := roster.UserFilter{Query: email, Sort: "created_at", Limit: 200}
-	for {
-		page, next, err := s.store.FindUsers(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range page {
-			if strings.EqualFold(u.Email, email) {
-				return u.Clone(), nil
-			}
-		}
-		if next == nil {
-			return nil, notFound("user")
-		}
-		f.Cursor = next
-	}
 }
 
 // importPassword stores an imported hash for an existing user that has
