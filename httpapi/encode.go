@@ -20,9 +20,9 @@ import (
 )
 
 // ownMediaType are the routes whose answers have one media type of their
-// own (Prometheus text, the HTML reference, the export's NDJSON), served to any Accept: a
+// own (Prometheus text, the HTML reference, the export's and the import's NDJSON), served to any Accept: a
 // Prometheus server asks /metrics for text/plain or OpenMetrics.
-var ownMediaType = map[string]bool{"/metrics": true, "/docs": true, "/v1/users/export": true}
+var ownMediaType = map[string]bool{"/metrics": true, "/docs": true, "/v1/users/export": true, "/v1/users/import": true}
 
 var callbackRE = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$`)
 

@@ -115,7 +115,7 @@ func (s *server) importUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	for n := 1; ; n++ {
 		_ = rc.SetReadDeadline(time.Now().Add(s.BodyReadTimeout))
-		line, tooLong, err := readLine(in, MaxImportLineBytes)
+		line, tooLong, err := ReadLine(in, MaxImportLineBytes)
 		if len(bytes.TrimSpace(line)) > 0 || tooLong {
 			if n > MaxImportLines {
 				e := roster.Errorf(roster.CodeTooLarge, "an import holds at most %d lines: send the rest in another request, from this line on", MaxImportLines)
@@ -152,10 +152,10 @@ func (s *server) importUsers(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// readLine reads one line (without its line break) of at most max bytes;
+// ReadLine reads one line (without its line break) of at most max bytes;
 // a longer one is read to its end and dropped (tooLong). err is io.EOF
 // after the last line.
-func readLine(in *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+func ReadLine(in *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
 	for {
 		part, perr := in.ReadSlice('\n')
 		if !tooLong {
