@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/internal/passhash"
@@ -28,8 +29,11 @@ import (
 //     rule (email and username may be echoed, not changed).
 //
 // The fields an export carries that only the server sets (version,
-// created_at, updated_at, email_verified, mfa_enabled, memberships and
-// _links) are ignored, so that an export imports anywhere. Every rule of a
+// updated_at, email_verified, mfa_enabled, memberships and _links) are
+// ignored, so that an export imports anywhere; created_at too, except
+// that a line that creates its user keeps it (not a time to come): a
+// migrated user keeps its age, and an export imported elsewhere lists in
+// the same order. Every rule of a
 // create or a PATCH holds per line (validation, references, the rank
 // rule, scopes): they are the same code. A password_hash for an existing
 // user is an administrator setting its password (actOnUser: an owner's
@@ -88,6 +92,10 @@ func (s *Service) ImportUser(ctx context.Context, c *roster.Caller, match string
 	if err != nil {
 		return "", nil, err
 	}
+	created, err := importedCreatedAt(fields["created_at"], time.Now())
+	if err != nil {
+		return "", nil, err
+	}
 	delete(fields, "password_hash")
 	for _, k := range importIgnored {
 		delete(fields, k)
@@ -118,7 +126,7 @@ func (s *Service) ImportUser(ctx context.Context, c *roster.Caller, match string
 			id = *in.ID
 		}
 		in.ID = nil
-		u, err := s.createUser(ctx, c, &in, id, hash)
+		u, err := s.createUser(ctx, c, &in, importedUser{id: id, passwordHash: hash, createdAt: created})
 		if err != nil {
 			return "", nil, err
 		}
@@ -149,6 +157,20 @@ func (s *Service) ImportUser(ctx context.Context, c *roster.Caller, match string
 		}
 	}
 	return out, u, nil
+}
+
+// importedCreatedAt reads a line's created_at: an RFC 3339 time, not
+// after now (the zero time when there is none).
+func importedCreatedAt(raw json.RawMessage, now time.Time) (time.Time, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return time.Time{}, nil
+	}
+	var t time.Time
+	if err := json.Unmarshal(raw, &t); err != nil || t.After(now) {
+		return time.Time{}, roster.Invalid(roster.FieldError{Location: "body.created_at", Message: "created_at must be an RFC 3339 time, not after now", Value: string(raw)})
+	}
+	// The stores keep microseconds.
+	return t.UTC().Truncate(time.Microsecond), nil
 }
 
 // importedHash reads a line's password_hash: a string in one of the forms

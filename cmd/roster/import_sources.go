@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rosterhq/roster/httpapi"
 )
@@ -127,6 +128,7 @@ type auth0User struct {
 	Nickname     string          `json:"nickname"`
 	Username     string          `json:"username"`
 	PhoneNumber  string          `json:"phone_number"`
+	CreatedAt    string          `json:"created_at"`
 	Blocked      bool            `json:"blocked"`
 	UserMetadata json.RawMessage `json:"user_metadata"`
 	AppMetadata  json.RawMessage `json:"app_metadata"`
@@ -144,7 +146,7 @@ type auth0User struct {
 // becomes external_id (so that --match external_id finds the users again),
 // given_name and family_name the names (a user without given_name is
 // called by its name, nickname or the email's local part: first_name is
-// required), blocked a disabled status, and the metadata the user's
+// required), created_at the creation time, blocked a disabled status, and the metadata the user's
 // settings ({"user_metadata": …, "app_metadata": …}). A bcrypt, argon2 or
 // PBKDF2 (PHC) hash goes as password_hash; the server refuses the forms it
 // cannot check, on the line.
@@ -171,6 +173,7 @@ func auth0Line(raw []byte) ([]byte, string) {
 	if a.PhoneNumber != "" {
 		u["phone"] = map[string]any{"number": a.PhoneNumber}
 	}
+	setString(u, "created_at", a.CreatedAt)
 	if a.Blocked {
 		u["status"] = "disabled"
 	}
@@ -229,6 +232,7 @@ type keycloakUser struct {
 	Enabled                *bool               `json:"enabled"`
 	Attributes             map[string][]string `json:"attributes"`
 	ServiceAccountClientID string              `json:"serviceAccountClientId"`
+	CreatedTimestamp       int64               `json:"createdTimestamp"` // Unix milliseconds
 	Credentials            []struct {
 		Type           string `json:"type"`
 		SecretData     string `json:"secretData"`
@@ -290,8 +294,8 @@ func (s *keycloakSource) next() (importRecord, error) {
 	return importRecord{}, io.EOF
 }
 
-// keycloakLine maps a Keycloak user: id becomes external_id, enabled
-// false a disabled status, the locale attribute the language preference
+// keycloakLine maps a Keycloak user: id becomes external_id,
+// createdTimestamp the creation time, enabled false a disabled status, the locale attribute the language preference
 // and the other attributes the user's settings ({"attributes": …}); the
 // password credential goes as it is (the server reads Keycloak's
 // secretData and credentialData).
@@ -308,6 +312,9 @@ func keycloakLine(k *keycloakUser) map[string]any {
 	setString(u, "last_name", k.LastName)
 	if k.Enabled != nil && !*k.Enabled {
 		u["status"] = "disabled"
+	}
+	if k.CreatedTimestamp > 0 {
+		u["created_at"] = time.UnixMilli(k.CreatedTimestamp).UTC().Format(time.RFC3339Nano)
 	}
 	attrs := map[string][]string{}
 	for name, v := range k.Attributes {
