@@ -18,9 +18,9 @@ import (
 // external_id or id (the request says which) and then:
 //
 //   - no match: the user is created as by POST /v1/users (with the line's
-//     id when it has one, so that an export imported into an empty Roster
-//     keeps its ids), and its password hash is stored in the same
-//     transaction;
+//     id, its tags' ids and its created_at when it has them, so that an
+//     export imported into an empty Roster keeps its ids), and its
+//     password hash is stored in the same transaction;
 //   - a match: the line is applied as a JSON merge patch to the user, as
 //     by PATCH /v1/users/{id}: the fields it gives replace the user's,
 //     the fields it leaves out are KEPT (what people migrating users
@@ -126,7 +126,7 @@ func (s *Service) ImportUser(ctx context.Context, c *roster.Caller, match string
 			id = *in.ID
 		}
 		in.ID = nil
-		u, err := s.createUser(ctx, c, &in, importedUser{id: id, passwordHash: hash, createdAt: created})
+		u, err := s.createUser(ctx, c, &in, importedUser{id: id, passwordHash: hash, createdAt: created, tagIDs: importedTagIDs(&in)})
 		if err != nil {
 			return "", nil, err
 		}
@@ -157,6 +157,21 @@ func (s *Service) ImportUser(ctx context.Context, c *roster.Caller, match string
 		}
 	}
 	return out, u, nil
+}
+
+// importedTagIDs takes the tag ids off a line that creates its user
+// (tag ids are otherwise the server's to assign), so that an export
+// imported elsewhere keeps them; an id that is not a tag id stays, for
+// BuildUser to refuse.
+func importedTagIDs(in *roster.UserInput) map[string]string {
+	ids := map[string]string{}
+	for i, t := range in.Tags {
+		if roster.ValidID(roster.PrefixTag, t.ID) {
+			ids[strings.ToLower(strings.TrimSpace(t.Name))] = t.ID
+			in.Tags[i].ID = ""
+		}
+	}
+	return ids
 }
 
 // importedCreatedAt reads a line's created_at: an RFC 3339 time, not

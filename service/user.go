@@ -149,10 +149,12 @@ func (s *Service) CreateUser(ctx context.Context, c *roster.Caller, in *roster.U
 }
 
 // importedUser is what an import line brings beside the user's fields:
-// its id, its creation time and its password hash (each may be empty).
+// its id, its creation time, its password hash and its tags' ids by
+// lower-case name (each may be empty).
 type importedUser struct {
 	id, passwordHash string
 	createdAt        time.Time
+	tagIDs           map[string]string
 }
 
 // createUser creates a user from in, with the id and creation time given
@@ -174,6 +176,11 @@ func (s *Service) createUser(ctx context.Context, c *roster.Caller, in *roster.U
 	u, err := s.buildUser(ctx, s.store, nil, in, c.User.OrganizationID)
 	if err != nil {
 		return nil, err
+	}
+	for i, t := range u.Tags {
+		if id := imp.tagIDs[strings.ToLower(t.Name)]; id != "" {
+			u.Tags[i].ID = id
+		}
 	}
 	if err := s.checkUserChange(ctx, s.store, c, nil, u); err != nil {
 		return nil, err
