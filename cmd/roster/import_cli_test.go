@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // roster import through the real command against a real server, on the
@@ -268,4 +269,22 @@ func comparableExport(t *testing.T, s *testServer) map[string]map[string]any {
 		out[u["email"].(string)] = u
 	}
 	return out
+}
+
+// TestProgressShare: an import's progress is a bar with its share, rate
+// and time left on a terminal, and a plain line with the same otherwise.
+func TestProgressShare(t *testing.T) {
+	var b bytes.Buffer
+	p := newProgress(&b, "import")
+	p.plainEvery, p.start = 0, time.Now().Add(-2*time.Second)
+	p.share(1000, 250, 1000, ", 3 failed")
+	if got := b.String(); !strings.HasPrefix(got, "import: 25%, 1000 users, ") || !strings.HasSuffix(got, " users/s, about 6s left, 3 failed\n") || strings.ContainsAny(got, "\r\x1b") {
+		t.Errorf("plain: %q", got)
+	}
+	b.Reset()
+	p.tty, p.tick = true, 0
+	p.share(1000, 250, 1000, "")
+	if got := b.String(); !strings.HasPrefix(got, "\rimport [=======                       ]  25% 1000 users, ") || !strings.HasSuffix(got, "/s, 6s left\x1b[K") {
+		t.Errorf("terminal: %q", got)
+	}
 }
