@@ -71,16 +71,7 @@ func TestImportCommandAuth0(t *testing.T) {
 		`{"user_id": "auth0|broken", `,
 		map[string]any{"user_id": "sms|60a5", "phone_number": "+31612345678", "given_name": "Dee"},
 	}
-	var file bytes.Buffer
-	for _, l := range lines {
-		if str, ok := l.(string); ok {
-			file.WriteString(str)
-		} else {
-			file.Write(mustJSON(l))
-		}
-		file.WriteByte('\n')
-	}
-	path := writeFile(t, "auth0-export.json", file.Bytes())
+	path := writeFile(t, "auth0-export.json", ndjson(lines...))
 	s.runImportCmd("--from", "auth0", path).wantSummary(t, 3, 0, 0, 2)
 
 	ann := s.userByEmail("ann@auth0.example")

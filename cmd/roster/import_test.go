@@ -35,10 +35,8 @@ type importLine struct {
 	Problem map[string]any `json:"problem"`
 }
 
-// importAs posts lines (each marshalled to JSON unless it is a string) as
-// key and returns the answer lines by input line number.
-func (s *testServer) importAs(key, query string, lines ...any) map[int]importLine {
-	s.t.Helper()
+// ndjson writes lines, each marshalled to JSON unless it is a string.
+func ndjson(lines ...any) []byte {
 	var body bytes.Buffer
 	for _, l := range lines {
 		if str, ok := l.(string); ok {
@@ -48,7 +46,14 @@ func (s *testServer) importAs(key, query string, lines ...any) map[int]importLin
 		}
 		body.WriteByte('\n')
 	}
-	res := s.doAs(key, "POST", "/v1/users/import"+query, body.Bytes(), "Content-Type", "application/x-ndjson").want(http.StatusOK)
+	return body.Bytes()
+}
+
+// importAs posts lines (each marshalled to JSON unless it is a string) as
+// key and returns the answer lines by input line number.
+func (s *testServer) importAs(key, query string, lines ...any) map[int]importLine {
+	s.t.Helper()
+	res := s.doAs(key, "POST", "/v1/users/import"+query, ndjson(lines...), "Content-Type", "application/x-ndjson").want(http.StatusOK)
 	if ct := res.Header.Get("Content-Type"); ct != "application/x-ndjson" {
 		s.t.Fatalf("Content-Type %q, want application/x-ndjson", ct)
 	}
