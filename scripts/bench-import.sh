@@ -43,7 +43,11 @@ for _ in $(seq 50); do
 	sleep 0.2
 done
 
+# RSS counts the database's pages mapped in (mmap_size, shared and
+# reclaimable: the file's cache) beside the process's own memory, the
+# anonymous part, which is what an export must keep flat.
 rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
+anon() { awk '/RssAnon/ {print $2}' "/proc/$server/status"; }
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b - a) / 1e9}'; }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -57,17 +61,21 @@ echo "import: $(seconds "$t0" "$t1") s ($(cat "$dir/import.out")), $(awk -v n="$
 
 before=$(rss)
 peak=$before
+anon_before=$(anon)
+anon_peak=$anon_before
 t0=$(date +%s%N)
 ROSTER_API_KEY=$key "$dir/roster" export --url "$url" > "$dir/export.ndjson" 2> "$dir/export.err" &
 exporter=$!
 while kill -0 "$exporter" 2> /dev/null; do
 	now=$(rss)
 	[ "$now" -gt "$peak" ] && peak=$now
+	now=$(anon)
+	[ "$now" -gt "$anon_peak" ] && anon_peak=$now
 	sleep 0.1
 done
 wait "$exporter" || { cat "$dir/export.err"; exit 1; }
 t1=$(date +%s%N)
-echo "export: $(seconds "$t0" "$t1") s, $(wc -l < "$dir/export.ndjson") users, $(du -h "$dir/export.ndjson" | cut -f1); server RSS $((before / 1024)) MiB before, peak $((peak / 1024)) MiB (growth $(((peak - before) / 1024)) MiB)"
+echo "export: $(seconds "$t0" "$t1") s, $(wc -l < "$dir/export.ndjson") users, $(du -h "$dir/export.ndjson" | cut -f1); server RSS $((before / 1024)) MiB before, peak $((peak / 1024)) MiB (growth $(((peak - before) / 1024)) MiB, of which anonymous $(((anon_peak - anon_before) / 1024)) MiB)"
 
 # A PATCH load for the whole backup (LOAD_DURATION outlasts it), then
 # the backup once the loader has collected its user ids and runs.

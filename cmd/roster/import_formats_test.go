@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -104,7 +105,14 @@ func TestImportCommandAuth0(t *testing.T) {
 	if p := problems[5]; p == nil || p["status"] != float64(422) || fieldErrors(p["problem"].(map[string]any))[0] != "body.email" {
 		t.Errorf("line 5 (no email): %v", p)
 	}
-	s.runImportCmd("--from", "auth0", "--match", "external_id", path).wantSummary(t, 0, 0, 3, 2)
+	failed := filepath.Join(t.TempDir(), "auth0-failed.ndjson")
+	s.runImportCmd("--from", "auth0", "--match", "external_id", "--failed", failed, path).wantSummary(t, 0, 0, 3, 2)
+	if got := readLines(t, failed); len(got) != 2 || got[0] != `{"user_id": "auth0|broken", ` || !strings.Contains(got[1], `"external_id":"sms|60a5"`) {
+		t.Errorf("--failed %s: %q", failed, got)
+	}
+	if got := problemsOf(t, filepath.Join(filepath.Dir(failed), "auth0-failed.problems.ndjson"), "line"); len(got) != 2 {
+		t.Errorf("the problems beside --failed: %v", got)
+	}
 }
 
 // TestImportCommandKeycloak: a Keycloak realm export (users after other
