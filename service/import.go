@@ -5,6 +5,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,24 +114,20 @@ func (s *Service) ImportUser(ctx context.Context, c *roster.Caller, match string
 		return "", nil, err
 	}
 	if cur == nil {
-		id := ""
-		if in.ID != nil && *in.ID != "" {
-			if !roster.ValidID(roster.PrefixUser, *in.ID) {
-				return "", nil, roster.Invalid(roster.FieldError{Location: "body.id", Message: "id must be a user id (usr_…)", Value: *in.ID})
-			}
-			if _, err := s.store.FindUser(ctx, *in.ID); err == nil {
-				return "", nil, roster.Errorf(roster.CodeConflict, "id %s is taken: match by id (?match=id) to update that user", *in.ID)
-			} else if roster.ErrorCode(err) != roster.CodeNotFound {
+		u, err := s.importCreate(ctx, c, in, hash, created)
+		if roster.ErrorCode(err) != roster.CodeConflict {
+			if err != nil {
 				return "", nil, err
 			}
-			id = *in.ID
+			return ImportCreated, u, nil
 		}
-		in.ID = nil
-		u, err := s.createUser(ctx, c, &in, importedUser{id: id, passwordHash: hash, createdAt: created, tagIDs: importedTagIDs(&in)})
-		if err != nil {
+		// Created since it was matched: by this same line in an import
+		// still running (a client interrupted and run again at once), or
+		// by anyone. Matched again, the line updates it; a conflict with
+		// another user stands.
+		if cur, _ = s.matchUser(ctx, c, match, &in); cur == nil {
 			return "", nil, err
 		}
-		return ImportCreated, u, nil
 	}
 	if hash != "" {
 		// Checked before the user's change, so that a line refused for
@@ -159,12 +156,33 @@ func (s *Service) ImportUser(ctx context.Context, c *roster.Caller, match string
 	return out, u, nil
 }
 
+// importCreate creates the user of a line that matched none, with the
+// line's id (when it has one and it is free), creation time, tags' ids
+// and password hash.
+func (s *Service) importCreate(ctx context.Context, c *roster.Caller, in roster.UserInput, hash string, created time.Time) (*roster.User, error) {
+	id := ""
+	if in.ID != nil && *in.ID != "" {
+		if !roster.ValidID(roster.PrefixUser, *in.ID) {
+			return nil, roster.Invalid(roster.FieldError{Location: "body.id", Message: "id must be a user id (usr_…)", Value: *in.ID})
+		}
+		if _, err := s.store.FindUser(ctx, *in.ID); err == nil {
+			return nil, roster.Errorf(roster.CodeConflict, "id %s is taken: match by id (?match=id) to update that user", *in.ID)
+		} else if roster.ErrorCode(err) != roster.CodeNotFound {
+			return nil, err
+		}
+		id = *in.ID
+	}
+	in.ID = nil
+	return s.createUser(ctx, c, &in, importedUser{id: id, passwordHash: hash, createdAt: created, tagIDs: importedTagIDs(&in)})
+}
+
 // importedTagIDs takes the tag ids off a line that creates its user
 // (tag ids are otherwise the server's to assign), so that an export
 // imported elsewhere keeps them; an id that is not a tag id stays, for
 // BuildUser to refuse.
 func importedTagIDs(in *roster.UserInput) map[string]string {
 	ids := map[string]string{}
+	in.Tags = slices.Clone(in.Tags) // the caller's line keeps its ids
 	for i, t := range in.Tags {
 		if roster.ValidID(roster.PrefixTag, t.ID) {
 			ids[strings.ToLower(strings.TrimSpace(t.Name))] = t.ID

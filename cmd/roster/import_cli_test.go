@@ -288,3 +288,57 @@ func TestProgressShare(t *testing.T) {
 		t.Errorf("terminal: %q", got)
 	}
 }
+
+// TestImportCommandInterrupted: an import cut off in the middle of a
+// request (as by Ctrl-C) keeps its state, says how to go on, and the same
+// command finishes it: every line is imported once (lines the server did
+// but the client never heard of answer unchanged), one event each.
+func TestImportCommandInterrupted(t *testing.T) {
+	s := startServer(t)
+	const n = 5000
+	file := writeFile(t, "users.ndjson", bulkFile(n, "cut", nil))
+	state := file + ".roster-import-state"
+	events := s.eventCount()
+	ctx, cancel := context.WithCancel(context.Background())
+	env := map[string]string{"ROSTER_API_KEY": s.Key}
+	var out, errb bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"import", "--url", s.URL, "--batch", "4000", file}, func(k string) string { return env[k] }, &out, &errb)
+	}()
+	// The state is first saved a second into the run: interrupt then.
+	for {
+		if _, err := os.Stat(state); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the import ended before it could be interrupted: %v\n%s", err, errb.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "interrupted") || !strings.Contains(errb.String(), "run the same command again") {
+		t.Fatalf("interrupted import: %v\n%s", err, errb.String())
+	}
+	var st importState
+	if b, err := os.ReadFile(state); err != nil || json.Unmarshal(b, &st) != nil || st.Done < 1 || st.Done >= n {
+		t.Fatalf("the state after the interruption: %+v (%v)", st, err)
+	}
+	r := s.runImportCmd(file)
+	if !strings.Contains(r.stderr, fmt.Sprintf("resuming after line %d", st.Done)) {
+		t.Errorf("the resumed run does not say where it goes on: %s", r.stderr)
+	}
+	var created, unchanged int
+	if _, err := fmt.Sscanf(r.stdout, "created %d, updated 0, unchanged %d, failed 0", &created, &unchanged); err != nil || created+unchanged != n || r.err != nil {
+		b, _ := os.ReadFile(file + ".failed.problems.ndjson")
+		t.Logf("problems: %.1500s", b)
+		t.Fatalf("summary %q (%v), want created and unchanged to make %d", r.stdout, r.err, n)
+	}
+	if got := s.eventCount() - events; got != n {
+		t.Errorf("%d events for %d users", got, n)
+	}
+	if got := len(comparableExport(t, s)); got != n {
+		t.Errorf("%d users after the resumed import, want %d", got, n)
+	}
+}
