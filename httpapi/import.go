@@ -26,7 +26,10 @@ import (
 // body read timeout of the one before, not the whole body). Each line is
 // imported on its own (service.ImportUser: an ordinary create or PATCH
 // with every rule, version, event, webhook and audit entry) and answered
-// at once, on its own line, in the order of the input:
+// as soon as it and the lines before it are done, on its own line, in the
+// order of the input (up to importWindow lines run at once, so their
+// events may commit in another order; lines naming the same user run in
+// theirs):
 //
 //	{"line": 3, "status": 201, "id": "usr_…"}
 //	{"line": 4, "status": 422, "problem": {…a problem document…}}
