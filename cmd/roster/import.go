@@ -144,13 +144,13 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	imp := &importer{o: o, url: u.String(), key: key, stderr: stderr, statePath: o.file + ".roster-import-state"}
-	if err := imp.begin(f); err != nil {
-		return fmt.Errorf("import: %w", err)
-	}
 	src, err := newImportSource(o.from, f, o.mapping)
 	if err != nil {
 		return fmt.Errorf("import: %s: %w", o.file, err)
+	}
+	imp := &importer{o: o, url: u.String(), key: key, stderr: stderr, statePath: o.file + ".roster-import-state"}
+	if err := imp.begin(f); err != nil {
+		return fmt.Errorf("import: %w", err)
 	}
 	runErr := imp.run(ctx, src)
 	if err := imp.finish(runErr); err != nil && runErr == nil {
@@ -167,10 +167,23 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	case runErr != nil && !errors.Is(runErr, errImportStopped): // --stop-after is a trial run that went as asked
 		return runErr
 	case c.Failed > 0:
-		return fmt.Errorf("import: %d %ss failed: they are in %s as import lines, and why in %s; fix them there and run roster import --url %s %s",
-			c.Failed, unitOf(o.from), o.failed, problemsPath(o.failed), o.base, o.failed)
+		return fmt.Errorf("import: %d %ss failed: they are in %s as import lines, and why in %s; fix them there and run %s",
+			c.Failed, unitOf(o.from), o.failed, problemsPath(o.failed), o.rerunFailed())
 	}
 	return nil
+}
+
+// rerunFailed is the command that imports the failed file as this run
+// imported the rest (the failed file is always import lines: no --from).
+func (o *importOptions) rerunFailed() string {
+	cmd := "roster import --url " + o.base
+	if o.match != service.MatchEmail {
+		cmd += " --match " + o.match
+	}
+	if o.orgID != "" {
+		cmd += " --organization-id " + o.orgID
+	}
+	return cmd + " " + o.failed
 }
 
 func problemsPath(failed string) string {

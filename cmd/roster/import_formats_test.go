@@ -249,6 +249,9 @@ func TestImportExportIntoEmptyRoster(t *testing.T) {
 	root2 := two.do("GET", "/v1/users/me", nil).want(200).str("organization_id")
 	r := two.runImportCmd("--match", "id", "--organization-id", root2, path)
 	r.wantSummary(t, 33, 0, 0, 1)
+	if want := "run roster import --url " + two.URL + " --match id --organization-id " + root2 + " " + path + ".failed.ndjson"; !strings.Contains(r.err.Error(), want) {
+		t.Errorf("the error does not give the command for the failed file: %v", r.err)
+	}
 	if p := problemsOf(t, path+".failed.problems.ndjson", "line"); len(p) != 1 || fieldErrors(p[33]["problem"].(map[string]any))[0] != "body.manager_id" {
 		t.Fatalf("problems: %v", p)
 	}
