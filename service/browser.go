@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rosterhq/roster"
 )
@@ -81,7 +82,13 @@ func (s *Service) BrowserSession(ctx context.Context, secret string) (*roster.Se
 	if !time.Now().Before(ses.ExpiresAt) {
 		return nil, nil, nil
 	}
-	u, err := s.store.FindUser(ctx, ses.UserID)
+	return s.sessionUser(ctx, s.store, ses)
+}
+
+// sessionUser returns a session with its user, or nothing when the user
+// is gone or may no longer sign in.
+func (s *Service) sessionUser(ctx context.Context, r roster.Reader, ses *roster.Session) (*roster.Session, *roster.User, error) {
+	u, err := r.FindUser(ctx, ses.UserID)
 	if roster.ErrorCode(err) == roster.CodeNotFound {
 		return nil, nil, nil
 	} else if err != nil {
@@ -351,10 +358,8 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8RuneStart(s[n]) {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n]
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

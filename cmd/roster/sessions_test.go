@@ -12,23 +12,11 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// directApp is the app's x/oauth2 configuration at the issuer, the
-// server's own address: behind Prism (which follows redirects) the
-// pages' redirects to the app must not go through it.
-func directApp(s *testServer, a testApp, scopes ...string) *oauth2.Config {
-	conf := a.oauth(s, scopes...)
-	iss := s.issuer()
-	conf.Endpoint.AuthURL, conf.Endpoint.TokenURL = iss+"/oauth2/authorize", iss+"/v1/auth/token"
-	return conf
-}
-
 // pageSignIn signs a new browser in to the app through the pages and
 // returns the browser and the tokens of the code it got.
 func (s *testServer) pageSignIn(t *testing.T, conf *oauth2.Config, username, password string) (*browser, *oauth2.Token) {
 	t.Helper()
-	direct := *s
-	direct.URL = s.issuer() // the pages' forms post past Prism too
-	b := newBrowser(t, &direct)
+	b := newBrowser(t, s)
 	q, verifier := b.authorize(conf, username, password)
 	tok, err := exchange(t, conf, q.Get("code"), verifier)
 	if err != nil {
@@ -78,7 +66,7 @@ func TestSessionsAPI(t *testing.T) {
 	uid := u["id"].(string)
 	key := s.do("POST", "/v1/api-keys", map[string]any{"name": "self", "user_id": uid, "scopes": []string{"users:read", "users:write:self"}}).want(201).str("key")
 	app := s.newApp(t, nil)
-	conf := directApp(s, app, "openid", "offline_access", "users:read")
+	conf := app.oauth(s, "openid", "offline_access", "users:read")
 	_, tok1 := s.pageSignIn(t, conf, "sess", "sess-Secret-1")
 	b2, tok2 := s.pageSignIn(t, conf, "sess@example.com", "sess-Secret-1")
 	pw, err := s.signIn("sess", "sess-Secret-1") // the token endpoint's own sign-in: no session

@@ -38,7 +38,7 @@ func newSSOSetup(t *testing.T, configure ...func(*Config)) *ssoSetup {
 	x.user = s.userWithPassword(map[string]any{"email": "sso-user@example.com", "username": x.userName, "organization_id": x.c}, x.userSecret)["id"].(string)
 	x.userKey = s.do("POST", "/v1/api-keys", map[string]any{"name": "self", "user_id": x.user, "scopes": []string{"users:read"}}).want(201).str("key")
 	x.app = s.newApp(t, map[string]any{"organization_id": x.r, "allowed_scopes": []string{"openid", "offline_access", "users:read", "users:write:self"}})
-	x.conf = directApp(s, x.app, "openid", "offline_access", "users:read", "users:write:self")
+	x.conf = x.app.oauth(s, "openid", "offline_access", "users:read", "users:write:self")
 	return x
 }
 
