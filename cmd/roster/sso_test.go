@@ -3,6 +3,8 @@
 package main
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -104,8 +106,19 @@ func TestSSOLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, _ := tok.Extra("id_token").(string); id == "" {
-		t.Error("no ID token")
+	var claims struct {
+		Sub string
+		AMR []string
+		Act struct{ Sub string }
+	}
+	idToken, _ := tok.Extra("id_token").(string)
+	if parts := strings.Split(idToken, "."); len(parts) != 3 {
+		t.Errorf("ID token %q", idToken)
+	} else if payload, err := base64.RawURLEncoding.DecodeString(parts[1]); err != nil || json.Unmarshal(payload, &claims) != nil {
+		t.Errorf("ID token payload: %v", err)
+	}
+	if claims.Sub != x.user || !slices.Equal(claims.AMR, []string{"sso"}) || claims.Act.Sub != x.admin {
+		t.Errorf("ID token claims %+v: want sub %s, amr [sso], act.sub %s (the admin)", claims, x.user, x.admin)
 	}
 
 	// A change through the session's token names the admin.
