@@ -177,6 +177,13 @@ func TestSSOLink(t *testing.T) {
 		t.Errorf("the SSO session in the user's list: %v", ses)
 	}
 
+	// The secret is in no log line (the access log writes the path, not
+	// the query).
+	logs := s.logs.String()
+	if secret := strings.TrimPrefix(link, s.issuer()+"/oauth2/sso?link="); !strings.Contains(logs, "/oauth2/sso") || strings.Contains(logs, secret) {
+		t.Error("the opening of the SSO link is not in the access log, or its secret is")
+	}
+
 	// Once only: again, from another browser, is an error page.
 	wantErrorPage(t, newBrowser(t, s).get(link), http.StatusGone, "already used")
 	wantErrorPage(t, b.get("/oauth2/sso?link=rsl_unknown"), http.StatusBadRequest, "not valid")
