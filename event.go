@@ -23,7 +23,7 @@ type Event struct {
 	ClientIP   string          `json:"-"`
 	Resource   ResourceRef     `json:"resource"`
 	OrgID      string          `json:"organization_id,omitempty" doc:"The organisation the resource belongs to (for an organisation, itself)."`
-	Data       json.RawMessage `json:"data,omitempty" schema:"object" doc:"The resource after the change, as the API shows it (a user, organization, membership, webhook, api_key or oauth_client, by resource.type; a webhook's projection when it has one); absent for a deletion."`
+	Data       json.RawMessage `json:"data,omitempty" schema:"object" doc:"The resource after the change, as the API shows it (a user, organization, membership, webhook, api_key, oauth_client, session (a browser sign-in: no address or secret) or consent, by resource.type; a webhook's projection when it has one); absent for a deletion."`
 	Previous   json.RawMessage `json:"previous,omitempty" schema:"object" doc:"The resource before the change, in the same form; absent for a creation (and in webhook deliveries unless include_previous)."`
 	Patch      json.RawMessage `json:"patch" schema:"json-patch" doc:"The JSON Patch (RFC 6902) from previous to data."`
 	Reason     string          `json:"reason,omitempty" doc:"Why the change was made, when the call takes one (an admin's direct email change, a username change, a credit adjustment)."`
@@ -38,7 +38,7 @@ type Actor struct {
 
 // ResourceRef names a resource.
 type ResourceRef struct {
-	Type string `json:"type" required:"true" enum:"user,organization,membership,webhook,api_key,oauth_client"`
+	Type string `json:"type" required:"true" enum:"user,organization,membership,webhook,api_key,oauth_client,session,consent"`
 	ID   string `json:"id" required:"true"`
 }
 

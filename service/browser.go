@@ -146,16 +146,22 @@ func (s *Service) consentDue(ctx context.Context, cl *roster.OAuthClient, u *ros
 }
 
 // issueCode stores a new authorization code and sends the browser back
-// to the client with it.
+// to the client with it. The session is seen in use (last_seen_at); one
+// that ended meanwhile signs in again.
 func (s *Service) issueCode(ctx context.Context, r *AuthRequest, ses *roster.Session) (*Next, error) {
 	secret := roster.NewTokenSecret(codePrefix)
 	err := s.store.Update(ctx, func(tx roster.Tx) error {
 		now := tx.Now()
+		if err := tx.TouchSession(ses.ID, now); err != nil {
+			return err
+		}
 		return tx.CreateAuthCode(&roster.AuthCode{Hash: roster.HashKeySecret(secret), ClientID: r.ClientID, UserID: ses.UserID, SessionID: ses.ID,
 			Family: roster.NewID(roster.PrefixToken), RedirectURI: r.RedirectURI, Scopes: r.Scopes, Nonce: r.Nonce, CodeChallenge: r.Challenge,
 			AuthTime: ses.AuthTime, CreatedAt: now, ExpiresAt: now.Add(authCodeTTL)})
 	})
-	if err != nil {
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return &Next{Page: PageSignIn, Request: r}, nil
+	} else if err != nil {
 		return nil, err
 	}
 	q := map[string][]string{"code": {secret}}

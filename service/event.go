@@ -141,10 +141,11 @@ func (s *Service) recordOrg(ctx context.Context, tx roster.Tx, c *roster.Caller,
 	return s.appendEvent(tx, e)
 }
 
-// recordCredential writes the event of an API key or OAuth client change
-// (resType "api_key" or "oauth_client") in tx. before and after hold no
-// secret: their hashes are not part of their JSON form. orgID is the
-// key's user's organisation, or the client's.
+// recordCredential writes the event of an API key, OAuth client, browser
+// session or consent change (resType "api_key", "oauth_client",
+// "session" or "consent") in tx. before and after hold no secret: their
+// hashes are not part of their JSON form. orgID is the key's (session's,
+// consent's) user's organisation, or the client's.
 func (s *Service) recordCredential(ctx context.Context, tx roster.Tx, c *roster.Caller, typ, resType, id, orgID string, before, after any) error {
 	e, err := newEvent(ctx, c, typ, resType, id, orgID, before, after)
 	if err != nil {

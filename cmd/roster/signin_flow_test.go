@@ -467,3 +467,32 @@ func TestSignInPageLogout(t *testing.T) {
 		t.Errorf("session.revoked events: %s", ev)
 	}
 }
+
+func TestSignInPageCookiesAndMaxAge(t *testing.T) {
+	// Behind https (the public URL) the cookies are Secure.
+	s := startServer(t, func(c *Config) { c.Security.PublicURL = "https://id.example" })
+	s.userWithPassword(map[string]any{"email": "age@example.com"}, "age-Secret-1")
+	conf := s.newApp(t, nil).oauth(s, "openid")
+	b := newBrowser(t, s)
+	v := oauth2.GenerateVerifier()
+	page := b.get(conf.AuthCodeURL("a", oauth2.S256ChallengeOption(v)))
+	if c := page.Header.Get("Set-Cookie"); !strings.Contains(c, "Secure") {
+		t.Errorf("pre-session cookie behind https: %q", c)
+	}
+	done := b.signInPage(page, "age@example.com", "age-Secret-1")
+	if c := done.Header.Get("Set-Cookie"); !strings.Contains(c, "roster_session=") || !strings.Contains(c, "Secure") {
+		t.Errorf("session cookie behind https: %q", c)
+	}
+	// The session signs in (loopback counts as a secure origin for the
+	// jar, as for browsers) unless max_age is exceeded: max_age=0 asks
+	// for the password again.
+	if q := b.get(conf.AuthCodeURL("a", oauth2.S256ChallengeOption(v))).location().Query(); q.Get("code") == "" {
+		t.Fatalf("the session does not sign in: %v", q)
+	}
+	if p := b.get(conf.AuthCodeURL("a", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("max_age", "0"))); p.Status != 200 || !strings.Contains(string(p.Body), `name="password"`) {
+		t.Errorf("max_age=0: %d", p.Status)
+	}
+	if q := b.get(conf.AuthCodeURL("a", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("max_age", "-1"))).location().Query(); q.Get("error") != "invalid_request" {
+		t.Errorf("max_age=-1: %v", q)
+	}
+}
