@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"html/template"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -217,7 +216,7 @@ func (s *server) authorizeGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) authorizePost(w http.ResponseWriter, r *http.Request) {
-	form, oe := readPageForm(w, r)
+	form, oe := readForm(w, r)
 	if oe != nil {
 		s.errorPage(w, r, http.StatusBadRequest, "", oe.Description)
 		return
@@ -322,29 +321,13 @@ func (s *server) authorizeFail(w http.ResponseWriter, r *http.Request, err error
 	}
 }
 
-// readPageForm reads a page's form body (urlencoded, 64 KiB at most).
-func readPageForm(w http.ResponseWriter, r *http.Request) (map[string]string, *service.OAuthError) {
-	if mediaType(r) != "application/x-www-form-urlencoded" {
-		return nil, &service.OAuthError{Code: "invalid_request", Description: "send the form as application/x-www-form-urlencoded"}
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
-	if err != nil {
-		return nil, &service.OAuthError{Code: "invalid_request", Description: "the form could not be read or is over 64 KiB"}
-	}
-	form, err := parseForm(body)
-	if err != nil {
-		return nil, &service.OAuthError{Code: "invalid_request", Description: err.Error()}
-	}
-	return form, nil
-}
-
 // logout is RP-initiated logout, by GET (parameters in the query) or POST
 // (a form: the confirmation page's, or an RP's).
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	params, err := singleQuery(r)
 	if r.Method == http.MethodPost {
 		var oe *service.OAuthError
-		if params, oe = readPageForm(w, r); oe != nil {
+		if params, oe = readForm(w, r); oe != nil {
 			err = errors.New(oe.Description)
 		}
 	}

@@ -81,7 +81,13 @@ func (s *Service) BrowserSession(ctx context.Context, secret string) (*roster.Se
 	if !time.Now().Before(ses.ExpiresAt) {
 		return nil, nil, nil
 	}
-	u, err := s.store.FindUser(ctx, ses.UserID)
+	return s.sessionUser(ctx, s.store, ses)
+}
+
+// sessionUser returns a session with its user, or nothing when the user
+// is gone or may no longer sign in.
+func (s *Service) sessionUser(ctx context.Context, r roster.Reader, ses *roster.Session) (*roster.Session, *roster.User, error) {
+	u, err := r.FindUser(ctx, ses.UserID)
 	if roster.ErrorCode(err) == roster.CodeNotFound {
 		return nil, nil, nil
 	} else if err != nil {
