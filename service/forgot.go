@@ -28,7 +28,7 @@ const (
 // address, in the table of sign-in failures (like email changes: every
 // node counts them and the janitor purges them).
 func passwordResetKey(userID string) string { return "password-reset:" + userID }
-func resetAddressKey(ip string) string       { return "password-reset:" + addressKey(ip) }
+func resetAddressKey(ip string) string      { return "password-reset:" + addressKey(ip) }
 
 // errResetLink refuses a reset link that was used, expired, mistyped or
 // is for an account that may no longer sign in.
@@ -124,8 +124,10 @@ func (s *Service) FindPasswordReset(ctx context.Context, secret string) (*Passwo
 	} else if err != nil {
 		return nil, err
 	}
-	if off, err := s.refused(ctx, u); err != nil || off {
-		return nil, errors.Join(err, errResetLink)
+	if off, err := s.refused(ctx, u); err != nil {
+		return nil, err
+	} else if off {
+		return nil, errResetLink
 	}
 	return &PasswordReset{User: u, ClientID: t.ClientID}, nil
 }
@@ -165,8 +167,10 @@ func (s *Service) ResetPassword(ctx context.Context, secret, password string) (*
 		if err != nil {
 			return err
 		}
-		if fresh, err := tx.UseToken(roster.HashKeySecret(secret)); err != nil || !fresh {
-			return errors.Join(err, errResetLink)
+		if fresh, err := tx.UseToken(roster.HashKeySecret(secret)); err != nil {
+			return err
+		} else if !fresh {
+			return errResetLink
 		}
 		if err := tx.PutPasswordHash(cur.ID, hash); err != nil {
 			return err

@@ -2,7 +2,11 @@
 
 package service
 
-import "golang.org/x/text/language"
+import (
+	"context"
+
+	"golang.org/x/text/language"
+)
 
 // The languages of the hosted pages and of the mails they cause. The
 // pages' message catalogue (httpapi/messages.go) has a text of every
@@ -45,4 +49,14 @@ func Language(preference, acceptLanguage string) string {
 func matchLanguage(want ...language.Tag) (int, bool) {
 	_, i, conf := languageMatcher.Match(want...)
 	return i, conf >= language.High
+}
+
+// PreferredLanguage returns a user's preferences.language ("" when the
+// user has none or is gone).
+func (s *Service) PreferredLanguage(ctx context.Context, userID string) string {
+	u, err := s.store.FindUser(ctx, userID)
+	if err != nil {
+		return ""
+	}
+	return u.Preferences.Language
 }

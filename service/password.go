@@ -165,3 +165,10 @@ func (s *Service) checkCurrentPassword(ctx context.Context, u *roster.User, curr
 	}
 	return err
 }
+
+// PasswordLengths returns the shortest and longest password allowed, in
+// characters.
+func (s *Service) PasswordLengths() (minLen, maxLen int) {
+	cfg := s.secure().cfg
+	return cfg.PasswordMinLength, cfg.PasswordMaxLength
+}
