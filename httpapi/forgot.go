@@ -123,13 +123,13 @@ func (s *server) resetGet(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusBadRequest, "", err.Error())
 		return
 	}
-	pr, err := s.Service.FindPasswordReset(r.Context(), q["token"])
+	pr, err := s.Service.FindPasswordReset(r.Context(), q["reset"])
 	if err != nil {
 		s.pageFail(w, r, err)
 		return
 	}
 	binding := s.csrfBinding(w, r)
-	s.renderReset(w, r, http.StatusOK, binding, pr, q["token"], s.pendingRequest(r, binding), "")
+	s.renderReset(w, r, http.StatusOK, binding, pr, q["reset"], s.pendingRequest(r, binding), "")
 }
 
 // renderReset renders the new password form, with an error of its field.

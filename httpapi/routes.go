@@ -391,7 +391,7 @@ func (s *server) routeTable() []route {
 			Responses: pageResponses(0, 400, 403, 429)}, s.forgotPost},
 		{Operation{Method: "GET", Path: "/oauth2/password/reset", ID: "resetPassword", Tag: "auth", Summary: "New password page of a reset link", Public: true,
 			Description: "The mailed link's page: a form for the new password, or an error page when the link was used, expired or was mistyped.",
-			Params:      []openapi.Param{queryParam("token", "The reset link's token.", tString)},
+			Params:      []openapi.Param{queryParam("reset", "The reset link's secret.", tString)},
 			Responses:   pageResponses(0, 400)}, s.resetGet},
 		{Operation{Method: "POST", Path: "/oauth2/password/reset", ID: "resetPasswordForm", Tag: "auth", Summary: "Set a new password with a reset link", Public: true,
 			Description: "Sets the password (the policy of PUT /v1/users/{id}/password; a broken rule shows the form again, 400), uses the link, ends every browser session and token of the user and writes user.password_changed; then the sign-in page of the pending authorization, or a done page.",

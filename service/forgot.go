@@ -92,7 +92,7 @@ func (s *Service) queueResetMail(ctx context.Context, tx roster.Tx, u *roster.Us
 	if err := tx.CreateToken(t); err != nil {
 		return err
 	}
-	link := s.Issuer() + "/oauth2/password/reset?token=" + url.QueryEscape(secret)
+	link := s.Issuer() + "/oauth2/password/reset?reset=" + url.QueryEscape(secret)
 	return s.queueMailOf(ctx, tx, "password_reset", resetMailTemplates[lang], u.Email, u,
 		mailData{Email: u.Email, Link: link, Expires: expiresText(t.ExpiresAt)})
 }
