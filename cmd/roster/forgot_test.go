@@ -51,10 +51,10 @@ func resetLink(t *testing.T, s *testServer, sink *smtpSink, to string) string {
 	t.Helper()
 	m := sink.wait(t, to)
 	l := linkRE.FindString(m.Text)
-	if !strings.HasPrefix(l, s.URL+"/oauth2/password/reset?reset=") {
-		t.Fatalf("the reset mail's link %q is not a reset page of %s", l, s.URL)
+	if !strings.HasPrefix(l, s.issuer()+"/oauth2/password/reset?reset=") {
+		t.Fatalf("the reset mail's link %q is not a reset page of %s", l, s.issuer())
 	}
-	return strings.TrimPrefix(l, s.URL)
+	return strings.TrimPrefix(l, s.issuer())
 }
 
 // pageText is a page's body without its per-answer nonce and CSRF token.
@@ -158,7 +158,7 @@ func TestForgotPasswordWithoutPendingSignIn(t *testing.T) {
 	reset := b.get(resetLink(t, s, sink, "alone@example.com")).want(200)
 	// Another browser may use the link too (the mail may be read anywhere).
 	other := newBrowser(t, s)
-	reset = other.get(strings.TrimPrefix(linkRE.FindString(sink.wait(t, "alone@example.com").Text), s.URL)).want(200)
+	reset = other.get(resetLink(t, s, sink, "alone@example.com")).want(200)
 	done := other.submit(reset, url.Values{"new_password": {"new-Secret-2"}}).want(200)
 	if !strings.Contains(string(done.Body), "Your password is changed") || strings.Contains(string(done.Body), `name="password"`) {
 		t.Fatalf("the done page: %s", done.Body)
