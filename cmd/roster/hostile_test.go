@@ -104,7 +104,8 @@ func TestHostileRequests(t *testing.T) {
 // hostedPage reports whether an answer is a hosted sign-in page's (an
 // error page for a browser, not a problem document).
 func hostedPage(path, contentType string) bool {
-	return (path == "/oauth2/authorize" || path == "/oauth2/logout") && strings.HasPrefix(contentType, "text/html")
+	page := path == "/oauth2/authorize" || path == "/oauth2/logout" || strings.HasPrefix(path, "/oauth2/password/")
+	return page && strings.HasPrefix(contentType, "text/html")
 }
 
 // ndjsonRefused says what is wrong ("" when nothing is) with an NDJSON
