@@ -55,12 +55,21 @@ func (s *server) forgotGet(w http.ResponseWriter, r *http.Request) {
 func (s *server) renderForgot(w http.ResponseWriter, r *http.Request, status int, binding string, req *service.AuthRequest, username, fieldErr string) {
 	p := &page{Page: "forgot", CSRF: s.Service.FormToken(binding), Username: username, FieldError: fieldErr}
 	if req != nil {
+		p.Brand = s.Service.Branding(r.Context(), req.ClientID)
+	}
+	s.renderWithRequest(w, r, status, p, req, binding)
+}
+
+// renderWithRequest renders a page whose form carries the pending
+// request (nil: none), sealed anew.
+func (s *server) renderWithRequest(w http.ResponseWriter, r *http.Request, status int, p *page, req *service.AuthRequest, binding string) {
+	if req != nil {
 		sealed, err := s.Service.SealRequest(req, binding)
 		if err != nil {
 			s.authorizeFail(w, r, err)
 			return
 		}
-		p.Request, p.Brand = sealed, s.Service.Branding(r.Context(), req.ClientID)
+		p.Request = sealed
 	}
 	s.render(w, r, status, p)
 }
@@ -136,18 +145,10 @@ func (s *server) resetGet(w http.ResponseWriter, r *http.Request) {
 func (s *server) renderReset(w http.ResponseWriter, r *http.Request, status int, binding string, pr *service.PasswordReset, token string, req *service.AuthRequest, fieldErr string) {
 	p := &page{Page: "reset", CSRF: s.Service.FormToken(binding), Token: token, Username: pr.User.Username, FieldError: fieldErr,
 		Locale: pr.User.Preferences.Language, Brand: s.Service.UserBranding(r.Context(), pr.ClientID, pr.User)}
-	if req != nil {
-		sealed, err := s.Service.SealRequest(req, binding)
-		if err != nil {
-			s.authorizeFail(w, r, err)
-			return
-		}
-		p.Request = sealed
-	}
 	lang := service.Language(p.Locale, r.Header.Get("Accept-Language"))
 	minLen, maxLen := s.Service.PasswordLengths()
 	p.Detail = msgf(lang, "reset.hint", minLen, maxLen)
-	s.render(w, r, status, p)
+	s.renderWithRequest(w, r, status, p, req, binding)
 }
 
 // resetPost sets the new password, then continues the pending sign-in

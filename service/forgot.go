@@ -109,19 +109,8 @@ func (s *Service) FindPasswordReset(ctx context.Context, secret string) (*Passwo
 	if secret == "" || len(secret) > 512 {
 		return nil, errResetLink
 	}
-	t, err := s.store.FindToken(ctx, roster.HashKeySecret(secret))
-	if roster.ErrorCode(err) == roster.CodeNotFound {
-		return nil, errResetLink
-	} else if err != nil {
-		return nil, err
-	}
-	if t.Kind != tokenPasswordReset || t.Used || !time.Now().Before(t.ExpiresAt) {
-		return nil, errResetLink
-	}
-	u, err := s.store.FindUser(ctx, t.UserID)
-	if roster.ErrorCode(err) == roster.CodeNotFound {
-		return nil, errResetLink
-	} else if err != nil {
+	t, u, err := s.findLinkToken(ctx, secret, tokenPasswordReset, errResetLink)
+	if err != nil {
 		return nil, err
 	}
 	if off, err := s.refused(ctx, u); err != nil {
@@ -185,13 +174,8 @@ func (s *Service) ResetPassword(ctx context.Context, secret, password string) (*
 		if err := tx.ClearSignInFailures(accountKey(cur.Username), accountKey(cur.Email)); err != nil {
 			return err
 		}
-		next = cur
-		if !cur.EmailVerified {
-			next = cur.Clone()
-			next.EmailVerified, next.Version, next.UpdatedAt = true, cur.Version+1, tx.Now()
-			if err := tx.UpdateUser(next); err != nil {
-				return err
-			}
+		if next, err = markEmailVerified(tx, cur); err != nil {
+			return err
 		}
 		return s.recordUser(ctx, tx, caller, EventUserPasswordChanged, cur, next)
 	})

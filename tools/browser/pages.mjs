@@ -78,6 +78,22 @@ async function check(page, name) {
   seen.push({ page: name, lang: await page.getAttribute("html", "lang"), title: await page.title() });
 }
 
+// newPage opens a page in a fresh browser context (no cookies) whose
+// language is locale (Accept-Language).
+async function newPage(browser, locale) {
+  const ctx = await browser.newContext({ locale });
+  current = await ctx.newPage();
+  return current;
+}
+
+// answer fills in a page's field, presses one of its buttons and waits
+// for what the next page shows.
+async function answer(page, label, value, button, next) {
+  await page.getByLabel(label).fill(value);
+  await page.getByRole("button", { name: button }).click();
+  await next.waitFor();
+}
+
 // waitCallback waits for the browser to reach the app's redirect URI and
 // returns the query it brought.
 async function waitCallback(page) {
@@ -92,59 +108,43 @@ async function main() {
   const out = { codes: [] };
   try {
     // 1. Sign in with password and TOTP, then consent.
-    let ctx = await browser.newContext({ locale: "en-US" });
-    let page = (current = await ctx.newPage());
+    let page = await newPage(browser, "en-US");
     await page.goto(signInURL);
     await check(page, "signin");
     await page.getByLabel("Username or email").fill(env("USERNAME"));
-    await page.getByLabel("Password").fill(env("PASSWORD"));
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByLabel("Authentication code").waitFor();
+    await answer(page, "Password", env("PASSWORD"), "Sign in", page.getByLabel("Authentication code"));
     await check(page, "totp");
-    await page.getByLabel("Authentication code").fill(await freshCode());
-    await page.getByRole("button", { name: "Verify" }).click();
-    await page.getByRole("button", { name: "Allow" }).waitFor();
+    await answer(page, "Authentication code", await freshCode(), "Verify", page.getByRole("button", { name: "Allow" }));
     await check(page, "consent");
     await page.getByRole("button", { name: "Allow" }).click();
     out.codes.push(await waitCallback(page));
-    await ctx.close();
+    await page.context().close();
 
     // 2. Forgot password, in a fresh browser: the link on the sign-in
     // page, the mail, a rule broken, the new password, and the sign-in
-    // continuing to the app.
-    ctx = await browser.newContext({ locale: "en-US" });
-    page = current = await ctx.newPage();
+    // continuing to the app (consent was given in step 1).
+    page = await newPage(browser, "en-US");
     await page.goto(forgotURL);
     await page.getByRole("link", { name: "Forgot your password?" }).click();
     await page.getByLabel("Username or email").waitFor();
     await check(page, "forgot");
-    await page.getByLabel("Username or email").fill(env("USERNAME"));
-    await page.getByRole("button", { name: "Send link" }).click();
-    await page.getByText("If the account exists").waitFor();
+    await answer(page, "Username or email", env("USERNAME"), "Send link", page.getByText("If the account exists"));
     await check(page, "forgot-sent");
-    const link = await (await fetch(env("MAIL_URL"))).text();
-    await page.goto(link);
+    await page.goto(await (await fetch(env("MAIL_URL"))).text());
     await page.getByLabel("New password").waitFor();
     await check(page, "reset");
-    await page.getByLabel("New password").fill("short");
-    await page.getByRole("button", { name: "Set password" }).click();
-    await page.getByText("Too short").waitFor();
+    await answer(page, "New password", "short", "Set password", page.getByText("Too short"));
     await check(page, "reset-error");
-    await page.getByLabel("New password").fill(env("NEW_PASSWORD"));
-    await page.getByRole("button", { name: "Set password" }).click();
-    await page.getByText("Your password is changed").waitFor();
+    await answer(page, "New password", env("NEW_PASSWORD"), "Set password", page.getByText("Your password is changed"));
     await check(page, "signin-after-reset");
-    await page.getByLabel("Password").fill(env("NEW_PASSWORD"));
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByLabel("Authentication code").waitFor();
+    await answer(page, "Password", env("NEW_PASSWORD"), "Sign in", page.getByLabel("Authentication code"));
     await page.getByLabel("Authentication code").fill(await freshCode());
     await page.getByRole("button", { name: "Verify" }).click();
     out.codes.push(await waitCallback(page));
-    await ctx.close();
+    await page.context().close();
 
     // 3. Dutch, from the browser's language; and an error page.
-    ctx = await browser.newContext({ locale: "nl-NL" });
-    page = current = await ctx.newPage();
+    page = await newPage(browser, "nl-NL");
     await page.goto(dutchURL);
     await page.getByLabel("Gebruikersnaam of e-mailadres").waitFor();
     await check(page, "signin-nl");
@@ -153,7 +153,6 @@ async function main() {
     await check(page, "forgot-nl");
     await page.goto(new URL("/oauth2/authorize?client_id=cli_unknown", env("ROSTER_URL")).href);
     await check(page, "error-nl");
-    await ctx.close();
   } finally {
     await browser.close();
   }
