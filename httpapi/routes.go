@@ -70,6 +70,7 @@ var (
 		queryParam("code_challenge_method", "PKCE: S256 (plain is refused).", tString, "S256"),
 		queryParam("prompt", "none, login or consent.", tString),
 		queryParam("max_age", "Seconds since the last sign-in beyond which the password is asked again.", tInt),
+		queryParam("login_hint", "A username or email to fill in on the sign-in page.", tString),
 		queryParam("response_mode", "query (the only mode).", tString, "query"),
 	}
 	logoutParams = []openapi.Param{
@@ -415,7 +416,7 @@ func (s *server) routeTable() []route {
 
 		// Account security (PRODUCT.md section 6): auth.go.
 		{Operation{Method: "POST", Path: "/v1/auth/token", ID: "token", Tag: "auth", Summary: "Get an access token (OAuth 2.0)", Public: true, JSONOnly: true,
-			Description: "RFC 6749 token endpoint. password grant (username, password, totp when two-factor sign-in is on) and refresh_token grant need no client authentication; client_credentials takes client_id and client_secret by HTTP Basic or form fields. Access tokens are short-lived bearer tokens for every /v1 route; refresh tokens rotate on use, and reusing one revokes the whole sign-in. Failed sign-ins are limited per account and per client address (429 with Retry-After).",
+			Description: "RFC 6749 token endpoint. authorization_code (code, redirect_uri, code_verifier for PKCE) takes the app's client_id and, for a confidential client, client_secret by HTTP Basic or form fields, and answers an id_token for the openid scope and a refresh token for offline_access; a code works once, and a second use revokes what the first gave. password grant (username or email, password, totp when two-factor sign-in is on) needs no client authentication, nor a refresh of its tokens; an app's refresh token refreshes only with that app's client authentication. client_credentials takes client_id and client_secret by HTTP Basic or form fields. Access tokens are short-lived bearer tokens for every /v1 route; refresh tokens rotate on use, and reusing one revokes the whole sign-in. Failed sign-ins are limited per account and per client address (429 with Retry-After).",
 			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[TokenForm]()}}, BodyRequired: true,
 			Responses: []openapi.Response{ok(200, typeOf[service.TokenResponse]()),
 				{Status: 400, Type: typeOf[OAuthErrorBody](), Description: "invalid_request, invalid_grant, invalid_scope, unsupported_grant_type or unauthorized_client (RFC 6749 section 5.2)"},
@@ -519,7 +520,7 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	ready, err := s.Service.Ready(r.Context())
 	if !ready.OK() {
-		s.Log.Warn("not ready", "request_id", state(r).id, "checks", ready, "error", err)
+		s.Log.WarnContext(r.Context(), "not ready", "request_id", state(r).id, "checks", ready, "error", err)
 		var down []string
 		for _, c := range []struct{ name, state string }{{"database", ready.Database}, {"migrations", ready.Migrations}, {"secret key", ready.SecretKey}} {
 			if c.state != "ok" && c.state != "unknown" {

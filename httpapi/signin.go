@@ -198,7 +198,7 @@ func (s *server) authorizeGet(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := s.Service.Authorize(r.Context(), service.AuthorizeParams{ClientID: q["client_id"], RedirectURI: q["redirect_uri"],
 		ResponseType: q["response_type"], ResponseMode: q["response_mode"], Scope: q["scope"], State: q["state"], Nonce: q["nonce"],
-		CodeChallenge: q["code_challenge"], CodeChallengeMethod: q["code_challenge_method"], Prompt: q["prompt"], MaxAge: q["max_age"],
+		CodeChallenge: q["code_challenge"], CodeChallengeMethod: q["code_challenge_method"], Prompt: q["prompt"], MaxAge: q["max_age"], LoginHint: q["login_hint"],
 		Request: q["request"], RequestURI: q["request_uri"]})
 	if err != nil {
 		s.authorizeFail(w, r, err)
@@ -289,7 +289,8 @@ func (s *server) proceed(w http.ResponseWriter, r *http.Request, binding string,
 	s.showPage(w, r, http.StatusOK, binding, next, "", username)
 }
 
-// showPage renders a step's page with its sealed request.
+// showPage renders a step's page with its sealed request. The username
+// shown is the one typed, else the request's login_hint.
 func (s *server) showPage(w http.ResponseWriter, r *http.Request, status int, binding string, next *service.Next, errID, username string) {
 	s.showStep(w, r, status, binding, next, &page{Error: errID, Username: username})
 }
@@ -297,6 +298,9 @@ func (s *server) showPage(w http.ResponseWriter, r *http.Request, status int, bi
 // showStep renders a step's page: p with what the step adds (an error,
 // a notice, the username typed) and the step's own fields.
 func (s *server) showStep(w http.ResponseWriter, r *http.Request, status int, binding string, next *service.Next, p *page) {
+	if p.Username == "" {
+		p.Username = next.Request.LoginHint
+	}
 	sealed, err := s.Service.SealRequest(next.Request, binding)
 	if err != nil {
 		s.authorizeFail(w, r, err)

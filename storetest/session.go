@@ -71,8 +71,17 @@ func testSessions(t *testing.T, s roster.Store) {
 	if _, err := s.FindSession(ctx, c.Hash); err != nil {
 		t.Errorf("another user's session is gone: %v", err)
 	}
-	mustUpdate(t, s, func(tx roster.Tx) error { return tx.DeleteUser(v.ID) })
+	mustUpdate(t, s, func(tx roster.Tx) error { _, err := tx.PurgeCredentials(at(59)); return err })
+	if _, err := s.FindSession(ctx, c.Hash); err != nil {
+		t.Errorf("a session purged before it expired: %v", err)
+	}
+	mustUpdate(t, s, func(tx roster.Tx) error { _, err := tx.PurgeCredentials(at(63)); return err })
 	_, err = s.FindSession(ctx, c.Hash)
+	wantCode(t, "FindSession after it expired and was purged", err, roster.CodeNotFound)
+	d := newSession(v.ID, 3)
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.CreateSession(d) })
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.DeleteUser(v.ID) })
+	_, err = s.FindSession(ctx, d.Hash)
 	wantCode(t, "FindSession after its user is deleted", err, roster.CodeNotFound)
 }
 
