@@ -94,7 +94,7 @@ func (s *Service) queueResetMail(ctx context.Context, tx roster.Tx, u *roster.Us
 	}
 	link := s.Issuer() + "/oauth2/password/reset?reset=" + url.QueryEscape(secret)
 	return s.queueMailOf(ctx, tx, "password_reset", resetMailTemplates[lang], u.Email, u,
-		mailData{Email: u.Email, Link: link, Expires: expiresText(t.ExpiresAt)})
+		mailData{Email: u.Email, Link: link, Expires: expiresTextIn(lang, t.ExpiresAt)})
 }
 
 // PasswordReset is a reset link's token as the reset page sees it.

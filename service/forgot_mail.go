@@ -2,6 +2,23 @@
 
 package service
 
+import (
+	"strconv"
+	"time"
+)
+
+// dutchMonths are the months as Dutch writes them (lower case).
+var dutchMonths = [...]string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"}
+
+// expiresTextIn writes a link's end as the mail's language writes dates.
+func expiresTextIn(lang string, t time.Time) string {
+	if lang != "nl" {
+		return expiresText(t)
+	}
+	t = t.UTC()
+	return strconv.Itoa(t.Day()) + " " + dutchMonths[t.Month()-1] + " " + t.Format("2006 15:04") + " UTC"
+}
+
 // resetMailTemplates are the password reset mail in each language of the
 // pages (Languages).
 var resetMailTemplates = map[string]mailTemplate{

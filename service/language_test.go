@@ -2,7 +2,10 @@
 
 package service
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestLanguage(t *testing.T) {
 	for _, c := range []struct{ pref, accept, want string }{
@@ -24,5 +27,15 @@ func TestLanguage(t *testing.T) {
 		if got := Language(c.pref, c.accept); got != c.want {
 			t.Errorf("Language(%q, %q) = %s, want %s", c.pref, c.accept, got, c.want)
 		}
+	}
+}
+
+func TestExpiresTextIn(t *testing.T) {
+	at := time.Date(2026, time.March, 7, 14, 5, 0, 0, time.FixedZone("CET", 3600))
+	if got := expiresTextIn("nl", at); got != "7 maart 2026 13:05 UTC" {
+		t.Errorf("nl: %q", got)
+	}
+	if got := expiresTextIn("en", at); got != "7 March 2026 13:05 UTC" {
+		t.Errorf("en: %q", got)
 	}
 }
