@@ -17,6 +17,11 @@ import (
 // password with it ends every session and token of the user. Whether an
 // account exists is never told: the request answers the same either way.
 
+// EventUserPasswordResetRequested records a reset link mailed to a user
+// (the user as it is, empty patch; the audit entry has the address that
+// asked). The reset itself is a user.password_changed.
+const EventUserPasswordResetRequested = "user.password_reset_requested"
+
 const (
 	tokenPasswordReset  = "password_reset"
 	passwordResetPrefix = "rpr_"
@@ -43,7 +48,8 @@ func ResetLinkInvalid(err error) bool { return errors.Is(err, errResetLink) }
 // username or email, when there is one that may sign in and it has not
 // had EmailChangeLimit mails within EmailChangeWindow. It answers nil in
 // all those cases alike; only the client address's limit (the sign-in
-// pages' per-address limit) is a *RateLimitError. clientID is the app
+// pages' per-address limit) is a *RateLimitError. A mail sent writes
+// user.password_reset_requested. clientID is the app
 // the user was signing in to ("" for none): the page's branding. lang is
 // the language of the mail when the user has no preference of its own.
 func (s *Service) RequestPasswordReset(ctx context.Context, name, clientID, lang string) error {
@@ -77,7 +83,10 @@ func (s *Service) RequestPasswordReset(ctx context.Context, name, clientID, lang
 		} else if err != nil {
 			return err
 		}
-		return s.queueResetMail(ctx, tx, u, clientID, secret, Language(u.Preferences.Language, lang))
+		if err := s.queueResetMail(ctx, tx, u, clientID, secret, Language(u.Preferences.Language, lang)); err != nil {
+			return err
+		}
+		return s.recordUser(ctx, tx, nil, EventUserPasswordResetRequested, u, u)
 	})
 }
 

@@ -141,6 +141,12 @@ func TestForgotPassword(t *testing.T) {
 	if strings.Count(ev, `"type":"user.password_changed"`) != 2 || !strings.Contains(ev, u["id"].(string)) {
 		t.Errorf("password events: %s", ev)
 	}
+	if ev := string(s.do("GET", "/v1/events?type=user.password_reset_requested", nil).want(200).Body); strings.Count(ev, `"type":"user.password_reset_requested"`) != 1 {
+		t.Errorf("reset requests: %s", ev)
+	}
+	if ev := string(s.do("GET", "/v1/audit-events?target="+u["id"].(string), nil).want(200).Body); !strings.Contains(ev, "user.password_reset_requested") {
+		t.Errorf("no audit entry of the reset request: %s", ev)
+	}
 	if ev := string(s.do("GET", "/v1/events?type=session.revoked", nil).want(200).Body); !strings.Contains(ev, `"type":"session.revoked"`) {
 		t.Errorf("no session.revoked event: %s", ev)
 	}
