@@ -161,13 +161,18 @@ func TestForgotPasswordWithoutPendingSignIn(t *testing.T) {
 	s.userWithPassword(map[string]any{"email": "alone@example.com", "username": "alone"}, "old-Secret-1")
 	b := newBrowser(t, s)
 	b.submit(b.get("/oauth2/password/forgot").want(200), url.Values{"username": {"alone"}}).want(200)
-	reset := b.get(resetLink(t, s, sink, "alone@example.com")).want(200)
-	// Another browser may use the link too (the mail may be read anywhere).
+	first := b.get(resetLink(t, s, sink, "alone@example.com")).want(200)
+	// Another browser may use the link too (the mail may be read anywhere);
+	// opening it did not use it.
 	other := newBrowser(t, s)
-	reset = other.get(resetLink(t, s, sink, "alone@example.com")).want(200)
+	reset := other.get(resetLink(t, s, sink, "alone@example.com")).want(200)
 	done := other.submit(reset, url.Values{"new_password": {"new-Secret-2"}}).want(200)
 	if !strings.Contains(string(done.Body), "Your password is changed") || strings.Contains(string(done.Body), `name="password"`) {
 		t.Fatalf("the done page: %s", done.Body)
+	}
+	// The page opened first cannot use it again.
+	if r := b.submit(first, url.Values{"new_password": {"third-Secret-3"}}); r.Status != 400 || !strings.Contains(string(r.Body), "This link does not work") {
+		t.Fatalf("the link used twice: %d %s", r.Status, r.Body)
 	}
 	for _, bad := range []string{"/oauth2/password/reset", "/oauth2/password/reset?reset=rpr_nope", "/oauth2/password/reset?reset=a&reset=b"} {
 		if r := b.get(bad); r.Status != 400 {
