@@ -3,11 +3,13 @@
 package main
 
 import (
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,5 +276,61 @@ func TestPagesBranding(t *testing.T) {
 	s.do("PATCH", "/v1/orgs/"+org["id"].(string), map[string]any{"white_label": map[string]any{"header_background_color": "#0a1f44"}}).want(200)
 	if body := string(newBrowser(t, s).get(app.oauth(s, "openid").AuthCodeURL("b-2", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))).Body); !strings.Contains(body, `--accent: #0a1f44; --accent-text: #ffffff;`) {
 		t.Errorf("dark accent: %s", body)
+	}
+}
+
+// TestPasswordResetLinkRace: of concurrent uses of one link exactly one
+// sets the password (the token is used with one conditional UPDATE).
+func TestPasswordResetLinkRace(t *testing.T) {
+	sink := startSMTP(t)
+	s := startServer(t, func(c *Config) { c.SMTPURL = "smtp://" + sink.addr })
+	s.userWithPassword(map[string]any{"email": "race@example.com", "username": "racer"}, "old-Secret-1")
+	b := newBrowser(t, s)
+	b.submit(b.get("/oauth2/password/forgot").want(200), url.Values{"username": {"racer"}}).want(200)
+	link := resetLink(t, s, sink, "race@example.com")
+	const n = 6
+	pages := make([]*response, n)
+	for i := range pages {
+		pages[i] = b.get(link).want(200)
+	}
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			action, vals := pageForm(t, pages[i])
+			vals.Set("new_password", fmt.Sprintf("racing-Secret-%d", i))
+			req, _ := http.NewRequest("POST", s.URL+action, strings.NewReader(vals.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for _, c := range b.c.Jar.Cookies(req.URL) {
+				req.AddCookie(c)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			statuses <- res.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	won := 0
+	for st := range statuses {
+		switch st {
+		case http.StatusOK:
+			won++
+		case http.StatusBadRequest:
+		default:
+			t.Errorf("a racing reset answered %d", st)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d resets won, want 1", won)
+	}
+	if ev := string(s.do("GET", "/v1/events?type=user.password_changed", nil).want(200).Body); strings.Count(ev, `"type":"user.password_changed"`) != 2 {
+		t.Errorf("password events (the first password and one reset): %s", ev)
 	}
 }
