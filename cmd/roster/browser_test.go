@@ -122,8 +122,7 @@ func appSite(t *testing.T, sink *smtpSink, mailTo string, callback func(url.Valu
 func TestBrowserPages(t *testing.T) {
 	node, dir := browserTools(t)
 	chrome := chromiumPath(t)
-	sink := startSMTP(t)
-	s := startServer(t, func(c *Config) { c.SMTPURL = "smtp://" + sink.addr })
+	s, sink := serverWithMail(t)
 	const email = "dana@example.com"
 	var mu sync.Mutex
 	var conf *oauth2.Config

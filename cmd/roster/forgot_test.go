@@ -59,14 +59,29 @@ func resetLink(t *testing.T, s *testServer, sink *smtpSink, to string) string {
 	return strings.TrimPrefix(l, s.issuer())
 }
 
+// serverWithMail starts a server whose mail goes to a real SMTP listener.
+func serverWithMail(t *testing.T, configure ...func(*Config)) (*testServer, *smtpSink) {
+	t.Helper()
+	sink := startSMTP(t)
+	s := startServer(t, append([]func(*Config){func(c *Config) { c.SMTPURL = "smtp://" + sink.addr }}, configure...)...)
+	return s, sink
+}
+
+// askReset asks for a reset link on the forgot password page (no
+// sign-in pending) and returns the link mailed to the account's address.
+func (b *browser) askReset(sink *smtpSink, name, email string) string {
+	b.t.Helper()
+	b.submit(b.get("/oauth2/password/forgot").want(200), url.Values{"username": {name}}).want(200)
+	return resetLink(b.t, b.s, sink, email)
+}
+
 // pageText is a page's body without its per-answer nonce and CSRF token.
 func pageText(r *response) string {
 	return regexp.MustCompile(`nonce="[^"]*"|--accent[^;]*;`).ReplaceAllString(string(r.Body), "")
 }
 
 func TestForgotPassword(t *testing.T) {
-	sink := startSMTP(t)
-	s := startServer(t, func(c *Config) { c.SMTPURL = "smtp://" + sink.addr })
+	s, sink := serverWithMail(t)
 	u := s.userWithPassword(map[string]any{"email": "forgot@example.com", "username": "forgetful"}, "old-Secret-1")
 	app := s.newApp(t, nil)
 	conf := app.oauth(s, "openid", "offline_access")
@@ -158,12 +173,10 @@ func TestForgotPassword(t *testing.T) {
 }
 
 func TestForgotPasswordWithoutPendingSignIn(t *testing.T) {
-	sink := startSMTP(t)
-	s := startServer(t, func(c *Config) { c.SMTPURL = "smtp://" + sink.addr })
+	s, sink := serverWithMail(t)
 	s.userWithPassword(map[string]any{"email": "alone@example.com", "username": "alone"}, "old-Secret-1")
 	b := newBrowser(t, s)
-	b.submit(b.get("/oauth2/password/forgot").want(200), url.Values{"username": {"alone"}}).want(200)
-	first := b.get(resetLink(t, s, sink, "alone@example.com")).want(200)
+	first := b.get(b.askReset(sink, "alone", "alone@example.com")).want(200)
 	// Another browser may use the link too (the mail may be read anywhere);
 	// opening it did not use it.
 	other := newBrowser(t, s)
@@ -184,9 +197,7 @@ func TestForgotPasswordWithoutPendingSignIn(t *testing.T) {
 }
 
 func TestForgotPasswordLimits(t *testing.T) {
-	sink := startSMTP(t)
-	s := startServer(t, func(c *Config) {
-		c.SMTPURL = "smtp://" + sink.addr
+	s, sink := serverWithMail(t, func(c *Config) {
 		c.Security.EmailChangeLimit = 2
 		c.Security.AddressFailures = 5
 	})
@@ -210,8 +221,7 @@ func TestForgotPasswordLimits(t *testing.T) {
 }
 
 func TestPagesInDutch(t *testing.T) {
-	sink := startSMTP(t)
-	s := startServer(t, func(c *Config) { c.SMTPURL = "smtp://" + sink.addr })
+	s, sink := serverWithMail(t)
 	s.userWithPassword(map[string]any{"email": "nl@example.com", "username": "henk"}, "old-Secret-1")
 	s.userWithPassword(map[string]any{"email": "en@example.com", "username": "anne", "preferences": map[string]any{"language": "en-GB"}}, "old-Secret-1")
 	conf := s.newApp(t, nil).oauth(s, "openid")
@@ -240,12 +250,11 @@ func TestPagesInDutch(t *testing.T) {
 		t.Errorf("a rule in Dutch: %s", r.Body)
 	}
 	// The user's own preference goes before the browser's.
-	b.submit(b.get("/oauth2/password/forgot").want(200), url.Values{"username": {"anne"}}).want(200)
-	m = sink.wait(t, "en@example.com")
-	if !strings.Contains(m.Subject, "Reset your") {
+	link := b.askReset(sink, "anne", "en@example.com")
+	if m := sink.wait(t, "en@example.com"); !strings.Contains(m.Subject, "Reset your") {
 		t.Errorf("the mail of a user who prefers English: %s", m.Subject)
 	}
-	if r := b.get(resetLink(t, s, sink, "en@example.com")).want(200); !strings.Contains(string(r.Body), `<html lang="en">`) {
+	if r := b.get(link).want(200); !strings.Contains(string(r.Body), `<html lang="en">`) {
 		t.Errorf("the reset page of a user who prefers English: %s", r.Body)
 	}
 	// No language the pages speak: English.
@@ -282,12 +291,10 @@ func TestPagesBranding(t *testing.T) {
 // TestPasswordResetLinkRace: of concurrent uses of one link exactly one
 // sets the password (the token is used with one conditional UPDATE).
 func TestPasswordResetLinkRace(t *testing.T) {
-	sink := startSMTP(t)
-	s := startServer(t, func(c *Config) { c.SMTPURL = "smtp://" + sink.addr })
+	s, sink := serverWithMail(t)
 	s.userWithPassword(map[string]any{"email": "race@example.com", "username": "racer"}, "old-Secret-1")
 	b := newBrowser(t, s)
-	b.submit(b.get("/oauth2/password/forgot").want(200), url.Values{"username": {"racer"}}).want(200)
-	link := resetLink(t, s, sink, "race@example.com")
+	link := b.askReset(sink, "racer", "race@example.com")
 	const n = 6
 	pages := make([]*response, n)
 	for i := range pages {
