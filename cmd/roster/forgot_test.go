@@ -257,6 +257,11 @@ func TestPagesInDutch(t *testing.T) {
 	if r := b.get(link).want(200); !strings.Contains(string(r.Body), `<html lang="en">`) {
 		t.Errorf("the reset page of a user who prefers English: %s", r.Body)
 	}
+	// A refusal the server words in English only: said in Dutch, the
+	// details marked as English.
+	if r := b.get("/oauth2/authorize?client_id=cli_unknown"); r.Status != 400 || !strings.Contains(string(r.Body), `Het verzoek is niet geldig. <span lang="en">`) {
+		t.Errorf("a Dutch error page: %d %s", r.Status, r.Body)
+	}
 	// No language the pages speak: English.
 	if r := newBrowserIn(t, s, "de, fr;q=0.5").get(conf.AuthCodeURL("nl-2", oauth2.S256ChallengeOption(v))); !strings.Contains(string(r.Body), `<html lang="en">`) {
 		t.Errorf("German asked: %s", r.Body)
