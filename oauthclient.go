@@ -41,10 +41,11 @@ func ClientScopes() []string {
 }
 
 // AllowedScopeChoices are the scopes a client may list in allowed_scopes:
-// the OpenID Connect ones and every API scope but keys:write, so that an
-// app a user signs in to can never mint credentials in that user's name.
+// the OpenID Connect ones and every API scope but keys:write and scim, so
+// that an app a user signs in to can never mint credentials in that
+// user's name nor provision users as an identity provider.
 func AllowedScopeChoices() []string {
-	api := slices.DeleteFunc(slices.Clone(AllScopes), func(s string) bool { return s == ScopeKeysWrite })
+	api := slices.DeleteFunc(slices.Clone(AllScopes), func(s string) bool { return s == ScopeKeysWrite || s == ScopeSCIM })
 	return append(slices.Clone(SignInScopes), api...)
 }
 
