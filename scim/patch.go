@@ -130,7 +130,8 @@ func patchPath(d doc, op, raw string, value any) error {
 
 // patchAttr adds, replaces or removes a whole attribute.
 func patchAttr(obj doc, op string, a Attribute, value any) error {
-	if op == "remove" {
+	if op == "remove" || value == nil { // a null value clears, as Entra clears a manager
+
 		delete(obj, a.Name)
 		return nil
 	}
@@ -170,7 +171,7 @@ func patchSub(obj doc, op string, a, sub Attribute, value any) error {
 }
 
 func setSub(m doc, op string, sub Attribute, value any) error {
-	if op == "remove" {
+	if op == "remove" || value == nil {
 		delete(m, sub.Name)
 		return nil
 	}
