@@ -46,11 +46,28 @@ func NewHandler(svc *service.Service) *Handler {
 	return h
 }
 
+// endpoints are the resource endpoints' names, matched
+// case-insensitively (clients write /users as well as /Users).
+var endpoints = []string{"ServiceProviderConfig", "ResourceTypes", "Schemas", "Users"}
+
 // ServeHTTP routes a request; a trailing slash is ignored (clients
 // write /Users/?filter=…).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p := r.URL.Path; len(p) > len(Base)+1 && strings.HasSuffix(p, "/") {
-		r.URL.Path, r.URL.RawPath = strings.TrimSuffix(p, "/"), ""
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	if rest, ok := strings.CutPrefix(p, Base+"/"); ok {
+		name, tail, _ := strings.Cut(rest, "/")
+		for _, e := range endpoints {
+			if strings.EqualFold(name, e) {
+				name = e
+			}
+		}
+		p = Base + "/" + name
+		if tail != "" {
+			p += "/" + tail
+		}
+	}
+	if p != r.URL.Path {
+		r.URL.Path, r.URL.RawPath = p, ""
 	}
 	if _, pattern := h.mux.Handler(r); pattern == "" {
 		writeErr(w, scimErr(404, "", "no SCIM endpoint "+r.Method+" "+r.URL.Path+": this server has ServiceProviderConfig, ResourceTypes, Schemas and Users under "+Base))
@@ -206,6 +223,10 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *roster.C
 		writeErr(w, scimErr(400, "invalidValue", "Roster needs an email address: send emails (or a userName that is one)"))
 		return
 	}
+	if err := h.resolveManager(r.Context(), c, &f); err != nil {
+		writeErr(w, err)
+		return
+	}
 	u, err := h.svc.CreateUser(r.Context(), c, f.input())
 	if err != nil {
 		writeErr(w, uniqueness(err))
@@ -272,12 +293,41 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, c *roster.Calle
 		writeErr(w, err)
 		return
 	}
+	if err := h.resolveManager(ctx, c, &f); err != nil {
+		writeErr(w, err)
+		return
+	}
 	u, err := h.apply(ctx, c, cur, f)
 	if err != nil {
 		writeErr(w, uniqueness(err))
 		return
 	}
 	sendUser(w, r, 200, u)
+}
+
+// resolveManager turns the enterprise manager's value into a Roster user
+// id: an id the token can see, or the externalId of a user of its
+// organisation. An identity provider provisions a user before or after
+// their manager as it likes, so one Roster does not know is left unset
+// (the IdP sends it again with the user's next change).
+func (h *Handler) resolveManager(ctx context.Context, c *roster.Caller, f *userFields) error {
+	if f.ManagerID == "" {
+		return nil
+	}
+	ref := "external:" + c.User.OrganizationID + ":" + f.ManagerID
+	if roster.ValidID(roster.PrefixUser, f.ManagerID) {
+		ref = f.ManagerID
+	}
+	m, err := h.svc.User(ctx, c, ref)
+	switch {
+	case roster.ErrorCode(err) == roster.CodeNotFound:
+		f.ManagerID = ""
+		return nil
+	case err != nil:
+		return err
+	}
+	f.ManagerID = m.ID
+	return nil
 }
 
 // scimReason is recorded with the username and email changes SCIM makes.

@@ -93,7 +93,7 @@ var commonAttributes = []Attribute{
 // attributes it stores, and those Roster has no field for, which it
 // accepts and does not keep (an identity provider sends them anyway).
 var userSchema = Schema{
-	Schemas: []string{URNSchema}, ID: URNUser, Name: "User", Description: "A Roster user.",
+	Schemas: []string{URNSchema}, ID: URNUser, Name: "User", Description: "User Account",
 	Attributes: []Attribute{
 		attr("userName", "string", "Roster's username: unique in the whole server.").required().unique("server"),
 		attr("name", "complex", "The user's name.").sub(
@@ -104,7 +104,7 @@ var userSchema = Schema{
 		attr("displayName", "string", "Roster's display_name (at most 63 characters)."),
 		attr("active", "boolean", "false disables the user (Roster's status)."),
 		attr("emails", "complex", "The primary (or first) value is Roster's email.").multi().sub(multiValue("email address")...),
-		attr("phoneNumbers", "complex", "type mobile is Roster's mobile, any other type its phone.").multi().sub(multiValue("phone number")...),
+		attr("phoneNumbers", "complex", "type mobile is Roster's mobile, any other type its phone; a number not in international form (+…) is accepted and not stored.").multi().sub(multiValue("phone number")...),
 		attr("preferredLanguage", "string", "Roster's preferences.language (BCP 47)."),
 		attr("locale", "string", "Also preferences.language, when preferredLanguage is not sent."),
 		attr("timezone", "string", "Roster's preferences.time_zone (IANA)."),
@@ -132,7 +132,7 @@ var enterpriseSchema = Schema{
 		attr("organization", "string", "Accepted, not stored."),
 		attr("division", "string", "Accepted, not stored."),
 		attr("department", "string", "Accepted, not stored."),
-		attr("manager", "complex", "value is Roster's manager_id.").sub(
+		attr("manager", "complex", "value is Roster's manager_id: a user id, or the externalId of a user of the token's organisation; a manager Roster does not know (yet) is left unset.").sub(
 			attr("value", "string", "The manager's id."),
 			attr("$ref", "reference", "The manager's URI.").mutable("readOnly"),
 			attr("displayName", "string", "The manager's display name.").mutable("readOnly"),

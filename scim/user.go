@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/validate"
 )
 
 // Meta is a resource's metadata.
@@ -127,6 +128,11 @@ func fieldsOf(d doc) (userFields, error) {
 		m, _ := p.(doc)
 		v, _ := m["value"].(string)
 		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		if _, err := validate.Phone("", v); err != nil {
+			// Without a country Roster cannot read a national number,
+			// and an IdP's free-form phone must not stop provisioning.
 			continue
 		}
 		typ, _ := m["type"].(string)
