@@ -26,6 +26,16 @@ if [ -z "${ROSTER_TEST_DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/init
 fi
 # ---- end of PostgreSQL binaries ----
 
+# ---- newman for Microsoft's SCIM collection (issue 18) ----
+# TestSCIMMicrosoftCollection (cmd/roster) runs it against the real server
+# on both stores below; it skips without node or tools/scim's newman.
+if command -v npm > /dev/null && command -v node > /dev/null; then
+	[ -d tools/scim/node_modules ] || npm ci --prefix tools/scim --no-audit --no-fund
+else
+	echo "SKIP: npm or node not found (install Node.js 20+ to run the SCIM collection)"
+fi
+# ---- end of newman ----
+
 echo "== go test"
 go test -count=1 ./...
 
