@@ -332,3 +332,68 @@ func TestSCIMFilters(t *testing.T) {
 		t.Errorf(".search: %v", found)
 	}
 }
+
+// TestSCIMEntraCycle runs the calls Microsoft Entra ID makes to provision
+// a user, in order, and checks that each change is an ordinary Roster
+// change whose audit entry names the SCIM key.
+func TestSCIMEntraCycle(t *testing.T) {
+	s := startServer(t)
+	c := newSCIMTenant(t, s, "Entra")
+	keyID := ""
+	for _, k := range s.do("GET", "/v1/api-keys?user_id="+c.admin, nil).want(200).obj()["items"].([]any) {
+		if m := k.(map[string]any); m["user_id"] == c.admin {
+			keyID = m["id"].(string)
+		}
+	}
+	lookup := "filter=" + url.QueryEscape(`userName eq "ada@entra.example"`)
+	if ids := c.listIDs(t, lookup); len(ids) != 0 {
+		t.Fatalf("lookup before create: %v", ids)
+	}
+	body := scimUser("ada@entra.example", "Ada", "Lovelace", "ada@entra.example")
+	body["externalId"] = "aad-object-id-1"
+	body["active"] = "True"
+	id := c.call("POST", "/Users", body).want(201).str("id")
+	if ids := c.listIDs(t, lookup); !slices.Equal(ids, []string{id}) {
+		t.Fatalf("lookup after create: %v", ids)
+	}
+	if ids := c.listIDs(t, "filter="+url.QueryEscape(`externalId eq "aad-object-id-1"`)); !slices.Equal(ids, []string{id}) {
+		t.Fatalf("lookup by externalId: %v", ids)
+	}
+	ops := func(ops ...map[string]any) map[string]any {
+		list := make([]any, len(ops))
+		for i, o := range ops {
+			list[i] = o
+		}
+		return map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": list}
+	}
+	c.call("PATCH", "/Users/"+id, ops(
+		map[string]any{"op": "Replace", "path": "displayName", "value": "Countess"},
+		map[string]any{"op": "Add", "path": "preferredLanguage", "value": "en"},
+		map[string]any{"op": "Replace", "path": "timezone", "value": "Europe/London"},
+	)).want(200)
+	c.call("PATCH", "/Users/"+id, ops(map[string]any{"op": "Replace", "path": "active", "value": "False"})).want(200)
+	if st := s.do("GET", "/v1/users/"+id, nil).want(200).str("status"); st != "disabled" {
+		t.Fatalf("deactivated: %s", st)
+	}
+	c.call("PATCH", "/Users/"+id, ops(map[string]any{"op": "Replace", "path": "active", "value": "True"})).want(200)
+	api := s.do("GET", "/v1/users/"+id, nil).want(200).obj()
+	prefs := api["preferences"].(map[string]any)
+	if api["status"] != "enabled" || api["display_name"] != "Countess" || prefs["language"] != "en" || prefs["time_zone"] != "Europe/London" {
+		t.Fatalf("after the cycle: %v", api)
+	}
+	c.call("DELETE", "/Users/"+id, nil).want(204)
+	entries, _ := s.audit(s.Key)
+	var actions []string
+	for _, e := range entries {
+		if e.Target.ID != id {
+			continue
+		}
+		actions = append(actions, e.Action)
+		if e.Actor["key_id"] != keyID {
+			t.Errorf("%s by %v, want the SCIM key %s", e.Action, e.Actor, keyID)
+		}
+	}
+	if len(actions) != 5 {
+		t.Fatalf("audit of the cycle: %v, want created, 3 updates, deleted", actions)
+	}
+}
