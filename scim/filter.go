@@ -11,16 +11,17 @@ import (
 
 // parseFilter parses a filter and checks that every attribute it names
 // exists (RFC 7644: an unknown attribute is 400 invalidFilter).
-func parseFilter(s string) (filter.Expression, error) {
+func parseFilter(s string, top []Attribute) (filter.Expression, error) {
 	e, err := filter.ParseFilter([]byte(s))
 	if err != nil {
 		return nil, scimErr(400, "invalidFilter", "the filter is not valid SCIM filter syntax (RFC 7644 section 3.4.2.2): "+err.Error())
 	}
-	return e, checkFilter(e, nil)
+	return e, checkFilter(e, top)
 }
 
-// checkFilter checks the attributes of e; within (non-nil) are the
-// sub-attributes in scope inside a value path's brackets.
+// checkFilter checks the attributes of e; within are the attributes in
+// scope: the resource's top-level ones, or inside a value path's brackets
+// its sub-attributes.
 func checkFilter(e filter.Expression, within []Attribute) error {
 	switch e := e.(type) {
 	case *filter.LogicalExpression:
@@ -43,18 +44,13 @@ func checkFilter(e filter.Expression, within []Attribute) error {
 	return scimErr(400, "invalidFilter", "the filter has an expression Roster does not know")
 }
 
-// resolve finds the attribute a path names: its definition, and the
-// sub-attribute's when the path has one. The path's URN, if any, picks
-// the schema; within, when set, is the scope inside brackets.
-func resolve(p filter.AttributePath, within []Attribute) (Attribute, *Attribute, error) {
-	attrs := within
-	if attrs == nil {
-		urn := URNUser
-		if p.URIPrefix != nil {
-			urn = *p.URIPrefix
-		}
-		if attrs = schemaAttributes(urn); attrs == nil {
-			return Attribute{}, nil, scimErr(400, "invalidFilter", "unknown schema "+urn)
+// resolve finds the attribute a path names among attrs: its definition,
+// and the sub-attribute's when the path has one. The path's URN, if any,
+// picks the schema instead.
+func resolve(p filter.AttributePath, attrs []Attribute) (Attribute, *Attribute, error) {
+	if p.URIPrefix != nil {
+		if attrs = schemaAttributes(*p.URIPrefix); attrs == nil {
+			return Attribute{}, nil, scimErr(400, "invalidFilter", "unknown schema "+*p.URIPrefix)
 		}
 	}
 	a, ok := find(attrs, p.AttributeName)

@@ -157,7 +157,7 @@ func sendUser(w http.ResponseWriter, r *http.Request, status int, u *roster.User
 	if status == http.StatusCreated {
 		w.Header().Set("Location", baseURL(r)+"/Users/"+u.ID)
 	}
-	d, err := projectQuery(d, r)
+	d, err := projectQuery(d, r, userAttrs)
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -214,7 +214,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *roster.C
 		writeErr(w, err)
 		return
 	}
-	f, err := fieldsOf(normalize(in))
+	f, err := fieldsOf(normalize(in, URNUser))
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -250,7 +250,7 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request, c *roster.
 		writeErr(w, err)
 		return
 	}
-	h.update(w, r, c, func(doc) (doc, error) { return normalize(in), nil })
+	h.update(w, r, c, func(doc) (doc, error) { return normalize(in, URNUser), nil })
 }
 
 func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
@@ -259,7 +259,7 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c *roster.Ca
 		writeErr(w, err)
 		return
 	}
-	h.update(w, r, c, func(cur doc) (doc, error) { return cur, applyPatch(cur, in.Operations) })
+	h.update(w, r, c, func(cur doc) (doc, error) { return cur, applyPatch(cur, in.Operations, userAttrs) })
 }
 
 // update turns the user into what next makes of its SCIM document and
@@ -283,7 +283,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, c *roster.Calle
 		writeErr(w, scimErr(412, "", "If-Match does not match meta.version "+etag(cur.Version)+": read the user again and retry"))
 		return
 	}
-	d, err := next(normalize(userDoc(cur, baseURL(r))))
+	d, err := next(normalize(userDoc(cur, baseURL(r)), URNUser))
 	if err != nil {
 		writeErr(w, err)
 		return

@@ -39,18 +39,18 @@ type listQuery struct {
 	count      int
 }
 
-func parseList(q url.Values) (listQuery, error) {
+func parseList(q url.Values, top []Attribute) (listQuery, error) {
 	lq := listQuery{startIndex: 1, count: 100}
 	var err error
 	if f := q.Get("filter"); f != "" {
-		if lq.filter, err = parseFilter(f); err != nil {
+		if lq.filter, err = parseFilter(f, top); err != nil {
 			return lq, err
 		}
 	}
 	if s := q.Get("sortBy"); s != "" {
 		p, err := filter.ParseAttrPath([]byte(s))
 		if err == nil {
-			_, _, err = resolve(p, nil)
+			_, _, err = resolve(p, top)
 		}
 		if err != nil {
 			return lq, scimErr(400, "invalidValue", "sortBy must name a User attribute, not "+quote(s))
@@ -124,7 +124,7 @@ func (h *Handler) searchUsers(w http.ResponseWriter, r *http.Request, c *roster.
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, c *roster.Caller, q url.Values) {
-	lq, err := parseList(q)
+	lq, err := parseList(q, userAttrs)
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -143,17 +143,17 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, c *roster.Caller,
 	var docs []doc
 	for _, u := range users {
 		d := userDoc(u, base)
-		if lq.filter == nil || match(lq.filter, d, nil) {
+		if lq.filter == nil || match(lq.filter, d, userAttrs) {
 			docs = append(docs, d)
 		}
 	}
 	if lq.sortBy != nil {
-		sortDocs(docs, *lq.sortBy, lq.descending)
+		sortDocs(docs, *lq.sortBy, lq.descending, userAttrs)
 	}
 	out := listResponse{Schemas: []string{URNList}, TotalResults: len(docs), StartIndex: lq.startIndex, Resources: []any{}}
 	from := min(lq.startIndex-1, len(docs))
 	for _, d := range docs[from:min(from+lq.count, len(docs))] {
-		out.Resources = append(out.Resources, proj.apply(d))
+		out.Resources = append(out.Resources, proj.apply(d, userAttrs))
 	}
 	out.ItemsPerPage = len(out.Resources)
 	write(w, 200, out)
@@ -222,9 +222,9 @@ func indexedRef(f filter.Expression, org string) (string, bool) {
 
 // sortDocs sorts by an attribute's value (a multi-valued one's primary
 // or first), case-insensitively; users without it go last.
-func sortDocs(docs []doc, p filter.AttributePath, descending bool) {
+func sortDocs(docs []doc, p filter.AttributePath, descending bool, top []Attribute) {
 	key := func(d doc) string {
-		a, sub, _ := resolve(p, nil)
+		a, sub, _ := resolve(p, top)
 		v := container(d, p)[a.Name]
 		if a.MultiValued {
 			s, _ := primaryValue(v)

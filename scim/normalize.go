@@ -10,9 +10,9 @@ import "strings"
 // stand for booleans (Entra sends them), and attributes no schema
 // defines, and nulls, are dropped (RFC 7644 section 3.3: the server
 // ignores what it does not support).
-func normalize(in doc) doc {
+func normalize(in doc, urn string) doc {
 	out := doc{}
-	core := schemaAttributes(URNUser)
+	core := schemaAttributes(urn)
 	for k, v := range in {
 		switch {
 		case strings.EqualFold(k, "schemas"):
@@ -23,8 +23,8 @@ func normalize(in doc) doc {
 			}
 		case hasPrefixFold(k, URNEnterprise+":"):
 			setNormalized(out, enterpriseObject(out), enterpriseSchema.Attributes, k[len(URNEnterprise)+1:], v)
-		case hasPrefixFold(k, URNUser+":"):
-			setNormalized(out, out, core, k[len(URNUser)+1:], v)
+		case hasPrefixFold(k, urn+":"):
+			setNormalized(out, out, core, k[len(urn)+1:], v)
 		default:
 			setNormalized(out, out, core, k, v)
 		}

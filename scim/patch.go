@@ -22,8 +22,9 @@ type patchRequest struct {
 	Operations []patchOp `json:"Operations"`
 }
 
-// applyPatch applies ops to d, a normalised User document.
-func applyPatch(d doc, ops []patchOp) error {
+// applyPatch applies ops to d, a normalised document whose top-level
+// attributes are top.
+func applyPatch(d doc, ops []patchOp, top []Attribute) error {
 	if len(ops) == 0 {
 		return scimErr(400, "invalidValue", "a PatchOp needs at least one operation in Operations")
 	}
@@ -34,9 +35,9 @@ func applyPatch(d doc, ops []patchOp) error {
 		}
 		var err error
 		if op.Path == "" {
-			err = patchWhole(d, name, op.Value)
+			err = patchWhole(d, name, op.Value, top)
 		} else {
-			err = patchPath(d, name, op.Path, op.Value)
+			err = patchPath(d, name, op.Path, op.Value, top)
 		}
 		if err != nil {
 			return err
@@ -47,7 +48,7 @@ func applyPatch(d doc, ops []patchOp) error {
 
 // patchWhole applies an operation without a path: its value is an object
 // of attributes (Entra's "replace" of several at once).
-func patchWhole(d doc, op string, value any) error {
+func patchWhole(d doc, op string, value any, top []Attribute) error {
 	if op == "remove" {
 		return scimErr(400, "noTarget", "a remove operation needs a path")
 	}
@@ -62,13 +63,13 @@ func patchWhole(d doc, op string, value any) error {
 				return scimErr(400, "invalidValue", "the enterprise extension's value must be an object")
 			}
 			for ek, ev := range ext {
-				if err := patchPath(d, op, URNEnterprise+":"+ek, ev); err != nil {
+				if err := patchPath(d, op, URNEnterprise+":"+ek, ev, top); err != nil {
 					return err
 				}
 			}
 			continue
 		}
-		if err := patchPath(d, op, k, v); err != nil {
+		if err := patchPath(d, op, k, v, top); err != nil {
 			return err
 		}
 	}
@@ -79,12 +80,12 @@ func patchWhole(d doc, op string, value any) error {
 // name.givenName, emails[type eq "work"].value or an enterprise
 // attribute qualified by its URN. Attributes Roster does not define are
 // ignored, as in a POST or PUT.
-func patchPath(d doc, op, raw string, value any) error {
+func patchPath(d doc, op, raw string, value any, top []Attribute) error {
 	p, err := filter.ParsePath([]byte(raw))
 	if err != nil {
 		return scimErr(400, "invalidPath", "the path "+quote(raw)+" is not a valid SCIM path: "+err.Error())
 	}
-	attrs := schemaAttributes(URNUser)
+	attrs := top
 	obj := d
 	if p.AttributePath.URIPrefix != nil {
 		if attrs = schemaAttributes(*p.AttributePath.URIPrefix); attrs == nil {

@@ -45,14 +45,14 @@ func parseProjection(q url.Values) (projection, error) {
 	return p, nil
 }
 
-func projectQuery(d doc, r *http.Request) (doc, error) {
+func projectQuery(d doc, r *http.Request, top []Attribute) (doc, error) {
 	p, err := parseProjection(r.URL.Query())
-	return p.apply(d), err
+	return p.apply(d, top), err
 }
 
 // apply returns d with only the attributes asked for, or without those
 // excluded.
-func (p projection) apply(d doc) doc {
+func (p projection) apply(d doc, top []Attribute) doc {
 	if len(p.paths) == 0 {
 		return d
 	}
@@ -80,7 +80,7 @@ func (p projection) apply(d doc) doc {
 		if src == nil || dst == nil {
 			continue
 		}
-		a, ok := find(schemaAttributes(URNUser), ap.AttributeName)
+		a, ok := find(top, ap.AttributeName)
 		if ext {
 			a, ok = find(enterpriseSchema.Attributes, ap.AttributeName)
 		}

@@ -140,6 +140,9 @@ var enterpriseSchema = Schema{
 	},
 }
 
+// userAttrs are a User's top-level attributes, the common ones included.
+var userAttrs = schemaAttributes(URNUser)
+
 // schemaAttributes returns the top-level attributes of a schema URN
 // (with the common ones for the core schema), nil for an unknown URN.
 func schemaAttributes(urn string) []Attribute {
