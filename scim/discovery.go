@@ -91,22 +91,30 @@ func listOf[T any](w http.ResponseWriter, items []T) {
 	write(w, 200, listResponse{Schemas: []string{URNList}, TotalResults: len(res), StartIndex: 1, ItemsPerPage: len(res), Resources: res})
 }
 
+func groupResourceType(r *http.Request) resourceType {
+	return resourceType{Schemas: []string{URNResource}, ID: "Group", Name: "Group", Endpoint: "/Groups",
+		Description: "Organisations below the token's organisation", Schema: URNGroup, SchemaExtensions: []schemaExtension{},
+		Meta: Meta{ResourceType: "ResourceType", Location: baseURL(r) + "/ResourceTypes/Group"}}
+}
+
 func (h *Handler) resourceTypes(w http.ResponseWriter, r *http.Request) {
-	listOf(w, []resourceType{userResourceType(r)})
+	listOf(w, []resourceType{userResourceType(r), groupResourceType(r)})
 }
 
 func (h *Handler) resourceType(w http.ResponseWriter, r *http.Request) {
-	if rt := userResourceType(r); strings.EqualFold(r.PathValue("id"), rt.ID) {
-		write(w, 200, rt)
-		return
+	for _, rt := range []resourceType{userResourceType(r), groupResourceType(r)} {
+		if strings.EqualFold(r.PathValue("id"), rt.ID) {
+			write(w, 200, rt)
+			return
+		}
 	}
-	writeErr(w, scimErr(404, "", "no resource type "+quote(r.PathValue("id"))+": Roster serves User"))
+	writeErr(w, scimErr(404, "", "no resource type "+quote(r.PathValue("id"))+": Roster serves User and Group"))
 }
 
 // allSchemas are the schemas /Schemas shows: the very definitions the
 // Users endpoints read, with their meta filled in.
 func allSchemas(r *http.Request) []Schema {
-	out := []Schema{userSchema, enterpriseSchema}
+	out := []Schema{userSchema, enterpriseSchema, groupSchema}
 	for i := range out {
 		out[i].Meta = &Meta{ResourceType: "Schema", Location: baseURL(r) + "/Schemas/" + out[i].ID}
 	}

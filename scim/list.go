@@ -147,13 +147,18 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, c *roster.Caller,
 			docs = append(docs, d)
 		}
 	}
+	h.page(w, docs, lq, proj, userAttrs)
+}
+
+// page sorts the matching resources and answers the page asked for.
+func (h *Handler) page(w http.ResponseWriter, docs []doc, lq listQuery, proj projection, top []Attribute) {
 	if lq.sortBy != nil {
-		sortDocs(docs, *lq.sortBy, lq.descending, userAttrs)
+		sortDocs(docs, *lq.sortBy, lq.descending, top)
 	}
 	out := listResponse{Schemas: []string{URNList}, TotalResults: len(docs), StartIndex: lq.startIndex, Resources: []any{}}
 	from := min(lq.startIndex-1, len(docs))
 	for _, d := range docs[from:min(from+lq.count, len(docs))] {
-		out.Resources = append(out.Resources, proj.apply(d, userAttrs))
+		out.Resources = append(out.Resources, proj.apply(d, top))
 	}
 	out.ItemsPerPage = len(out.Resources)
 	write(w, 200, out)

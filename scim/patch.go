@@ -3,6 +3,7 @@
 package scim
 
 import (
+	"slices"
 	"strings"
 
 	filter "github.com/scim2/filter-parser/v2"
@@ -131,6 +132,9 @@ func patchPath(d doc, op, raw string, value any, top []Attribute) error {
 
 // patchAttr adds, replaces or removes a whole attribute.
 func patchAttr(obj doc, op string, a Attribute, value any) error {
+	if op == "remove" && a.MultiValued && value != nil {
+		return removeValues(obj, a, value) // Entra removes members so
+	}
 	if op == "remove" || value == nil { // a null value clears, as Entra clears a manager
 
 		delete(obj, a.Name)
@@ -263,4 +267,23 @@ func equalities(f filter.Expression) (doc, bool) {
 		return l, ok1 && ok2
 	}
 	return nil, false
+}
+
+// removeValues removes from a multi-valued attribute the values whose
+// value sub-attribute a remove operation's value lists.
+func removeValues(obj doc, a Attribute, value any) error {
+	var gone []any
+	for _, v := range asList(normalizeValue(a, value)) {
+		m, _ := v.(doc)
+		gone = append(gone, m["value"])
+	}
+	var kept []any
+	for _, el := range asList(obj[a.Name]) {
+		m, _ := el.(doc)
+		if m == nil || !slices.Contains(gone, m["value"]) {
+			kept = append(kept, el)
+		}
+	}
+	obj[a.Name] = kept
+	return nil
 }

@@ -11,6 +11,7 @@ import "strings"
 // Schema URNs.
 const (
 	URNUser       = "urn:ietf:params:scim:schemas:core:2.0:User"
+	URNGroup      = "urn:ietf:params:scim:schemas:core:2.0:Group"
 	URNEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 	URNList       = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 	URNError      = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -140,8 +141,26 @@ var enterpriseSchema = Schema{
 	},
 }
 
+// groupSchema is a Group: an organisation below the token's, whose
+// members are that organisation's memberships.
+var groupSchema = Schema{
+	Schemas: []string{URNSchema}, ID: URNGroup, Name: "Group", Description: "Group",
+	Attributes: []Attribute{
+		attr("displayName", "string", "The organisation's name.").required(),
+		attr("members", "complex", "The organisation's members: a user added gets the member role there unless it holds one already.").multi().sub(
+			attr("value", "string", "The user's id.").exact().mutable("immutable"),
+			attr("display", "string", "The user's display name.").mutable("readOnly"),
+			attr("$ref", "reference", "The user's URI.").mutable("readOnly"),
+			attr("type", "string", "User.").mutable("immutable"),
+		),
+	},
+}
+
 // userAttrs are a User's top-level attributes, the common ones included.
 var userAttrs = schemaAttributes(URNUser)
+
+// groupAttrs are a Group's top-level attributes.
+var groupAttrs = schemaAttributes(URNGroup)
 
 // schemaAttributes returns the top-level attributes of a schema URN
 // (with the common ones for the core schema), nil for an unknown URN.
@@ -149,6 +168,8 @@ func schemaAttributes(urn string) []Attribute {
 	switch {
 	case strings.EqualFold(urn, URNUser):
 		return append(commonAttributes[:len(commonAttributes):len(commonAttributes)], userSchema.Attributes...)
+	case strings.EqualFold(urn, URNGroup):
+		return append(commonAttributes[:len(commonAttributes):len(commonAttributes)], groupSchema.Attributes...)
 	case strings.EqualFold(urn, URNEnterprise):
 		return enterpriseSchema.Attributes
 	}

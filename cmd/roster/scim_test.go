@@ -91,7 +91,7 @@ func TestSCIMDiscovery(t *testing.T) {
 		t.Fatalf("patch not supported: %s", cfg.Body)
 	}
 	rts := c.call("GET", "/ResourceTypes", nil).want(200).obj()
-	if rts["totalResults"] != float64(1) {
+	if rts["totalResults"] != float64(2) {
 		t.Fatalf("resource types: %v", rts)
 	}
 	schemas := c.call("GET", "/Schemas", nil).want(200).obj()["Resources"].([]any)
