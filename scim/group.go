@@ -20,9 +20,9 @@ import (
 // a role there already; a member removed loses its membership (its home
 // organisation's cannot be removed: 409).
 
-// groupDoc is the SCIM form of an organisation and its members (nil:
-// members not read, for excludedAttributes=members).
-func groupDoc(o *roster.Organization, members []*roster.User, base string) doc {
+// groupDoc is the SCIM form of an organisation and, when withMembers,
+// its members (not read for excludedAttributes=members).
+func groupDoc(o *roster.Organization, members []*roster.User, withMembers bool, base string) doc {
 	d := doc{
 		"schemas":     []any{URNGroup},
 		"id":          o.ID,
@@ -38,7 +38,7 @@ func groupDoc(o *roster.Organization, members []*roster.User, base string) doc {
 	if o.ExternalID != "" {
 		d["externalId"] = o.ExternalID
 	}
-	if members != nil {
+	if withMembers {
 		list := []any{}
 		for _, u := range members {
 			list = append(list, doc{"value": u.ID, "display": u.ShownDisplayName(), "$ref": base + "/Users/" + u.ID, "type": "User"})
@@ -95,7 +95,7 @@ func (h *Handler) groupDocOf(ctx context.Context, c *roster.Caller, o *roster.Or
 			return nil, err
 		}
 	}
-	return groupDoc(o, members, base), nil
+	return groupDoc(o, members, withMembers, base), nil
 }
 
 func (h *Handler) sendGroup(w http.ResponseWriter, r *http.Request, c *roster.Caller, status int, o *roster.Organization) {

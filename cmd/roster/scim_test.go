@@ -397,3 +397,75 @@ func TestSCIMEntraCycle(t *testing.T) {
 		t.Fatalf("audit of the cycle: %v, want created, 3 updates, deleted", actions)
 	}
 }
+
+// TestSCIMGroups: a Group is an organisation below the token's, and its
+// members are memberships, added and removed as Entra and Okta do.
+func TestSCIMGroups(t *testing.T) {
+	s := startServer(t)
+	c := newSCIMTenant(t, s, "Grp")
+	other := newSCIMTenant(t, s, "Other")
+	ann := c.call("POST", "/Users", scimUser("ann@grp.example", "Ann", "A", "ann@grp.example")).want(201).str("id")
+	ben := c.call("POST", "/Users", scimUser("ben@grp.example", "Ben", "B", "ben@grp.example")).want(201).str("id")
+	outsider := other.call("POST", "/Users", scimUser("out@other.example", "Out", "O", "out@other.example")).want(201).str("id")
+
+	g := c.call("POST", "/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
+		"displayName": "Sales", "externalId": "grp-1", "members": []any{map[string]any{"value": ann}}}).want(201).obj()
+	gid := g["id"].(string)
+	org := s.do("GET", "/v1/orgs/"+gid, nil).want(200).obj()
+	if org["parent_id"] != c.org || org["name"] != "Sales" || org["external_id"] != "grp-1" {
+		t.Fatalf("group's organisation: %v", org)
+	}
+	members := func() []string {
+		var ids []string
+		for _, m := range c.call("GET", "/Groups/"+gid, nil).want(200).obj()["members"].([]any) {
+			ids = append(ids, m.(map[string]any)["value"].(string))
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	if got := members(); !slices.Equal(got, []string{ann}) {
+		t.Fatalf("members: %v", got)
+	}
+	// Entra: add in bulk, remove by value filter and by value list.
+	patch := func(ops ...any) *response {
+		return c.call("PATCH", "/Groups/"+gid, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": ops})
+	}
+	patch(map[string]any{"op": "Add", "path": "members", "value": []any{map[string]any{"value": ben}}}).want(200)
+	if got, want := members(), []string{ann, ben}; !slices.Equal(got, want) {
+		t.Fatalf("after add: %v", got)
+	}
+	roles := s.do("GET", "/v1/users/"+ben, nil).want(200).obj()["memberships"].([]any)
+	if len(roles) != 2 {
+		t.Fatalf("ben's memberships: %v", roles)
+	}
+	patch(map[string]any{"op": "Remove", "path": `members[value eq "` + ann + `"]`}).want(200)
+	patch(map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": ben}}}).want(200)
+	if got := members(); len(got) != 0 {
+		t.Fatalf("after remove: %v", got)
+	}
+	patch(map[string]any{"op": "Replace", "value": map[string]any{"displayName": "Sales EMEA"}}).want(200)
+	if name := s.do("GET", "/v1/orgs/"+gid, nil).want(200).str("name"); name != "Sales EMEA" {
+		t.Fatalf("renamed: %s", name)
+	}
+	// Okta: PUT the whole group.
+	c.call("PUT", "/Groups/"+gid, map[string]any{"displayName": "Sales EMEA", "members": []any{map[string]any{"value": ben}}}).want(200)
+	if got := members(); !slices.Equal(got, []string{ben}) {
+		t.Fatalf("after PUT: %v", got)
+	}
+	// Beyond the subtree: another tenant's user, another tenant's group, the token's own organisation.
+	if st := scimError(t, patch(map[string]any{"op": "Add", "path": "members", "value": []any{map[string]any{"value": outsider}}}), 400); st != "invalidValue" {
+		t.Fatalf("outsider: %q", st)
+	}
+	scimError(t, other.call("GET", "/Groups/"+gid, nil), 404)
+	scimError(t, c.call("GET", "/Groups/"+c.org, nil), 404)
+	list := c.call("GET", "/Groups?filter="+url.QueryEscape(`displayName eq "sales emea"`)+"&excludedAttributes=members", nil).want(200).obj()
+	if list["totalResults"] != float64(1) || list["Resources"].([]any)[0].(map[string]any)["members"] != nil {
+		t.Fatalf("list: %v", list)
+	}
+	if other.call("GET", "/Groups", nil).want(200).obj()["totalResults"] != float64(0) {
+		t.Fatal("another tenant sees the group")
+	}
+	c.call("PUT", "/Groups/"+gid, map[string]any{"displayName": "Sales EMEA"}).want(200)
+	c.call("DELETE", "/Groups/"+gid, nil).want(204)
+	scimError(t, c.call("GET", "/Groups/"+gid, nil), 404)
+}
