@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/rosterhq/roster"
 )
@@ -27,13 +26,7 @@ func groupDoc(o *roster.Organization, members []*roster.User, withMembers bool, 
 		"schemas":     []any{URNGroup},
 		"id":          o.ID,
 		"displayName": o.Name,
-		"meta": doc{
-			"resourceType": "Group",
-			"created":      o.CreatedAt.UTC().Format(time.RFC3339Nano),
-			"lastModified": o.UpdatedAt.UTC().Format(time.RFC3339Nano),
-			"location":     base + "/Groups/" + o.ID,
-			"version":      etag(o.Version),
-		},
+		"meta":        metaDoc("Group", o.CreatedAt, o.UpdatedAt, base+"/Groups/"+o.ID, o.Version),
 	}
 	if o.ExternalID != "" {
 		d["externalId"] = o.ExternalID
@@ -59,21 +52,10 @@ func (h *Handler) group(ctx context.Context, c *roster.Caller, id string) (*rost
 // members reads a group's members, at most maxScan of them.
 func (h *Handler) members(ctx context.Context, c *roster.Caller, orgID string) ([]*roster.User, error) {
 	f := roster.UserFilter{Sort: "created_at", Limit: 500}
-	var all []*roster.User
-	for {
-		page, next, err := h.svc.Members(ctx, c, orgID, f)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, page...)
-		if len(all) > maxScan {
-			return nil, scimErr(400, "tooMany", "the group has more than "+strconv.Itoa(maxScan)+" members: ask with excludedAttributes=members")
-		}
-		if next == nil {
-			return all, nil
-		}
-		f.Cursor = next
-	}
+	return readUsers(func(cur *roster.Cursor) ([]*roster.User, *roster.Cursor, error) {
+		f.Cursor = cur
+		return h.svc.Members(ctx, c, orgID, f)
+	}, "the group has more than "+strconv.Itoa(maxScan)+" members: ask with excludedAttributes=members")
 }
 
 // wantsMembers reports whether an answer shows members, so that they are
@@ -130,13 +112,7 @@ func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request, c *roster.Cal
 // users' list does.
 func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
 	ctx := r.Context()
-	q := r.URL.Query()
-	lq, err := parseList(q, groupAttrs)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	proj, err := parseProjection(q)
+	lq, err := parseList(r.URL.Query(), groupAttrs)
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -148,7 +124,7 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, c *roster.C
 	}
 	var docs []doc
 	for _, o := range orgs {
-		d, err := h.groupDocOf(ctx, c, o, baseURL(r), wantsMembers(proj) || lq.filter != nil)
+		d, err := h.groupDocOf(ctx, c, o, baseURL(r), wantsMembers(lq.proj) || lq.filter != nil)
 		if err != nil {
 			writeErr(w, err)
 			return
@@ -157,7 +133,7 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, c *roster.C
 			docs = append(docs, d)
 		}
 	}
-	h.page(w, docs, lq, proj, groupAttrs)
+	h.page(w, docs, lq, groupAttrs)
 }
 
 // subtree returns the organisations below the token's.
@@ -263,18 +239,12 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, c *roster.C
 // read), then the members added and removed, one membership each.
 func (h *Handler) updateGroup(w http.ResponseWriter, r *http.Request, c *roster.Caller, next func(doc) (doc, error)) {
 	ctx := r.Context()
-	pre, err := precondition(r)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
 	o, err := h.group(ctx, c, r.PathValue("id"))
+	if err == nil {
+		err = checkIfMatch(r, o.Version, "group")
+	}
 	if err != nil {
 		writeErr(w, err)
-		return
-	}
-	if pre != nil && !pre(o.Version) {
-		writeErr(w, scimErr(412, "", "If-Match does not match meta.version "+etag(o.Version)+": read the group again and retry"))
 		return
 	}
 	cur, err := h.groupDocOf(ctx, c, o, baseURL(r), true)

@@ -197,6 +197,19 @@ func precondition(r *http.Request) (service.Precondition, error) {
 	}, nil
 }
 
+// checkIfMatch answers 412 when If-Match names another version than the
+// resource's (what) current one.
+func checkIfMatch(r *http.Request, version int64, what string) error {
+	pre, err := precondition(r)
+	if err != nil {
+		return err
+	}
+	if pre != nil && !pre(version) {
+		return scimErr(412, "", "If-Match does not match meta.version "+etag(version)+": read the "+what+" again and retry")
+	}
+	return nil
+}
+
 func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
 	u, err := h.user(r.Context(), c, r.PathValue("id"))
 	if err != nil {
@@ -275,18 +288,12 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c *roster.Ca
 // and email through their own calls, as an admin's changes.
 func (h *Handler) update(w http.ResponseWriter, r *http.Request, c *roster.Caller, next func(doc) (doc, error)) {
 	ctx := r.Context()
-	pre, err := precondition(r)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
 	cur, err := h.user(ctx, c, r.PathValue("id"))
+	if err == nil {
+		err = checkIfMatch(r, cur.Version, "user")
+	}
 	if err != nil {
 		writeErr(w, err)
-		return
-	}
-	if pre != nil && !pre(cur.Version) {
-		writeErr(w, scimErr(412, "", "If-Match does not match meta.version "+etag(cur.Version)+": read the user again and retry"))
 		return
 	}
 	d, err := next(normalize(userDoc(cur, baseURL(r)), URNUser))

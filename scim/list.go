@@ -37,6 +37,7 @@ type listQuery struct {
 	descending bool
 	startIndex int
 	count      int
+	proj       projection
 }
 
 func parseList(q url.Values, top []Attribute) (listQuery, error) {
@@ -73,7 +74,8 @@ func parseList(q url.Values, top []Attribute) (listQuery, error) {
 	// RFC 7644: a startIndex below 1 is 1, a negative count is 0.
 	lq.startIndex = max(lq.startIndex, 1)
 	lq.count = min(max(lq.count, 0), maxResults)
-	return lq, nil
+	lq.proj, err = parseProjection(q)
+	return lq, err
 }
 
 func intParam(q url.Values, name string, def int) (int, error) {
@@ -129,11 +131,6 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, c *roster.Caller,
 		writeErr(w, err)
 		return
 	}
-	proj, err := parseProjection(q)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
 	users, err := h.candidates(r.Context(), c, lq.filter)
 	if err != nil {
 		writeErr(w, err)
@@ -147,18 +144,18 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, c *roster.Caller,
 			docs = append(docs, d)
 		}
 	}
-	h.page(w, docs, lq, proj, userAttrs)
+	h.page(w, docs, lq, userAttrs)
 }
 
 // page sorts the matching resources and answers the page asked for.
-func (h *Handler) page(w http.ResponseWriter, docs []doc, lq listQuery, proj projection, top []Attribute) {
+func (h *Handler) page(w http.ResponseWriter, docs []doc, lq listQuery, top []Attribute) {
 	if lq.sortBy != nil {
 		sortDocs(docs, *lq.sortBy, lq.descending, top)
 	}
 	out := listResponse{Schemas: []string{URNList}, TotalResults: len(docs), StartIndex: lq.startIndex, Resources: []any{}}
 	from := min(lq.startIndex-1, len(docs))
 	for _, d := range docs[from:min(from+lq.count, len(docs))] {
-		out.Resources = append(out.Resources, proj.apply(d, top))
+		out.Resources = append(out.Resources, lq.proj.apply(d, top))
 	}
 	out.ItemsPerPage = len(out.Resources)
 	write(w, 200, out)
@@ -180,20 +177,30 @@ func (h *Handler) candidates(ctx context.Context, c *roster.Caller, f filter.Exp
 		return []*roster.User{u}, nil
 	}
 	uf := roster.UserFilter{OrganizationID: c.User.OrganizationID, IncludeDescendants: true, Sort: "created_at", Limit: 500}
+	return readUsers(func(cur *roster.Cursor) ([]*roster.User, *roster.Cursor, error) {
+		uf.Cursor = cur
+		return h.svc.Users(ctx, c, uf)
+	}, "this filter would read more than "+strconv.Itoa(maxScan)+" users: filter on userName eq or externalId eq")
+}
+
+// readUsers reads every page that next gives, at most maxScan users;
+// beyond that it answers 400 tooMany, saying tooMany.
+func readUsers(next func(*roster.Cursor) ([]*roster.User, *roster.Cursor, error), tooMany string) ([]*roster.User, error) {
 	var all []*roster.User
+	var cur *roster.Cursor
 	for {
-		page, next, err := h.svc.Users(ctx, c, uf)
+		page, more, err := next(cur)
 		if err != nil {
 			return nil, err
 		}
 		all = append(all, page...)
 		if len(all) > maxScan {
-			return nil, scimErr(400, "tooMany", "this filter would read more than "+strconv.Itoa(maxScan)+" users: filter on userName eq or externalId eq")
+			return nil, scimErr(400, "tooMany", tooMany)
 		}
-		if next == nil {
+		if more == nil {
 			return all, nil
 		}
-		uf.Cursor = next
+		cur = more
 	}
 }
 

@@ -25,6 +25,17 @@ type Meta struct {
 // ETag header show it.
 func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
 
+// metaDoc is a resource's meta: its version is Roster's, as a weak ETag.
+func metaDoc(resourceType string, created, updated time.Time, location string, version int64) doc {
+	return doc{
+		"resourceType": resourceType,
+		"created":      created.UTC().Format(time.RFC3339Nano),
+		"lastModified": updated.UTC().Format(time.RFC3339Nano),
+		"location":     location,
+		"version":      etag(version),
+	}
+}
+
 // doc is a SCIM resource as a JSON object under canonical attribute
 // names: what filters, PATCH and attribute projection work on.
 type doc = map[string]any
@@ -43,13 +54,7 @@ func userDoc(u *roster.User, base string) doc {
 			"formatted":  strings.TrimSpace(u.FirstName + " " + u.LastName),
 		},
 		"emails": []any{doc{"value": u.Email, "type": "work", "primary": true}},
-		"meta": doc{
-			"resourceType": "User",
-			"created":      u.CreatedAt.UTC().Format(time.RFC3339Nano),
-			"lastModified": u.UpdatedAt.UTC().Format(time.RFC3339Nano),
-			"location":     base + "/Users/" + u.ID,
-			"version":      etag(u.Version),
-		},
+		"meta":   metaDoc("User", u.CreatedAt, u.UpdatedAt, base+"/Users/"+u.ID, u.Version),
 	}
 	if u.ExternalID != "" {
 		d["externalId"] = u.ExternalID
