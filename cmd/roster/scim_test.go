@@ -469,3 +469,64 @@ func TestSCIMGroups(t *testing.T) {
 	c.call("DELETE", "/Groups/"+gid, nil).want(204)
 	scimError(t, c.call("GET", "/Groups/"+gid, nil), 404)
 }
+
+// TestSCIMOktaCycle runs the calls Okta makes: lookup by userName with
+// paging parameters, create, read, replace with PUT, deactivate with
+// PATCH, group push (create, add, remove), delete.
+func TestSCIMOktaCycle(t *testing.T) {
+	s := startServer(t)
+	c := newSCIMTenant(t, s, "Okta")
+	lookup := "filter=" + url.QueryEscape(`userName eq "grace@okta.example"`) + "&startIndex=1&count=100"
+	empty := c.call("GET", "/Users?"+lookup, nil).want(200).obj()
+	if empty["totalResults"] != float64(0) || len(empty["Resources"].([]any)) != 0 {
+		t.Fatalf("lookup: %v", empty)
+	}
+	body := scimUser("grace@okta.example", "Grace", "Hopper", "grace@okta.example")
+	body["externalId"] = "00u1okta"
+	id := c.call("POST", "/Users", body).want(201).str("id")
+	got := c.call("GET", "/Users/"+id, nil).want(200).obj()
+	got["name"].(map[string]any)["familyName"] = "Murray Hopper"
+	got["title"] = "Rear Admiral" // accepted, not stored
+	c.call("PUT", "/Users/"+id, got).want(200)
+	if ln := s.do("GET", "/v1/users/"+id, nil).want(200).str("last_name"); ln != "Murray Hopper" {
+		t.Fatalf("PUT: last_name %q", ln)
+	}
+	c.call("PATCH", "/Users/"+id, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}).want(200)
+	if st := s.do("GET", "/v1/users/"+id, nil).want(200).str("status"); st != "disabled" {
+		t.Fatalf("deactivate: %s", st)
+	}
+	gid := c.call("POST", "/Groups", map[string]any{"displayName": "Navy", "members": []any{}}).want(201).str("id")
+	c.call("PATCH", "/Groups/"+gid, map[string]any{"Operations": []any{map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": id, "display": "grace"}}}}}).want(200)
+	c.call("PATCH", "/Groups/"+gid, map[string]any{"Operations": []any{map[string]any{"op": "remove", "path": `members[value eq "` + id + `"]`}}}).want(200)
+	c.call("DELETE", "/Groups/"+gid, nil).want(204)
+	c.call("DELETE", "/Users/"+id, nil).want(204)
+}
+
+// TestSCIMPagingWhileCreating: pages in creation order stay consistent
+// while users are created: no user shows twice, none is skipped.
+func TestSCIMPagingWhileCreating(t *testing.T) {
+	s := startServer(t)
+	c := newSCIMTenant(t, s, "Paging")
+	for i := range 5 {
+		c.call("POST", "/Users", scimUser(fmt.Sprintf("u%d@paging.example", i), "U", "", fmt.Sprintf("u%d@paging.example", i))).want(201)
+	}
+	var seen []string
+	for start, n := 1, 0; ; start, n = start+2, n+1 {
+		ids := c.listIDs(t, fmt.Sprintf("startIndex=%d&count=2", start))
+		if len(ids) == 0 {
+			break
+		}
+		for _, id := range ids {
+			if slices.Contains(seen, id) {
+				t.Fatalf("%s shown twice", id)
+			}
+			seen = append(seen, id)
+		}
+		c.call("POST", "/Users", scimUser(fmt.Sprintf("late%d@paging.example", n), "L", "", fmt.Sprintf("late%d@paging.example", n))).want(201)
+	}
+	all := c.listIDs(t, "count=1000")
+	if !slices.Equal(seen, all[:len(seen)]) || len(seen) < 6 {
+		t.Fatalf("paged %v, all %v", seen, all)
+	}
+}
