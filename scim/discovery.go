@@ -50,6 +50,7 @@ func (h *Handler) serviceProviderConfig(w http.ResponseWriter, r *http.Request) 
 	write(w, 200, serviceProviderConfig{
 		Schemas: []string{URNSPConfig},
 		Patch:   supported{true},
+		Bulk:    bulkSupport{true, maxBulkOperations, maxBody},
 		Filter:  filterSupport{true, maxResults},
 		Sort:    supported{true},
 		ETag:    supported{true},

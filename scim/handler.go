@@ -43,6 +43,7 @@ func NewHandler(svc *service.Service) *Handler {
 	h.mux.HandleFunc("PUT "+Base+"/Users/{id}", h.authed(h.replaceUser))
 	h.mux.HandleFunc("PATCH "+Base+"/Users/{id}", h.authed(h.patchUser))
 	h.mux.HandleFunc("DELETE "+Base+"/Users/{id}", h.authed(h.deleteUser))
+	h.mux.HandleFunc("POST "+Base+"/Bulk", h.authed(h.bulk))
 	h.mux.HandleFunc("GET "+Base+"/Groups", h.authed(h.listGroups))
 	h.mux.HandleFunc("POST "+Base+"/Groups", h.authed(h.createGroup))
 	h.mux.HandleFunc("GET "+Base+"/Groups/{id}", h.authed(h.getGroup))
@@ -54,7 +55,7 @@ func NewHandler(svc *service.Service) *Handler {
 
 // endpoints are the resource endpoints' names, matched
 // case-insensitively (clients write /users as well as /Users).
-var endpoints = []string{"ServiceProviderConfig", "ResourceTypes", "Schemas", "Users", "Groups"}
+var endpoints = []string{"ServiceProviderConfig", "ResourceTypes", "Schemas", "Users", "Groups", "Bulk"}
 
 // ServeHTTP routes a request; a trailing slash is ignored (clients
 // write /Users/?filter=…).
@@ -76,7 +77,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL.Path, r.URL.RawPath = p, ""
 	}
 	if _, pattern := h.mux.Handler(r); pattern == "" {
-		writeErr(w, scimErr(404, "", "no SCIM endpoint "+r.Method+" "+r.URL.Path+": this server has ServiceProviderConfig, ResourceTypes, Schemas, Users and Groups under "+Base))
+		writeErr(w, scimErr(404, "", "no SCIM endpoint "+r.Method+" "+r.URL.Path+": this server has ServiceProviderConfig, ResourceTypes, Schemas, Users, Groups and Bulk under "+Base))
 		return
 	}
 	h.mux.ServeHTTP(w, r)

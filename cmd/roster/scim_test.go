@@ -530,3 +530,57 @@ func TestSCIMPagingWhileCreating(t *testing.T) {
 		t.Fatalf("paged %v, all %v", seen, all)
 	}
 }
+
+// TestSCIMBulk: operations run in order, bulkId references resolve to
+// what an earlier operation created, and failOnErrors stops the rest.
+func TestSCIMBulk(t *testing.T) {
+	s := startServer(t)
+	c := newSCIMTenant(t, s, "Bulk")
+	bulk := func(failOnErrors int, ops ...any) []map[string]any {
+		t.Helper()
+		res := c.call("POST", "/Bulk", map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:BulkRequest"},
+			"failOnErrors": failOnErrors, "Operations": ops}).want(200).obj()
+		var out []map[string]any
+		for _, o := range res["Operations"].([]any) {
+			out = append(out, o.(map[string]any))
+		}
+		return out
+	}
+	res := bulk(0,
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "u1", "data": scimUser("one@bulk.example", "One", "", "one@bulk.example")},
+		map[string]any{"method": "POST", "path": "/Groups", "bulkId": "g1", "data": map[string]any{"displayName": "Team", "members": []any{map[string]any{"value": "bulkId:u1"}}}},
+		map[string]any{"method": "PATCH", "path": "/Users/bulkId:u1", "data": map[string]any{"Operations": []any{map[string]any{"op": "replace", "path": "displayName", "value": "Uno"}}}},
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "dup", "data": scimUser("one@bulk.example", "Dup", "", "dup@bulk.example")},
+		map[string]any{"method": "DELETE", "path": "/Users/bulkId:nothing"},
+	)
+	var statuses []string
+	for _, r := range res {
+		statuses = append(statuses, r["status"].(string))
+	}
+	if !slices.Equal(statuses, []string{"201", "201", "200", "409", "409"}) {
+		t.Fatalf("statuses %v: %v", statuses, res)
+	}
+	uid := res[0]["location"].(string)[strings.LastIndexByte(res[0]["location"].(string), '/')+1:]
+	gid := res[1]["location"].(string)[strings.LastIndexByte(res[1]["location"].(string), '/')+1:]
+	if s.do("GET", "/v1/users/"+uid, nil).want(200).str("display_name") != "Uno" {
+		t.Fatal("the PATCH by bulkId did not reach the user")
+	}
+	g := c.call("GET", "/Groups/"+gid, nil).want(200).obj()
+	if m := g["members"].([]any); len(m) != 1 || m[0].(map[string]any)["value"] != uid {
+		t.Fatalf("members by bulkId: %v", g)
+	}
+	if e := res[3]["response"].(map[string]any); e["scimType"] != "uniqueness" {
+		t.Fatalf("error response: %v", e)
+	}
+	// failOnErrors 1: the first failure stops the request.
+	res = bulk(1,
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "a", "data": scimUser("one@bulk.example", "Again", "", "again@bulk.example")},
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "b", "data": scimUser("two@bulk.example", "Two", "", "two@bulk.example")},
+	)
+	if len(res) != 1 || res[0]["status"] != "409" {
+		t.Fatalf("failOnErrors: %v", res)
+	}
+	if ids := c.listIDs(t, "filter="+url.QueryEscape(`userName eq "two@bulk.example"`)); len(ids) != 0 {
+		t.Fatal("an operation after failOnErrors ran")
+	}
+}
