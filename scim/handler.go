@@ -364,8 +364,15 @@ func (h *Handler) apply(ctx context.Context, c *roster.Caller, cur *roster.User,
 		}
 	}
 	if f.emailGiven && !strings.EqualFold(f.Email, u.Email) {
-		if _, u, err = h.svc.RequestEmailChange(ctx, c, u.ID, &service.EmailChangeInput{Email: f.Email, Reason: &reason}); err != nil {
+		id, in := u.ID, &service.EmailChangeInput{Email: f.Email, Reason: &reason}
+		if id == c.User.ID {
+			in.Reason = nil // one's own change is confirmed by mail, with no reason
+		}
+		if _, u, err = h.svc.RequestEmailChange(ctx, c, id, in); err != nil {
 			return nil, err
+		}
+		if u == nil { // the token's own holder: a verified change, pending
+			return h.svc.User(ctx, c, id)
 		}
 	}
 	return u, nil

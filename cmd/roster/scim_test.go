@@ -227,6 +227,22 @@ func TestSCIMUserLifecycle(t *testing.T) {
 	c.call("DELETE", "/Users/"+id, nil).want(204)
 	scimError(t, c.call("GET", "/Users/"+id, nil), 404)
 	s.do("GET", "/v1/users/"+id, nil).want(404)
+	// The key's own holder: its email change is the verified kind, pending.
+	own := c.call("PATCH", "/Users/"+c.admin, map[string]any{"Operations": []any{
+		map[string]any{"op": "replace", "path": `emails[type eq "work"].value`, "value": "new-admin@life.example"}}}).want(200).obj()
+	if v, _ := primaryEmail(own); v != "admin@life.example" {
+		t.Fatalf("the holder's email changed at once: %v", own["emails"])
+	}
+	scimError(t, c.call("DELETE", "/Users/"+c.admin, nil), 409)
+}
+
+func primaryEmail(u map[string]any) (string, bool) {
+	for _, e := range u["emails"].([]any) {
+		if m := e.(map[string]any); m["primary"] == true {
+			return m["value"].(string), true
+		}
+	}
+	return "", false
 }
 
 func TestSCIMErrors(t *testing.T) {
