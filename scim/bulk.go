@@ -13,12 +13,12 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-// Bulk limits, as ServiceProviderConfig announces them.
-const (
-	maxBulkOperations = 1000
-	URNBulkRequest    = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
-	URNBulkResponse   = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
-)
+// maxBulkOperations bounds a bulk request, as ServiceProviderConfig
+// announces (its size is bounded by maxBody).
+const maxBulkOperations = 1000
+
+// URNBulkResponse is the schema of a bulk request's answer.
+const URNBulkResponse = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 
 type bulkOperation struct {
 	Method  string          `json:"method"`

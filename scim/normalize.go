@@ -22,11 +22,11 @@ func normalize(in doc, urn string) doc {
 				mergeInto(out, URNEnterprise, normalizeObject(m, enterpriseSchema.Attributes))
 			}
 		case hasPrefixFold(k, URNEnterprise+":"):
-			setNormalized(out, enterpriseObject(out), enterpriseSchema.Attributes, k[len(URNEnterprise)+1:], v)
+			setNormalized(enterpriseObject(out), enterpriseSchema.Attributes, k[len(URNEnterprise)+1:], v)
 		case hasPrefixFold(k, urn+":"):
-			setNormalized(out, out, core, k[len(urn)+1:], v)
+			setNormalized(out, core, k[len(urn)+1:], v)
 		default:
-			setNormalized(out, out, core, k, v)
+			setNormalized(out, core, k, v)
 		}
 	}
 	return out
@@ -60,7 +60,7 @@ func mergeInto(d doc, key string, m doc) {
 
 // setNormalized sets the attribute name (possibly "parent.sub", as Entra
 // writes name.givenName in a PATCH without path) of container to v.
-func setNormalized(root, container doc, attrs []Attribute, name string, v any) {
+func setNormalized(container doc, attrs []Attribute, name string, v any) {
 	parent, sub, dotted := strings.Cut(name, ".")
 	a, ok := find(attrs, parent)
 	if !ok || v == nil {
@@ -88,13 +88,12 @@ func setNormalized(root, container doc, attrs []Attribute, name string, v any) {
 		}
 		container[a.Name] = nv
 	}
-	_ = root
 }
 
 func normalizeObject(m doc, attrs []Attribute) doc {
 	out := doc{}
 	for k, v := range m {
-		setNormalized(out, out, attrs, k, v)
+		setNormalized(out, attrs, k, v)
 	}
 	return out
 }
