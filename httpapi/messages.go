@@ -62,6 +62,7 @@ var messages = map[string]map[string]string{
 		"scope.events:read":         "Read the change feed you can see",
 		"scope.audit:read":          "Read the audit log you can see",
 		"scope.keys:write":          "Manage your API keys and OAuth clients",
+		"scope.scim":                "Provision the users of your organisation as an identity provider (SCIM)",
 		"scope.other":               "Use the permission",
 		"brand.logo":                "%s logo",
 		"signin.forgot":             "Forgot your password?",

@@ -41,6 +41,16 @@ if command -v npm > /dev/null && command -v node > /dev/null && [ ! -d tools/bro
 fi
 # ---- end of the hosted pages in a browser ----
 
+# ---- newman for Microsoft's SCIM collection (issue 18) ----
+# TestSCIMMicrosoftCollection (cmd/roster) runs it against the real server
+# on both stores below; it skips without node or tools/scim's newman.
+if command -v npm > /dev/null && command -v node > /dev/null; then
+	[ -d tools/scim/node_modules ] || npm ci --prefix tools/scim --no-audit --no-fund
+else
+	echo "SKIP: npm or node not found (install Node.js 20+ to run the SCIM collection)"
+fi
+# ---- end of newman ----
+
 echo "== go test"
 go test -count=1 ./...
 
