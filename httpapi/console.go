@@ -92,3 +92,20 @@ func (s *server) console(w http.ResponseWriter, r *http.Request) {
 	h.Set("ETag", a.etag)
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
 }
+
+// consoleSignIn starts the console's sign-in: it makes sure the console's
+// client exists as the console needs it (service.EnsureConsoleClient),
+// then passes the page's authorization request, untouched, on to
+// /oauth2/authorize, which checks all of it.
+func (s *server) consoleSignIn(w http.ResponseWriter, r *http.Request) {
+	if err := s.Service.EnsureConsoleClient(r.Context()); roster.ErrorCode(err) == roster.CodeInvalid {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "",
+			"The console cannot sign in on this server: its public URL ("+s.Service.Issuer()+") must be https, or http on a loopback address. Start Roster with --public-url https://….")
+		return
+	} else if err != nil {
+		s.Log.ErrorContext(r.Context(), "the console's client", "error", err, "request_id", state(r).id)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "The console's sign-in is not available right now. Try again in a moment.")
+		return
+	}
+	redirect(w, r, "../oauth2/authorize?"+r.URL.RawQuery)
+}

@@ -22,20 +22,27 @@ const ConsoleClientID = "cli_0000000000000000000C0NS01E"
 const ConsolePath = "/console/"
 
 // EnsureConsoleClient makes the console's client in the root
-// organisation when it is missing, and points its redirect URIs at this
-// server's public URL when they point elsewhere (the default public URL
-// follows the listen address, which may change between starts). It
-// allows every scope a user may grant an app, so what a console token
-// may do is decided by its user's roles alone; keys:write is never
-// grantable at sign-in, so the console cannot mint keys.
+// organisation when it is missing, and puts it back when it differs from
+// what the console needs: its redirect URIs follow this server's public
+// URL (the default one follows the listen address, which may change
+// between starts), and an admin may have changed it through the API.
+// The console's sign-in calls it (GET /console/signin), so a server
+// whose console is never used has no console client, and a start writes
+// nothing; once it is right, a call costs one read.
+//
+// The client allows every scope a user may grant an app, so what a
+// console token may do is decided by its user's roles alone; keys:write
+// is never grantable at sign-in, so the console cannot mint keys.
 //
 // A public URL the redirect-URI rules refuse (plain http to a host that
-// is not loopback) is a roster.Error with CodeInvalid: the server runs,
-// without a console sign-in.
+// is not loopback) is a roster.Error with CodeInvalid.
 func (s *Service) EnsureConsoleClient(ctx context.Context) error {
 	want, err := s.consoleClient()
 	if err != nil {
 		return err
+	}
+	if cur, err := s.store.FindOAuthClient(ctx, ConsoleClientID); err == nil && sameConsole(cur, want) {
+		return nil
 	}
 	err = s.update(ctx, func(tx roster.Tx) error { return s.ensureConsoleClient(ctx, tx, want) })
 	if roster.ErrorCode(err) == roster.CodeConflict {

@@ -97,8 +97,22 @@ func TestConsoleSignIn(t *testing.T) {
 	admin := s.userWithPassword(map[string]any{"email": "op@example.com", "roles": []string{"admin"}}, "op-Secret-1")
 	target := s.createUser(map[string]any{"email": "ann@example.com", "first_name": "Ann"})
 
-	// The client exists, in the root organisation, public and first-party,
-	// sent back to this server's /console/callback.
+	// No console client until the console's first sign-in: a start
+	// writes nothing.
+	s.do("GET", "/v1/oauth-clients/"+service.ConsoleClientID, nil).problem(404)
+	conf := &oauth2.Config{ClientID: service.ConsoleClientID, RedirectURL: s.URL + "/console/callback", Scopes: consoleScopes,
+		Endpoint: oauth2.Endpoint{AuthURL: s.URL + "/console/signin", TokenURL: s.URL + "/v1/auth/token", AuthStyle: oauth2.AuthStyleInParams}}
+	b := newBrowser(t, s)
+	verifier := oauth2.GenerateVerifier()
+	start := conf.AuthCodeURL("st-1", oauth2.S256ChallengeOption(verifier))
+	on := b.get(start).location()
+	if on.Path != "../oauth2/authorize" || on.RawQuery != strings.SplitN(start, "?", 2)[1] {
+		t.Fatalf("/console/signin sends the browser to %s", on)
+	}
+	authorize := s.URL + "/oauth2/authorize?" + on.RawQuery
+
+	// Then the client exists, in the root organisation, public and
+	// first-party, sent back to this server's /console/callback.
 	cl := s.do("GET", "/v1/oauth-clients/"+service.ConsoleClientID, nil).want(200).obj()
 	if cl["type"] != "public" || cl["first_party"] != true || cl["organization_id"] != admin["organization_id"] {
 		t.Fatalf("the console's client: %v", cl)
@@ -107,15 +121,12 @@ func TestConsoleSignIn(t *testing.T) {
 		t.Fatalf("redirect_uris %v", ru)
 	}
 
-	conf := &oauth2.Config{ClientID: service.ConsoleClientID, RedirectURL: s.URL + "/console/callback", Scopes: consoleScopes,
-		Endpoint: oauth2.Endpoint{AuthURL: s.URL + "/oauth2/authorize", TokenURL: s.URL + "/v1/auth/token", AuthStyle: oauth2.AuthStyleInParams}}
-	b := newBrowser(t, s)
 	// Without PKCE a public client is refused.
-	if q := b.get(conf.AuthCodeURL("s0")).location().Query(); q.Get("error") != "invalid_request" {
+	if q := b.get(strings.Replace(authorize, "code_challenge", "x", -1)).location().Query(); q.Get("error") != "invalid_request" {
 		t.Errorf("no PKCE: %v", q)
 	}
 	// First-party: no consent page between the password and the code.
-	q, verifier := b.authorize(conf, "op@example.com", "op-Secret-1")
+	q := b.signInPage(b.get(authorize).want(200), "op@example.com", "op-Secret-1").location().Query()
 	if q.Get("code") == "" || q.Get("state") != "st-1" {
 		t.Fatalf("callback %v", q)
 	}
@@ -159,30 +170,38 @@ func TestConsoleSignIn(t *testing.T) {
 		t.Fatalf("after logout: %s", loc)
 	}
 	s.doAs(fresh["access_token"].(string), "GET", "/v1/users/me", nil).problem(401)
-	if q := b.get(conf.AuthCodeURL("s2", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none"))).location().Query(); q.Get("error") != "login_required" {
+	if q := b.get(authorize + "&prompt=none").location().Query(); q.Get("error") != "login_required" {
 		t.Errorf("after logout the session still signs in: %v", q)
 	}
 }
 
 // TestConsoleClientRepaired: a console client changed through the API (or
-// left pointing at an old public URL) is put back at the next start.
+// left pointing at an old public URL) is put back at the console's next
+// sign-in, and one as wanted is not written again.
 func TestConsoleClientRepaired(t *testing.T) {
 	s := startServer(t)
+	b := newBrowser(t, s)
+	b.get("/console/signin").location()
 	path := "/v1/oauth-clients/" + service.ConsoleClientID
 	s.do("PATCH", path, map[string]any{"redirect_uris": []string{"https://elsewhere.example/cb"}, "first_party": false},
 		"Content-Type", "application/merge-patch+json").want(200)
-	if err := s.Main.svc.EnsureConsoleClient(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	b.get("/console/signin").location()
 	cl := s.do("GET", path, nil).want(200).obj()
 	if ru := cl["redirect_uris"].([]any); cl["first_party"] != true || len(ru) != 1 || ru[0] != s.URL+"/console/callback" {
 		t.Fatalf("not repaired: %v", cl)
 	}
-	v := cl["version"]
-	if err := s.Main.svc.EnsureConsoleClient(t.Context()); err != nil {
-		t.Fatal(err)
+	b.get("/console/signin").location()
+	if again := s.do("GET", path, nil).want(200).obj(); again["version"] != cl["version"] {
+		t.Errorf("a console client as wanted was written again: version %v → %v", cl["version"], again["version"])
 	}
-	if again := s.do("GET", path, nil).want(200).obj(); again["version"] != v {
-		t.Errorf("a console client as wanted was written again: version %v → %v", v, again["version"])
+}
+
+// TestConsoleNeedsHTTPS: a public URL that cannot take the console's
+// callback (http, not loopback) gets a page saying what to change.
+func TestConsoleNeedsHTTPS(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.Security.PublicURL = "http://roster.example" })
+	r := newBrowser(t, s).get("/console/signin")
+	if r.Status != http.StatusServiceUnavailable || !strings.Contains(string(r.Body), "--public-url") || r.Header.Get("Location") != "" {
+		t.Fatalf("%d %s", r.Status, r.Body)
 	}
 }

@@ -429,9 +429,6 @@ func (m *Main) Run(ctx context.Context) error {
 	// problem documents.
 	m.listener = httpapi.WrapListener(l)
 	svc.PublicURLDefault(m.listener.Addr().String())
-	if err := ensureConsole(ctx, svc, m.log); err != nil {
-		return err
-	}
 	m.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: httpapi.MaxHeaderBytes}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.http.Serve(m.listener) }()
@@ -680,20 +677,4 @@ func printDocument(w io.Writer) error {
 	}
 	_, err = w.Write(doc)
 	return err
-}
-
-// ensureConsole makes or updates the console's sign-in client. A public
-// URL the console cannot be sent back to (http to a host that is not
-// loopback) leaves the server running without it, with a warning that
-// says what to change; a store error stops the start.
-func ensureConsole(ctx context.Context, svc *service.Service, log *slog.Logger) error {
-	err := svc.EnsureConsoleClient(ctx)
-	if roster.ErrorCode(err) == roster.CodeInvalid {
-		log.Warn("the console cannot sign in: give --public-url an https address (or a loopback one)", "public_url", svc.Issuer(), "error", err)
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("the console's client: %w", err)
-	}
-	return nil
 }

@@ -6,7 +6,8 @@
 // signs in on its own), refresh with the refresh token, and sign-out
 // through RP-initiated logout, which ends the browser session too.
 
-// service.ConsoleClientID: the server ensures this client at every start.
+// service.ConsoleClientID: the server makes this client at the first
+// sign-in (GET /console/signin) and keeps it as the console needs it.
 export const CLIENT_ID = "cli_0000000000000000000C0NS01E";
 
 // Every scope a user may grant an app: what the token may actually do is
@@ -73,7 +74,9 @@ export async function signIn(back) {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
   const state = randomText(16);
   sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, back }));
-  const u = new URL("oauth2/authorize", serverRoot);
+  // console/signin makes sure the console's client is as this page needs
+  // it, then passes the request on to /oauth2/authorize unchanged.
+  const u = new URL("signin", consoleBase);
   u.search = new URLSearchParams({
     response_type: "code", client_id: CLIENT_ID, redirect_uri: redirectURI, scope: SCOPES,
     state, code_challenge: b64url(new Uint8Array(digest)), code_challenge_method: "S256",
