@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"testing"
+)
+
+// TestBrowserConsole drives the console in headless Chromium
+// (tools/browser/console.mjs): sign in, find a user among others by
+// typing, edit, a validation error next to its field, a concurrent edit
+// shown as a conflict, the audit trail, 375 px and dark, sign out; the
+// search and user pages scanned by axe-core with no serious or critical
+// violation. Screenshots go to ROSTER_SCREENSHOTS (docs/console to
+// refresh the committed ones), else a temporary folder.
+func TestBrowserConsole(t *testing.T) {
+	node, dir := browserTools(t)
+	chrome := chromiumPath(t)
+	s := startServer(t)
+	s.userWithPassword(map[string]any{"email": "olga@example.com", "first_name": "Olga", "last_name": "Operator", "roles": []string{"admin"}}, "olga-Secret-1")
+	for i := range 40 {
+		s.createUser(map[string]any{"email": fmt.Sprintf("person%02d@example.com", i), "first_name": fmt.Sprintf("Person%02d", i), "last_name": "Smith"})
+	}
+	s.createUser(map[string]any{"email": "annika@example.com", "first_name": "Annika", "last_name": "Jansen"})
+	shots := os.Getenv("ROSTER_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	out := runNode(t, node, dir, "console.mjs", "ROSTER_URL="+s.URL, "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
+		"TARGET=Annika", "FIND=nnik", "ROSTER_KEY="+s.Key, "SHOTS="+shots, "CHROMIUM="+chrome)
+	if v, _ := out["violations"].([]any); len(v) > 0 {
+		t.Errorf("axe-core: serious or critical violations: %v", v)
+	}
+	var steps []string
+	for _, s := range out["steps"].([]any) {
+		steps = append(steps, s.(string))
+	}
+	for _, want := range []string{"signed in", "found by typing", "opened with the keyboard", "saved version 2", "error next to its field",
+		"conflict shown", "conflict resolved without losing their change", "audit before/after", "signed out"} {
+		if !slices.Contains(steps, want) {
+			t.Errorf("step %q did not pass (passed: %v)", want, steps)
+		}
+	}
+	if out["user_fits_375"] != true || out["users_fit_375"] != true {
+		t.Errorf("at 375 px the pages scroll sideways: user %v, users %v", out["user_fits_375"], out["users_fit_375"])
+	}
+	t.Logf("the message next to Time zone: %v; screenshots in %s", out["field_error"], shots)
+}

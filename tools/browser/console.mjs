@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The console (/console) in headless Chromium (Debian's chromium, driven
+// by playwright-core): sign in through the hosted pages, find a user by
+// typing part of a name, edit a field and see the new version, submit an
+// invalid value and see the message next to its field, a concurrent edit
+// shown as a conflict, the audit trail, the pages at 375 px and in the
+// dark theme, sign out. The search and user pages get an axe-core scan
+// (light and dark); any serious or critical violation fails the run.
+// cmd/roster/console_browser_test.go runs it and reads the outcome it
+// prints as one JSON line.
+//
+// Environment: ROSTER_URL, USERNAME, PASSWORD (an admin's), TARGET (the
+// first name of the user to find, unique among the users), FIND (what to
+// type to find it), ROSTER_KEY (an API key, to make the concurrent edit
+// from outside the page), SHOTS, CHROMIUM (default /usr/bin/chromium).
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+// axe-core through the DevTools protocol: the console's CSP allows only
+// its own scripts, and stays on (no bypassCSP).
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`set ${name}`);
+  return v;
+};
+
+const shots = env("SHOTS");
+mkdirSync(shots, { recursive: true });
+const violations = [];
+const seen = [];
+const steps = [];
+let current;
+
+// check screenshots the page and scans it with axe-core.
+async function check(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  for (const v of result.violations) {
+    if (v.impact === "serious" || v.impact === "critical") {
+      violations.push({ page: name, id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.html) });
+    }
+  }
+  seen.push({ page: name, lang: await page.getAttribute("html", "lang"), title: await page.title() });
+}
+
+// step records that a scenario step passed, for the Go test to see.
+function step(name) {
+  steps.push(name);
+}
+
+// errorNextTo returns the text of the error message an input points to
+// with aria-describedby (the message shown next to the field).
+async function errorNextTo(page, label) {
+  const ids = (await page.getByLabel(label, { exact: true }).getAttribute("aria-describedby")) || "";
+  let text = "";
+  for (const id of ids.split(" ").filter(Boolean)) {
+    const el = page.locator(`#${id}.field-error`);
+    if ((await el.count()) > 0 && (await el.isVisible())) text += await el.textContent();
+  }
+  return text;
+}
+
+async function save(page, expect) {
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect.waitFor();
+}
+
+// noSideways reports whether the page fits its viewport's width.
+const noSideways = (page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+
+async function main() {
+  const base = new URL("/console/", env("ROSTER_URL")).href;
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+  const out = {};
+  try {
+    const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    current = page;
+
+    // 1. Signed out: the console offers to sign in, and signs in through
+    // the hosted pages (PKCE) straight back to the users.
+    await page.goto(base);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByLabel("Username or email").fill(env("USERNAME"));
+    await page.getByLabel("Password").fill(env("PASSWORD"));
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Users" }).waitFor();
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+    step("signed in");
+
+    // 2. Find a user by typing part of the name, one key at a time as a
+    // person does (each keystroke restarts the debounce).
+    const target = env("TARGET");
+    await page.getByLabel("Search users").pressSequentially(env("FIND"), { delay: 40 });
+    const results = page.getByRole("list", { name: "Users found" });
+    await results.getByRole("link").first().waitFor();
+    await page.waitForFunction(() => document.querySelectorAll("#results li").length === 1);
+    const link = results.getByRole("link", { name: new RegExp(target) });
+    await link.waitFor();
+    step("found by typing");
+    await check(page, "console-users");
+
+    // Keyboard only: Tab from the search box reaches the filters, and the
+    // result opens with Enter.
+    await page.getByLabel("Search users").focus();
+    await page.keyboard.press("Tab");
+    if ((await page.evaluate(() => document.activeElement.id)) !== "f-status") throw new Error("Tab from the search box did not reach the Status filter");
+    await link.focus();
+    await page.keyboard.press("Enter");
+    await page.getByLabel("First name").waitFor();
+    await page.waitForFunction((name) => document.getElementById("u-first_name").value === name, target);
+    step("opened with the keyboard");
+    const userURL = page.url();
+    const userID = decodeURIComponent(userURL.split("#/users/")[1]);
+    await check(page, "console-user");
+
+    // 3. Edit a field: the new version is shown.
+    await page.getByLabel("Last name", { exact: true }).fill("Edited");
+    await save(page, page.getByText("Saved: version 2."));
+    step("saved version 2");
+
+    // 4. An invalid value: the server's message next to the field.
+    await page.getByLabel("Time zone").fill("Mars/Olympus_Mons");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.waitForFunction(() => document.getElementById("u-preferences-time_zone").getAttribute("aria-invalid") === "true");
+    out.field_error = await errorNextTo(page, "Time zone");
+    if (!out.field_error) throw new Error("no message next to Time zone");
+    step("error next to its field");
+    await check(page, "console-user-error");
+    await page.getByLabel("Time zone").fill("");
+
+    // 5. Someone else saves meanwhile: the save is refused (412) and
+    // both versions are shown; keeping the edits on their version keeps
+    // their change too.
+    const r = await fetch(new URL(`/v1/users/${userID}`, env("ROSTER_URL")), {
+      method: "PATCH",
+      headers: { Authorization: `Bearer ${env("ROSTER_KEY")}`, "Content-Type": "application/merge-patch+json" },
+      body: JSON.stringify({ display_name: "Changed elsewhere" }),
+    });
+    if (r.status !== 200) throw new Error(`the concurrent edit: ${r.status} ${await r.text()}`);
+    await page.getByLabel("First name").fill(`${target}-x`);
+    await save(page, page.getByRole("heading", { name: /Conflict/ }));
+    const conflict = await page.locator("#conflict").textContent();
+    if (!conflict.includes("Changed elsewhere") || !conflict.includes(`${target}-x`)) throw new Error(`the conflict shows: ${conflict}`);
+    step("conflict shown");
+    await check(page, "console-user-conflict");
+    await page.getByRole("button", { name: "Keep my edits on their version" }).click();
+    await save(page, page.getByText("Saved: version 4."));
+    if ((await page.getByLabel("Display name").inputValue()) !== "Changed elsewhere") throw new Error("their change was lost");
+    step("conflict resolved without losing their change");
+
+    // 6. The audit trail shows the edit as before and after.
+    await page.locator("#audit td.after", { hasText: "Edited" }).first().waitFor();
+    step("audit before/after");
+
+    // 7. 375 px wide and the dark theme.
+    await page.setViewportSize({ width: 375, height: 812 });
+    out.user_fits_375 = await noSideways(page);
+    await page.screenshot({ path: join(shots, "console-user-375.png"), fullPage: true });
+    await page.emulateMedia({ colorScheme: "dark" });
+    await check(page, "console-user-dark");
+    await page.goto(`${base}#/users`);
+    await page.getByRole("heading", { name: "Users" }).waitFor();
+    await results.getByRole("link").first().waitFor();
+    out.users_fit_375 = await noSideways(page);
+    await check(page, "console-users-dark-375");
+
+    // 8. Sign out: back at the console's start, signed out.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    step("signed out");
+  } finally {
+    await browser.close();
+  }
+  out.pages = seen;
+  out.steps = steps;
+  out.violations = violations;
+  console.log(JSON.stringify(out));
+  if (violations.length > 0) process.exit(2);
+}
+
+main().catch(async (err) => {
+  console.error(err?.stack ?? err);
+  console.error(`steps passed: ${steps.join(", ")}`);
+  if (current && !current.isClosed()) console.error(`at ${current.url()}:\n${await current.content().catch(() => "")}`);
+  process.exit(1);
+});
