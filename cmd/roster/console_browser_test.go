@@ -44,6 +44,9 @@ func TestBrowserConsole(t *testing.T) {
 			t.Errorf("step %q did not pass (passed: %v)", want, steps)
 		}
 	}
+	if fmt.Sprint(out["searches"]) != "[nnik]" {
+		t.Errorf("typing nnik sent the searches %v, want one (debounced)", out["searches"])
+	}
 	if out["user_fits_375"] != true || out["users_fit_375"] != true {
 		t.Errorf("at 375 px the pages scroll sideways: user %v, users %v", out["user_fits_375"], out["users_fit_375"])
 	}

@@ -9,6 +9,9 @@ import { api, query } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 
+// BOOKKEEPING are what every change moves; the entry's time says it.
+const BOOKKEEPING = new Set(["/version", "/updated_at"]);
+
 export async function auditTrail(userID) {
   const list = $("audit");
   const note = $("audit-note");
@@ -28,7 +31,7 @@ export async function auditTrail(userID) {
   for (const e of entries) {
     const rows = [];
     for (const op of Array.isArray(e.patch) ? e.patch : []) {
-      rows.push({ path: op.path, before: pointer(doc, op.path), after: op.op === "remove" ? undefined : op.value, op: op.op });
+      if (!BOOKKEEPING.has(op.path)) rows.push({ path: op.path, before: pointer(doc, op.path), after: op.op === "remove" ? undefined : op.value, op: op.op });
       doc = applyOp(doc, op);
     }
     items.push(entryItem(e, rows));

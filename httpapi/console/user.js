@@ -206,7 +206,7 @@ function showProblem(a) {
     p.hidden = false;
     $(inputId(f)).setAttribute("aria-invalid", "true");
   }
-  formError([a.problemText, ...rest]);
+  formError([`Not saved: ${a.problemText.replace(/\.$/, "")}.`, rest.length ? rest.join("; ") : "See the messages next to the fields."]);
   const first = document.querySelector("[aria-invalid=true]");
   first?.focus();
 }
@@ -257,7 +257,8 @@ async function conflict() {
     const was = String(get(base, f.path) ?? "");
     if (t === was && mine[key(f)] === was) continue; // nobody changed it
     const tr = document.createElement("tr");
-    for (const text of [f.label, t || "(empty)", mine[key(f)] || "(empty)"]) {
+    const yours = (mine[key(f)] || "(empty)") + (mine[key(f)] === was ? " (not edited)" : "");
+    for (const text of [f.label, t || "(empty)", yours]) {
       const td = document.createElement("td");
       td.textContent = text;
       tr.append(td);

@@ -98,6 +98,12 @@ async function main() {
     // 2. Find a user by typing part of the name, one key at a time as a
     // person does (each keystroke restarts the debounce).
     const target = env("TARGET");
+    // The searches the page sends: typing debounces them to one.
+    const searches = [];
+    page.on("request", (req) => {
+      const u = new URL(req.url());
+      if (u.pathname === "/v1/users" && u.searchParams.get("q")) searches.push(u.searchParams.get("q"));
+    });
     await page.getByLabel("Search users").pressSequentially(env("FIND"), { delay: 40 });
     const results = page.getByRole("list", { name: "Users found" });
     await results.getByRole("link").first().waitFor();
@@ -105,6 +111,7 @@ async function main() {
     const link = results.getByRole("link", { name: new RegExp(target) });
     await link.waitFor();
     step("found by typing");
+    out.searches = searches.slice();
     await check(page, "console-users");
 
     // Keyboard only: Tab from the search box reaches the filters, and the
