@@ -14,41 +14,14 @@
 // first name of the user to find, unique among the users), FIND (what to
 // type to find it), ROSTER_KEY (an API key, to make the concurrent edit
 // from outside the page), SHOTS, CHROMIUM (default /usr/bin/chromium).
-import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-
-const require = createRequire(import.meta.url);
-// axe-core through the DevTools protocol: the console's CSP allows only
-// its own scripts, and stays on (no bypassCSP).
-const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`set ${name}`);
-  return v;
-};
+import { env, scanner } from "./scan.mjs";
 
 const shots = env("SHOTS");
-mkdirSync(shots, { recursive: true });
-const violations = [];
-const seen = [];
+const { check, violations, seen } = scanner(shots);
 const steps = [];
 let current;
-
-// check screenshots the page and scans it with axe-core.
-async function check(page, name) {
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  for (const v of result.violations) {
-    if (v.impact === "serious" || v.impact === "critical") {
-      violations.push({ page: name, id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.html) });
-    }
-  }
-  seen.push({ page: name, lang: await page.getAttribute("html", "lang"), title: await page.title() });
-}
 
 // step records that a scenario step passed, for the Go test to see.
 function step(name) {
