@@ -12,7 +12,8 @@ import (
 // TestBrowserConsole drives the console in headless Chromium
 // (tools/browser/console.mjs): sign in, find a user among others by
 // typing, edit, a validation error next to its field, a concurrent edit
-// shown as a conflict, the audit trail, 375 px and dark, sign out; the
+// shown as a conflict, the audit trail, sessions, the organisation
+// tree, 375 px and dark, sign out; the
 // search and user pages scanned by axe-core with no serious or critical
 // violation. Screenshots go to ROSTER_SCREENSHOTS (docs/console to
 // refresh the committed ones), else a temporary folder.
@@ -25,12 +26,16 @@ func TestBrowserConsole(t *testing.T) {
 		s.createUser(map[string]any{"email": fmt.Sprintf("person%02d@example.com", i), "first_name": fmt.Sprintf("Person%02d", i), "last_name": "Smith"})
 	}
 	s.createUser(map[string]any{"email": "annika@example.com", "first_name": "Annika", "last_name": "Jansen"})
+	root := s.do("GET", "/v1/users/me", nil).want(200).str("organization_id")
+	reseller := s.do("POST", "/v1/orgs", map[string]any{"name": "Acme Reseller", "parent_id": root}).want(201).str("id")
+	s.do("POST", "/v1/orgs", map[string]any{"name": "Beta Client", "parent_id": reseller}).want(201)
 	shots := os.Getenv("ROSTER_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
 	}
 	out := runNode(t, node, dir, "console.mjs", "ROSTER_URL="+s.URL, "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
-		"TARGET=Annika", "FIND=nnik", "ROSTER_KEY="+s.Key, "SHOTS="+shots, "CHROMIUM="+chrome)
+		"TARGET=Annika", "FIND=nnik", "ROSTER_KEY="+s.Key,
+		"RESELLER=Acme Reseller", "CLIENT_ORG=Beta Client", "SHOTS="+shots, "CHROMIUM="+chrome)
 	if v, _ := out["violations"].([]any); len(v) > 0 {
 		t.Errorf("axe-core: serious or critical violations: %v", v)
 	}
@@ -39,7 +44,8 @@ func TestBrowserConsole(t *testing.T) {
 		steps = append(steps, s.(string))
 	}
 	for _, want := range []string{"signed in", "found by typing", "opened with the keyboard", "saved version 2", "error next to its field",
-		"conflict shown", "conflict resolved without losing their change", "audit before/after", "signed out"} {
+		"conflict shown", "conflict resolved without losing their change", "audit before/after", "sessions and two-factor state",
+		"organisation tree", "signed out"} {
 		if !slices.Contains(steps, want) {
 			t.Errorf("step %q did not pass (passed: %v)", want, steps)
 		}

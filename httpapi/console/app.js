@@ -2,15 +2,16 @@
 //
 // The console's start: finish a sign-in on /console/callback, show the
 // sign-in button when signed out, and otherwise the view the #fragment
-// names (#/users, #/users/{id}).
+// names (#/users, #/users/{id}, #/orgs).
 
 import { claims, finishSignIn, signIn, signOut, signedIn } from "./auth.js";
 import { SignedOut } from "./api.js";
 import { initUsers, showUsers } from "./users.js";
 import { initUser, showUser } from "./user.js";
+import { showOrgs } from "./orgs.js";
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ["view-signin", "view-users", "view-user"];
+const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs"];
 
 function showView(id, heading) {
   for (const v of VIEWS) $(v).hidden = v !== id;
@@ -53,6 +54,12 @@ function route() {
   if (m) {
     showView("view-user", "user-h");
     showUser(decodeURIComponent(m[1]));
+    return;
+  }
+  if (location.hash === "#/orgs") {
+    document.title = "Organisations · Roster console";
+    showView("view-orgs", "orgs-h");
+    showOrgs(onError);
     return;
   }
   document.title = "Users · Roster console";

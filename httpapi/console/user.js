@@ -9,6 +9,7 @@
 import { api } from "./api.js";
 import { displayName } from "./users.js";
 import { auditTrail } from "./audit.js";
+import { initSessions, showSessions } from "./sessions.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -56,6 +57,21 @@ export function initUser(onError) {
     e.preventDefault();
     save();
   });
+  $("mfa-off").addEventListener("click", () => mfaOff().catch(onError));
+  initSessions(onError);
+}
+
+// mfaOff turns the user's two-factor sign-in off, as its admin (who
+// sends no code); the server decides whether this caller may.
+async function mfaOff() {
+  if (!confirm("Turn off two-factor sign-in for this user? They sign in with the password alone until they enrol again.")) return;
+  const a = await api("DELETE", `v1/users/${encodeURIComponent(base.id)}/mfa/totp`, { body: {} });
+  if (!a.ok) {
+    $("mfa-state").textContent = `Two-factor sign-in is on. Not turned off: ${a.problemText}`;
+    return;
+  }
+  await showUser(base.id);
+  $("save-status").textContent = "Two-factor sign-in is off.";
 }
 
 function fieldRow(f) {
@@ -116,6 +132,7 @@ export async function showUser(id) {
     $("user-form").hidden = false;
     setUser(a.body, a.headers.get("ETag"));
     auditTrail(id).catch(onSignedOut);
+    showSessions(id).catch(onSignedOut);
   } catch (e) {
     onSignedOut(e);
   }
@@ -129,7 +146,9 @@ function setUser(u, tag) {
   document.title = `${displayName(u)} · Roster console`;
   const roles = (u.roles || []).join(", ") || "none";
   const tags = (u.tags || []).map((t) => t.name).join(", ") || "none";
-  $("user-meta").textContent = `Version ${u.version} · ${u.id} · roles: ${roles} · tags: ${tags} · two-factor: ${u.mfa_enabled ? "on" : "off"}`;
+  $("user-meta").textContent = `Version ${u.version} · ${u.id} · roles: ${roles} · tags: ${tags}`;
+  $("mfa-state").textContent = u.mfa_enabled ? "Two-factor sign-in is on." : "Two-factor sign-in is off.";
+  $("mfa-off").hidden = !u.mfa_enabled;
 }
 
 // formValues reads the inputs, by field key.

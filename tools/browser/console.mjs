@@ -4,7 +4,8 @@
 // by playwright-core): sign in through the hosted pages, find a user by
 // typing part of a name, edit a field and see the new version, submit an
 // invalid value and see the message next to its field, a concurrent edit
-// shown as a conflict, the audit trail, the pages at 375 px and in the
+// shown as a conflict, the audit trail, sessions, the organisation tree,
+// the pages at 375 px and in the
 // dark theme, sign out. The search and user pages get an axe-core scan
 // (light and dark); any serious or critical violation fails the run.
 // cmd/roster/console_browser_test.go runs it and reads the outcome it
@@ -13,7 +14,9 @@
 // Environment: ROSTER_URL, USERNAME, PASSWORD (an admin's), TARGET (the
 // first name of the user to find, unique among the users), FIND (what to
 // type to find it), ROSTER_KEY (an API key, to make the concurrent edit
-// from outside the page), SHOTS, CHROMIUM (default /usr/bin/chromium).
+// from outside the page), RESELLER and CLIENT_ORG (the names of a child
+// of the root and of its child), SHOTS, CHROMIUM (default
+// /usr/bin/chromium).
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { env, scanner } from "./scan.mjs";
@@ -136,9 +139,24 @@ async function main() {
     if ((await page.getByLabel("Display name").inputValue()) !== "Changed elsewhere") throw new Error("their change was lost");
     step("conflict resolved without losing their change");
 
-    // 6. The audit trail shows the edit as before and after.
+    // 6. The audit trail shows the edit as before and after; the user
+    // never signed in, so no sessions and no second factor.
     await page.locator("#audit td.after", { hasText: "Edited" }).first().waitFor();
     step("audit before/after");
+    await page.getByText("No live sessions.").waitFor();
+    await page.getByText("Two-factor sign-in is off.").waitFor();
+    step("sessions and two-factor state");
+
+    // The organisation tree opens a branch at a time.
+    await page.getByRole("link", { name: "Organisations" }).click();
+    await page.getByRole("heading", { name: "Organisations" }).waitFor();
+    await page.getByRole("button", { name: "Root" }).click();
+    await page.getByRole("button", { name: env("RESELLER") }).click();
+    await page.getByRole("button", { name: env("CLIENT_ORG") }).waitFor();
+    step("organisation tree");
+    await check(page, "console-orgs");
+    await page.goBack();
+    await page.getByLabel("First name").waitFor();
 
     // 7. 375 px wide and the dark theme.
     await page.setViewportSize({ width: 375, height: 812 });
