@@ -44,7 +44,7 @@ func TestBrowserConsole(t *testing.T) {
 		steps = append(steps, s.(string))
 	}
 	for _, want := range []string{"signed in", "found by typing", "opened with the keyboard", "saved version 2", "error next to its field",
-		"conflict shown", "conflict resolved without losing their change", "audit before/after", "sessions and two-factor state",
+		"conflict shown", "conflict resolved without losing their change", "tag added and removed", "audit before/after", "sessions and two-factor state",
 		"organisation tree", "signed out"} {
 		if !slices.Contains(steps, want) {
 			t.Errorf("step %q did not pass (passed: %v)", want, steps)

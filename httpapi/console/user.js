@@ -58,7 +58,45 @@ export function initUser(onError) {
     save();
   });
   $("mfa-off").addEventListener("click", () => mfaOff().catch(onError));
+  $("tag-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const name = $("new-tag").value.trim();
+    if (name) changeTags("POST", "tags", { tags: [{ name }] }).catch(onError);
+  });
   initSessions(onError);
+}
+
+// changeTags adds or removes tags with If-Match, like a save: a tag
+// change made on a version someone else changed meanwhile is refused
+// and shown as a conflict. Edits in the form stay.
+async function changeTags(method, path, body) {
+  const err = $("tag-error");
+  err.hidden = true;
+  const url = `v1/users/${encodeURIComponent(base.id)}/${path}`;
+  const a = await api(method, url, { body, headers: { "If-Match": etag } });
+  if (a.status === 412) {
+    await conflict();
+    return;
+  }
+  if (!a.ok) {
+    err.textContent = a.body?.errors?.[0]?.message || a.problemText;
+    err.hidden = false;
+    return;
+  }
+  const now = a.status === 204 ? await api("GET", `v1/users/${encodeURIComponent(base.id)}`) : a;
+  rebase(now.body, now.headers.get("ETag"), formValues());
+  $("new-tag").value = "";
+  $("save-status").textContent = method === "POST" ? "Tag added." : "Tag removed.";
+}
+
+function renderTags(u) {
+  $("tags").replaceChildren(...(u.tags || []).map((t) => {
+    const li = document.createElement("li");
+    li.append(t.name, " ");
+    li.append(button("Remove", () => changeTags("DELETE", `tags/${encodeURIComponent(t.id)}`).catch(onSignedOut)));
+    li.lastChild.setAttribute("aria-label", `Remove tag ${t.name}`);
+    return li;
+  }));
 }
 
 // mfaOff turns the user's two-factor sign-in off, as its admin (who
@@ -145,8 +183,8 @@ function setUser(u, tag) {
   $("user-h").textContent = displayName(u);
   document.title = `${displayName(u)} · Roster console`;
   const roles = (u.roles || []).join(", ") || "none";
-  const tags = (u.tags || []).map((t) => t.name).join(", ") || "none";
-  $("user-meta").textContent = `Version ${u.version} · ${u.id} · roles: ${roles} · tags: ${tags}`;
+  $("user-meta").textContent = `Version ${u.version} · ${u.id} · roles: ${roles}`;
+  renderTags(u);
   $("mfa-state").textContent = u.mfa_enabled ? "Two-factor sign-in is on." : "Two-factor sign-in is off.";
   $("mfa-off").hidden = !u.mfa_enabled;
 }

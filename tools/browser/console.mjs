@@ -139,6 +139,14 @@ async function main() {
     if ((await page.getByLabel("Display name").inputValue()) !== "Changed elsewhere") throw new Error("their change was lost");
     step("conflict resolved without losing their change");
 
+    // Tags: add one, remove it.
+    await page.getByLabel("New tag").fill("vip");
+    await page.getByRole("button", { name: "Add tag" }).click();
+    await page.getByRole("button", { name: "Remove tag vip" }).click();
+    await page.getByText("Tag removed.").waitFor();
+    if ((await page.getByRole("list", { name: "Tags" }).locator("li").count()) !== 0) throw new Error("the tag is still listed");
+    step("tag added and removed");
+
     // 6. The audit trail shows the edit as before and after; the user
     // never signed in, so no sessions and no second factor.
     await page.locator("#audit td.after", { hasText: "Edited" }).first().waitFor();
