@@ -56,5 +56,5 @@ func TestBrowserConsole(t *testing.T) {
 	if out["user_fits_375"] != true || out["users_fit_375"] != true {
 		t.Errorf("at 375 px the pages scroll sideways: user %v, users %v", out["user_fits_375"], out["users_fit_375"])
 	}
-	t.Logf("the message next to Time zone: %v; screenshots in %s", out["field_error"], shots)
+	t.Logf("the message next to Time zone: %v; from the last keystroke to the list: %v ms; screenshots in %s", out["field_error"], out["keystroke_to_list_ms"], shots)
 }
