@@ -4,6 +4,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"testing"
@@ -13,7 +15,8 @@ import (
 // (tools/browser/console.mjs): sign in, find a user among others by
 // typing, edit, a validation error next to its field, a concurrent edit
 // shown as a conflict, the audit trail, sessions, the organisation
-// tree, 375 px and dark, sign out; the
+// tree, a webhook's deliveries, test and retry, 375 px and dark, sign
+// out; the
 // search and user pages scanned by axe-core with no serious or critical
 // violation. Screenshots go to ROSTER_SCREENSHOTS (docs/console to
 // refresh the committed ones), else a temporary folder.
@@ -29,13 +32,16 @@ func TestBrowserConsole(t *testing.T) {
 	root := s.do("GET", "/v1/users/me", nil).want(200).str("organization_id")
 	reseller := s.do("POST", "/v1/orgs", map[string]any{"name": "Acme Reseller", "parent_id": root}).want(201).str("id")
 	s.do("POST", "/v1/orgs", map[string]any{"name": "Beta Client", "parent_id": reseller}).want(201)
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down for maintenance", 500) }))
+	t.Cleanup(failing.Close)
+	s.do("POST", "/v1/webhooks", map[string]any{"name": "Billing sync", "url": failing.URL, "events": []string{"user.*"}}).want(201)
 	shots := os.Getenv("ROSTER_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
 	}
 	out := runNode(t, node, dir, "console.mjs", "ROSTER_URL="+s.URL, "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
 		"TARGET=Annika", "FIND=nnik", "ROSTER_KEY="+s.Key,
-		"RESELLER=Acme Reseller", "CLIENT_ORG=Beta Client", "SHOTS="+shots, "CHROMIUM="+chrome)
+		"RESELLER=Acme Reseller", "WEBHOOK=Billing sync", "CLIENT_ORG=Beta Client", "SHOTS="+shots, "CHROMIUM="+chrome)
 	if v, _ := out["violations"].([]any); len(v) > 0 {
 		t.Errorf("axe-core: serious or critical violations: %v", v)
 	}
@@ -45,7 +51,7 @@ func TestBrowserConsole(t *testing.T) {
 	}
 	for _, want := range []string{"signed in", "found by typing", "opened with the keyboard", "saved version 2", "error next to its field",
 		"conflict shown", "conflict resolved without losing their change", "tag added and removed", "audit before/after", "sessions and two-factor state",
-		"organisation tree", "signed out"} {
+		"organisation tree", "webhook deliveries, test and retry", "signed out"} {
 		if !slices.Contains(steps, want) {
 			t.Errorf("step %q did not pass (passed: %v)", want, steps)
 		}

@@ -2,16 +2,17 @@
 //
 // The console's start: finish a sign-in on /console/callback, show the
 // sign-in button when signed out, and otherwise the view the #fragment
-// names (#/users, #/users/{id}, #/orgs).
+// names (#/users, #/users/{id}, #/orgs, #/webhooks).
 
 import { claims, finishSignIn, signIn, signOut, signedIn } from "./auth.js";
 import { SignedOut } from "./api.js";
 import { initUsers, showUsers } from "./users.js";
 import { initUser, showUser } from "./user.js";
 import { showOrgs } from "./orgs.js";
+import { showWebhooks } from "./webhooks.js";
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs"];
+const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs", "view-webhooks"];
 
 function showView(id, heading) {
   for (const v of VIEWS) $(v).hidden = v !== id;
@@ -60,6 +61,12 @@ function route() {
     document.title = "Organisations · Roster console";
     showView("view-orgs", "orgs-h");
     showOrgs(onError);
+    return;
+  }
+  if (location.hash === "#/webhooks") {
+    document.title = "Webhooks · Roster console";
+    showView("view-webhooks", "webhooks-h");
+    showWebhooks(onError);
     return;
   }
   document.title = "Users · Roster console";

@@ -51,7 +51,7 @@ function sessionItem(s) {
   const b = document.createElement("button");
   b.type = "button";
   b.textContent = "End session";
-  b.setAttribute("aria-label", `End the session signed in ${when(s.auth_time)}`);
+  b.setAttribute("aria-label", `End session signed in ${when(s.auth_time)}`);
   b.addEventListener("click", async () => {
     await end(`v1/users/${encodeURIComponent(userID)}/sessions/${encodeURIComponent(s.id)}`, "Session ended.");
     await showSessions(userID);

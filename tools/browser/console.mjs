@@ -15,7 +15,8 @@
 // first name of the user to find, unique among the users), FIND (what to
 // type to find it), ROSTER_KEY (an API key, to make the concurrent edit
 // from outside the page), RESELLER and CLIENT_ORG (the names of a child
-// of the root and of its child), SHOTS, CHROMIUM (default
+// of the root and of its child), WEBHOOK (the name of a webhook whose
+// receiver answers 500), SHOTS, CHROMIUM (default
 // /usr/bin/chromium).
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -167,6 +168,20 @@ async function main() {
     await page.getByRole("button", { name: env("CLIENT_ORG") }).waitFor();
     step("organisation tree");
     await check(page, "console-orgs");
+    await page.goBack();
+    await page.getByLabel("First name").waitFor();
+
+    // Webhooks: the failing receiver's deliveries, a test, a retry.
+    await page.getByRole("link", { name: "Webhooks" }).click();
+    await page.getByRole("heading", { name: env("WEBHOOK") }).waitFor();
+    await page.getByRole("button", { name: `Deliveries of ${env("WEBHOOK")}` }).click();
+    await page.getByRole("cell", { name: /^user\.updated / }).first().waitFor();
+    await page.getByRole("button", { name: `Send a test to ${env("WEBHOOK")}` }).click();
+    await page.getByText("Not delivered: HTTP 500").waitFor();
+    await page.getByRole("button", { name: /^Deliver again: user\.updated/ }).first().click();
+    await page.locator("td span[role=status]").filter({ hasText: /\S/ }).first().waitFor();
+    step("webhook deliveries, test and retry");
+    await check(page, "console-webhooks");
     await page.goBack();
     await page.getByLabel("First name").waitFor();
 
