@@ -10,8 +10,8 @@ import { initUsers, showUsers } from "./users.js";
 import { initUser, showUser } from "./user.js";
 import { showOrgs } from "./orgs.js";
 import { showWebhooks } from "./webhooks.js";
+import { $ } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs", "view-webhooks"];
 
 function showView(id, heading) {

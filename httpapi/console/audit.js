@@ -6,8 +6,7 @@
 // whole document) in the order they happened.
 
 import { api, query } from "./api.js";
-
-const $ = (id) => document.getElementById(id);
+import { $ } from "./dom.js";
 
 // BOOKKEEPING are what every change moves; the entry's time says it.
 const BOOKKEEPING = new Set(["/version", "/updated_at"]);

@@ -6,8 +6,8 @@
 // someone looks. It starts at the signed-in user's own organisation.
 
 import { api, query } from "./api.js";
+import { $ } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 const PAGE = 100;
 
 let started = false;

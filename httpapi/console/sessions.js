@@ -5,8 +5,7 @@
 // what the API allows the signed-in user: a refusal is shown as it comes.
 
 import { api, query } from "./api.js";
-
-const $ = (id) => document.getElementById(id);
+import { $, button, when } from "./dom.js";
 
 let userID = "";
 
@@ -35,10 +34,6 @@ export async function showSessions(id) {
   list.replaceChildren(...items.map(sessionItem));
 }
 
-function when(t) {
-  return new Date(t).toLocaleString();
-}
-
 function sessionItem(s) {
   const li = document.createElement("li");
   const p = document.createElement("p");
@@ -48,11 +43,7 @@ function sessionItem(s) {
   const ua = document.createElement("span");
   ua.className = "hint";
   ua.textContent = s.user_agent || "";
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = "End session";
-  b.setAttribute("aria-label", `End session signed in ${when(s.auth_time)}`);
-  b.addEventListener("click", async () => {
+  const b = button("End session", `End session signed in ${when(s.auth_time)}`, async () => {
     await end(`v1/users/${encodeURIComponent(userID)}/sessions/${encodeURIComponent(s.id)}`, "Session ended.");
     await showSessions(userID);
   });

@@ -10,8 +10,7 @@ import { api } from "./api.js";
 import { displayName } from "./users.js";
 import { auditTrail } from "./audit.js";
 import { initSessions, showSessions } from "./sessions.js";
-
-const $ = (id) => document.getElementById(id);
+import { $, button } from "./dom.js";
 
 const DATE_FORMATS = ["YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD.MM.YYYY", "DD-MM-YYYY"];
 const NUMBER_FORMATS = ["plain", "comma_dot", "dot_comma", "space_comma", "apostrophe_dot"];
@@ -93,8 +92,7 @@ function renderTags(u) {
   $("tags").replaceChildren(...(u.tags || []).map((t) => {
     const li = document.createElement("li");
     li.append(t.name, " ");
-    li.append(button("Remove", () => changeTags("DELETE", `tags/${encodeURIComponent(t.id)}`).catch(onSignedOut)));
-    li.lastChild.setAttribute("aria-label", `Remove tag ${t.name}`);
+    li.append(button("Remove", `Remove tag ${t.name}`, () => changeTags("DELETE", `tags/${encodeURIComponent(t.id)}`).catch(onSignedOut)));
     return li;
   }));
 }
@@ -325,11 +323,11 @@ async function conflict() {
   table.append(body);
   const actions = document.createElement("div");
   actions.className = "actions";
-  const take = button("Use their version", () => {
+  const take = button("Use their version", null, () => {
     box.hidden = true;
     setUser(theirs, a.headers.get("ETag"));
   });
-  const keep = button("Keep my edits on their version", () => {
+  const keep = button("Keep my edits on their version", null, () => {
     box.hidden = true;
     rebase(theirs, a.headers.get("ETag"), mine);
     $("save-status").textContent = "Your edits are on their version now: check them and save.";
@@ -348,10 +346,3 @@ function rebase(theirs, tag, mine) {
   for (const f of edited) $(inputId(f)).value = mine[key(f)];
 }
 
-function button(text, onClick) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = text;
-  b.addEventListener("click", onClick);
-  return b;
-}

@@ -4,11 +4,10 @@
 // request aborted when a newer one starts), filters, cursor paging.
 
 import { api, query } from "./api.js";
+import { $ } from "./dom.js";
 
 const DEBOUNCE_MS = 250;
 const PAGE = 25;
-
-const $ = (id) => document.getElementById(id);
 
 let timer = 0;
 let inFlight = null;

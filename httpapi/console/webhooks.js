@@ -5,8 +5,7 @@
 // a delivery, and a test message sent now.
 
 import { api, query } from "./api.js";
-
-const $ = (id) => document.getElementById(id);
+import { $, button, when } from "./dom.js";
 
 export async function showWebhooks(onError) {
   const list = $("webhooks");
@@ -24,19 +23,6 @@ export async function showWebhooks(onError) {
   } catch (e) {
     onError(e);
   }
-}
-
-function when(t) {
-  return t ? new Date(t).toLocaleString() : "";
-}
-
-function button(text, label, onClick) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = text;
-  if (label) b.setAttribute("aria-label", label);
-  b.addEventListener("click", onClick);
-  return b;
 }
 
 function webhookItem(w) {
