@@ -35,11 +35,13 @@ func TestBrowserConsole(t *testing.T) {
 	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down for maintenance", 500) }))
 	t.Cleanup(failing.Close)
 	s.do("POST", "/v1/webhooks", map[string]any{"name": "Billing sync", "url": failing.URL, "events": []string{"user.*"}}).want(201)
+	// The browser opens the console at the public URL, which its client's
+	// redirect URI names (with ROSTER_TEST_PRISM, s.URL is Prism's).
 	shots := os.Getenv("ROSTER_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
 	}
-	out := runNode(t, node, dir, "console.mjs", "ROSTER_URL="+s.URL, "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
+	out := runNode(t, node, dir, "console.mjs", "ROSTER_URL="+s.issuer(), "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
 		"TARGET=Annika", "FIND=nnik", "ROSTER_KEY="+s.Key,
 		"RESELLER=Acme Reseller", "WEBHOOK=Billing sync", "CLIENT_ORG=Beta Client", "SHOTS="+shots, "CHROMIUM="+chrome)
 	if v, _ := out["violations"].([]any); len(v) > 0 {
