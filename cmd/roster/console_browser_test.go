@@ -35,6 +35,7 @@ func TestBrowserConsole(t *testing.T) {
 	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down for maintenance", 500) }))
 	t.Cleanup(failing.Close)
 	s.do("POST", "/v1/webhooks", map[string]any{"name": "Billing sync", "url": failing.URL, "events": []string{"user.*"}}).want(201)
+	app := s.newApp(t, nil)
 	// The browser opens the console at the public URL, which its client's
 	// redirect URI names (with ROSTER_TEST_PRISM, s.URL is Prism's).
 	shots := os.Getenv("ROSTER_SCREENSHOTS")
@@ -43,7 +44,7 @@ func TestBrowserConsole(t *testing.T) {
 	}
 	out := runNode(t, node, dir, "console.mjs", "ROSTER_URL="+s.issuer(), "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
 		"TARGET=Annika", "FIND=nnik", "ROSTER_KEY="+s.Key,
-		"RESELLER=Acme Reseller", "WEBHOOK=Billing sync", "CLIENT_ORG=Beta Client", "SHOTS="+shots, "CHROMIUM="+chrome)
+		"RESELLER=Acme Reseller", "WEBHOOK=Billing sync", "APP_ID="+app.ID, "APP_REDIRECT="+app.Redirect, "CLIENT_ORG=Beta Client", "SHOTS="+shots, "CHROMIUM="+chrome)
 	if v, _ := out["violations"].([]any); len(v) > 0 {
 		t.Errorf("axe-core: serious or critical violations: %v", v)
 	}
@@ -52,7 +53,7 @@ func TestBrowserConsole(t *testing.T) {
 		steps = append(steps, s.(string))
 	}
 	for _, want := range []string{"signed in", "found by typing", "opened with the keyboard", "saved version 2", "error next to its field",
-		"conflict shown", "conflict resolved without losing their change", "tag added and removed", "audit before/after", "sessions and two-factor state",
+		"conflict shown", "conflict resolved without losing their change", "tag added and removed", "audit before/after", "sessions and two-factor state", "password set by an admin", "SSO link made",
 		"organisation tree", "webhook deliveries, test and retry", "signed out"} {
 		if !slices.Contains(steps, want) {
 			t.Errorf("step %q did not pass (passed: %v)", want, steps)
@@ -60,6 +61,9 @@ func TestBrowserConsole(t *testing.T) {
 	}
 	if fmt.Sprint(out["searches"]) != "[nnik]" {
 		t.Errorf("typing nnik sent the searches %v, want one (debounced)", out["searches"])
+	}
+	if out["password_error"] == "" {
+		t.Error("no message next to New password for a short one")
 	}
 	if out["user_fits_375"] != true || out["users_fit_375"] != true {
 		t.Errorf("at 375 px the pages scroll sideways: user %v, users %v", out["user_fits_375"], out["users_fit_375"])

@@ -10,6 +10,7 @@ import { api } from "./api.js";
 import { displayName } from "./users.js";
 import { auditTrail } from "./audit.js";
 import { initSessions, showSessions } from "./sessions.js";
+import { initAccess, showAccess } from "./access.js";
 import { $, button } from "./dom.js";
 
 const DATE_FORMATS = ["YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD.MM.YYYY", "DD-MM-YYYY"];
@@ -63,6 +64,7 @@ export function initUser(onError) {
     if (name) changeTags("POST", "tags", { tags: [{ name }] }).catch(onError);
   });
   initSessions(onError);
+  initAccess(onError);
 }
 
 // changeTags adds or removes tags with If-Match, like a save: a tag
@@ -169,6 +171,7 @@ export async function showUser(id) {
     setUser(a.body, a.headers.get("ETag"));
     auditTrail(id).catch(onSignedOut);
     showSessions(id).catch(onSignedOut);
+    showAccess(id);
   } catch (e) {
     onSignedOut(e);
   }

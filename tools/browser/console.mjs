@@ -16,7 +16,8 @@
 // type to find it), ROSTER_KEY (an API key, to make the concurrent edit
 // from outside the page), RESELLER and CLIENT_ORG (the names of a child
 // of the root and of its child), WEBHOOK (the name of a webhook whose
-// receiver answers 500), SHOTS, CHROMIUM (default
+// receiver answers 500), APP_ID and APP_REDIRECT (an app an SSO link
+// may open), SHOTS, CHROMIUM (default
 // /usr/bin/chromium).
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -159,6 +160,22 @@ async function main() {
     await page.getByText("No live sessions.").waitFor();
     await page.getByText("Two-factor sign-in is off.").waitFor();
     step("sessions and two-factor state");
+
+    // A password the policy refuses: the rule next to the field; then
+    // one it takes.
+    await page.getByLabel("New password").fill("short");
+    await page.getByRole("button", { name: "Set password" }).click();
+    await page.waitForFunction(() => document.getElementById("new-password").getAttribute("aria-invalid") === "true");
+    out.password_error = await errorNextTo(page, "New password");
+    await page.getByLabel("New password").fill("a-Much-longer-Secret-9");
+    await page.getByRole("button", { name: "Set password" }).click();
+    await page.getByText("Password set.").waitFor();
+    step("password set by an admin");
+    await page.getByLabel("App client ID").fill(env("APP_ID"));
+    await page.getByLabel("Redirect URI").fill(env("APP_REDIRECT"));
+    await page.getByRole("button", { name: "Make SSO link" }).click();
+    await page.getByRole("link", { name: /\/oauth2\/sso\?link=/ }).waitFor();
+    step("SSO link made");
 
     // The organisation tree opens a branch at a time.
     await page.getByRole("link", { name: "Organisations" }).click();
