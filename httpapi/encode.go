@@ -51,7 +51,7 @@ func (s *server) negotiate(r *http.Request, st *reqState) error {
 		st.format = suffix
 	default:
 		f, ok := fromAccept(r.Header.Get("Accept"))
-		if !ok && ownMediaType[path] {
+		if !ok && (ownMediaType[path] || path == "/console" || strings.HasPrefix(path, "/console/")) {
 			f, ok = "json", true // its answer is its own format whatever Accept says; a problem is JSON
 		}
 		if !ok {

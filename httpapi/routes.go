@@ -356,6 +356,18 @@ func (s *server) routeTable() []route {
 		{Operation{Method: "GET", Path: "/docs", ID: "docs", Tag: "system", Summary: "The API reference, rendered", Public: true,
 			Responses: append([]openapi.Response{ok(200, typeOf[openapi.HTML]())}, errs(400, 406)...)}, s.docs},
 
+		// The console (PRODUCT.md section 10): console.go.
+		{Operation{Method: "GET", Path: "/console", ID: "consoleRoot", Tag: "system", Summary: "The console: on to /console/", Public: true,
+			Responses: []openapi.Response{{Status: 302, Description: "To /console/", Headers: []string{"Location"}}}}, s.consoleRoot},
+		{Operation{Method: "GET", Path: "/console/signin", ID: "consoleSignIn", Tag: "system", Summary: "The console's sign-in: on to the authorization endpoint", Public: true,
+			Description: "Makes sure the console's client (" + service.ConsoleClientID + ": first-party, public, redirect URI {public-url}/console/callback) exists as the console needs it, then redirects to /oauth2/authorize with the same query. A public URL that is http to a host other than loopback cannot take the console's callback: 503.",
+			Params:      authorizeParams,
+			Responses:   pageResponses(302, 500, 503)}, s.consoleSignIn},
+		{Operation{Method: "GET", Path: "/console/{asset...}", ID: "console", Tag: "system", Summary: "The console, the web interface for operators and organisation admins", Public: true,
+			Description: "The page (at /console/ and its sign-in callback /console/callback) and its scripts and styles. It signs in with the authorization code flow and PKCE as the first-party public client " + service.ConsoleClientID + " and calls only this API with its user's token.",
+			Params:      []openapi.Param{pathParam("asset", "A file of the console; empty for the page.")},
+			Responses:   append([]openapi.Response{ok(200, typeOf[openapi.HTML]())}, errs(404)...)}, s.console},
+
 		// OpenID Connect (PRODUCT.md section 9): oidc.go.
 		{Operation{Method: "GET", Path: "/.well-known/openid-configuration", ID: "openidConfiguration", Tag: "openid", Summary: "OpenID Provider Metadata (discovery)", Public: true, JSONOnly: true,
 			Description: "OpenID Connect Discovery 1.0: the issuer (the public URL, --public-url) and where its endpoints are. Cacheable for an hour.",

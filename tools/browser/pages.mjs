@@ -15,22 +15,8 @@
 // step whose code was used), MAIL_URL, SHOTS, CHROMIUM
 // (default /usr/bin/chromium).
 import { createHmac } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join } from "node:path";
 import { chromium } from "playwright-core";
-
-const require = createRequire(import.meta.url);
-// axe-core's source, evaluated through the DevTools protocol: the pages'
-// CSP allows no script, and stays on (no bypassCSP) so that the
-// screenshots show what a browser shows.
-const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`set ${name}`);
-  return v;
-};
+import { env, scanner } from "./scan.mjs";
 
 // totp is the RFC 6238 code (SHA-1, 30 s, 6 digits) of a base32 secret
 // for a time step.
@@ -59,24 +45,8 @@ async function freshCode() {
 }
 
 const shots = env("SHOTS");
+const { check, violations, seen } = scanner(shots);
 let current; // the page in use, shown when a step fails
-mkdirSync(shots, { recursive: true });
-const violations = [];
-const seen = [];
-
-// check screenshots a page and scans it with axe-core.
-async function check(page, name) {
-  await page.waitForLoadState("load");
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  for (const v of result.violations) {
-    if (v.impact === "serious" || v.impact === "critical") {
-      violations.push({ page: name, id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.html) });
-    }
-  }
-  seen.push({ page: name, lang: await page.getAttribute("html", "lang"), title: await page.title() });
-}
 
 // newPage opens a page in a fresh browser context (no cookies) whose
 // language is locale (Accept-Language).
