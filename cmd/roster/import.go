@@ -407,8 +407,12 @@ func (imp *importer) ack(r importRecord, status int, problem json.RawMessage) er
 		extra = fmt.Sprintf(", %d failed", imp.st.Counts.Failed)
 	}
 	imp.p.share(int64(imp.sentRun), r.end, imp.size, extra)
-	if time.Since(imp.saved) >= time.Second {
+	if time.Since(imp.saved) >= importSaveEvery {
 		return imp.save()
 	}
 	return nil
 }
+
+// importSaveEvery is how often an import's state is written while it
+// runs (and when it stops); tests shorten it to interrupt a run early.
+var importSaveEvery = time.Second

@@ -294,6 +294,10 @@ func TestProgressShare(t *testing.T) {
 // command finishes it: every line is imported once (lines the server did
 // but the client never heard of answer unchanged), one event each.
 func TestImportCommandInterrupted(t *testing.T) {
+	// The state is written every second: on a fast machine the whole
+	// file is done before that, and nothing is left to interrupt.
+	defer func(every time.Duration) { importSaveEvery = every }(importSaveEvery)
+	importSaveEvery = 20 * time.Millisecond
 	s := startServer(t)
 	const n = 5000
 	file := writeFile(t, "users.ndjson", bulkFile(n, "cut", nil))
@@ -306,7 +310,7 @@ func TestImportCommandInterrupted(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"import", "--url", s.URL, "--batch", "4000", file}, func(k string) string { return env[k] }, &out, &errb)
 	}()
-	// The state is first saved a second into the run: interrupt then.
+	// Interrupt once the state is first saved.
 	for {
 		if _, err := os.Stat(state); err == nil {
 			break
