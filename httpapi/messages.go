@@ -175,6 +175,7 @@ var messages = map[string]map[string]string{
 		"scope.events:read":         "De wijzigingsfeed lezen die jij kunt zien",
 		"scope.audit:read":          "Het auditlogboek lezen dat jij kunt zien",
 		"scope.keys:write":          "Je API-sleutels en OAuth-clients beheren",
+		"scope.scim":                "De gebruikers van je organisatie inrichten als identiteitsprovider (SCIM)",
 	},
 }
 
