@@ -283,7 +283,7 @@ func TestRunRefusesNonLoopback(t *testing.T) {
 func TestSeedCollectsIDs(t *testing.T) {
 	f, srv := newFakeRoster(t, 0)
 	l := &loader{cfg: config{key: testKey}, base: srv.URL}
-	r := l.measure(context.Background(), "seed", 5, 0, 57, l.seedCalls())
+	r := l.measure(context.Background(), "seed", 5, 0, 57, l.callIteration(l.seedCalls()))
 	if r.Requests != 57 || r.Errors != 0 {
 		t.Fatalf("seed: %d requests, %d errors (%v, %s), want 57 and 0", r.Requests, r.Errors, r.Statuses, r.FirstError)
 	}
