@@ -25,6 +25,7 @@ type readCache struct {
 	byUser map[string][]string           // user id → key hashes cached for it
 	orgs   map[string]*roster.Organization
 	schema map[string][]byte // org id → the settings schema that applies (empty: none)
+	orgOff map[string]bool   // org id → whether it or an ancestor is disabled
 }
 
 // cacheSize bounds each map; past it an arbitrary tenth is dropped.
@@ -50,7 +51,7 @@ func newReadCache() *readCache {
 // clearOrgs forgets everything that depends on organisations.
 func (c *readCache) clearOrgs() {
 	c.creds, c.byUser = map[string]*roster.Credential{}, map[string][]string{}
-	c.orgs, c.schema = map[string]*roster.Organization{}, map[string][]byte{}
+	c.orgs, c.schema, c.orgOff = map[string]*roster.Organization{}, map[string][]byte{}, map[string]bool{}
 }
 
 func (c *readCache) now() uint64 {
@@ -179,6 +180,25 @@ func (c *readCache) putSettingsSchema(epoch uint64, orgID string, doc []byte) {
 		shrink(c.schema)
 	}
 	c.schema[orgID] = doc
+}
+
+func (c *readCache) orgDisabled(orgID string) (off, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	off, ok = c.orgOff[orgID]
+	return off, ok
+}
+
+func (c *readCache) putOrgDisabled(epoch uint64, orgID string, off bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return
+	}
+	if len(c.orgOff) >= cacheSize {
+		shrink(c.orgOff)
+	}
+	c.orgOff[orgID] = off
 }
 
 func shrink[V any](m map[string]V) {
