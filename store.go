@@ -38,16 +38,50 @@ type Store interface {
 	Close() error
 }
 
+// StoreMetrics receives what a store measures of its writes (cmd/roster
+// makes Prometheus series of them). The engines call it on their write
+// path, so its methods must be quick.
+type StoreMetrics interface {
+	// Update is one Store.Update as its caller waited for it: from the
+	// call to the answer, queueing for the writer (embedded store) and
+	// every attempt (PostgreSQL's retries) included.
+	Update(d time.Duration, err error)
+	// Transaction is one database transaction, from its BEGIN to the end
+	// of its COMMIT or ROLLBACK, and the Update calls it carried (a writer
+	// batch on the embedded store; one on PostgreSQL).
+	Transaction(d time.Duration, updates int)
+}
+
 // ExportPage is how many users ExportUsers reads per keyset page inside
 // its snapshot.
 const ExportPage = 500
 
-// Backlog is what waits to go out. The times are zero when nothing waits.
+// Backlog is what waits to go out.
 type Backlog struct {
-	PendingDeliveries     int64
-	OldestPendingDelivery time.Time
-	QueuedMail            int64
-	OldestQueuedMail      time.Time
+	// Deliveries are the pending webhook deliveries by the status of
+	// their webhook (StatusEnabled, StatusDisabled; a status with none is
+	// absent): a disabled webhook's wait until it is enabled again, so
+	// only an enabled one's are late.
+	Deliveries map[string]Waiting
+	Mail       Waiting // queued mail
+}
+
+// Waiting is how much waits, and when the oldest of it was made (zero
+// when nothing waits).
+type Waiting struct {
+	Count  int64
+	Oldest time.Time
+}
+
+// AddDeliveries records the pending deliveries of the webhooks with a
+// status: count of them, the oldest with the id oldestID (an id holds its
+// creation time).
+func (b *Backlog) AddDeliveries(webhookStatus string, count int64, oldestID string) {
+	if b.Deliveries == nil {
+		b.Deliveries = map[string]Waiting{}
+	}
+	at, _ := IDTime(oldestID)
+	b.Deliveries[webhookStatus] = Waiting{Count: count, Oldest: at}
 }
 
 // MigrationError is Store.Ping's answer for a database that is reachable

@@ -144,12 +144,12 @@ func (s *server) write(w http.ResponseWriter, r *http.Request, status int, root,
 			// Stored text that XML cannot carry (a control character
 			// written before input refused them): answer anyway, with
 			// U+FFFD in its place, rather than fail every list holding it.
-			s.Log.Warn("xml encode: characters replaced", "request_id", st.id, "error", err)
+			s.Log.WarnContext(r.Context(), "xml encode: characters replaced", "request_id", st.id, "error", err)
 			buf.Reset()
 			err = xmljson.EncodeReplacing(&buf, root, problemNS, body)
 		}
 		if err != nil {
-			s.Log.Error("xml encode", "request_id", st.id, "error", err)
+			s.Log.ErrorContext(r.Context(), "xml encode", "request_id", st.id, "error", err)
 			buf.Reset()
 			status, problemNS = http.StatusNotAcceptable, "urn:ietf:rfc:7807"
 			p, _ := json.Marshal(problem{Type: "about:blank", Title: "Not Acceptable", Status: status, Detail: "this resource holds text that XML cannot carry: ask for application/json", RequestID: st.id})
@@ -240,7 +240,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		// Nobody is there to read an answer: send none, and log it as
 		// the client's doing, not as an internal error.
 		st.clientGone = true
-		s.Log.Debug("client closed request", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "error", err)
+		s.Log.DebugContext(r.Context(), "client closed request", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "error", err)
 		return
 	}
 	p := problem{RequestID: st.id}
@@ -260,7 +260,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if code == roster.CodeInternal && errors.As(err, &opErr) {
 			// The database (or another dependency) cannot be reached:
 			// say so, and when to try again, rather than "internal error".
-			s.Log.Error("dependency unreachable", "request_id", st.id, "error", err)
+			s.Log.ErrorContext(r.Context(), "dependency unreachable", "request_id", st.id, "error", err)
 			err, code = roster.Errorf(roster.CodeUnavailable, "the database cannot be reached right now: retry in a few seconds"), roster.CodeUnavailable
 			w.Header().Set("Retry-After", "5")
 		}
@@ -278,7 +278,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			}
 		}
 		if code == roster.CodeInternal {
-			s.Log.Error("internal error", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "error", err)
+			s.Log.ErrorContext(r.Context(), "internal error", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "error", err)
 		}
 		if code == roster.CodeUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="roster"`)

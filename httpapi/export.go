@@ -83,7 +83,7 @@ func (s *server) exportUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Context().Err() == nil {
-		s.Log.Error("export failed half-way", "request_id", state(r).id, "users_sent", n, "error", err)
+		s.Log.ErrorContext(r.Context(), "export failed half-way", "request_id", state(r).id, "users_sent", n, "error", err)
 	}
 	panic(http.ErrAbortHandler)
 }

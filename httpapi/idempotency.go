@@ -56,7 +56,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, next http.Ha
 	bg := context.Background()
 	if cw.status >= 500 || state(r).clientGone { // a client that hung up got no answer to replay
 		if err := s.Service.ReleaseIdempotent(bg, scope, key); err != nil {
-			s.Log.Error("idempotency release", "request_id", state(r).id, "error", err)
+			s.Log.ErrorContext(r.Context(), "idempotency release", "request_id", state(r).id, "error", err)
 		}
 		return
 	}
@@ -67,7 +67,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, next http.Ha
 		}
 	}
 	if err := s.Service.FinishIdempotent(bg, scope, key, cw.status, header, cw.buf.Bytes()); err != nil {
-		s.Log.Error("idempotency record", "request_id", state(r).id, "error", err)
+		s.Log.ErrorContext(r.Context(), "idempotency record", "request_id", state(r).id, "error", err)
 	}
 }
 

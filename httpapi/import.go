@@ -216,7 +216,7 @@ func (s *server) lineProblem(r *http.Request, n int, err error) ImportLineResult
 		}
 	}
 	if code == roster.CodeInternal {
-		s.Log.Error("internal error", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "line", n, "error", err)
+		s.Log.ErrorContext(r.Context(), "internal error", "request_id", st.id, "method", r.Method, "path", r.URL.Path, "line", n, "error", err)
 	}
 	p.Title = http.StatusText(p.Status)
 	return ImportLineResult{Line: n, Status: p.Status, Problem: p}

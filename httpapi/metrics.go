@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/service"
 )
 
@@ -42,7 +43,7 @@ func newMetrics(reg *prometheus.Registry, svc *service.Service) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.requests, m.duration, m.inFlight, m.tokens)
 		if svc != nil {
-			reg.MustRegister(&backlogCollector{svc: svc})
+			reg.MustRegister(&backlogCollector{svc: svc}, &signInCollector{svc: svc})
 		}
 	}
 	return m
@@ -87,9 +88,10 @@ func (m *metrics) token(grant string, err error) {
 type backlogCollector struct{ svc *service.Service }
 
 var (
-	descDeliveries  = prometheus.NewDesc("roster_webhook_deliveries_pending", "Webhook deliveries waiting for a (next) attempt, on all nodes.", nil, nil)
+	descDeliveries = prometheus.NewDesc("roster_webhook_deliveries_pending",
+		"Webhook deliveries waiting for a (next) attempt, on all nodes, by the status of their webhook (a disabled webhook's wait until it is enabled again).", []string{"webhook_status"}, nil)
 	descDeliveryAge = prometheus.NewDesc("roster_webhook_oldest_pending_delivery_age_seconds",
-		"Age of the oldest pending webhook delivery (0 when none): the delivery lag.", nil, nil)
+		"Age of the oldest pending webhook delivery (0 when none) by the status of its webhook: the delivery lag.", []string{"webhook_status"}, nil)
 	descMail      = prometheus.NewDesc("roster_mail_queued", "Mails in the outbox waiting to be sent, on all nodes.", nil, nil)
 	descMailAge   = prometheus.NewDesc("roster_mail_oldest_queued_age_seconds", "Age of the oldest queued mail (0 when none).", nil, nil)
 	descBacklogUp = prometheus.NewDesc("roster_backlog_scrape_ok", "1 when the backlog could be read from the store at this scrape.", nil, nil)
@@ -116,8 +118,41 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 		return max(time.Since(t).Seconds(), 0)
 	}
 	ch <- prometheus.MustNewConstMetric(descBacklogUp, prometheus.GaugeValue, 1)
-	ch <- prometheus.MustNewConstMetric(descDeliveries, prometheus.GaugeValue, float64(b.PendingDeliveries))
-	ch <- prometheus.MustNewConstMetric(descDeliveryAge, prometheus.GaugeValue, age(b.OldestPendingDelivery))
-	ch <- prometheus.MustNewConstMetric(descMail, prometheus.GaugeValue, float64(b.QueuedMail))
-	ch <- prometheus.MustNewConstMetric(descMailAge, prometheus.GaugeValue, age(b.OldestQueuedMail))
+	for _, status := range []string{roster.StatusEnabled, roster.StatusDisabled} {
+		d := b.Deliveries[status]
+		ch <- prometheus.MustNewConstMetric(descDeliveries, prometheus.GaugeValue, float64(d.Count), status)
+		ch <- prometheus.MustNewConstMetric(descDeliveryAge, prometheus.GaugeValue, age(d.Oldest), status)
+	}
+	ch <- prometheus.MustNewConstMetric(descMail, prometheus.GaugeValue, float64(b.Mail.Count))
+	ch <- prometheus.MustNewConstMetric(descMailAge, prometheus.GaugeValue, age(b.Mail.Oldest))
+}
+
+// signInCollector reads the service's sign-in counts at each scrape.
+type signInCollector struct{ svc *service.Service }
+
+var (
+	descSignInFailures = prometheus.NewDesc("roster_sign_in_failures_total",
+		"Sign-in attempts whose secret was wrong, on this node, by what was checked: password and totp (password grant), client_secret (client_credentials), current_password (password change), totp_disable.", []string{"check"}, nil)
+	descLockouts = prometheus.NewDesc("roster_sign_in_lockouts_total",
+		"Failed sign-ins that reached a limit and so locked the account or the client's address, on this node.", []string{"limit"}, nil)
+	descSignInRefused = prometheus.NewDesc("roster_sign_in_refused_total",
+		"Sign-in attempts refused because the account or the address was locked, on this node.", []string{"limit"}, nil)
+)
+
+func (c *signInCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descSignInFailures, descLockouts, descSignInRefused} {
+		ch <- d
+	}
+}
+
+func (c *signInCollector) Collect(ch chan<- prometheus.Metric) {
+	n := c.svc.SignInCounts()
+	for _, s := range []struct {
+		desc   *prometheus.Desc
+		counts map[string]uint64
+	}{{descSignInFailures, n.Failures}, {descLockouts, n.Lockouts}, {descSignInRefused, n.Refused}} {
+		for label, v := range s.counts {
+			ch <- prometheus.MustNewConstMetric(s.desc, prometheus.CounterValue, float64(v), label)
+		}
+	}
 }

@@ -499,7 +499,7 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	ready, err := s.Service.Ready(r.Context())
 	if !ready.OK() {
-		s.Log.Warn("not ready", "request_id", state(r).id, "checks", ready, "error", err)
+		s.Log.WarnContext(r.Context(), "not ready", "request_id", state(r).id, "checks", ready, "error", err)
 		var down []string
 		for _, c := range []struct{ name, state string }{{"database", ready.Database}, {"migrations", ready.Migrations}, {"secret key", ready.SecretKey}} {
 			if c.state != "ok" && c.state != "unknown" {

@@ -22,8 +22,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/telemetry"
 	"github.com/rosterhq/roster/service"
 )
 
@@ -48,6 +50,9 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed
 	// (--trusted-proxies); none by default (clientip.go).
 	TrustedProxies []netip.Prefix
+	// Tracing, when set (--otel-endpoint), gives every request a span
+	// (tracing.go); nil: no tracing at all.
+	Tracing trace.TracerProvider
 }
 
 type server struct {
@@ -78,7 +83,7 @@ func NewServer(cfg Config) (http.Handler, error) {
 	}
 	s.doc = doc
 	s.metrics = newMetrics(cfg.Registry, cfg.Service)
-	return s, nil
+	return s.traced(), nil
 }
 
 type ctxKey int
@@ -131,6 +136,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// hold a stalled connection far longer.
 		_ = http.NewResponseController(w).SetReadDeadline(st.start.Add(s.BodyReadTimeout))
 	}
+	tagRequestSpan(r.Context(), st.id)
 	ip := clientIP(r, s.TrustedProxies)
 	ctx := roster.WithRequestInfo(context.WithValue(r.Context(), keyRequest, st), roster.RequestInfo{ID: st.id, ClientIP: ip})
 	r = r.WithContext(ctx)
@@ -146,7 +152,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// body, never a complete-looking one.
 			aborted = true
 		} else if v != nil {
-			s.Log.Error("panic", "request_id", st.id, "panic", v)
+			s.Log.ErrorContext(r.Context(), "panic", "request_id", st.id, "panic", v)
 			if !rec.wrote {
 				s.writeError(rec, r, errPanicked)
 			}
@@ -166,7 +172,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else if aborted {
 			attrs = append(attrs, "outcome", "answer cut half-way")
 		}
-		s.Log.Info("request", attrs...)
+		s.Log.InfoContext(r.Context(), "request", attrs...)
 	}()
 	// A bad %-escape in the query would otherwise be dropped silently
 	// with its parameter (one in the path never gets here: net/http
@@ -207,6 +213,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pattern = p
+	nameRequestSpan(r.Context(), p)
 	s.mux.ServeHTTP(rec, r) // the mux, not the Handler found above, sets path values
 }
 
@@ -321,6 +328,13 @@ func (s *server) wrap(rt route) http.Handler {
 			s.writeError(w, r, roster.Errorf(roster.CodePreconditionRequired, "this server requires If-Match on %s: send the ETag of the version you are changing", r.Method))
 			return
 		}
+		// The operation's own span (named by its id, e.g. patchUser), under
+		// the request's: decoding, the service call and the answer.
+		ctx, span := telemetry.Start(r.Context(), rt.op.ID)
+		defer span.End()
+		if span.IsRecording() {
+			r = r.WithContext(ctx)
+		}
 		// Idempotency is scoped to the calling key, so public routes (the
 		// token endpoint, whose answers are secrets) have none.
 		// An import streams a body of any size and is safe to run again
@@ -342,7 +356,10 @@ func (s *server) authenticate(r *http.Request) (*roster.Caller, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, roster.Errorf(roster.CodeUnauthorized, "the Authorization header must be \"Bearer <token>\"")
 	}
-	return s.Service.Authenticate(r.Context(), strings.TrimSpace(token))
+	ctx, span := telemetry.Start(r.Context(), "authenticate")
+	c, err := s.Service.Authenticate(ctx, strings.TrimSpace(token))
+	telemetry.End(span, err)
+	return c, err
 }
 
 // recorder remembers the status and size of a response.

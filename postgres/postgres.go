@@ -74,6 +74,8 @@ type DB struct {
 	// connection for as long as its client reads): a quarter of the pool,
 	// at least one.
 	exports chan struct{}
+	// metrics is told how long writes take (SetMetrics); nil: nobody asked.
+	metrics roster.StoreMetrics
 
 	mu      sync.Mutex
 	lastNow time.Time // the newest Tx.Now handed out by this process

@@ -12,8 +12,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/telemetry"
 )
 
 // Update runs fn in a transaction and commits it. When a statement fails
@@ -21,12 +24,26 @@ import (
 // back and fn runs again, up to Config.MaxRetries times: fn must be safe
 // to run more than once, as every use in Roster is (it reads what it
 // changes inside the transaction).
-func (db *DB) Update(ctx context.Context, fn func(roster.Tx) error) error {
+func (db *DB) Update(ctx context.Context, fn func(roster.Tx) error) (err error) {
+	start := time.Now()
+	ctx, span := telemetry.Start(ctx, "postgres.Update")
+	attempts := 0
+	defer func() {
+		if span.IsRecording() {
+			span.SetAttributes(attribute.Int("roster.store.attempts", attempts))
+		}
+		telemetry.End(span, err)
+		if db.metrics != nil {
+			db.metrics.Update(time.Since(start), err)
+		}
+	}()
 	for attempt := 0; ; attempt++ {
+		attempts++
 		err := db.attempt(ctx, fn)
 		if err == nil || attempt >= db.cfg.MaxRetries || !retryable(err) {
 			return err
 		}
+		span.AddEvent("retry", trace.WithAttributes(attribute.String("error", err.Error())))
 		// A short random pause lets the transactions that collided finish
 		// in some order instead of colliding again.
 		select {
@@ -36,6 +53,10 @@ func (db *DB) Update(ctx context.Context, fn func(roster.Tx) error) error {
 		}
 	}
 }
+
+// SetMetrics makes the store report how long its writes take. Call it
+// before the first Update.
+func (db *DB) SetMetrics(m roster.StoreMetrics) { db.metrics = m }
 
 // attempt runs fn once in a transaction of its own.
 func (db *DB) attempt(ctx context.Context, fn func(roster.Tx) error) error {
@@ -52,6 +73,9 @@ func (db *DB) attempt(ctx context.Context, fn func(roster.Tx) error) error {
 	// Release destroys the connection if it is still in a transaction
 	// (a rollback that could not be sent) or broken.
 	defer conn.Release()
+	if db.metrics != nil {
+		defer func(began time.Time) { db.metrics.Transaction(time.Since(began), 1) }(time.Now())
+	}
 	if _, err := conn.Exec(ctx, `BEGIN ISOLATION LEVEL READ COMMITTED`); err != nil {
 		return err
 	}

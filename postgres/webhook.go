@@ -82,19 +82,32 @@ func scanDelivery(row pgx.Row) (*roster.Delivery, error) {
 
 func (r reader) Backlog(ctx context.Context) (roster.Backlog, error) {
 	var b roster.Backlog
-	var oldest *string
+	// Counted per webhook over the pending index first, so that each
+	// webhook's document is read once.
+	rows, err := r.q.Query(ctx, `SELECT w.doc->>'status', sum(d.n)::bigint, min(d.oldest)
+		FROM (SELECT webhook_id, count(*) AS n, min(id) AS oldest FROM deliveries WHERE state = 'pending' GROUP BY webhook_id) d
+		JOIN webhooks w ON w.id = d.webhook_id GROUP BY 1`)
+	if err != nil {
+		return b, err
+	}
+	defer rows.Close()
+	var status, oldest string
+	var n int64
+	for rows.Next() {
+		if err := rows.Scan(&status, &n, &oldest); err != nil {
+			return b, err
+		}
+		b.AddDeliveries(status, n, oldest)
+	}
+	if err := rows.Err(); err != nil {
+		return b, err
+	}
 	var oldestMail *time.Time
-	if err := r.q.QueryRow(ctx, `SELECT count(*), min(id) FROM deliveries WHERE state = 'pending'`).Scan(&b.PendingDeliveries, &oldest); err != nil {
+	if err := r.q.QueryRow(ctx, `SELECT count(*), min(created_at) FROM mail_outbox WHERE status IN ('queued', 'queued_sealed')`).Scan(&b.Mail.Count, &oldestMail); err != nil {
 		return b, err
-	}
-	if err := r.q.QueryRow(ctx, `SELECT count(*), min(created_at) FROM mail_outbox WHERE status IN ('queued', 'queued_sealed')`).Scan(&b.QueuedMail, &oldestMail); err != nil {
-		return b, err
-	}
-	if oldest != nil {
-		b.OldestPendingDelivery, _ = roster.IDTime(*oldest)
 	}
 	if oldestMail != nil {
-		b.OldestQueuedMail = oldestMail.UTC()
+		b.Mail.Oldest = oldestMail.UTC()
 	}
 	return b, nil
 }

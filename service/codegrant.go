@@ -175,6 +175,9 @@ func (s *Service) authenticateClient(ctx context.Context, req *TokenRequest, gra
 		want = cl.Hash
 	}
 	ok := cl != nil && subtle.ConstantTimeCompare(given[:], want) == 1
+	if !ok {
+		s.attemptFailed(att, "client_secret")
+	}
 	s.settle(ctx, att, !ok)
 	if !ok {
 		return nil, bad

@@ -231,6 +231,7 @@ func (s *Service) DisableTOTP(ctx context.Context, c *roster.Caller, ref, code s
 			return err
 		}
 		if !ok {
+			s.attemptFailed(att, "totp_disable")
 			return roster.Invalid(roster.FieldError{Location: "body.code", Message: "code does not match: use the code your authenticator app shows now, or an unused recovery code"})
 		}
 	}

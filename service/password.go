@@ -130,6 +130,7 @@ func (s *Service) checkCurrentPassword(ctx context.Context, u *roster.User, curr
 	}
 	ok, err := s.verifyPassword(ctx, *current, stored)
 	if err == nil && !ok {
+		s.attemptFailed(att, "current_password")
 		return roster.Invalid(roster.FieldError{Location: "body.current_password", Message: "current_password is not your current password"})
 	}
 	if rerr := s.releaseAttempt(ctx, att); err == nil {

@@ -40,6 +40,7 @@ type Service struct {
 	keyChecked  atomic.Bool // CheckSecretKey succeeded
 	ring        keyRing     // the keys that sign ID tokens (keys.go)
 	secOnce     sync.Once
+	signIns     signInCounter // SignInCounts
 }
 
 // New returns a Service over store.

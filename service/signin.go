@@ -5,8 +5,10 @@ package service
 import (
 	"context"
 	"errors"
+	"maps"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +34,9 @@ type attempt struct {
 	account string // accountKey of the name given, or ""
 	address string // addressKey of the client, or ""
 	at      time.Time
+	// locks names the limits ("account", "address") this attempt reaches:
+	// should it fail, it locks them (a lockout, in SignInCounts).
+	locks []string
 }
 
 func (a *attempt) keys() []string {
@@ -60,30 +65,37 @@ func (s *Service) reserveAttempt(ctx context.Context, account string) (*attempt,
 		return a, nil
 	}
 	var refused error
+	lockedBy := ""
 	err := s.store.Update(ctx, func(tx roster.Tx) error {
-		refused = nil
+		refused, lockedBy, a.locks = nil, "", nil
 		if err := tx.LockSignInKeys(a.keys()...); err != nil {
 			return err
 		}
 		now := tx.Now()
 		if a.address != "" {
-			left, err := lockedIn(ctx, tx, a.address, now, cfg.AddressFailures, cfg.AddressWindow, cfg.AddressLockout)
+			left, n, err := lockedIn(ctx, tx, a.address, now, cfg.AddressFailures, cfg.AddressWindow, cfg.AddressLockout)
 			if err != nil {
 				return err
 			}
 			if left > 0 {
-				refused = &RateLimitError{RetryAfter: left, Message: "too many failed sign-ins from this address: try again later"}
+				refused, lockedBy = &RateLimitError{RetryAfter: left, Message: "too many failed sign-ins from this address: try again later"}, "address"
 				return nil
+			}
+			if n+1 >= cfg.AddressFailures {
+				a.locks = append(a.locks, "address")
 			}
 		}
 		if a.account != "" {
-			left, err := lockedIn(ctx, tx, a.account, now, cfg.AccountFailures, cfg.AccountWindow, cfg.AccountLockout)
+			left, n, err := lockedIn(ctx, tx, a.account, now, cfg.AccountFailures, cfg.AccountWindow, cfg.AccountLockout)
 			if err != nil {
 				return err
 			}
 			if left > 0 {
-				refused = &RateLimitError{RetryAfter: left, Message: "too many failed sign-ins for this account: try again later, or ask an administrator to lift the lock"}
+				refused, lockedBy = &RateLimitError{RetryAfter: left, Message: "too many failed sign-ins for this account: try again later, or ask an administrator to lift the lock"}, "account"
 				return nil
+			}
+			if n+1 >= cfg.AccountFailures {
+				a.locks = append(a.locks, "account")
 			}
 		}
 		for _, k := range a.keys() {
@@ -98,18 +110,86 @@ func (s *Service) reserveAttempt(ctx context.Context, account string) (*attempt,
 		return nil, err
 	}
 	if refused != nil {
+		s.signIns.add(&s.signIns.refused, lockedBy)
 		return nil, refused
 	}
 	return a, nil
 }
 
-// lockedIn returns how long a key is still locked at now (0: it is not).
-func lockedIn(ctx context.Context, r roster.Reader, key string, now time.Time, limit int, window, lockout time.Duration) (time.Duration, error) {
+// lockedIn returns how long a key is still locked at now (0: it is not)
+// and its failures within the window.
+func lockedIn(ctx context.Context, r roster.Reader, key string, now time.Time, limit int, window, lockout time.Duration) (time.Duration, int, error) {
 	n, last, err := r.SignInFailures(ctx, key, now.Add(-window))
 	if err != nil || n < limit {
-		return 0, err
+		return 0, n, err
 	}
-	return max(last.Add(lockout).Sub(now), 0), nil
+	return max(last.Add(lockout).Sub(now), 0), n, nil
+}
+
+// attemptFailed counts a reserved attempt whose secret was wrong (check
+// names what was checked: SignInCounts.Failures), and the lockouts it
+// starts. The reservation stays: it is the failure the limits count.
+func (s *Service) attemptFailed(a *attempt, check string) {
+	s.signIns.add(&s.signIns.failures, check)
+	if a != nil {
+		for _, l := range a.locks {
+			s.signIns.add(&s.signIns.lockouts, l)
+		}
+	}
+}
+
+// SignInCounts are the sign-in outcomes since the service started, for
+// metrics.
+type SignInCounts struct {
+	// Failures are attempts whose secret was wrong, by what was checked:
+	// password and totp (the password grant), client_secret
+	// (client_credentials), current_password (a password change),
+	// totp_disable (the code that turns TOTP off).
+	Failures map[string]uint64
+	// Lockouts are the failures that reached a limit and so locked the
+	// account or the client's address (by "account", "address").
+	Lockouts map[string]uint64
+	// Refused are the attempts refused because the account or the
+	// address was locked.
+	Refused map[string]uint64
+}
+
+// SignInCounts returns the sign-in outcomes counted so far, with every
+// check and limit present (0 until it happens), so that each series
+// exists from the start.
+func (s *Service) SignInCounts() SignInCounts {
+	c := &s.signIns
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	known := func(m map[string]uint64, keys ...string) map[string]uint64 {
+		out := maps.Clone(m)
+		if out == nil {
+			out = map[string]uint64{}
+		}
+		for _, k := range keys {
+			if _, ok := out[k]; !ok {
+				out[k] = 0
+			}
+		}
+		return out
+	}
+	return SignInCounts{Failures: known(c.failures, "password", "totp", "client_secret", "current_password", "totp_disable"),
+		Lockouts: known(c.lockouts, "account", "address"), Refused: known(c.refused, "account", "address")}
+}
+
+// signInCounter keeps SignInCounts.
+type signInCounter struct {
+	mu                          sync.Mutex
+	failures, lockouts, refused map[string]uint64
+}
+
+func (c *signInCounter) add(m *map[string]uint64, key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if *m == nil {
+		*m = map[string]uint64{}
+	}
+	(*m)[key]++
 }
 
 // releaseAttempt takes a reservation back: the attempt was not a failure
@@ -236,7 +316,7 @@ func (s *Service) upgradeHash(ctx context.Context, tx roster.Tx, userID, checked
 	if err := tx.PutPasswordHash(userID, upgraded); err != nil {
 		return err
 	}
-	s.log.Info("imported password hash replaced with argon2id at sign-in", "user_id", userID, "from", passhash.Family(checked),
+	s.log.InfoContext(ctx, "imported password hash replaced with argon2id at sign-in", "user_id", userID, "from", passhash.Family(checked),
 		"request_id", roster.RequestInfoFrom(ctx).ID)
 	return nil
 }
@@ -353,10 +433,13 @@ func (s *Service) passwordSignIn(ctx context.Context, name, password, code strin
 	}
 	if !ok || stored == "" || disabled {
 		failed = true
+		s.attemptFailed(att, "password")
 		return &signIn{user: u}, errBadCredentials
 	}
 	if err := s.checkTOTP(ctx, u, code); err != nil {
-		failed = errors.Is(err, errWrongTOTP)
+		if failed = errors.Is(err, errWrongTOTP); failed {
+			s.attemptFailed(att, "totp")
+		}
 		return &signIn{user: u}, err
 	}
 	si := &signIn{user: u, att: att, stored: stored}
@@ -365,7 +448,7 @@ func (s *Service) passwordSignIn(ctx context.Context, name, password, code strin
 	// only puts that off to a later sign-in.
 	if rehash {
 		if si.upgraded, err = s.hashPassword(ctx, password); err != nil {
-			s.log.Warn("imported password hash kept for now", "user_id", u.ID, "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+			s.log.WarnContext(ctx, "imported password hash kept for now", "user_id", u.ID, "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
 			si.upgraded = ""
 		}
 	}
@@ -398,7 +481,11 @@ func (s *Service) secondFactorSignIn(ctx context.Context, userID, code string) (
 		}
 	}
 	if err != nil {
-		s.settle(ctx, att, errors.Is(err, errWrongTOTP) || errors.Is(err, errBadCredentials))
+		failed := errors.Is(err, errWrongTOTP) || errors.Is(err, errBadCredentials)
+		if failed {
+			s.attemptFailed(att, "totp")
+		}
+		s.settle(ctx, att, failed)
 		return &signIn{user: u}, err
 	}
 	return &signIn{user: u, att: att}, nil
@@ -439,7 +526,7 @@ func (s *Service) settle(ctx context.Context, att *attempt, failed bool) {
 		return
 	}
 	if err := s.releaseAttempt(ctx, att); err != nil {
-		s.log.Error("taking back a sign-in attempt", "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+		s.log.ErrorContext(ctx, "taking back a sign-in attempt", "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
 	}
 }
 

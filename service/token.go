@@ -285,7 +285,7 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 		return nil, err
 	}
 	if reused {
-		s.log.Warn("refresh token reused: its sign-in is revoked", "user_id", u.ID, "family", t.Family, "request_id", roster.RequestInfoFrom(ctx).ID)
+		s.log.WarnContext(ctx, "refresh token reused: its sign-in is revoked", "user_id", u.ID, "family", t.Family, "request_id", roster.RequestInfoFrom(ctx).ID)
 		return nil, oauthErr("invalid_grant", "the refresh token was already used: every token of this sign-in is revoked, sign in again")
 	}
 	if cl != nil && slices.Contains(scopes, ScopeOpenID) {

@@ -26,6 +26,48 @@ type readCache struct {
 	orgs   map[string]*roster.Organization
 	schema map[string][]byte // org id → the settings schema that applies (empty: none)
 	orgOff map[string]bool   // org id → whether it or an ancestor is disabled
+	// hits and misses count the lookups of each kind (CacheCounts).
+	hits, misses [cacheKinds]uint64
+}
+
+// The kinds of value the cache holds, by which its lookups are counted.
+const (
+	cacheUser = iota
+	cacheCredential
+	cacheOrg
+	cacheSchema
+	cacheOrgDisabled
+	cacheKinds
+)
+
+var cacheKindNames = [cacheKinds]string{"user", "credential", "organization", "settings_schema", "org_disabled"}
+
+// CacheCount is how many lookups of one kind of value the read cache
+// answered (Hits) and left to the database (Misses) since the store opened.
+type CacheCount struct {
+	Kind         string // user, credential, organization, settings_schema or org_disabled
+	Hits, Misses uint64
+}
+
+// CacheCounts returns the read cache's lookups by kind, for the hit ratio.
+func (db *DB) CacheCounts() []CacheCount {
+	c := db.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]CacheCount, cacheKinds)
+	for k := range out {
+		out[k] = CacheCount{Kind: cacheKindNames[k], Hits: c.hits[k], Misses: c.misses[k]}
+	}
+	return out
+}
+
+// count counts a lookup; c.mu is held.
+func (c *readCache) count(kind int, hit bool) {
+	if hit {
+		c.hits[kind]++
+	} else {
+		c.misses[kind]++
+	}
 }
 
 // cacheSize bounds each map; past it an arbitrary tenth is dropped.
@@ -63,7 +105,9 @@ func (c *readCache) now() uint64 {
 func (c *readCache) user(id string) *roster.User {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.users[id]
+	u := c.users[id]
+	c.count(cacheUser, u != nil)
+	return u
 }
 
 // userAt returns the cached user if it is at the version given.
@@ -71,10 +115,14 @@ func (c *readCache) userAt(id string, version int64) *roster.User {
 	if c == nil {
 		return nil
 	}
-	if u := c.user(id); u != nil && u.Version == version {
-		return u
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u := c.users[id]
+	if u != nil && u.Version != version {
+		u = nil
 	}
-	return nil
+	c.count(cacheUser, u != nil)
+	return u
 }
 
 func (c *readCache) putUser(epoch uint64, u *roster.User) {
@@ -92,7 +140,9 @@ func (c *readCache) putUser(epoch uint64, u *roster.User) {
 func (c *readCache) credential(hash []byte) *roster.Credential {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.creds[string(hash)]
+	cred := c.creds[string(hash)]
+	c.count(cacheCredential, cred != nil)
+	return cred
 }
 
 func (c *readCache) putCredential(epoch uint64, hash []byte, cred *roster.Credential) {
@@ -148,7 +198,9 @@ func (c *readCache) forget(t *touched) {
 func (c *readCache) org(id string) *roster.Organization {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.orgs[id]
+	o := c.orgs[id]
+	c.count(cacheOrg, o != nil)
+	return o
 }
 
 func (c *readCache) putOrg(epoch uint64, o *roster.Organization) {
@@ -167,6 +219,7 @@ func (c *readCache) settingsSchema(orgID string) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	doc, ok := c.schema[orgID]
+	c.count(cacheSchema, ok)
 	return doc, ok
 }
 
@@ -186,6 +239,7 @@ func (c *readCache) orgDisabled(orgID string) (off, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	off, ok = c.orgOff[orgID]
+	c.count(cacheOrgDisabled, ok)
 	return off, ok
 }
 

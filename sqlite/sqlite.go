@@ -18,10 +18,13 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/telemetry"
 )
 
 //go:embed migrations/*.sql
@@ -60,6 +63,8 @@ type DB struct {
 	// exportSlots bounds the exports running at once (each holds a read
 	// connection, and its snapshot, for as long as its client reads).
 	exportSlots chan struct{}
+	// metrics is told how long writes take (SetMetrics); nil: nobody asked.
+	metrics roster.StoreMetrics
 }
 
 var _ roster.Store = (*DB)(nil)
@@ -68,6 +73,12 @@ type job struct {
 	ctx context.Context
 	fn  func(roster.Tx) error
 	err chan error
+	// queued is when Update queued the job; the writer sets batch (the
+	// jobs of its transaction) and waited (from queued to the batch's
+	// start) before it answers, for the Update's span.
+	queued time.Time
+	batch  int
+	waited time.Duration
 }
 
 // privateFiles makes the database file, created here when it does not
@@ -322,9 +333,15 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// SetMetrics makes the store report how long its writes take. Call it
+// before the first Update.
+func (db *DB) SetMetrics(m roster.StoreMetrics) { db.metrics = m }
+
 // Update queues fn for the writer and waits for its transaction to commit.
-func (db *DB) Update(ctx context.Context, fn func(roster.Tx) error) error {
-	j := &job{ctx: ctx, fn: fn, err: make(chan error, 1)}
+func (db *DB) Update(ctx context.Context, fn func(roster.Tx) error) (err error) {
+	ctx, span := telemetry.Start(ctx, "sqlite.Update")
+	j := &job{ctx: ctx, fn: fn, err: make(chan error, 1), queued: time.Now()}
+	defer func() { db.observeUpdate(span, j, err) }()
 	select {
 	case db.jobs <- j:
 	case <-ctx.Done():
@@ -333,6 +350,19 @@ func (db *DB) Update(ctx context.Context, fn func(roster.Tx) error) error {
 	// Once queued, the job runs or fails as a whole: waiting for the
 	// answer even after ctx ends keeps "answered" and "committed" equal.
 	return <-j.err
+}
+
+// observeUpdate ends an Update's span, with the batch it went in and how
+// long it waited for the writer, and measures the Update.
+func (db *DB) observeUpdate(span trace.Span, j *job, err error) {
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Int("roster.store.batch_updates", j.batch),
+			attribute.Float64("roster.store.queue_wait_ms", float64(j.waited.Microseconds())/1000))
+	}
+	telemetry.End(span, err)
+	if db.metrics != nil {
+		db.metrics.Update(time.Since(j.queued), err)
+	}
 }
 
 // writer runs queued jobs. It takes every job waiting when it wakes, runs
@@ -399,7 +429,14 @@ func (db *DB) writer() {
 				break fill
 			}
 		}
+		start := time.Now()
+		for _, j := range batch {
+			j.batch, j.waited = len(batch), start.Sub(j.queued)
+		}
 		errs = db.runBatch(batch, errs[:0])
+		if db.metrics != nil {
+			db.metrics.Transaction(time.Since(start), len(batch))
+		}
 		for i, j := range batch {
 			j.err <- errs[i]
 		}

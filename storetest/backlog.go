@@ -14,12 +14,13 @@ var backlogBehaviours = []behaviour{
 	{"Backlog", testBacklog},
 }
 
-// testBacklog: the backlog counts pending deliveries and queued mail with
-// the creation of the oldest of each, and nothing once they are done.
+// testBacklog: the backlog counts pending deliveries by their webhook's
+// status and queued mail, with the creation of the oldest of each, and
+// nothing once they are done.
 func testBacklog(t *testing.T, s roster.Store) {
 	ctx := context.Background()
 	b, err := s.Backlog(ctx)
-	if err != nil || b != (roster.Backlog{}) {
+	if err != nil || len(b.Deliveries) != 0 || b.Mail != (roster.Waiting{}) {
 		t.Fatalf("Backlog of an empty store = %+v, %v", b, err)
 	}
 	org := MustCreateOrg(t, s, "", "root")
@@ -27,6 +28,10 @@ func testBacklog(t *testing.T, s roster.Store) {
 	mustCreateWebhook(t, s, w)
 	before := time.Now().Add(-time.Second)
 	ds := enqueueAll(t, s, w, org, "usr_a", "usr_b", "usr_c")
+	off := newWebhook(org)
+	off.Status, off.Cursor = roster.StatusDisabled, ds[len(ds)-1].Seq
+	mustCreateWebhook(t, s, off)
+	offDs := enqueueAll(t, s, off, org, "usr_d")
 	u := NewUser(t, org, unique("backlog")+"@example.com")
 	mustUpdate(t, s, func(tx roster.Tx) error { stamp(tx, u); return tx.CreateUser(u) })
 	mailAt := at(0)
@@ -41,12 +46,16 @@ func testBacklog(t *testing.T, s roster.Store) {
 		return nil
 	})
 	b, err = s.Backlog(ctx)
-	if err != nil || b.PendingDeliveries != 3 || b.QueuedMail != 2 || !b.OldestQueuedMail.Equal(mailAt) ||
-		b.OldestPendingDelivery.Before(before) || b.OldestPendingDelivery.After(time.Now()) {
-		t.Fatalf("Backlog = %+v, %v; want 3 deliveries made about now, 2 mails, the oldest at %v", b, err, mailAt)
+	enabled := b.Deliveries[roster.StatusEnabled]
+	if err != nil || enabled.Count != 3 || b.Mail.Count != 2 || !b.Mail.Oldest.Equal(mailAt) ||
+		enabled.Oldest.Before(before) || enabled.Oldest.After(time.Now()) {
+		t.Fatalf("Backlog = %+v, %v; want 3 deliveries of the enabled webhook made about now, 2 mails, the oldest at %v", b, err, mailAt)
 	}
-	if want, _ := roster.IDTime(ds[0].ID); !b.OldestPendingDelivery.Equal(want) {
-		t.Errorf("oldest pending delivery at %v, want the first one's %v", b.OldestPendingDelivery, want)
+	if want, _ := roster.IDTime(ds[0].ID); !enabled.Oldest.Equal(want) {
+		t.Errorf("oldest pending delivery at %v, want the first one's %v", enabled.Oldest, want)
+	}
+	if want, _ := roster.IDTime(offDs[0].ID); len(b.Deliveries) != 2 || b.Deliveries[roster.StatusDisabled] != (roster.Waiting{Count: 1, Oldest: want}) {
+		t.Errorf("deliveries by webhook status = %+v, want 1 of the disabled webhook made at %v", b.Deliveries, want)
 	}
 	// Sent and abandoned mail no longer waits.
 	claimed := []*roster.Mail{}
@@ -62,7 +71,7 @@ func testBacklog(t *testing.T, s roster.Store) {
 		}
 		return nil
 	})
-	if b, err = s.Backlog(ctx); err != nil || b.QueuedMail != 0 || !b.OldestQueuedMail.IsZero() || b.PendingDeliveries != 3 {
+	if b, err = s.Backlog(ctx); err != nil || b.Mail != (roster.Waiting{}) || b.Deliveries[roster.StatusEnabled].Count != 3 {
 		t.Fatalf("Backlog after the mail went = %+v, %v", b, err)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/theory/jsonpath"
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
@@ -40,6 +41,9 @@ type Config struct {
 	// Timeout bounds each request, from connecting to the end of the
 	// answer's excerpt.
 	Timeout time.Duration
+	// Tracing, when set (--otel-endpoint), gives every send a span
+	// (tracing.go); nil: none.
+	Tracing trace.TracerProvider
 }
 
 // Sender delivers events to webhooks. It is safe for concurrent use.
@@ -52,6 +56,7 @@ type Sender struct {
 	// net/http client). Both dial through the same guard.
 	client *fasthttp.Client
 	tokens *http.Client
+	tracer trace.Tracer
 
 	mu      sync.Mutex
 	sources map[string]cachedSource // by webhook id
@@ -115,7 +120,7 @@ func New(cfg Config) *Sender {
 			return false, attempts < 2 && errors.Is(err, fasthttp.ErrConnectionClosed)
 		},
 	}
-	return &Sender{cfg: cfg, client: client,
+	return &Sender{cfg: cfg, client: client, tracer: tracer(cfg.Tracing),
 		tokens: &http.Client{Transport: tr, Timeout: cfg.Timeout, CheckRedirect: noRedirects}, sources: map[string]cachedSource{}, rotated: map[string]*oauth2.Token{}}
 }
 
@@ -250,13 +255,15 @@ func Sign(secrets []string, msgID string, at time.Time, body []byte) (string, er
 
 // Send makes one attempt to deliver an event and reports how it went,
 // within the sender's timeout.
-func (s *Sender) Send(ctx context.Context, w *roster.Webhook, sec *roster.WebhookSecrets, e *roster.Event) roster.Attempt {
+func (s *Sender) Send(ctx context.Context, w *roster.Webhook, sec *roster.WebhookSecrets, e *roster.Event) (a roster.Attempt) {
+	ctx, span := s.startSpan(ctx, w, e)
+	defer func() { endSpan(span, a) }()
 	start := time.Now()
 	deadline := start.Add(s.cfg.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	a := roster.Attempt{At: start.UTC().Truncate(time.Microsecond)}
+	a = roster.Attempt{At: start.UTC().Truncate(time.Microsecond)}
 	fail := func(format string, args ...any) roster.Attempt {
 		a.Error = fmt.Sprintf(format, args...)
 		a.LatencyMS = ms(time.Since(start))
@@ -294,6 +301,7 @@ func (s *Sender) Send(ctx context.Context, w *roster.Webhook, sec *roster.Webhoo
 	if sig != "" {
 		req.Header.Set("Webhook-Signature", sig)
 	}
+	traceParent(ctx, &req.Header)
 	if w.Auth != nil {
 		switch w.Auth.Type {
 		case roster.AuthBasic:

@@ -86,7 +86,7 @@ func TestHostileRequests(t *testing.T) {
 			}
 		case req.refuse && (status < 400 || status >= 500):
 			fail("%s must be refused, answered %d: %.300s", desc, status, body)
-		case status >= 400 && !strings.HasPrefix(ct, "application/problem+") && !strings.HasPrefix(op.path, "/v1/auth/") && !hostedPage(op.path, ct):
+		case status >= 400 && !strings.HasPrefix(ct, "application/problem+") && !oauthProtocol(op.path) && !hostedPage(op.path, ct):
 			fail("%s answered %d as %q, not a problem document: %.300s", desc, status, ct, body)
 		case status >= 400 && len(body) > 64<<10:
 			fail("%s: a refusal of %d bytes: %.300s", desc, len(body), body)
@@ -105,6 +105,13 @@ func TestHostileRequests(t *testing.T) {
 // error page for a browser, not a problem document).
 func hostedPage(path, contentType string) bool {
 	return (path == "/oauth2/authorize" || path == "/oauth2/logout") && strings.HasPrefix(contentType, "text/html")
+}
+
+// oauthProtocol reports whether a route answers errors in the form its
+// OAuth 2.0 or OpenID Connect RFC gives (the token endpoint, userinfo,
+// introspection) rather than as problem documents.
+func oauthProtocol(path string) bool {
+	return strings.HasPrefix(path, "/v1/auth/") || path == "/oauth2/userinfo" || path == "/oauth2/introspect"
 }
 
 // ndjsonRefused says what is wrong ("" when nothing is) with an NDJSON

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/service"
 )
@@ -28,7 +29,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	m.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := openStore(ctx, m.Config, true)
+	store, err := openStore(ctx, m.Config, prometheus.NewRegistry(), true) // metrics of a one-off command go nowhere
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -223,6 +225,32 @@ func TestKeysRotate(t *testing.T) {
 	}
 	if len(expires) != 2 {
 		t.Errorf("%d retired keys, want 2", len(expires))
+	}
+
+	// A rotation with another secret key than the server's, or where
+	// there is no database, is refused and changes nothing.
+	other := func(name string) string {
+		if name == "ROSTER_SECRET_KEY" {
+			return "another-secret-key-0123456789abcdef-0123"
+		}
+		return ""
+	}
+	args := []string{"keys", "rotate", "--data-dir", s.Main.Config.DataDir}
+	if url := s.Main.Config.DatabaseURL; url != "" {
+		args = append(args, "--database-url", url)
+	}
+	if err := run(context.Background(), args, other, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "secret key") {
+		t.Errorf("rotate with another secret key: %v, want a refusal naming the secret key", err)
+	}
+	empty := t.TempDir()
+	if err := run(context.Background(), []string{"keys", "rotate", "--data-dir", empty}, func(string) string { return "" }, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "no database") {
+		t.Errorf("rotate in an empty folder: %v, want a refusal", err)
+	}
+	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
+		t.Errorf("a refused rotation left %d files in the empty folder", len(entries))
+	}
+	if got := strings.Count(string(s.doAs("", "GET", "/oauth2/jwks", nil).want(200).Body), `"kid"`); got != 4 {
+		t.Errorf("after refused rotations the JWKS holds %d keys, want 4", got)
 	}
 }
 

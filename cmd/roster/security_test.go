@@ -319,6 +319,15 @@ func TestSignInLimits(t *testing.T) {
 	if code, status := oauthErrorCode(t, err); status != 429 || code != "temporarily_unavailable" {
 		t.Fatalf("blocked address: %s %d", code, status)
 	}
+	// The metrics saw 8 wrong passwords, the two accounts and the address
+	// they locked, and the three attempts refused while locked.
+	metrics := string(s.doAs("", "GET", "/metrics", nil).want(200).Body)
+	for _, want := range []string{`roster_sign_in_failures_total{check="password"} 8`, `roster_sign_in_lockouts_total{limit="account"} 2`,
+		`roster_sign_in_lockouts_total{limit="address"} 1`, `roster_sign_in_refused_total{limit="account"} 2`, `roster_sign_in_refused_total{limit="address"} 1`} {
+		if !strings.Contains(metrics, want+"\n") {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // TestSecretsNeverLogged greps the server's whole log output for the

@@ -22,10 +22,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/httpapi"
 	"github.com/rosterhq/roster/internal/seal"
+	"github.com/rosterhq/roster/internal/telemetry"
 	"github.com/rosterhq/roster/mail"
 	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/service"
@@ -67,6 +70,9 @@ type Config struct {
 	// proxies whose X-Forwarded-For is believed (--trusted-proxies);
 	// empty: none, the client is the connection's peer.
 	TrustedProxies string
+	// OTelEndpoint is the OTLP/HTTP receiver traces go to
+	// (--otel-endpoint); empty: no tracing (tracing.go).
+	OTelEndpoint string
 }
 
 // WebhookConfig tunes webhook delivery.
@@ -134,6 +140,11 @@ func (c Config) Validate() error {
 	if _, err := httpapi.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		problems = append(problems, err.Error())
 	}
+	if c.OTelEndpoint != "" {
+		if _, err := otelURL(c.OTelEndpoint); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
 	if err := c.Security.Validate(); err != nil {
 		problems = append(problems, err.Error())
 	}
@@ -166,6 +177,7 @@ type Main struct {
 	stderr io.Writer
 
 	log      *slog.Logger
+	tracing  *sdktrace.TracerProvider // nil when tracing is off
 	store    roster.Store
 	svc      *service.Service
 	http     *http.Server
@@ -286,6 +298,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&maxConns, "db-max-conns", envInt("DB_MAX_CONNS", 0), "PostgreSQL pool size; 0: 2×CPUs+2 or the URL's pool_max_conns (ROSTER_DB_MAX_CONNS)")
 	fs.DurationVar(&c.DB.StatementTimeout, "db-statement-timeout", envDuration("DB_STATEMENT_TIMEOUT", 0), "PostgreSQL statement timeout; 0: 5s or the URL's statement_timeout (ROSTER_DB_STATEMENT_TIMEOUT)")
 	fs.IntVar(&c.DB.MaxRetries, "db-max-retries", envInt("DB_MAX_RETRIES", 0), "times a PostgreSQL transaction is retried after a deadlock or serialization failure; 0: 3, negative: never (ROSTER_DB_MAX_RETRIES)")
+	fs.StringVar(&c.OTelEndpoint, "otel-endpoint", env("OTEL_ENDPOINT", c.OTelEndpoint), "send OpenTelemetry traces to this OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (traces go to /v1/traces there unless the URL has a path); off when empty (ROSTER_OTEL_ENDPOINT)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", c.DebugAddr), "serve Go's pprof profiles on this separate address, e.g. 127.0.0.1:6060 (ROSTER_DEBUG_ADDR)")
 	wc := &c.Webhooks
 	fs.DurationVar(&wc.Timeout, "webhook-timeout", envDuration("WEBHOOK_TIMEOUT", wc.Timeout), "time limit of one webhook request (ROSTER_WEBHOOK_TIMEOUT)")
@@ -321,17 +334,25 @@ func (m *Main) Run(ctx context.Context) error {
 	c := m.Config
 	level, _ := parseLevel(c.LogLevel)
 	opts := &slog.HandlerOptions{Level: level}
+	var handler slog.Handler = slog.NewTextHandler(m.stderr, opts)
 	if c.LogFormat == "json" {
-		m.log = slog.New(slog.NewJSONHandler(m.stderr, opts))
-	} else {
-		m.log = slog.New(slog.NewTextHandler(m.stderr, opts))
+		handler = slog.NewJSONHandler(m.stderr, opts)
 	}
+	m.log = slog.New(telemetry.LogHandler(handler)) // a request's lines carry its trace_id
 	m.log.Info("starting", "version", version, "addr", c.Addr, "data_dir", c.DataDir, "database", redactURL(c.DatabaseURL),
-		"smtp", redactURL(c.SMTPURL), "require_if_match", c.RequireIfMatch, "jsonp", c.JSONP, "allow_private_webhooks", c.AllowPrivateWebhooks, "trusted_proxies", c.TrustedProxies)
+		"smtp", redactURL(c.SMTPURL), "require_if_match", c.RequireIfMatch, "jsonp", c.JSONP, "allow_private_webhooks", c.AllowPrivateWebhooks, "trusted_proxies", c.TrustedProxies,
+		"otel_endpoint", c.OTelEndpoint)
 	if err := m.privateDataDir(); err != nil {
 		return err
 	}
-	store, err := openStore(ctx, c, false)
+	tp, err := startTracing(ctx, c, m.log)
+	if err != nil {
+		return err
+	}
+	m.tracing = tp
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	store, err := openStore(ctx, c, reg, false)
 	if err != nil {
 		return err
 	}
@@ -357,14 +378,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startDeliveries(ctx, svc); err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	proxies, err := httpapi.ParseTrustedProxies(c.TrustedProxies)
 	if err != nil {
 		return err
 	}
 	h, err := httpapi.NewServer(httpapi.Config{Service: svc, Log: m.log, Version: version, RequireIfMatch: c.RequireIfMatch, JSONP: c.JSONP, Registry: reg,
-		TrustedProxies: proxies, BodyReadTimeout: c.BodyReadTimeout})
+		TrustedProxies: proxies, BodyReadTimeout: c.BodyReadTimeout, Tracing: m.tracerProvider()})
 	if err != nil {
 		return err
 	}
@@ -458,7 +477,7 @@ func (m *Main) startDeliveries(ctx context.Context, svc *service.Service) error 
 	c := m.Config
 	host, _ := os.Hostname()
 	w := c.Webhooks
-	svc.SetWebhooks(service.WebhookConfig{Sender: webhook.New(webhook.Config{AllowPrivate: c.AllowPrivateWebhooks, Timeout: w.Timeout}),
+	svc.SetWebhooks(service.WebhookConfig{Sender: webhook.New(webhook.Config{AllowPrivate: c.AllowPrivateWebhooks, Timeout: w.Timeout, Tracing: m.tracerProvider()}),
 		Timeout: w.Timeout, RetryFor: w.RetryFor, RetryBase: w.RetryBase, RetryMax: w.RetryMax, DisableAfter: w.DisableAfter,
 		Concurrency: w.Concurrency, RotationOverlap: w.RotationOverlap, Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), roster.NewID("node"))})
 	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -513,15 +532,16 @@ func secretKey(c Config) (string, error) {
 // openStore opens the PostgreSQL store when a database URL is set (its
 // pool size and statement timeout may be set in the URL:
 // pool_max_conns, statement_timeout), else the embedded store in the
-// data folder; beside a server that may be serving it (a command such as
-// roster keys rotate), the embedded store must exist and keeps the
-// server's leases (sqlite.OpenBeside).
-func openStore(ctx context.Context, c Config, beside bool) (roster.Store, error) {
+// data folder, and registers its metrics in reg; beside a server that
+// may be serving it (a command such as roster keys rotate), the embedded
+// store must exist and keeps the server's leases (sqlite.OpenBeside).
+func openStore(ctx context.Context, c Config, reg prometheus.Registerer, beside bool) (roster.Store, error) {
 	if c.DatabaseURL != "" {
 		db, err := postgres.Open(ctx, c.DatabaseURL, c.DB)
 		if err != nil {
 			return nil, fmt.Errorf("open the PostgreSQL store: %w", err)
 		}
+		db.SetMetrics(newStoreMetrics(reg, "postgres"))
 		return db, nil
 	}
 	path, open := filepath.Join(c.DataDir, "roster.db"), sqlite.Open
@@ -535,7 +555,18 @@ func openStore(ctx context.Context, c Config, beside bool) (roster.Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("open the embedded store: %w", err)
 	}
+	db.SetMetrics(newStoreMetrics(reg, "sqlite"))
+	reg.MustRegister(cacheCollector{db})
 	return db, nil
+}
+
+// tracerProvider is the provider of the server's spans, or nil when
+// tracing is off (a nil *TracerProvider would be a non-nil interface).
+func (m *Main) tracerProvider() trace.TracerProvider {
+	if m.tracing == nil {
+		return nil
+	}
+	return m.tracing
 }
 
 // Addr returns the address the server listens on.
@@ -565,6 +596,14 @@ func (m *Main) Close() error {
 	if m.stopDeliveries != nil {
 		m.stopDeliveries()
 		<-m.deliveriesDone
+	}
+	if m.tracing != nil {
+		// The spans still batched go out now, within the shutdown timeout.
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		defer cancel()
+		if err := m.tracing.Shutdown(ctx); err != nil {
+			m.log.Warn("sending the last traces", "error", err)
+		}
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
