@@ -26,6 +26,7 @@ type readCache struct {
 	orgs   map[string]*roster.Organization
 	schema map[string][]byte // org id → the settings schema that applies (empty: none)
 	orgOff map[string]bool   // org id → whether it or an ancestor is disabled
+	client map[string]*roster.OAuthClient
 	// hits and misses count the lookups of each kind (CacheCounts).
 	hits, misses [cacheKinds]uint64
 }
@@ -37,15 +38,16 @@ const (
 	cacheOrg
 	cacheSchema
 	cacheOrgDisabled
+	cacheClient
 	cacheKinds
 )
 
-var cacheKindNames = [cacheKinds]string{"user", "credential", "organization", "settings_schema", "org_disabled"}
+var cacheKindNames = [cacheKinds]string{"user", "credential", "organization", "settings_schema", "org_disabled", "oauth_client"}
 
 // CacheCount is how many lookups of one kind of value the read cache
 // answered (Hits) and left to the database (Misses) since the store opened.
 type CacheCount struct {
-	Kind         string // user, credential, organization, settings_schema or org_disabled
+	Kind         string // user, credential, organization, settings_schema, org_disabled or oauth_client
 	Hits, Misses uint64
 }
 
@@ -80,6 +82,7 @@ type touched struct {
 	users     []string
 	keys      []string
 	orgs      bool
+	clients   bool
 	written   []*roster.User
 	committed bool
 }
@@ -94,6 +97,7 @@ func newReadCache() *readCache {
 func (c *readCache) clearOrgs() {
 	c.creds, c.byUser = map[string]*roster.Credential{}, map[string][]string{}
 	c.orgs, c.schema, c.orgOff = map[string]*roster.Organization{}, map[string][]byte{}, map[string]bool{}
+	c.client = map[string]*roster.OAuthClient{} // deleting an organisation deletes its clients
 }
 
 func (c *readCache) now() uint64 {
@@ -160,7 +164,7 @@ func (c *readCache) putCredential(epoch uint64, hash []byte, cred *roster.Creden
 
 // forget drops what a batch touched and starts a new epoch.
 func (c *readCache) forget(t *touched) {
-	if len(t.users) == 0 && len(t.keys) == 0 && !t.orgs && len(t.written) == 0 {
+	if len(t.users) == 0 && len(t.keys) == 0 && !t.orgs && !t.clients && len(t.written) == 0 {
 		return
 	}
 	c.mu.Lock()
@@ -192,6 +196,9 @@ func (c *readCache) forget(t *touched) {
 		c.clearOrgs()
 	case len(t.keys) > 0:
 		c.creds, c.byUser = map[string]*roster.Credential{}, map[string][]string{}
+	}
+	if t.clients {
+		c.client = map[string]*roster.OAuthClient{}
 	}
 }
 
@@ -253,6 +260,26 @@ func (c *readCache) putOrgDisabled(epoch uint64, orgID string, off bool) {
 		shrink(c.orgOff)
 	}
 	c.orgOff[orgID] = off
+}
+
+func (c *readCache) oauthClient(id string) *roster.OAuthClient {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl := c.client[id]
+	c.count(cacheClient, cl != nil)
+	return cl
+}
+
+func (c *readCache) putOAuthClient(epoch uint64, cl *roster.OAuthClient) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return
+	}
+	if len(c.client) >= cacheSize {
+		shrink(c.client)
+	}
+	c.client[cl.ID] = cl
 }
 
 func shrink[V any](m map[string]V) {
