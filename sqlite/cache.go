@@ -202,84 +202,62 @@ func (c *readCache) forget(t *touched) {
 	}
 }
 
-func (c *readCache) org(id string) *roster.Organization {
+// lookup returns what *m holds under key, counting the lookup as kind.
+// (m points at the field: clearing the cache replaces the maps.)
+func lookup[V any](c *readCache, m *map[string]V, kind int, key string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	o := c.orgs[id]
-	c.count(cacheOrg, o != nil)
+	v, ok := (*m)[key]
+	c.count(kind, ok)
+	return v, ok
+}
+
+// remember keeps v under key in *m, unless a batch ended since the read
+// that found it began (epoch).
+func remember[V any](c *readCache, epoch uint64, m *map[string]V, key string, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return
+	}
+	if len(*m) >= cacheSize {
+		shrink(*m)
+	}
+	(*m)[key] = v
+}
+
+func (c *readCache) org(id string) *roster.Organization {
+	o, _ := lookup(c, &c.orgs, cacheOrg, id)
 	return o
 }
 
 func (c *readCache) putOrg(epoch uint64, o *roster.Organization) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if epoch != c.epoch {
-		return
-	}
-	if len(c.orgs) >= cacheSize {
-		shrink(c.orgs)
-	}
-	c.orgs[o.ID] = o
+	remember(c, epoch, &c.orgs, o.ID, o)
 }
 
 func (c *readCache) settingsSchema(orgID string) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	doc, ok := c.schema[orgID]
-	c.count(cacheSchema, ok)
-	return doc, ok
+	return lookup(c, &c.schema, cacheSchema, orgID)
 }
 
 func (c *readCache) putSettingsSchema(epoch uint64, orgID string, doc []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if epoch != c.epoch {
-		return
-	}
-	if len(c.schema) >= cacheSize {
-		shrink(c.schema)
-	}
-	c.schema[orgID] = doc
+	remember(c, epoch, &c.schema, orgID, doc)
 }
 
 func (c *readCache) orgDisabled(orgID string) (off, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	off, ok = c.orgOff[orgID]
-	c.count(cacheOrgDisabled, ok)
-	return off, ok
+	return lookup(c, &c.orgOff, cacheOrgDisabled, orgID)
 }
 
 func (c *readCache) putOrgDisabled(epoch uint64, orgID string, off bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if epoch != c.epoch {
-		return
-	}
-	if len(c.orgOff) >= cacheSize {
-		shrink(c.orgOff)
-	}
-	c.orgOff[orgID] = off
+	remember(c, epoch, &c.orgOff, orgID, off)
 }
 
 func (c *readCache) oauthClient(id string) *roster.OAuthClient {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cl := c.client[id]
-	c.count(cacheClient, cl != nil)
+	cl, _ := lookup(c, &c.client, cacheClient, id)
 	return cl
 }
 
 func (c *readCache) putOAuthClient(epoch uint64, cl *roster.OAuthClient) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if epoch != c.epoch {
-		return
-	}
-	if len(c.client) >= cacheSize {
-		shrink(c.client)
-	}
-	c.client[cl.ID] = cl
+	remember(c, epoch, &c.client, cl.ID, cl)
 }
 
 func shrink[V any](m map[string]V) {
