@@ -47,6 +47,10 @@ type Caller struct {
 	ClientID string
 	// Family is the sign-in an access token belongs to.
 	Family string
+	// ImpersonatorID is the administrator behind a token issued in a
+	// session opened with an SSO link: the caller acts as User on its
+	// word, and every change it makes names it.
+	ImpersonatorID string
 }
 
 // IdempotencyTTL is how long an Idempotency-Key is remembered.

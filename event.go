@@ -23,7 +23,7 @@ type Event struct {
 	ClientIP   string          `json:"-"`
 	Resource   ResourceRef     `json:"resource"`
 	OrgID      string          `json:"organization_id,omitempty" doc:"The organisation the resource belongs to (for an organisation, itself)."`
-	Data       json.RawMessage `json:"data,omitempty" schema:"object" doc:"The resource after the change, as the API shows it (a user, organization, membership, webhook, api_key or oauth_client, by resource.type; a webhook's projection when it has one); absent for a deletion."`
+	Data       json.RawMessage `json:"data,omitempty" schema:"object" doc:"The resource after the change, as the API shows it (a user, organization, membership, webhook, api_key, oauth_client, session (a browser sign-in: no address or secret), consent or sso_link, by resource.type; a webhook's projection when it has one); absent for a deletion."`
 	Previous   json.RawMessage `json:"previous,omitempty" schema:"object" doc:"The resource before the change, in the same form; absent for a creation (and in webhook deliveries unless include_previous)."`
 	Patch      json.RawMessage `json:"patch" schema:"json-patch" doc:"The JSON Patch (RFC 6902) from previous to data."`
 	Reason     string          `json:"reason,omitempty" doc:"Why the change was made, when the call takes one (an admin's direct email change, a username change, a credit adjustment)."`
@@ -34,11 +34,14 @@ type Actor struct {
 	UserID   string `json:"user_id,omitempty"`
 	KeyID    string `json:"key_id,omitempty"`
 	ClientID string `json:"client_id,omitempty"`
+	// ImpersonatorID is the administrator who made the change as UserID,
+	// in a session opened with an SSO link.
+	ImpersonatorID string `json:"impersonator_id,omitempty" doc:"The administrator acting as user_id: the change was made in a session opened with an SSO link."`
 }
 
 // ResourceRef names a resource.
 type ResourceRef struct {
-	Type string `json:"type" required:"true" enum:"user,organization,membership,webhook,api_key,oauth_client"`
+	Type string `json:"type" required:"true" enum:"user,organization,membership,webhook,api_key,oauth_client,session,consent,sso_link"`
 	ID   string `json:"id" required:"true"`
 }
 
@@ -59,10 +62,10 @@ type EventFilter struct {
 	// URL may itself be a secret (a chat's incoming-webhook URL), so the
 	// feed shows them to those who administer the webhooks.
 	WebhooksVisible *Visibility
-	// KeysVisible, when set, keeps events about API keys and OAuth
-	// clients (resource types "api_key" and "oauth_client") only in the
-	// organisations it covers: those of the keys' users and the clients,
-	// for those who administer them.
+	// KeysVisible, when set, keeps events about API keys, OAuth clients
+	// and SSO links (resource types "api_key", "oauth_client" and
+	// "sso_link") only in the organisations it covers: those of the keys'
+	// and links' users and the clients, for those who administer them.
 	KeysVisible *Visibility
 	// Bare leaves the documents unread: only Seq and the events' ID,
 	// Type, Resource and OrgID are filled (the columns of the events
@@ -74,7 +77,7 @@ type EventFilter struct {
 // see (EventFilter.WebhooksVisible and KeysVisible).
 var (
 	WebhookResources = []string{"webhook"}
-	KeyResources     = []string{"api_key", "oauth_client"}
+	KeyResources     = []string{"api_key", "oauth_client", "sso_link"}
 )
 
 // Restriction limits the events about resources of some types to the

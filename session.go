@@ -21,6 +21,9 @@ const PrefixSession = "ses"
 const (
 	AMRPassword = "pwd"
 	AMROTP      = "otp"
+	// AMRSSO marks a session opened with a reseller's SSO link: no
+	// password or second factor, on an administrator's word.
+	AMRSSO = "sso"
 )
 
 // Session is a user's browser session: the hosted pages' cookie holds its
@@ -85,8 +88,11 @@ type SessionReader interface {
 	FindSession(ctx context.Context, hash []byte) (*Session, error)
 	// FindSessionByID returns a session by its id.
 	FindSessionByID(ctx context.Context, id string) (*Session, error)
-	// FindUserSessions returns a user's sessions, newest first.
-	FindUserSessions(ctx context.Context, userID string) ([]*Session, error)
+	// FindUserSessions returns one page of a user's sessions that expire
+	// after live, newest first (created_at, then id, both descending), and
+	// the cursor of the next page (nil on the last). The cursor's sort is
+	// SortSessions.
+	FindUserSessions(ctx context.Context, userID string, live time.Time, p Page) ([]*Session, *Cursor, error)
 	// FindConsent returns what a user granted a client.
 	FindConsent(ctx context.Context, userID, clientID string) (*Consent, error)
 }

@@ -287,6 +287,8 @@ type Tx interface {
 	SigningKeyTx
 	// Browser sessions, authorization codes and consents.
 	SessionTx
+	// Reseller SSO links.
+	SSOLinkTx
 }
 
 // SettingsSchema is the settings schema that applies in an organisation:
@@ -343,6 +345,7 @@ const (
 	SortAPIKeys      = "api_keys:-created_at"
 	SortOAuthClients = "oauth_clients:-created_at"
 	SortWebhooks     = "webhooks:created_at"
+	SortSessions     = "sessions:-created_at"
 )
 
 // Visibility limits a list to what a caller may see: users with a

@@ -9,48 +9,61 @@ import "strings"
 // pageLang picks it from the user's or the browser's preference.
 var messages = map[string]map[string]string{
 	"en": {
-		"brand.default":        "Sign in",
-		"signin.title":         "Sign in",
-		"signin.heading":       "Sign in",
-		"signin.to":            "to continue to",
-		"signin.submit":        "Sign in",
-		"field.username":       "Username or email",
-		"field.password":       "Password",
-		"field.totp":           "Authentication code",
-		"totp.title":           "Two-factor sign-in",
-		"totp.heading":         "Enter your authentication code",
-		"totp.hint":            "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
-		"totp.submit":          "Verify",
-		"consent.title":        "Allow access",
-		"consent.heading":      "Allow access?",
-		"consent.asks":         "asks to:",
-		"consent.allow":        "Allow",
-		"consent.deny":         "Deny",
-		"logout.title":         "Sign out",
-		"logout.heading":       "Sign out",
-		"logout.question":      "Do you want to sign out?",
-		"logout.submit":        "Sign out",
-		"signedout.title":      "Signed out",
-		"signedout.heading":    "You are signed out",
-		"signedout.text":       "You can close this window.",
-		"error.title":          "Something went wrong",
-		"error.hint":           "Go back to the application and try again. If it keeps happening, tell the application's support.",
-		"error.credentials":    "The username or password is wrong.",
-		"error.code":           "The code is wrong or was already used. Enter a new code from your authenticator app or a recovery code.",
-		"error.rate_limited":   "Too many failed sign-ins. Wait a while and try again.",
-		"error.busy":           "The server is busy. Try again in a moment.",
-		"error.csrf":           "This form has expired or did not come from this site. Go back to the application and start again.",
-		"error.expired":        "This sign-in page has expired or was opened in another browser. Go back to the application and start again.",
-		"error.bad_request":    "The request is not valid.",
-		"error.internal":       "An unexpected error happened on our side.",
-		"scope.openid":         "Know who you are (your account id)",
-		"scope.profile":        "See your name, username, language, time zone, organisation and roles",
-		"scope.email":          "See your email address",
-		"scope.phone":          "See your phone number",
-		"scope.offline_access": "Stay signed in when you are not using it",
-		"scope.users":          "Read and change users on your behalf",
-		"scope.orgs":           "Read and change organisations on your behalf",
-		"scope.other":          "Use the permission",
+		"brand.default":             "Sign in",
+		"signin.title":              "Sign in",
+		"signin.heading":            "Sign in",
+		"signin.to":                 "to continue to",
+		"signin.submit":             "Sign in",
+		"field.username":            "Username or email",
+		"field.password":            "Password",
+		"field.totp":                "Authentication code",
+		"totp.title":                "Two-factor sign-in",
+		"totp.heading":              "Enter your authentication code",
+		"totp.hint":                 "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
+		"totp.submit":               "Verify",
+		"consent.title":             "Allow access",
+		"consent.heading":           "Allow access?",
+		"consent.asks":              "asks to:",
+		"consent.allow":             "Allow",
+		"consent.deny":              "Deny",
+		"logout.title":              "Sign out",
+		"logout.heading":            "Sign out",
+		"logout.question":           "Do you want to sign out?",
+		"logout.submit":             "Sign out",
+		"signedout.title":           "Signed out",
+		"signedout.heading":         "You are signed out",
+		"signedout.text":            "You can close this window.",
+		"error.title":               "Something went wrong",
+		"error.hint":                "Go back to the application and try again. If it keeps happening, tell the application's support.",
+		"error.credentials":         "The username or password is wrong.",
+		"error.code":                "The code is wrong or was already used. Enter a new code from your authenticator app or a recovery code.",
+		"error.rate_limited":        "Too many failed sign-ins. Wait a while and try again.",
+		"error.busy":                "The server is busy. Try again in a moment.",
+		"error.csrf":                "This form has expired or did not come from this site. Go back to the application and start again.",
+		"error.expired":             "This sign-in page has expired or was opened in another browser. Go back to the application and start again.",
+		"error.bad_request":         "The request is not valid.",
+		"error.internal":            "An unexpected error happened on our side.",
+		"error.sso_unknown":         "This sign-in link is not valid. Check that it was copied whole, or ask for a new one.",
+		"error.sso_used":            "This sign-in link was already used. Each link works once: ask for a new one.",
+		"error.sso_expired":         "This sign-in link has expired. Links work for a few minutes: ask for a new one.",
+		"error.sso_refused":         "This sign-in link can no longer sign anyone in: the account, its organisation or the person who made the link may no longer do so.",
+		"scope.openid":              "Know who you are (your account id)",
+		"scope.profile":             "See your name, username, language, time zone, organisation and roles",
+		"scope.email":               "See your email address",
+		"scope.phone":               "See your phone number",
+		"scope.offline_access":      "Stay signed in when you are not using it",
+		"scope.users:read":          "See the users you can see",
+		"scope.users:write:self":    "Change your own profile",
+		"scope.users:write:members": "Change the members of your organisations, as you can",
+		"scope.users:write:all":     "Create, change and delete users, as you can",
+		"scope.orgs:read":           "See your organisations",
+		"scope.orgs:write":          "Change your organisations, as you can",
+		"scope.webhooks:read":       "See your organisations' webhooks",
+		"scope.webhooks:write":      "Change your organisations' webhooks",
+		"scope.events:read":         "Read the change feed you can see",
+		"scope.audit:read":          "Read the audit log you can see",
+		"scope.keys:write":          "Manage your API keys and OAuth clients",
+		"scope.other":               "Use the permission",
 	},
 }
 
@@ -65,15 +78,11 @@ func msg(lang, id string) string {
 	return id
 }
 
-// scopeText describes a scope in words: OpenID scopes each, Roster's API
-// scopes by the resource they act on, with the scope's name.
+// scopeText describes a scope in words (TestScopesInWords: every scope
+// has its own).
 func scopeText(lang, scope string) string {
-	if t, ok := messages[lang]["scope."+scope]; ok {
+	if t := msg(lang, "scope."+scope); t != "scope."+scope {
 		return t
-	}
-	resource, _, _ := strings.Cut(scope, ":")
-	if t, ok := messages[lang]["scope."+resource]; ok {
-		return t + " (" + scope + ")"
 	}
 	return msg(lang, "scope.other") + " " + scope
 }

@@ -60,7 +60,7 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 // token counts a token endpoint request by its grant and outcome.
 func (m *metrics) token(grant string, err error) {
 	switch grant {
-	case "password", "refresh_token", "client_credentials":
+	case "authorization_code", "password", "refresh_token", "client_credentials":
 	default:
 		grant = "other"
 	}

@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"html/template"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -196,7 +195,7 @@ func (s *server) authorizeGet(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := s.Service.Authorize(r.Context(), service.AuthorizeParams{ClientID: q["client_id"], RedirectURI: q["redirect_uri"],
 		ResponseType: q["response_type"], ResponseMode: q["response_mode"], Scope: q["scope"], State: q["state"], Nonce: q["nonce"],
-		CodeChallenge: q["code_challenge"], CodeChallengeMethod: q["code_challenge_method"], Prompt: q["prompt"], MaxAge: q["max_age"],
+		CodeChallenge: q["code_challenge"], CodeChallengeMethod: q["code_challenge_method"], Prompt: q["prompt"], MaxAge: q["max_age"], LoginHint: q["login_hint"],
 		Request: q["request"], RequestURI: q["request_uri"]})
 	if err != nil {
 		s.authorizeFail(w, r, err)
@@ -217,7 +216,7 @@ func (s *server) authorizeGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) authorizePost(w http.ResponseWriter, r *http.Request) {
-	form, oe := readPageForm(w, r)
+	form, oe := readForm(w, r)
 	if oe != nil {
 		s.errorPage(w, r, http.StatusBadRequest, "", oe.Description)
 		return
@@ -287,8 +286,12 @@ func (s *server) proceed(w http.ResponseWriter, r *http.Request, binding string,
 	s.showPage(w, r, http.StatusOK, binding, next, "", username)
 }
 
-// showPage renders a step's page with its sealed request.
+// showPage renders a step's page with its sealed request. The username
+// shown is the one typed, else the request's login_hint.
 func (s *server) showPage(w http.ResponseWriter, r *http.Request, status int, binding string, next *service.Next, errID, username string) {
+	if username == "" {
+		username = next.Request.LoginHint
+	}
 	sealed, err := s.Service.SealRequest(next.Request, binding)
 	if err != nil {
 		s.authorizeFail(w, r, err)
@@ -322,29 +325,13 @@ func (s *server) authorizeFail(w http.ResponseWriter, r *http.Request, err error
 	}
 }
 
-// readPageForm reads a page's form body (urlencoded, 64 KiB at most).
-func readPageForm(w http.ResponseWriter, r *http.Request) (map[string]string, *service.OAuthError) {
-	if mediaType(r) != "application/x-www-form-urlencoded" {
-		return nil, &service.OAuthError{Code: "invalid_request", Description: "send the form as application/x-www-form-urlencoded"}
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
-	if err != nil {
-		return nil, &service.OAuthError{Code: "invalid_request", Description: "the form could not be read or is over 64 KiB"}
-	}
-	form, err := parseForm(body)
-	if err != nil {
-		return nil, &service.OAuthError{Code: "invalid_request", Description: err.Error()}
-	}
-	return form, nil
-}
-
 // logout is RP-initiated logout, by GET (parameters in the query) or POST
 // (a form: the confirmation page's, or an RP's).
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	params, err := singleQuery(r)
 	if r.Method == http.MethodPost {
 		var oe *service.OAuthError
-		if params, oe = readPageForm(w, r); oe != nil {
+		if params, oe = readForm(w, r); oe != nil {
 			err = errors.New(oe.Description)
 		}
 	}
@@ -384,7 +371,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ses != nil {
-		if err := s.Service.EndSession(r.Context(), &roster.Caller{User: u}, ses); err != nil {
+		if err := s.Service.EndSession(r.Context(), service.SessionCaller(u, ses), ses); err != nil {
 			s.authorizeFail(w, r, err)
 			return
 		}

@@ -216,7 +216,11 @@ func (t *tx) PurgeCredentials(before time.Time) (int64, error) {
 		return 0, err
 	}
 	d, err := t.exec(`DELETE FROM auth_codes WHERE expires_at < $1`, before)
-	return a + b + c + d, err
+	if err != nil {
+		return 0, err
+	}
+	e, err := t.exec(`DELETE FROM sso_links WHERE expires_at < $1`, before)
+	return a + b + c + d + e, err
 }
 
 // exec runs a write and returns how many rows it changed.

@@ -39,21 +39,24 @@ func (r reader) FindSessionByID(ctx context.Context, id string) (*roster.Session
 	return scanSession(r.q.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`+r.locking(), id))
 }
 
-func (r reader) FindUserSessions(ctx context.Context, userID string) ([]*roster.Session, error) {
-	rows, err := r.q.Query(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, userID)
+func (r reader) FindUserSessions(ctx context.Context, userID string, live time.Time, pg roster.Page) ([]*roster.Session, *roster.Cursor, error) {
+	var p params
+	where := []string{`s.user_id = ` + p.add(userID), `s.expires_at > ` + p.add(live)}
+	cond, tail, err := creationPage(&p, pg, roster.SortSessions, "s", true, where)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer rows.Close()
-	out := []*roster.Session{}
-	for rows.Next() {
+	rows, err := r.q.Query(ctx, `SELECT `+sessionColumns+` FROM sessions s`+cond+tail, p...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return collectPage(rows, pg, roster.SortSessions, func(rows pgx.Rows) (time.Time, string, *roster.Session, error) {
 		s, err := scanSession(rows)
 		if err != nil {
-			return nil, err
+			return time.Time{}, "", nil, err
 		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+		return s.CreatedAt, s.ID, s, nil
+	})
 }
 
 func (r reader) FindConsent(ctx context.Context, userID, clientID string) (*roster.Consent, error) {

@@ -37,7 +37,7 @@ const (
 // AuthorizeParams are an authorization request's parameters.
 type AuthorizeParams struct {
 	ClientID, RedirectURI, ResponseType, ResponseMode, Scope, State, Nonce string
-	CodeChallenge, CodeChallengeMethod, Prompt, MaxAge                     string
+	CodeChallenge, CodeChallengeMethod, Prompt, MaxAge, LoginHint          string
 	// Request and RequestURI are OpenID request objects, which Roster
 	// does not take.
 	Request, RequestURI string
@@ -88,6 +88,7 @@ type AuthRequest struct {
 	Challenge   string   `json:"pk,omitempty"` // the S256 code challenge
 	Prompt      string   `json:"p,omitempty"`  // none, login or consent
 	MaxAge      int      `json:"m"`            // seconds; -1: none asked
+	LoginHint   string   `json:"h,omitempty"`  // the username to fill in
 	// UserID is the user whose password the sign-in page accepted and
 	// whose second factor is due.
 	UserID  string `json:"u,omitempty"`
@@ -131,6 +132,9 @@ func (s *Service) Authorize(ctx context.Context, p AuthorizeParams) (*AuthReques
 		return nil, r.refuse("unauthorized_client", "this application may not use the authorization code flow (its grant_types)")
 	case len(p.Nonce) > 1024:
 		return nil, r.refuse("invalid_request", "nonce is over 1024 characters")
+	}
+	if len(p.LoginHint) <= 255 { // a longer one is no username: ignored
+		r.LoginHint = p.LoginHint
 	}
 	if off, err := s.store.OrgDisabled(ctx, cl.OrganizationID); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rosterhq/roster"
 )
@@ -81,7 +82,13 @@ func (s *Service) BrowserSession(ctx context.Context, secret string) (*roster.Se
 	if !time.Now().Before(ses.ExpiresAt) {
 		return nil, nil, nil
 	}
-	u, err := s.store.FindUser(ctx, ses.UserID)
+	return s.sessionUser(ctx, s.store, ses)
+}
+
+// sessionUser returns a session with its user, or nothing when the user
+// is gone or may no longer sign in.
+func (s *Service) sessionUser(ctx context.Context, r roster.Reader, ses *roster.Session) (*roster.Session, *roster.User, error) {
+	u, err := r.FindUser(ctx, ses.UserID)
 	if roster.ErrorCode(err) == roster.CodeNotFound {
 		return nil, nil, nil
 	} else if err != nil {
@@ -146,16 +153,22 @@ func (s *Service) consentDue(ctx context.Context, cl *roster.OAuthClient, u *ros
 }
 
 // issueCode stores a new authorization code and sends the browser back
-// to the client with it.
+// to the client with it. The session is seen in use (last_seen_at); one
+// that ended meanwhile signs in again.
 func (s *Service) issueCode(ctx context.Context, r *AuthRequest, ses *roster.Session) (*Next, error) {
 	secret := roster.NewTokenSecret(codePrefix)
 	err := s.store.Update(ctx, func(tx roster.Tx) error {
 		now := tx.Now()
+		if err := tx.TouchSession(ses.ID, now); err != nil {
+			return err
+		}
 		return tx.CreateAuthCode(&roster.AuthCode{Hash: roster.HashKeySecret(secret), ClientID: r.ClientID, UserID: ses.UserID, SessionID: ses.ID,
 			Family: roster.NewID(roster.PrefixToken), RedirectURI: r.RedirectURI, Scopes: r.Scopes, Nonce: r.Nonce, CodeChallenge: r.Challenge,
 			AuthTime: ses.AuthTime, CreatedAt: now, ExpiresAt: now.Add(authCodeTTL)})
 	})
-	if err != nil {
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return &Next{Page: PageSignIn, Request: r}, nil
+	} else if err != nil {
 		return nil, err
 	}
 	q := map[string][]string{"code": {secret}}
@@ -302,7 +315,7 @@ func (s *Service) PageConsent(ctx context.Context, r *AuthRequest, ses *roster.S
 		if prev != nil {
 			before = consentDoc{UserID: u.ID, ClientID: r.ClientID, Scopes: prev.Scopes}
 		}
-		return s.recordCredential(ctx, tx, &roster.Caller{User: u}, EventConsentGranted, "consent", r.ClientID, u.OrganizationID,
+		return s.recordCredential(ctx, tx, SessionCaller(u, ses), EventConsentGranted, "consent", r.ClientID, u.OrganizationID,
 			before, consentDoc{UserID: u.ID, ClientID: r.ClientID, Scopes: granted})
 	})
 	if err != nil {
@@ -345,10 +358,8 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8RuneStart(s[n]) {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n]
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -119,16 +119,7 @@ func (s *Service) codeHolder(ctx context.Context, tx roster.Tx, c *roster.AuthCo
 	} else if err != nil {
 		return nil, nil, err
 	}
-	u, err := tx.FindUser(ctx, c.UserID)
-	if roster.ErrorCode(err) == roster.CodeNotFound {
-		return nil, nil, nil
-	} else if err != nil {
-		return nil, nil, err
-	}
-	if off, err := s.refused(ctx, u); err != nil || off {
-		return nil, nil, err
-	}
-	return ses, u, nil
+	return s.sessionUser(ctx, tx, ses)
 }
 
 // authenticateClient authenticates the client of a token request for a

@@ -44,7 +44,7 @@ func newEvent(ctx context.Context, c *roster.Caller, typ, resType, id, orgID str
 	info := roster.RequestInfoFrom(ctx)
 	e := &roster.Event{Type: typ, RequestID: info.ID, ClientIP: info.ClientIP, Resource: roster.ResourceRef{Type: resType, ID: id}, OrgID: orgID}
 	if c != nil {
-		e.Actor = roster.Actor{UserID: c.User.ID, KeyID: c.KeyID, ClientID: c.ClientID}
+		e.Actor = roster.Actor{UserID: c.User.ID, KeyID: c.KeyID, ClientID: c.ClientID, ImpersonatorID: c.ImpersonatorID}
 	}
 	prev, data := []byte("null"), []byte("null")
 	var err error
@@ -141,10 +141,11 @@ func (s *Service) recordOrg(ctx context.Context, tx roster.Tx, c *roster.Caller,
 	return s.appendEvent(tx, e)
 }
 
-// recordCredential writes the event of an API key or OAuth client change
-// (resType "api_key" or "oauth_client") in tx. before and after hold no
-// secret: their hashes are not part of their JSON form. orgID is the
-// key's user's organisation, or the client's.
+// recordCredential writes the event of an API key, OAuth client, browser
+// session or consent change (resType "api_key", "oauth_client",
+// "session" or "consent") in tx. before and after hold no secret: their
+// hashes are not part of their JSON form. orgID is the key's (session's,
+// consent's) user's organisation, or the client's.
 func (s *Service) recordCredential(ctx context.Context, tx roster.Tx, c *roster.Caller, typ, resType, id, orgID string, before, after any) error {
 	e, err := newEvent(ctx, c, typ, resType, id, orgID, before, after)
 	if err != nil {

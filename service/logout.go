@@ -89,7 +89,7 @@ func (s *Service) readHint(ctx context.Context, token string) (*logoutHint, erro
 	if len(token) > 16384 {
 		return nil, bad
 	}
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
 	if err != nil {
 		return nil, bad
 	}

@@ -33,6 +33,8 @@ type SecurityConfig struct {
 	// SessionTTL is how long a browser session of the hosted pages
 	// lasts from its sign-in.
 	SessionTTL time.Duration
+	// SSOLinkTTL is how long a reseller's SSO link works.
+	SSOLinkTTL time.Duration
 	// KeysRefresh is how often a node reads the signing keys again, to
 	// find a rotation made by another process (0: 30 s).
 	KeysRefresh time.Duration
@@ -71,6 +73,7 @@ func DefaultSecurity() SecurityConfig {
 		AccessTokenTTL:    15 * time.Minute,
 		RefreshTokenTTL:   30 * 24 * time.Hour,
 		SessionTTL:        24 * time.Hour,
+		SSOLinkTTL:        5 * time.Minute,
 		AccountFailures:   5,
 		AccountWindow:     15 * time.Minute,
 		AccountLockout:    15 * time.Minute,
@@ -103,8 +106,8 @@ func (c SecurityConfig) Validate() error {
 	if c.KeysRefresh < 0 || c.KeysRefresh > keysMaxAge {
 		problems = append(problems, "the signing keys' refresh must be between 0 (the default, 30s) and 30s: retired keys stay published for that long beyond their tokens")
 	}
-	if c.InviteTTL < time.Second || c.EmailChangeTTL < time.Second {
-		problems = append(problems, "invitation and email change lifetimes must be at least a second")
+	if c.InviteTTL < time.Second || c.EmailChangeTTL < time.Second || c.SSOLinkTTL < time.Second {
+		problems = append(problems, "invitation, email change and SSO link lifetimes must be at least a second")
 	}
 	if u, err := url.Parse(c.AppURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		problems = append(problems, "the app URL must be an http or https URL")

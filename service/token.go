@@ -410,7 +410,15 @@ func (s *Service) authenticateToken(ctx context.Context, token string) (*roster.
 	} else if off {
 		return nil, roster.Errorf(roster.CodeUnauthorized, "the organisation of the user behind this token is disabled")
 	}
-	return &roster.Caller{User: u, KeyID: t.ID, Scopes: t.Scopes, Family: t.Family}, nil
+	c := &roster.Caller{User: u, KeyID: t.ID, Scopes: t.Scopes, Family: t.Family}
+	if t.SessionID != "" {
+		imp, err := s.sessionImpersonator(ctx, t.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		c.ImpersonatorID = imp
+	}
+	return c, nil
 }
 
 // clientCaller is the caller of a client's token: a stand-in user with no

@@ -38,21 +38,22 @@ func (r reader) FindSessionByID(ctx context.Context, id string) (*roster.Session
 	return scanSession(r.q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
 }
 
-func (r reader) FindUserSessions(ctx context.Context, userID string) ([]*roster.Session, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC`, userID)
+func (r reader) FindUserSessions(ctx context.Context, userID string, live time.Time, p roster.Page) ([]*roster.Session, *roster.Cursor, error) {
+	cond, tail, pargs, err := creationPage(p, roster.SortSessions, "s", true, []string{`s.user_id = ?`, `s.expires_at > ?`})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer rows.Close()
-	out := []*roster.Session{}
-	for rows.Next() {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s`+cond+tail, append([]any{userID, micros(live)}, pargs...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return collectPage(rows, p, roster.SortSessions, func(rows *sql.Rows) (int64, string, *roster.Session, error) {
 		s, err := scanSession(rows)
 		if err != nil {
-			return nil, err
+			return 0, "", nil, err
 		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+		return micros(s.CreatedAt), s.ID, s, nil
+	})
 }
 
 func (r reader) FindConsent(ctx context.Context, userID, clientID string) (*roster.Consent, error) {
@@ -149,8 +150,8 @@ func (t *tx) FindSession(ctx context.Context, hash []byte) (*roster.Session, err
 func (t *tx) FindSessionByID(ctx context.Context, id string) (*roster.Session, error) {
 	return t.reader().FindSessionByID(ctx, id)
 }
-func (t *tx) FindUserSessions(ctx context.Context, userID string) ([]*roster.Session, error) {
-	return t.reader().FindUserSessions(ctx, userID)
+func (t *tx) FindUserSessions(ctx context.Context, userID string, live time.Time, p roster.Page) ([]*roster.Session, *roster.Cursor, error) {
+	return t.reader().FindUserSessions(ctx, userID, live, p)
 }
 func (t *tx) FindConsent(ctx context.Context, userID, clientID string) (*roster.Consent, error) {
 	return t.reader().FindConsent(ctx, userID, clientID)
@@ -164,8 +165,8 @@ func (db *DB) FindSession(ctx context.Context, hash []byte) (*roster.Session, er
 func (db *DB) FindSessionByID(ctx context.Context, id string) (*roster.Session, error) {
 	return db.reader().FindSessionByID(ctx, id)
 }
-func (db *DB) FindUserSessions(ctx context.Context, userID string) ([]*roster.Session, error) {
-	return db.reader().FindUserSessions(ctx, userID)
+func (db *DB) FindUserSessions(ctx context.Context, userID string, live time.Time, p roster.Page) ([]*roster.Session, *roster.Cursor, error) {
+	return db.reader().FindUserSessions(ctx, userID, live, p)
 }
 func (db *DB) FindConsent(ctx context.Context, userID, clientID string) (*roster.Consent, error) {
 	return db.reader().FindConsent(ctx, userID, clientID)

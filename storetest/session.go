@@ -6,6 +6,7 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster"
 )
@@ -50,7 +51,7 @@ func testSessions(t *testing.T, s roster.Store) {
 	}
 	_, err = s.FindSession(ctx, roster.HashKeySecret("nope"))
 	wantCode(t, "FindSession of an unknown secret", err, roster.CodeNotFound)
-	list, err := s.FindUserSessions(ctx, u.ID)
+	list, _, err := s.FindUserSessions(ctx, u.ID, time.Time{}, roster.Page{})
 	if err != nil || len(list) != 2 || list[0].ID != b.ID || list[1].ID != a.ID {
 		t.Fatalf("FindUserSessions = %v, %v; want b then a", list, err)
 	}
@@ -65,14 +66,23 @@ func testSessions(t *testing.T, s roster.Store) {
 	if n != 2 {
 		t.Errorf("DeleteUserSessions removed %d, want 2", n)
 	}
-	if list, _ := s.FindUserSessions(ctx, u.ID); len(list) != 0 {
+	if list, _, _ := s.FindUserSessions(ctx, u.ID, time.Time{}, roster.Page{}); len(list) != 0 {
 		t.Errorf("sessions left after DeleteUserSessions: %v", list)
 	}
 	if _, err := s.FindSession(ctx, c.Hash); err != nil {
 		t.Errorf("another user's session is gone: %v", err)
 	}
-	mustUpdate(t, s, func(tx roster.Tx) error { return tx.DeleteUser(v.ID) })
+	mustUpdate(t, s, func(tx roster.Tx) error { _, err := tx.PurgeCredentials(at(59)); return err })
+	if _, err := s.FindSession(ctx, c.Hash); err != nil {
+		t.Errorf("a session purged before it expired: %v", err)
+	}
+	mustUpdate(t, s, func(tx roster.Tx) error { _, err := tx.PurgeCredentials(at(63)); return err })
 	_, err = s.FindSession(ctx, c.Hash)
+	wantCode(t, "FindSession after it expired and was purged", err, roster.CodeNotFound)
+	d := newSession(v.ID, 3)
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.CreateSession(d) })
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.DeleteUser(v.ID) })
+	_, err = s.FindSession(ctx, d.Hash)
 	wantCode(t, "FindSession after its user is deleted", err, roster.CodeNotFound)
 }
 

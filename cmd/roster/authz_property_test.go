@@ -44,7 +44,8 @@ import (
 // organization_id) and DELETE /v1/users/{id}; POST …/password (the
 // admin form, and users' own with their current password);
 // DELETE …/mfa/totp; POST …/email-change; POST …/username;
-// DELETE …/lockout; PUT and DELETE /v1/orgs/{id}/members/{user_id};
+// DELETE …/lockout; GET and DELETE …/sessions; POST …/sso-links; PUT
+// and DELETE /v1/orgs/{id}/members/{user_id};
 // POST /v1/api-keys with user_id and scopes (or none); GET and PATCH
 // /v1/orgs/{id}. Besides the status, a 403 must name what section 8
 // says it names, and every fourth target the caller may not see is also
@@ -541,6 +542,12 @@ type pWorld struct {
 	orgs  []*pOrg
 	users []*pUser
 	keys  []*pKey
+	// extra draws the cases of pExtraOps, apart from rng, so that the
+	// other cases (and propRegressions' seeds) stay as they were.
+	extra *rand.Rand
+	// ssoApp is a sign-in app of the root: SSO links may open it for
+	// every user.
+	ssoApp string
 }
 
 var (
@@ -669,6 +676,8 @@ func (w *pWorld) build() {
 		o.ID = w.must(w.owner("POST", "/v1/orgs", map[string]any{"name": o.Name, "parent_id": w.orgs[p].ID}, 201))["id"].(string)
 		w.orgs = append(w.orgs, o)
 	}
+	w.ssoApp = w.must(w.owner("POST", "/v1/oauth-clients", map[string]any{"name": w.tag + "-app", "organization_id": w.orgs[0].ID, "type": "confidential",
+		"first_party": true, "redirect_uris": []string{pSSORedirect}, "grant_types": []string{"authorization_code"}, "allowed_scopes": []string{"openid"}}, 201))["client_id"].(string)
 	for n := 20 + w.rng.Intn(13); len(w.users) <= n; {
 		home := 0
 		if w.rng.Intn(20) != 0 {
@@ -877,6 +886,14 @@ var pOps = []pOp{
 	{"POST api-key", 8, true, (*pWorld).genKey},
 	{"GET org", 5, false, (*pWorld).genGetOrg},
 	{"PATCH org", 4, true, (*pWorld).genPatchOrg},
+}
+
+// pExtraOps are routes added after propRegressions' seeds were found:
+// gen draws them, about one case in eight, from a stream of their own.
+var pExtraOps = []pOp{
+	{"GET user sessions", 3, true, (*pWorld).genListSessions},
+	{"DELETE user sessions", 3, true, (*pWorld).genEndSessions},
+	{"POST user sso-link", 4, true, (*pWorld).genSSOLink},
 }
 
 // judge evaluates want under every reading of the specification; a case
@@ -1177,6 +1194,48 @@ func (w *pWorld) genLockout(c *pCase) string {
 	})
 }
 
+// pSSORedirect is the redirect URI of the world's sign-in app.
+const pSSORedirect = "https://app.example/sso"
+
+func (w *pWorld) genListSessions(c *pCase) string {
+	w.pickTarget(c, 0.2)
+	c.Method = "GET"
+	w.userPath(c, "/sessions")
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
+		return pJudge(w.scopes(c), !w.seesUser(me, u), []string{"users:read"}, 200,
+			"sessions: itself; an admin of the user (users:read) under the rank rule",
+			pWay{OK: me == u, Scopes: []string{"users:read"}},
+			pWay{OK: me != u && w.adminOf(me, u, ip) && w.rankRule(me, u), Scopes: []string{"users:read"}})
+	})
+}
+
+func (w *pWorld) genEndSessions(c *pCase) string {
+	w.pickTarget(c, 0.2)
+	c.Method = "DELETE"
+	w.userPath(c, "/sessions")
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
+		return pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 204,
+			"signing out everywhere: itself; an admin of the user (users:write:all) under the rank rule",
+			pWay{OK: me == u, Scopes: pUserWrite},
+			pWay{OK: me != u && w.adminOf(me, u, ip) && w.rankRule(me, u) && w.takeover(me, u, ip), Scopes: pWriteAll})
+	})
+}
+
+// genSSOLink: section 3 names "an SSO link" among the calls under the
+// rank rule; it signs in as the user, so it is a takeover call, and
+// never for oneself.
+func (w *pWorld) genSSOLink(c *pCase) string {
+	w.pickTarget(c, 0.1)
+	c.Method = "POST"
+	c.Body = map[string]any{"client_id": w.ssoApp, "redirect_uri": pSSORedirect}
+	w.userPath(c, "/sso-links")
+	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
+		return pJudge(w.scopes(c), !w.seesUser(me, u), pWriteAll, 201,
+			"SSO link: an admin of another user (users:write:all) under the rank rule",
+			pWay{OK: me != u && w.adminOf(me, u, ip) && w.rankRule(me, u) && w.takeover(me, u, ip), Scopes: pWriteAll})
+	})
+}
+
 // memberOrg draws the organisation of a membership call on u: its home,
 // one it belongs to, or any.
 func (w *pWorld) memberOrg(c *pCase, u *pUser) int {
@@ -1376,18 +1435,34 @@ func (w *pWorld) genPatchOrg(c *pCase) string {
 
 // gen draws one case, or says why the drawn one is skipped.
 func (w *pWorld) gen(n int) (*pCase, string) {
+	if w.extra.Intn(8) == 0 {
+		main := w.rng
+		w.rng = w.extra
+		defer func() { w.rng = main }()
+		return w.genOp(n, w.pickOp(pExtraOps))
+	}
+	return w.genOp(n, w.pickOp(pOps))
+}
+
+// pickOp draws a route of ops by weight.
+func (w *pWorld) pickOp(ops []pOp) pOp {
 	total := 0
-	for _, op := range pOps {
+	for _, op := range ops {
 		total += op.Weight
 	}
 	x := w.rng.Intn(total)
 	var op pOp
-	for _, op = range pOps {
+	for _, op = range ops {
 		if x < op.Weight {
 			break
 		}
 		x -= op.Weight
 	}
+	return op
+}
+
+// genOp draws a case of op: a caller (a key), then op's own draws.
+func (w *pWorld) genOp(n int, op pOp) (*pCase, string) {
 	k := w.rng.Intn(len(w.keys))
 	if op.Admin && w.rng.Intn(2) == 0 {
 		// Half the time, a caller that is an admin or owner somewhere:
@@ -1507,7 +1582,7 @@ func pClone(u *pUser) *pUser {
 // runPropertyWorld builds the world of seed and runs n cases in it. It
 // returns the number of cases run.
 func runPropertyWorld(t *testing.T, s *testServer, seed int64, n int) int {
-	w := &pWorld{t: t, s: s, seed: seed, tag: fmt.Sprintf("w%d", propNext()), rng: rand.New(rand.NewSource(seed))}
+	w := &pWorld{t: t, s: s, seed: seed, tag: fmt.Sprintf("w%d", propNext()), rng: rand.New(rand.NewSource(seed)), extra: rand.New(rand.NewSource(^seed))}
 	start := time.Now()
 	w.build()
 	t.Logf("world of seed %d: %d organisations, %d users, %d keys, built in %v", seed, len(w.orgs), len(w.users), len(w.keys), time.Since(start).Round(time.Millisecond))

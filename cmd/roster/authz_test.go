@@ -119,6 +119,11 @@ var azTable = []azRow{
 	{Method: "POST", Path: "/v1/users/{id}/username", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azUsername},
 	{Method: "POST", Path: "/v1/auth/set-password", Variants: []azVariant{azFull}, Cells: azSetPassword},
 	{Method: "DELETE", Path: "/v1/users/{id}/lockout", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azLiftLockout},
+	// Sessions and SSO links (authz_sso_test.go).
+	{Method: "GET", Path: "/v1/users/{id}/sessions", Scopes: []string{"users:read"}, Variants: azUserVariants, Cells: azListSessions},
+	{Method: "DELETE", Path: "/v1/users/{id}/sessions/{session_id}", Scopes: azUserWrite, Variants: azUserVariants, Cells: azEndSession},
+	{Method: "DELETE", Path: "/v1/users/{id}/sessions", Scopes: azUserWrite, Variants: azUserVariants, Cells: azEndSessions},
+	{Method: "POST", Path: "/v1/users/{id}/sso-links", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azCreateSSOLink},
 	{Method: "POST", Path: "/v1/oauth-clients", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azCreateClient},
 	{Method: "GET", Path: "/v1/oauth-clients", Variants: azKeyVariants, Cells: azListClients},
 	{Method: "GET", Path: "/v1/oauth-clients/{id}", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azClientCells("GET", "", 200)},

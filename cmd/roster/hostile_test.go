@@ -104,7 +104,7 @@ func TestHostileRequests(t *testing.T) {
 // hostedPage reports whether an answer is a hosted sign-in page's (an
 // error page for a browser, not a problem document).
 func hostedPage(path, contentType string) bool {
-	return (path == "/oauth2/authorize" || path == "/oauth2/logout") && strings.HasPrefix(contentType, "text/html")
+	return (path == "/oauth2/authorize" || path == "/oauth2/logout" || path == "/oauth2/sso") && strings.HasPrefix(contentType, "text/html")
 }
 
 // oauthProtocol reports whether a route answers errors in the form its

@@ -45,6 +45,7 @@ func securityFlags(fs *flag.FlagSet, c *service.SecurityConfig, env func(string,
 	fs.StringVar(&c.AppURL, "app-url", env("APP_URL", c.AppURL), "where the product's pages are; mailed links point there (ROSTER_APP_URL)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", c.PublicURL), "where browsers and apps reach Roster: the OpenID issuer and the hosted pages' base (ROSTER_PUBLIC_URL; default http://<addr>)")
 	fs.DurationVar(&c.InviteTTL, "invite-ttl", envDuration("INVITE_TTL", c.InviteTTL), "how long an invitation link works (ROSTER_INVITE_TTL)")
+	fs.DurationVar(&c.SSOLinkTTL, "sso-link-ttl", envDuration("SSO_LINK_TTL", c.SSOLinkTTL), "how long a reseller's SSO link works (ROSTER_SSO_LINK_TTL)")
 	fs.DurationVar(&c.EmailChangeTTL, "email-change-ttl", envDuration("EMAIL_CHANGE_TTL", c.EmailChangeTTL), "how long a pending email change waits for its code (ROSTER_EMAIL_CHANGE_TTL)")
 	fs.IntVar(&c.EmailChangeLimit, "email-change-limit", envInt("EMAIL_CHANGE_LIMIT", c.EmailChangeLimit), "email changes a user may ask for within the window; each mails a code (ROSTER_EMAIL_CHANGE_LIMIT)")
 	fs.DurationVar(&c.EmailChangeWindow, "email-change-window", envDuration("EMAIL_CHANGE_WINDOW", c.EmailChangeWindow), "window that counts a user's email change requests (ROSTER_EMAIL_CHANGE_WINDOW)")

@@ -112,7 +112,7 @@ func TestSignInPageCodeFlow(t *testing.T) {
 	}
 	// prompt=login asks for the password again; prompt=none without a
 	// session answers login_required to the app.
-	if p := b.get(conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v2), oauth2.SetAuthURLParam("prompt", "login"))); p.Status != 200 || !strings.Contains(string(p.Body), `name="password"`) {
+	if p := b.get(conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v2), oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("login_hint", "pager"))); p.Status != 200 || !strings.Contains(string(p.Body), `value="pager"`) {
 		t.Fatalf("prompt=login: %d", p.Status)
 	}
 	other := newBrowser(t, s)
@@ -465,5 +465,69 @@ func TestSignInPageLogout(t *testing.T) {
 	ev := string(s.do("GET", "/v1/events?type=session.revoked", nil).want(200).Body)
 	if strings.Count(ev, `"type":"session.revoked"`) != 2 {
 		t.Errorf("session.revoked events: %s", ev)
+	}
+	// The audit log has the sign-ins and sign-outs, with the address.
+	audit := string(s.do("GET", "/v1/audit-events?limit=200", nil).want(200).Body)
+	for _, want := range []string{"session.created", "session.revoked", "127.0.0.1"} {
+		if !strings.Contains(audit, want) {
+			t.Errorf("the audit log lacks %s", want)
+		}
+	}
+}
+
+func TestSignInPageCookiesAndMaxAge(t *testing.T) {
+	// Behind https (the public URL) the cookies are Secure.
+	s := startServer(t, func(c *Config) { c.Security.PublicURL = "https://id.example" })
+	s.userWithPassword(map[string]any{"email": "age@example.com"}, "age-Secret-1")
+	conf := s.newApp(t, nil).oauth(s, "openid")
+	b := newBrowser(t, s)
+	v := oauth2.GenerateVerifier()
+	page := b.get(conf.AuthCodeURL("a", oauth2.S256ChallengeOption(v)))
+	if c := page.Header.Get("Set-Cookie"); !strings.Contains(c, "Secure") {
+		t.Errorf("pre-session cookie behind https: %q", c)
+	}
+	done := b.signInPage(page, "age@example.com", "age-Secret-1")
+	if c := done.Header.Get("Set-Cookie"); !strings.Contains(c, "roster_session=") || !strings.Contains(c, "Secure") {
+		t.Errorf("session cookie behind https: %q", c)
+	}
+	// The session signs in (loopback counts as a secure origin for the
+	// jar, as for browsers) unless max_age is exceeded: max_age=0 asks
+	// for the password again.
+	if q := b.get(conf.AuthCodeURL("a", oauth2.S256ChallengeOption(v))).location().Query(); q.Get("code") == "" {
+		t.Fatalf("the session does not sign in: %v", q)
+	}
+	if p := b.get(conf.AuthCodeURL("a", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("max_age", "0"))); p.Status != 200 || !strings.Contains(string(p.Body), `name="password"`) {
+		t.Errorf("max_age=0: %d", p.Status)
+	}
+	if q := b.get(conf.AuthCodeURL("a", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("max_age", "-1"))).location().Query(); q.Get("error") != "invalid_request" {
+		t.Errorf("max_age=-1: %v", q)
+	}
+}
+
+// TestCodeExchangedConcurrently: of two exchanges of one code at once,
+// one wins and the other is a reuse, which revokes the winner's tokens.
+func TestCodeExchangedConcurrently(t *testing.T) {
+	s := startServer(t)
+	s.userWithPassword(map[string]any{"email": "race@example.com"}, "race-Secret-1")
+	conf := s.newApp(t, nil).oauth(s, "openid", "users:read")
+	for range 3 {
+		q, v := newBrowser(t, s).authorize(conf, "race@example.com", "race-Secret-1")
+		results := make(chan *oauth2.Token, 2)
+		for range 2 {
+			go func() {
+				tok, _ := conf.Exchange(t.Context(), q.Get("code"), oauth2.VerifierOption(v))
+				results <- tok
+			}()
+		}
+		var won []*oauth2.Token
+		for range 2 {
+			if tok := <-results; tok != nil {
+				won = append(won, tok)
+			}
+		}
+		if len(won) != 1 {
+			t.Fatalf("%d exchanges of one code succeeded, want 1", len(won))
+		}
+		s.doAs(won[0].AccessToken, "GET", "/v1/users/me", nil).problem(401)
 	}
 }
