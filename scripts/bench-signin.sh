@@ -6,12 +6,16 @@
 # authorization code + PKCE sign-ins through the hosted pages (signin,
 # SIGNIN_CONNS connections) and refresh_token grants each on the token
 # the previous one returned (refresh, CONNS connections), DURATION each.
-# All traffic stays on loopback; the whole run is cut off after
-# 3 × DURATION + LIMIT seconds.
+# Prints the load tool's table and, per scenario, the CPU that Roster and
+# the load tool spent per iteration (from /proc/<pid>/stat), which other
+# processes on a shared machine disturb less than the rates. All traffic
+# stays on loopback; the load tool is cut off after 3 × DURATION + LIMIT
+# seconds.
 #
 #   DURATION=10s bash scripts/bench-signin.sh
 #   DEBUG_ADDR=127.0.0.1:18182 ...   also serves pprof there
 #   SIGNIN_SCOPE="openid offline_access" ID_TOKEN_ALG=ES256 ...   other tokens
+#   bash scripts/bench-signin.sh -scenarios refresh   (flags go to rosterload)
 #
 # The per-address sign-in limit is raised on this server: every attempt
 # counts against the address until it succeeds, and all of the load comes
@@ -42,7 +46,8 @@ go build -o "$dir/rosterload" ./cmd/rosterload
 debug=()
 if [ -n "${DEBUG_ADDR:-}" ]; then debug=(--debug-addr "$DEBUG_ADDR"); fi
 ROSTER_BOOTSTRAP_KEY=$key ROSTER_LOG_LEVEL=warn "$dir/roster" serve --addr "127.0.0.1:$port" --data-dir "$dir/data" \
-	--signin-address-failures 1000000 "${debug[@]}" &
+	--signin-address-failures 1000000 "${debug[@]}" 2> "${SERVER_LOG:-/dev/null}" &
+server=$!
 for _ in $(seq 50); do
 	curl -fs "http://127.0.0.1:$port/readyz" > /dev/null 2>&1 && break
 	sleep 0.2
@@ -53,5 +58,54 @@ echo "date: $(date -u +%FT%TZ), commit: $(git rev-parse --short HEAD 2>/dev/null
 timeout "$((3 * ${duration%s} + limit))" "$dir/rosterload" -url "http://127.0.0.1:$port" -key "$key" \
 	-signin-users "$signin_users" -signin-conns "$signin_conns" -conns "$conns" -duration "$duration" \
 	-signin-scope "${SIGNIN_SCOPE:-openid email offline_access}" -id-token-alg "${ID_TOKEN_ALG:-RS256}" \
-	-scenarios trivial,signin,refresh -trivial-url "http://127.0.0.1:$trivial_port/" "$@"
+	-scenarios trivial,signin,refresh -trivial-url "http://127.0.0.1:$trivial_port/" -json "$@" \
+	> "$dir/out" 2> "$dir/err" &
+load=$!
+
+# Each new line of the load tool's stderr ("<scenario>: N conns", then
+# "<scenario>: done") with Roster's CPU ticks at that moment. (The load
+# tool reports its own CPU per scenario.)
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2> /dev/null || echo -; }
+seen=0
+while kill -0 $load 2> /dev/null; do
+	n=$(wc -l < "$dir/err")
+	if [ "$n" -gt "$seen" ]; then
+		s=$(ticks $server)
+		sed -n "$((seen + 1)),${n}p" "$dir/err" | while IFS= read -r line; do
+			echo "$line" >&2
+			echo "$s $line" >> "$dir/marks"
+		done
+		seen=$n
+	fi
+	sleep 0.02
+done
+status=0
+wait $load || status=$?
+s=$(ticks $server)
+sed -n "$((seen + 1)),\$p" "$dir/err" | while IFS= read -r line; do
+	echo "$line" >&2
+	echo "$s $line" >> "$dir/marks"
+done
+grep -v '^{' "$dir/out"
+python3 - "$dir/out" "$dir/marks" "$(getconf CLK_TCK)" <<'PY'
+import json, re, sys
+results = {r['scenario']: r for r in map(json.loads, (l for l in open(sys.argv[1]) if l.startswith('{')))}
+tick_us = 1e6 / int(sys.argv[3])
+start = {}
+for line in open(sys.argv[2]):
+    s, text = line.split(" ", 1)
+    m = re.match(r'rosterload: (\w+): (\d+ conns|done)', text)
+    if not m or s == '-':
+        continue
+    name = m.group(1)
+    if name == 'trivial':  # another process serves it
+        continue
+    if m.group(2) != 'done':
+        start[name] = int(s)
+    elif name in start and results.get(name, {}).get('requests'):
+        r = results[name]
+        print('%-8s CPU per iteration: Roster %7.0f us, load tool %5.0f us' % (
+            name, (int(s) - start[name]) * tick_us / r['requests'], r['load_tool_cpu_s'] * 1e6 / r['requests']))
+PY
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+exit $status

@@ -102,6 +102,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if results = append(results, l.measure(ctx, name, conns, cfg.duration, 0, it)); ctx.Err() != nil {
 			break
 		}
+		// A script may read the processes' CPU between this line and the one above.
+		fmt.Fprintf(stderr, "rosterload: %s: done\n", name)
 	}
 	printResults(stdout, results, cfg.json)
 	return context.Cause(ctx) // "interrupt signal received", or nil
@@ -413,6 +415,9 @@ type result struct {
 	P99        float64        `json:"p99_ms"`
 	Max        float64        `json:"max_ms"`
 	Ratio      *float64       `json:"ratio_to_trivial,omitempty"`
+	// CPUSeconds is the user and system CPU this process (the load tool)
+	// spent in the scenario.
+	CPUSeconds float64 `json:"load_tool_cpu_s"`
 }
 
 // iteration is one measured unit of work: worker w's n-th, made with the
@@ -470,6 +475,7 @@ func (l *loader) measure(ctx context.Context, name string, conns int, d time.Dur
 	var first atomic.Pointer[string] // the first error, to show what went wrong
 	var made atomic.Int64
 	var wg sync.WaitGroup
+	cpu0 := processCPU()
 	start := time.Now()
 	for w := range conns {
 		lats[w], errs[w] = make([]time.Duration, 0, 1<<14), map[string]int{}
@@ -504,7 +510,7 @@ func (l *loader) measure(ctx context.Context, name string, conns int, d time.Dur
 	ms := func(p float64) float64 { return float64(percentile(all, p)) / float64(time.Millisecond) }
 	r := result{Scenario: name, Conns: conns, Requests: len(all), Statuses: map[string]int{},
 		Seconds: elapsed.Seconds(), RPS: float64(len(all)) / elapsed.Seconds(),
-		P50: ms(50), P90: ms(90), P99: ms(99), Max: ms(100)}
+		P50: ms(50), P90: ms(90), P99: ms(99), Max: ms(100), CPUSeconds: (processCPU() - cpu0).Seconds()}
 	for _, m := range errs {
 		for k, v := range m {
 			r.Statuses[k] += v
@@ -515,6 +521,16 @@ func (l *loader) measure(ctx context.Context, name string, conns int, d time.Dur
 		r.FirstError = *f
 	}
 	return r
+}
+
+// processCPU returns the user and system CPU time this process has used
+// (0 where getrusage fails).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // percentile returns the p-th percentile (0 < p ≤ 100) of the sorted
