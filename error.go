@@ -27,6 +27,7 @@ const (
 	CodeUnsupportedMedia     Code = "unsupported_media"     // content type not accepted
 	CodeNotAcceptable        Code = "not_acceptable"        // no response format matches Accept
 	CodeRateLimited          Code = "rate_limited"          // too many requests
+	CodeGone                 Code = "gone"                  // what was asked for has passed its retention
 	CodeUnavailable          Code = "unavailable"           // a dependency (the database) does not answer
 	CodeInternal             Code = "internal"              // anything else
 )

@@ -5,6 +5,7 @@ package roster
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -27,6 +28,14 @@ type Event struct {
 	Previous   json.RawMessage `json:"previous,omitempty" schema:"object" doc:"The resource before the change, in the same form; absent for a creation (and in webhook deliveries unless include_previous)."`
 	Patch      json.RawMessage `json:"patch" schema:"json-patch" doc:"The JSON Patch (RFC 6902) from previous to data."`
 	Reason     string          `json:"reason,omitempty" doc:"Why the change was made, when the call takes one (an admin's direct email change, a username change, a credit adjustment)."`
+}
+
+// CreationPatch is the JSON Patch of a creation whose document is data:
+// the whole document added at the root, which is what jsondiff computes
+// from null (after decoding and re-encoding the document). Stores derive
+// it instead of keeping the document twice.
+func CreationPatch(data json.RawMessage) json.RawMessage {
+	return slices.Concat([]byte(`[{"value":`), data, []byte(`,"op":"add","path":""}]`))
 }
 
 // Actor is who made a change.

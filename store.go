@@ -160,6 +160,10 @@ type Reader interface {
 	// EventSeq returns the position of an event in the commit order, or
 	// CodeNotFound.
 	EventSeq(ctx context.Context, id string) (int64, error)
+	// FeedStart returns the position the feed starts after: the events
+	// at or before it have passed the feed's retention (ExpireEvents) and
+	// stay only for the audit trail. It is 0 until events first expire.
+	FeedStart(ctx context.Context) (int64, error)
 
 	// FindWebhook returns a webhook with its delivery state.
 	FindWebhook(ctx context.Context, id string) (*Webhook, error)
@@ -264,6 +268,16 @@ type Tx interface {
 	// the time it was made, see NewID) is never later than its last
 	// change.
 	PurgeDeliveries(before time.Time) (int64, error)
+	// ExpireEvents moves the feed's start (FeedStart) past the oldest
+	// events still in the feed that occurred before a time, in commit
+	// order, at most limit of them, and stops at the first that a webhook
+	// may still send: one after the cursor of an enabled webhook, or the
+	// event of a pending delivery. It returns how many left the feed.
+	ExpireEvents(before time.Time, limit int) (int64, error)
+	// PurgeEvents removes the oldest events that have left the feed and
+	// occurred before a time, in commit order, at most limit of them, and
+	// returns how many it removed.
+	PurgeEvents(before time.Time, limit int) (int64, error)
 
 	// PutIdempotent inserts r, or fails with CodeConflict when the scope
 	// and key are taken; with r.Done it replaces the pending record.

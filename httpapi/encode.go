@@ -218,6 +218,8 @@ func statusFor(c roster.Code) int {
 		return http.StatusNotAcceptable
 	case roster.CodeRateLimited:
 		return http.StatusTooManyRequests
+	case roster.CodeGone:
+		return http.StatusGone
 	case roster.CodeUnavailable:
 		return http.StatusServiceUnavailable
 	}

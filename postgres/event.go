@@ -4,7 +4,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -12,14 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/eventdoc"
 )
-
-// eventDoc is an event as stored: the API form plus the client address,
-// which only the audit log shows.
-type eventDoc struct {
-	*roster.Event
-	ClientIP string `json:"client_ip,omitempty"`
-}
 
 // maxEvents bounds the events of one transaction: the low 16 bits of pos.
 const maxEvents = 1 << 16
@@ -29,7 +22,7 @@ func (t *tx) AppendEvent(e *roster.Event) error {
 	if len(t.events) == maxEvents {
 		return fmt.Errorf("more than %d events in one transaction", maxEvents)
 	}
-	doc, err := json.Marshal(eventDoc{e, e.ClientIP})
+	doc, err := eventdoc.Encode(e)
 	if err != nil {
 		return err
 	}
@@ -54,7 +47,7 @@ func (t *tx) queueInserts(b *pgx.Batch) int {
 	n := 0
 	for i, q := range t.events[t.written:] {
 		e := q.e
-		b.Queue(`INSERT INTO events (pos, id, type, resource_type, resource_id, org_id, actor_id, occurred_at, doc)
+		b.Queue(`INSERT INTO events (pos, id, type, resource_type, resource_id, org_id, actor_id, occurred_at, body)
 			VALUES ((pg_current_xact_id()::text::bigint << 16) | $1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			int64(t.written+i), e.ID, e.Type, e.Resource.Type, e.Resource.ID, e.OrgID, e.Actor.UserID, e.OccurredAt, q.doc)
 		n++
@@ -89,6 +82,10 @@ func (t *tx) EventSeq(ctx context.Context, id string) (int64, error) {
 	}
 	return t.reader.EventSeq(ctx, id)
 }
+
+// storedDoc is, in a query of events e, an event's stored document for
+// eventdoc.Decode: the compact body, or the JSON of a row written before.
+const storedDoc = `coalesce(e.body, convert_to(e.doc::text, 'UTF8'))`
 
 // horizon is, in a query, the smallest pos that a transaction still
 // running may yet write: everything below it is final.
@@ -156,11 +153,9 @@ func (r reader) findEvents(ctx context.Context, query string, p params, bare boo
 			return out, true, nil
 		}
 		if !bare {
-			d := eventDoc{Event: e}
-			if err := json.Unmarshal(doc, &d); err != nil {
+			if err := eventdoc.Decode(doc, e); err != nil {
 				return nil, false, err
 			}
-			e.ClientIP = d.ClientIP
 		}
 		out = append(out, se)
 	}
@@ -207,10 +202,72 @@ func eventQuery(f roster.EventFilter, inTx bool) (string, params) {
 	if inTx {
 		final = `true`
 	}
-	columns := `e.doc`
+	columns := storedDoc
 	if f.Bare {
 		columns = `e.id, e.type, e.resource_type, e.resource_id, e.org_id`
 	}
 	return `SELECT e.pos, ` + final + `, ` + columns + ` FROM events e WHERE ` + strings.Join(where, ` AND `) +
 		` ORDER BY e.pos LIMIT ` + p.add(f.Limit), p
+}
+
+func (r reader) FeedStart(ctx context.Context) (int64, error) {
+	var pos int64
+	err := r.q.QueryRow(ctx, `SELECT pos FROM feed_start`).Scan(&pos)
+	return pos, err
+}
+
+// unsent is the first position a webhook may still send: just after the
+// cursor of an enabled webhook, or the event of a pending delivery.
+const unsent = `LEAST(coalesce((SELECT min(cursor) FROM webhooks WHERE doc->>'status' = 'enabled') + 1, 1::bigint << 62),
+	coalesce((SELECT min(seq) FROM deliveries WHERE state = 'pending'), 1::bigint << 62))`
+
+// ExpireEvents moves the feed's start under its row lock (two nodes'
+// janitors take turns). It needs no horizon: an event placed before an
+// expired one and committed after it would come from a transaction that
+// got its id before an event older than the retention, and still runs.
+func (t *tx) ExpireEvents(before time.Time, limit int) (int64, error) {
+	var start int64
+	if err := t.conn.QueryRow(t.ctx, `SELECT pos FROM feed_start FOR UPDATE`).Scan(&start); err != nil {
+		return 0, err
+	}
+	last, n, err := t.oldPrefix(`SELECT pos, occurred_at FROM events WHERE pos > $1 AND pos < `+unsent+` ORDER BY pos LIMIT $2`,
+		before, start, limit)
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	_, err = t.conn.Exec(t.ctx, `UPDATE feed_start SET pos = $1`, last)
+	return n, err
+}
+
+func (t *tx) PurgeEvents(before time.Time, limit int) (int64, error) {
+	last, n, err := t.oldPrefix(`SELECT pos, occurred_at FROM events WHERE pos <= (SELECT pos FROM feed_start) ORDER BY pos LIMIT $1`, before, limit)
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	// The rows up to last are exactly those read: the oldest remaining.
+	_, err = t.conn.Exec(t.ctx, `DELETE FROM events WHERE pos <= $1`, last)
+	return n, err
+}
+
+// oldPrefix runs query (pos and occurred_at of events in feed order) with
+// args and returns the last pos and the number of the leading events
+// that occurred before a time.
+func (t *tx) oldPrefix(query string, before time.Time, args ...any) (last, n int64, err error) {
+	rows, err := t.conn.Query(t.ctx, query, args...)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pos int64
+		var at time.Time
+		if err := rows.Scan(&pos, &at); err != nil {
+			return 0, 0, err
+		}
+		if !at.Before(before) {
+			break
+		}
+		last, n = pos, n+1
+	}
+	return last, n, rows.Err()
 }

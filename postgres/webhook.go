@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/eventdoc"
 )
 
 const webhookColumns = `doc, cursor, failing_since`
@@ -270,7 +271,7 @@ func (t *tx) ClaimDeliveries(webhookID, owner string, until time.Time, limit int
 			SELECT id FROM deliveries WHERE webhook_id = $1 AND head AND next_at <= $2 AND state = 'pending' AND lease_until <= $2
 			ORDER BY next_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED)
 		UPDATE deliveries d SET lease_until = $4, lease_owner = $5, next_at = $4 FROM c WHERE d.id = c.id
-		RETURNING d.doc, d.seq, (SELECT e.doc FROM events e WHERE e.pos = d.seq)`, webhookID, now, limit, until, owner)
+		RETURNING d.doc, d.seq, (SELECT `+storedDoc+` FROM events e WHERE e.pos = d.seq)`, webhookID, now, limit, until, owner)
 	if err != nil {
 		return nil, err
 	}
@@ -284,12 +285,10 @@ func (t *tx) ClaimDeliveries(webhookID, owner string, until time.Time, limit int
 			return nil, err
 		}
 		if event != nil {
-			var e eventDoc
-			e.Event = &roster.Event{}
-			if err := json.Unmarshal(event, &e); err != nil {
+			d.Event = &roster.Event{}
+			if err := eventdoc.Decode(event, d.Event); err != nil {
 				return nil, err
 			}
-			d.Event = e.Event
 		}
 		return d, nil
 	})

@@ -4,6 +4,7 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -61,10 +62,8 @@ func newEvent(ctx context.Context, c *roster.Caller, typ, resType, id, orgID str
 		e.Data = data
 	}
 	if before == nil {
-		// A creation's patch adds the whole document at the root, which
-		// is what jsondiff would compute (after decoding and re-encoding
-		// the document): creations run inside the writer, so skip it.
-		e.Patch = slices.Concat([]byte(`[{"value":`), data, []byte(`,"op":"add","path":""}]`))
+		// Creations run inside the writer: skip jsondiff.
+		e.Patch = roster.CreationPatch(data)
 		return e, nil
 	}
 	patch, err := jsondiff.CompareJSON(prev, data, jsondiff.UnmarshalFunc(unmarshalNumbers))
@@ -252,15 +251,9 @@ func (s *Service) Events(ctx context.Context, c *roster.Caller, after string, ty
 	}
 	f := roster.EventFilter{Types: types, Limit: limit, Visible: s.visibility(ctx, s.store, c)}
 	s.restrict(ctx, c, &f)
-	if after != "" {
-		seq, err := s.store.EventSeq(ctx, after)
-		if roster.ErrorCode(err) == roster.CodeNotFound || !roster.ValidID(roster.PrefixEvent, after) {
-			return nil, &roster.Error{Code: roster.CodeMalformed, Message: "after is not a known event id",
-				Fields: []roster.FieldError{{Location: "query.after", Message: "after must be the id of an event from this feed", Value: after}}}
-		} else if err != nil {
-			return nil, err
-		}
-		f.After = seq
+	var err error
+	if f.After, err = s.feedAfter(ctx, after); err != nil {
+		return nil, err
 	}
 	deadline := time.Now().Add(min(wait, MaxWait))
 	for {
@@ -287,6 +280,57 @@ func (s *Service) Events(ctx context.Context, c *roster.Caller, after string, ty
 		}
 		t.Stop()
 	}
+}
+
+// feedAfter returns the position after which the feed is read: after the
+// event after, or from the feed's start. An event that has passed the
+// retention is gone (410): the consumer must read the feed again from its
+// start, since the changes in between are no longer there to catch up on.
+func (s *Service) feedAfter(ctx context.Context, after string) (int64, error) {
+	start, err := s.store.FeedStart(ctx)
+	if err != nil || after == "" {
+		return start, err
+	}
+	seq, err := s.store.EventSeq(ctx, after)
+	switch {
+	case err == nil && seq > start:
+		return seq, nil
+	case err == nil:
+		return 0, goneFromFeed(after)
+	case roster.ErrorCode(err) != roster.CodeNotFound:
+		return 0, err
+	case !roster.ValidID(roster.PrefixEvent, after):
+	default:
+		if purged, err := s.purgedEvent(ctx, after, start); err != nil || purged {
+			return 0, cmp.Or(err, goneFromFeed(after))
+		}
+	}
+	return 0, &roster.Error{Code: roster.CodeMalformed, Message: "after is not a known event id",
+		Fields: []roster.FieldError{{Location: "query.after", Message: "after must be the id of an event from this feed", Value: after}}}
+}
+
+// purgedEvent reports whether an unknown event id is one the retention
+// deleted: some events have expired, and it is older than the oldest
+// event left, or than now when none is left (ids hold their creation
+// time, and sort by it).
+func (s *Service) purgedEvent(ctx context.Context, id string, start int64) (bool, error) {
+	if start == 0 {
+		return false, nil
+	}
+	oldest, err := s.store.FindEvents(ctx, roster.EventFilter{Limit: 1, Bare: true})
+	if err != nil {
+		return false, err
+	}
+	if len(oldest) == 0 {
+		made, ok := roster.IDTime(id)
+		return ok && made.Before(time.Now()), nil
+	}
+	return id < oldest[0].Event.ID, nil
+}
+
+func goneFromFeed(after string) error {
+	return &roster.Error{Code: roster.CodeGone, Message: "after names an event older than the feed keeps (--event-retention): read the feed again from its start, without after, and reconcile what changed since",
+		Fields: []roster.FieldError{{Location: "query.after", Message: "the event has passed the feed's retention", Value: after}}}
 }
 
 // AuditEvents returns audit entries (events with their client address)

@@ -35,7 +35,10 @@ func (s *Service) IntrospectAsClient(ctx context.Context, clientID, secret strin
 		return nil, err
 	}
 	s.settle(ctx, att, false) // introspection writes nothing to take it back in
-	return s.introspect(ctx, clientCaller(cl, &roster.Token{}), token)
+	// Any confidential client may introspect, an app as well as a
+	// service client: it is asked about as the admin of its organisation
+	// it stands in for, whatever its grants and scopes.
+	return s.introspect(ctx, &roster.Caller{User: clientStandIn(cl), ClientID: cl.ID}, token)
 }
 
 // Introspect answers an introspection request made with an API key or an

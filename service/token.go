@@ -427,9 +427,6 @@ func (s *Service) authenticateToken(ctx context.Context, token string) (*roster.
 // limit). A change of the client takes effect at once: nil when the
 // client lost the grant or every scope of the token.
 func clientCaller(cl *roster.OAuthClient, t *roster.Token) *roster.Caller {
-	roles := []string{"admin"}
-	u := &roster.User{OrganizationID: cl.OrganizationID, Status: roster.StatusEnabled, Roles: roles,
-		Memberships: []roster.Membership{{OrganizationID: cl.OrganizationID, Roles: roles}}}
 	scopes := t.Scopes
 	if len(scopes) == 0 {
 		scopes = cl.Scopes
@@ -438,5 +435,13 @@ func clientCaller(cl *roster.OAuthClient, t *roster.Token) *roster.Caller {
 	if len(scopes) == 0 || !cl.HasGrant(roster.GrantClientCredentials) {
 		return nil
 	}
-	return &roster.Caller{User: u, KeyID: t.ID, Scopes: scopes, ClientID: cl.ID, Family: t.Family}
+	return &roster.Caller{User: clientStandIn(cl), KeyID: t.ID, Scopes: scopes, ClientID: cl.ID, Family: t.Family}
+}
+
+// clientStandIn is the user a client acts as: one with no id that is
+// admin of the client's organisation only.
+func clientStandIn(cl *roster.OAuthClient) *roster.User {
+	roles := []string{"admin"}
+	return &roster.User{OrganizationID: cl.OrganizationID, Status: roster.StatusEnabled, Roles: roles,
+		Memberships: []roster.Membership{{OrganizationID: cl.OrganizationID, Roles: roles}}}
 }

@@ -4,22 +4,16 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/eventdoc"
 )
 
-// eventDoc is an event as stored: the API form plus the client address,
-// which only the audit log shows.
-type eventDoc struct {
-	*roster.Event
-	ClientIP string `json:"client_ip,omitempty"`
-}
-
 func (t *tx) AppendEvent(e *roster.Event) error {
-	doc, err := json.Marshal(eventDoc{e, e.ClientIP})
+	doc, err := eventdoc.Encode(e)
 	if err != nil {
 		return err
 	}
@@ -118,12 +112,7 @@ func scanEvent(scan func(...any) error, se *roster.StoredEvent, bare bool) error
 	if err := scan(&se.Seq, &doc); err != nil {
 		return err
 	}
-	d := eventDoc{Event: e}
-	if err := json.Unmarshal(doc, &d); err != nil {
-		return err
-	}
-	e.ClientIP = d.ClientIP
-	return nil
+	return eventdoc.Decode(doc, e)
 }
 
 func (t *tx) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.StoredEvent, error) {
@@ -146,4 +135,65 @@ func (db *DB) FindEvents(ctx context.Context, f roster.EventFilter) ([]roster.St
 // EventSeq returns an event's position in the commit order.
 func (db *DB) EventSeq(ctx context.Context, id string) (int64, error) {
 	return db.reader().EventSeq(ctx, id)
+}
+
+func (r reader) FeedStart(ctx context.Context) (int64, error) {
+	var seq int64
+	err := r.q.QueryRowContext(ctx, `SELECT seq FROM feed_start`).Scan(&seq)
+	return seq, err
+}
+
+func (t *tx) FeedStart(ctx context.Context) (int64, error) { return t.reader().FeedStart(ctx) }
+
+// FeedStart returns the position the feed starts after.
+func (db *DB) FeedStart(ctx context.Context) (int64, error) { return db.reader().FeedStart(ctx) }
+
+// unsent is the first position a webhook may still send: just after the
+// cursor of an enabled webhook, or the event of a pending delivery
+// (1 << 62 when there is none).
+const unsent = `min(coalesce((SELECT min(cursor) FROM webhooks WHERE json_extract(doc, '$.status') = 'enabled') + 1, 1 << 62),
+	coalesce((SELECT min(seq) FROM deliveries WHERE state = 'pending'), 1 << 62))`
+
+func (t *tx) ExpireEvents(before time.Time, limit int) (int64, error) {
+	last, n, err := t.oldPrefix(`SELECT seq, occurred_at FROM events WHERE seq > (SELECT seq FROM feed_start) AND seq < `+unsent+` ORDER BY seq LIMIT ?`, before, limit)
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	_, err = t.q.ExecContext(context.Background(), `UPDATE feed_start SET seq = ?`, last)
+	return n, err
+}
+
+func (t *tx) PurgeEvents(before time.Time, limit int) (int64, error) {
+	last, n, err := t.oldPrefix(`SELECT seq, occurred_at FROM events WHERE seq <= (SELECT seq FROM feed_start) ORDER BY seq LIMIT ?`, before, limit)
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	// The rows up to last are exactly those read: the oldest remaining.
+	if _, err := t.q.ExecContext(context.Background(), `DELETE FROM events WHERE seq <= ?`, last); err != nil {
+		return 0, err
+	}
+	t.purgedTo = last
+	return n, nil
+}
+
+// oldPrefix runs query (seq and occurred_at of events in commit order,
+// taking the limit) and returns the last seq and the number of the
+// leading events that occurred before a time.
+func (t *tx) oldPrefix(query string, before time.Time, limit int) (last, n int64, err error) {
+	rows, err := t.q.QueryContext(context.Background(), query, limit)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq, at int64
+		if err := rows.Scan(&seq, &at); err != nil {
+			return 0, 0, err
+		}
+		if at >= micros(before) {
+			break
+		}
+		last, n = seq, n+1
+	}
+	return last, n, rows.Err()
 }

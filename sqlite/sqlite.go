@@ -51,6 +51,7 @@ type DB struct {
 	// ckpt copies the WAL into the database file off the writer's path
 	// (see checkpointer); ckptWake tells it that the writer committed.
 	ckpt     *sql.DB
+	wal      string // the WAL file's path
 	ckptWake chan struct{}
 	ckptStop chan struct{}
 	ckptDone chan struct{}
@@ -154,7 +155,9 @@ func open(ctx context.Context, path string, serving bool) (*DB, error) {
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(0)
 
-	ckpt, err := sql.Open("sqlite", dsn)
+	// The checkpointer waits for locks only briefly: a TRUNCATE
+	// checkpoint holds new writes back while it waits (see truncateWAL).
+	ckpt, err := sql.Open("sqlite", strings.Replace(dsn, "busy_timeout(10000)", fmt.Sprintf("busy_timeout(%d)", ckptBusy.Milliseconds()), 1))
 	if err != nil {
 		write.Close()
 		read.Close()
@@ -162,7 +165,7 @@ func open(ctx context.Context, path string, serving bool) (*DB, error) {
 	}
 	ckpt.SetMaxOpenConns(1)
 
-	db := &DB{read: read, write: write, ckpt: ckpt, jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now, cache: newReadCache(),
+	db := &DB{read: read, write: write, ckpt: ckpt, wal: path + "-wal", jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now, cache: newReadCache(),
 		ckptWake: make(chan struct{}, 1), ckptStop: make(chan struct{}), ckptDone: make(chan struct{}),
 		listSlots: make(chan struct{}, n-1), exportSlots: make(chan struct{}, max(1, n/4))}
 	if err := db.migrate(ctx); err != nil {
@@ -196,7 +199,10 @@ func open(ctx context.Context, path string, serving bool) (*DB, error) {
 	// not 64: every commit scans the cache's whole hash table
 	// (pcache1TruncateUnsafe, 7 % of the writer's CPU at 64 MiB), and the
 	// writer reads unchanged pages through mmap anyway.
-	if _, err := db.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d; PRAGMA cache_size = -8192`, walFallbackPages)); err != nil {
+	// journal_size_limit cuts the WAL file back when the log restarts
+	// from its beginning, which it can only do once everything in it is
+	// in the database file: otherwise the file keeps its largest size.
+	if _, err := db.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d; PRAGMA cache_size = -8192; PRAGMA journal_size_limit = %d`, walFallbackPages, walLimit)); err != nil {
 		db.closeDBs()
 		return nil, err
 	}
@@ -227,18 +233,49 @@ const walFallbackPages = 16384
 // ckptPause is the least time between two background checkpoints.
 const ckptPause = 200 * time.Millisecond
 
+// walLimit is the WAL file size past which the writer restarts the log
+// (restartWAL), and to which a restarting log cuts the file back.
+const walLimit = 16 << 20
+
+// A restart of the log that could not finish (the checkpointer was
+// copying, or a reader stayed on the log) is tried again after
+// restartRetry, which doubles while they keep failing (a long read, such
+// as an export, holds the log), up to restartRetryMax.
+const (
+	restartRetry    = 50 * time.Millisecond
+	restartRetryMax = 5 * time.Second
+)
+
+// ckptIdle is how long without a commit makes the checkpointer empty the
+// WAL file.
+const ckptIdle = time.Second
+
+// ckptBusy bounds how long a TRUNCATE checkpoint waits for the writer
+// and the readers: on the writer's connection, how long the next batch
+// may wait for it.
+const ckptBusy = 20 * time.Millisecond
+
 // checkpointer copies committed pages from the WAL into the database file
 // (a PASSIVE checkpoint: it never blocks the writer or readers) after
 // commits, at most every ckptPause. Left to SQLite, the writer would do it
 // inside a commit every 1,000 pages, with the database file's fsync, while
 // every request of the next batch waited. Durability does not depend on
 // it: a commit is durable once its WAL frames are fsynced.
+//
+// A PASSIVE checkpoint never restarts the log, and under sustained load
+// the writer rarely finds it fully copied with no reader on it, which a
+// restart needs: the WAL file would grow to walFallbackPages (64 MiB) and
+// stay that size. So the writer restarts it past walLimit (restartWAL),
+// and after ckptIdle without commits the checkpointer empties the file.
 func (db *DB) checkpointer() {
 	defer close(db.ckptDone)
-	pause := time.NewTimer(0)
+	pause, idle := time.NewTimer(0), time.NewTimer(ckptIdle)
 	for {
 		select {
 		case <-db.ckptWake:
+		case <-idle.C:
+			db.truncateWAL() // a failure is retried at the next idle time
+			continue
 		case <-db.ckptStop:
 			return
 		}
@@ -248,6 +285,7 @@ func (db *DB) checkpointer() {
 			// walFallbackPages the writer checkpoints itself.
 			wait = time.Second
 		}
+		idle.Reset(ckptIdle)
 		pause.Reset(wait)
 		select {
 		case <-pause.C:
@@ -255,6 +293,42 @@ func (db *DB) checkpointer() {
 			return
 		}
 	}
+}
+
+// truncateWAL copies the whole WAL into the database file, restarts the
+// log and empties the file (a TRUNCATE checkpoint), waiting up to
+// ckptBusy for the writer and the readers; a failure is tried again at
+// the next idle time.
+func (db *DB) truncateWAL() {
+	db.ckpt.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+}
+
+// restartWAL copies the rest of the WAL into the database file and
+// restarts the log from the file's beginning (a RESTART checkpoint, which
+// journal_size_limit follows by cutting the file back to walLimit). It
+// runs on the writer's connection between batches: there it waits for no
+// transaction, only (up to ckptBusy) for the readers still on the log,
+// and the checkpointer has already copied most of it (while it copies,
+// the restart fails at once, to be tried again). The file keeps its
+// size, so the commits after it overwrite the file rather than grow it
+// (which would make each fsync write the file's size too). It reports
+// whether it finished.
+func (db *DB) restartWAL() bool {
+	ctx := context.Background()
+	db.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, ckptBusy.Milliseconds()))
+	defer db.conn.ExecContext(ctx, `PRAGMA busy_timeout = 10000`)
+	var busy, frames, copied int
+	err := db.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &copied)
+	return err == nil && busy == 0
+}
+
+// walSize returns the WAL file's size (0 when it cannot tell).
+func (db *DB) walSize() int64 {
+	fi, err := os.Stat(db.wal)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 func (db *DB) closeDBs() {
@@ -377,7 +451,8 @@ func (db *DB) writer() {
 	defer idle.Stop()
 	tidying := false // merging the trigram index, one step between jobs
 	var rest time.Duration
-	var lastBatch time.Time
+	var lastBatch, retryAt time.Time
+	var backoff time.Duration // after restartWAL failed
 	for {
 		var first *job
 		var ok bool
@@ -441,6 +516,14 @@ func (db *DB) writer() {
 			j.err <- errs[i]
 		}
 		lastBatch = time.Now()
+		if lastBatch.After(retryAt) && db.walSize() > walLimit {
+			if db.restartWAL() {
+				backoff = 0
+			} else {
+				backoff = min(max(restartRetry, 2*backoff), restartRetryMax)
+				retryAt = time.Now().Add(backoff)
+			}
+		}
 	}
 }
 
@@ -522,6 +605,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 	touched := &touched{}
 	fts := &ftsPending{}
 	var events []roster.StoredEvent
+	var purgedTo int64
 	// Whatever happens to the batch, the cache forgets what it touched
 	// before any request of the batch is answered.
 	defer db.cache.forget(touched)
@@ -539,6 +623,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 		if err == nil {
 			touched.written = append(touched.written, t.written...)
 			events = append(events, t.events...)
+			purgedTo = max(purgedTo, t.purgedTo)
 			fts.add(t.fts)
 		} else if t.ftsFlushed {
 			// The rollback below undoes what this job's search wrote.
@@ -574,6 +659,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 	}
 	touched.committed = true
 	db.tail.add(events)
+	db.tail.forget(purgedTo)
 	if fts.wrote {
 		db.ftsUntidy = true
 	}

@@ -38,6 +38,19 @@ func (t *eventTail) add(evs []roster.StoredEvent) {
 	}
 }
 
+// forget drops the events up to seq, which the retention deleted: the
+// table answers reads from before them.
+func (t *eventTail) forget(seq int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if seq <= t.from {
+		return
+	}
+	t.from = seq
+	i := sort.Search(len(t.evs), func(i int) bool { return t.evs[i].Seq > seq })
+	t.evs = append(t.evs[:0:0], t.evs[i:]...)
+}
+
 // after returns up to limit events after seq, and whether the tail holds
 // all of them (false: read the table).
 func (t *eventTail) after(seq int64, limit int) ([]roster.StoredEvent, bool) {

@@ -55,6 +55,9 @@ type tx struct {
 	// events holds the events this transaction wrote, bare, for the
 	// store's tail once they are committed.
 	events []roster.StoredEvent
+	// purgedTo is the newest event PurgeEvents deleted, which the tail
+	// must forget once the transaction commits.
+	purgedTo int64
 }
 
 func (t *tx) reader() reader  { return reader{q: t.q, cache: t.cache} }

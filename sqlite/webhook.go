@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/eventdoc"
 )
 
 const webhookColumns = `doc, cursor, failing_since`
@@ -304,11 +305,11 @@ func (t *tx) ClaimDeliveries(webhookID, owner string, until time.Time, limit int
 		if err := erows.Scan(&seq, &doc); err != nil {
 			return nil, err
 		}
-		e := eventDoc{Event: &roster.Event{}}
-		if err := json.Unmarshal(doc, &e); err != nil {
+		e := &roster.Event{}
+		if err := eventdoc.Decode(doc, e); err != nil {
 			return nil, err
 		}
-		bySeq[seq].Event = e.Event
+		bySeq[seq].Event = e
 	}
 	if err := erows.Err(); err != nil {
 		return nil, err

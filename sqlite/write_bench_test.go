@@ -21,22 +21,30 @@ import (
 // benchService opens a fresh store with its service and an owner caller.
 func benchService(b *testing.B) (*service.Service, *roster.Caller) {
 	b.Helper()
+	_, s, c := openService(b, filepath.Join(b.TempDir(), "roster.db"))
+	return s, c
+}
+
+// openService opens the store at path, closed when tb ends, with its
+// service, bootstrapped, and the owner as the caller.
+func openService(tb testing.TB, path string) (*DB, *service.Service, *roster.Caller) {
+	tb.Helper()
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "roster.db"))
+	db, err := Open(ctx, path)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { db.Close() })
+	tb.Cleanup(func() { db.Close() })
 	s := service.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	key := "bench-key-0123456789abcdef0123456789abcdef"
 	if _, err := s.Bootstrap(ctx, key, "owner@example.com"); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	c, err := s.Authenticate(ctx, key)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	return s, c
+	return db, s, c
 }
 
 var benchRun atomic.Int64

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,9 @@ var eventBehaviours = []behaviour{
 	{"Events/RollBack", testEventsRollBack},
 	{"Events/ReadYourWrites", testEventsReadYourWrites},
 	{"Events/ReturnCopies", testEventsReturnCopies},
+	{"Events/Documents", testEventsDocuments},
+	{"Events/Purge", testEventsPurge},
+	{"Events/PurgeKeepsUndelivered", testEventsPurgeKeepsUndelivered},
 }
 
 // newEvent returns an event of type typ about the resource id (of type
@@ -400,5 +404,206 @@ func testEventsReturnCopies(t *testing.T, s roster.Store) {
 		if len(again) == 1 {
 			checkEvent(t, "FindEvents after a change to what it returned", again[0].Event, e)
 		}
+	}
+}
+
+// testEventsDocuments checks that an event's documents read back byte for
+// byte as encoding/json writes them (compact, HTML characters escaped),
+// whatever form the store keeps them in: a creation (whose patch a store
+// may derive from its document), a creation with some other patch, an
+// update, a deletion, and documents of a megabyte.
+func testEventsDocuments(t *testing.T, s roster.Store) {
+	root := MustCreateOrg(t, s, "", "Root")
+	uid := roster.NewID(roster.PrefixUser)
+	doc := `{"id":"` + uid + `","email":"a<b>&c@example.com","first_name":"Änne ✓","n":1e400,"tags":[]}`
+	next := `{"id":"` + uid + `","email":"a<b>&c@example.com","first_name":"Ann","n":2,"tags":[]}`
+	big := `{"id":"` + uid + `","notes":"` + strings.Repeat("x", 1<<20) + `"}`
+	created := newEvent("user.created", "user", uid, root.ID, uid)
+	created.Data = json.RawMessage(doc)
+	created.Patch = roster.CreationPatch(created.Data)
+	other := newEvent("user.created", "user", uid, root.ID, uid)
+	other.Data = json.RawMessage(`{ "id" : "` + uid + `" }`)
+	other.Patch = json.RawMessage(`[{"op":"add","path":"","value":{"id":"x"}}]`)
+	updated := newEvent("user.updated", "user", uid, root.ID, uid)
+	updated.Previous, updated.Data, updated.Reason = json.RawMessage(doc), json.RawMessage(next), "ticket <7>"
+	updated.Patch = json.RawMessage(`[{"value":"Ann","op":"replace","path":"/first_name"},{"value":2,"op":"replace","path":"/n"}]`)
+	deleted := newEvent("user.deleted", "user", uid, root.ID, uid)
+	deleted.Previous, deleted.Patch = json.RawMessage(next), json.RawMessage(`[{"op":"replace","path":"","value":null}]`)
+	large := newEvent("user.updated", "user", uid, root.ID, uid)
+	large.Previous, large.Data = json.RawMessage(big), json.RawMessage(strings.Replace(big, "xx", "yy", 1))
+	large.Patch = json.RawMessage(`[{"op":"replace","path":"/notes","value":"yy"}]`)
+	all := []*roster.Event{created, other, updated, deleted, large}
+	appendEvents(t, s, all...)
+	found := findEvents(t, s, roster.EventFilter{})
+	checkIDs(t, "FindEvents", eventIDs(found), wantIDs(all...))
+	for i, want := range all {
+		if i >= len(found) {
+			break
+		}
+		got := found[i].Event
+		for _, f := range []struct {
+			name      string
+			got, want json.RawMessage
+		}{{"data", got.Data, want.Data}, {"previous", got.Previous, want.Previous}, {"patch", got.Patch, want.Patch}} {
+			var written []byte
+			if f.want != nil {
+				written, _ = json.Marshal(f.want)
+			}
+			if string(f.got) != string(written) {
+				t.Errorf("event %d (%s): %s reads back as %.200s, want %.200s", i, want.Type, f.name, f.got, written)
+			}
+		}
+		if got.Reason != want.Reason {
+			t.Errorf("event %d: reason %q, want %q", i, got.Reason, want.Reason)
+		}
+	}
+}
+
+// expire runs ExpireEvents and PurgeEvents in one transaction each and
+// returns their counts.
+func expire(t *testing.T, s roster.Store, before time.Time, limit int) int64 {
+	t.Helper()
+	var n int64
+	mustUpdate(t, s, func(tx roster.Tx) (err error) { n, err = tx.ExpireEvents(before, limit); return err })
+	return n
+}
+
+func purge(t *testing.T, s roster.Store, before time.Time, limit int) int64 {
+	t.Helper()
+	var n int64
+	mustUpdate(t, s, func(tx roster.Tx) (err error) { n, err = tx.PurgeEvents(before, limit); return err })
+	return n
+}
+
+func feedStart(t *testing.T, s roster.Store) int64 {
+	t.Helper()
+	seq, err := s.FeedStart(context.Background())
+	must(t, "FeedStart", err)
+	return seq
+}
+
+// testEventsPurge checks the two steps of retention: ExpireEvents moves
+// the feed's start past the oldest events, in commit order and at most a
+// batch at a time, up to the first that is not old enough; PurgeEvents
+// removes only events that have left the feed, oldest first.
+func testEventsPurge(t *testing.T, s roster.Store) {
+	org := MustCreateOrg(t, s, "", "root")
+	var evs []*roster.Event
+	for _, minute := range []int{1, 2, 3, 10} {
+		e := newEvent("user.updated", "user", "usr_x", org.ID, "")
+		e.OccurredAt = at(minute)
+		appendEvents(t, s, e)
+		evs = append(evs, e)
+	}
+	seqOf := func(e *roster.Event) int64 {
+		seq, err := s.EventSeq(context.Background(), e.ID)
+		must(t, "EventSeq", err)
+		return seq
+	}
+	seqs := []int64{seqOf(evs[0]), seqOf(evs[1]), seqOf(evs[2]), seqOf(evs[3])}
+	if got := feedStart(t, s); got != 0 {
+		t.Errorf("FeedStart of a new store = %d, want 0", got)
+	}
+	if n := purge(t, s, at(20), 10); n != 0 {
+		t.Errorf("PurgeEvents before any expired: %d removed, want 0", n)
+	}
+	if n := expire(t, s, at(3), 1); n != 1 || feedStart(t, s) != seqs[0] {
+		t.Errorf("ExpireEvents(limit 1): %d expired, start %d; want 1, %d", n, feedStart(t, s), seqs[0])
+	}
+	if n := expire(t, s, at(3), 10); n != 1 || feedStart(t, s) != seqs[1] {
+		t.Errorf("ExpireEvents(minute 3): %d expired, start %d; want 1 (minute 2), %d", n, feedStart(t, s), seqs[1])
+	}
+	checkIDs(t, "FindEvents after expiring", eventIDs(findEvents(t, s, roster.EventFilter{})), wantIDs(evs...))
+	if n := purge(t, s, at(2), 10); n != 1 {
+		t.Errorf("PurgeEvents(minute 2): %d removed, want 1 (minute 1)", n)
+	}
+	if n := purge(t, s, at(20), 10); n != 1 {
+		t.Errorf("PurgeEvents(minute 20): %d removed, want 1: only what left the feed", n)
+	}
+	checkIDs(t, "FindEvents after purging", eventIDs(findEvents(t, s, roster.EventFilter{})), wantIDs(evs[2:]...))
+	checkIDs(t, "FindEvents(bare) after purging", eventIDs(findEvents(t, s, roster.EventFilter{Bare: true})), wantIDs(evs[2:]...))
+	_, err := s.EventSeq(context.Background(), evs[0].ID)
+	wantCode(t, "EventSeq of a purged event", err, roster.CodeNotFound)
+	if n := expire(t, s, at(20), 10); n != 2 || feedStart(t, s) != seqs[3] {
+		t.Errorf("ExpireEvents(minute 20): %d expired, start %d; want 2, %d", n, feedStart(t, s), seqs[3])
+	}
+	if n := purge(t, s, at(20), 10); n != 2 || len(findEvents(t, s, roster.EventFilter{})) != 0 {
+		t.Errorf("PurgeEvents(minute 20): %d removed, want the last 2", n)
+	}
+	later := newEvent("user.updated", "user", "usr_x", org.ID, "")
+	appendEvents(t, s, later)
+	if seq := seqOf(later); seq <= seqs[3] {
+		t.Errorf("an event after purging has seq %d, not after the purged %d", seq, seqs[3])
+	}
+}
+
+// testEventsPurgeKeepsUndelivered checks that events stay in the feed
+// while an enabled webhook has not yet read them or one of its deliveries
+// of them is pending; a disabled webhook keeps nothing.
+func testEventsPurgeKeepsUndelivered(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	org := MustCreateOrg(t, s, "", "root")
+	w, off := newWebhook(org), newWebhook(org)
+	off.Status = roster.StatusDisabled
+	mustCreateWebhook(t, s, w)
+	mustCreateWebhook(t, s, off)
+	ds := enqueueAll(t, s, w, org, "usr_a", "usr_b") // pending deliveries of both
+	unread := newEvent("user.updated", "user", "usr_c", org.ID, "")
+	appendEvents(t, s, unread) // after the webhook's cursor
+	old := time.Now().Add(time.Hour)
+	if n := expire(t, s, old, 10); n != 0 {
+		t.Errorf("ExpireEvents with every event pending or unread: %d expired, want 0", n)
+	}
+	// The first delivery succeeds: its event may go, the next stays.
+	done := *ds[0]
+	done.Status = roster.DeliverySucceeded
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.SaveDelivery(&done, "") })
+	if n := expire(t, s, old, 10); n != 1 || feedStart(t, s) != ds[0].Seq {
+		t.Errorf("ExpireEvents after the first delivery: %d expired, start %d; want 1, %d", n, feedStart(t, s), ds[0].Seq)
+	}
+	failed := *ds[1]
+	failed.Status = roster.DeliveryFailed
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.SaveDelivery(&failed, "") })
+	if n := expire(t, s, old, 10); n != 1 {
+		t.Errorf("ExpireEvents after the second delivery failed for good: %d expired, want 1 (the unread event stays)", n)
+	}
+	seq, err := s.EventSeq(ctx, unread.ID)
+	must(t, "EventSeq", err)
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		return tx.AdvanceStream(w.ID, "fan-out", w.Cursor, seq, tx.Now().Add(time.Hour), nil)
+	})
+	if n := expire(t, s, old, 10); n != 1 {
+		t.Errorf("ExpireEvents once the webhook read the last event: %d expired, want 1", n)
+	}
+	if n := purge(t, s, old, 10); n != 3 {
+		t.Errorf("PurgeEvents: %d removed, want 3", n)
+	}
+}
+
+// PlainEvent is an event document as builds before the compact form wrote it:
+// the event's whole JSON, with the client address and the creation's
+// patch holding the document again. An engine test writes it into an
+// event row (user.created of the user and organisation it names) and
+// reads it back with CheckPlainEvent.
+const PlainEvent = `{"id":"evt_01M95GR86119C6JB8S0Y67NTS1","type":"user.created","occurred_at":"2026-12-06T11:10:15.745252Z",` +
+	`"actor":{"user_id":"usr_01M95GR85X9YS75AWC3A0B14K0","key_id":"key_01M95GR85YCNS17DVWK059MKRY"},"request_id":"req-1",` +
+	`"resource":{"type":"user","id":"usr_01M95GR86119C6JB8S0Y67NTS0"},"organization_id":"org_01M95GR85X9YS75AWC3A0B14JY",` +
+	`"data":{"id":"usr_01M95GR86119C6JB8S0Y67NTS0","first_name":"golijo","version":1},` +
+	`"patch":[{"value":{"id":"usr_01M95GR86119C6JB8S0Y67NTS0","first_name":"golijo","version":1},"op":"add","path":""}],"client_ip":"203.0.113.7"}`
+
+// CheckPlainEvent checks that the one event r holds is PlainEvent, read
+// back as it was written.
+func CheckPlainEvent(t *testing.T, r roster.Reader) {
+	t.Helper()
+	found, err := r.FindEvents(context.Background(), roster.EventFilter{Limit: 10})
+	if err != nil || len(found) != 1 {
+		t.Fatalf("FindEvents: %d events, %v", len(found), err)
+	}
+	e := found[0].Event
+	doc := `{"id":"usr_01M95GR86119C6JB8S0Y67NTS0","first_name":"golijo","version":1}`
+	if string(e.Data) != doc || string(e.Patch) != `[{"value":`+doc+`,"op":"add","path":""}]` || e.Previous != nil ||
+		e.ClientIP != "203.0.113.7" || e.RequestID != "req-1" || e.Actor.KeyID != "key_01M95GR85YCNS17DVWK059MKRY" ||
+		e.OccurredAt.Format("2006-01-02T15:04:05.999999Z07:00") != "2026-12-06T11:10:15.745252Z" {
+		t.Errorf("an event in the plain form reads back as %+v", e)
 	}
 }

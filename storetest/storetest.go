@@ -15,9 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -297,4 +300,40 @@ func checkIDs(tb testing.TB, what string, got []string, want []string) {
 	if !reflect.DeepEqual(got, want) {
 		tb.Errorf("%s:\n got %v\nwant %v", what, got, want)
 	}
+}
+
+// Parallel runs fn for 0..n-1 from 32 goroutines, as concurrent requests
+// would, and fails tb with the first error (the goroutine that met it
+// stops). Engines' measurements of their storage use it.
+func Parallel(tb testing.TB, n int, fn func(i int) error) {
+	tb.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for range 32 {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				if err := fn(i); err != nil {
+					failed.Store(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// StorageUsers returns how many users an engine's storage measurement
+// creates (ROSTER_STORAGE_USERS), and skips tb when the variable is not
+// set: the measurements take minutes.
+func StorageUsers(tb testing.TB) int {
+	tb.Helper()
+	n, _ := strconv.Atoi(os.Getenv("ROSTER_STORAGE_USERS"))
+	if n <= 0 {
+		tb.Skip("set ROSTER_STORAGE_USERS to measure")
+	}
+	return n
 }

@@ -482,7 +482,7 @@ func TestClientAuthenticationSuccessesDoNotCount(t *testing.T) {
 		if st, _, r := asApp(url.Values{"grant_type": {"client_credentials"}}); st != 200 {
 			t.Fatalf("client_credentials %d: %d %s", i, st, r.Body)
 		}
-		if r := s.form("/oauth2/introspect", url.Values{"token": {tok.AccessToken}}, "Authorization", "Basic "+basic(app.ID, app.Secret)); r.Status != 200 {
+		if r := s.form("/oauth2/introspect", url.Values{"token": {tok.AccessToken}}, "Authorization", "Basic "+basicAuth(app.ID, app.Secret)); r.Status != 200 {
 			t.Fatalf("introspection %d: %d %s", i, r.Status, r.Body)
 		}
 	}

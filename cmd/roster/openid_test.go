@@ -119,13 +119,23 @@ func TestOpenIDDiscovery(t *testing.T) {
 // jwsKid returns the kid header of a compact JWS.
 func jwsKid(t *testing.T, raw string) string {
 	t.Helper()
-	var h struct {
-		Kid string `json:"kid"`
-	}
+	return jwsHeader(t, raw).Kid
+}
+
+// jwsHead is a compact JWS's header.
+type jwsHead struct {
+	Kid string `json:"kid"`
+	Alg string `json:"alg"`
+}
+
+// jwsHeader decodes a compact JWS's header.
+func jwsHeader(t *testing.T, raw string) jwsHead {
+	t.Helper()
+	var h jwsHead
 	if err := json.Unmarshal(jwsPart(t, raw, 0), &h); err != nil {
 		t.Fatal(err)
 	}
-	return h.Kid
+	return h
 }
 
 // jwsPart decodes part i (0 header, 1 payload) of a compact JWS.

@@ -66,6 +66,12 @@ type Config struct {
 	// not the one the database's secrets are sealed with stops Run.
 	SecretKey string
 	Webhooks  WebhookConfig
+	// Events is how long events stay in the feed, and so for webhooks
+	// (--event-retention), and in the audit trail (--audit-retention);
+	// 0 keeps them for ever.
+	Events service.Retention
+	// JanitorInterval is how often the janitor tidies the store.
+	JanitorInterval time.Duration
 	// TrustedProxies are comma-separated CIDR ranges of the reverse
 	// proxies whose X-Forwarded-For is believed (--trusted-proxies);
 	// empty: none, the client is the connection's peer.
@@ -101,8 +107,10 @@ func DefaultConfig() Config {
 		Webhooks: WebhookConfig{Timeout: 10 * time.Second, RetryFor: 72 * time.Hour, RetryBase: 4 * time.Second, RetryMax: time.Hour,
 			DisableAfter: 72 * time.Hour, Concurrency: 64, Retention: 7 * 24 * time.Hour,
 			RotationOverlap: service.DefaultRotationOverlap},
-		Security: service.DefaultSecurity(),
-		MailFrom: "Roster <no-reply@roster.local>",
+		Security:        service.DefaultSecurity(),
+		MailFrom:        "Roster <no-reply@roster.local>",
+		Events:          service.Retention{Feed: 90 * 24 * time.Hour, Audit: 400 * 24 * time.Hour},
+		JanitorInterval: 10 * time.Minute,
 	}
 }
 
@@ -133,6 +141,12 @@ func (c Config) Validate() error {
 	w := c.Webhooks
 	if w.Timeout <= 0 || w.RetryFor <= 0 || w.RetryBase <= 0 || w.RetryMax < w.RetryBase || w.DisableAfter <= 0 || w.Retention <= 0 || w.RotationOverlap <= 0 {
 		problems = append(problems, "the --webhook-* durations must be positive, and --webhook-retry-max at least --webhook-retry-base")
+	}
+	if e := c.Events; e.Feed < 0 || e.Audit < 0 || e.Audit != 0 && (e.Feed == 0 || e.Audit < e.Feed) {
+		problems = append(problems, "--event-retention and --audit-retention must be 0 (for ever) or positive, and --audit-retention 0 or at least --event-retention: the audit trail keeps what the feed keeps")
+	}
+	if c.JanitorInterval <= 0 {
+		problems = append(problems, "--janitor-interval must be positive, e.g. 10m")
 	}
 	if w.Concurrency < 1 || w.Concurrency > 1024 {
 		problems = append(problems, "--webhook-concurrency must be between 1 and 1024")
@@ -193,37 +207,54 @@ type Main struct {
 	mailDone       chan struct{}
 }
 
-// janitor removes expired idempotency records, old finished
-// deliveries, expired credentials and signing keys every ten minutes.
+// janitor tidies the store every JanitorInterval (see tidy).
 func (m *Main) janitor(svc *service.Service) {
-	t := time.NewTicker(10 * time.Minute)
+	t := time.NewTicker(m.Config.JanitorInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-m.stopJanitor:
 			return
 		case <-t.C:
-			if n, err := svc.PurgeExpired(context.Background()); err != nil {
-				m.log.Warn("purge idempotency records", "error", err)
-			} else if n > 0 {
-				m.log.Info("purged idempotency records", "count", n)
-			}
-			if n, err := svc.PurgeDeliveries(context.Background(), time.Now().Add(-m.Config.Webhooks.Retention)); err != nil {
-				m.log.Warn("purge finished deliveries", "error", err)
-			} else if n > 0 {
-				m.log.Info("purged finished deliveries", "count", n)
-			}
-			if n, err := svc.PurgeCredentials(context.Background()); err != nil {
-				m.log.Warn("purge expired tokens and sign-in failures", "error", err)
-			} else if n > 0 {
-				m.log.Info("purged expired tokens and sign-in failures", "count", n)
-			}
-			if n, err := svc.PurgeSigningKeys(context.Background()); err != nil {
-				m.log.Warn("purge expired signing keys", "error", err)
-			} else if n > 0 {
-				m.log.Info("purged signing keys that left the JWKS", "count", n)
-			}
+			m.tidy(svc)
 		}
+	}
+}
+
+// tidy removes expired idempotency records, finished deliveries past
+// their retention (and never kept longer than the events), events past
+// the feed's and the audit trail's retention, and expired tokens and old
+// sign-in failures. Each step writes in short transactions of its own.
+func (m *Main) tidy(svc *service.Service) {
+	ctx := context.Background()
+	if n, err := svc.PurgeExpired(ctx); err != nil {
+		m.log.Warn("purge idempotency records", "error", err)
+	} else if n > 0 {
+		m.log.Info("purged idempotency records", "count", n)
+	}
+	keep := m.Config.Webhooks.Retention
+	if feed := m.Config.Events.Feed; feed > 0 {
+		keep = min(keep, feed)
+	}
+	if n, err := svc.PurgeDeliveries(ctx, time.Now().Add(-keep)); err != nil {
+		m.log.Warn("purge finished deliveries", "error", err)
+	} else if n > 0 {
+		m.log.Info("purged finished deliveries", "count", n)
+	}
+	if expired, purged, err := svc.ApplyRetention(ctx, m.Config.Events, time.Now()); err != nil {
+		m.log.Warn("apply the event retention", "error", err, "expired", expired, "purged", purged)
+	} else if expired > 0 || purged > 0 {
+		m.log.Info("applied the event retention", "left_the_feed", expired, "deleted", purged)
+	}
+	if n, err := svc.PurgeCredentials(ctx); err != nil {
+		m.log.Warn("purge expired tokens and sign-in failures", "error", err)
+	} else if n > 0 {
+		m.log.Info("purged expired tokens and sign-in failures", "count", n)
+	}
+	if n, err := svc.PurgeSigningKeys(ctx); err != nil {
+		m.log.Warn("purge expired signing keys", "error", err)
+	} else if n > 0 {
+		m.log.Info("purged signing keys that left the JWKS", "count", n)
 	}
 }
 
@@ -309,6 +340,9 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&wc.Concurrency, "webhook-concurrency", envInt("WEBHOOK_CONCURRENCY", wc.Concurrency), "requests in flight per webhook (ROSTER_WEBHOOK_CONCURRENCY)")
 	fs.DurationVar(&wc.RotationOverlap, "webhook-rotation-overlap", envDuration("WEBHOOK_ROTATION_OVERLAP", wc.RotationOverlap), "how long a rotated-out signing secret keeps signing (ROSTER_WEBHOOK_ROTATION_OVERLAP)")
 	fs.DurationVar(&wc.Retention, "delivery-retention", envDuration("DELIVERY_RETENTION", wc.Retention), "how long finished deliveries stay in the log (ROSTER_DELIVERY_RETENTION)")
+	fs.DurationVar(&c.Events.Feed, "event-retention", envDuration("EVENT_RETENTION", c.Events.Feed), "how long events stay in the feed and for webhooks (an event a webhook has not sent stays); 0: for ever (ROSTER_EVENT_RETENTION)")
+	fs.DurationVar(&c.Events.Audit, "audit-retention", envDuration("AUDIT_RETENTION", c.Events.Audit), "how long events stay in the audit trail, at least --event-retention; 0: for ever (ROSTER_AUDIT_RETENTION)")
+	fs.DurationVar(&c.JanitorInterval, "janitor-interval", envDuration("JANITOR_INTERVAL", c.JanitorInterval), "how often expired records, old deliveries and old events are removed (ROSTER_JANITOR_INTERVAL)")
 	fs.DurationVar(&c.BodyReadTimeout, "body-read-timeout", envDuration("BODY_READ_TIMEOUT", c.BodyReadTimeout), "how long a request's body may take to arrive before the answer is 408 (ROSTER_BODY_READ_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
 	securityFlags(fs, &c.Security, env, envInt, envDuration)

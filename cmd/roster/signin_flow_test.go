@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -209,7 +208,7 @@ func TestSignInPageRefusals(t *testing.T) {
 		vals.Set("grant_type", "authorization_code")
 		vals.Set("code", q.Get("code"))
 		vals.Set("redirect_uri", app.Redirect)
-		r := s.form("/v1/auth/token", vals, "Authorization", "Basic "+basic(app.ID, app.Secret))
+		r := s.form("/v1/auth/token", vals, "Authorization", "Basic "+basicAuth(app.ID, app.Secret))
 		if r.Status != 400 || oauthJSON(t, r)["error"] != "invalid_grant" {
 			t.Errorf("%s: %d %s", name, r.Status, r.Body)
 		}
@@ -250,11 +249,6 @@ func TestSignInPageRefusals(t *testing.T) {
 	if r := b.post("/oauth2/authorize", vals); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "expired") {
 		t.Errorf("a changed request field: %d", r.Status)
 	}
-}
-
-// basic is an HTTP Basic credential of a client (RFC 6749 section 2.3.1).
-func basic(id, secret string) string {
-	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
 }
 
 // expireCodes makes every authorization code past its time.
@@ -529,5 +523,41 @@ func TestCodeExchangedConcurrently(t *testing.T) {
 			t.Fatalf("%d exchanges of one code succeeded, want 1", len(won))
 		}
 		s.doAs(won[0].AccessToken, "GET", "/v1/users/me", nil).problem(401)
+	}
+}
+
+// TestSignInPagePublicClient: a public client (a single-page or mobile
+// app) sends client_id alone, with PKCE; a client without the grant is
+// refused.
+func TestSignInPagePublicClient(t *testing.T) {
+	s := startServer(t)
+	s.userWithPassword(map[string]any{"email": "spa@example.com"}, "spa-Secret-1")
+	app := s.newApp(t, map[string]any{"type": "public", "redirect_uris": []string{"http://127.0.0.1:5173/cb"}})
+	if app.Secret != "" {
+		t.Fatalf("a public client has a secret")
+	}
+	app.Redirect = "http://127.0.0.1:5173/cb"
+	conf := app.oauth(s, "openid", "offline_access", "users:read")
+	conf.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	q, v := newBrowser(t, s).authorize(conf, "spa@example.com", "spa-Secret-1")
+	tok, err := exchange(t, conf, q.Get("code"), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.doAs(tok.AccessToken, "GET", "/v1/users/me", nil).want(200)
+	// Its refresh token refreshes with client_id alone; a secret is
+	// refused (a public client has none).
+	r := s.form("/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {app.ID}, "client_secret": {"guess"}})
+	if r.Status != 401 || oauthJSON(t, r)["error"] != "invalid_client" {
+		t.Fatalf("a public client with a secret: %d %s", r.Status, r.Body)
+	}
+	if _, err := conf.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+		t.Fatalf("a public client's refresh: %v", err)
+	}
+	// A client without the authorization_code grant: unauthorized_client
+	// back to it.
+	svc := s.newApp(t, map[string]any{"grant_types": []string{"client_credentials"}, "scopes": []string{"users:read"}})
+	if q := newBrowser(t, s).get(svc.oauth(s, "openid").AuthCodeURL("u", oauth2.S256ChallengeOption(v))).location().Query(); q.Get("error") != "unauthorized_client" || q.Get("state") != "u" {
+		t.Fatalf("a client without the grant: %v", q)
 	}
 }

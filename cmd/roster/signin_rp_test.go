@@ -14,8 +14,8 @@ import (
 
 // TestRelyingParty: a real relying party (go-oidc and x/oauth2) signs a
 // user in through discovery, the pages, the code with PKCE, the ID token
-// verified against the JWKS, refresh rotation (a reuse revokes the
-// family) and logout; an ES256 client gets ES256 ID tokens.
+// verified against the JWKS, userinfo, refresh rotation (a reuse revokes the
+// family, as introspection shows) and logout; an ES256 client gets ES256 ID tokens.
 func TestRelyingParty(t *testing.T) {
 	s := startServer(t)
 	u := s.userWithPassword(map[string]any{"email": "rp@example.com", "first_name": "Ada", "last_name": "Lovelace"}, "rp-Secret-1")
@@ -57,11 +57,20 @@ func TestRelyingParty(t *testing.T) {
 		if jwsHeader(t, raw).Alg != alg {
 			t.Errorf("ID token signed with %s, want %s", jwsHeader(t, raw).Alg, alg)
 		}
-		// The access token works on the API.
+		// The access token works on the API and at userinfo.
 		s.doAs(tok.AccessToken, "GET", "/v1/users/me", nil).want(200)
+		info, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			t.Fatalf("%s: userinfo: %v", alg, err)
+		}
+		if info.Subject != idt.Subject || info.Email != "rp@example.com" {
+			t.Errorf("%s: userinfo %+v", alg, info)
+		}
 
 		// Refresh rotates and gives a new ID token for the same user
-		// and session; a reuse revokes the family.
+		// and session; a reuse revokes the family, as introspection
+		// shows.
+		introspect := s.asClient(app.ID, app.Secret, true)
 		fresh, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
 		if err != nil {
 			t.Fatal(err)
@@ -70,12 +79,20 @@ func TestRelyingParty(t *testing.T) {
 		if err != nil || fid.Subject != idt.Subject {
 			t.Fatalf("%s: refreshed ID token: %v", alg, err)
 		}
+		if oauthJSON(t, introspect(fresh.RefreshToken).want(200))["active"] != true {
+			t.Fatalf("%s: the new refresh token is not active", alg)
+		}
 		if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
 			t.Fatalf("%s: a refresh token worked twice", alg)
 		} else if code, _ := oauthErrorCode(t, err); code != "invalid_grant" {
 			t.Fatalf("%s: reuse: %s", alg, code)
 		}
 		s.doAs(fresh.AccessToken, "GET", "/v1/users/me", nil).problem(401)
+		for _, tk := range []string{fresh.AccessToken, fresh.RefreshToken} {
+			if got := oauthJSON(t, introspect(tk).want(200)); got["active"] != false {
+				t.Errorf("%s: a token of the revoked family at introspection: %v", alg, got)
+			}
+		}
 		if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: fresh.RefreshToken}).Token(); err == nil {
 			t.Fatalf("%s: the family's newest refresh token works after a reuse", alg)
 		}
