@@ -16,6 +16,7 @@
 #   DEBUG_ADDR=127.0.0.1:18182 ...   also serves pprof there
 #   SIGNIN_SCOPE="openid offline_access" ID_TOKEN_ALG=ES256 ...   other tokens
 #   bash scripts/bench-signin.sh -scenarios refresh   (flags go to rosterload)
+#   BIN=path/to/roster ...   measures that binary instead of building one
 #
 # The per-address sign-in limit is raised on this server: every attempt
 # counts against the address until it succeeds, and all of the load comes
@@ -39,7 +40,7 @@ dir=$(mktemp -d)
 key="bench-key-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-go build -o "$dir/roster" ./cmd/roster
+if [ -n "${BIN:-}" ]; then cp "$BIN" "$dir/roster"; else go build -o "$dir/roster" ./cmd/roster; fi
 go build -o "$dir/rosterload" ./cmd/rosterload
 
 "$dir/rosterload" -serve-trivial "127.0.0.1:$trivial_port" 2> /dev/null &
