@@ -55,7 +55,8 @@ for _ in $(seq 50); do
 done
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "date: $(date -u +%FT%TZ), commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)"
+echo "date: $(date -u +%FT%TZ), commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)${BIN:+, binary: $BIN}"
+: > "$dir/err"
 timeout "$((3 * ${duration%s} + limit))" "$dir/rosterload" -url "http://127.0.0.1:$port" -key "$key" \
 	-signin-users "$signin_users" -signin-conns "$signin_conns" -conns "$conns" -duration "$duration" \
 	-signin-scope "${SIGNIN_SCOPE:-openid email offline_access}" -id-token-alg "${ID_TOKEN_ALG:-RS256}" \
