@@ -41,10 +41,11 @@ func ClientScopes() []string {
 }
 
 // AllowedScopeChoices are the scopes a client may list in allowed_scopes:
-// the OpenID Connect ones and every API scope but keys:write, so that an
-// app a user signs in to can never mint credentials in that user's name.
+// the OpenID Connect ones and every API scope but keys:write and scim, so
+// that an app a user signs in to can never mint credentials in that
+// user's name nor provision users as an identity provider.
 func AllowedScopeChoices() []string {
-	api := slices.DeleteFunc(slices.Clone(AllScopes), func(s string) bool { return s == ScopeKeysWrite })
+	api := slices.DeleteFunc(slices.Clone(AllScopes), func(s string) bool { return s == ScopeKeysWrite || s == ScopeSCIM })
 	return append(slices.Clone(SignInScopes), api...)
 }
 
@@ -61,7 +62,7 @@ type OAuthClientInput struct {
 	PostLogoutRedirectURIs []string         `json:"post_logout_redirect_uris,omitempty" maxItems:"20" doc:"Where RP-initiated logout may send the browser back; the same rules as redirect_uris."`
 	GrantTypes             []string         `json:"grant_types,omitempty" doc:"Any of authorization_code, refresh_token, client_credentials (confidential clients), password (first-party clients). By default authorization_code and refresh_token when redirect_uris are given, else client_credentials."`
 	Scopes                 []string         `json:"scopes,omitempty" doc:"What the client's own tokens (client_credentials) may do: required, at least one, with that grant; keys:write and users:write:self are not for clients. No more than the creator's own token holds."`
-	AllowedScopes          []string         `json:"allowed_scopes,omitempty" doc:"What users may grant the client at sign-in: openid, profile, email, phone, offline_access and API scopes but keys:write. By default openid, profile and email for authorization_code clients. No API scope beyond the creator's own token."`
+	AllowedScopes          []string         `json:"allowed_scopes,omitempty" doc:"What users may grant the client at sign-in: openid, profile, email, phone, offline_access and API scopes but keys:write and scim. By default openid, profile and email for authorization_code clients. No API scope beyond the creator's own token."`
 	IDTokenAlg             *string          `json:"id_token_signed_response_alg,omitempty" enum:"RS256,ES256" doc:"How the client's ID tokens are signed; RS256 by default."`
 	CreatedAt              *time.Time       `json:"created_at,omitempty" readOnly:"true"`
 	CreatedBy              *string          `json:"created_by,omitempty" readOnly:"true"`

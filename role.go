@@ -51,11 +51,15 @@ const (
 	ScopeEventsRead        = "events:read"
 	ScopeAuditRead         = "audit:read"
 	ScopeKeysWrite         = "keys:write"
+	// ScopeSCIM lets an identity provider provision users through
+	// /scim/v2 (PRODUCT.md section 11): the token then acts as an admin
+	// of its organisation's subtree, whatever more its holder may do.
+	ScopeSCIM = "scim"
 )
 
 // AllScopes lists every scope.
 var AllScopes = []string{ScopeUsersRead, ScopeUsersWriteSelf, ScopeUsersWriteMembers, ScopeUsersWriteAll,
-	ScopeOrgsRead, ScopeOrgsWrite, ScopeWebhooksRead, ScopeWebhooksWrite, ScopeEventsRead, ScopeAuditRead, ScopeKeysWrite}
+	ScopeOrgsRead, ScopeOrgsWrite, ScopeWebhooksRead, ScopeWebhooksWrite, ScopeEventsRead, ScopeAuditRead, ScopeKeysWrite, ScopeSCIM}
 
 // ScopesForRank returns the scopes that a role of the given rank can make
 // use of: a token never carries more than its holder's best role allows.

@@ -114,7 +114,9 @@ type RetryListener interface {
 type Reader interface {
 	FindUser(ctx context.Context, id string) (*User, error)
 	FindUserByUsername(ctx context.Context, username string) (*User, error)
-	// FindUserByEmail finds a user by email, compared case-insensitively.
+	// FindUserByEmail finds the user with an email, compared
+	// case-insensitively (emails are unique so): one index lookup, for
+	// sign-in by email and imports that match lines by email.
 	FindUserByEmail(ctx context.Context, email string) (*User, error)
 	FindUserByExternalID(ctx context.Context, orgID, externalID string) (*User, error)
 	// FindUsers returns one page of users in the filter's sort order and

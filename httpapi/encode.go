@@ -20,9 +20,10 @@ import (
 )
 
 // ownMediaType are the routes whose answers have one media type of their
-// own (Prometheus text, the HTML reference and sign-in pages, the export's NDJSON), served to any Accept: a
-// Prometheus server asks /metrics for text/plain or OpenMetrics.
-var ownMediaType = map[string]bool{"/metrics": true, "/docs": true, "/v1/users/export": true, "/oauth2/authorize": true, "/oauth2/logout": true,
+// own (Prometheus text, the HTML reference and sign-in pages, the export's and the import's NDJSON, the OpenID
+// documents), served to any Accept: a Prometheus server asks /metrics for text/plain or OpenMetrics.
+var ownMediaType = map[string]bool{"/metrics": true, "/docs": true, "/v1/users/export": true, "/v1/users/import": true,
+	"/oauth2/authorize": true, "/oauth2/logout": true,
 	"/.well-known/openid-configuration": true, "/oauth2/jwks": true, "/oauth2/userinfo": true, "/oauth2/introspect": true}
 
 var callbackRE = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$`)
@@ -50,7 +51,7 @@ func (s *server) negotiate(r *http.Request, st *reqState) error {
 		st.format = suffix
 	default:
 		f, ok := fromAccept(r.Header.Get("Accept"))
-		if !ok && ownMediaType[path] {
+		if !ok && (ownMediaType[path] || path == "/console" || strings.HasPrefix(path, "/console/")) {
 			f, ok = "json", true // its answer is its own format whatever Accept says; a problem is JSON
 		}
 		if !ok {

@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -23,7 +26,10 @@ import (
 // body read timeout of the one before, not the whole body). Each line is
 // imported on its own (service.ImportUser: an ordinary create or PATCH
 // with every rule, version, event, webhook and audit entry) and answered
-// at once, on its own line, in the order of the input:
+// as soon as it and the lines before it are done, on its own line, in the
+// order of the input (up to importWindow lines run at once, so their
+// events may commit in another order; lines naming the same user run in
+// theirs):
 //
 //	{"line": 3, "status": 201, "id": "usr_…"}
 //	{"line": 4, "status": 422, "problem": {…a problem document…}}
@@ -88,74 +94,210 @@ func (s *server) importUsers(w http.ResponseWriter, r *http.Request) {
 	// Answers go out while the body still comes in.
 	_ = rc.EnableFullDuplex()
 	in := bufio.NewReaderSize(r.Body, 64<<10)
-	enc := json.NewEncoder(w)
 	ctx := r.Context()
-	// The answer starts with the first line's: until then a failure (a
-	// body with no line, a body that never comes) is the request's own
-	// problem document.
-	started := false
-	answer := func(res ImportLineResult) bool {
+	queue := make(chan *importJob, importWindow)
+	answered := make(chan bool)
+	go func() { answered <- s.answerImport(w, r, rc, queue) }()
+	// Lines run importWindow at a time, so that their writes share the
+	// store's commits; a line waits for the lines before it that name
+	// the same user (importKeys).
+	held := &importHolds{by: map[string]*importJob{}}
+	for n := 1; ; n++ {
+		_ = rc.SetReadDeadline(time.Now().Add(s.BodyReadTimeout))
+		line, tooLong, err := ReadLine(in, MaxImportLineBytes)
+		if len(bytes.TrimSpace(line)) > 0 || tooLong {
+			if n > MaxImportLines {
+				e := roster.Errorf(roster.CodeTooLarge, "an import holds at most %d lines: send the rest in another request, from this line on", MaxImportLines)
+				queue <- finalJob(s.lineProblem(r, n, e), e)
+				break
+			}
+			job := &importJob{n: n, done: make(chan struct{})}
+			if tooLong {
+				job.res = s.lineProblem(r, n, roster.Errorf(roster.CodeTooLarge, "the line is longer than 1 MiB"))
+				close(job.done)
+			} else {
+				after := held.take(job, importKeys(line))
+				go func() {
+					for _, a := range after {
+						<-a.done
+					}
+					job.res = s.importLine(r, caller, match, n, line)
+					close(job.done)
+				}()
+			}
+			queue <- job
+			if ctx.Err() != nil {
+				break // the client has gone
+			}
+		}
+		if err == io.EOF {
+			queue <- &importJob{final: roster.Errorf(roster.CodeMalformed, "the body is empty: send one JSON user a line"), ifFirst: true}
+			break
+		}
+		if err != nil {
+			if isTimeout(err) {
+				e := roster.Errorf(roster.CodeRequestTimeout, "the body stopped arriving: line %d and those after it were not read (send each line within the body read timeout of the one before)", n)
+				job := finalJob(s.lineProblem(r, n, e), e)
+				job.closeConn = true
+				queue <- job
+			} else if ctx.Err() == nil {
+				e := roster.Errorf(roster.CodeMalformed, "the body could not be read from line %d on: %v", n, err)
+				queue <- finalJob(s.lineProblem(r, n, e), e)
+			}
+			break
+		}
+	}
+	close(queue)
+	<-answered
+}
+
+// importWindow is how many lines of one import run at once.
+const importWindow = 64
+
+// importJob is a line on its way: its answer is ready when done is
+// closed. A final job ends the answer with a failure of the request
+// (final), answered as a line once the answer has started, else as the
+// request's problem document; with ifFirst only in the latter case.
+type importJob struct {
+	n         int
+	res       ImportLineResult
+	done      chan struct{}
+	final     error
+	ifFirst   bool
+	closeConn bool // the body stalled: the connection is not reused
+}
+
+func finalJob(res ImportLineResult, err error) *importJob {
+	return &importJob{res: res, final: err}
+}
+
+// answerImport writes the answers in the order of the lines, flushing
+// whenever it would wait, and reports whether the client took them all.
+// The answer starts with the first line's: until then a failure (a body
+// with no line, a body that never comes) is the request's own problem
+// document. After a failed write it only waits for the lines in flight.
+func (s *server) answerImport(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, queue <-chan *importJob) bool {
+	enc := json.NewEncoder(w)
+	started, unflushed, ok := false, false, true
+	for {
+		var job *importJob
+		select {
+		case job = <-queue:
+		default:
+			if unflushed && ok {
+				ok = rc.Flush() == nil
+			}
+			unflushed = false
+			job = <-queue
+		}
+		if job == nil {
+			if unflushed && ok {
+				ok = rc.Flush() == nil
+			}
+			return ok
+		}
+		if job.final != nil && !started {
+			if job.closeConn {
+				w.Header().Set("Connection", "close")
+			}
+			s.writeError(w, r, job.final)
+			started = true
+			continue
+		}
+		if job.ifFirst {
+			continue
+		}
+		if job.done != nil {
+			select {
+			case <-job.done:
+			default:
+				if unflushed && ok {
+					ok = rc.Flush() == nil
+				}
+				unflushed = false
+				<-job.done
+			}
+		}
+		if !ok {
+			continue
+		}
 		if !started {
 			started = true
 			w.Header().Set("Content-Type", "application/x-ndjson")
 			w.Header().Set("Cache-Control", "no-store")
 			w.WriteHeader(http.StatusOK)
 		}
-		if err := enc.Encode(res); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
-	fail := func(res ImportLineResult, err error) {
-		if started {
-			answer(res)
-		} else {
-			s.writeError(w, r, err)
-		}
-	}
-	for n := 1; ; n++ {
-		_ = rc.SetReadDeadline(time.Now().Add(s.BodyReadTimeout))
-		line, tooLong, err := readLine(in, MaxImportLineBytes)
-		if len(bytes.TrimSpace(line)) > 0 || tooLong {
-			if n > MaxImportLines {
-				e := roster.Errorf(roster.CodeTooLarge, "an import holds at most %d lines: send the rest in another request, from this line on", MaxImportLines)
-				fail(s.lineProblem(r, n, e), e)
-				return
-			}
-			var res ImportLineResult
-			if tooLong {
-				res = s.lineProblem(r, n, roster.Errorf(roster.CodeTooLarge, "the line is longer than 1 MiB"))
-			} else {
-				res = s.importLine(r, caller, match, n, line)
-			}
-			if ctx.Err() != nil || !answer(res) {
-				return // the client has gone
-			}
-		}
-		if err == io.EOF {
-			if !started {
-				s.writeError(w, r, roster.Errorf(roster.CodeMalformed, "the body is empty: send one JSON user a line"))
-			}
-			return
-		}
-		if err != nil {
-			if isTimeout(err) {
-				w.Header().Set("Connection", "close")
-				e := roster.Errorf(roster.CodeRequestTimeout, "the body stopped arriving: line %d and those after it were not read (send each line within the body read timeout of the one before)", n)
-				fail(s.lineProblem(r, n, e), e)
-			} else if ctx.Err() == nil {
-				e := roster.Errorf(roster.CodeMalformed, "the body could not be read from line %d on: %v", n, err)
-				fail(s.lineProblem(r, n, e), e)
-			}
-			return
-		}
+		ok = enc.Encode(job.res) == nil
+		unflushed = true
 	}
 }
 
-// readLine reads one line (without its line break) of at most max bytes;
+// importHolds are the users that lines in flight name, by key.
+type importHolds struct {
+	mu sync.Mutex
+	by map[string]*importJob
+}
+
+// take records that job names keys and returns the lines in flight
+// that named one of them before it (at most one a key: each waits for
+// the one before it). Keys of finished lines are dropped on the way.
+func (h *importHolds) take(job *importJob, keys []string) []*importJob {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.by) > 16*importWindow {
+		for k, j := range h.by {
+			select {
+			case <-j.done:
+				delete(h.by, k)
+			default:
+			}
+		}
+	}
+	var after []*importJob
+	for _, k := range keys {
+		if j := h.by[k]; j != nil && j != job && !slices.Contains(after, j) {
+			after = append(after, j)
+		}
+		h.by[k] = job
+	}
+	return after
+}
+
+// importKeys are the users a line names: by id, email, username,
+// external_id, and the manager it refers to. Two lines that share one run
+// in their order, as if the file were read a line at a time (a user
+// created by one line and updated, or named as a manager, by a later
+// one). A line that does not parse names none: it fails on its own.
+func importKeys(line []byte) []string {
+	var k struct {
+		ID         string `json:"id"`
+		Email      string `json:"email"`
+		Username   string `json:"username"`
+		ExternalID string `json:"external_id"`
+		ManagerID  string `json:"manager_id"`
+	}
+	if json.Unmarshal(line, &k) != nil {
+		return nil
+	}
+	var keys []string
+	add := func(kind, v string) {
+		if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
+			keys = append(keys, kind+v)
+		}
+	}
+	add("i:", k.ID)
+	add("i:", k.ManagerID)
+	add("e:", k.Email)
+	add("u:", k.Email) // the username defaults to the email
+	add("u:", k.Username)
+	add("x:", k.ExternalID)
+	return keys
+}
+
+// ReadLine reads one line (without its line break) of at most max bytes;
 // a longer one is read to its end and dropped (tooLong). err is io.EOF
 // after the last line.
-func readLine(in *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+func ReadLine(in *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
 	for {
 		part, perr := in.ReadSlice('\n')
 		if !tooLong {

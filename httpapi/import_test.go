@@ -26,7 +26,7 @@ func FuzzImportReadLine(f *testing.F) {
 		in := bufio.NewReaderSize(strings.NewReader(body), 16)
 		want := strings.Split(body, "\n")
 		for i, w := range want {
-			line, tooLong, err := readLine(in, max)
+			line, tooLong, err := ReadLine(in, max)
 			raw := len(w) // as read, with its line break
 			if i < len(want)-1 {
 				raw++

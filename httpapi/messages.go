@@ -2,11 +2,10 @@
 
 package httpapi
 
-import "strings"
-
-// The hosted pages' text, by message id and language. English is the one
-// language so far; a translation adds a map under its BCP 47 tag, and
-// pageLang picks it from the user's or the browser's preference.
+// The hosted pages' text, by message id and language: one map per
+// language of service.Languages (English first, the fallback), each with
+// every id (TestMessagesTranslated). service.Language picks the language
+// from the user's or the browser's preference.
 var messages = map[string]map[string]string{
 	"en": {
 		"brand.default":             "Sign in",
@@ -63,7 +62,119 @@ var messages = map[string]map[string]string{
 		"scope.events:read":         "Read the change feed you can see",
 		"scope.audit:read":          "Read the audit log you can see",
 		"scope.keys:write":          "Manage your API keys and OAuth clients",
+		"scope.scim":                "Provision the users of your organisation as an identity provider (SCIM)",
 		"scope.other":               "Use the permission",
+		"brand.logo":                "%s logo",
+		"signin.forgot":             "Forgot your password?",
+		"forgot.title":              "Forgot password",
+		"forgot.heading":            "Reset your password",
+		"forgot.hint":               "Enter your username or email. If an account matches, we mail a link to choose a new password to its email address.",
+		"forgot.submit":             "Send link",
+		"forgot.required":           "Enter your username or email.",
+		"forgot_sent.title":         "Check your mail",
+		"forgot_sent.heading":       "Check your mail",
+		"forgot_sent.text":          "If the account exists, we sent a link to its email address. The link works once, for one hour.",
+		"reset.title":               "Choose a new password",
+		"reset.heading":             "Choose a new password",
+		"reset.account":             "Account:",
+		"reset.hint":                "Use %d to %d characters; not your username or email address, nor a common password.",
+		"reset.submit":              "Set password",
+		"field.new_password":        "New password",
+		"reset_done.title":          "Password changed",
+		"reset_done.heading":        "Your password is changed",
+		"reset_done.text":           "You are signed out everywhere. Go back to the application and sign in with your new password.",
+		"notice.password_changed":   "Your password is changed. Sign in with your new password.",
+		"error.reset_link":          "This link does not work: it was used already, has expired or was mistyped. Ask for a new one on the sign-in page.",
+		"error.too_many":            "Too many requests from your network. Wait a while and try again.",
+		"password.not_utf8":         "The password has characters that cannot be read: type it again.",
+		"password.too_short":        "Too short: use at least %d characters.",
+		"password.too_long":         "Too long: use at most %d characters.",
+		"password.is_account":       "Do not use your username or email address as your password.",
+		"password.common":           "This is one of the most common passwords, which are guessed first: choose another.",
+	},
+	"nl": {
+		"brand.default":             "Inloggen",
+		"brand.logo":                "Logo van %s",
+		"signin.title":              "Inloggen",
+		"signin.heading":            "Inloggen",
+		"signin.to":                 "om verder te gaan naar",
+		"signin.submit":             "Inloggen",
+		"signin.forgot":             "Wachtwoord vergeten?",
+		"field.username":            "Gebruikersnaam of e-mailadres",
+		"field.password":            "Wachtwoord",
+		"field.totp":                "Verificatiecode",
+		"field.new_password":        "Nieuw wachtwoord",
+		"totp.title":                "Inloggen in twee stappen",
+		"totp.heading":              "Voer je verificatiecode in",
+		"totp.hint":                 "Voer de 6-cijferige code uit je authenticator-app in, of een van je herstelcodes.",
+		"totp.submit":               "Controleren",
+		"consent.title":             "Toegang geven",
+		"consent.heading":           "Toegang geven?",
+		"consent.asks":              "vraagt om:",
+		"consent.allow":             "Toestaan",
+		"consent.deny":              "Weigeren",
+		"logout.title":              "Afmelden",
+		"logout.heading":            "Afmelden",
+		"logout.question":           "Wil je je afmelden?",
+		"logout.submit":             "Afmelden",
+		"signedout.title":           "Afgemeld",
+		"signedout.heading":         "Je bent afgemeld",
+		"signedout.text":            "Je kunt dit venster sluiten.",
+		"forgot.title":              "Wachtwoord vergeten",
+		"forgot.heading":            "Stel je wachtwoord opnieuw in",
+		"forgot.hint":               "Voer je gebruikersnaam of e-mailadres in. Als er een account bij hoort, mailen we een link om een nieuw wachtwoord te kiezen naar het e-mailadres van dat account.",
+		"forgot.submit":             "Link versturen",
+		"forgot.required":           "Voer je gebruikersnaam of e-mailadres in.",
+		"forgot_sent.title":         "Kijk in je mail",
+		"forgot_sent.heading":       "Kijk in je mail",
+		"forgot_sent.text":          "Als het account bestaat, hebben we een link naar het e-mailadres ervan gestuurd. De link werkt één keer, een uur lang.",
+		"reset.title":               "Kies een nieuw wachtwoord",
+		"reset.heading":             "Kies een nieuw wachtwoord",
+		"reset.account":             "Account:",
+		"reset.hint":                "Gebruik %d tot %d tekens; niet je gebruikersnaam of e-mailadres, en geen veelgebruikt wachtwoord.",
+		"reset.submit":              "Wachtwoord instellen",
+		"reset_done.title":          "Wachtwoord gewijzigd",
+		"reset_done.heading":        "Je wachtwoord is gewijzigd",
+		"reset_done.text":           "Je bent overal afgemeld. Ga terug naar de applicatie en log in met je nieuwe wachtwoord.",
+		"notice.password_changed":   "Je wachtwoord is gewijzigd. Log in met je nieuwe wachtwoord.",
+		"error.title":               "Er ging iets mis",
+		"error.hint":                "Ga terug naar de applicatie en probeer het opnieuw. Blijft het gebeuren, neem dan contact op met de support van de applicatie.",
+		"error.credentials":         "De gebruikersnaam of het wachtwoord is onjuist.",
+		"error.code":                "De code is onjuist of al gebruikt. Voer een nieuwe code uit je authenticator-app of een herstelcode in.",
+		"error.rate_limited":        "Te veel mislukte inlogpogingen. Wacht even en probeer het opnieuw.",
+		"error.busy":                "De server heeft het druk. Probeer het zo opnieuw.",
+		"error.csrf":                "Dit formulier is verlopen of kwam niet van deze site. Ga terug naar de applicatie en begin opnieuw.",
+		"error.expired":             "Deze inlogpagina is verlopen of werd in een andere browser geopend. Ga terug naar de applicatie en begin opnieuw.",
+		"error.bad_request":         "Het verzoek is niet geldig.",
+		"error.internal":            "Er ging aan onze kant onverwacht iets mis.",
+		"error.sso_unknown":         "Deze aanmeldlink is niet geldig. Controleer of hij helemaal is gekopieerd, of vraag een nieuwe aan.",
+		"error.sso_used":            "Deze aanmeldlink is al gebruikt. Elke link werkt één keer: vraag een nieuwe aan.",
+		"error.sso_expired":         "Deze aanmeldlink is verlopen. Links werken een paar minuten: vraag een nieuwe aan.",
+		"error.sso_refused":         "Met deze aanmeldlink kan niemand meer aanmelden: het account, de organisatie of de persoon die de link maakte mag dat niet meer.",
+		"error.reset_link":          "Deze link werkt niet: hij is al gebruikt, verlopen of verkeerd overgenomen. Vraag een nieuwe aan op de inlogpagina.",
+		"error.too_many":            "Te veel verzoeken vanaf je netwerk. Wacht even en probeer het opnieuw.",
+		"password.not_utf8":         "Het wachtwoord bevat tekens die niet te lezen zijn: typ het opnieuw.",
+		"password.too_short":        "Te kort: gebruik minstens %d tekens.",
+		"password.too_long":         "Te lang: gebruik hoogstens %d tekens.",
+		"password.is_account":       "Gebruik je gebruikersnaam of e-mailadres niet als wachtwoord.",
+		"password.common":           "Dit is een van de meest gebruikte wachtwoorden, die als eerste worden geraden: kies een ander.",
+		"scope.openid":              "Weten wie je bent (je account-id)",
+		"scope.profile":             "Je naam, gebruikersnaam, taal, tijdzone, organisatie en rollen zien",
+		"scope.email":               "Je e-mailadres zien",
+		"scope.phone":               "Je telefoonnummer zien",
+		"scope.offline_access":      "Ingelogd blijven als je de applicatie niet gebruikt",
+		"scope.other":               "De toestemming gebruiken",
+		"scope.users:read":          "De gebruikers zien die jij kunt zien",
+		"scope.users:write:self":    "Je eigen profiel wijzigen",
+		"scope.users:write:members": "De leden van je organisaties wijzigen, zoals jij dat kunt",
+		"scope.users:write:all":     "Gebruikers aanmaken, wijzigen en verwijderen, zoals jij dat kunt",
+		"scope.orgs:read":           "Je organisaties zien",
+		"scope.orgs:write":          "Je organisaties wijzigen, zoals jij dat kunt",
+		"scope.webhooks:read":       "De webhooks van je organisaties zien",
+		"scope.webhooks:write":      "De webhooks van je organisaties wijzigen",
+		"scope.events:read":         "De wijzigingsfeed lezen die jij kunt zien",
+		"scope.audit:read":          "Het auditlogboek lezen dat jij kunt zien",
+		"scope.keys:write":          "Je API-sleutels en OAuth-clients beheren",
 	},
 }
 
@@ -85,16 +196,4 @@ func scopeText(lang, scope string) string {
 		return t
 	}
 	return msg(lang, "scope.other") + " " + scope
-}
-
-// pageLang is the language of the pages for an Accept-Language header.
-func pageLang(accept string) string {
-	for _, part := range strings.Split(accept, ",") {
-		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
-		if _, ok := messages[base]; ok {
-			return base
-		}
-	}
-	return "en"
 }

@@ -24,15 +24,6 @@ func TestScopesInWords(t *testing.T) {
 	}
 }
 
-// TestPageLang: a language the pages have, else English.
-func TestPageLang(t *testing.T) {
-	for accept, want := range map[string]string{"": "en", "nl-NL,nl;q=0.9": "en", "fr, en-GB;q=0.8": "en", "EN-us": "en"} {
-		if got := pageLang(accept); got != want {
-			t.Errorf("pageLang(%q) = %q, want %q", accept, got, want)
-		}
-	}
-}
-
 // TestEveryMessageIDExists: the templates name only ids the English
 // catalogue holds.
 func TestEveryMessageIDExists(t *testing.T) {

@@ -84,7 +84,10 @@ var (
 // pageResponses are the answers of a hosted page: the page (200), a
 // redirect (302 or 303, with Location) and error pages.
 func pageResponses(redirect int, errors ...int) []openapi.Response {
-	out := []openapi.Response{ok(200, typeOf[openapi.HTML]()), {Status: redirect, Description: "On to the app (or back to the client with an error)", Headers: []string{"Location"}}}
+	out := []openapi.Response{ok(200, typeOf[openapi.HTML]())}
+	if redirect != 0 { // 0: a page that never redirects
+		out = append(out, openapi.Response{Status: redirect, Description: "On to the app (or back to the client with an error)", Headers: []string{"Location"}})
+	}
 	for _, st := range errors {
 		r := openapi.Response{Status: st, Type: typeOf[openapi.HTML]()}
 		if st == 429 {
@@ -353,6 +356,18 @@ func (s *server) routeTable() []route {
 		{Operation{Method: "GET", Path: "/docs", ID: "docs", Tag: "system", Summary: "The API reference, rendered", Public: true,
 			Responses: append([]openapi.Response{ok(200, typeOf[openapi.HTML]())}, errs(400, 406)...)}, s.docs},
 
+		// The console (PRODUCT.md section 10): console.go.
+		{Operation{Method: "GET", Path: "/console", ID: "consoleRoot", Tag: "system", Summary: "The console: on to /console/", Public: true,
+			Responses: []openapi.Response{{Status: 302, Description: "To /console/", Headers: []string{"Location"}}}}, s.consoleRoot},
+		{Operation{Method: "GET", Path: "/console/signin", ID: "consoleSignIn", Tag: "system", Summary: "The console's sign-in: on to the authorization endpoint", Public: true,
+			Description: "Makes sure the console's client (" + service.ConsoleClientID + ": first-party, public, redirect URI {public-url}/console/callback) exists as the console needs it, then redirects to /oauth2/authorize with the same query. A public URL that is http to a host other than loopback cannot take the console's callback: 503.",
+			Params:      authorizeParams,
+			Responses:   pageResponses(302, 500, 503)}, s.consoleSignIn},
+		{Operation{Method: "GET", Path: "/console/{asset...}", ID: "console", Tag: "system", Summary: "The console, the web interface for operators and organisation admins", Public: true,
+			Description: "The page (at /console/ and its sign-in callback /console/callback) and its scripts and styles. It signs in with the authorization code flow and PKCE as the first-party public client " + service.ConsoleClientID + " and calls only this API with its user's token.",
+			Params:      []openapi.Param{pathParam("asset", "A file of the console; empty for the page.")},
+			Responses:   append([]openapi.Response{ok(200, typeOf[openapi.HTML]())}, errs(404)...)}, s.console},
+
 		// OpenID Connect (PRODUCT.md section 9): oidc.go.
 		{Operation{Method: "GET", Path: "/.well-known/openid-configuration", ID: "openidConfiguration", Tag: "openid", Summary: "OpenID Provider Metadata (discovery)", Public: true, JSONOnly: true,
 			Description: "OpenID Connect Discovery 1.0: the issuer (the public URL, --public-url) and where its endpoints are. Cacheable for an hour.",
@@ -382,6 +397,23 @@ func (s *server) routeTable() []route {
 			Description: "The logout parameters as a form: an RP's, or the confirmation page's (with its CSRF token and confirm=yes).",
 			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[LogoutForm]()}}, BodyRequired: true,
 			Responses: pageResponses(303, 400, 403)}, s.logout},
+		// Forgot password pages (PRODUCT.md section 9): forgot.go.
+		{Operation{Method: "GET", Path: "/oauth2/password/forgot", ID: "forgotPassword", Tag: "auth", Summary: "Forgot password page", Public: true,
+			Description: "A form for a username or email that mails a reset link. request is the sign-in page's sealed pending authorization, which the reset continues.",
+			Params:      []openapi.Param{queryParam("request", "The sign-in page's sealed authorization request (optional).", tString)},
+			Responses:   pageResponses(0, 400)}, s.forgotGet},
+		{Operation{Method: "POST", Path: "/oauth2/password/forgot", ID: "forgotPasswordForm", Tag: "auth", Summary: "Mail a password reset link", Public: true,
+			Description: "Mails a link that works once, for an hour, to the address of the account named, if there is one that may sign in; the answer is the same page either way. At most as many mails an account as email changes (--email-change-limit per --email-change-window; beyond, none, silently); an address counts like failed sign-ins (429 with Retry-After).",
+			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[ForgotForm]()}}, BodyRequired: true,
+			Responses: pageResponses(0, 400, 403, 429)}, s.forgotPost},
+		{Operation{Method: "GET", Path: "/oauth2/password/reset", ID: "resetPassword", Tag: "auth", Summary: "New password page of a reset link", Public: true,
+			Description: "The mailed link's page: a form for the new password, or an error page when the link was used, expired or was mistyped.",
+			Params:      []openapi.Param{queryParam("reset", "The reset link's secret.", tString)},
+			Responses:   pageResponses(0, 400)}, s.resetGet},
+		{Operation{Method: "POST", Path: "/oauth2/password/reset", ID: "resetPasswordForm", Tag: "auth", Summary: "Set a new password with a reset link", Public: true,
+			Description: "Sets the password (the policy of PUT /v1/users/{id}/password; a broken rule shows the form again, 400), uses the link, ends every browser session and token of the user and writes user.password_changed; then the sign-in page of the pending authorization, or a done page.",
+			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[ResetForm]()}}, BodyRequired: true,
+			Responses: pageResponses(0, 400, 403, 503)}, s.resetPost},
 		{Operation{Method: "GET", Path: "/oauth2/userinfo", ID: "userinfo", Tag: "openid", Summary: "The signed-in user's claims (OpenID Connect userinfo)", Public: true, JSONOnly: true,
 			Description: userinfoDoc,
 			Responses:   userinfoAnswers}, s.userinfo},

@@ -38,7 +38,8 @@ func TestDocumentMatchesRoutes(t *testing.T) {
 	}
 	var inRoutes []string
 	for _, rt := range (&server{}).routeTable() {
-		inRoutes = append(inRoutes, rt.op.Method+" "+rt.op.Path)
+		// The document names a {rest...} wildcard {rest}, as OpenAPI does.
+		inRoutes = append(inRoutes, rt.op.Method+" "+strings.ReplaceAll(rt.op.Path, "...}", "}"))
 		if rt.handler == nil {
 			t.Errorf("%s %s has no handler", rt.op.Method, rt.op.Path)
 		}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/internal/telemetry"
+	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/service"
 )
 
@@ -62,6 +63,7 @@ type server struct {
 	metrics *metrics
 	doc     []byte // the OpenAPI document
 	encoded encodedCache
+	scim    http.Handler // /scim/v2, which answers in its own form
 }
 
 // NewServer returns the http.Handler that serves the whole API.
@@ -73,6 +75,7 @@ func NewServer(cfg Config) (http.Handler, error) {
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
+	s.scim = scim.NewHandler(cfg.Service)
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.op.Method+" "+rt.op.Path, s.wrap(rt))
@@ -194,6 +197,14 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := controlInQuery(query); err != nil {
 		s.writeError(rec, r, err)
+		return
+	}
+	// SCIM (RFC 7644) has its own media type, error documents and
+	// routes outside /v1: it answers whatever Accept says.
+	if r.URL.Path == scim.Base || strings.HasPrefix(r.URL.Path, scim.Base+"/") {
+		pattern = scim.Base
+		nameRequestSpan(r.Context(), pattern)
+		s.scim.ServeHTTP(rec, r)
 		return
 	}
 	if err := s.negotiate(r, st); err != nil {

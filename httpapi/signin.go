@@ -11,7 +11,6 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -63,26 +62,30 @@ type LogoutForm struct {
 // page is what a page template renders.
 type page struct {
 	Lang, Page, Title, Error, Detail string
-	Nonce                            string
-	Accent                           template.CSS
-	Brand                            service.Branding
-	CSRF, Request, Username          string
-	Scopes                           []string
-	Hidden                           map[string]string
+	// Locale is the known user's preferred language ("" for none),
+	// which goes before the browser's (service.Language).
+	Locale             string
+	Nonce              string
+	Accent, AccentText template.CSS // checked colours (branding.go)
+	LogoAlt            string
+	Brand              service.Branding
+	CSRF, Request      string
+	Username           string
+	Scopes             []string
+	Hidden             map[string]string
+	// Notice is a message id shown as news rather than an error (the
+	// password was changed); FieldError is the text of an error of the
+	// page's one input, shown next to it; Token is a reset link's.
+	Notice, FieldError, Token string
 }
-
-var accentRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
 // render writes a page with the pages' security headers.
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, p *page) {
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:])
 	p.Nonce = base64.RawStdEncoding.EncodeToString(nonce[:])
-	p.Lang = pageLang(r.Header.Get("Accept-Language"))
-	p.Accent = "#24292f"
-	if accentRE.MatchString(p.Brand.Accent) {
-		p.Accent = template.CSS(p.Brand.Accent)
-	}
+	p.Lang = service.Language(p.Locale, r.Header.Get("Accept-Language"))
+	applyBranding(p)
 	if p.Title == "" {
 		p.Title = p.Page + ".title"
 	}
@@ -289,16 +292,23 @@ func (s *server) proceed(w http.ResponseWriter, r *http.Request, binding string,
 // showPage renders a step's page with its sealed request. The username
 // shown is the one typed, else the request's login_hint.
 func (s *server) showPage(w http.ResponseWriter, r *http.Request, status int, binding string, next *service.Next, errID, username string) {
-	if username == "" {
-		username = next.Request.LoginHint
+	s.showStep(w, r, status, binding, next, &page{Error: errID, Username: username})
+}
+
+// showStep renders a step's page: p with what the step adds (an error,
+// a notice, the username typed) and the step's own fields.
+func (s *server) showStep(w http.ResponseWriter, r *http.Request, status int, binding string, next *service.Next, p *page) {
+	if p.Username == "" {
+		p.Username = next.Request.LoginHint
 	}
 	sealed, err := s.Service.SealRequest(next.Request, binding)
 	if err != nil {
 		s.authorizeFail(w, r, err)
 		return
 	}
-	s.render(w, r, status, &page{Page: next.Page, Brand: s.Service.Branding(r.Context(), next.Request.ClientID), CSRF: s.Service.FormToken(binding),
-		Request: sealed, Error: errID, Username: username, Scopes: next.Ask})
+	p.Page, p.Brand, p.CSRF, p.Request = next.Page, s.Service.Branding(r.Context(), next.Request.ClientID), s.Service.FormToken(binding), sealed
+	p.Scopes, p.Locale = next.Ask, s.knownLocale(r, next.Request)
+	s.render(w, r, status, p)
 }
 
 // authorizeFail answers a refusal: back to the client when its redirect

@@ -57,6 +57,7 @@ var scopeDocs = []openapi.Scope{
 	{Name: roster.ScopeWebhooksWrite, Description: "Create, change and delete webhooks; redeliver; rotate secrets."},
 	{Name: roster.ScopeEventsRead, Description: "Read the change feed."},
 	{Name: roster.ScopeAuditRead, Description: "Read the audit log."},
+	{Name: roster.ScopeSCIM, Description: "Provision users and groups through /scim/v2 (RFC 7644) as an admin of the token's organisation; no /v1 operation."},
 }
 
 // Document returns the OpenAPI document of a server built with cfg.

@@ -5,7 +5,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -68,10 +67,6 @@ func (r reader) FindConsent(ctx context.Context, userID, clientID string) (*rost
 	}
 	c.UpdatedAt = c.UpdatedAt.UTC()
 	return &c, json.Unmarshal(scopes, &c.Scopes)
-}
-
-func (r reader) FindUserByEmail(ctx context.Context, email string) (*roster.User, error) {
-	return scanDoc[roster.User](r.q.QueryRow(ctx, `SELECT doc FROM users WHERE email_key = $1`+r.locking(), strings.ToLower(email)), "user")
 }
 
 // listJSON is a list column's value: never null.

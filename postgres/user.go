@@ -82,6 +82,10 @@ func (r reader) FindUserByUsername(ctx context.Context, username string) (*roste
 	return scanDoc[roster.User](r.q.QueryRow(ctx, `SELECT doc FROM users WHERE username_key = $1`+r.locking(), strings.ToLower(username)), "user")
 }
 
+func (r reader) FindUserByEmail(ctx context.Context, email string) (*roster.User, error) {
+	return scanDoc[roster.User](r.q.QueryRow(ctx, `SELECT doc FROM users WHERE email_key = $1`+r.locking(), strings.ToLower(email)), "user")
+}
+
 func (r reader) FindUserByExternalID(ctx context.Context, orgID, externalID string) (*roster.User, error) {
 	return scanDoc[roster.User](r.q.QueryRow(ctx, `SELECT doc FROM users WHERE organization_id = $1 AND external_id = $2`+r.locking(), orgID, externalID), "user")
 }

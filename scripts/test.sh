@@ -26,6 +26,32 @@ if [ -z "${ROSTER_TEST_DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/init
 fi
 # ---- end of PostgreSQL binaries ----
 
+# ---- The hosted pages in a browser (issue 16) ----
+# TestBrowserPages drives the pages in headless Chromium (Debian's chromium
+# through npm playwright-core) with axe-core scans, TestBrowserConsole the
+# console (/console, tools/browser/console.mjs) likewise, and
+# TestOpenIDClientRelyingParty runs npm openid-client as a relying party
+# (tools/browser, pinned by its package-lock.json). Installed here, they
+# run with the black-box tests below, on both stores; without node, the
+# packages or chromium they skip, saying what is missing.
+if ! command -v chromium > /dev/null && [ "$(id -u)" = 0 ]; then
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+fi
+if command -v npm > /dev/null && command -v node > /dev/null && [ ! -d tools/browser/node_modules ]; then
+	npm ci --prefix tools/browser --no-audit --no-fund
+fi
+# ---- end of the hosted pages in a browser ----
+
+# ---- newman for Microsoft's SCIM collection (issue 18) ----
+# TestSCIMMicrosoftCollection (cmd/roster) runs it against the real server
+# on both stores below; it skips without node or tools/scim's newman.
+if command -v npm > /dev/null && command -v node > /dev/null; then
+	[ -d tools/scim/node_modules ] || npm ci --prefix tools/scim --no-audit --no-fund
+else
+	echo "SKIP: npm or node not found (install Node.js 20+ to run the SCIM collection)"
+fi
+# ---- end of newman ----
+
 echo "== go test"
 go test -count=1 ./...
 

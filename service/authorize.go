@@ -290,19 +290,7 @@ func (s *Service) Branding(ctx context.Context, clientID string) Branding {
 	if err != nil {
 		return Branding{}
 	}
-	b := Branding{ClientName: cl.Name, FirstParty: cl.FirstParty}
-	for id, depth := cl.OrganizationID, 0; id != "" && depth < 64; depth++ {
-		o, err := s.store.FindOrg(ctx, id)
-		if err != nil {
-			break
-		}
-		if b.OrgName == "" {
-			b.OrgName = o.Name
-		}
-		if wl := o.WhiteLabel; wl != nil && b.LogoURL == "" && b.Accent == "" {
-			b.LogoURL, b.Accent = wl.LogoURL, wl.HeaderBackgroundColor
-		}
-		id = o.ParentID
-	}
+	b := s.orgBranding(ctx, cl.OrganizationID)
+	b.ClientName, b.FirstParty = cl.Name, cl.FirstParty
 	return b
 }

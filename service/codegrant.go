@@ -232,6 +232,9 @@ func (s *Service) idToken(ctx context.Context, cl *roster.OAuthClient, u *roster
 		claims["sid"] = ses.ID
 		claims["auth_time"] = ses.AuthTime.Unix()
 		claims["amr"] = ses.AMR
+		if ses.ImpersonatorID != "" {
+			claims["act"] = impersonatorClaim(ses)
+		}
 	}
 	return s.SignJWT(ctx, cl.IDTokenAlg, claims)
 }

@@ -5,7 +5,9 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/internal/passhash"
@@ -17,9 +19,9 @@ import (
 // external_id or id (the request says which) and then:
 //
 //   - no match: the user is created as by POST /v1/users (with the line's
-//     id when it has one, so that an export imported into an empty Roster
-//     keeps its ids), and its password hash is stored in the same
-//     transaction;
+//     id, its tags' ids and its created_at when it has them, so that an
+//     export imported into an empty Roster keeps its ids), and its
+//     password hash is stored in the same transaction;
 //   - a match: the line is applied as a JSON merge patch to the user, as
 //     by PATCH /v1/users/{id}: the fields it gives replace the user's,
 //     the fields it leaves out are KEPT (what people migrating users
@@ -28,8 +30,11 @@ import (
 //     rule (email and username may be echoed, not changed).
 //
 // The fields an export carries that only the server sets (version,
-// created_at, updated_at, email_verified, mfa_enabled, memberships and
-// _links) are ignored, so that an export imports anywhere. Every rule of a
+// updated_at, email_verified, mfa_enabled, memberships and _links) are
+// ignored, so that an export imports anywhere; created_at too, except
+// that a line that creates its user keeps it (not a time to come): a
+// migrated user keeps its age, and an export imported elsewhere lists in
+// the same order. Every rule of a
 // create or a PATCH holds per line (validation, references, the rank
 // rule, scopes): they are the same code. A password_hash for an existing
 // user is an administrator setting its password (actOnUser: an owner's
@@ -88,6 +93,10 @@ func (s *Service) ImportUser(ctx context.Context, c *roster.Caller, match string
 	if err != nil {
 		return "", nil, err
 	}
+	created, err := importedCreatedAt(fields["created_at"], time.Now())
+	if err != nil {
+		return "", nil, err
+	}
 	delete(fields, "password_hash")
 	for _, k := range importIgnored {
 		delete(fields, k)
@@ -105,24 +114,20 @@ func (s *Service) ImportUser(ctx context.Context, c *roster.Caller, match string
 		return "", nil, err
 	}
 	if cur == nil {
-		id := ""
-		if in.ID != nil && *in.ID != "" {
-			if !roster.ValidID(roster.PrefixUser, *in.ID) {
-				return "", nil, roster.Invalid(roster.FieldError{Location: "body.id", Message: "id must be a user id (usr_…)", Value: *in.ID})
-			}
-			if _, err := s.store.FindUser(ctx, *in.ID); err == nil {
-				return "", nil, roster.Errorf(roster.CodeConflict, "id %s is taken: match by id (?match=id) to update that user", *in.ID)
-			} else if roster.ErrorCode(err) != roster.CodeNotFound {
+		u, err := s.importCreate(ctx, c, in, hash, created)
+		if roster.ErrorCode(err) != roster.CodeConflict {
+			if err != nil {
 				return "", nil, err
 			}
-			id = *in.ID
+			return ImportCreated, u, nil
 		}
-		in.ID = nil
-		u, err := s.createUser(ctx, c, &in, id, hash)
-		if err != nil {
+		// Created since it was matched: by this same line in an import
+		// still running (a client interrupted and run again at once), or
+		// by anyone. Matched again, the line updates it; a conflict with
+		// another user stands.
+		if cur, _ = s.matchUser(ctx, c, match, &in); cur == nil {
 			return "", nil, err
 		}
-		return ImportCreated, u, nil
 	}
 	if hash != "" {
 		// Checked before the user's change, so that a line refused for
@@ -149,6 +154,56 @@ func (s *Service) ImportUser(ctx context.Context, c *roster.Caller, match string
 		}
 	}
 	return out, u, nil
+}
+
+// importCreate creates the user of a line that matched none, with the
+// line's id (when it has one and it is free), creation time, tags' ids
+// and password hash.
+func (s *Service) importCreate(ctx context.Context, c *roster.Caller, in roster.UserInput, hash string, created time.Time) (*roster.User, error) {
+	id := ""
+	if in.ID != nil && *in.ID != "" {
+		if !roster.ValidID(roster.PrefixUser, *in.ID) {
+			return nil, roster.Invalid(roster.FieldError{Location: "body.id", Message: "id must be a user id (usr_…)", Value: *in.ID})
+		}
+		if _, err := s.store.FindUser(ctx, *in.ID); err == nil {
+			return nil, roster.Errorf(roster.CodeConflict, "id %s is taken: match by id (?match=id) to update that user", *in.ID)
+		} else if roster.ErrorCode(err) != roster.CodeNotFound {
+			return nil, err
+		}
+		id = *in.ID
+	}
+	in.ID = nil
+	return s.createUser(ctx, c, &in, importedUser{id: id, passwordHash: hash, createdAt: created, tagIDs: importedTagIDs(&in)})
+}
+
+// importedTagIDs takes the tag ids off a line that creates its user
+// (tag ids are otherwise the server's to assign), so that an export
+// imported elsewhere keeps them; an id that is not a tag id stays, for
+// BuildUser to refuse.
+func importedTagIDs(in *roster.UserInput) map[string]string {
+	ids := map[string]string{}
+	in.Tags = slices.Clone(in.Tags) // the caller's line keeps its ids
+	for i, t := range in.Tags {
+		if roster.ValidID(roster.PrefixTag, t.ID) {
+			ids[strings.ToLower(strings.TrimSpace(t.Name))] = t.ID
+			in.Tags[i].ID = ""
+		}
+	}
+	return ids
+}
+
+// importedCreatedAt reads a line's created_at: an RFC 3339 time, not
+// after now (the zero time when there is none).
+func importedCreatedAt(raw json.RawMessage, now time.Time) (time.Time, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return time.Time{}, nil
+	}
+	var t time.Time
+	if err := json.Unmarshal(raw, &t); err != nil || t.After(now) {
+		return time.Time{}, roster.Invalid(roster.FieldError{Location: "body.created_at", Message: "created_at must be an RFC 3339 time, not after now", Value: string(raw)})
+	}
+	// The stores keep microseconds.
+	return t.UTC().Truncate(time.Microsecond), nil
 }
 
 // importedHash reads a line's password_hash: a string in one of the forms
@@ -186,7 +241,7 @@ func (s *Service) matchUser(ctx context.Context, c *roster.Caller, match string,
 		if in.Email == nil || *in.Email == "" {
 			return nil, roster.Invalid(roster.FieldError{Location: "body.email", Message: "email is required: lines are matched by email (?match=email)"})
 		}
-		u, err = s.findByEmail(ctx, *in.Email)
+		u, err = s.store.FindUserByEmail(ctx, *in.Email)
 	case MatchExternalID:
 		if in.ExternalID == nil || strings.TrimSpace(*in.ExternalID) == "" {
 			return nil, roster.Invalid(roster.FieldError{Location: "body.external_id", Message: "external_id is required: lines are matched by external_id (?match=external_id)"})
@@ -221,37 +276,6 @@ func (s *Service) matchUser(ctx context.Context, c *roster.Caller, match string,
 		return nil, err
 	}
 	return u, nil
-}
-
-// findByEmail finds the user with an email (compared case-insensitively).
-// The username is the email unless it was set otherwise, so that index
-// answers most; a search of the email finds the others.
-func (s *Service) findByEmail(ctx context.Context, email string) (*roster.User, error) {
-	u, err := s.store.FindUserByUsername(ctx, email)
-	if err == nil && strings.EqualFold(u.Email, email) {
-		return u, nil
-	} else if err != nil && roster.ErrorCode(err) != roster.CodeNotFound {
-		return nil, err
-	}
-	if len(email) > 255 {
-		return nil, notFound("user")
-	}
-	f := roster.UserFilter{Query: email, Sort: "created_at", Limit: 200}
-	for {
-		page, next, err := s.store.FindUsers(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range page {
-			if strings.EqualFold(u.Email, email) {
-				return u.Clone(), nil
-			}
-		}
-		if next == nil {
-			return nil, notFound("user")
-		}
-		f.Cursor = next
-	}
 }
 
 // importPassword stores an imported hash for an existing user that has

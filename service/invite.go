@@ -46,19 +46,8 @@ func (s *Service) SetPasswordWithInvite(ctx context.Context, in *SetPasswordInpu
 		return bad
 	}
 	hash := roster.HashKeySecret(in.Token)
-	t, err := s.store.FindToken(ctx, hash)
-	if roster.ErrorCode(err) == roster.CodeNotFound {
-		return bad
-	} else if err != nil {
-		return err
-	}
-	if t.Kind != tokenInvite || t.Used || !time.Now().Before(t.ExpiresAt) {
-		return bad
-	}
-	u, err := s.store.FindUser(ctx, t.UserID)
-	if roster.ErrorCode(err) == roster.CodeNotFound {
-		return bad
-	} else if err != nil {
+	t, u, err := s.findLinkToken(ctx, in.Token, tokenInvite, bad)
+	if err != nil {
 		return err
 	}
 	if err := s.checkPassword(u, in.NewPassword); err != nil {
@@ -83,14 +72,43 @@ func (s *Service) SetPasswordWithInvite(ctx context.Context, in *SetPasswordInpu
 		if err := tx.PutPasswordHash(cur.ID, pw); err != nil {
 			return err
 		}
-		next := cur
-		if !cur.EmailVerified {
-			next = cur.Clone()
-			next.EmailVerified, next.Version, next.UpdatedAt = true, cur.Version+1, tx.Now()
-			if err := tx.UpdateUser(next); err != nil {
-				return err
-			}
+		next, err := markEmailVerified(tx, cur)
+		if err != nil {
+			return err
 		}
 		return s.recordUser(ctx, tx, nil, EventUserPasswordChanged, cur, next)
 	})
+}
+
+// findLinkToken returns the token of a kind behind a mailed link's
+// secret, unused and unexpired, and its user; bad when there is none.
+func (s *Service) findLinkToken(ctx context.Context, secret, kind string, bad error) (*roster.Token, *roster.User, error) {
+	t, err := s.store.FindToken(ctx, roster.HashKeySecret(secret))
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil, nil, bad
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if t.Kind != kind || t.Used || !time.Now().Before(t.ExpiresAt) {
+		return nil, nil, bad
+	}
+	u, err := s.store.FindUser(ctx, t.UserID)
+	if roster.ErrorCode(err) == roster.CodeNotFound {
+		return nil, nil, bad
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return t, u, nil
+}
+
+// markEmailVerified sets cur's email verified, in tx, and returns the
+// user as it is then: a mailed link that worked shows that the user
+// reads mail at the address.
+func markEmailVerified(tx roster.Tx, cur *roster.User) (*roster.User, error) {
+	if cur.EmailVerified {
+		return cur, nil
+	}
+	next := cur.Clone()
+	next.EmailVerified, next.Version, next.UpdatedAt = true, cur.Version+1, tx.Now()
+	return next, tx.UpdateUser(next)
 }

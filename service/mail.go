@@ -112,7 +112,12 @@ func (s *Service) brand(ctx context.Context, r roster.Reader, orgID string) (nam
 // queueMail composes a mail of a kind to an address about u and puts it
 // in the outbox in tx.
 func (s *Service) queueMail(ctx context.Context, tx roster.Tx, kind, to string, u *roster.User, d mailData) error {
-	t := mailTemplates[kind]
+	return s.queueMailOf(ctx, tx, kind, mailTemplates[kind], to, u, d)
+}
+
+// queueMailOf is queueMail with the template given (a kind with a
+// template per language).
+func (s *Service) queueMailOf(ctx context.Context, tx roster.Tx, kind string, t mailTemplate, to string, u *roster.User, d mailData) error {
 	name, from, logo, err := s.brand(ctx, tx, u.OrganizationID)
 	if err != nil {
 		return err

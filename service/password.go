@@ -41,28 +41,56 @@ type PasswordInput struct {
 	RevokeOtherTokens *bool   `json:"revoke_other_tokens,omitempty" doc:"Revoke the user's other access and refresh tokens (default true). API keys are not affected."`
 }
 
+// Rules of the password policy that a password can break (PasswordRule).
+const (
+	RuleNotUTF8   = "not_utf8"
+	RuleTooShort  = "too_short"
+	RuleTooLong   = "too_long"
+	RuleIsAccount = "is_account" // the email address or username
+	RuleCommon    = "common"
+)
+
+// PasswordRule returns the rule of the password policy that pw breaks
+// for u ("" for none) and the length limit it concerns. The hosted pages
+// say it in the user's language; the API in checkPassword's words.
+func (s *Service) PasswordRule(u *roster.User, pw string) (rule string, limit int) {
+	cfg := s.secure().cfg
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case !utf8.ValidString(pw):
+		return RuleNotUTF8, 0
+	case n < cfg.PasswordMinLength:
+		return RuleTooShort, cfg.PasswordMinLength
+	case n > cfg.PasswordMaxLength:
+		return RuleTooLong, cfg.PasswordMaxLength
+	case strings.EqualFold(pw, u.Email) || strings.EqualFold(pw, u.Username):
+		return RuleIsAccount, 0
+	case commonPasswords[strings.ToLower(pw)]:
+		return RuleCommon, 0
+	}
+	return "", 0
+}
+
 // checkPassword applies the password policy. Messages never repeat the
 // password, and field errors carry no value.
 func (s *Service) checkPassword(u *roster.User, pw string) error {
-	cfg := s.secure().cfg
-	n := utf8.RuneCountInString(pw)
+	rule, limit := s.PasswordRule(u, pw)
 	msg := ""
-	switch {
-	case !utf8.ValidString(pw):
+	switch rule {
+	case "":
+		return nil
+	case RuleNotUTF8:
 		msg = "new_password must be valid UTF-8 text"
-	case n < cfg.PasswordMinLength:
-		msg = fmt.Sprintf("new_password is too short: use at least %d characters", cfg.PasswordMinLength)
-	case n > cfg.PasswordMaxLength:
-		msg = fmt.Sprintf("new_password is too long: use at most %d characters", cfg.PasswordMaxLength)
-	case strings.EqualFold(pw, u.Email) || strings.EqualFold(pw, u.Username):
+	case RuleTooShort:
+		msg = fmt.Sprintf("new_password is too short: use at least %d characters", limit)
+	case RuleTooLong:
+		msg = fmt.Sprintf("new_password is too long: use at most %d characters", limit)
+	case RuleIsAccount:
 		msg = "new_password must not be the email address or username"
-	case commonPasswords[strings.ToLower(pw)]:
+	case RuleCommon:
 		msg = "new_password is one of the most common passwords, which are guessed first: choose another"
 	}
-	if msg != "" {
-		return roster.Invalid(roster.FieldError{Location: "body.new_password", Message: msg})
-	}
-	return nil
+	return roster.Invalid(roster.FieldError{Location: "body.new_password", Message: msg})
 }
 
 // ChangePassword sets a user's password. Users changing their own give
@@ -137,4 +165,11 @@ func (s *Service) checkCurrentPassword(ctx context.Context, u *roster.User, curr
 		err = rerr
 	}
 	return err
+}
+
+// PasswordLengths returns the shortest and longest password allowed, in
+// characters.
+func (s *Service) PasswordLengths() (minLen, maxLen int) {
+	cfg := s.secure().cfg
+	return cfg.PasswordMinLength, cfg.PasswordMaxLength
 }

@@ -240,6 +240,13 @@ func SessionCaller(u *roster.User, ses *roster.Session) *roster.Caller {
 	return &roster.Caller{User: u, ImpersonatorID: ses.ImpersonatorID}
 }
 
+// impersonatorClaim is the act claim (RFC 8693 section 4.1) of an ID
+// token issued in a session opened with an SSO link: the app learns that
+// an administrator acts as the user, and who.
+func impersonatorClaim(ses *roster.Session) map[string]string {
+	return map[string]string{"sub": ses.ImpersonatorID}
+}
+
 // sessionImpersonator returns the administrator behind a session opened
 // with an SSO link ("" for the user's own sign-in). A session that has
 // ended took its tokens with it, so one gone now ended meanwhile.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rosterhq/roster"
 )
@@ -144,13 +145,22 @@ func setHomeMembership(u, cur *roster.User) {
 
 // CreateUser creates a user from in.
 func (s *Service) CreateUser(ctx context.Context, c *roster.Caller, in *roster.UserInput) (*roster.User, error) {
-	return s.createUser(ctx, c, in, "", "")
+	return s.createUser(ctx, c, in, importedUser{})
 }
 
-// createUser creates a user from in, with the id given (an import's) or
-// a new one, and with a password hash (an import's) stored in the same
-// transaction.
-func (s *Service) createUser(ctx context.Context, c *roster.Caller, in *roster.UserInput, id, passwordHash string) (*roster.User, error) {
+// importedUser is what an import line brings beside the user's fields:
+// its id, its creation time, its password hash and its tags' ids by
+// lower-case name (each may be empty).
+type importedUser struct {
+	id, passwordHash string
+	createdAt        time.Time
+	tagIDs           map[string]string
+}
+
+// createUser creates a user from in, with the id and creation time given
+// (an import's) or new ones, and with a password hash (an import's)
+// stored in the same transaction.
+func (s *Service) createUser(ctx context.Context, c *roster.Caller, in *roster.UserInput, imp importedUser) (*roster.User, error) {
 	// Validation runs outside the write transaction; the store's unique
 	// indexes and foreign keys settle what may have changed meanwhile.
 	if err := needScope(c, roster.ScopeUsersWriteAll); err != nil {
@@ -167,21 +177,29 @@ func (s *Service) createUser(ctx context.Context, c *roster.Caller, in *roster.U
 	if err != nil {
 		return nil, err
 	}
+	for i, t := range u.Tags {
+		if id := imp.tagIDs[strings.ToLower(t.Name)]; id != "" {
+			u.Tags[i].ID = id
+		}
+	}
 	if err := s.checkUserChange(ctx, s.store, c, nil, u); err != nil {
 		return nil, err
 	}
 	var out *roster.User
 	err = s.update(ctx, func(tx roster.Tx) error {
 		now := tx.Now()
-		u.ID, u.CreatedAt, u.UpdatedAt, u.Version = id, now, now, 1
-		if id == "" {
+		u.ID, u.CreatedAt, u.UpdatedAt, u.Version = imp.id, now, now, 1
+		if imp.id == "" {
 			u.ID = roster.NewID(roster.PrefixUser)
+		}
+		if !imp.createdAt.IsZero() {
+			u.CreatedAt = imp.createdAt
 		}
 		if err := tx.CreateUser(u); err != nil {
 			return err
 		}
-		if passwordHash != "" {
-			if err := tx.PutPasswordHash(u.ID, passwordHash); err != nil {
+		if imp.passwordHash != "" {
+			if err := tx.PutPasswordHash(u.ID, imp.passwordHash); err != nil {
 				return err
 			}
 		}

@@ -578,7 +578,7 @@ func (s *Service) TestWebhook(ctx context.Context, c *roster.Caller, id string) 
 	}
 	data, _ := json.Marshal(map[string]string{"webhook_id": w.ID, "message": "This is a test delivery from Roster."})
 	e := &roster.Event{ID: roster.NewID(roster.PrefixEvent), Type: EventWebhookTest, OccurredAt: time.Now().UTC(),
-		Actor: roster.Actor{UserID: c.User.ID, KeyID: c.KeyID}, RequestID: roster.RequestInfoFrom(ctx).ID,
+		Actor: roster.Actor{UserID: c.User.ID, KeyID: c.KeyID, ClientID: c.ClientID, ImpersonatorID: c.ImpersonatorID}, RequestID: roster.RequestInfoFrom(ctx).ID,
 		Resource: roster.ResourceRef{Type: "webhook", ID: w.ID}, OrgID: w.OrganizationID, Data: data, Patch: json.RawMessage(`[]`)}
 	ctx, cancel := context.WithTimeout(ctx, s.hooks.Timeout+time.Second)
 	defer cancel()

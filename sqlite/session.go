@@ -6,7 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -66,10 +65,6 @@ func (r reader) FindConsent(ctx context.Context, userID, clientID string) (*rost
 	}
 	c.UpdatedAt = fromMicros(updated)
 	return &c, json.Unmarshal(scopes, &c.Scopes)
-}
-
-func (r reader) FindUserByEmail(ctx context.Context, email string) (*roster.User, error) {
-	return scanDoc[roster.User](r.q.QueryRowContext(ctx, `SELECT doc FROM users WHERE email_key = ?`, strings.ToLower(email)), "user")
 }
 
 func (t *tx) CreateSession(s *roster.Session) error {
@@ -156,9 +151,6 @@ func (t *tx) FindUserSessions(ctx context.Context, userID string, live time.Time
 func (t *tx) FindConsent(ctx context.Context, userID, clientID string) (*roster.Consent, error) {
 	return t.reader().FindConsent(ctx, userID, clientID)
 }
-func (t *tx) FindUserByEmail(ctx context.Context, email string) (*roster.User, error) {
-	return t.reader().FindUserByEmail(ctx, email)
-}
 func (db *DB) FindSession(ctx context.Context, hash []byte) (*roster.Session, error) {
 	return db.reader().FindSession(ctx, hash)
 }
@@ -170,7 +162,4 @@ func (db *DB) FindUserSessions(ctx context.Context, userID string, live time.Tim
 }
 func (db *DB) FindConsent(ctx context.Context, userID, clientID string) (*roster.Consent, error) {
 	return db.reader().FindConsent(ctx, userID, clientID)
-}
-func (db *DB) FindUserByEmail(ctx context.Context, email string) (*roster.User, error) {
-	return db.reader().FindUserByEmail(ctx, email)
 }

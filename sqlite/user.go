@@ -119,6 +119,10 @@ func (r reader) FindUserByUsername(ctx context.Context, username string) (*roste
 	return scanDoc[roster.User](r.q.QueryRowContext(ctx, `SELECT doc FROM users WHERE username_key = ?`, strings.ToLower(username)), "user")
 }
 
+func (r reader) FindUserByEmail(ctx context.Context, email string) (*roster.User, error) {
+	return scanDoc[roster.User](r.q.QueryRowContext(ctx, `SELECT doc FROM users WHERE email_key = ?`, strings.ToLower(email)), "user")
+}
+
 func (r reader) FindUserByExternalID(ctx context.Context, orgID, externalID string) (*roster.User, error) {
 	return scanDoc[roster.User](r.q.QueryRowContext(ctx, `SELECT doc FROM users WHERE organization_id = ? AND external_id = ?`, orgID, externalID), "user")
 }
@@ -317,6 +321,9 @@ func (t *tx) FindUser(ctx context.Context, id string) (*roster.User, error) {
 func (t *tx) FindUserByUsername(ctx context.Context, u string) (*roster.User, error) {
 	return t.reader().FindUserByUsername(ctx, u)
 }
+func (t *tx) FindUserByEmail(ctx context.Context, e string) (*roster.User, error) {
+	return t.reader().FindUserByEmail(ctx, e)
+}
 func (t *tx) FindUserByExternalID(ctx context.Context, o, e string) (*roster.User, error) {
 	return t.reader().FindUserByExternalID(ctx, o, e)
 }
@@ -335,6 +342,9 @@ func (t *tx) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.User
 }
 func (db *DB) FindUserByUsername(ctx context.Context, u string) (*roster.User, error) {
 	return db.reader().FindUserByUsername(ctx, u)
+}
+func (db *DB) FindUserByEmail(ctx context.Context, e string) (*roster.User, error) {
+	return db.reader().FindUserByEmail(ctx, e)
 }
 func (db *DB) FindUserByExternalID(ctx context.Context, o, e string) (*roster.User, error) {
 	return db.reader().FindUserByExternalID(ctx, o, e)

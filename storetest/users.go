@@ -68,6 +68,11 @@ func testUserCreateAndFind(t *testing.T, s roster.Store) {
 		must(t, "FindUserByUsername("+name+")", err)
 		checkUser(t, "FindUserByUsername("+name+")", got, u)
 	}
+	for _, email := range []string{"Ann.Smith@Example.com", "ann.smith@example.com", "ANN.SMITH@EXAMPLE.COM"} {
+		got, err := s.FindUserByEmail(ctx, email)
+		must(t, "FindUserByEmail("+email+")", err)
+		checkUser(t, "FindUserByEmail("+email+")", got, u)
+	}
 	got, err = s.FindUserByExternalID(ctx, root.ID, "crm-42")
 	must(t, "FindUserByExternalID", err)
 	checkUser(t, "FindUserByExternalID", got, u)
@@ -91,6 +96,10 @@ func testUserNotFound(t *testing.T, s roster.Store) {
 	wantCode(t, "FindUserByUsername(unknown)", err, roster.CodeNotFound)
 	_, err = s.FindUserByUsername(ctx, "plain@example")
 	wantCode(t, "FindUserByUsername(prefix of a username)", err, roster.CodeNotFound)
+	_, err = s.FindUserByEmail(ctx, "nobody@example.com")
+	wantCode(t, "FindUserByEmail(unknown)", err, roster.CodeNotFound)
+	_, err = s.FindUserByEmail(ctx, "plain@example")
+	wantCode(t, "FindUserByEmail(prefix of an email)", err, roster.CodeNotFound)
 	_, err = s.FindUserByExternalID(ctx, root.ID, "e-2")
 	wantCode(t, "FindUserByExternalID(unknown)", err, roster.CodeNotFound)
 	_, err = s.FindUserByExternalID(ctx, other.ID, "e-1")
@@ -274,6 +283,8 @@ func testUserDelete(t *testing.T, s roster.Store) {
 	wantCode(t, "FindUser(deleted)", err, roster.CodeNotFound)
 	_, err = s.FindUserByUsername(ctx, "gone@example.com")
 	wantCode(t, "FindUserByUsername(deleted)", err, roster.CodeNotFound)
+	_, err = s.FindUserByEmail(ctx, "gone@example.com")
+	wantCode(t, "FindUserByEmail(deleted)", err, roster.CodeNotFound)
 	_, err = s.FindUserByExternalID(ctx, root.ID, "ext-gone")
 	wantCode(t, "FindUserByExternalID(deleted)", err, roster.CodeNotFound)
 	checkUsers(t, "FindUsers after delete", findAll(t, s, roster.UserFilter{}), keep)
@@ -306,6 +317,7 @@ func testUserFindReturnsCopies(t *testing.T, s roster.Store) {
 	}{
 		{"FindUser", func(u *roster.User) (*roster.User, error) { return s.FindUser(ctx, u.ID) }},
 		{"FindUserByUsername", func(u *roster.User) (*roster.User, error) { return s.FindUserByUsername(ctx, u.Username) }},
+		{"FindUserByEmail", func(u *roster.User) (*roster.User, error) { return s.FindUserByEmail(ctx, u.Email) }},
 		{"FindUserByExternalID", func(u *roster.User) (*roster.User, error) { return s.FindUserByExternalID(ctx, root.ID, u.ExternalID) }},
 		{"FindUsers", func(u *roster.User) (*roster.User, error) {
 			users, _, err := s.FindUsers(ctx, roster.UserFilter{Query: u.Username, Sort: "created_at", Limit: 10})

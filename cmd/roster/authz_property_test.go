@@ -1142,12 +1142,17 @@ func (w *pWorld) genPassword(c *pCase) string {
 }
 
 func (w *pWorld) genMFA(c *pCase) string {
+	return w.genSelfOrTakeover(c, "DELETE", "/mfa/totp", 204, "second factor off: itself; an admin of the user (users:write:all) under the rank rule")
+}
+
+// genSelfOrTakeover is a call that users make on their own account and
+// an admin of the user makes as a takeover call.
+func (w *pWorld) genSelfOrTakeover(c *pCase, method, suffix string, ok int, why string) string {
 	w.pickTarget(c, 0.2)
-	c.Method = "DELETE"
-	w.userPath(c, "/mfa/totp")
+	c.Method = method
+	w.userPath(c, suffix)
 	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
-		return pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 204,
-			"second factor off: itself; an admin of the user (users:write:all) under the rank rule",
+		return pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, ok, why,
 			pWay{OK: me == u, Scopes: pUserWrite},
 			pWay{OK: me != u && w.adminOf(me, u, ip) && w.rankRule(me, u) && w.takeover(me, u, ip), Scopes: pWriteAll})
 	})
@@ -1210,15 +1215,7 @@ func (w *pWorld) genListSessions(c *pCase) string {
 }
 
 func (w *pWorld) genEndSessions(c *pCase) string {
-	w.pickTarget(c, 0.2)
-	c.Method = "DELETE"
-	w.userPath(c, "/sessions")
-	return w.judge(c, func(ip pInterp, me, u *pUser) pWant {
-		return pJudge(w.scopes(c), !w.seesUser(me, u), pUserWrite, 204,
-			"signing out everywhere: itself; an admin of the user (users:write:all) under the rank rule",
-			pWay{OK: me == u, Scopes: pUserWrite},
-			pWay{OK: me != u && w.adminOf(me, u, ip) && w.rankRule(me, u) && w.takeover(me, u, ip), Scopes: pWriteAll})
-	})
+	return w.genSelfOrTakeover(c, "DELETE", "/sessions", 204, "signing out everywhere: itself; an admin of the user (users:write:all) under the rank rule")
 }
 
 // genSSOLink: section 3 names "an SSO link" among the calls under the

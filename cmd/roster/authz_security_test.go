@@ -155,13 +155,20 @@ func azConfirmTOTP(t *testing.T, f *azFixture, row *azRow) []azCell {
 
 func azDisableTOTP(t *testing.T, f *azFixture, row *azRow) []azCell {
 	return f.userCells(row, azUserTargets, []string{""}, nil, nil, func(t *testing.T, cs *azCase, u *azUser, ref, _ string) {
-		self := u.ID == cs.Caller.ID
 		cs.Req = azJSON("DELETE", "/v1/users/"+ref+"/mfa/totp", nil)
-		cs.Want = azJudge(cs.Variant, row, cs.Hidden != "", 404, "", 204, "",
-			"users turn their own second factor off; an admin of the user turns others' off (an owner those of admins and owners)",
-			azWay{OK: self, Scopes: azUserWrite},
-			azWay{OK: !self && azAdminOf(f, cs.Caller, u), Scopes: []string{"users:write:all"}})
+		cs.Want = azSelfOrTakeover(f, row, cs, u, 204,
+			"users turn their own second factor off; an admin of the user turns others' off (an owner those of admins and owners)")
 	})
+}
+
+// azSelfOrTakeover is the rule of a call that users make on their own
+// account (any users:write scope) and an admin of the user makes as a
+// takeover call (users:write:all; an owner's call for admins and owners).
+func azSelfOrTakeover(f *azFixture, row *azRow, cs *azCase, u *azUser, ok int, why string) azWant {
+	self := u.ID == cs.Caller.ID
+	return azJudge(cs.Variant, row, cs.Hidden != "", 404, "", ok, "", why,
+		azWay{OK: self, Scopes: azUserWrite},
+		azWay{OK: !self && azAdminOf(f, cs.Caller, u), Scopes: []string{"users:write:all"}})
 }
 
 // azAdminOf is the rule of the calls an admin makes about another user

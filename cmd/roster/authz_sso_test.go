@@ -58,11 +58,7 @@ func azEndSession(t *testing.T, f *azFixture, row *azRow) []azCell {
 	// A cell that may end the session ends a real one of a fresh target.
 	fresh := func(string) bool { return true }
 	return f.userCells(row, azUserTargets, []string{""}, fresh, nil, func(t *testing.T, cs *azCase, u *azUser, ref, _ string) {
-		self := u.ID == cs.Caller.ID
-		cs.Want = azJudge(cs.Variant, row, cs.Hidden != "", 404, "", 204, "",
-			"users end their own sessions; an admin of the user ends others' (an owner those of admins and owners)",
-			azWay{OK: self, Scopes: azUserWrite},
-			azWay{OK: !self && azAdminOf(f, cs.Caller, u), Scopes: []string{"users:write:all"}})
+		cs.Want = azSelfOrTakeover(f, row, cs, u, 204, "users end their own sessions; an admin of the user ends others' (an owner those of admins and owners)")
 		ses := azGhostID("ses_01JD3M0000000000000000000B")
 		if cs.Want.Status == 204 {
 			ses = azSession(t, f, app, u)
@@ -78,12 +74,8 @@ func azEndSession(t *testing.T, f *azFixture, row *azRow) []azCell {
 
 func azEndSessions(t *testing.T, f *azFixture, row *azRow) []azCell {
 	return f.userCells(row, azUserTargets, []string{""}, nil, nil, func(t *testing.T, cs *azCase, u *azUser, ref, _ string) {
-		self := u.ID == cs.Caller.ID
 		cs.Req = azJSON("DELETE", "/v1/users/"+ref+"/sessions", nil)
-		cs.Want = azJudge(cs.Variant, row, cs.Hidden != "", 404, "", 204, "",
-			"users sign themselves out everywhere; an admin of the user signs others out (an owner admins and owners)",
-			azWay{OK: self, Scopes: azUserWrite},
-			azWay{OK: !self && azAdminOf(f, cs.Caller, u), Scopes: []string{"users:write:all"}})
+		cs.Want = azSelfOrTakeover(f, row, cs, u, 204, "users sign themselves out everywhere; an admin of the user signs others out (an owner admins and owners)")
 	})
 }
 

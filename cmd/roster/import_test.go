@@ -35,10 +35,8 @@ type importLine struct {
 	Problem map[string]any `json:"problem"`
 }
 
-// importAs posts lines (each marshalled to JSON unless it is a string) as
-// key and returns the answer lines by input line number.
-func (s *testServer) importAs(key, query string, lines ...any) map[int]importLine {
-	s.t.Helper()
+// ndjson writes lines, each marshalled to JSON unless it is a string.
+func ndjson(lines ...any) []byte {
 	var body bytes.Buffer
 	for _, l := range lines {
 		if str, ok := l.(string); ok {
@@ -48,7 +46,14 @@ func (s *testServer) importAs(key, query string, lines ...any) map[int]importLin
 		}
 		body.WriteByte('\n')
 	}
-	res := s.doAs(key, "POST", "/v1/users/import"+query, body.Bytes(), "Content-Type", "application/x-ndjson").want(http.StatusOK)
+	return body.Bytes()
+}
+
+// importAs posts lines (each marshalled to JSON unless it is a string) as
+// key and returns the answer lines by input line number.
+func (s *testServer) importAs(key, query string, lines ...any) map[int]importLine {
+	s.t.Helper()
+	res := s.doAs(key, "POST", "/v1/users/import"+query, ndjson(lines...), "Content-Type", "application/x-ndjson").want(http.StatusOK)
 	if ct := res.Header.Get("Content-Type"); ct != "application/x-ndjson" {
 		s.t.Fatalf("Content-Type %q, want application/x-ndjson", ct)
 	}
@@ -503,5 +508,35 @@ func TestImportOwnExportChangesNothing(t *testing.T) {
 	}
 	if n := s.eventCount(); n != events {
 		t.Fatalf("importing the export back wrote %d events", n-events)
+	}
+}
+
+// TestImportLinesNamingOneUserRunInOrder: lines run several at a time,
+// but a line that names a user an earlier line names (by id, email,
+// username, external_id or as its manager) runs after it, so the answers
+// are those of a file read a line at a time.
+func TestImportLinesNamingOneUserRunInOrder(t *testing.T) {
+	s := startServer(t)
+	const boss = "usr_01JD3M00000000000000000B05"
+	var lines []any
+	for i := range 100 {
+		lines = append(lines, map[string]any{"email": fmt.Sprintf("filler%d@order.example", i), "first_name": "Filler"})
+	}
+	lines = append(lines,
+		map[string]any{"id": boss, "email": "boss@order.example", "username": "boss@order.example", "first_name": "Boss"},
+		map[string]any{"email": "worker@order.example", "first_name": "Worker", "manager_id": boss},
+		map[string]any{"email": "boss@order.example", "first_name": "Boss", "last_name": "Renamed"},
+		map[string]any{"email": "BOSS@order.example", "first_name": "Boss", "last_name": "Renamed"},
+		map[string]any{"email": "other@order.example", "username": "worker-2", "first_name": "Other", "external_id": "x-1"},
+		map[string]any{"email": "other2@order.example", "username": "WORKER-2", "first_name": "Other"},
+	)
+	res := s.importAs(s.Key, "", lines...)
+	for i, want := range []int{201, 201, 200, 204, 201, 409} {
+		if l := res[101+i]; l.Status != want {
+			t.Errorf("line %d: %+v, want %d", 101+i, l, want)
+		}
+	}
+	if got := s.userByEmail("worker@order.example"); got["manager_id"] != boss {
+		t.Errorf("worker: %v", got)
 	}
 }

@@ -36,6 +36,9 @@ Usage:
   roster check [flags]     check the flags and ROSTER_* variables of serve without starting
   roster export --url URL [--organization-id ID] > FILE
                            stream the users the key (ROSTER_API_KEY) may see as NDJSON
+  roster import --url URL [--match email|external_id|id] [--from ndjson|auth0|keycloak|csv]
+                [--map first_name=First,...] FILE
+                           create or update the users of FILE (key in ROSTER_API_KEY); resumable
   roster backup --data-dir DIR FILE
                            copy the embedded store consistently, also while it serves
   roster restore [--force] --data-dir DIR FILE
@@ -78,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	case "export":
 		return runExport(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], getenv, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, args[1:], getenv, stdout, stderr)
 	case "restore":

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -19,7 +20,8 @@ type progress struct {
 	what  string
 	start time.Time
 	last  time.Time
-	dirty bool // a terminal line is showing and must be ended
+	dirty bool  // a terminal line is showing and must be ended
+	from  int64 // the byte a resumed run started at (share's time left)
 	// tick and plainEvery are the least times between two reports.
 	tick, plainEvery time.Duration
 }
@@ -82,6 +84,36 @@ func (p *progress) bytes(b, total int64) {
 		}
 	}
 	p.line(line)
+}
+
+// share reports n users done this run, up to byte b of a file of total
+// bytes (from where this run started: a resumed import), with the rate
+// and the time left; on a terminal as a bar. extra ends the line.
+func (p *progress) share(n, b, total int64, extra string) {
+	now, due := p.due()
+	if !due {
+		return
+	}
+	p.line(p.shareLine(n, b, total, now.Sub(p.start)) + extra)
+}
+
+func (p *progress) shareLine(n, b, total int64, el time.Duration) string {
+	pct, rate, left := int64(0), 0.0, "?"
+	if total > 0 {
+		pct = min(100, 100*b/total)
+	}
+	if s := el.Seconds(); s > 0 {
+		rate = float64(n) / s
+	}
+	if done := b - p.from; done > 0 && total >= b {
+		left = (time.Duration(float64(el) * float64(total-b) / float64(done))).Truncate(time.Second).String()
+	}
+	if p.tty {
+		const width = 30
+		fill := int(pct * width / 100)
+		return fmt.Sprintf("%s [%s%s] %3d%% %d users, %.0f/s, %s left", p.what, strings.Repeat("=", fill), strings.Repeat(" ", width-fill), pct, n, rate, left)
+	}
+	return fmt.Sprintf("%s: %d%%, %d users, %.0f users/s, about %s left", p.what, pct, n, rate, left)
 }
 
 func (p *progress) status(n, b int64, now time.Time) string {

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -78,7 +80,7 @@ func TestSSOLink(t *testing.T) {
 	before := time.Now()
 	res := s.doAs(x.adminKey, "POST", "/v1/users/"+x.user+"/sso-links", map[string]any{"client_id": x.app.ID, "redirect_uri": x.app.Redirect}).want(201).obj()
 	link, _ := res["url"].(string)
-	if !strings.HasPrefix(link, s.URL+"/oauth2/sso?link=") {
+	if !strings.HasPrefix(link, s.issuer()+"/oauth2/sso?link=rsl_") {
 		t.Fatalf("url %q", link)
 	}
 	exp, err := time.Parse(time.RFC3339Nano, res["expires_at"].(string))
@@ -104,8 +106,19 @@ func TestSSOLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, _ := tok.Extra("id_token").(string); id == "" {
-		t.Error("no ID token")
+	var claims struct {
+		Sub string
+		AMR []string
+		Act struct{ Sub string }
+	}
+	idToken, _ := tok.Extra("id_token").(string)
+	if parts := strings.Split(idToken, "."); len(parts) != 3 {
+		t.Errorf("ID token %q", idToken)
+	} else if payload, err := base64.RawURLEncoding.DecodeString(parts[1]); err != nil || json.Unmarshal(payload, &claims) != nil {
+		t.Errorf("ID token payload: %v", err)
+	}
+	if claims.Sub != x.user || !slices.Equal(claims.AMR, []string{"sso"}) || claims.Act.Sub != x.admin {
+		t.Errorf("ID token claims %+v: want sub %s, amr [sso], act.sub %s (the admin)", claims, x.user, x.admin)
 	}
 
 	// A change through the session's token names the admin.
@@ -162,6 +175,13 @@ func TestSSOLink(t *testing.T) {
 	ses := list[0].(map[string]any)
 	if ses["impersonator_id"] != x.admin || !slices.Equal(toStrings(ses["amr"]), []string{"sso"}) {
 		t.Errorf("the SSO session in the user's list: %v", ses)
+	}
+
+	// The secret is in no log line (the access log writes the path, not
+	// the query).
+	logs := s.logs.String()
+	if secret := strings.TrimPrefix(link, s.issuer()+"/oauth2/sso?link="); !strings.Contains(logs, "/oauth2/sso") || strings.Contains(logs, secret) {
+		t.Error("the opening of the SSO link is not in the access log, or its secret is")
 	}
 
 	// Once only: again, from another browser, is an error page.

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The console's start: finish a sign-in on /console/callback, show the
+// sign-in button when signed out, and otherwise the view the #fragment
+// names (#/users, #/users/{id}, #/orgs, #/webhooks).
+
+import { claims, finishSignIn, signIn, signOut, signedIn } from "./auth.js";
+import { SignedOut } from "./api.js";
+import { initUsers, showUsers } from "./users.js";
+import { initUser, showUser } from "./user.js";
+import { showOrgs } from "./orgs.js";
+import { showWebhooks } from "./webhooks.js";
+import { $ } from "./dom.js";
+
+const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs", "view-webhooks"];
+
+function showView(id, heading) {
+  for (const v of VIEWS) $(v).hidden = v !== id;
+  $("status").textContent = "";
+  // Move focus to the new view's heading, so that keyboard and screen
+  // reader users start there, as after a page load.
+  $(heading)?.focus();
+}
+
+// onError handles what a view could not: an ended session goes back to
+// the sign-in view; anything else is shown.
+function onError(e) {
+  if (e instanceof SignedOut) {
+    showSignIn("Your session has ended. Sign in again.");
+    return;
+  }
+  $("status").textContent = `Something went wrong: ${e.message}`;
+}
+
+function showSignIn(message) {
+  $("nav").hidden = true;
+  $("sign-out").hidden = true;
+  $("who").textContent = "";
+  const err = $("signin-error");
+  err.textContent = message || "";
+  err.hidden = !message;
+  showView("view-signin", "signin-h");
+}
+
+function route() {
+  if (!signedIn()) {
+    showSignIn();
+    return;
+  }
+  $("nav").hidden = false;
+  $("sign-out").hidden = false;
+  const c = claims();
+  $("who").textContent = c.name || c.email || "";
+  const m = location.hash.match(/^#\/users\/([^/]+)$/);
+  if (m) {
+    showView("view-user", "user-h");
+    showUser(decodeURIComponent(m[1]));
+    return;
+  }
+  if (location.hash === "#/orgs") {
+    document.title = "Organisations · Roster console";
+    showView("view-orgs", "orgs-h");
+    showOrgs(onError);
+    return;
+  }
+  if (location.hash === "#/webhooks") {
+    document.title = "Webhooks · Roster console";
+    showView("view-webhooks", "webhooks-h");
+    showWebhooks(onError);
+    return;
+  }
+  document.title = "Users · Roster console";
+  showView("view-users", "users-h");
+  showUsers(onError);
+}
+
+async function start() {
+  initUsers(onError);
+  initUser(onError);
+  $("sign-in").addEventListener("click", () => signIn(location.hash || "#/users"));
+  $("sign-out").addEventListener("click", signOut);
+  window.addEventListener("hashchange", route);
+  if (location.pathname.endsWith("/callback")) {
+    try {
+      history.replaceState(null, "", await finishSignIn()); // no hashchange: route() below
+    } catch (e) {
+      showSignIn(`The sign-in did not finish: ${e.message}`);
+      return;
+    }
+  }
+  route();
+}
+
+start();

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Small DOM helpers the views share. Text goes in with textContent,
+// never as HTML: nothing the API answers is parsed as markup.
+
+export const $ = (id) => document.getElementById(id);
+
+// button makes a button; label, when given, is its accessible name, and
+// must hold the visible text (WCAG 2.5.3, "label in name").
+export function button(text, label, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  if (label) b.setAttribute("aria-label", label);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+// when shows a time of the API in the browser's language and zone.
+export function when(t) {
+  return t ? new Date(t).toLocaleString() : "";
+}

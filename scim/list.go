@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package scim
+
+import (
+	"cmp"
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	filter "github.com/scim2/filter-parser/v2"
+
+	"github.com/rosterhq/roster"
+)
+
+// maxScan bounds the users a filter that no index answers may read: the
+// token's subtree, page by page. A larger subtree gets 400 tooMany and
+// should filter on userName or externalId (or be narrowed by Roster's
+// own API).
+const maxScan = 10000
+
+type listResponse struct {
+	Schemas      []string `json:"schemas"`
+	TotalResults int      `json:"totalResults"`
+	StartIndex   int      `json:"startIndex"`
+	ItemsPerPage int      `json:"itemsPerPage"`
+	Resources    []any    `json:"Resources"`
+}
+
+// listQuery is a list request's parameters (RFC 7644 section 3.4.2).
+type listQuery struct {
+	filter     filter.Expression
+	sortBy     *filter.AttributePath
+	descending bool
+	startIndex int
+	count      int
+	proj       projection
+}
+
+func parseList(q url.Values, top []Attribute) (listQuery, error) {
+	lq := listQuery{startIndex: 1, count: 100}
+	var err error
+	if f := q.Get("filter"); f != "" {
+		if lq.filter, err = parseFilter(f, top); err != nil {
+			return lq, err
+		}
+	}
+	if s := q.Get("sortBy"); s != "" {
+		p, err := filter.ParseAttrPath([]byte(s))
+		if err == nil {
+			_, _, err = resolve(p, top)
+		}
+		if err != nil {
+			return lq, scimErr(400, "invalidValue", "sortBy must name a User attribute, not "+quote(s))
+		}
+		lq.sortBy = &p
+	}
+	switch o := strings.ToLower(q.Get("sortOrder")); o {
+	case "", "ascending":
+	case "descending":
+		lq.descending = true
+	default:
+		return lq, scimErr(400, "invalidValue", "sortOrder must be ascending or descending")
+	}
+	if lq.startIndex, err = intParam(q, "startIndex", 1); err != nil {
+		return lq, err
+	}
+	if lq.count, err = intParam(q, "count", 100); err != nil {
+		return lq, err
+	}
+	// RFC 7644: a startIndex below 1 is 1, a negative count is 0.
+	lq.startIndex = max(lq.startIndex, 1)
+	lq.count = min(max(lq.count, 0), maxResults)
+	lq.proj, err = parseProjection(q)
+	return lq, err
+}
+
+func intParam(q url.Values, name string, def int) (int, error) {
+	s := q.Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, scimErr(400, "invalidValue", name+" must be an integer")
+	}
+	return n, nil
+}
+
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
+	h.list(w, r, c, r.URL.Query())
+}
+
+// searchUsers is POST /Users/.search: the list's parameters in a body.
+func (h *Handler) searchUsers(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
+	var in struct {
+		Filter             string   `json:"filter"`
+		SortBy             string   `json:"sortBy"`
+		SortOrder          string   `json:"sortOrder"`
+		StartIndex         *int     `json:"startIndex"`
+		Count              *int     `json:"count"`
+		Attributes         []string `json:"attributes"`
+		ExcludedAttributes []string `json:"excludedAttributes"`
+	}
+	if err := readDoc(r, &in); err != nil {
+		writeErr(w, err)
+		return
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"filter": in.Filter, "sortBy": in.SortBy, "sortOrder": in.SortOrder,
+		"attributes": strings.Join(in.Attributes, ","), "excludedAttributes": strings.Join(in.ExcludedAttributes, ",")} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if in.StartIndex != nil {
+		q.Set("startIndex", strconv.Itoa(*in.StartIndex))
+	}
+	if in.Count != nil {
+		q.Set("count", strconv.Itoa(*in.Count))
+	}
+	h.list(w, r, c, q)
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request, c *roster.Caller, q url.Values) {
+	lq, err := parseList(q, userAttrs)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	users, err := h.candidates(r.Context(), c, lq.filter)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	base := baseURL(r)
+	var docs []doc
+	for _, u := range users {
+		d := userDoc(u, base)
+		if lq.filter == nil || match(lq.filter, d, userAttrs) {
+			docs = append(docs, d)
+		}
+	}
+	h.page(w, docs, lq, userAttrs)
+}
+
+// page sorts the matching resources and answers the page asked for.
+func (h *Handler) page(w http.ResponseWriter, docs []doc, lq listQuery, top []Attribute) {
+	if lq.sortBy != nil {
+		sortDocs(docs, *lq.sortBy, lq.descending, top)
+	}
+	out := listResponse{Schemas: []string{URNList}, TotalResults: len(docs), StartIndex: lq.startIndex, Resources: []any{}}
+	from := min(lq.startIndex-1, len(docs))
+	for _, d := range docs[from:min(from+lq.count, len(docs))] {
+		out.Resources = append(out.Resources, lq.proj.apply(d, top))
+	}
+	out.ItemsPerPage = len(out.Resources)
+	write(w, 200, out)
+}
+
+// candidates returns the users a filter may match, in creation order.
+// userName eq and externalId eq (what an identity provider asks before
+// every creation) are one index lookup each, also inside an "and";
+// anything else reads the token's subtree, at most maxScan users.
+func (h *Handler) candidates(ctx context.Context, c *roster.Caller, f filter.Expression) ([]*roster.User, error) {
+	if ref, ok := indexedRef(f, c.User.OrganizationID); ok {
+		u, err := h.svc.User(ctx, c, ref)
+		switch {
+		case roster.ErrorCode(err) == roster.CodeNotFound:
+			return nil, nil
+		case err != nil:
+			return nil, err
+		}
+		return []*roster.User{u}, nil
+	}
+	uf := roster.UserFilter{OrganizationID: c.User.OrganizationID, IncludeDescendants: true, Sort: "created_at", Limit: 500}
+	return readUsers(func(cur *roster.Cursor) ([]*roster.User, *roster.Cursor, error) {
+		uf.Cursor = cur
+		return h.svc.Users(ctx, c, uf)
+	}, "this filter would read more than "+strconv.Itoa(maxScan)+" users: filter on userName eq or externalId eq")
+}
+
+// readUsers reads every page that next gives, at most maxScan users;
+// beyond that it answers 400 tooMany, saying tooMany.
+func readUsers(next func(*roster.Cursor) ([]*roster.User, *roster.Cursor, error), tooMany string) ([]*roster.User, error) {
+	var all []*roster.User
+	var cur *roster.Cursor
+	for {
+		page, more, err := next(cur)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(all) > maxScan {
+			return nil, scimErr(400, "tooMany", tooMany)
+		}
+		if more == nil {
+			return all, nil
+		}
+		cur = more
+	}
+}
+
+// indexedRef returns the service's reference for a filter that pins one
+// user by userName or externalId (alone or and-ed with more).
+func indexedRef(f filter.Expression, org string) (string, bool) {
+	switch f := f.(type) {
+	case *filter.AttributeExpression:
+		v, ok := f.CompareValue.(string)
+		p := f.AttributePath
+		if !ok || f.Operator != filter.EQ || p.SubAttribute != nil || (p.URIPrefix != nil && !strings.EqualFold(*p.URIPrefix, URNUser)) {
+			return "", false
+		}
+		switch {
+		case strings.EqualFold(p.AttributeName, "userName"):
+			return "username:" + v, true
+		case strings.EqualFold(p.AttributeName, "externalId"):
+			return "external:" + org + ":" + v, true
+		}
+	case *filter.LogicalExpression:
+		if f.Operator != filter.AND {
+			return "", false
+		}
+		if ref, ok := indexedRef(f.Left, org); ok {
+			return ref, true
+		}
+		return indexedRef(f.Right, org)
+	}
+	return "", false
+}
+
+// sortDocs sorts by an attribute's value (a multi-valued one's primary
+// or first), case-insensitively; users without it go last.
+func sortDocs(docs []doc, p filter.AttributePath, descending bool, top []Attribute) {
+	key := func(d doc) string {
+		a, sub, _ := resolve(p, top)
+		v := container(d, p)[a.Name]
+		if a.MultiValued {
+			s, _ := primaryValue(v)
+			return strings.ToLower(s)
+		}
+		if sub != nil {
+			m, _ := v.(doc)
+			v = m[sub.Name]
+		}
+		s, _ := v.(string)
+		return strings.ToLower(s)
+	}
+	slices.SortStableFunc(docs, func(a, b doc) int {
+		ka, kb := key(a), key(b)
+		if ka == "" || kb == "" {
+			return cmp.Compare(kb, ka) // empty last in either order
+		}
+		if descending {
+			return cmp.Compare(kb, ka)
+		}
+		return cmp.Compare(ka, kb)
+	})
+}
