@@ -30,10 +30,11 @@ type Introspection struct {
 // Basic), which learns about the tokens of the organisations it acts for
 // (its own and those below it).
 func (s *Service) IntrospectAsClient(ctx context.Context, clientID, secret string, basic bool, token string) (*Introspection, error) {
-	cl, err := s.authenticateClient(ctx, &TokenRequest{ClientID: clientID, ClientSecret: secret, ClientBasic: basic}, "")
+	cl, att, err := s.authenticateClient(ctx, &TokenRequest{ClientID: clientID, ClientSecret: secret, ClientBasic: basic}, "")
 	if err != nil {
 		return nil, err
 	}
+	s.settle(ctx, att, false) // introspection writes nothing to take it back in
 	// Any confidential client may introspect, an app as well as a
 	// service client: it is asked about as the admin of its organisation
 	// it stands in for, whatever its grants and scopes.

@@ -255,11 +255,13 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 		return nil, err
 	}
 	var cl *roster.OAuthClient
+	var att *attempt
 	if t.ClientID != "" {
-		if cl, err = s.appClient(ctx, t, req); err != nil {
+		if cl, att, err = s.appClient(ctx, t, req); err != nil {
 			return nil, err
 		}
 	}
+	defer func() { s.settle(ctx, att, false) }() // unless the transaction took it back
 	scopes, err := refreshScopes(t.Scopes, req.Scope, u)
 	if err != nil {
 		return nil, err
@@ -267,6 +269,9 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 	var out *TokenResponse
 	reused := false
 	err = s.store.Update(ctx, func(tx roster.Tx) error {
+		if err := att.release(tx); err != nil {
+			return err
+		}
 		fresh, err := tx.UseToken(hash)
 		if err != nil {
 			return err
@@ -284,6 +289,7 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 	if err != nil {
 		return nil, err
 	}
+	att = nil // taken back with the refresh
 	if reused {
 		s.log.WarnContext(ctx, "refresh token reused: its sign-in is revoked", "user_id", u.ID, "family", t.Family, "request_id", roster.RequestInfoFrom(ctx).ID)
 		return nil, oauthErr("invalid_grant", "the refresh token was already used: every token of this sign-in is revoked, sign in again")
@@ -310,10 +316,11 @@ func (s *Service) tokenSession(ctx context.Context, t *roster.Token) *roster.Ses
 }
 
 func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
-	cl, err := s.authenticateClient(ctx, req, roster.GrantClientCredentials)
+	cl, att, err := s.authenticateClient(ctx, req, roster.GrantClientCredentials)
 	if err != nil {
 		return nil, err
 	}
+	defer func() { s.settle(ctx, att, false) }() // unless the transaction took it back
 	scopes := slices.Clone(cl.Scopes)
 	if len(strings.Fields(req.Scope)) > 0 { // a blank scope is no scope
 		if scopes, err = parseScope(req.Scope, cl.Scopes); err != nil {
@@ -322,9 +329,15 @@ func (s *Service) clientGrant(ctx context.Context, req *TokenRequest) (*TokenRes
 	}
 	var out *TokenResponse
 	err = s.store.Update(ctx, func(tx roster.Tx) (err error) {
+		if err := att.release(tx); err != nil {
+			return err
+		}
 		out, err = s.issue(tx, grant{clientID: cl.ID, family: roster.NewID(roster.PrefixToken), scopes: scopes})
 		return err
 	})
+	if err == nil {
+		att = nil // taken back with the issue
+	}
 	if err == nil && out.Scope == "" {
 		out.Scope = strings.Join(scopes, " ")
 	}

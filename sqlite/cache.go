@@ -25,6 +25,8 @@ type readCache struct {
 	byUser map[string][]string           // user id → key hashes cached for it
 	orgs   map[string]*roster.Organization
 	schema map[string][]byte // org id → the settings schema that applies (empty: none)
+	orgOff map[string]bool   // org id → whether it or an ancestor is disabled
+	client map[string]*roster.OAuthClient
 	// hits and misses count the lookups of each kind (CacheCounts).
 	hits, misses [cacheKinds]uint64
 }
@@ -35,15 +37,17 @@ const (
 	cacheCredential
 	cacheOrg
 	cacheSchema
+	cacheOrgDisabled
+	cacheClient
 	cacheKinds
 )
 
-var cacheKindNames = [cacheKinds]string{"user", "credential", "organization", "settings_schema"}
+var cacheKindNames = [cacheKinds]string{"user", "credential", "organization", "settings_schema", "org_disabled", "oauth_client"}
 
 // CacheCount is how many lookups of one kind of value the read cache
 // answered (Hits) and left to the database (Misses) since the store opened.
 type CacheCount struct {
-	Kind         string // user, credential, organization or settings_schema
+	Kind         string // user, credential, organization, settings_schema, org_disabled or oauth_client
 	Hits, Misses uint64
 }
 
@@ -78,6 +82,7 @@ type touched struct {
 	users     []string
 	keys      []string
 	orgs      bool
+	clients   bool
 	written   []*roster.User
 	committed bool
 }
@@ -91,7 +96,8 @@ func newReadCache() *readCache {
 // clearOrgs forgets everything that depends on organisations.
 func (c *readCache) clearOrgs() {
 	c.creds, c.byUser = map[string]*roster.Credential{}, map[string][]string{}
-	c.orgs, c.schema = map[string]*roster.Organization{}, map[string][]byte{}
+	c.orgs, c.schema, c.orgOff = map[string]*roster.Organization{}, map[string][]byte{}, map[string]bool{}
+	c.client = map[string]*roster.OAuthClient{} // deleting an organisation deletes its clients
 }
 
 func (c *readCache) now() uint64 {
@@ -158,7 +164,7 @@ func (c *readCache) putCredential(epoch uint64, hash []byte, cred *roster.Creden
 
 // forget drops what a batch touched and starts a new epoch.
 func (c *readCache) forget(t *touched) {
-	if len(t.users) == 0 && len(t.keys) == 0 && !t.orgs && len(t.written) == 0 {
+	if len(t.users) == 0 && len(t.keys) == 0 && !t.orgs && !t.clients && len(t.written) == 0 {
 		return
 	}
 	c.mu.Lock()
@@ -191,46 +197,67 @@ func (c *readCache) forget(t *touched) {
 	case len(t.keys) > 0:
 		c.creds, c.byUser = map[string]*roster.Credential{}, map[string][]string{}
 	}
+	if t.clients {
+		c.client = map[string]*roster.OAuthClient{}
+	}
+}
+
+// lookup returns what *m holds under key, counting the lookup as kind.
+// (m points at the field: clearing the cache replaces the maps.)
+func lookup[V any](c *readCache, m *map[string]V, kind int, key string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := (*m)[key]
+	c.count(kind, ok)
+	return v, ok
+}
+
+// remember keeps v under key in *m, unless a batch ended since the read
+// that found it began (epoch).
+func remember[V any](c *readCache, epoch uint64, m *map[string]V, key string, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return
+	}
+	if len(*m) >= cacheSize {
+		shrink(*m)
+	}
+	(*m)[key] = v
 }
 
 func (c *readCache) org(id string) *roster.Organization {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	o := c.orgs[id]
-	c.count(cacheOrg, o != nil)
+	o, _ := lookup(c, &c.orgs, cacheOrg, id)
 	return o
 }
 
 func (c *readCache) putOrg(epoch uint64, o *roster.Organization) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if epoch != c.epoch {
-		return
-	}
-	if len(c.orgs) >= cacheSize {
-		shrink(c.orgs)
-	}
-	c.orgs[o.ID] = o
+	remember(c, epoch, &c.orgs, o.ID, o)
 }
 
 func (c *readCache) settingsSchema(orgID string) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	doc, ok := c.schema[orgID]
-	c.count(cacheSchema, ok)
-	return doc, ok
+	return lookup(c, &c.schema, cacheSchema, orgID)
 }
 
 func (c *readCache) putSettingsSchema(epoch uint64, orgID string, doc []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if epoch != c.epoch {
-		return
-	}
-	if len(c.schema) >= cacheSize {
-		shrink(c.schema)
-	}
-	c.schema[orgID] = doc
+	remember(c, epoch, &c.schema, orgID, doc)
+}
+
+func (c *readCache) orgDisabled(orgID string) (off, ok bool) {
+	return lookup(c, &c.orgOff, cacheOrgDisabled, orgID)
+}
+
+func (c *readCache) putOrgDisabled(epoch uint64, orgID string, off bool) {
+	remember(c, epoch, &c.orgOff, orgID, off)
+}
+
+func (c *readCache) oauthClient(id string) *roster.OAuthClient {
+	cl, _ := lookup(c, &c.client, cacheClient, id)
+	return cl
+}
+
+func (c *readCache) putOAuthClient(epoch uint64, cl *roster.OAuthClient) {
+	remember(c, epoch, &c.client, cl.ID, cl)
 }
 
 func shrink[V any](m map[string]V) {

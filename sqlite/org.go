@@ -262,8 +262,21 @@ func (t *tx) FindSettingsSchemaVersion(ctx context.Context, orgID string) (*rost
 func (db *DB) FindSettingsSchemaVersion(ctx context.Context, orgID string) (*roster.SettingsSchema, error) {
 	return db.reader().FindSettingsSchemaVersion(ctx, orgID)
 }
+
+// OrgDisabled reports whether an organisation or one of its ancestors is
+// disabled, through the read cache: every token request and sign-in asks
+// it (for the user's and the client's organisation), and any
+// organisation write forgets all the answers.
 func (db *DB) OrgDisabled(ctx context.Context, id string) (bool, error) {
-	return db.reader().OrgDisabled(ctx, id)
+	if off, ok := db.cache.orgDisabled(id); ok {
+		return off, nil
+	}
+	epoch := db.cache.now()
+	off, err := db.reader().OrgDisabled(ctx, id)
+	if err == nil {
+		db.cache.putOrgDisabled(epoch, id, off)
+	}
+	return off, err
 }
 
 // FindSettingsSchema returns the schema that applies in an organisation,

@@ -137,6 +137,7 @@ func (t *tx) CreateOAuthClient(c *roster.OAuthClient) error {
 	}
 	_, err = t.q.ExecContext(context.Background(), `INSERT INTO oauth_clients (id, organization_id, hash, created_at, doc) VALUES (?, ?, ?, ?, ?)`,
 		c.ID, c.OrganizationID, c.StoredHash(), micros(c.CreatedAt), doc)
+	t.touched.clients = true
 	return translate(err, "OAuth client")
 }
 
@@ -146,6 +147,7 @@ func (t *tx) UpdateOAuthClient(c *roster.OAuthClient) error {
 		return err
 	}
 	n, err := t.exec(`UPDATE oauth_clients SET hash = ?, doc = ? WHERE id = ?`, c.StoredHash(), doc, c.ID)
+	t.touched.clients = true
 	if err == nil && n == 0 {
 		return roster.Errorf(roster.CodeNotFound, "OAuth client not found")
 	}
@@ -154,6 +156,7 @@ func (t *tx) UpdateOAuthClient(c *roster.OAuthClient) error {
 
 func (t *tx) DeleteOAuthClient(id string) error {
 	n, err := t.exec(`DELETE FROM oauth_clients WHERE id = ?`, id)
+	t.touched.clients = true
 	if err == nil && n == 0 {
 		return roster.Errorf(roster.CodeNotFound, "OAuth client not found")
 	}
@@ -238,8 +241,21 @@ func (db *DB) FindPasswordHash(ctx context.Context, userID string) (string, erro
 func (db *DB) FindToken(ctx context.Context, hash []byte) (*roster.Token, error) {
 	return db.reader().FindToken(ctx, hash)
 }
+
+// FindOAuthClient returns (a copy of) a client, from the read cache when
+// it holds it: every token request and authorization request reads its
+// client, and clients rarely change.
 func (db *DB) FindOAuthClient(ctx context.Context, id string) (*roster.OAuthClient, error) {
-	return db.reader().FindOAuthClient(ctx, id)
+	if cl := db.cache.oauthClient(id); cl != nil {
+		return cl.Clone(), nil
+	}
+	epoch := db.cache.now()
+	cl, err := db.reader().FindOAuthClient(ctx, id)
+	if err == nil {
+		db.cache.putOAuthClient(epoch, cl)
+		cl = cl.Clone()
+	}
+	return cl, err
 }
 func (db *DB) FindOAuthClients(ctx context.Context, v *roster.Visibility, p roster.Page) ([]*roster.OAuthClient, *roster.Cursor, error) {
 	return db.reader().FindOAuthClients(ctx, v, p)

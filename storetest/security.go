@@ -152,6 +152,12 @@ func testOAuthClients(t *testing.T, s roster.Store) {
 	if err != nil || got.Name != "A" || string(got.Hash) != string(clients[1].Hash) || !got.CreatedAt.Equal(at(1)) || got.OrganizationID != a.ID {
 		t.Fatalf("FindOAuthClient = %+v, %v", got, err)
 	}
+	// What a read returns is the caller's own: changing it changes no
+	// later read (a store may cache clients).
+	got.Name, got.Hash[0], got.Scopes[0] = "changed", got.Hash[0]+1, "changed"
+	if again, err := s.FindOAuthClient(ctx, clients[1].ID); err != nil || again.Name != "A" || string(again.Hash) != string(clients[1].Hash) || again.Scopes[0] != "users:read" {
+		t.Fatalf("FindOAuthClient after changing what an earlier one returned = %+v, %v", again, err)
+	}
 	names := func(v *roster.Visibility) []string {
 		list, _, err := s.FindOAuthClients(ctx, v, roster.Page{})
 		if err != nil {
@@ -174,6 +180,8 @@ func testOAuthClients(t *testing.T, s roster.Store) {
 	}
 	tok := newToken(roster.TokenAccess, "f", "", clients[3].ID)
 	mustUpdate(t, s, func(tx roster.Tx) error { return tx.CreateToken(tok) })
+	_, err = s.FindOAuthClient(ctx, clients[3].ID) // read before its deletion
+	must(t, "FindOAuthClient", err)
 	mustUpdate(t, s, func(tx roster.Tx) error { return tx.DeleteOAuthClient(clients[3].ID) })
 	_, err = s.FindToken(ctx, tok.Hash)
 	wantCode(t, "a deleted client's token", err, roster.CodeNotFound)

@@ -442,3 +442,56 @@ func TestClientCredentialsLimitsHoldUnderConcurrency(t *testing.T) {
 		t.Fatalf("the right secret from the blocked address: %d %s", st, r.Body)
 	}
 }
+
+// TestClientAuthenticationSuccessesDoNotCount: a confidential client's
+// right secret is reserved against the address like any attempt, and
+// taken back with the grant's own writes (or at once, when the grant
+// writes nothing or fails after authenticating): more successful token
+// requests than the address limit all succeed, whatever the grant's
+// outcome, and wrong secrets still count.
+func TestClientAuthenticationSuccessesDoNotCount(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.Security.AddressFailures = 3 })
+	s.userWithPassword(map[string]any{"email": "count@example.com"}, "count-Secret-1")
+	app := s.newApp(t, map[string]any{"grant_types": []string{"authorization_code", "refresh_token", "client_credentials"}, "scopes": []string{"users:read"}})
+	conf := app.oauth(s, "openid", "offline_access")
+	b := newBrowser(t, s)
+	asApp := func(vals url.Values) (int, map[string]any, *response) {
+		vals.Set("client_id", app.ID)
+		vals.Set("client_secret", app.Secret)
+		return s.tokenForm(vals)
+	}
+	for i := range 5 {
+		q, verifier := b.authorize(conf, "count@example.com", "count-Secret-1")
+		tok, err := exchange(t, conf, q.Get("code"), verifier)
+		if err != nil {
+			t.Fatalf("code exchange %d: %v", i, err)
+		}
+		if st, _, r := asApp(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}); st != 200 {
+			t.Fatalf("refresh %d: %d %s", i, st, r.Body)
+		}
+		// Grants that fail after the client authenticated.
+		if st, _, r := asApp(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}); st != 400 {
+			t.Fatalf("refresh token reused %d: %d %s", i, st, r.Body)
+		}
+		if st, _, r := asApp(url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {app.Redirect}, "code_verifier": {verifier}}); st != 400 {
+			t.Fatalf("code reused %d: %d %s", i, st, r.Body)
+		}
+		if st, _, r := asApp(url.Values{"grant_type": {"client_credentials"}, "scope": {"users:write:all"}}); st != 400 {
+			t.Fatalf("client_credentials beyond the client's scopes %d: %d %s", i, st, r.Body)
+		}
+		if st, _, r := asApp(url.Values{"grant_type": {"client_credentials"}}); st != 200 {
+			t.Fatalf("client_credentials %d: %d %s", i, st, r.Body)
+		}
+		if r := s.form("/oauth2/introspect", url.Values{"token": {tok.AccessToken}}, "Authorization", "Basic "+basicAuth(app.ID, app.Secret)); r.Status != 200 {
+			t.Fatalf("introspection %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	for i := range 3 {
+		if st, _, r := s.tokenForm(url.Values{"grant_type": {"client_credentials"}, "client_id": {app.ID}, "client_secret": {"rcs_wrong"}}); st != 401 {
+			t.Fatalf("wrong secret %d: %d %s", i, st, r.Body)
+		}
+	}
+	if st, _, r := asApp(url.Values{"grant_type": {"client_credentials"}}); st != 429 {
+		t.Fatalf("the right secret after three wrong ones from the address: %d %s", st, r.Body)
+	}
+}

@@ -60,7 +60,7 @@ func (m *storeMetrics) Transaction(d time.Duration, updates int) {
 type cacheCollector struct{ db *sqlite.DB }
 
 var descCache = prometheus.NewDesc("roster_store_cache_lookups_total",
-	"Lookups in the embedded store's read cache by kind (user, credential, organization, settings_schema) and result (hit, miss).", []string{"kind", "result"}, nil)
+	"Lookups in the embedded store's read cache by kind (user, credential, organization, settings_schema, org_disabled, oauth_client) and result (hit, miss).", []string{"kind", "result"}, nil)
 
 func (c cacheCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descCache }
 

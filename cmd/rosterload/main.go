@@ -41,6 +41,8 @@ var errUsage = errors.New("usage")
 type config struct {
 	url, key, trivialURL, query, serveTrivial string
 	seed, seedConns, conns                    int
+	signInUsers, signInConns                  int
+	signInScope, idTokenAlg                   string
 	duration                                  time.Duration
 	scenarios                                 []string
 	json                                      bool
@@ -72,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var results []result
 	if cfg.seed > 0 {
 		fmt.Fprintf(stderr, "rosterload: seeding %d users with %d conns\n", cfg.seed, cfg.seedConns)
-		r := l.measure(ctx, "seed", cfg.seedConns, 0, cfg.seed, l.seedCalls())
+		r := l.measure(ctx, "seed", cfg.seedConns, 0, cfg.seed, l.callIteration(l.seedCalls()))
 		if ctx.Err() != nil {
 			return fmt.Errorf("seeding: %w", context.Cause(ctx))
 		}
@@ -86,15 +88,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		fmt.Fprintf(stdout, "collected %d existing user ids\n", len(l.ids))
 	}
+	if slices.Contains(cfg.scenarios, "signin") || slices.Contains(cfg.scenarios, "refresh") {
+		if err := l.seedSignIn(ctx, stdout, stderr); err != nil {
+			return err
+		}
+	}
 	for _, name := range cfg.scenarios {
-		next, err := l.scenarioCalls(name)
+		it, conns, err := l.scenario(ctx, name, stderr)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "rosterload: %s: %d conns for %s\n", name, cfg.conns, cfg.duration)
-		if results = append(results, l.measure(ctx, name, cfg.conns, cfg.duration, 0, next)); ctx.Err() != nil {
+		fmt.Fprintf(stderr, "rosterload: %s: %d conns for %s\n", name, conns, cfg.duration)
+		if results = append(results, l.measure(ctx, name, conns, cfg.duration, 0, it)); ctx.Err() != nil {
 			break
 		}
+		// A script may read the processes' CPU between this line and the one above.
+		fmt.Fprintf(stderr, "rosterload: %s: done\n", name)
 	}
 	printResults(stdout, results, cfg.json)
 	return context.Cause(ctx) // "interrupt signal received", or nil
@@ -112,7 +121,11 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&cfg.seedConns, "seed-conns", 32, "concurrent connections while seeding")
 	fs.IntVar(&cfg.conns, "conns", 32, "concurrent connections (workers) per scenario")
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long each scenario runs")
-	fs.StringVar(&scenarios, "scenarios", "get,patch,search", "comma-separated scenarios: get, patch, search, trivial")
+	fs.StringVar(&scenarios, "scenarios", "get,patch,search", "comma-separated scenarios: get, patch, search, trivial, signin, refresh")
+	fs.IntVar(&cfg.signInUsers, "signin-users", 200, "users with a password that signin and refresh create and sign in")
+	fs.IntVar(&cfg.signInConns, "signin-conns", 8, "concurrent connections of signin (and of creating its users): each costs an argon2id hash, which the server gates")
+	fs.StringVar(&cfg.signInScope, "signin-scope", "openid email offline_access", "the `scope` signin and refresh ask for (offline_access gives the refresh tokens)")
+	fs.StringVar(&cfg.idTokenAlg, "id-token-alg", "RS256", "how the sign-in app's ID tokens are signed: RS256 or ES256")
 	fs.StringVar(&cfg.query, "q", "", "search `term` (default: random 3-letter substrings of user names)")
 	fs.BoolVar(&cfg.json, "json", false, "also print one JSON object per scenario")
 	fs.StringVar(&cfg.trivialURL, "trivial-url", "", "`URL` of a trivial handler, measured by the trivial scenario")
@@ -129,13 +142,13 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		}
 		return cfg, nil
 	}
-	if cfg.conns < 1 || cfg.seedConns < 1 || cfg.seed < 0 || cfg.duration <= 0 {
-		return cfg, errors.New("-conns and -seed-conns must be at least 1, -seed at least 0, -duration positive")
+	if cfg.conns < 1 || cfg.seedConns < 1 || cfg.signInConns < 1 || cfg.signInUsers < 1 || cfg.seed < 0 || cfg.duration <= 0 {
+		return cfg, errors.New("-conns, -seed-conns, -signin-conns and -signin-users must be at least 1, -seed at least 0, -duration positive")
 	}
 	cfg.scenarios = strings.FieldsFunc(scenarios, func(r rune) bool { return r == ',' || r == ' ' })
 	for _, s := range cfg.scenarios {
-		if !slices.Contains([]string{"get", "patch", "search", "trivial"}, s) {
-			return cfg, fmt.Errorf("unknown scenario %q (want get, patch, search or trivial)", s)
+		if !slices.Contains([]string{"get", "patch", "search", "trivial", "signin", "refresh"}, s) {
+			return cfg, fmt.Errorf("unknown scenario %q (want get, patch, search, trivial, signin or refresh)", s)
 		}
 	}
 	if err := checkLoopbackURL(cfg.url); err != nil {
@@ -231,6 +244,7 @@ type loader struct {
 	mu    sync.Mutex // guards ids and names while seeding
 	ids   []string   // user ids for get and patch
 	names []string   // first and last names, the source of search terms
+	app   *app       // the signin and refresh scenarios' app and users
 }
 
 // call describes one request. A request with a body also sends
@@ -336,6 +350,26 @@ func (l *loader) searchTerm() string {
 	return strings.ToLower(string(name[off : off+3]))
 }
 
+// scenario returns the iteration of the named scenario and its number of
+// connections. A signin iteration is a whole sign-in (three requests); a
+// refresh iteration one refresh, after the refresh chains were started.
+func (l *loader) scenario(ctx context.Context, name string, stderr io.Writer) (iteration, int, error) {
+	switch name {
+	case "signin":
+		return l.signInIteration(l.cfg.signInConns), l.cfg.signInConns, nil
+	case "refresh":
+		if err := l.startChains(ctx, stderr, l.cfg.conns); err != nil {
+			return nil, 0, err
+		}
+		return l.refreshIteration(), l.cfg.conns, nil
+	}
+	next, err := l.scenarioCalls(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	return l.callIteration(next), l.cfg.conns, nil
+}
+
 // scenarioCalls returns the calls of the named scenario: worker w makes call
 // (w, n) as its n-th request.
 func (l *loader) scenarioCalls(scenario string) (func(w, n int) call, error) {
@@ -381,57 +415,92 @@ type result struct {
 	P99        float64        `json:"p99_ms"`
 	Max        float64        `json:"max_ms"`
 	Ratio      *float64       `json:"ratio_to_trivial,omitempty"`
+	// CPUSeconds is the user and system CPU this process (the load tool)
+	// spent in the scenario.
+	CPUSeconds float64 `json:"load_tool_cpu_s"`
 }
 
-// measure runs conns workers in a closed loop, each making the calls that
-// next describes one after the other, until d has passed (0: no limit), limit
-// calls have been made (0: no limit) or ctx is done. Requests in flight at
-// the deadline complete and count; those cut off by ctx do not. Every worker
-// records all its latencies in its own slice, so recording takes no lock and
-// the percentiles are exact.
-func (l *loader) measure(ctx context.Context, name string, conns int, d time.Duration, limit int, next func(w, n int) call) result {
+// iteration is one measured unit of work: worker w's n-th, made with the
+// scenario's shared keep-alive client. It returns nil, a *failure, or
+// another error (counted as a transport error).
+type iteration func(ctx context.Context, c *http.Client, w, n int) error
+
+// failure is an unexpected answer: key counts it in the error breakdown
+// (a status, or a step and a status), msg shows what came.
+type failure struct{ key, msg string }
+
+func (f *failure) Error() string { return f.key + ": " + strings.TrimSpace(f.msg) }
+
+// unexpected returns the failure of an answer with an unexpected status:
+// key and status, and the start of the body (which it consumes).
+func unexpected(key string, resp *http.Response) *failure {
+	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+	return &failure{strings.TrimSpace(key + " " + strconv.Itoa(resp.StatusCode)), string(excerpt)}
+}
+
+// callIteration returns the iteration of a scenario of single requests:
+// the call that next describes, answered 2xx (and usable, when the call
+// checks that).
+func (l *loader) callIteration(next func(w, n int) call) iteration {
+	return func(ctx context.Context, c *http.Client, w, n int) error {
+		k := next(w, n)
+		resp, err := l.send(ctx, c, k)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return unexpected("", resp)
+		}
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return err
+		}
+		if k.done != nil && !k.done(resp.Header) {
+			return &failure{"unusable", resp.Status + " without a Location header naming a user"}
+		}
+		return nil
+	}
+}
+
+// measure runs conns workers in a closed loop, each making the iterations
+// that it describes one after the other, until d has passed (0: no limit),
+// limit iterations have been made (0: no limit) or ctx is done. Iterations
+// in flight at the deadline complete and count; those cut off by ctx do
+// not. Every worker records all its latencies in its own slice, so
+// recording takes no lock and the percentiles are exact.
+func (l *loader) measure(ctx context.Context, name string, conns int, d time.Duration, limit int, it iteration) result {
 	c := newClient(conns)
 	defer c.CloseIdleConnections()
 	lats, errs := make([][]time.Duration, conns), make([]map[string]int, conns)
 	var first atomic.Pointer[string] // the first error, to show what went wrong
 	var made atomic.Int64
 	var wg sync.WaitGroup
+	cpu0 := processCPU()
 	start := time.Now()
 	for w := range conns {
 		lats[w], errs[w] = make([]time.Duration, 0, 1<<14), map[string]int{}
-		fail := func(key, msg string) {
-			errs[w][key]++
-			msg = key + ": " + strings.TrimSpace(msg)
-			first.CompareAndSwap(nil, &msg)
-		}
-		excerpt := make([]byte, 300) // of an error's body
 		wg.Go(func() {
 			for n := 0; ctx.Err() == nil && (d == 0 || time.Since(start) < d); n++ {
 				if limit > 0 && made.Add(1) > int64(limit) {
 					return
 				}
-				k := next(w, n)
 				t0 := time.Now()
-				resp, err := l.send(ctx, c, k)
-				nx := 0
-				if err == nil {
-					nx, _ = io.ReadFull(resp.Body, excerpt)
-					_, err = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
+				err := it(ctx, c, w, n)
 				lat := time.Since(t0)
 				if ctx.Err() != nil {
 					return
 				}
 				lats[w] = append(lats[w], lat)
-				switch {
-				case err != nil:
-					fail("transport", err.Error())
-				case resp.StatusCode/100 != 2:
-					fail(strconv.Itoa(resp.StatusCode), string(excerpt[:nx]))
-				case k.done != nil && !k.done(resp.Header):
-					fail("unusable", resp.Status+" without a Location header naming a user")
+				if err == nil {
+					continue
 				}
+				f, ok := errors.AsType[*failure](err)
+				if !ok {
+					f = &failure{"transport", err.Error()}
+				}
+				errs[w][f.key]++
+				msg := f.Error()
+				first.CompareAndSwap(nil, &msg)
 			}
 		})
 	}
@@ -441,7 +510,7 @@ func (l *loader) measure(ctx context.Context, name string, conns int, d time.Dur
 	ms := func(p float64) float64 { return float64(percentile(all, p)) / float64(time.Millisecond) }
 	r := result{Scenario: name, Conns: conns, Requests: len(all), Statuses: map[string]int{},
 		Seconds: elapsed.Seconds(), RPS: float64(len(all)) / elapsed.Seconds(),
-		P50: ms(50), P90: ms(90), P99: ms(99), Max: ms(100)}
+		P50: ms(50), P90: ms(90), P99: ms(99), Max: ms(100), CPUSeconds: (processCPU() - cpu0).Seconds()}
 	for _, m := range errs {
 		for k, v := range m {
 			r.Statuses[k] += v
@@ -452,6 +521,16 @@ func (l *loader) measure(ctx context.Context, name string, conns int, d time.Dur
 		r.FirstError = *f
 	}
 	return r
+}
+
+// processCPU returns the user and system CPU time this process has used
+// (0 where getrusage fails).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // percentile returns the p-th percentile (0 < p ≤ 100) of the sorted

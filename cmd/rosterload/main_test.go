@@ -27,6 +27,7 @@ type fakeRoster struct {
 	mu      sync.Mutex
 	users   []fakeUser
 	patches int
+	oauth   fakeOAuth // the sign-in pages and token endpoint (signin_test.go)
 }
 
 // fakeUser is a user as fakeRoster stores and lists it.
@@ -35,6 +36,7 @@ type fakeUser struct {
 	FirstName string `json:"first_name"`
 	LastName  string `json:"last_name"`
 	Email     string `json:"email"`
+	Username  string `json:"username,omitempty"`
 }
 
 // newFakeRoster starts a fakeRoster holding n users on a loopback port.
@@ -42,7 +44,7 @@ func newFakeRoster(t *testing.T, n int) (*fakeRoster, *httptest.Server) {
 	t.Helper()
 	f := &fakeRoster{}
 	for i := range n {
-		f.users = append(f.users, fakeUser{fmt.Sprintf("usr_%06d", i), randomName(), randomName(), fmt.Sprintf("u%d@example.com", i)})
+		f.users = append(f.users, fakeUser{fmt.Sprintf("usr_%06d", i), randomName(), randomName(), fmt.Sprintf("u%d@example.com", i), ""})
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/users", f.create)
@@ -50,8 +52,9 @@ func newFakeRoster(t *testing.T, n int) (*fakeRoster, *httptest.Server) {
 	mux.HandleFunc("GET /v1/users/{id}", f.get)
 	mux.HandleFunc("PATCH /v1/users/{id}", f.patch)
 	mux.HandleFunc("GET /trivial", trivialHandler)
+	f.oauthRoutes(mux)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/trivial" && r.Header.Get("Authorization") != "Bearer "+testKey {
+		if !oauthPublic(r) && r.URL.Path != "/trivial" && r.Header.Get("Authorization") != "Bearer "+testKey {
 			problem(w, http.StatusUnauthorized, "bad key")
 			return
 		}
@@ -283,7 +286,7 @@ func TestRunRefusesNonLoopback(t *testing.T) {
 func TestSeedCollectsIDs(t *testing.T) {
 	f, srv := newFakeRoster(t, 0)
 	l := &loader{cfg: config{key: testKey}, base: srv.URL}
-	r := l.measure(context.Background(), "seed", 5, 0, 57, l.seedCalls())
+	r := l.measure(context.Background(), "seed", 5, 0, 57, l.callIteration(l.seedCalls()))
 	if r.Requests != 57 || r.Errors != 0 {
 		t.Fatalf("seed: %d requests, %d errors (%v, %s), want 57 and 0", r.Requests, r.Errors, r.Statuses, r.FirstError)
 	}
