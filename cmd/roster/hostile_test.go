@@ -107,7 +107,8 @@ func TestHostileRequests(t *testing.T) {
 // hostedPage reports whether an answer is a hosted sign-in page's (an
 // error page for a browser, not a problem document).
 func hostedPage(path, contentType string) bool {
-	page := path == "/oauth2/authorize" || path == "/oauth2/logout" || path == "/oauth2/sso" || strings.HasPrefix(path, "/oauth2/password/")
+	page := path == "/oauth2/authorize" || path == "/oauth2/logout" || path == "/oauth2/sso" || strings.HasPrefix(path, "/oauth2/password/") ||
+		path == "/console" || strings.HasPrefix(path, "/console/")
 	return page && strings.HasPrefix(contentType, "text/html")
 }
 

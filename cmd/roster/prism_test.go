@@ -178,7 +178,8 @@ func viaPrism(t *testing.T, ts *testServer) {
 		}
 		// Prism follows a redirect itself (to the app's host, which does
 		// not exist) rather than pass it on, so the hosted sign-in pages,
-		// whose answers are redirects or HTML, go past it.
+		// whose answers are redirects or HTML, go past it; so does the
+		// console (its sign-in redirects; its files are not the API's).
 		if hostedPage(r.URL.Path, "text/html") {
 			straight()
 			return
