@@ -642,17 +642,24 @@ func azListUsers(t *testing.T, f *azFixture, row *azRow) []azCell {
 		}
 		cs.Req = azJSON("GET", path, nil)
 		cs.Want = azJudge(cs.Variant, row, false, 0, "", 200, "", "lists need users:read", azWay{OK: true, Scopes: row.Scopes})
-		var want []string
-		for _, name := range azUserTargets[1:] {
-			u := f.user(name)
-			if f.seesUser(cs.Caller, u) && (aspect == "" || f.below(u.Home, "R")) {
-				want = append(want, u.ID)
-			}
-		}
+		want := f.visibleTargets(cs.Caller, aspect != "")
 		cs.Check = func(t *testing.T, res *response) {
 			f.sameSet(t, "GET "+path+" as "+cs.Caller.Name, azItems(t, res, "id"), want)
 		}
 	})
+}
+
+// visibleTargets returns the ids of the target users the caller may see,
+// only those in R's subtree when underR.
+func (f *azFixture) visibleTargets(c *azUser, underR bool) []string {
+	var ids []string
+	for _, name := range azUserTargets[1:] {
+		u := f.user(name)
+		if f.seesUser(c, u) && (!underR || f.below(u.Home, "R")) {
+			ids = append(ids, u.ID)
+		}
+	}
+	return ids
 }
 
 // azExportUsers: the export holds exactly the users the caller may see
@@ -665,13 +672,7 @@ func azExportUsers(t *testing.T, f *azFixture, row *azRow) []azCell {
 		}
 		cs.Req = azJSON("GET", path, nil)
 		cs.Want = azJudge(cs.Variant, row, false, 0, "", 200, "", "the export needs users:read", azWay{OK: true, Scopes: row.Scopes})
-		var want []string
-		for _, name := range azUserTargets[1:] {
-			u := f.user(name)
-			if f.seesUser(cs.Caller, u) && (aspect == "" || f.below(u.Home, "R")) {
-				want = append(want, u.ID)
-			}
-		}
+		want := f.visibleTargets(cs.Caller, aspect != "")
 		cs.Check = func(t *testing.T, res *response) {
 			if ct := res.Header.Get("Content-Type"); ct != "application/x-ndjson" {
 				t.Errorf("GET %s: Content-Type %q, want application/x-ndjson", path, ct)
