@@ -2,17 +2,19 @@
 //
 // The console's start: finish a sign-in on /console/callback, show the
 // sign-in button when signed out, and otherwise the view the #fragment
-// names (#/users, #/users/{id}, #/orgs, #/webhooks).
+// names (#/users, #/users/{id}, #/orgs, #/webhooks, #/keys, #/clients).
 
 import { claims, finishSignIn, signIn, signOut, signedIn } from "./auth.js";
 import { SignedOut } from "./api.js";
 import { initUsers, showUsers } from "./users.js";
 import { initUser, showUser } from "./user.js";
 import { showOrgs } from "./orgs.js";
-import { showWebhooks } from "./webhooks.js";
+import { initWebhooks, showWebhooks } from "./webhooks.js";
+import { initKeys, showKeys } from "./keys.js";
+import { initClients, showClients } from "./clients.js";
 import { $ } from "./dom.js";
 
-const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs", "view-webhooks"];
+const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs", "view-webhooks", "view-keys", "view-clients"];
 
 function showView(id, heading) {
   for (const v of VIEWS) $(v).hidden = v !== id;
@@ -69,6 +71,18 @@ function route() {
     showWebhooks(onError);
     return;
   }
+  if (location.hash === "#/keys") {
+    document.title = "API keys · Roster console";
+    showView("view-keys", "keys-h");
+    showKeys(onError);
+    return;
+  }
+  if (location.hash === "#/clients") {
+    document.title = "OAuth clients · Roster console";
+    showView("view-clients", "clients-h");
+    showClients(onError);
+    return;
+  }
   document.title = "Users · Roster console";
   showView("view-users", "users-h");
   showUsers(onError);
@@ -77,6 +91,9 @@ function route() {
 async function start() {
   initUsers(onError);
   initUser(onError);
+  initWebhooks(onError);
+  initKeys(onError);
+  initClients(onError);
   $("sign-in").addEventListener("click", () => signIn(location.hash || "#/users"));
   $("sign-out").addEventListener("click", signOut);
   window.addEventListener("hashchange", route);
