@@ -77,7 +77,7 @@ function clientItem(cl) {
     actions.append(note);
   } else {
     actions.append(button("Edit", `Edit ${cl.name}`, () => openEditor(cl)));
-    if (cl.type === "confidential") actions.append(button("Rotate secret", `Rotate the secret of ${cl.name}`, () => rotate(cl, out).catch(onErr)));
+    if (cl.type === "confidential") actions.append(button("Rotate secret", `Rotate secret of ${cl.name}`, () => rotate(cl, out).catch(onErr)));
     actions.append(button("Delete", `Delete ${cl.name}`, () => remove(cl, out).catch(onErr)));
   }
   li.append(h, p, actions, out);

@@ -56,3 +56,9 @@ export function hideSecret(into) {
   into.replaceChildren();
   into.hidden = true;
 }
+
+// Leaving a view forgets the secret it showed: it is not kept in a
+// hidden part of the page either.
+window.addEventListener("hashchange", () => {
+  for (const box of document.querySelectorAll(".secret-box")) hideSecret(box);
+});

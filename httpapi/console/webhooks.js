@@ -76,7 +76,7 @@ function webhookItem(w) {
   actions.className = "actions";
   actions.append(show, test, edit);
   if (w.signing?.enabled) {
-    actions.append(button("Rotate signing secret", `Rotate the signing secret of ${name}`, () => rotate(w, result).catch(onErr)));
+    actions.append(button("Rotate signing secret", `Rotate signing secret of ${name}`, () => rotate(w, result).catch(onErr)));
   }
   actions.append(button("Delete", `Delete ${name}`, () => remove(w, result).catch(onErr)));
   li.append(h, p, actions, result, log);
@@ -153,10 +153,21 @@ function deliveryRow(w, d, into) {
   td.append(button("Deliver again", `Deliver again: ${d.event_type} of ${d.resource_id}`, async () => {
     const r = await api("POST", `v1/webhooks/${encodeURIComponent(w.id)}/deliveries/${encodeURIComponent(d.id)}/retry`);
     out.textContent = r.ok ? " Queued." : ` ${r.problemText}`;
-    if (r.ok) setTimeout(() => deliveries(w, into).catch(onErr), 1000); // show how it went
+    if (r.ok) await followRetry(w, d.id, into);
   }), out);
   tr.append(td);
   return tr;
+}
+
+// followRetry shows how a retried delivery went: the log again once the
+// delivery is no longer pending, or after ten seconds whatever its state.
+async function followRetry(w, id, into) {
+  for (let i = 0; i < 10; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const a = await api("GET", query(`v1/webhooks/${encodeURIComponent(w.id)}/deliveries`, { status: "pending", limit: 100 }));
+    if (!a.ok || !(a.body.items || []).some((d) => d.id === id)) break;
+  }
+  await deliveries(w, into);
 }
 
 // attemptsCell lists a delivery's attempts: when, the answer (or why
