@@ -160,6 +160,11 @@ func TestConsoleSignIn(t *testing.T) {
 	// which no app may ask for), within the user's roles.
 	s.doAs(tok.AccessToken, "POST", "/v1/api-keys", map[string]any{"name": "k", "scopes": []string{"users:read"}}).want(201)
 	s.doAs(tok.AccessToken, "POST", "/v1/api-keys", map[string]any{"name": "k", "scopes": []string{"scim"}}).problem(403)
+	// A key asked without scopes gets the token's API scopes, not its
+	// OpenID ones.
+	if sc := s.doAs(tok.AccessToken, "POST", "/v1/api-keys", map[string]any{"name": "k"}).want(201).obj()["scopes"].([]any); len(sc) != len(consoleScopes)-4 || slices.Contains(sc, any("openid")) {
+		t.Errorf("a key made without scopes by the console: %v", sc)
+	}
 	s.doAs(tok.AccessToken, "GET", "/v1/oauth-clients/"+service.ConsoleClientID, nil).want(200)
 	// Another app of the same user's cannot ask for it.
 	other := s.newApp(t, nil)

@@ -45,7 +45,7 @@ export async function showKeys(onError) {
   try {
     const me = await api("GET", "v1/users/me");
     const scopes = me.ok ? RANK_SCOPES[bestRole(me.body)] || [] : [];
-    scopesBox = choices("Scopes (none ticked: every scope the key's user may have)", "scopes", scopes);
+    scopesBox = choices("Scopes (none ticked: all your sign-in holds, within the user's roles)", "scopes", scopes);
     $("key-scopes").replaceChildren(scopesBox);
     await loadKeys(null);
   } catch (e) {
