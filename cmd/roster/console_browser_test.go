@@ -21,8 +21,7 @@ import (
 // violation. Screenshots go to ROSTER_SCREENSHOTS (docs/console to
 // refresh the committed ones), else a temporary folder.
 func TestBrowserConsole(t *testing.T) {
-	node, dir := browserTools(t)
-	chrome := chromiumPath(t)
+	tools := newConsoleTools(t)
 	s := startServer(t)
 	s.userWithPassword(map[string]any{"email": "olga@example.com", "first_name": "Olga", "last_name": "Operator", "roles": []string{"admin"}}, "olga-Secret-1")
 	for i := range 40 {
@@ -38,27 +37,12 @@ func TestBrowserConsole(t *testing.T) {
 	app := s.newApp(t, nil)
 	// The browser opens the console at the public URL, which its client's
 	// redirect URI names (with ROSTER_TEST_PRISM, s.URL is Prism's).
-	shots := os.Getenv("ROSTER_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	out := runNode(t, node, dir, "console.mjs", "ROSTER_URL="+s.issuer(), "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
-		"TARGET=Annika", "FIND=nnik", "ROSTER_KEY="+s.Key,
-		"RESELLER=Acme Reseller", "WEBHOOK=Billing sync", "APP_ID="+app.ID, "APP_REDIRECT="+app.Redirect, "CLIENT_ORG=Beta Client", "SHOTS="+shots, "CHROMIUM="+chrome)
-	if v, _ := out["violations"].([]any); len(v) > 0 {
-		t.Errorf("axe-core: serious or critical violations: %v", v)
-	}
-	var steps []string
-	for _, s := range out["steps"].([]any) {
-		steps = append(steps, s.(string))
-	}
-	for _, want := range []string{"signed in", "found by typing", "opened with the keyboard", "saved version 2", "error next to its field",
+	out := tools.run(t, "console.mjs", []string{"signed in", "found by typing", "opened with the keyboard", "saved version 2", "error next to its field",
 		"conflict shown", "conflict resolved without losing their change", "tag added and removed", "audit before/after", "sessions and two-factor state", "password set by an admin", "SSO link made",
-		"organisation tree", "webhook deliveries, test and retry", "signed out"} {
-		if !slices.Contains(steps, want) {
-			t.Errorf("step %q did not pass (passed: %v)", want, steps)
-		}
-	}
+		"organisation tree", "webhook deliveries, test and retry", "signed out"},
+		"ROSTER_URL="+s.issuer(), "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
+		"TARGET=Annika", "FIND=nnik", "ROSTER_KEY="+s.Key,
+		"RESELLER=Acme Reseller", "WEBHOOK=Billing sync", "APP_ID="+app.ID, "APP_REDIRECT="+app.Redirect, "CLIENT_ORG=Beta Client")
 	if fmt.Sprint(out["searches"]) != "[nnik]" {
 		t.Errorf("typing nnik sent the searches %v, want one (debounced)", out["searches"])
 	}
@@ -68,5 +52,42 @@ func TestBrowserConsole(t *testing.T) {
 	if out["user_fits_375"] != true || out["users_fit_375"] != true {
 		t.Errorf("at 375 px the pages scroll sideways: user %v, users %v", out["user_fits_375"], out["users_fit_375"])
 	}
-	t.Logf("the message next to Time zone: %v; from the last keystroke to the list: %v ms; screenshots in %s", out["field_error"], out["keystroke_to_list_ms"], shots)
+	t.Logf("the message next to Time zone: %v; from the last keystroke to the list: %v ms", out["field_error"], out["keystroke_to_list_ms"])
+}
+
+// consoleTools runs a console script of tools/browser in Chromium.
+type consoleTools struct{ node, dir, chrome string }
+
+// newConsoleTools finds node, the browser tools and Chromium, or skips
+// the test (before it starts a server).
+func newConsoleTools(t *testing.T) consoleTools {
+	node, dir := browserTools(t)
+	return consoleTools{node, dir, chromiumPath(t)}
+}
+
+// run runs script with env and fails the test for each of wantSteps it
+// did not pass and for any serious or critical axe-core violation. Its
+// screenshots go to ROSTER_SCREENSHOTS (docs/console to refresh the
+// committed ones), else a temporary folder.
+func (c consoleTools) run(t *testing.T, script string, wantSteps []string, env ...string) map[string]any {
+	t.Helper()
+	shots := os.Getenv("ROSTER_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	out := runNode(t, c.node, c.dir, script, append(env, "SHOTS="+shots, "CHROMIUM="+c.chrome)...)
+	if v, _ := out["violations"].([]any); len(v) > 0 {
+		t.Errorf("axe-core: serious or critical violations: %v", v)
+	}
+	var steps []string
+	for _, s := range out["steps"].([]any) {
+		steps = append(steps, s.(string))
+	}
+	for _, want := range wantSteps {
+		if !slices.Contains(steps, want) {
+			t.Errorf("step %q did not pass (passed: %v)", want, steps)
+		}
+	}
+	t.Logf("%s: screenshots in %s", script, shots)
+	return out
 }

@@ -16,6 +16,15 @@ import { $ } from "./dom.js";
 
 const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs", "view-webhooks", "view-keys", "view-clients"];
 
+// PAGES are the views a #fragment names, besides the users and a user:
+// title, view, its heading, and what fills it.
+const PAGES = {
+  "#/orgs": ["Organisations", "view-orgs", "orgs-h", showOrgs],
+  "#/webhooks": ["Webhooks", "view-webhooks", "webhooks-h", showWebhooks],
+  "#/keys": ["API keys", "view-keys", "keys-h", showKeys],
+  "#/clients": ["OAuth clients", "view-clients", "clients-h", showClients],
+};
+
 function showView(id, heading) {
   for (const v of VIEWS) $(v).hidden = v !== id;
   $("status").textContent = "";
@@ -59,28 +68,12 @@ function route() {
     showUser(decodeURIComponent(m[1]));
     return;
   }
-  if (location.hash === "#/orgs") {
-    document.title = "Organisations · Roster console";
-    showView("view-orgs", "orgs-h");
-    showOrgs(onError);
-    return;
-  }
-  if (location.hash === "#/webhooks") {
-    document.title = "Webhooks · Roster console";
-    showView("view-webhooks", "webhooks-h");
-    showWebhooks(onError);
-    return;
-  }
-  if (location.hash === "#/keys") {
-    document.title = "API keys · Roster console";
-    showView("view-keys", "keys-h");
-    showKeys(onError);
-    return;
-  }
-  if (location.hash === "#/clients") {
-    document.title = "OAuth clients · Roster console";
-    showView("view-clients", "clients-h");
-    showClients(onError);
+  const page = PAGES[location.hash];
+  if (page) {
+    const [title, view, heading, show] = page;
+    document.title = `${title} · Roster console`;
+    showView(view, heading);
+    show(onError);
     return;
   }
   document.title = "Users · Roster console";

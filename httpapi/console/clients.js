@@ -10,8 +10,8 @@
 
 import { api, query } from "./api.js";
 import { CLIENT_ID } from "./auth.js";
-import { $, button, when } from "./dom.js";
-import { checked, choices, clearErrors, field, input, lines, select, showErrors, textarea } from "./form.js";
+import { $, button, listPage, when } from "./dom.js";
+import { checked, choices, clearErrors, editor, field, input, lines, row, saved, select, textarea } from "./form.js";
 import { hideSecret, showSecret } from "./secret.js";
 
 const GRANTS = ["authorization_code", "refresh_token", "client_credentials", "password"];
@@ -45,17 +45,7 @@ export async function showClients(onError) {
 
 async function loadClients(cursor) {
   const a = await api("GET", query("v1/oauth-clients", { limit: 50, cursor }));
-  const list = $("clients");
-  if (!a.ok) {
-    $("clients-note").textContent = a.problemText;
-    return;
-  }
-  const items = (a.body.items || []).map(clientItem);
-  if (cursor) list.append(...items);
-  else list.replaceChildren(...items);
-  $("clients-note").textContent = list.children.length === 0 ? "No OAuth clients." : "";
-  nextCursor = a.body.next_cursor || null;
-  $("clients-more").hidden = !nextCursor;
+  nextCursor = listPage(a, { list: $("clients"), note: $("clients-note"), moreButton: $("clients-more"), item: clientItem, empty: "No OAuth clients.", more: Boolean(cursor) });
 }
 
 function clientItem(cl) {
@@ -131,43 +121,18 @@ function openEditor(cl) {
   c.name.required = true;
   c.name.maxLength = 255;
   c.org.readOnly = Boolean(cl); // it cannot change
-  const form = document.createElement("form");
-  form.noValidate = true;
-  form.setAttribute("aria-labelledby", "client-form-h");
-  const h = document.createElement("h2");
-  h.id = "client-form-h";
-  h.tabIndex = -1;
-  h.textContent = cl ? `Edit ${cl.name}` : "New OAuth client";
-  const top = document.createElement("p");
-  top.className = "error";
-  top.setAttribute("role", "alert");
-  top.hidden = true;
-  const grid = document.createElement("div");
-  grid.className = "grid";
-  grid.append(field("Name", c.name),
+  const grid = row("grid", field("Name", c.name),
     field("Organisation ID", c.org, cl ? "It cannot change." : "Empty: yours. You must be an admin there."),
     field("Type", c.type, "Public clients (single-page and native apps) have no secret and must use PKCE."),
     field("ID token signing", c.alg),
     field("Redirect URIs", c.redirects, "One a line, compared exactly: https, or http for localhost."),
     field("Post-logout redirect URIs", c.logouts, "One a line."));
-  const fp = document.createElement("div");
-  fp.className = "actions";
-  fp.append(field("First-party: the product's own app, no consent page", c.firstParty));
-  const actions = document.createElement("div");
-  actions.className = "actions";
-  const save = document.createElement("button");
-  save.type = "submit";
-  save.className = "primary";
-  save.textContent = cl ? "Save client" : "Create client";
-  actions.append(save, button("Cancel", "", closeEditor));
-  form.append(h, top, grid, fp, c.grants, c.allowed, c.scopes, actions);
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    submit(form, top, c).catch(onErr);
+  const fp = row("actions", field("First-party: the product's own app, no consent page", c.firstParty));
+  editor($("client-editor"), {
+    title: cl ? `Edit ${cl.name}` : "New OAuth client", save: cl ? "Save client" : "Create client",
+    parts: [grid, fp, c.grants, c.allowed, c.scopes], onCancel: closeEditor,
+    onSubmit: (form, top) => submit(form, top, c).catch(onErr),
   });
-  $("client-editor").replaceChildren(form);
-  $("client-editor").hidden = false;
-  h.focus();
 }
 
 // body is the client the form describes; lists left empty are left out,
@@ -192,15 +157,7 @@ async function submit(form, top, c) {
   const a = cl
     ? await api("PUT", `v1/oauth-clients/${encodeURIComponent(cl.client_id)}`, { body: body(c), headers: { "If-Match": `"${cl.version}"` } })
     : await api("POST", "v1/oauth-clients", { body: body(c) });
-  if (a.status === 412) {
-    top.textContent = "Someone changed this client while you edited it. Cancel and open it again to see their change; nothing was saved.";
-    top.hidden = false;
-    return;
-  }
-  if (!a.ok) {
-    showErrors(form, top, a);
-    return;
-  }
+  if (!saved(form, top, a, "client")) return;
   closeEditor();
   $("status").textContent = cl ? `Saved ${a.body.name}.` : `Created ${a.body.name}.`;
   if (a.body.client_secret) showSecret($("client-secret"), `Secret of ${a.body.name}`, a.body.client_secret);

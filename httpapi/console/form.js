@@ -153,3 +153,54 @@ function controlFor(form, loc) {
   }
   return null;
 }
+
+// row makes a div of className holding children.
+export function row(className, ...children) {
+  const d = el("div", className);
+  d.append(...children);
+  return d;
+}
+
+// editor opens into an editor form: a heading (focused, so keyboard
+// and screen reader users start there), the place for errors that name
+// no field, parts, and Save / Cancel. onSubmit(form, top) runs on
+// submit; onCancel closes it.
+export function editor(into, { title, save, parts, onSubmit, onCancel }) {
+  const form = el("form");
+  form.noValidate = true;
+  const h = el("h2", "", title);
+  h.id = `${into.id}-h`;
+  h.tabIndex = -1;
+  form.setAttribute("aria-labelledby", h.id);
+  const top = el("p", "error");
+  top.setAttribute("role", "alert");
+  top.hidden = true;
+  const submit = el("button", "primary", save);
+  submit.type = "submit";
+  const cancel = el("button", "", "Cancel");
+  cancel.type = "button";
+  cancel.addEventListener("click", onCancel);
+  form.append(h, top, ...parts, row("actions", submit, cancel));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    onSubmit(form, top);
+  });
+  into.replaceChildren(form);
+  into.hidden = false;
+  h.focus();
+}
+
+// saved reports a save's answer a: true when it went through; otherwise
+// the form shows why — a change made meanwhile (412: nothing was
+// overwritten) or the errors next to their fields.
+export function saved(form, top, a, what) {
+  if (a.ok) return true;
+  if (a.status === 412) {
+    clearErrors(form, top);
+    top.textContent = `Someone changed this ${what} while you edited it. Cancel and open it again to see their change; nothing was saved.`;
+    top.hidden = false;
+  } else {
+    showErrors(form, top, a);
+  }
+  return false;
+}

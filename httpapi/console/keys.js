@@ -6,7 +6,7 @@
 // anyway), its secret shown once; revoking one.
 
 import { api, query } from "./api.js";
-import { $, button, when } from "./dom.js";
+import { $, button, listPage, when } from "./dom.js";
 import { checked, choices, clearErrors, field, input, showErrors } from "./form.js";
 import { hideSecret, showSecret } from "./secret.js";
 
@@ -61,17 +61,7 @@ function bestRole(u) {
 
 async function loadKeys(cursor) {
   const a = await api("GET", query("v1/api-keys", { limit: 50, cursor }));
-  const list = $("keys");
-  if (!a.ok) {
-    $("keys-note").textContent = a.problemText;
-    return;
-  }
-  const items = (a.body.items || []).map(keyItem);
-  if (cursor) list.append(...items);
-  else list.replaceChildren(...items);
-  $("keys-note").textContent = list.children.length === 0 ? "No API keys." : "";
-  nextCursor = a.body.next_cursor || null;
-  $("keys-more").hidden = !nextCursor;
+  nextCursor = listPage(a, { list: $("keys"), note: $("keys-note"), moreButton: $("keys-more"), item: keyItem, empty: "No API keys.", more: Boolean(cursor) });
 }
 
 function keyItem(k) {

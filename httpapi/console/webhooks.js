@@ -10,7 +10,7 @@
 
 import { api, query } from "./api.js";
 import { $, button, when } from "./dom.js";
-import { checked, choices, clearErrors, field, input, lines, select, showErrors, textarea } from "./form.js";
+import { clearErrors, editor, field, input, lines, row, saved, select, textarea } from "./form.js";
 import { hideSecret, showSecret } from "./secret.js";
 
 // MASK is what the API shows for a write-only value that is set, and
@@ -232,10 +232,10 @@ function openEditor(w) {
   };
   c.url.required = true;
   c.name.maxLength = 255;
-  const basic = group([field("Username", c.username), field("Password", c.password, writeOnlyHint(auth.password))]);
-  const oauth = group([field("Grant type", c.grant), field("Token URL", c.tokenURL), field("Client ID", c.clientID),
+  const basic = row("grid", field("Username", c.username), field("Password", c.password, writeOnlyHint(auth.password)));
+  const oauth = row("grid", field("Grant type", c.grant), field("Token URL", c.tokenURL), field("Client ID", c.clientID),
     field("Client secret", c.clientSecret, writeOnlyHint(auth.client_secret)),
-    field("Refresh token", c.refreshToken, writeOnlyHint(auth.refresh_token)), field("Scope", c.scope)]);
+    field("Refresh token", c.refreshToken, writeOnlyHint(auth.refresh_token)), field("Scope", c.scope));
   const showAuth = () => {
     basic.hidden = c.authType.value !== "basic";
     oauth.hidden = c.authType.value !== "oauth2";
@@ -243,54 +243,20 @@ function openEditor(w) {
   c.authType.addEventListener("change", showAuth);
   showAuth();
 
-  const form = document.createElement("form");
-  form.noValidate = true;
-  form.setAttribute("aria-labelledby", "webhook-form-h");
-  const h = document.createElement("h2");
-  h.id = "webhook-form-h";
-  h.tabIndex = -1;
-  h.textContent = w ? `Edit ${w.name || w.url}` : "New webhook";
-  const top = document.createElement("p");
-  top.className = "error";
-  top.setAttribute("role", "alert");
-  top.hidden = true;
-  const grid = document.createElement("div");
-  grid.className = "grid";
-  grid.append(field("Name", c.name), field("URL", c.url, "Where deliveries go: http or https."),
+  const grid = row("grid", field("Name", c.name), field("URL", c.url, "Where deliveries go: http or https."),
     field("Events", c.events, "Comma-separated: user.updated, user.* for a family, * for all."),
     field("Organisation ID", c.org, "Only this organisation's events and those below it; empty: yours."),
     field("Method", c.method), field("Status", c.status));
-  const checks = document.createElement("div");
-  checks.className = "actions";
-  checks.append(field("Send the resource as it was before", c.previous), field("Sign deliveries", c.signing));
+  const checks = row("actions", field("Send the resource as it was before", c.previous), field("Sign deliveries", c.signing));
   const authFs = document.createElement("fieldset");
   authFs.append(legend("Authentication"), field("Type", c.authType), basic, oauth);
-  const more = document.createElement("div");
-  more.className = "grid";
-  more.append(field("Headers", c.headers, `One a line, Name: value. Values are write-only: ${MASK} keeps the stored one.`),
+  const more = row("grid", field("Headers", c.headers, `One a line, Name: value. Values are write-only: ${MASK} keeps the stored one.`),
     field("Projection", c.projection, "Optional. One a line, name = $.jsonpath into the event's data."));
-  const actions = document.createElement("div");
-  actions.className = "actions";
-  const save = document.createElement("button");
-  save.type = "submit";
-  save.className = "primary";
-  save.textContent = w ? "Save webhook" : "Create webhook";
-  actions.append(save, button("Cancel", "", closeEditor));
-  form.append(h, top, grid, checks, authFs, more, actions);
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    submit(form, top, c).catch(onErr);
+  editor($("webhook-editor"), {
+    title: w ? `Edit ${w.name || w.url}` : "New webhook", save: w ? "Save webhook" : "Create webhook",
+    parts: [grid, checks, authFs, more], onCancel: closeEditor,
+    onSubmit: (form, top) => submit(form, top, c).catch(onErr),
   });
-  $("webhook-editor").replaceChildren(form);
-  $("webhook-editor").hidden = false;
-  h.focus();
-}
-
-function group(children) {
-  const d = document.createElement("div");
-  d.className = "grid";
-  d.append(...children);
-  return d;
 }
 
 function legend(text) {
@@ -354,15 +320,7 @@ async function submit(form, top, c) {
   const a = w
     ? await api("PUT", `v1/webhooks/${encodeURIComponent(w.id)}`, { body: body(c), headers: { "If-Match": `"${w.version}"` } })
     : await api("POST", "v1/webhooks", { body: body(c) });
-  if (a.status === 412) {
-    top.textContent = "Someone changed this webhook while you edited it. Cancel and open it again to see their change; nothing was saved.";
-    top.hidden = false;
-    return;
-  }
-  if (!a.ok) {
-    showErrors(form, top, a);
-    return;
-  }
+  if (!saved(form, top, a, "webhook")) return;
   closeEditor();
   $("status").textContent = w ? `Saved ${a.body.name || a.body.url}.` : `Created ${a.body.name || a.body.url}.`;
   if (a.body.signing?.secret) showSecret($("webhook-secret"), `Signing secret of ${a.body.name || a.body.url}`, a.body.signing.secret);

@@ -16,7 +16,7 @@
 // name of a webhook with a failed delivery whose receiver now answers
 // 2xx), RECEIVER (a URL a new webhook may send to), WEBHOOK_PASSWORD (the
 // basic-auth password to give the new webhook), SHOTS, CHROMIUM.
-import { env, fail, launch, scanner, signInToConsole } from "./scan.mjs";
+import { env, fail, launch, report, scanner, signInToConsole } from "./scan.mjs";
 
 const { check, violations, seen } = scanner(env("SHOTS"));
 const steps = [];
@@ -148,11 +148,7 @@ async function main() {
   } finally {
     await browser.close();
   }
-  out.pages = seen;
-  out.steps = steps;
-  out.violations = violations;
-  console.log(JSON.stringify(out));
-  if (violations.length > 0) process.exit(2);
+  report(out, { seen, steps, violations });
 }
 
 main().catch((err) => fail(err, steps, current));

@@ -20,7 +20,7 @@
 // may open), SHOTS, CHROMIUM (default
 // /usr/bin/chromium).
 import { join } from "node:path";
-import { env, fail, launch, scanner, signInToConsole } from "./scan.mjs";
+import { env, fail, launch, report, scanner, signInToConsole } from "./scan.mjs";
 
 const shots = env("SHOTS");
 const { check, violations, seen } = scanner(shots);
@@ -214,11 +214,7 @@ async function main() {
   } finally {
     await browser.close();
   }
-  out.pages = seen;
-  out.steps = steps;
-  out.violations = violations;
-  console.log(JSON.stringify(out));
-  if (violations.length > 0) process.exit(2);
+  report(out, { seen, steps, violations });
 }
 
 main().catch((err) => fail(err, steps, current));

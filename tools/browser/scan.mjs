@@ -69,3 +69,11 @@ export async function fail(err, steps, page) {
   if (page && !page.isClosed()) console.error(`at ${page.url()}:\n${await page.content().catch(() => "")}`);
   process.exit(1);
 }
+
+// report prints the outcome the Go test reads, one JSON line: out with
+// the pages seen, the steps passed and the violations found; exit 2
+// when axe-core found any.
+export function report(out, { seen, steps, violations }) {
+  console.log(JSON.stringify({ ...out, pages: seen, steps, violations }));
+  if (violations.length > 0) process.exit(2);
+}
