@@ -23,6 +23,13 @@ const steps = [];
 const step = (name) => steps.push(name);
 let current;
 
+// errorNextTo is the text of the error message an input points to with
+// aria-describedby (not its hint).
+async function errorNextTo(control) {
+  const ids = ((await control.getAttribute("aria-describedby")) || "").split(" ").filter(Boolean);
+  return control.page().evaluate((ids) => ids.map((id) => document.querySelector(`[id="${id}"].field-error`)?.textContent || "").join(""), ids);
+}
+
 // secretShown waits for the secret a view shows once (its read-only
 // field, labelled label) and returns it after copying it with the button.
 async function secretShown(page, label) {
@@ -53,6 +60,11 @@ async function main() {
     await page.getByRole("button", { name: "New webhook" }).click();
     const form = page.locator("#webhook-editor");
     await form.getByLabel("Name", { exact: true }).fill("Audit sink");
+    // Without a URL: the API's message next to the field.
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await page.waitForFunction(() => document.querySelector("#webhook-editor [data-field=url]")?.getAttribute("aria-invalid") === "true");
+    out.url_error = await errorNextTo(form.getByLabel("URL", { exact: true }));
+    step("webhook error next to its field");
     await form.getByLabel("URL", { exact: true }).fill(env("RECEIVER"));
     await form.getByLabel("Events", { exact: true }).fill("org.*");
     await form.getByLabel("Type", { exact: true }).selectOption("basic");
@@ -106,6 +118,9 @@ async function main() {
     out.key = await secretShown(page, "Secret of the key CI deploy");
     await page.getByRole("heading", { name: "CI deploy" }).waitFor();
     await check(page, "console-keys");
+    await page.setViewportSize({ width: 375, height: 812 });
+    out.keys_fit_375 = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.reload();
     await page.getByRole("heading", { name: "CI deploy" }).waitFor();
     out.key_after_reload = (await page.content()).includes(out.key) || (await page.locator("#key-secret").isVisible());
