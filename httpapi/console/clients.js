@@ -81,6 +81,7 @@ async function rotate(cl, out) {
     out.textContent = a.problemText;
     return;
   }
+  $("status").textContent = `${cl.name} has a new secret.`;
   showSecret($("client-secret"), `New secret of ${cl.name}`, a.body.client_secret);
   await loadClients(null);
 }

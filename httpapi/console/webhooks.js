@@ -99,6 +99,7 @@ async function rotate(w, result) {
     result.textContent = a.problemText;
     return;
   }
+  $("status").textContent = `${w.name || w.url} has a new signing secret.`;
   showSecret($("webhook-secret"), `New signing secret of ${w.name || w.url}`, a.body.signing.secret);
 }
 
