@@ -6,7 +6,8 @@
 // its settings schema edited as JSON; its members, a page at a time.
 
 import { api, query } from "./api.js";
-import { remember } from "./rank.js";
+import { auditEntries } from "./audit.js";
+import { org, remember } from "./rank.js";
 import { ResourceForm } from "./form.js";
 import { displayName } from "./users.js";
 import { $, when } from "./dom.js";
@@ -105,9 +106,20 @@ function showFacts(o) {
   remember([o]);
   $("org-h").textContent = o.name;
   document.title = `${o.name} · Roster console`;
-  $("org-meta").textContent = [`Version ${o.version}`, o.id, o.parent_id ? `client of ${o.parent_id}` : "the root organisation"].join(" · ");
+  $("org-meta").textContent = `Version ${o.version} · ${o.id} · `;
+  if (o.parent_id) parentLink(o.parent_id).catch(onSignedOut);
+  else $("org-meta").append("the root organisation");
   $("credit-balance").textContent = `Balance: ${o.credit} ${o.currency}`;
   preview();
+}
+
+// parentLink names the parent (its id when the caller may not read it)
+// and links to its page.
+async function parentLink(id) {
+  const a = document.createElement("a");
+  a.href = `#/orgs/${encodeURIComponent(id)}`;
+  a.textContent = (await org(id))?.name || id;
+  $("org-meta").append("client of ", a);
 }
 
 // preview shows the branding as typed: the name on the header colour,
@@ -150,6 +162,7 @@ async function adjustCredit(sign) {
     const a = await api("POST", `${orgURL()}/credit`, { body: { amount: sign < 0 ? `-${amount}` : amount, reason } });
     if (a.ok) {
       form.rebase(a.body, a.headers.get("ETag"), form.values());
+      form.status("");
       $("credit-amount").value = $("credit-reason").value = "";
       $("credit-status").textContent = `Credit ${sign < 0 ? "subtracted" : "added"}: the balance is ${a.body.credit} ${a.body.currency}.`;
       await creditHistory(a.body.id);
@@ -179,17 +192,14 @@ async function creditHistory(id) {
   const rows = $("credit-history");
   const note = $("credit-note");
   rows.replaceChildren();
-  const a = await api("GET", query("v1/audit-events", { target: id, limit: 200 }));
-  if (!a.ok) {
-    note.textContent = a.status === 403 || a.status === 404
-      ? "The credit history is in the audit trail, for admins with the audit:read scope."
-      : a.problemText;
+  const got = await auditEntries(id, "The credit history is in the audit trail, for admins with the audit:read scope.");
+  if (got.refused) {
+    note.textContent = got.refused;
     return;
   }
-  const entries = [...(a.body.items || [])].sort((x, y) => x.occurred_at.localeCompare(y.occurred_at) || x.id.localeCompare(y.id));
   let balance = "0";
   const out = [];
-  for (const e of entries) {
+  for (const e of got.entries) {
     const op = (Array.isArray(e.patch) ? e.patch : []).find((p) => p.path === "/credit" || p.path === "");
     if (!op) continue;
     const after = op.path === "" ? op.value?.credit ?? balance : op.value;
@@ -217,13 +227,16 @@ async function loadSchema(id) {
   const a = await api("GET", `v1/orgs/${encodeURIComponent(id)}/settings-schema`);
   schemaTag = a.ok ? a.headers.get("ETag") : null;
   $("schema").value = a.ok ? JSON.stringify(a.body, null, 2) : "";
-  if (a.ok) {
-    $("schema-note").textContent = schemaTag?.includes(".")
-      ? "This schema is inherited from an ancestor; saving it here makes it this organisation's own."
-      : "This organisation's own schema, for its users' settings and those of the organisations below it.";
-  } else {
-    $("schema-note").textContent = a.status === 404 ? "No schema applies: users' settings may be any JSON object up to 64 KiB." : a.problemText;
-  }
+  if (a.ok) schemaNote();
+  else $("schema-note").textContent = a.status === 404 ? "No schema applies: users' settings may be any JSON object up to 64 KiB." : a.problemText;
+}
+
+// schemaNote says whose the schema in the editor is (an inherited one's
+// ETag names the ancestor: "<id>.<version>").
+function schemaNote() {
+  $("schema-note").textContent = schemaTag.includes(".")
+    ? "This schema is inherited from an ancestor; saving it here makes it this organisation's own."
+    : "This organisation's own schema, for its users' settings and those of the organisations below it.";
 }
 
 // saveSchema checks that the editor holds JSON before sending it, and
@@ -251,6 +264,7 @@ async function saveSchema() {
     return;
   }
   schemaTag = a.headers.get("ETag");
+  schemaNote();
   fieldError("schema", "");
   $("schema").value = JSON.stringify(a.body, null, 2);
   $("schema-status").textContent = "Schema saved.";

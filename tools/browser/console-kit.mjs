@@ -20,6 +20,14 @@ export async function signInToConsole(page, base, username, password) {
   await page.getByRole("button", { name: "Sign out" }).waitFor();
 }
 
+// report prints the outcome of a run that finished, as one JSON line
+// with the steps passed, the pages scanned and their violations (any
+// makes the run fail).
+export function report(out, steps, { seen, violations }) {
+  console.log(JSON.stringify({ ...out, pages: seen, steps, violations }));
+  if (violations.length > 0) process.exit(2);
+}
+
 // failed reports a run that threw: the error, the steps that passed and
 // the page it was on.
 export async function failed(err, steps, page) {

@@ -21,10 +21,11 @@
 // /usr/bin/chromium).
 import { join } from "node:path";
 import { env, scanner } from "./scan.mjs";
-import { failed, launch, signInToConsole } from "./console-kit.mjs";
+import { failed, launch, report, signInToConsole } from "./console-kit.mjs";
 
 const shots = env("SHOTS");
-const { check, violations, seen } = scanner(shots);
+const scan = scanner(shots);
+const { check } = scan;
 const steps = [];
 let current;
 
@@ -215,11 +216,7 @@ async function main() {
   } finally {
     await browser.close();
   }
-  out.pages = seen;
-  out.steps = steps;
-  out.violations = violations;
-  console.log(JSON.stringify(out));
-  if (violations.length > 0) process.exit(2);
+  report(out, steps, scan);
 }
 
 main().catch((err) => failed(err, steps, current));
