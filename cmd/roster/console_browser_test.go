@@ -58,6 +58,7 @@ func TestBrowserConsole(t *testing.T) {
 // memberships in headless Chromium (tools/browser/console-orgs.mjs) as
 // an admin of a reseller: edit a client's fields and branding and see
 // the new version, credit with a required reason and its history, a
+// concurrent edit shown as a conflict and resolved keeping both, a
 // settings schema with a JSON syntax error (not sent) and one the server
 // refuses (its message next to the editor), the members; on a member's
 // page grant manager, and find owner not offered and refused by the
@@ -71,9 +72,9 @@ func TestBrowserConsoleOrgs(t *testing.T) {
 	s.userWithPassword(map[string]any{"email": "adam@example.com", "first_name": "Adam", "last_name": "Admin", "organization_id": reseller, "roles": []string{"admin"}}, "adam-Secret-1")
 	s.createUser(map[string]any{"email": "bob@example.com", "first_name": "Bob", "last_name": "Member", "organization_id": client})
 	out := run.script(t, s, "console-orgs.mjs", "USERNAME=adam@example.com", "PASSWORD=adam-Secret-1",
-		"RESELLER=Acme Reseller", "CLIENT_ORG=Beta Client", "CLIENT_ID="+client, "MEMBER=Bob Member")
+		"RESELLER=Acme Reseller", "CLIENT_ORG=Beta Client", "CLIENT_ID="+client, "MEMBER=Bob Member", "ROSTER_KEY="+s.Key)
 	wantSteps(t, out, "signed in", "organisation opened from the tree", "saved version 2", "branding previewed", "credit needs a reason",
-		"credit added with its history", "schema syntax error not sent", "schema refused by the server", "schema saved", "members listed",
+		"credit added with its history", "conflict resolved without losing their change", "schema syntax error not sent", "schema refused by the server", "schema saved", "members listed",
 		"owner not offered to an admin", "manager granted", "owner refused by the server", "membership added and removed")
 	if bob := s.do("GET", "/v1/orgs/"+client+"/members", nil).want(200).obj(); !strings.Contains(fmt.Sprint(bob["items"]), "manager") {
 		t.Errorf("Bob is not a manager of Beta Client after the run: %v", bob["items"])

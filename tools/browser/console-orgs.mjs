@@ -8,14 +8,17 @@
 // message next to the editor) and one it takes, the members; then on a
 // member's page grant manager, find owner not offered, and see the
 // server refuse it when the request is forced; add a membership and
-// remove it. The organisation page gets an axe-core scan (console-org).
+// remove it. A concurrent edit of the organisation is shown as a
+// conflict. The organisation page and the user's memberships get an
+// axe-core scan (console-org, console-user-memberships).
 // cmd/roster/console_browser_test.go (TestBrowserConsoleOrgs) runs it
 // and reads the outcome it prints as one JSON line.
 //
 // Environment: ROSTER_URL, USERNAME and PASSWORD (an admin of RESELLER),
 // RESELLER and CLIENT_ORG (the admin's home organisation and a client of
 // it), CLIENT_ID (the client's id), MEMBER (the name of a member of the
-// client), SHOTS, CHROMIUM (default /usr/bin/chromium).
+// client), ROSTER_KEY (an owner's API key, to make the concurrent edit
+// from outside the page), SHOTS, CHROMIUM (default /usr/bin/chromium).
 import { env, scanner } from "./scan.mjs";
 import { failed, launch, report, signInToConsole } from "./console-kit.mjs";
 
@@ -70,6 +73,22 @@ async function main() {
     await page.getByText("Balance: 25 ").waitFor();
     await page.getByRole("cell", { name: "Welcome credit" }).waitFor();
     step("credit added with its history");
+
+    // Someone else saves meanwhile: a conflict, resolved keeping both.
+    const r = await fetch(new URL(`/v1/orgs/${env("CLIENT_ID")}`, env("ROSTER_URL")), {
+      method: "PATCH",
+      headers: { Authorization: `Bearer ${env("ROSTER_KEY")}`, "Content-Type": "application/merge-patch+json" },
+      body: JSON.stringify({ seats: 7 }),
+    });
+    if (r.status !== 200) throw new Error(`the concurrent edit: ${r.status} ${await r.text()}`);
+    await view.getByLabel("Domain", { exact: true }).fill("beta.example");
+    await view.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByRole("heading", { name: "Conflict: someone else saved this organisation" }).waitFor();
+    await page.getByRole("button", { name: "Keep my edits on their version" }).click();
+    await view.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByText(/^Saved: version \d+\.$/).waitFor();
+    if ((await view.getByLabel("Seats", { exact: true }).inputValue()) !== "7") throw new Error("their change was lost");
+    step("conflict resolved without losing their change");
 
     // The settings schema: a syntax error is shown before sending, a
     // schema the server refuses gets its message next to the editor.
