@@ -76,6 +76,9 @@ func TestBrowserConsoleOrgs(t *testing.T) {
 	wantSteps(t, out, "signed in", "organisation opened from the tree", "saved version 2", "branding previewed", "credit needs a reason",
 		"credit added with its history", "conflict resolved without losing their change", "schema syntax error not sent", "schema refused by the server", "schema saved", "members listed",
 		"owner not offered to an admin", "manager granted", "owner refused by the server", "membership added and removed")
+	if out["org_fits_375"] != true {
+		t.Error("at 375 px the organisation page scrolls sideways")
+	}
 	if bob := s.do("GET", "/v1/orgs/"+client+"/members", nil).want(200).obj(); !strings.Contains(fmt.Sprint(bob["items"]), "manager") {
 		t.Errorf("Bob is not a manager of Beta Client after the run: %v", bob["items"])
 	}

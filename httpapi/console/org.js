@@ -94,6 +94,7 @@ export async function showOrg(id) {
       return;
     }
     form.set(a.body, a.headers.get("ETag"));
+    clearCredit();
     memberCursors = [null];
     await Promise.all([creditHistory(id), loadSchema(id), loadMembers()]);
   } catch (e) {
@@ -109,7 +110,9 @@ function showFacts(o) {
   $("org-meta").textContent = `Version ${o.version} · ${o.id} · `;
   if (o.parent_id) parentLink(o.parent_id).catch(onSignedOut);
   else $("org-meta").append("the root organisation");
-  $("credit-balance").textContent = `Balance: ${o.credit} ${o.currency}`;
+  // Credit is set from above: the root, with nothing above, has none.
+  $("credit-balance").textContent = o.parent_id ? `Balance: ${o.credit} ${o.currency}` : "The root organisation has no credit.";
+  $("credit-form").hidden = !o.parent_id;
   preview();
 }
 
@@ -163,7 +166,7 @@ async function adjustCredit(sign) {
     if (a.ok) {
       form.rebase(a.body, a.headers.get("ETag"), form.values());
       form.status("");
-      $("credit-amount").value = $("credit-reason").value = "";
+      clearCredit();
       $("credit-status").textContent = `Credit ${sign < 0 ? "subtracted" : "added"}: the balance is ${a.body.credit} ${a.body.currency}.`;
       await creditHistory(a.body.id);
     } else {
@@ -175,6 +178,14 @@ async function adjustCredit(sign) {
     }
   }
   for (const [name, text] of Object.entries(errors)) fieldError(`credit-${name}`, text);
+}
+
+// clearCredit empties the credit form and its messages, for a page
+// opened afresh.
+function clearCredit() {
+  $("credit-amount").value = $("credit-reason").value = $("credit-status").textContent = "";
+  fieldError("credit-amount", "");
+  fieldError("credit-reason", "");
 }
 
 // fieldError shows text (or nothing) next to input id.

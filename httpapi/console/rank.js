@@ -14,18 +14,21 @@ export const ROLES = ["member", "manager", "admin", "owner"];
 const rankOf = (roles) => Math.max(-1, ...(roles || []).map((r) => ROLES.indexOf(r)));
 
 let mine = null; // organisation id → the caller's rank there
-const orgs = new Map(); // organisation id → the organisation, as read
+// organisation id → the organisation as read (null: not readable), a
+// promise so that walks up from many organisations at once read a
+// shared ancestor once.
+const orgs = new Map();
 
 // remember keeps organisations already read (a list page), so that
 // walking up to an ancestor costs no call.
 export function remember(list) {
-  for (const o of list) orgs.set(o.id, o);
+  for (const o of list) orgs.set(o.id, Promise.resolve(o));
 }
 
-export async function org(id) {
+// org is organisation id, or null when the caller may not read it.
+export function org(id) {
   if (!orgs.has(id)) {
-    const a = await api("GET", `v1/orgs/${encodeURIComponent(id)}`);
-    orgs.set(id, a.ok ? a.body : null);
+    orgs.set(id, api("GET", `v1/orgs/${encodeURIComponent(id)}`).then((a) => (a.ok ? a.body : null)));
   }
   return orgs.get(id);
 }

@@ -113,6 +113,9 @@ async function main() {
     await members.getByRole("link", { name: env("MEMBER") }).waitFor();
     step("members listed");
     await check(page, "console-org");
+    await page.setViewportSize({ width: 375, height: 812 });
+    out.org_fits_375 = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // The member's page: as an admin, manager is the highest role offered.
     await members.getByRole("link", { name: env("MEMBER") }).click();
