@@ -214,20 +214,31 @@ async function creditHistory(id) {
     const op = (Array.isArray(e.patch) ? e.patch : []).find((p) => p.path === "/credit" || p.path === "");
     if (!op) continue;
     const after = op.path === "" ? op.value?.credit ?? balance : op.value;
-    if (op.path === "/credit") out.push([when(e.occurred_at), `${balance} → ${after}`, e.reason || "", e.actor?.user_id || e.actor?.key_id || ""]);
+    if (op.path === "/credit") out.push([when(e.occurred_at), `${balance} → ${after}`, e.reason || "", actorOf(e)]);
     balance = after;
   }
   note.textContent = out.length ? "" : "No credit changes yet.";
   rows.replaceChildren(...out.reverse().map((cells) => {
     const tr = document.createElement("tr");
-    for (const text of cells) {
+    for (const cell of cells) {
       const td = document.createElement("td");
-      td.textContent = text;
+      td.append(cell);
       tr.append(td);
     }
     return tr;
   }));
   $("credit-table").hidden = out.length === 0;
+}
+
+// actorOf is who made a change: a link to the user, or the API key or
+// client's id.
+function actorOf(e) {
+  const id = e.actor?.user_id;
+  if (!id) return e.actor?.key_id || e.actor?.client_id || "";
+  const a = document.createElement("a");
+  a.href = `#/users/${encodeURIComponent(id)}`;
+  a.textContent = id;
+  return a;
 }
 
 // loadSchema reads the settings schema that applies (the organisation's
