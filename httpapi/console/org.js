@@ -137,11 +137,13 @@ function preview() {
   $("brand-name").textContent = v.name;
   const logo = v["white_label.logo_url"].trim();
   const img = $("brand-logo");
-  $("brand-logo-note").hidden = true;
-  $("brand-logo-note").textContent = logo ? `The logo at ${logo} is not shown here: the console loads images from this server only.` : "";
+  if (img.getAttribute("src") === (logo || null)) return; // the same logo, shown or not as before
+  const note = $("brand-logo-note");
+  note.textContent = `The logo at ${logo} cannot be shown here: the console loads images from this server only.`;
+  note.hidden = true; // until the image fails to load
   img.hidden = !logo;
-  if (logo && img.getAttribute("src") !== logo) img.src = logo;
-  if (!logo) img.removeAttribute("src");
+  if (logo) img.src = logo;
+  else img.removeAttribute("src");
 }
 
 // textOn is black or white, whichever reads better on colour (WCAG

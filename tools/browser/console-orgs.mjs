@@ -55,6 +55,9 @@ async function main() {
     await view.getByLabel("Header background colour", { exact: true }).fill("#0550ae");
     const bg = await page.locator("#brand-preview").evaluate((el) => getComputedStyle(el).backgroundColor);
     if (bg !== "rgb(5, 80, 174)") throw new Error(`the preview's background is ${bg}`);
+    // A logo elsewhere: the console's policy loads no image from there, and says so.
+    await view.getByLabel("Logo URL", { exact: true }).fill("https://cdn.example/logo.png");
+    await view.getByText("cannot be shown here").waitFor();
     step("branding previewed");
     await page.getByRole("button", { name: "Save", exact: true }).click();
     await page.getByText("Saved: version 2.").waitFor();
