@@ -10,7 +10,7 @@
 import { api } from "./api.js";
 import { $, button } from "./dom.js";
 
-export function get(obj, path) {
+function get(obj, path) {
   return path.reduce((o, k) => (o == null ? undefined : o[k]), obj);
 }
 
