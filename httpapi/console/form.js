@@ -10,6 +10,7 @@
 import { api } from "./api.js";
 import { $, button } from "./dom.js";
 
+// get reads path in obj: undefined where any part is absent.
 function get(obj, path) {
   return path.reduce((o, k) => (o == null ? undefined : o[k]), obj);
 }
