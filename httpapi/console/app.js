@@ -2,17 +2,18 @@
 //
 // The console's start: finish a sign-in on /console/callback, show the
 // sign-in button when signed out, and otherwise the view the #fragment
-// names (#/users, #/users/{id}, #/orgs, #/webhooks).
+// names (#/users, #/users/{id}, #/orgs, #/orgs/{id}, #/webhooks).
 
 import { claims, finishSignIn, signIn, signOut, signedIn } from "./auth.js";
 import { SignedOut } from "./api.js";
 import { initUsers, showUsers } from "./users.js";
 import { initUser, showUser } from "./user.js";
 import { showOrgs } from "./orgs.js";
+import { initOrg, showOrg } from "./org.js";
 import { showWebhooks } from "./webhooks.js";
 import { $ } from "./dom.js";
 
-const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs", "view-webhooks"];
+const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs", "view-org", "view-webhooks"];
 
 function showView(id, heading) {
   for (const v of VIEWS) $(v).hidden = v !== id;
@@ -57,6 +58,12 @@ function route() {
     showUser(decodeURIComponent(m[1]));
     return;
   }
+  const o = location.hash.match(/^#\/orgs\/([^/]+)$/);
+  if (o) {
+    showView("view-org", "org-h");
+    showOrg(decodeURIComponent(o[1]));
+    return;
+  }
   if (location.hash === "#/orgs") {
     document.title = "Organisations · Roster console";
     showView("view-orgs", "orgs-h");
@@ -77,6 +84,7 @@ function route() {
 async function start() {
   initUsers(onError);
   initUser(onError);
+  initOrg(onError);
   $("sign-in").addEventListener("click", () => signIn(location.hash || "#/users"));
   $("sign-out").addEventListener("click", signOut);
   window.addEventListener("hashchange", route);

@@ -20,11 +20,12 @@
 // may open), SHOTS, CHROMIUM (default
 // /usr/bin/chromium).
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { env, scanner } from "./scan.mjs";
+import { failed, launch, report, signInToConsole } from "./console-kit.mjs";
 
 const shots = env("SHOTS");
-const { check, violations, seen } = scanner(shots);
+const scan = scanner(shots);
+const { check } = scan;
 const steps = [];
 let current;
 
@@ -55,7 +56,7 @@ const noSideways = (page) => page.evaluate(() => document.documentElement.scroll
 
 async function main() {
   const base = new URL("/console/", env("ROSTER_URL")).href;
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+  const browser = await launch();
   const out = {};
   try {
     const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } });
@@ -64,13 +65,7 @@ async function main() {
 
     // 1. Signed out: the console offers to sign in, and signs in through
     // the hosted pages (PKCE) straight back to the users.
-    await page.goto(base);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByLabel("Username or email").fill(env("USERNAME"));
-    await page.getByLabel("Password").fill(env("PASSWORD"));
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Users" }).waitFor();
-    await page.getByRole("button", { name: "Sign out" }).waitFor();
+    await signInToConsole(page, base, env("USERNAME"), env("PASSWORD"));
     step("signed in");
 
     // 2. Find a user by typing part of the name, one key at a time as a
@@ -221,16 +216,7 @@ async function main() {
   } finally {
     await browser.close();
   }
-  out.pages = seen;
-  out.steps = steps;
-  out.violations = violations;
-  console.log(JSON.stringify(out));
-  if (violations.length > 0) process.exit(2);
+  report(out, steps, scan);
 }
 
-main().catch(async (err) => {
-  console.error(err?.stack ?? err);
-  console.error(`steps passed: ${steps.join(", ")}`);
-  if (current && !current.isClosed()) console.error(`at ${current.url()}:\n${await current.content().catch(() => "")}`);
-  process.exit(1);
-});
+main().catch((err) => failed(err, steps, current));
