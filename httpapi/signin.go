@@ -319,7 +319,7 @@ func (s *server) authorizeFail(w http.ResponseWriter, r *http.Request, err error
 	var rl *service.RateLimitError
 	switch {
 	case errors.As(err, &ae) && ae.RedirectURI != "":
-		redirect(w, r, ae.RedirectURL())
+		redirect(w, r, ae.RedirectURL(s.Service.Issuer()))
 	case errors.As(err, &ae):
 		s.errorPage(w, r, http.StatusBadRequest, "", ae.Description)
 	case errors.As(err, &rl):

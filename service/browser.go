@@ -5,6 +5,7 @@ package service
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -171,11 +172,7 @@ func (s *Service) issueCode(ctx context.Context, r *AuthRequest, ses *roster.Ses
 	} else if err != nil {
 		return nil, err
 	}
-	q := map[string][]string{"code": {secret}}
-	if r.State != "" {
-		q["state"] = []string{r.State}
-	}
-	return &Next{Redirect: withQuery(r.RedirectURI, q)}, nil
+	return &Next{Redirect: authResponse(r.RedirectURI, r.State, s.Issuer(), url.Values{"code": {secret}})}, nil
 }
 
 // PageSignIn is the sign-in page's password step: under the token
