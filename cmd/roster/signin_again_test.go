@@ -37,3 +37,45 @@ func TestAuthorizationResponseIssuer(t *testing.T) {
 		t.Error("no code")
 	}
 }
+
+// TestSignInAgainEndsEarlierSession: a browser that signs in again — as
+// another user with prompt=login, or through an SSO link — ends the
+// session it had, with its tokens, as a sign-out would (session.revoked,
+// saying why); only the new session is alive.
+func TestSignInAgainEndsEarlierSession(t *testing.T) {
+	x := newSSOSetup(t)
+	s := x.s
+	other := s.userWithPassword(map[string]any{"email": "other@example.com", "organization_id": x.c}, "other-Secret-1")["id"].(string)
+	b := newBrowser(t, s)
+	q, verifier := b.authorize(x.conf, x.userName, x.userSecret)
+	tok, err := exchange(t, x.conf, q.Get("code"), verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := s.sessionIDs(s.Key, x.user, 10)
+	if len(first) != 1 {
+		t.Fatalf("sessions after the first sign-in: %v", first)
+	}
+
+	// Another user, prompt=login, in the same browser.
+	if q, _ := b.authorize(x.conf, "other@example.com", "other-Secret-1", oauth2.SetAuthURLParam("prompt", "login")); q.Get("code") == "" {
+		t.Fatalf("the second sign-in: %v", q)
+	}
+	if left := s.sessionIDs(s.Key, x.user, 10); len(left) != 0 {
+		t.Errorf("the earlier session is still alive: %v", left)
+	}
+	refreshFails(t, x.conf, tok.RefreshToken, "a token of the earlier session")
+	ev := s.do("GET", "/v1/events?type=session.revoked", nil).want(200).obj()["items"].([]any)
+	if len(ev) != 1 || ev[0].(map[string]any)["resource"].(map[string]any)["id"] != first[0]["id"] || ev[0].(map[string]any)["reason"] != "signed in again in the same browser" {
+		t.Errorf("session.revoked events: %v", ev)
+	}
+
+	// An SSO link opened in that browser ends the other user's session.
+	b.get(x.link(x.user)).location()
+	if left := s.sessionIDs(s.Key, other, 10); len(left) != 0 {
+		t.Errorf("the session before the SSO link is still alive: %v", left)
+	}
+	if now := s.sessionIDs(s.Key, x.user, 10); len(now) != 1 {
+		t.Errorf("sessions after the SSO link: %v", now)
+	}
+}
