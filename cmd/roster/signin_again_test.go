@@ -4,7 +4,9 @@ package main
 
 import (
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -77,5 +79,41 @@ func TestSignInAgainEndsEarlierSession(t *testing.T) {
 	}
 	if now := s.sessionIDs(s.Key, x.user, 10); len(now) != 1 {
 		t.Errorf("sessions after the SSO link: %v", now)
+	}
+}
+
+// TestImportedHashUpgradedWithSecondFactor: a user imported with a bcrypt
+// hash and TOTP enrolled signs in through the pages in two steps; the
+// right password (not a wrong one) replaces the hash with argon2id, and
+// the new hash signs in.
+func TestImportedHashUpgradedWithSecondFactor(t *testing.T) {
+	s := startServer(t)
+	const email, pw = "two-step@import.example", "Imported-Secret-42"
+	line := s.importAs(s.Key, "", map[string]any{"first_name": "Imported", "email": email, "password_hash": foreignHashes(t, pw)["bcrypt-2b"]})[1]
+	key := s.do("POST", "/v1/api-keys", map[string]any{"name": "self", "user_id": line.ID}).want(201).str("key")
+	secret, _ := s.enrolTOTP(t, key)
+	imported := s.storedHash(line.ID)
+	conf := s.newApp(t, nil).oauth(s, "openid")
+	b := newBrowser(t, s)
+	v := oauth2.S256ChallengeOption(oauth2.GenerateVerifier())
+	page := b.get(conf.AuthCodeURL("st", v))
+	b.signInPage(page, email, pw+"-wrong").want(400)
+	if h := s.storedHash(line.ID); h != imported {
+		t.Fatalf("a wrong password changed the hash to %.20q…", h)
+	}
+	totp := b.signInPage(page, email, pw).want(200)
+	if !strings.Contains(string(totp.Body), `name="totp"`) {
+		t.Fatalf("not the second-factor page: %s", totp.Body)
+	}
+	if h := s.storedHash(line.ID); !strings.HasPrefix(h, "$argon2id$") {
+		t.Errorf("after the right password the stored hash is %.20q…, not argon2id", h)
+	}
+	if q := b.submit(totp, url.Values{"totp": {totpCode(t, secret, time.Now().Add(30*time.Second))}}).location().Query(); q.Get("code") == "" {
+		t.Fatalf("the second factor: %v", q)
+	}
+	// The upgraded hash takes the same password.
+	again := b.signInPage(b.get(conf.AuthCodeURL("st", v, oauth2.SetAuthURLParam("prompt", "login"))), email, pw).want(200)
+	if !strings.Contains(string(again.Body), `name="totp"`) {
+		t.Errorf("the upgraded hash refused the password: %s", again.Body)
 	}
 }
