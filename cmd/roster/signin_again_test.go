@@ -117,3 +117,26 @@ func TestImportedHashUpgradedWithSecondFactor(t *testing.T) {
 		t.Errorf("the upgraded hash refused the password: %s", again.Body)
 	}
 }
+
+// TestSilentRenew: what relying parties send to renew without a page.
+// prompt=none answers a code from a live session, login_required when it
+// is older than max_age (and without one: TestAuthorizationResponseIssuer),
+// never a page.
+func TestSilentRenew(t *testing.T) {
+	s := startServer(t)
+	s.userWithPassword(map[string]any{"email": "silent@example.com"}, "silent-Secret-1")
+	conf := s.newApp(t, nil).oauth(s, "openid")
+	b := newBrowser(t, s)
+	none := oauth2.SetAuthURLParam("prompt", "none")
+	if q, _ := b.authorize(conf, "silent@example.com", "silent-Secret-1"); q.Get("code") == "" {
+		t.Fatalf("the sign-in: %v", q)
+	}
+	verifier := oauth2.GenerateVerifier()
+	q := b.get(conf.AuthCodeURL("st", none, oauth2.S256ChallengeOption(verifier))).location().Query()
+	if _, err := exchange(t, conf, q.Get("code"), verifier); err != nil {
+		t.Fatalf("prompt=none in a session: %v (%v)", err, q)
+	}
+	if q := b.get(conf.AuthCodeURL("st", none, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("max_age", "0"))).location().Query(); q.Get("error") != "login_required" {
+		t.Errorf("prompt=none past max_age: %v", q)
+	}
+}
