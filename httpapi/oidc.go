@@ -63,12 +63,12 @@ func (s *server) jwks(w http.ResponseWriter, r *http.Request) {
 	writePublicJSON(w, "application/jwk-set+json", jwksCache, body)
 }
 
-// writePublicJSON answers a public, cacheable JSON document.
+// writePublicJSON answers a public, cacheable JSON document (which any
+// origin may read: cors.go).
 func writePublicJSON(w http.ResponseWriter, contentType, cache string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", cache)
-	h.Set("Access-Control-Allow-Origin", "*") // single-page apps read them from the browser
 	w.Write(body)
 }
 

@@ -137,8 +137,11 @@ var (
 	changedMinimal = openapi.Response{Status: 204, Description: "Changed (Prefer: return=minimal)", Headers: []string{"ETag"}}
 )
 
+// webOriginsDoc says which browser apps may call an endpoint (cors.go).
+const webOriginsDoc = "Browser apps may call it from script (CORS, preflight included) from the origin of any OAuth client's redirect URI; other origins get no CORS headers."
+
 // userinfo's description and answers, for GET and POST.
-const userinfoDoc = "OpenID Connect Core section 5.3: the claims of the access token's user that the token's scopes cover (openid: sub; profile: name, given_name, family_name, preferred_username, locale, zoneinfo, updated_at, org_id, roles; email: email, email_verified; phone: phone_number, phone_number_verified). The token must have been granted openid. Errors carry WWW-Authenticate: Bearer with error=\"invalid_token\" (401) or \"insufficient_scope\" (403)."
+const userinfoDoc = "OpenID Connect Core section 5.3: the claims of the access token's user that the token's scopes cover (openid: sub; profile: name, given_name, family_name, preferred_username, locale, zoneinfo, updated_at, org_id, roles; email: email, email_verified; phone: phone_number, phone_number_verified). The token must have been granted openid. Errors carry WWW-Authenticate: Bearer with error=\"invalid_token\" (401) or \"insufficient_scope\" (403). " + webOriginsDoc
 
 var userinfoAnswers = []openapi.Response{ok(200, typeOf[map[string]any]()),
 	{Status: 400, Type: typeOf[BearerErrorBody](), Description: "invalid_request"},
@@ -370,10 +373,10 @@ func (s *server) routeTable() []route {
 
 		// OpenID Connect (PRODUCT.md section 9): oidc.go.
 		{Operation{Method: "GET", Path: "/.well-known/openid-configuration", ID: "openidConfiguration", Tag: "openid", Summary: "OpenID Provider Metadata (discovery)", Public: true, JSONOnly: true,
-			Description: "OpenID Connect Discovery 1.0: the issuer (the public URL, --public-url) and where its endpoints are. Cacheable for an hour.",
+			Description: "OpenID Connect Discovery 1.0: the issuer (the public URL, --public-url) and where its endpoints are. Cacheable for an hour; any origin may read it (CORS).",
 			Responses:   append([]openapi.Response{ok(200, typeOf[service.Discovery]())}, errs(400)...)}, s.discovery},
 		{Operation{Method: "GET", Path: "/oauth2/jwks", ID: "jwks", Tag: "openid", Summary: "The keys that sign ID tokens (JWK Set)", Public: true, JSONOnly: true,
-			Description: "The current RS256 and ES256 keys and, after a rotation (roster keys rotate), the retired ones until every token they signed has expired. Cacheable for five minutes; refetch it when a token names a kid it does not hold.",
+			Description: "The current RS256 and ES256 keys and, after a rotation (roster keys rotate), the retired ones until every token they signed has expired. Cacheable for five minutes; refetch it when a token names a kid it does not hold. Any origin may read it (CORS).",
 			Responses:   append([]openapi.Response{{Status: 200, Type: typeOf[JWKSet](), ContentType: "application/jwk-set+json", Description: "The JWK Set"}}, errs(400)...)}, s.jwks},
 
 		// Sign-in pages for apps (PRODUCT.md section 9): signin.go.
@@ -432,7 +435,7 @@ func (s *server) routeTable() []route {
 
 		// Account security (PRODUCT.md section 6): auth.go.
 		{Operation{Method: "POST", Path: "/v1/auth/token", ID: "token", Tag: "auth", Summary: "Get an access token (OAuth 2.0)", Public: true, JSONOnly: true,
-			Description: "RFC 6749 token endpoint. authorization_code (code, redirect_uri, code_verifier for PKCE) takes the app's client_id and, for a confidential client, client_secret by HTTP Basic or form fields, and answers an id_token for the openid scope and a refresh token for offline_access; a code works once, and a second use revokes what the first gave. password grant (username or email, password, totp when two-factor sign-in is on) needs no client authentication, nor a refresh of its tokens; an app's refresh token refreshes only with that app's client authentication. client_credentials takes client_id and client_secret by HTTP Basic or form fields. Access tokens are short-lived bearer tokens for every /v1 route; refresh tokens rotate on use, and reusing one revokes the whole sign-in. Failed sign-ins are limited per account and per client address (429 with Retry-After).",
+			Description: "RFC 6749 token endpoint. authorization_code (code, redirect_uri, code_verifier for PKCE) takes the app's client_id and, for a confidential client, client_secret by HTTP Basic or form fields, and answers an id_token for the openid scope and a refresh token for offline_access; a code works once, and a second use revokes what the first gave. password grant (username or email, password, totp when two-factor sign-in is on) needs no client authentication, nor a refresh of its tokens; an app's refresh token refreshes only with that app's client authentication. client_credentials takes client_id and client_secret by HTTP Basic or form fields. Access tokens are short-lived bearer tokens for every /v1 route; refresh tokens rotate on use, and reusing one revokes the whole sign-in. Failed sign-ins are limited per account and per client address (429 with Retry-After). " + webOriginsDoc,
 			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[TokenForm]()}}, BodyRequired: true,
 			Responses: []openapi.Response{ok(200, typeOf[service.TokenResponse]()),
 				{Status: 400, Type: typeOf[OAuthErrorBody](), Description: "invalid_request, invalid_grant, invalid_scope, unsupported_grant_type or unauthorized_client (RFC 6749 section 5.2)"},
@@ -440,7 +443,7 @@ func (s *server) routeTable() []route {
 				{Status: 429, Type: typeOf[OAuthErrorBody](), Description: "Too many failed sign-ins for the account or from the address", Headers: []string{"Retry-After"}},
 				{Status: 503, Type: typeOf[OAuthErrorBody](), Description: "temporarily_unavailable: too many passwords are being checked right now", Headers: []string{"Retry-After"}}}}, s.token},
 		{Operation{Method: "POST", Path: "/v1/auth/revoke", ID: "revokeToken", Tag: "auth", Summary: "Revoke a token (RFC 7009)", Public: true,
-			Description: "Revokes the sign-in an access or refresh token belongs to: all its tokens stop working at once. An unknown token is not an error.",
+			Description: "Revokes the sign-in an access or refresh token belongs to: all its tokens stop working at once. An unknown token is not an error. " + webOriginsDoc,
 			Body:        []openapi.Media{{ContentType: "application/x-www-form-urlencoded", Type: typeOf[RevokeForm]()}}, BodyRequired: true,
 			Responses: []openapi.Response{{Status: 200, Description: "Revoked (or unknown)"}, {Status: 400, Type: typeOf[OAuthErrorBody](), Description: "invalid_request"}}}, s.revoke},
 		{Operation{Method: "POST", Path: "/v1/users/{id}/password", ID: "changePassword", Tag: "users", Summary: "Change a user's password",

@@ -207,6 +207,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.scim.ServeHTTP(rec, r)
 		return
 	}
+	// Browser apps' cross-origin calls to the OpenID endpoints, their
+	// preflights answered here (cors.go).
+	if s.cors(rec, r) {
+		pattern = "OPTIONS " + r.URL.Path
+		return
+	}
 	if err := s.negotiate(r, st); err != nil {
 		s.writeError(rec, r, err)
 		return

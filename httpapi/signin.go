@@ -159,6 +159,16 @@ func (s *server) checkCSRF(r *http.Request, form map[string]string) (string, boo
 	return c.Value, want != "" && subtle.ConstantTimeCompare([]byte(form["csrf"]), []byte(want)) == 1
 }
 
+// browserInfo is what a new session records of the browser, with the
+// cookie of its earlier session, which the new one ends.
+func browserInfo(r *http.Request) service.BrowserInfo {
+	b := service.BrowserInfo{UserAgent: r.UserAgent()}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		b.Earlier = c.Value
+	}
+	return b
+}
+
 // browserSession returns the session behind the cookie (nil: none).
 func (s *server) browserSession(r *http.Request) (*roster.Session, *roster.User, error) {
 	c, err := r.Cookie(sessionCookie)
@@ -234,7 +244,7 @@ func (s *server) authorizePost(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusBadRequest, "error.expired", "")
 		return
 	}
-	ctx, browser := r.Context(), service.BrowserInfo{UserAgent: r.UserAgent()}
+	ctx, browser := r.Context(), browserInfo(r)
 	var next *service.Next
 	var err error
 	switch form["step"] {
@@ -319,7 +329,7 @@ func (s *server) authorizeFail(w http.ResponseWriter, r *http.Request, err error
 	var rl *service.RateLimitError
 	switch {
 	case errors.As(err, &ae) && ae.RedirectURI != "":
-		redirect(w, r, ae.RedirectURL())
+		redirect(w, r, ae.RedirectURL(s.Service.Issuer()))
 	case errors.As(err, &ae):
 		s.errorPage(w, r, http.StatusBadRequest, "", ae.Description)
 	case errors.As(err, &rl):

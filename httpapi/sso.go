@@ -41,7 +41,7 @@ func (s *server) openSSOLink(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusBadRequest, "error.sso_unknown", "")
 		return
 	}
-	landing, err := s.Service.OpenSSOLink(r.Context(), q["link"], service.BrowserInfo{UserAgent: r.UserAgent()})
+	landing, err := s.Service.OpenSSOLink(r.Context(), q["link"], browserInfo(r))
 	var le *service.SSOLinkError
 	switch {
 	case errors.As(err, &le):

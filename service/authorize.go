@@ -57,13 +57,22 @@ type AuthorizeError struct {
 func (e *AuthorizeError) Error() string { return e.Code + ": " + e.Description }
 
 // RedirectURL returns the error as the client's redirect URI with error,
-// error_description and state (RFC 6749 section 4.1.2.1).
-func (e *AuthorizeError) RedirectURL() string {
-	q := url.Values{"error": {e.Code}, "error_description": {e.Description}}
-	if e.State != "" {
-		q.Set("state", e.State)
+// error_description, state (RFC 6749 section 4.1.2.1) and the issuer's
+// iss (authResponse).
+func (e *AuthorizeError) RedirectURL(issuer string) string {
+	return authResponse(e.RedirectURI, e.State, issuer, url.Values{"error": {e.Code}, "error_description": {e.Description}})
+}
+
+// authResponse returns an authorization response (a code or an error,
+// in q) as the client's redirect URI with the request's state and the
+// issuer's iss: RFC 9207, so that a client using several servers can
+// tell which one answered (the mix-up attack).
+func authResponse(redirectURI, state, issuer string, q url.Values) string {
+	if state != "" {
+		q.Set("state", state)
 	}
-	return withQuery(e.RedirectURI, q)
+	q.Set("iss", issuer)
+	return withQuery(redirectURI, q)
 }
 
 // withQuery adds q to a URI's own query (a registered redirect URI may

@@ -5,6 +5,7 @@ package service
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -43,9 +44,36 @@ type Next struct {
 	Session       *roster.Session
 }
 
-// BrowserInfo is what a session records of the browser.
+// BrowserInfo is what a session records of the browser, and the cookie
+// of the session the browser had before (Earlier, "" for none).
 type BrowserInfo struct {
 	UserAgent string
+	Earlier   string
+}
+
+// newSession returns a browser session of a user, starting now, for the
+// cookie secret.
+func (s *Service) newSession(ctx context.Context, now time.Time, userID, secret string, amr []string, b BrowserInfo) *roster.Session {
+	return &roster.Session{ID: roster.NewID(roster.PrefixSession), UserID: userID, CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(s.secure().cfg.SessionTTL), AuthTime: now, AMR: amr, UserAgent: truncate(b.UserAgent, 255),
+		Address: roster.RequestInfoFrom(ctx).ClientIP, Hash: roster.HashKeySecret(secret)}
+}
+
+// endEarlierSession ends, in tx, the session the browser had before it
+// signed in again (as the same user or another): the new cookie replaces
+// the old one, which would otherwise stay alive, with its tokens, where
+// no sign-out can reach it. It is revoked as a sign-out would, by c.
+func (s *Service) endEarlierSession(ctx context.Context, tx roster.Tx, c *roster.Caller, b BrowserInfo) error {
+	if b.Earlier == "" || len(b.Earlier) > 128 {
+		return nil
+	}
+	old, err := tx.FindSession(ctx, roster.HashKeySecret(b.Earlier))
+	if roster.ErrorCode(err) == roster.CodeNotFound || (err == nil && !tx.Now().Before(old.ExpiresAt)) {
+		return nil // an expired one is the janitor's
+	} else if err != nil {
+		return err
+	}
+	return s.endSession(ctx, tx, c, old, "signed in again in the same browser")
 }
 
 // sessionDoc is a session as events show it: no cookie hash, and no
@@ -171,11 +199,7 @@ func (s *Service) issueCode(ctx context.Context, r *AuthRequest, ses *roster.Ses
 	} else if err != nil {
 		return nil, err
 	}
-	q := map[string][]string{"code": {secret}}
-	if r.State != "" {
-		q["state"] = []string{r.State}
-	}
-	return &Next{Redirect: withQuery(r.RedirectURI, q)}, nil
+	return &Next{Redirect: authResponse(r.RedirectURI, r.State, s.Issuer(), url.Values{"code": {secret}})}, nil
 }
 
 // PageSignIn is the sign-in page's password step: under the token
@@ -223,14 +247,15 @@ func (s *Service) signedIn(ctx context.Context, r *AuthRequest, si *signIn, amr 
 		if err := si.finish(ctx, s, tx); err != nil {
 			return err
 		}
-		now := tx.Now()
-		ses = &roster.Session{ID: roster.NewID(roster.PrefixSession), UserID: si.user.ID, CreatedAt: now, LastSeenAt: now,
-			ExpiresAt: now.Add(s.secure().cfg.SessionTTL), AuthTime: now, AMR: amr, UserAgent: truncate(b.UserAgent, 255),
-			Address: roster.RequestInfoFrom(ctx).ClientIP, Hash: roster.HashKeySecret(secret)}
+		c := &roster.Caller{User: si.user}
+		if err := s.endEarlierSession(ctx, tx, c, b); err != nil {
+			return err
+		}
+		ses = s.newSession(ctx, tx.Now(), si.user.ID, secret, amr, b)
 		if err := tx.CreateSession(ses); err != nil {
 			return err
 		}
-		return s.recordCredential(ctx, tx, &roster.Caller{User: si.user}, EventSessionCreated, "session", ses.ID, si.user.OrganizationID,
+		return s.recordCredential(ctx, tx, c, EventSessionCreated, "session", ses.ID, si.user.OrganizationID,
 			nil, docOfSession(ses, r.ClientID))
 	})
 	if err != nil {
@@ -327,17 +352,26 @@ func (s *Service) PageConsent(ctx context.Context, r *AuthRequest, ses *roster.S
 // EndSession ends a browser session and revokes the tokens issued in it,
 // with its session.revoked event. Ending one that is gone does nothing.
 func (s *Service) EndSession(ctx context.Context, c *roster.Caller, ses *roster.Session) error {
-	return s.store.Update(ctx, func(tx roster.Tx) error {
-		gone, err := tx.DeleteSession(ses.ID)
-		if err != nil || !gone {
-			return err
-		}
-		u, err := tx.FindUser(ctx, ses.UserID)
-		if err != nil {
-			return err
-		}
-		return s.recordCredential(ctx, tx, c, EventSessionRevoked, "session", ses.ID, u.OrganizationID, docOfSession(ses, ""), nil)
-	})
+	return s.store.Update(ctx, func(tx roster.Tx) error { return s.endSession(ctx, tx, c, ses, "") })
+}
+
+// endSession is EndSession in tx; reason, when not "", says why on the
+// event.
+func (s *Service) endSession(ctx context.Context, tx roster.Tx, c *roster.Caller, ses *roster.Session, reason string) error {
+	gone, err := tx.DeleteSession(ses.ID)
+	if err != nil || !gone {
+		return err
+	}
+	u, err := tx.FindUser(ctx, ses.UserID)
+	if err != nil {
+		return err
+	}
+	e, err := newEvent(ctx, c, EventSessionRevoked, "session", ses.ID, u.OrganizationID, docOfSession(ses, ""), nil)
+	if err != nil {
+		return err
+	}
+	e.Reason = reason
+	return s.appendEvent(tx, e)
 }
 
 // SignInRefusal names a refused page step for the pages: "credentials"

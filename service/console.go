@@ -49,6 +49,7 @@ func (s *Service) EnsureConsoleClient(ctx context.Context) error {
 		// Another node made it between our read and our insert.
 		err = s.update(ctx, func(tx roster.Tx) error { return s.ensureConsoleClient(ctx, tx, want) })
 	}
+	s.clientsChanged()
 	return err
 }
 

@@ -34,6 +34,8 @@ type Discovery struct {
 	ClaimsParameterSupported               bool     `json:"claims_parameter_supported"`
 	RequestParameterSupported              bool     `json:"request_parameter_supported"`
 	RequestURIParameterSupported           bool     `json:"request_uri_parameter_supported"`
+	// RFC 9207: authorization responses carry iss.
+	AuthorizationResponseISSParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 }
 
 // Discovery returns the provider metadata. Every endpoint is under the
@@ -41,25 +43,26 @@ type Discovery struct {
 func (s *Service) Discovery() *Discovery {
 	iss := s.Issuer()
 	return &Discovery{
-		Issuer:                                 iss,
-		AuthorizationEndpoint:                  iss + "/oauth2/authorize",
-		TokenEndpoint:                          iss + "/v1/auth/token",
-		RevocationEndpoint:                     iss + "/v1/auth/revoke",
-		UserinfoEndpoint:                       iss + "/oauth2/userinfo",
-		IntrospectionEndpoint:                  iss + "/oauth2/introspect",
-		EndSessionEndpoint:                     iss + "/oauth2/logout",
-		JWKSURI:                                iss + "/oauth2/jwks",
-		ResponseTypesSupported:                 []string{"code"},
-		ResponseModesSupported:                 []string{"query"},
-		GrantTypesSupported:                    []string{"authorization_code", "refresh_token", "client_credentials", "password"},
-		CodeChallengeMethodsSupported:          []string{"S256"},
-		SubjectTypesSupported:                  []string{"public"},
-		IDTokenSigningAlgValuesSupported:       slices.Clone(roster.SigningAlgs),
-		TokenEndpointAuthMethodsSupported:      []string{"client_secret_basic", "client_secret_post", "none"},
-		IntrospectionEndpointAuthMethods:       []string{"client_secret_basic", "client_secret_post"},
-		RevocationEndpointAuthMethodsSupported: []string{"none"},
-		ScopesSupported:                        append(slices.Clone(OpenIDScopes), roster.AllScopes...),
-		ClaimsSupported:                        slices.Clone(Claims),
-		UILocalesSupported:                     []string{"en", "nl"},
+		Issuer:                                     iss,
+		AuthorizationEndpoint:                      iss + "/oauth2/authorize",
+		TokenEndpoint:                              iss + "/v1/auth/token",
+		RevocationEndpoint:                         iss + "/v1/auth/revoke",
+		UserinfoEndpoint:                           iss + "/oauth2/userinfo",
+		IntrospectionEndpoint:                      iss + "/oauth2/introspect",
+		EndSessionEndpoint:                         iss + "/oauth2/logout",
+		JWKSURI:                                    iss + "/oauth2/jwks",
+		ResponseTypesSupported:                     []string{"code"},
+		ResponseModesSupported:                     []string{"query"},
+		GrantTypesSupported:                        []string{"authorization_code", "refresh_token", "client_credentials", "password"},
+		CodeChallengeMethodsSupported:              []string{"S256"},
+		SubjectTypesSupported:                      []string{"public"},
+		IDTokenSigningAlgValuesSupported:           slices.Clone(roster.SigningAlgs),
+		TokenEndpointAuthMethodsSupported:          []string{"client_secret_basic", "client_secret_post", "none"},
+		IntrospectionEndpointAuthMethods:           []string{"client_secret_basic", "client_secret_post"},
+		RevocationEndpointAuthMethodsSupported:     []string{"none"},
+		ScopesSupported:                            append(slices.Clone(OpenIDScopes), roster.AllScopes...),
+		ClaimsSupported:                            slices.Clone(Claims),
+		UILocalesSupported:                         []string{"en", "nl"},
+		AuthorizationResponseISSParameterSupported: true,
 	}
 }

@@ -11,16 +11,23 @@ import (
 	"github.com/rosterhq/roster/internal/seal"
 )
 
+// keyService returns a service without a store that can make and open
+// signing keys.
+func keyService(tb testing.TB) *Service {
+	box, err := seal.New("keys-test-secret-key-0123456789abcdef")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := New(nil, nil)
+	s.SetSecretBox(box)
+	return s
+}
+
 // TestOpenKeys: the JWKS lists the current keys and the retired ones
 // until they expire; only current keys sign; a key sealed under another
 // key id does not open.
 func TestOpenKeys(t *testing.T) {
-	box, err := seal.New("keys-test-secret-key-0123456789abcdef")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(nil, nil)
-	s.SetSecretBox(box)
+	s := keyService(t)
 	now := time.Now()
 	key := func(alg string, retired, expires time.Duration) *roster.SigningKey {
 		k, err := s.newSigningKey(alg)

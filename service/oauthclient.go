@@ -44,6 +44,7 @@ func (s *Service) CreateOAuthClient(ctx context.Context, c *roster.Caller, in *r
 	if err != nil {
 		return nil, "", err
 	}
+	s.clientsChanged()
 	return cl, secret, nil
 }
 
@@ -165,6 +166,7 @@ func (s *Service) updateOAuthClient(ctx context.Context, c *roster.Caller, id st
 	if err != nil {
 		return nil, "", err
 	}
+	s.clientsChanged()
 	out = out.Clone()
 	out.Hash = nil
 	return out, secret, nil
@@ -240,7 +242,7 @@ func (s *Service) DeleteOAuthClient(ctx context.Context, c *roster.Caller, id st
 	if _, err := s.findOAuthClient(ctx, s.store, c, id); err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx roster.Tx) error {
+	err := s.update(ctx, func(tx roster.Tx) error {
 		cur, err := tx.FindOAuthClient(ctx, id)
 		if err != nil {
 			return asNotFound(err, "OAuth client")
@@ -253,4 +255,8 @@ func (s *Service) DeleteOAuthClient(ctx context.Context, c *roster.Caller, id st
 		}
 		return s.recordCredential(ctx, tx, c, EventClientDeleted, "oauth_client", cur.ID, cur.OrganizationID, cur, nil)
 	})
+	if err == nil {
+		s.clientsChanged()
+	}
+	return err
 }

@@ -39,6 +39,7 @@ type Service struct {
 	sec         *security   // account security settings (security.go)
 	keyChecked  atomic.Bool // CheckSecretKey succeeded
 	ring        keyRing     // the keys that sign ID tokens (keys.go)
+	origins     webOrigins  // the browser origins of the OAuth clients (weborigins.go)
 	secOnce     sync.Once
 	signIns     signInCounter // SignInCounts
 }

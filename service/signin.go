@@ -440,20 +440,46 @@ func (s *Service) passwordSignIn(ctx context.Context, name, password, code strin
 		if failed = errors.Is(err, errWrongTOTP); failed {
 			s.attemptFailed(att, "totp")
 		}
+		if errors.Is(err, errNeedSecondFactor) && rehash {
+			// The sign-in pages ask for the code in a later request, which
+			// no longer has the password: the hash is upgraded now.
+			s.upgradeHashNow(ctx, u.ID, stored, s.argon2Replacement(ctx, u.ID, password))
+		}
 		return &signIn{user: u}, err
 	}
 	si := &signIn{user: u, att: att, stored: stored}
 	// An imported hash (bcrypt, PBKDF2, …) is replaced with argon2id at
-	// the first successful sign-in, in its transaction. A busy hash gate
-	// only puts that off to a later sign-in.
+	// the first successful sign-in, in its transaction.
 	if rehash {
-		if si.upgraded, err = s.hashPassword(ctx, password); err != nil {
-			s.log.WarnContext(ctx, "imported password hash kept for now", "user_id", u.ID, "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
-			si.upgraded = ""
-		}
+		si.upgraded = s.argon2Replacement(ctx, u.ID, password)
 	}
 	done = true
 	return si, nil
+}
+
+// argon2Replacement hashes the right password of an imported hash with
+// argon2id; "" when the hash gate is busy, which only puts the upgrade
+// off to a later sign-in.
+func (s *Service) argon2Replacement(ctx context.Context, userID, password string) string {
+	hash, err := s.hashPassword(ctx, password)
+	if err != nil {
+		s.log.WarnContext(ctx, "imported password hash kept for now", "user_id", userID, "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+		return ""
+	}
+	return hash
+}
+
+// upgradeHashNow is upgradeHash in a transaction of its own, for a right
+// password whose sign-in is not finished (its second factor is due). A
+// failure keeps the imported hash, to be upgraded at a later sign-in.
+func (s *Service) upgradeHashNow(ctx context.Context, userID, checked, upgraded string) {
+	if upgraded == "" {
+		return
+	}
+	err := s.store.Update(ctx, func(tx roster.Tx) error { return s.upgradeHash(ctx, tx, userID, checked, upgraded) })
+	if err != nil {
+		s.log.WarnContext(ctx, "imported password hash kept for now", "user_id", userID, "error", err, "request_id", roster.RequestInfoFrom(ctx).ID)
+	}
 }
 
 // secondFactorSignIn checks the second factor of a user whose password

@@ -184,15 +184,17 @@ func (s *Service) OpenSSOLink(ctx context.Context, secret string, b BrowserInfo)
 		if err := s.checkSSOStillValid(ctx, tx, l, u); err != nil {
 			return err
 		}
-		now := tx.Now()
-		ses := &roster.Session{ID: roster.NewID(roster.PrefixSession), UserID: u.ID, CreatedAt: now, LastSeenAt: now,
-			ExpiresAt: now.Add(s.secure().cfg.SessionTTL), AuthTime: now, AMR: []string{roster.AMRSSO}, ImpersonatorID: l.CreatedBy,
-			UserAgent: truncate(b.UserAgent, 255), Address: roster.RequestInfoFrom(ctx).ClientIP, Hash: roster.HashKeySecret(cookie)}
+		ses := s.newSession(ctx, tx.Now(), u.ID, cookie, []string{roster.AMRSSO}, b)
+		ses.ImpersonatorID = l.CreatedBy
+		c := SessionCaller(u, ses)
+		if err := s.endEarlierSession(ctx, tx, c, b); err != nil {
+			return err
+		}
 		if err := tx.CreateSession(ses); err != nil {
 			return err
 		}
 		out = &SSOLanding{Redirect: l.RedirectURI, SessionSecret: cookie, Session: ses}
-		return s.recordCredential(ctx, tx, SessionCaller(u, ses), EventSessionCreated, "session", ses.ID,
+		return s.recordCredential(ctx, tx, c, EventSessionCreated, "session", ses.ID,
 			u.OrganizationID, nil, docOfSession(ses, l.ClientID))
 	})
 	if err != nil {

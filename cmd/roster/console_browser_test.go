@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -21,7 +22,7 @@ import (
 // violation. Screenshots go to ROSTER_SCREENSHOTS (docs/console to
 // refresh the committed ones), else a temporary folder.
 func TestBrowserConsole(t *testing.T) {
-	tools := newConsoleTools(t)
+	run := newConsoleRunner(t)
 	s := startServer(t)
 	s.userWithPassword(map[string]any{"email": "olga@example.com", "first_name": "Olga", "last_name": "Operator", "roles": []string{"admin"}}, "olga-Secret-1")
 	for i := range 40 {
@@ -35,14 +36,12 @@ func TestBrowserConsole(t *testing.T) {
 	t.Cleanup(failing.Close)
 	s.do("POST", "/v1/webhooks", map[string]any{"name": "Billing sync", "url": failing.URL, "events": []string{"user.*"}}).want(201)
 	app := s.newApp(t, nil)
-	// The browser opens the console at the public URL, which its client's
-	// redirect URI names (with ROSTER_TEST_PRISM, s.URL is Prism's).
-	out := tools.run(t, "console.mjs", []string{"signed in", "found by typing", "opened with the keyboard", "saved version 2", "error next to its field",
-		"conflict shown", "conflict resolved without losing their change", "tag added and removed", "audit before/after", "sessions and two-factor state", "password set by an admin", "SSO link made",
-		"organisation tree", "webhook deliveries, test and retry", "signed out"},
-		"ROSTER_URL="+s.issuer(), "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
+	out := run.script(t, s, "console.mjs", "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
 		"TARGET=Annika", "FIND=nnik", "ROSTER_KEY="+s.Key,
 		"RESELLER=Acme Reseller", "WEBHOOK=Billing sync", "APP_ID="+app.ID, "APP_REDIRECT="+app.Redirect, "CLIENT_ORG=Beta Client")
+	wantSteps(t, out, "signed in", "found by typing", "opened with the keyboard", "saved version 2", "error next to its field",
+		"conflict shown", "conflict resolved without losing their change", "tag added and removed", "audit before/after", "sessions and two-factor state", "password set by an admin", "SSO link made",
+		"organisation tree", "webhook deliveries, test and retry", "signed out")
 	if fmt.Sprint(out["searches"]) != "[nnik]" {
 		t.Errorf("typing nnik sent the searches %v, want one (debounced)", out["searches"])
 	}
@@ -52,42 +51,79 @@ func TestBrowserConsole(t *testing.T) {
 	if out["user_fits_375"] != true || out["users_fit_375"] != true {
 		t.Errorf("at 375 px the pages scroll sideways: user %v, users %v", out["user_fits_375"], out["users_fit_375"])
 	}
-	t.Logf("the message next to Time zone: %v; from the last keystroke to the list: %v ms", out["field_error"], out["keystroke_to_list_ms"])
+	t.Logf("the message next to Time zone: %v; from the last keystroke to the list: %v ms; screenshots in %s", out["field_error"], out["keystroke_to_list_ms"], run.shots)
 }
 
-// consoleTools runs a console script of tools/browser in Chromium.
-type consoleTools struct{ node, dir, chrome string }
-
-// newConsoleTools finds node, the browser tools and Chromium, or skips
-// the test (before it starts a server).
-func newConsoleTools(t *testing.T) consoleTools {
-	node, dir := browserTools(t)
-	return consoleTools{node, dir, chromiumPath(t)}
-}
-
-// run runs script with env and fails the test for each of wantSteps it
-// did not pass and for any serious or critical axe-core violation. Its
-// screenshots go to ROSTER_SCREENSHOTS (docs/console to refresh the
-// committed ones), else a temporary folder.
-func (c consoleTools) run(t *testing.T, script string, wantSteps []string, env ...string) map[string]any {
-	t.Helper()
-	shots := os.Getenv("ROSTER_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
+// TestBrowserConsoleOrgs drives the organisation pages and a user's
+// memberships in headless Chromium (tools/browser/console-orgs.mjs) as
+// an admin of a reseller: edit a client's fields and branding and see
+// the new version, credit with a required reason and its history, a
+// concurrent edit shown as a conflict and resolved keeping both, a
+// settings schema with a JSON syntax error (not sent) and one the server
+// refuses (its message next to the editor), the members; on a member's
+// page grant manager, and find owner not offered and refused by the
+// server when forced. axe-core scans the organisation page.
+func TestBrowserConsoleOrgs(t *testing.T) {
+	run := newConsoleRunner(t)
+	s := startServer(t)
+	root := s.do("GET", "/v1/users/me", nil).want(200).str("organization_id")
+	reseller := s.do("POST", "/v1/orgs", map[string]any{"name": "Acme Reseller", "parent_id": root}).want(201).str("id")
+	client := s.do("POST", "/v1/orgs", map[string]any{"name": "Beta Client", "parent_id": reseller}).want(201).str("id")
+	s.userWithPassword(map[string]any{"email": "adam@example.com", "first_name": "Adam", "last_name": "Admin", "organization_id": reseller, "roles": []string{"admin"}}, "adam-Secret-1")
+	s.createUser(map[string]any{"email": "bob@example.com", "first_name": "Bob", "last_name": "Member", "organization_id": client})
+	out := run.script(t, s, "console-orgs.mjs", "USERNAME=adam@example.com", "PASSWORD=adam-Secret-1",
+		"RESELLER=Acme Reseller", "CLIENT_ORG=Beta Client", "CLIENT_ID="+client, "MEMBER=Bob Member", "ROSTER_KEY="+s.Key)
+	wantSteps(t, out, "signed in", "organisation opened from the tree", "saved version 2", "branding previewed", "credit needs a reason",
+		"credit added with its history", "conflict resolved without losing their change", "schema syntax error not sent", "schema refused by the server", "schema saved", "members listed",
+		"owner not offered to an admin", "manager granted", "owner refused by the server", "membership added and removed")
+	if out["org_fits_375"] != true {
+		t.Error("at 375 px the organisation page scrolls sideways")
 	}
-	out := runNode(t, c.node, c.dir, script, append(env, "SHOTS="+shots, "CHROMIUM="+c.chrome)...)
+	if bob := s.do("GET", "/v1/orgs/"+client+"/members", nil).want(200).obj(); !strings.Contains(fmt.Sprint(bob["items"]), "manager") {
+		t.Errorf("Bob is not a manager of Beta Client after the run: %v", bob["items"])
+	}
+	t.Logf("the server's refusal as shown: %v; the schema's syntax error: %v", out["refusal"], out["syntax_error"])
+}
+
+// consoleRunner runs the console's browser scripts; it is made before
+// the server starts so that a machine without the tools skips at once.
+type consoleRunner struct{ node, dir, chrome, shots string }
+
+// newConsoleRunner finds node, the tools and Chromium (or skips), and
+// where screenshots go: ROSTER_SCREENSHOTS (docs/console to refresh the
+// committed ones), else a temporary folder.
+func newConsoleRunner(t *testing.T) consoleRunner {
+	r := consoleRunner{chrome: chromiumPath(t), shots: os.Getenv("ROSTER_SCREENSHOTS")}
+	r.node, r.dir = browserTools(t)
+	if r.shots == "" {
+		r.shots = t.TempDir()
+	}
+	return r
+}
+
+// script runs a console script against s and returns its outcome; an
+// axe-core violation fails the test. The browser opens the console at
+// the public URL, which its client's redirect URI names (with
+// ROSTER_TEST_PRISM, s.URL is Prism's).
+func (r consoleRunner) script(t *testing.T, s *testServer, name string, env ...string) map[string]any {
+	t.Helper()
+	out := runNode(t, r.node, r.dir, name, append(env, "ROSTER_URL="+s.issuer(), "SHOTS="+r.shots, "CHROMIUM="+r.chrome)...)
 	if v, _ := out["violations"].([]any); len(v) > 0 {
 		t.Errorf("axe-core: serious or critical violations: %v", v)
 	}
+	return out
+}
+
+// wantSteps fails t for each step of want the script did not pass.
+func wantSteps(t *testing.T, out map[string]any, want ...string) {
+	t.Helper()
 	var steps []string
 	for _, s := range out["steps"].([]any) {
 		steps = append(steps, s.(string))
 	}
-	for _, want := range wantSteps {
-		if !slices.Contains(steps, want) {
-			t.Errorf("step %q did not pass (passed: %v)", want, steps)
+	for _, w := range want {
+		if !slices.Contains(steps, w) {
+			t.Errorf("step %q did not pass (passed: %v)", w, steps)
 		}
 	}
-	t.Logf("%s: screenshots in %s", script, shots)
-	return out
 }

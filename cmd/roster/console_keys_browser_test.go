@@ -25,7 +25,7 @@ import (
 // are scanned by axe-core. Screenshots go to ROSTER_SCREENSHOTS
 // (docs/console to refresh the committed ones), else a temporary folder.
 func TestBrowserConsoleKeys(t *testing.T) {
-	tools := newConsoleTools(t)
+	run := newConsoleRunner(t)
 	// A failed delivery waits ten minutes for its next attempt, so only
 	// the console's retry can bring it.
 	s := startServer(t, func(c *Config) { c.Webhooks.RetryBase, c.Webhooks.RetryMax = 10*time.Minute, time.Hour })
@@ -47,16 +47,16 @@ func TestBrowserConsoleKeys(t *testing.T) {
 		return len(items) == 1 && items[0].(map[string]any)["attempt"] == float64(1)
 	})
 
-	out := tools.run(t, "console-keys.mjs", []string{"signed in", "webhook error next to its field", "webhook created, signing secret once", "webhook edited, secrets write-only",
-		"signing secret rotated", "failed delivery retried and delivered", "test ping", "key secret shown once", "key revoked",
-		"client secret shown once", "client edited", "client secret rotated"},
-		"ROSTER_URL="+s.issuer(), "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
+	out := run.script(t, s, "console-keys.mjs", "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
 		"WEBHOOK=Billing sync", "RECEIVER="+receiver.URL+"/audit", "WEBHOOK_PASSWORD=hunter2-basic-pw")
+	wantSteps(t, out, "signed in", "webhook error next to its field", "webhook created, signing secret once", "webhook edited, secrets write-only",
+		"signing secret rotated", "failed delivery retried and delivered", "test ping", "key secret shown once", "key revoked",
+		"client secret shown once", "client edited", "client secret rotated")
 
 	if !strings.Contains(fmt.Sprint(out["url_error"]), "url") || out["keys_fit_375"] != true {
 		t.Errorf("the message next to URL: %q; the keys page fits 375 px: %v", out["url_error"], out["keys_fit_375"])
 	}
-	t.Logf("the message next to URL: %v", out["url_error"])
+	t.Logf("the message next to URL: %v; screenshots in %s", out["url_error"], run.shots)
 	// The webhook: a whsec_ secret, its password and header value kept
 	// though the edit never held them.
 	if sec, _ := out["signing_secret"].(string); !strings.HasPrefix(sec, "whsec_") || out["rotated_signing_secret"] == sec ||

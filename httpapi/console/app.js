@@ -2,21 +2,31 @@
 //
 // The console's start: finish a sign-in on /console/callback, show the
 // sign-in button when signed out, and otherwise the view the #fragment
-// names (#/users, #/users/{id}, #/orgs, #/webhooks, #/keys, #/clients).
+// names (#/users, #/users/{id}, #/orgs, #/orgs/{id}, #/webhooks, #/keys,
+// #/clients).
 
 import { claims, finishSignIn, signIn, signOut, signedIn } from "./auth.js";
 import { SignedOut } from "./api.js";
 import { initUsers, showUsers } from "./users.js";
 import { initUser, showUser } from "./user.js";
 import { showOrgs } from "./orgs.js";
+import { initOrg, showOrg } from "./org.js";
 import { initWebhooks, showWebhooks } from "./webhooks.js";
 import { initKeys, showKeys } from "./keys.js";
 import { initClients, showClients } from "./clients.js";
 import { $ } from "./dom.js";
 
-const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs", "view-webhooks", "view-keys", "view-clients"];
+const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs", "view-org", "view-webhooks", "view-keys", "view-clients"];
 
-// PAGES are the views a #fragment names, besides the users and a user:
+// ITEMS are the views of one user or organisation, which a #fragment
+// names by its id: the view, its heading, and what fills it (and sets
+// the title to the item's name).
+const ITEMS = [
+  [/^#\/users\/([^/]+)$/, "view-user", "user-h", showUser],
+  [/^#\/orgs\/([^/]+)$/, "view-org", "org-h", showOrg],
+];
+
+// PAGES are the other views a #fragment names, besides the users:
 // title, view, its heading, and what fills it.
 const PAGES = {
   "#/orgs": ["Organisations", "view-orgs", "orgs-h", showOrgs],
@@ -62,11 +72,13 @@ function route() {
   $("sign-out").hidden = false;
   const c = claims();
   $("who").textContent = c.name || c.email || "";
-  const m = location.hash.match(/^#\/users\/([^/]+)$/);
-  if (m) {
-    showView("view-user", "user-h");
-    showUser(decodeURIComponent(m[1]));
-    return;
+  for (const [pattern, view, heading, show] of ITEMS) {
+    const m = location.hash.match(pattern);
+    if (m) {
+      showView(view, heading);
+      show(decodeURIComponent(m[1]));
+      return;
+    }
   }
   const page = PAGES[location.hash];
   if (page) {
@@ -84,6 +96,7 @@ function route() {
 async function start() {
   initUsers(onError);
   initUser(onError);
+  initOrg(onError);
   initWebhooks(onError);
   initKeys(onError);
   initClients(onError);

@@ -11,20 +11,28 @@ import { $ } from "./dom.js";
 // BOOKKEEPING are what every change moves; the entry's time says it.
 const BOOKKEEPING = new Set(["/version", "/updated_at"]);
 
+// auditEntries reads the first 200 audit entries of target, oldest
+// first, and whether there are more; or, as refused, why not: refusal
+// when the caller may not read them, else the server's words.
+export async function auditEntries(target, refusal) {
+  const a = await api("GET", query("v1/audit-events", { target, limit: 200 }));
+  if (!a.ok) return { refused: a.status === 403 || a.status === 404 ? refusal : a.problemText };
+  const entries = [...(a.body.items || [])].sort((x, y) => x.occurred_at.localeCompare(y.occurred_at) || x.id.localeCompare(y.id));
+  return { entries, more: Boolean(a.body.next_cursor) };
+}
+
 export async function auditTrail(userID) {
   const list = $("audit");
   const note = $("audit-note");
   list.replaceChildren();
   note.textContent = "Loading…";
-  const a = await api("GET", query("v1/audit-events", { target: userID, limit: 200 }));
-  if (!a.ok) {
-    note.textContent = a.status === 403 || a.status === 404
-      ? "The audit trail is for admins of this user's organisation (with the audit:read scope)."
-      : a.problemText;
+  const got = await auditEntries(userID, "The audit trail is for admins of this user's organisation (with the audit:read scope).");
+  if (got.refused) {
+    note.textContent = got.refused;
     return;
   }
-  const entries = [...(a.body.items || [])].sort((x, y) => x.occurred_at.localeCompare(y.occurred_at) || x.id.localeCompare(y.id));
-  note.textContent = entries.length === 0 ? "No changes recorded." : a.body.next_cursor ? "The newest changes are not all shown (more than 200)." : "";
+  const { entries } = got;
+  note.textContent = entries.length === 0 ? "No changes recorded." : got.more ? "The newest changes are not all shown (more than 200)." : "";
   let doc = {};
   const items = [];
   for (const e of entries) {

@@ -11,7 +11,7 @@
 import { api, query } from "./api.js";
 import { CLIENT_ID } from "./auth.js";
 import { $, button, listPage, when } from "./dom.js";
-import { checked, choices, clearErrors, editor, field, input, lines, row, saved, select, textarea } from "./form.js";
+import { checked, choices, clearErrors, editor, field, input, lines, row, saved, select, textarea } from "./editor.js";
 import { hideSecret, showSecret } from "./secret.js";
 
 const GRANTS = ["authorization_code", "refresh_token", "client_credentials", "password"];

@@ -7,7 +7,7 @@
 
 import { api, query } from "./api.js";
 import { $, button, listPage, when } from "./dom.js";
-import { checked, choices, clearErrors, field, input, showErrors } from "./form.js";
+import { checked, choices, clearErrors, field, input, showErrors } from "./editor.js";
 import { hideSecret, showSecret } from "./secret.js";
 
 // RANK_SCOPES are the API scopes a key of a user whose best role is the

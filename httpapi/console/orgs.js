@@ -31,7 +31,7 @@ export async function showOrgs(onError) {
 }
 
 // orgItem is one organisation: a button that opens its clients and
-// details, and the list they go in.
+// details, a link to its page, and the list its clients go in.
 function orgItem(o) {
   const li = document.createElement("li");
   const b = document.createElement("button");
@@ -59,7 +59,12 @@ function orgItem(o) {
       });
     }
   });
-  li.append(b, detail, children);
+  const page = document.createElement("a");
+  page.href = `#/orgs/${encodeURIComponent(o.id)}`;
+  page.className = "open";
+  page.textContent = "Open";
+  page.setAttribute("aria-label", `Open ${o.name}`);
+  li.append(b, page, detail, children);
   return li;
 }
 

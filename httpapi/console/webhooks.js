@@ -10,7 +10,7 @@
 
 import { api, query } from "./api.js";
 import { $, button, when } from "./dom.js";
-import { clearErrors, editor, field, input, lines, row, saved, select, textarea } from "./form.js";
+import { clearErrors, editor, field, input, lines, row, saved, select, textarea } from "./editor.js";
 import { hideSecret, showSecret } from "./secret.js";
 
 // MASK is what the API shows for a write-only value that is set, and

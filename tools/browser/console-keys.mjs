@@ -16,9 +16,11 @@
 // name of a webhook with a failed delivery whose receiver now answers
 // 2xx), RECEIVER (a URL a new webhook may send to), WEBHOOK_PASSWORD (the
 // basic-auth password to give the new webhook), SHOTS, CHROMIUM.
-import { env, fail, launch, report, scanner, signInToConsole } from "./scan.mjs";
+import { env, scanner } from "./scan.mjs";
+import { failed, openConsole, report, signInToConsole } from "./console-kit.mjs";
 
-const { check, violations, seen } = scanner(env("SHOTS"));
+const scan = scanner(env("SHOTS"));
+const { check } = scan;
 const steps = [];
 const step = (name) => steps.push(name);
 let current;
@@ -42,16 +44,13 @@ async function secretShown(page, label) {
 }
 
 async function main() {
-  const base = new URL("/console/", env("ROSTER_URL")).href;
-  const browser = await launch();
+  const { base, browser, ctx, page } = await openConsole();
+  current = page;
   const out = {};
   try {
-    const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } });
     await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(base).origin });
-    const page = await ctx.newPage();
-    current = page;
     page.on("dialog", (d) => d.accept()); // "Revoke …?", "Rotate …?"
-    await signInToConsole(page, base);
+    await signInToConsole(page, base, env("USERNAME"), env("PASSWORD"));
     step("signed in");
 
     // 1. A new webhook: its signing secret once, copied.
@@ -163,7 +162,7 @@ async function main() {
   } finally {
     await browser.close();
   }
-  report(out, { seen, steps, violations });
+  report(out, steps, scan);
 }
 
-main().catch((err) => fail(err, steps, current));
+main().catch((err) => failed(err, steps, current));

@@ -20,10 +20,12 @@
 // may open), SHOTS, CHROMIUM (default
 // /usr/bin/chromium).
 import { join } from "node:path";
-import { env, fail, launch, report, scanner, signInToConsole } from "./scan.mjs";
+import { env, scanner } from "./scan.mjs";
+import { failed, openConsole, report, signInToConsole } from "./console-kit.mjs";
 
 const shots = env("SHOTS");
-const { check, violations, seen } = scanner(shots);
+const scan = scanner(shots);
+const { check } = scan;
 const steps = [];
 let current;
 
@@ -53,17 +55,14 @@ async function save(page, expect) {
 const noSideways = (page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 
 async function main() {
-  const base = new URL("/console/", env("ROSTER_URL")).href;
-  const browser = await launch();
+  const { base, browser, page } = await openConsole();
+  current = page;
   const out = {};
   try {
-    const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } });
-    const page = await ctx.newPage();
-    current = page;
 
     // 1. Signed out: the console offers to sign in, and signs in through
     // the hosted pages (PKCE) straight back to the users.
-    await signInToConsole(page, base);
+    await signInToConsole(page, base, env("USERNAME"), env("PASSWORD"));
     step("signed in");
 
     // 2. Find a user by typing part of the name, one key at a time as a
@@ -214,7 +213,7 @@ async function main() {
   } finally {
     await browser.close();
   }
-  report(out, { seen, steps, violations });
+  report(out, steps, scan);
 }
 
-main().catch((err) => fail(err, steps, current));
+main().catch((err) => failed(err, steps, current));
