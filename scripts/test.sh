@@ -29,7 +29,10 @@ fi
 # ---- The hosted pages in a browser (issue 16) ----
 # TestBrowserPages drives the pages in headless Chromium (Debian's chromium
 # through npm playwright-core) with axe-core scans, TestBrowserConsole the
-# console (/console, tools/browser/console.mjs) likewise, and
+# console (/console, tools/browser/console.mjs) likewise,
+# TestBrowserConsoleOrgs its organisation pages and memberships
+# (console-orgs.mjs), TestBrowserConsoleKeys its webhooks, API keys and
+# OAuth clients (console-keys.mjs), and
 # TestOpenIDClientRelyingParty runs npm openid-client as a relying party
 # (tools/browser, pinned by its package-lock.json). Installed here, they
 # run with the black-box tests below, on both stores; without node, the

@@ -68,7 +68,12 @@ func (s *Service) CreateAPIKey(ctx context.Context, c *roster.Caller, in *APIKey
 		}
 	}
 	if len(scopes) == 0 && len(c.Scopes) > 0 {
-		scopes = slices.Clone(c.Scopes) // a narrowed token makes narrowed keys
+		// A narrowed token makes narrowed keys, with the token's API
+		// scopes: a key signs no one in, so the OpenID ones (openid,
+		// profile, … of a console sign-in) mean nothing to it. The list
+		// is never empty (which would mean every scope): the token holds
+		// keys:write.
+		scopes = slices.DeleteFunc(slices.Clone(c.Scopes), func(sc string) bool { return !slices.Contains(roster.AllScopes, sc) })
 	}
 	secret := roster.NewKeySecret()
 	k := &roster.APIKey{ID: roster.NewID(roster.PrefixKey), UserID: owner.ID, Name: name, Scopes: scopes, ExpiresAt: in.ExpiresAt, Hash: roster.HashKeySecret(secret)}

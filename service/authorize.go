@@ -175,7 +175,7 @@ func (s *Service) Authorize(ctx context.Context, p AuthorizeParams) (*AuthReques
 func authorizeScopes(scope string, cl *roster.OAuthClient) ([]string, error) {
 	var out []string
 	for _, sc := range strings.Fields(scope) {
-		if !slices.Contains(cl.AllowedScopes, sc) {
+		if !slices.Contains(cl.AllowedScopes, sc) && !consoleMayAsk(cl, sc) {
 			return nil, errorf("scope %s is not one this application may ask for", sc)
 		}
 		if !slices.Contains(out, sc) {

@@ -152,6 +152,14 @@ func forbidden(format string, args ...any) error {
 }
 
 func needScope(c *roster.Caller, scopes ...string) error {
+	if c.ImpersonatorID != "" && slices.Equal(scopes, []string{roster.ScopeKeysWrite}) {
+		// An administrator signed in as someone else through an SSO link
+		// does not mint lasting credentials in that user's name: a key
+		// or client would outlive the link, and keys:write is the one
+		// scope the console (which an SSO link may open) holds beyond
+		// what any app may.
+		return forbidden("a session opened with an SSO link may not manage API keys or OAuth clients: the administrator behind it does that as themselves")
+	}
 	for _, sc := range scopes {
 		if c.HasScope(sc) {
 			return nil

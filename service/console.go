@@ -31,8 +31,8 @@ const ConsolePath = "/console/"
 // nothing; once it is right, a call costs one read.
 //
 // The client allows every scope a user may grant an app, so what a
-// console token may do is decided by its user's roles alone; keys:write
-// is never grantable at sign-in, so the console cannot mint keys.
+// console token may do is decided by its user's roles alone; keys:write,
+// which no app may list, the console may ask for too (consoleMayAsk).
 //
 // A public URL the redirect-URI rules refuse (plain http to a host that
 // is not loopback) is a roster.Error with CodeInvalid.
@@ -115,4 +115,18 @@ func sameConsole(cur, want *roster.OAuthClient) bool {
 	return cur.Type == want.Type && cur.FirstParty == want.FirstParty && slices.Equal(cur.GrantTypes, want.GrantTypes) &&
 		slices.Equal(cur.RedirectURIs, want.RedirectURIs) && slices.Equal(cur.PostLogoutRedirectURIs, want.PostLogoutRedirectURIs) &&
 		slices.Equal(cur.AllowedScopes, want.AllowedScopes)
+}
+
+// consoleMayAsk reports whether sc is keys:write asked for by the
+// console. No app may be given keys:write (roster.AllowedScopeChoices:
+// an app must never mint credentials in its user's name), but the
+// console is the server's own page, not an app: it is how a person
+// manages their API keys and their organisations' OAuth clients, and
+// what it may do must be what its user may (PRODUCT.md section 10). The
+// scope is granted here rather than stored in the client's
+// allowed_scopes, where every client's rules would have to make an
+// exception for it. Keys are still limited by the user's roles, and a
+// session opened with an SSO link cannot use the scope (needScope).
+func consoleMayAsk(cl *roster.OAuthClient, sc string) bool {
+	return cl.ID == ConsoleClientID && sc == roster.ScopeKeysWrite
 }

@@ -21,7 +21,7 @@ import (
 
 // consoleScopes are the scopes the page asks for (auth.js SCOPES).
 var consoleScopes = []string{"openid", "profile", "email", "offline_access", "users:read", "users:write:all", "orgs:read", "orgs:write",
-	"webhooks:read", "webhooks:write", "events:read", "audit:read"}
+	"webhooks:read", "webhooks:write", "events:read", "audit:read", "keys:write"}
 
 func TestConsoleAssets(t *testing.T) {
 	s := startServer(t)
@@ -156,9 +156,21 @@ func TestConsoleSignIn(t *testing.T) {
 	if fe := fieldErrors(s.doAs(tok.AccessToken, "PATCH", path, `{"first_name":""}`, "Content-Type", mp).problem(422)); !slices.Contains(fe, "body.first_name") {
 		t.Errorf("an empty first name: errors at %v", fe)
 	}
-	// The console cannot mint credentials: keys:write is never granted at
-	// sign-in.
-	s.doAs(tok.AccessToken, "POST", "/v1/api-keys", map[string]any{"name": "k"}).problem(403)
+	// The console manages keys and clients as its user may (keys:write,
+	// which no app may ask for), within the user's roles.
+	s.doAs(tok.AccessToken, "POST", "/v1/api-keys", map[string]any{"name": "k", "scopes": []string{"users:read"}}).want(201)
+	s.doAs(tok.AccessToken, "POST", "/v1/api-keys", map[string]any{"name": "k", "scopes": []string{"scim"}}).problem(403)
+	// A key asked without scopes gets the token's API scopes, not its
+	// OpenID ones.
+	if sc := s.doAs(tok.AccessToken, "POST", "/v1/api-keys", map[string]any{"name": "k"}).want(201).obj()["scopes"].([]any); len(sc) != len(consoleScopes)-4 || slices.Contains(sc, any("openid")) {
+		t.Errorf("a key made without scopes by the console: %v", sc)
+	}
+	s.doAs(tok.AccessToken, "GET", "/v1/oauth-clients/"+service.ConsoleClientID, nil).want(200)
+	// Another app of the same user's cannot ask for it.
+	other := s.newApp(t, nil)
+	if q := b.get(other.oauth(s, "openid", "keys:write").AuthCodeURL("st-2", oauth2.S256ChallengeOption(verifier))).location().Query(); q.Get("error") != "invalid_scope" {
+		t.Errorf("an app asking for keys:write: %v", q)
+	}
 
 	// Refresh with client_id only, as a public client does.
 	r := s.form("/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {service.ConsoleClientID}})
@@ -176,6 +188,34 @@ func TestConsoleSignIn(t *testing.T) {
 	s.doAs(fresh["access_token"].(string), "GET", "/v1/users/me", nil).problem(401)
 	if q := b.get(authorize + "&prompt=none").location().Query(); q.Get("error") != "login_required" {
 		t.Errorf("after logout the session still signs in: %v", q)
+	}
+}
+
+// TestConsoleImpersonatedNoKeys: a console opened through an SSO link
+// acts as the user but cannot make API keys or OAuth clients in the
+// user's name: they would outlive the link.
+func TestConsoleImpersonatedNoKeys(t *testing.T) {
+	s := startServer(t)
+	target := s.createUser(map[string]any{"email": "ann@example.com", "roles": []string{"admin"}})["id"].(string)
+	conf := &oauth2.Config{ClientID: service.ConsoleClientID, RedirectURL: s.issuer() + "/console/callback", Scopes: consoleScopes,
+		Endpoint: oauth2.Endpoint{AuthURL: s.URL + "/console/signin", TokenURL: s.URL + "/v1/auth/token", AuthStyle: oauth2.AuthStyleInParams}}
+	b := newBrowser(t, s)
+	b.get("/console/signin").location() // makes the console's client
+	link := s.do("POST", "/v1/users/"+target+"/sso-links", map[string]any{"client_id": service.ConsoleClientID, "redirect_uri": conf.RedirectURL}).want(201).str("url")
+	b.get(link).location()
+	verifier := oauth2.GenerateVerifier()
+	on := b.get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier))).location()
+	code := b.get(s.URL + "/oauth2/authorize?" + on.RawQuery).location().Query().Get("code")
+	tok, err := exchange(t, conf, code, verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.doAs(tok.AccessToken, "GET", "/v1/users/me", nil).want(200)
+	for path, body := range map[string]any{"/v1/api-keys": map[string]any{"name": "k", "scopes": []string{"users:read"}},
+		"/v1/oauth-clients": map[string]any{"name": "c", "scopes": []string{"users:read"}}} {
+		if p := s.doAs(tok.AccessToken, "POST", path, body).problem(403); !strings.Contains(p["detail"].(string), "SSO link") {
+			t.Errorf("%s: refused for another reason: %v", path, p["detail"])
+		}
 	}
 }
 

@@ -2,7 +2,8 @@
 //
 // The console's start: finish a sign-in on /console/callback, show the
 // sign-in button when signed out, and otherwise the view the #fragment
-// names (#/users, #/users/{id}, #/orgs, #/orgs/{id}, #/webhooks).
+// names (#/users, #/users/{id}, #/orgs, #/orgs/{id}, #/webhooks, #/keys,
+// #/clients).
 
 import { claims, finishSignIn, signIn, signOut, signedIn } from "./auth.js";
 import { SignedOut } from "./api.js";
@@ -10,10 +11,29 @@ import { initUsers, showUsers } from "./users.js";
 import { initUser, showUser } from "./user.js";
 import { showOrgs } from "./orgs.js";
 import { initOrg, showOrg } from "./org.js";
-import { showWebhooks } from "./webhooks.js";
+import { initWebhooks, showWebhooks } from "./webhooks.js";
+import { initKeys, showKeys } from "./keys.js";
+import { initClients, showClients } from "./clients.js";
 import { $ } from "./dom.js";
 
-const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs", "view-org", "view-webhooks"];
+const VIEWS = ["view-signin", "view-users", "view-user", "view-orgs", "view-org", "view-webhooks", "view-keys", "view-clients"];
+
+// ITEMS are the views of one user or organisation, which a #fragment
+// names by its id: the view, its heading, and what fills it (and sets
+// the title to the item's name).
+const ITEMS = [
+  [/^#\/users\/([^/]+)$/, "view-user", "user-h", showUser],
+  [/^#\/orgs\/([^/]+)$/, "view-org", "org-h", showOrg],
+];
+
+// PAGES are the other views a #fragment names, besides the users:
+// title, view, its heading, and what fills it.
+const PAGES = {
+  "#/orgs": ["Organisations", "view-orgs", "orgs-h", showOrgs],
+  "#/webhooks": ["Webhooks", "view-webhooks", "webhooks-h", showWebhooks],
+  "#/keys": ["API keys", "view-keys", "keys-h", showKeys],
+  "#/clients": ["OAuth clients", "view-clients", "clients-h", showClients],
+};
 
 function showView(id, heading) {
   for (const v of VIEWS) $(v).hidden = v !== id;
@@ -52,28 +72,20 @@ function route() {
   $("sign-out").hidden = false;
   const c = claims();
   $("who").textContent = c.name || c.email || "";
-  const m = location.hash.match(/^#\/users\/([^/]+)$/);
-  if (m) {
-    showView("view-user", "user-h");
-    showUser(decodeURIComponent(m[1]));
-    return;
+  for (const [pattern, view, heading, show] of ITEMS) {
+    const m = location.hash.match(pattern);
+    if (m) {
+      showView(view, heading);
+      show(decodeURIComponent(m[1]));
+      return;
+    }
   }
-  const o = location.hash.match(/^#\/orgs\/([^/]+)$/);
-  if (o) {
-    showView("view-org", "org-h");
-    showOrg(decodeURIComponent(o[1]));
-    return;
-  }
-  if (location.hash === "#/orgs") {
-    document.title = "Organisations · Roster console";
-    showView("view-orgs", "orgs-h");
-    showOrgs(onError);
-    return;
-  }
-  if (location.hash === "#/webhooks") {
-    document.title = "Webhooks · Roster console";
-    showView("view-webhooks", "webhooks-h");
-    showWebhooks(onError);
+  const page = PAGES[location.hash];
+  if (page) {
+    const [title, view, heading, show] = page;
+    document.title = `${title} · Roster console`;
+    showView(view, heading);
+    show(onError);
     return;
   }
   document.title = "Users · Roster console";
@@ -85,6 +97,9 @@ async function start() {
   initUsers(onError);
   initUser(onError);
   initOrg(onError);
+  initWebhooks(onError);
+  initKeys(onError);
+  initClients(onError);
   $("sign-in").addEventListener("click", () => signIn(location.hash || "#/users"));
   $("sign-out").addEventListener("click", signOut);
   window.addEventListener("hashchange", route);

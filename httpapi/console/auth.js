@@ -10,10 +10,12 @@
 // sign-in (GET /console/signin) and keeps it as the console needs it.
 export const CLIENT_ID = "cli_0000000000000000000C0NS01E";
 
-// Every scope a user may grant an app: what the token may actually do is
-// then decided by the user's roles, exactly as for any other caller.
+// Every scope a user may grant an app, and keys:write, which only the
+// console may ask for (service.consoleMayAsk): what the token may
+// actually do is then decided by the user's roles, exactly as for any
+// other caller.
 const SCOPES = "openid profile email offline_access users:read users:write:all orgs:read orgs:write " +
-  "webhooks:read webhooks:write events:read audit:read";
+  "webhooks:read webhooks:write events:read audit:read keys:write";
 
 const TOKENS = "roster.console.tokens";
 const PENDING = "roster.console.pending";

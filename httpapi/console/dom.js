@@ -20,3 +20,20 @@ export function button(text, label, onClick) {
 export function when(t) {
   return t ? new Date(t).toLocaleString() : "";
 }
+
+// listPage shows a page of a list answer a in list (appended after the
+// pages before when more is true) with item(x) for each entry, says
+// empty in note when there is nothing, and shows moreButton while there
+// is a next page. It returns the next page's cursor (null on the last).
+export function listPage(a, { list, note, moreButton, item, empty, more }) {
+  if (!a.ok) {
+    note.textContent = a.problemText;
+    return null;
+  }
+  const items = (a.body.items || []).map(item);
+  if (more) list.append(...items);
+  else list.replaceChildren(...items);
+  note.textContent = list.children.length === 0 ? empty : "";
+  moreButton.hidden = !a.body.next_cursor;
+  return a.body.next_cursor || null;
+}

@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// What the console's browser scripts (console.mjs, console-orgs.mjs)
-// share: the browser they launch, the sign-in through the hosted pages,
-// and how a run ends (one JSON line for the Go test, or what failed).
+// What the console's browser scripts (console.mjs, console-orgs.mjs,
+// console-keys.mjs) share: the browser they launch, the sign-in through
+// the hosted pages, and how a run ends (one JSON line for the Go test,
+// or what failed).
 import { chromium } from "playwright-core";
+import { env } from "./scan.mjs";
 
-// launch starts Debian's chromium (or CHROMIUM) headless.
-export const launch = () => chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+// openConsole starts Debian's chromium (or CHROMIUM) headless with a
+// page sized and set as an English desktop browser's; base is the
+// console at ROSTER_URL.
+export async function openConsole() {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+  const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } });
+  return { base: new URL("/console/", env("ROSTER_URL")).href, browser, ctx, page: await ctx.newPage() };
+}
 
 // signInToConsole opens the console at base, signed out, and signs in
 // through the hosted pages (PKCE) straight back to the users view.

@@ -20,7 +20,7 @@
 // client), ROSTER_KEY (an owner's API key, to make the concurrent edit
 // from outside the page), SHOTS, CHROMIUM (default /usr/bin/chromium).
 import { env, scanner } from "./scan.mjs";
-import { failed, launch, report, signInToConsole } from "./console-kit.mjs";
+import { failed, openConsole, report, signInToConsole } from "./console-kit.mjs";
 
 const scan = scanner(env("SHOTS"));
 const { check } = scan;
@@ -29,13 +29,11 @@ const step = (name) => steps.push(name);
 let current;
 
 async function main() {
-  const base = new URL("/console/", env("ROSTER_URL")).href;
   const client = env("CLIENT_ORG");
-  const browser = await launch();
+  const { base, browser, page } = await openConsole();
+  current = page;
   const out = {};
   try {
-    const page = await (await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } })).newPage();
-    current = page;
     // The calls the page makes, to see what was (not) sent.
     const calls = [];
     page.on("response", (r) => calls.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`));

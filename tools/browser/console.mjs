@@ -21,7 +21,7 @@
 // /usr/bin/chromium).
 import { join } from "node:path";
 import { env, scanner } from "./scan.mjs";
-import { failed, launch, report, signInToConsole } from "./console-kit.mjs";
+import { failed, openConsole, report, signInToConsole } from "./console-kit.mjs";
 
 const shots = env("SHOTS");
 const scan = scanner(shots);
@@ -55,13 +55,10 @@ async function save(page, expect) {
 const noSideways = (page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 
 async function main() {
-  const base = new URL("/console/", env("ROSTER_URL")).href;
-  const browser = await launch();
+  const { base, browser, page } = await openConsole();
+  current = page;
   const out = {};
   try {
-    const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } });
-    const page = await ctx.newPage();
-    current = page;
 
     // 1. Signed out: the console offers to sign in, and signs in through
     // the hosted pages (PKCE) straight back to the users.
