@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -69,4 +70,42 @@ func TestBrowserConsole(t *testing.T) {
 		t.Errorf("at 375 px the pages scroll sideways: user %v, users %v", out["user_fits_375"], out["users_fit_375"])
 	}
 	t.Logf("the message next to Time zone: %v; from the last keystroke to the list: %v ms; screenshots in %s", out["field_error"], out["keystroke_to_list_ms"], shots)
+}
+
+// firefoxPath returns Debian's firefox-esr (or ROSTER_TEST_FIREFOX), or
+// skips the test.
+func firefoxPath(t *testing.T, dir string) string {
+	t.Helper()
+	p := os.Getenv("ROSTER_TEST_FIREFOX")
+	if p == "" {
+		p = "/usr/bin/firefox-esr"
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("SKIP: no Firefox at %s (apt-get install firefox-esr, or set ROSTER_TEST_FIREFOX)", p)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "puppeteer-core")); err != nil {
+		t.Skipf("SKIP: puppeteer-core is not installed: npm ci --prefix %s", dir)
+	}
+	return p
+}
+
+// TestBrowserConsoleFirefox drives the console in headless Firefox
+// (tools/browser/firefox.mjs, puppeteer-core over WebDriver BiDi): sign
+// in with a password, find a user by typing, open it, edit a field and
+// see the new version. The long scenario is Chromium's.
+func TestBrowserConsoleFirefox(t *testing.T) {
+	node, dir := browserTools(t)
+	firefox := firefoxPath(t, dir)
+	s := startServer(t)
+	s.userWithPassword(map[string]any{"email": "olga@example.com", "first_name": "Olga", "last_name": "Operator", "roles": []string{"admin"}}, "olga-Secret-1")
+	for i := range 5 {
+		s.createUser(map[string]any{"email": fmt.Sprintf("person%02d@example.com", i), "first_name": fmt.Sprintf("Person%02d", i), "last_name": "Smith"})
+	}
+	s.createUser(map[string]any{"email": "annika@example.com", "first_name": "Annika", "last_name": "Jansen"})
+	out := runNode(t, node, dir, "firefox.mjs", "ROSTER_URL="+s.issuer(), "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
+		"TARGET=Annika", "FIND=nnik", "FIREFOX="+firefox)
+	if got := fmt.Sprint(out["steps"]); got != "[signed in found by typing opened saved version 2]" {
+		t.Errorf("steps passed: %s", got)
+	}
+	t.Logf("in %v", out["browser"])
 }
