@@ -16,9 +16,9 @@ import (
 // (tools/browser/console.mjs): sign in, find a user among others by
 // typing, edit, a validation error next to its field, a concurrent edit
 // shown as a conflict, the audit trail, sessions, the organisation
-// tree, a webhook's deliveries, test and retry, 375 px and dark, sign
-// out; the
-// search and user pages scanned by axe-core with no serious or critical
+// tree, a webhook's deliveries, test and retry, search → open → edit →
+// save with the keyboard alone (every stop showing its focus), 375 px
+// and dark, sign out; the search and user pages scanned by axe-core with no serious or critical
 // violation. Screenshots go to ROSTER_SCREENSHOTS (docs/console to
 // refresh the committed ones), else a temporary folder.
 func TestBrowserConsole(t *testing.T) {
@@ -44,7 +44,7 @@ func TestBrowserConsole(t *testing.T) {
 		shots = t.TempDir()
 	}
 	out := runNode(t, node, dir, "console.mjs", "ROSTER_URL="+s.issuer(), "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
-		"TARGET=Annika", "FIND=nnik", "ROSTER_KEY="+s.Key,
+		"TARGET=Annika", "FIND=nnik", "KEY_FIND=Person07", "ROSTER_KEY="+s.Key,
 		"RESELLER=Acme Reseller", "WEBHOOK=Billing sync", "APP_ID="+app.ID, "APP_REDIRECT="+app.Redirect, "CLIENT_ORG=Beta Client", "SHOTS="+shots, "CHROMIUM="+chrome)
 	if v, _ := out["violations"].([]any); len(v) > 0 {
 		t.Errorf("axe-core: serious or critical violations: %v", v)
@@ -55,7 +55,7 @@ func TestBrowserConsole(t *testing.T) {
 	}
 	for _, want := range []string{"signed in", "found by typing", "opened with the keyboard", "saved version 2", "error next to its field",
 		"conflict shown", "conflict resolved without losing their change", "tag added and removed", "audit before/after", "sessions and two-factor state", "password set by an admin", "SSO link made",
-		"organisation tree", "webhook deliveries, test and retry", "signed out"} {
+		"organisation tree", "webhook deliveries, test and retry", "keyboard only", "signed out"} {
 		if !slices.Contains(steps, want) {
 			t.Errorf("step %q did not pass (passed: %v)", want, steps)
 		}
@@ -63,13 +63,17 @@ func TestBrowserConsole(t *testing.T) {
 	if fmt.Sprint(out["searches"]) != "[nnik]" {
 		t.Errorf("typing nnik sent the searches %v, want one (debounced)", out["searches"])
 	}
+	if kb, _ := out["keyboard"].(map[string]any); kb == nil || fmt.Sprint(kb["hidden"]) != "[]" {
+		t.Errorf("keyboard only: stops that showed no focus: %v", out["keyboard"])
+	}
 	if out["password_error"] == "" {
 		t.Error("no message next to New password for a short one")
 	}
 	if out["user_fits_375"] != true || out["users_fit_375"] != true {
 		t.Errorf("at 375 px the pages scroll sideways: user %v, users %v", out["user_fits_375"], out["users_fit_375"])
 	}
-	t.Logf("the message next to Time zone: %v; from the last keystroke to the list: %v ms; screenshots in %s", out["field_error"], out["keystroke_to_list_ms"], shots)
+	t.Logf("the message next to Time zone: %v; from the last keystroke to the list: %v ms; keyboard only: %v; screenshots in %s",
+		out["field_error"], out["keystroke_to_list_ms"], out["keyboard"], shots)
 }
 
 // firefoxPath returns Debian's firefox-esr (or ROSTER_TEST_FIREFOX), or
