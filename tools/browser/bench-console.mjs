@@ -8,7 +8,8 @@
 // under the list rewritten, which render() does after replacing the
 // list; a MutationObserver sees it) and to the next frame after that.
 // The baseline of the same run: the same searches sent bare with
-// fetch() from Node with the console's token, one at a time.
+// fetch() from Node with the console's token, one at a time. Also what
+// the console's first page transferred.
 //
 // Environment: ROSTER_URL, USERNAME, PASSWORD (an admin's), QUERIES
 // (default 60), TYPING_MS (the pause between keys, default 50: under
@@ -59,14 +60,21 @@ function hooks() {
   }).observe(document.getElementById("status"), { childList: true, characterData: true, subtree: true });
 }
 
+// signIn signs in through the hosted pages and returns what the first
+// page (the console's HTML and all it loads) transferred, headers
+// included, by the page's own resource timing.
 async function signIn(page, base) {
-  await page.goto(base);
+  await page.goto(base, { waitUntil: "load" });
+  const firstPage = await page.evaluate(() =>
+    [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")].reduce((n, e) => n + e.transferSize, 0),
+  );
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByLabel("Username or email").fill(env("USERNAME"));
   await page.getByLabel("Password").fill(env("PASSWORD"));
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { name: "Users" }).waitFor();
   await page.locator("#results li").first().waitFor();
+  return firstPage;
 }
 
 // typeOne types term over the search box's text and returns the times
@@ -113,7 +121,7 @@ async function main() {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
   try {
     const page = await (await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } })).newPage();
-    await signIn(page, base);
+    const firstPage = await signIn(page, base);
     const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem("roster.console.tokens")).access_token);
     const listed = await fetch(new URL("/v1/users?limit=200", root), { headers: { Authorization: `Bearer ${token}` } });
     const list = terms((await listed.json()).items, warmUp + queries);
@@ -143,11 +151,12 @@ async function main() {
       performance.getEntriesByType("resource").filter((e) => /\/v1\/users\?.*\bq=/.test(e.name)).map((e) => e.responseEnd - e.startTime),
     );
     const out = {
-      queries: list.length - warmUp, dropped, typing_ms: typingMS,
+      first_page_bytes: firstPage, queries: list.length - warmUp, dropped, typing_ms: typingMS,
       keystroke_to_list_ms: summary(dom), keystroke_to_frame_ms: summary(frame),
       console_request_ms: summary(requests.slice(warmUp)), bare_search_ms: summary(await bare(root, token, list.slice(warmUp))),
     };
     const line = (name, s) => `${name.padEnd(44)} p50 ${String(s.p50).padStart(6)} ms  p95 ${String(s.p95).padStart(6)} ms  max ${String(s.max).padStart(6)} ms  (n=${s.n})`;
+    console.log(`the console's first page transferred ${firstPage} bytes (headers included)`);
     console.log(line("last keystroke -> result list rendered", out.keystroke_to_list_ms));
     console.log(line("last keystroke -> next frame", out.keystroke_to_frame_ms));
     console.log(line("the console's search request (in the page)", out.console_request_ms));
