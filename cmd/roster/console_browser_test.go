@@ -80,13 +80,7 @@ func TestBrowserConsole(t *testing.T) {
 // skips the test.
 func firefoxPath(t *testing.T, dir string) string {
 	t.Helper()
-	p := os.Getenv("ROSTER_TEST_FIREFOX")
-	if p == "" {
-		p = "/usr/bin/firefox-esr"
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("SKIP: no Firefox at %s (apt-get install firefox-esr, or set ROSTER_TEST_FIREFOX)", p)
-	}
+	p := browserPath(t, "ROSTER_TEST_FIREFOX", "/usr/bin/firefox-esr", "firefox-esr")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "puppeteer-core")); err != nil {
 		t.Skipf("SKIP: puppeteer-core is not installed: npm ci --prefix %s", dir)
 	}
