@@ -91,32 +91,40 @@ func gzipped(b []byte) []byte {
 }
 
 // acceptsGzip reports whether the request's Accept-Encoding takes gzip
-// (or *) with a weight above zero.
+// with a weight above zero: named (or as x-gzip), else through *.
 func acceptsGzip(r *http.Request) bool {
+	named, star := -1.0, -1.0 // -1: not mentioned
 	for _, v := range r.Header.Values("Accept-Encoding") {
 		for _, part := range strings.Split(v, ",") {
 			name, params, _ := strings.Cut(part, ";")
-			name = strings.ToLower(strings.TrimSpace(name))
-			if name != "gzip" && name != "x-gzip" && name != "*" {
-				continue
+			switch strings.ToLower(strings.TrimSpace(name)) {
+			case "gzip", "x-gzip":
+				named = weight(params)
+			case "*":
+				star = weight(params)
 			}
-			return !zeroWeight(params)
 		}
 	}
-	return false
+	if named >= 0 {
+		return named > 0
+	}
+	return star > 0
 }
 
-// zeroWeight reports whether an Accept-Encoding entry's parameters say
-// q=0 (the encoding is refused).
-func zeroWeight(params string) bool {
+// weight is the q parameter of an Accept-Encoding entry: 1 when absent,
+// 0 when it cannot be read (an unreadable weight takes nothing).
+func weight(params string) float64 {
 	for _, p := range strings.Split(params, ";") {
 		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
 		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
 			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return err == nil && q == 0
+			if err != nil || q < 0 {
+				return 0
+			}
+			return q
 		}
 	}
-	return false
+	return 1
 }
 
 // consoleRoot sends /console to /console/, relative to where the browser
