@@ -13,6 +13,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -32,9 +33,8 @@ const consoleCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img
 	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // consoleAsset is one embedded file with what its answer needs: the
-// file as it is and gzipped once at start (a few milliseconds for the
-// whole console), each with its own ETag since they are two
-// representations.
+// file as it is and gzipped once (about 10 ms for the whole console),
+// each with its own ETag since they are two representations.
 type consoleAsset struct {
 	body        []byte
 	gzipped     []byte // nil when gzip would not make it smaller
@@ -46,7 +46,9 @@ type consoleAsset struct {
 // consoleAssets maps a path under /console/ to its file. The page itself
 // answers at /console/ and at its sign-in callback; every other view is
 // a #fragment of it, so no server route follows the page's navigation.
-var consoleAssets = loadConsoleAssets()
+// Made at the first request, so that commands and servers that never
+// serve the console do not gzip it.
+var consoleAssets = sync.OnceValue(loadConsoleAssets)
 
 var consoleTypes = map[string]string{
 	".html": "text/html; charset=utf-8",
@@ -57,6 +59,7 @@ var consoleTypes = map[string]string{
 
 func loadConsoleAssets() map[string]consoleAsset {
 	out := map[string]consoleAsset{}
+	zw := gzip.NewWriter(nil) // one for all files: each costs a large state
 	err := fs.WalkDir(consoleFiles, "console", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -68,7 +71,7 @@ func loadConsoleAssets() map[string]consoleAsset {
 		sum := sha256.Sum256(b)
 		tag := base64.RawURLEncoding.EncodeToString(sum[:12])
 		a := consoleAsset{body: b, contentType: consoleTypes[path.Ext(p)], etag: `"` + tag + `"`}
-		if z := gzipped(b); len(z) < len(b) {
+		if z := gzipped(zw, b); len(z) < len(b) {
 			a.gzipped, a.gzipETag = z, `"`+tag+`-gz"`
 		}
 		out[p[len("console/"):]] = a
@@ -81,11 +84,11 @@ func loadConsoleAssets() map[string]consoleAsset {
 	return out
 }
 
-// gzipped compresses b at the best level: it is done once per file.
-func gzipped(b []byte) []byte {
+// gzipped compresses b with zw, which it resets.
+func gzipped(zw *gzip.Writer, b []byte) []byte {
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // a valid level: no error
-	_, _ = zw.Write(b)                                       // a bytes.Buffer does not fail
+	zw.Reset(&buf)
+	_, _ = zw.Write(b) // a bytes.Buffer does not fail
 	_ = zw.Close()
 	return buf.Bytes()
 }
@@ -139,7 +142,7 @@ func (s *server) consoleRoot(w http.ResponseWriter, r *http.Request) {
 // an upgrade and a long max-age would keep old files; an unchanged file
 // costs a 304.
 func (s *server) console(w http.ResponseWriter, r *http.Request) {
-	a, ok := consoleAssets[r.PathValue("asset")]
+	a, ok := consoleAssets()[r.PathValue("asset")]
 	if !ok || a.contentType == "" {
 		s.writeError(w, r, roster.Errorf(roster.CodeNotFound, "the console has no file %q: open /console/", r.PathValue("asset")))
 		return
