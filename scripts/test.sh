@@ -32,15 +32,21 @@ fi
 # console (/console, tools/browser/console.mjs) likewise,
 # TestBrowserConsoleOrgs its organisation pages and memberships
 # (console-orgs.mjs), TestBrowserConsoleKeys its webhooks, API keys and
-# OAuth clients (console-keys.mjs), and
+# OAuth clients (console-keys.mjs), TestBrowserConsoleFirefox the console
+# in Debian's firefox-esr (npm puppeteer-core over WebDriver BiDi:
+# Playwright drives only its own Firefox builds), and
 # TestOpenIDClientRelyingParty runs npm openid-client as a relying party
 # (tools/browser, pinned by its package-lock.json). Installed here, they
 # run with the black-box tests below, on both stores; without node, the
-# packages or chromium they skip, saying what is missing.
-if ! command -v chromium > /dev/null && [ "$(id -u)" = 0 ]; then
-	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+# packages or the browsers they skip, saying what is missing.
+missing=""
+command -v chromium > /dev/null || missing="chromium"
+[ -x /usr/bin/firefox-esr ] || missing="$missing firefox-esr"
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ]; then
+	# shellcheck disable=SC2086 # one word per package
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $missing
 fi
-if command -v npm > /dev/null && command -v node > /dev/null && [ ! -d tools/browser/node_modules ]; then
+if command -v npm > /dev/null && command -v node > /dev/null && [ ! -d tools/browser/node_modules/puppeteer-core ]; then
 	npm ci --prefix tools/browser --no-audit --no-fund
 fi
 # ---- end of the hosted pages in a browser ----

@@ -50,12 +50,19 @@ func browserTools(t *testing.T) (node, dir string) {
 // skips the test.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	p := os.Getenv("ROSTER_TEST_CHROMIUM")
+	return browserPath(t, "ROSTER_TEST_CHROMIUM", "/usr/bin/chromium", "chromium")
+}
+
+// browserPath returns the browser that the variable names, else the
+// Debian package's at def, or skips the test saying how to get it.
+func browserPath(t *testing.T, variable, def, pkg string) string {
+	t.Helper()
+	p := os.Getenv(variable)
 	if p == "" {
-		p = "/usr/bin/chromium"
+		p = def
 	}
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("SKIP: no Chromium at %s (apt-get install chromium, or set ROSTER_TEST_CHROMIUM)", p)
+		t.Skipf("SKIP: no %s at %s (apt-get install %s, or set %s)", pkg, p, pkg, variable)
 	}
 	return p
 }

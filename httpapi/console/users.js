@@ -6,7 +6,13 @@
 import { api, query } from "./api.js";
 import { $ } from "./dom.js";
 
-const DEBOUNCE_MS = 250;
+// DEBOUNCE_MS is how long the search box waits after a key for the
+// next one. It is all but the whole time from the last key to the list
+// (a search takes milliseconds even at a million users:
+// scripts/bench-console.sh), so it is short: a burst of keys is still one
+// search, a slow typist's keys may each be one, and a stale one is
+// aborted when the next starts.
+const DEBOUNCE_MS = 100;
 const PAGE = 25;
 
 let timer = 0;

@@ -13,13 +13,15 @@
 //
 // Environment: ROSTER_URL, USERNAME, PASSWORD (an admin's), TARGET (the
 // first name of the user to find, unique among the users), FIND (what to
-// type to find it), ROSTER_KEY (an API key, to make the concurrent edit
-// from outside the page), RESELLER and CLIENT_ORG (the names of a child
+// type to find it), KEY_FIND (the first name of another, to find, edit
+// and save with the keyboard alone), ROSTER_KEY (an API key, to make the
+// concurrent edit from outside the page), RESELLER and CLIENT_ORG (the names of a child
 // of the root and of its child), WEBHOOK (the name of a webhook whose
 // receiver answers 500), APP_ID and APP_REDIRECT (an app an SSO link
 // may open), SHOTS, CHROMIUM (default
 // /usr/bin/chromium).
 import { join } from "node:path";
+import { keyboardOnly } from "./keyboard.mjs";
 import { env, scanner } from "./scan.mjs";
 import { failed, openConsole, report, signInToConsole } from "./console-kit.mjs";
 
@@ -51,8 +53,9 @@ async function save(page, expect) {
   await expect.waitFor();
 }
 
-// noSideways reports whether the page fits its viewport's width.
-const noSideways = (page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+// noSideways reports whether the page fits its viewport's width: it
+// cannot scroll sideways.
+const noSideways = (page) => page.evaluate(() => document.scrollingElement.scrollWidth <= window.innerWidth);
 
 async function main() {
   const { base, browser, page } = await openConsole();
@@ -193,6 +196,11 @@ async function main() {
     await check(page, "console-webhooks");
     await page.goBack();
     await page.getByLabel("First name").waitFor();
+
+    // Keyboard only: search, open, edit and save another user, every
+    // stop showing its focus.
+    out.keyboard = await keyboardOnly(page, base, env("KEY_FIND"));
+    step("keyboard only");
 
     // 7. 375 px wide and the dark theme.
     await page.setViewportSize({ width: 375, height: 812 });
