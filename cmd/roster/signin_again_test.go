@@ -144,7 +144,8 @@ func TestSilentRenew(t *testing.T) {
 // TestSignInAgainSameUserKeepsTokens: the same user signing in again in a
 // browser (prompt=login) replaces the earlier session, whose apps stay
 // signed in: its refresh token and a code not yet exchanged still work,
-// now in the new session, whose end revokes them.
+// now in the new session, whose end revokes them. An SSO link for the
+// user is not the same sign-in: it ends the user's own session as before.
 func TestSignInAgainSameUserKeepsTokens(t *testing.T) {
 	x := newSSOSetup(t)
 	s := x.s
@@ -180,4 +181,14 @@ func TestSignInAgainSameUserKeepsTokens(t *testing.T) {
 	s.do("DELETE", "/v1/users/"+x.user+"/sessions/"+now[0]["id"].(string), nil).want(204)
 	refreshFails(t, x.conf, renewed.RefreshToken, "the renewed token after its new session ended")
 	refreshFails(t, x.conf, late.RefreshToken, "the late code's token after its new session ended")
+
+	// An admin's SSO link for the same user does not take over the user's
+	// own tokens: they would act on the admin's word.
+	q, verifier = b.authorize(x.conf, x.userName, x.userSecret)
+	own, err := exchange(t, x.conf, q.Get("code"), verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.get(x.link(x.user)).location()
+	refreshFails(t, x.conf, own.RefreshToken, "the user's own token after an SSO link in the same browser")
 }
