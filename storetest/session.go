@@ -95,17 +95,10 @@ func testSessionTokens(t *testing.T, s roster.Store) {
 	inOne, inTwo, outside := newToken(roster.TokenRefresh, "f1", u.ID, ""), newToken(roster.TokenRefresh, "f2", u.ID, ""), newToken(roster.TokenAccess, "f3", u.ID, "")
 	inOne.SessionID, inTwo.SessionID = one.ID, two.ID
 	mustUpdate(t, s, func(tx roster.Tx) error {
-		for _, x := range []*roster.Session{one, two} {
-			if err := tx.CreateSession(x); err != nil {
-				return err
-			}
+		if err := createEach(tx.CreateSession, one, two); err != nil {
+			return err
 		}
-		for _, k := range []*roster.Token{inOne, inTwo, outside} {
-			if err := tx.CreateToken(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return createEach(tx.CreateToken, inOne, inTwo, outside)
 	})
 	if got, err := s.FindToken(ctx, inOne.Hash); err != nil || got.SessionID != one.ID {
 		t.Fatalf("FindToken = %+v, %v; want session %s", got, err, one.ID)
@@ -148,20 +141,14 @@ func testMoveSessionTokens(t *testing.T, s roster.Store) {
 	live, used, expired := newAuthCode(cl.ID, u.ID, from.ID, at(3)), newAuthCode(cl.ID, u.ID, from.ID, at(3)), newAuthCode(cl.ID, u.ID, from.ID, at(1))
 	used.Used = true
 	mustUpdate(t, s, func(tx roster.Tx) error {
-		for _, x := range []*roster.Session{from, to, other} {
-			if err := tx.CreateSession(x); err != nil {
-				return err
-			}
+		if err := createEach(tx.CreateSession, from, to, other); err != nil {
+			return err
 		}
-		for _, k := range []*roster.Token{inFrom, inOther} {
-			if err := tx.CreateToken(k); err != nil {
-				return err
-			}
+		if err := createEach(tx.CreateToken, inFrom, inOther); err != nil {
+			return err
 		}
-		for _, c := range []*roster.AuthCode{live, used, expired} {
-			if err := tx.CreateAuthCode(c); err != nil {
-				return err
-			}
+		if err := createEach(tx.CreateAuthCode, live, used, expired); err != nil {
+			return err
 		}
 		return tx.MoveSessionTokens(from.ID, to.ID, at(2))
 	})
@@ -182,6 +169,16 @@ func testMoveSessionTokens(t *testing.T, s roster.Store) {
 	mustUpdate(t, s, func(tx roster.Tx) error { _, err := tx.DeleteSession(to.ID); return err })
 	_, err := s.FindToken(ctx, inFrom.Hash)
 	wantCode(t, "a moved token after the session it moved to ended", err, roster.CodeNotFound)
+}
+
+// createEach creates items one after the other, up to the first error.
+func createEach[T any](create func(T) error, items ...T) error {
+	for _, x := range items {
+		if err := create(x); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mustCreateClient stores an OAuth client of an organisation, for the
