@@ -162,7 +162,13 @@ func testMoveSessionTokens(t *testing.T, s roster.Store) {
 			t.Errorf("code (used %v, expires %v) after the move is in %s, want %s", c.Used, c.ExpiresAt, got.SessionID, want)
 		}
 	}
-	mustUpdate(t, s, func(tx roster.Tx) error { _, err := tx.DeleteSession(from.ID); return err })
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		if fresh, session, err := tx.UseToken(inFrom.Hash); err != nil || !fresh || session != to.ID {
+			t.Errorf("UseToken of a moved token = %v, %q, %v; want fresh, in %s", fresh, session, err, to.ID)
+		}
+		_, err := tx.DeleteSession(from.ID)
+		return err
+	})
 	if _, err := s.FindToken(ctx, inFrom.Hash); err != nil {
 		t.Errorf("a moved token is gone with the session it left: %v", err)
 	}
