@@ -101,9 +101,15 @@ func (t *tx) DeleteSession(id string) (bool, error) {
 	return n == 1, err
 }
 
-// MoveSessionTokens narrows the codes by expires_at, whose index keeps
-// the scan to the last minute's codes: auth_codes has none on session_id.
+// MoveSessionTokens locks from's row first: a code issued in it
+// (issueCode touches the session in its transaction) then either commits
+// before and is moved, or waits and finds the session gone. The codes are
+// narrowed by expires_at, whose index keeps the scan to the last minute's
+// codes: auth_codes has none on session_id.
 func (t *tx) MoveSessionTokens(from, to string, live time.Time) error {
+	if _, err := t.exec(`SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, from); err != nil {
+		return err
+	}
 	if _, err := t.exec(`UPDATE tokens SET session_id = $1 WHERE session_id = $2`, to, from); err != nil {
 		return err
 	}
