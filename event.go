@@ -27,7 +27,7 @@ type Event struct {
 	Data       json.RawMessage `json:"data,omitempty" schema:"object" doc:"The resource after the change, as the API shows it (a user, organization, membership, webhook, api_key, oauth_client, session (a browser sign-in: no address or secret), consent or sso_link, by resource.type; a webhook's projection when it has one); absent for a deletion."`
 	Previous   json.RawMessage `json:"previous,omitempty" schema:"object" doc:"The resource before the change, in the same form; absent for a creation (and in webhook deliveries unless include_previous)."`
 	Patch      json.RawMessage `json:"patch" schema:"json-patch" doc:"The JSON Patch (RFC 6902) from previous to data."`
-	Reason     string          `json:"reason,omitempty" doc:"Why the change was made, when the call takes one (an admin's direct email change, a username change, a credit adjustment), what a sign-out everywhere (sessions.revoked) ended, or why a session ended without one (session.revoked: signed in again in the same browser)."`
+	Reason     string          `json:"reason,omitempty" doc:"Why the change was made, when the call takes one (an admin's direct email change, a username change, a credit adjustment), what a sign-out everywhere (sessions.revoked) ended, or why a session ended without one (session.revoked: signed in again in the same browser as another user, or replaced by a new sign-in of the same user there, which takes over its tokens)."`
 }
 
 // CreationPatch is the JSON Patch of a creation whose document is data:

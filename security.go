@@ -125,8 +125,10 @@ type SecurityTx interface {
 	PutPasswordHash(userID, hash string) error
 	CreateToken(t *Token) error
 	// UseToken marks a refresh token used and reports whether it was
-	// unused until then (false: it is being reused).
-	UseToken(hash []byte) (bool, error)
+	// unused until then (false: it is being reused) and, when it was, the
+	// session it is in now ("" for none): a re-sign-in may have moved it
+	// (MoveSessionTokens) since it was read.
+	UseToken(hash []byte) (fresh bool, sessionID string, err error)
 	// DeleteTokenFamily removes every token of a family.
 	DeleteTokenFamily(family string) (int64, error)
 	// DeleteUserTokens removes a user's tokens except those of the

@@ -107,6 +107,13 @@ type SessionTx interface {
 	// DeleteSession removes a session and every token issued in it, and
 	// reports whether there was one.
 	DeleteSession(id string) (bool, error)
+	// MoveSessionTokens gives session to the tokens issued in session
+	// from, and the authorization codes of from that are unused and expire
+	// after live (the others are never exchanged, and a replay goes by
+	// family): ending from then leaves them, ending to revokes them. A
+	// re-sign-in of the same user takes over its earlier session's apps
+	// this way. The sessions themselves are not touched.
+	MoveSessionTokens(from, to string, live time.Time) error
 	// DeleteUserSessions removes a user's sessions and the tokens issued
 	// in them, and returns how many sessions it removed.
 	DeleteUserSessions(userID string) (int64, error)

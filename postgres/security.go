@@ -5,6 +5,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"time"
 
@@ -120,9 +121,13 @@ func (t *tx) CreateToken(k *roster.Token) error {
 
 // UseToken flips used in one conditional UPDATE, so that of two
 // concurrent refreshes with the same token exactly one wins.
-func (t *tx) UseToken(hash []byte) (bool, error) {
-	n, err := t.exec(`UPDATE tokens SET used = true WHERE hash = $1 AND NOT used`, hash)
-	return n == 1, err
+func (t *tx) UseToken(hash []byte) (bool, string, error) {
+	var session string
+	err := t.conn.QueryRow(t.ctx, `UPDATE tokens SET used = true WHERE hash = $1 AND NOT used RETURNING coalesce(session_id, '')`, hash).Scan(&session)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, "", nil
+	}
+	return err == nil, session, err
 }
 
 func (t *tx) DeleteTokenFamily(family string) (int64, error) {

@@ -101,6 +101,22 @@ func (t *tx) DeleteSession(id string) (bool, error) {
 	return n == 1, err
 }
 
+// MoveSessionTokens locks from's row first: a code issued in it
+// (issueCode touches the session in its transaction) then either commits
+// before and is moved, or waits and finds the session gone. The codes are
+// narrowed by expires_at, whose index keeps the scan to the last minute's
+// codes: auth_codes has none on session_id.
+func (t *tx) MoveSessionTokens(from, to string, live time.Time) error {
+	if _, err := t.exec(`SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, from); err != nil {
+		return err
+	}
+	if _, err := t.exec(`UPDATE tokens SET session_id = $1 WHERE session_id = $2`, to, from); err != nil {
+		return err
+	}
+	_, err := t.exec(`UPDATE auth_codes SET session_id = $1 WHERE expires_at > $2 AND session_id = $3 AND NOT used`, to, live, from)
+	return err
+}
+
 func (t *tx) DeleteUserSessions(userID string) (int64, error) {
 	if _, err := t.exec(`DELETE FROM tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1)`, userID); err != nil {
 		return 0, err

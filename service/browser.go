@@ -60,10 +60,13 @@ func (s *Service) newSession(ctx context.Context, now time.Time, userID, secret 
 }
 
 // endEarlierSession ends, in tx, the session the browser had before it
-// signed in again (as the same user or another): the new cookie replaces
-// the old one, which would otherwise stay alive, with its tokens, where
-// no sign-out can reach it. It is revoked as a sign-out would, by c.
-func (s *Service) endEarlierSession(ctx context.Context, tx roster.Tx, c *roster.Caller, b BrowserInfo) error {
+// signed in again as ses (created in tx): the new cookie replaces the old
+// one, which would otherwise stay alive where no sign-out can reach it.
+// It is revoked as a sign-out would, by c, with its tokens, unless it is
+// the same sign-in again (sameSignIn): then ses takes over its tokens and
+// codes, so the apps of a re-authentication (prompt=login, max_age) stay
+// signed in, as with Keycloak and Auth0, and ending ses ends them.
+func (s *Service) endEarlierSession(ctx context.Context, tx roster.Tx, c *roster.Caller, b BrowserInfo, ses *roster.Session) error {
 	if b.Earlier == "" || len(b.Earlier) > 128 {
 		return nil
 	}
@@ -73,7 +76,22 @@ func (s *Service) endEarlierSession(ctx context.Context, tx roster.Tx, c *roster
 	} else if err != nil {
 		return err
 	}
-	return s.endSession(ctx, tx, c, old, "signed in again in the same browser")
+	reason := "signed in again in the same browser"
+	if sameSignIn(old, ses) {
+		if err := tx.MoveSessionTokens(old.ID, ses.ID, tx.Now()); err != nil {
+			return err
+		}
+		reason = "replaced by a new sign-in in the same browser"
+	}
+	return s.endSession(ctx, tx, c, old, reason)
+}
+
+// sameSignIn says whether a new session continues an earlier one: the
+// same user, on the same admin's word when an SSO link opened either.
+// A token's impersonator is its session's, so tokens never move into or
+// out of an impersonation.
+func sameSignIn(old, ses *roster.Session) bool {
+	return old.UserID == ses.UserID && old.ImpersonatorID == ses.ImpersonatorID
 }
 
 // sessionDoc is a session as events show it: no cookie hash, and no
@@ -248,11 +266,11 @@ func (s *Service) signedIn(ctx context.Context, r *AuthRequest, si *signIn, amr 
 			return err
 		}
 		c := &roster.Caller{User: si.user}
-		if err := s.endEarlierSession(ctx, tx, c, b); err != nil {
-			return err
-		}
 		ses = s.newSession(ctx, tx.Now(), si.user.ID, secret, amr, b)
 		if err := tx.CreateSession(ses); err != nil {
+			return err
+		}
+		if err := s.endEarlierSession(ctx, tx, c, b, ses); err != nil {
 			return err
 		}
 		return s.recordCredential(ctx, tx, c, EventSessionCreated, "session", ses.ID, si.user.OrganizationID,

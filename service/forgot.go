@@ -165,7 +165,7 @@ func (s *Service) ResetPassword(ctx context.Context, secret, password string) (*
 		if err != nil {
 			return err
 		}
-		if fresh, err := tx.UseToken(roster.HashKeySecret(secret)); err != nil {
+		if fresh, _, err := tx.UseToken(roster.HashKeySecret(secret)); err != nil {
 			return err
 		} else if !fresh {
 			return errResetLink

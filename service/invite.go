@@ -62,7 +62,7 @@ func (s *Service) SetPasswordWithInvite(ctx context.Context, in *SetPasswordInpu
 		if err != nil {
 			return err
 		}
-		fresh, err := tx.UseToken(hash)
+		fresh, _, err := tx.UseToken(hash)
 		if err != nil {
 			return err
 		}

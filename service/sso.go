@@ -187,10 +187,10 @@ func (s *Service) OpenSSOLink(ctx context.Context, secret string, b BrowserInfo)
 		ses := s.newSession(ctx, tx.Now(), u.ID, cookie, []string{roster.AMRSSO}, b)
 		ses.ImpersonatorID = l.CreatedBy
 		c := SessionCaller(u, ses)
-		if err := s.endEarlierSession(ctx, tx, c, b); err != nil {
+		if err := tx.CreateSession(ses); err != nil {
 			return err
 		}
-		if err := tx.CreateSession(ses); err != nil {
+		if err := s.endEarlierSession(ctx, tx, c, b, ses); err != nil {
 			return err
 		}
 		out = &SSOLanding{Redirect: l.RedirectURI, SessionSecret: cookie, Session: ses}

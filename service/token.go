@@ -272,10 +272,11 @@ func (s *Service) refreshGrant(ctx context.Context, req *TokenRequest) (*TokenRe
 		if err := att.release(tx); err != nil {
 			return err
 		}
-		fresh, err := tx.UseToken(hash)
+		fresh, session, err := tx.UseToken(hash)
 		if err != nil {
 			return err
 		}
+		t.SessionID = session // moved meanwhile by a re-sign-in of the same user, maybe
 		if !fresh {
 			// A refresh token used twice has leaked (or the client is
 			// broken): end the whole sign-in.

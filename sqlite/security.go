@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -113,13 +114,13 @@ func (t *tx) CreateToken(k *roster.Token) error {
 	return translate(err, "token")
 }
 
-func (t *tx) UseToken(hash []byte) (bool, error) {
-	res, err := t.q.ExecContext(context.Background(), `UPDATE tokens SET used = 1 WHERE hash = ? AND used = 0`, hash)
-	if err != nil {
-		return false, err
+func (t *tx) UseToken(hash []byte) (bool, string, error) {
+	var session string
+	err := t.q.QueryRowContext(context.Background(), `UPDATE tokens SET used = 1 WHERE hash = ? AND used = 0 RETURNING coalesce(session_id, '')`, hash).Scan(&session)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, "", nil
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return err == nil, session, err
 }
 
 func (t *tx) DeleteTokenFamily(family string) (int64, error) {

@@ -91,6 +91,16 @@ func (t *tx) DeleteSession(id string) (bool, error) {
 	return n == 1, err
 }
 
+// MoveSessionTokens narrows the codes by expires_at, whose index keeps
+// the scan to the last minute's codes: auth_codes has none on session_id.
+func (t *tx) MoveSessionTokens(from, to string, live time.Time) error {
+	if _, err := t.exec(`UPDATE tokens SET session_id = ? WHERE session_id = ?`, to, from); err != nil {
+		return err
+	}
+	_, err := t.exec(`UPDATE auth_codes SET session_id = ? WHERE expires_at > ? AND session_id = ? AND used = 0`, to, micros(live), from)
+	return err
+}
+
 func (t *tx) DeleteUserSessions(userID string) (int64, error) {
 	if _, err := t.exec(`DELETE FROM tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?)`, userID); err != nil {
 		return 0, err

@@ -83,7 +83,7 @@ func testTokens(t *testing.T, s roster.Store) {
 	// UseToken succeeds once.
 	for i, want := range []bool{true, false} {
 		mustUpdate(t, s, func(tx roster.Tx) error {
-			ok, err := tx.UseToken(r1.Hash)
+			ok, _, err := tx.UseToken(r1.Hash)
 			if err == nil && ok != want {
 				t.Errorf("UseToken #%d = %v, want %v", i+1, ok, want)
 			}

@@ -16,6 +16,7 @@ import (
 var sessionBehaviours = []behaviour{
 	{"Sessions/FindAndList", testSessions},
 	{"Sessions/DeleteRevokesItsTokens", testSessionTokens},
+	{"Sessions/MoveTokensToAnotherSession", testMoveSessionTokens},
 	{"Sessions/AuthCodeTakenOnce", testAuthCodes},
 	{"Sessions/Consents", testConsents},
 	{"Sessions/FindUserByEmail", testFindUserByEmail},
@@ -94,17 +95,10 @@ func testSessionTokens(t *testing.T, s roster.Store) {
 	inOne, inTwo, outside := newToken(roster.TokenRefresh, "f1", u.ID, ""), newToken(roster.TokenRefresh, "f2", u.ID, ""), newToken(roster.TokenAccess, "f3", u.ID, "")
 	inOne.SessionID, inTwo.SessionID = one.ID, two.ID
 	mustUpdate(t, s, func(tx roster.Tx) error {
-		for _, x := range []*roster.Session{one, two} {
-			if err := tx.CreateSession(x); err != nil {
-				return err
-			}
+		if err := createEach(tx.CreateSession, one, two); err != nil {
+			return err
 		}
-		for _, k := range []*roster.Token{inOne, inTwo, outside} {
-			if err := tx.CreateToken(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return createEach(tx.CreateToken, inOne, inTwo, outside)
 	})
 	if got, err := s.FindToken(ctx, inOne.Hash); err != nil || got.SessionID != one.ID {
 		t.Fatalf("FindToken = %+v, %v; want session %s", got, err, one.ID)
@@ -133,25 +127,97 @@ func testSessionTokens(t *testing.T, s roster.Store) {
 	}
 }
 
+// testMoveSessionTokens: the tokens of one session and its live unused
+// codes move to another, which from then on is the one whose end revokes
+// them; other sessions' tokens, used and expired codes stay.
+func testMoveSessionTokens(t *testing.T, s roster.Store) {
+	ctx := context.Background()
+	org := MustCreateOrg(t, s, "", "Root")
+	u := MustCreateUser(t, s, org, "move@example.com")
+	cl := mustCreateClient(t, s, org.ID)
+	from, to, other := newSession(u.ID, 0), newSession(u.ID, 1), newSession(u.ID, 2)
+	inFrom, inOther := newToken(roster.TokenRefresh, "f1", u.ID, cl.ID), newToken(roster.TokenRefresh, "f2", u.ID, cl.ID)
+	inFrom.SessionID, inOther.SessionID = from.ID, other.ID
+	live, used, expired := newAuthCode(cl.ID, u.ID, from.ID, at(3)), newAuthCode(cl.ID, u.ID, from.ID, at(3)), newAuthCode(cl.ID, u.ID, from.ID, at(1))
+	used.Used = true
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		if err := createEach(tx.CreateSession, from, to, other); err != nil {
+			return err
+		}
+		if err := createEach(tx.CreateToken, inFrom, inOther); err != nil {
+			return err
+		}
+		if err := createEach(tx.CreateAuthCode, live, used, expired); err != nil {
+			return err
+		}
+		return tx.MoveSessionTokens(from.ID, to.ID, at(2))
+	})
+	for k, want := range map[*roster.Token]string{inFrom: to.ID, inOther: other.ID} {
+		if got, err := s.FindToken(ctx, k.Hash); err != nil || got.SessionID != want {
+			t.Errorf("token %s after the move = %+v, %v; want session %s", k.Family, got, err, want)
+		}
+	}
+	for c, want := range map[*roster.AuthCode]string{live: to.ID, used: from.ID, expired: from.ID} {
+		if got := mustTakeAuthCode(t, s, c.Hash); got.SessionID != want {
+			t.Errorf("code (used %v, expires %v) after the move is in %s, want %s", c.Used, c.ExpiresAt, got.SessionID, want)
+		}
+	}
+	mustUpdate(t, s, func(tx roster.Tx) error {
+		if fresh, session, err := tx.UseToken(inFrom.Hash); err != nil || !fresh || session != to.ID {
+			t.Errorf("UseToken of a moved token = %v, %q, %v; want fresh, in %s", fresh, session, err, to.ID)
+		}
+		_, err := tx.DeleteSession(from.ID)
+		return err
+	})
+	if _, err := s.FindToken(ctx, inFrom.Hash); err != nil {
+		t.Errorf("a moved token is gone with the session it left: %v", err)
+	}
+	mustUpdate(t, s, func(tx roster.Tx) error { _, err := tx.DeleteSession(to.ID); return err })
+	_, err := s.FindToken(ctx, inFrom.Hash)
+	wantCode(t, "a moved token after the session it moved to ended", err, roster.CodeNotFound)
+}
+
+// createEach creates items one after the other, up to the first error.
+func createEach[T any](create func(T) error, items ...T) error {
+	for _, x := range items {
+		if err := create(x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mustCreateClient stores an OAuth client of an organisation, for the
+// codes and tokens that name one.
+func mustCreateClient(tb testing.TB, s roster.Store, orgID string) *roster.OAuthClient {
+	tb.Helper()
+	cl := &roster.OAuthClient{ID: roster.NewID(roster.PrefixClient), OrganizationID: orgID, Name: "App", CreatedAt: at(0), Hash: roster.HashKeySecret("x")}
+	mustUpdate(tb, s, func(tx roster.Tx) error { return tx.CreateOAuthClient(cl) })
+	return cl
+}
+
+// newAuthCode returns an unused authorization code issued in a session.
+func newAuthCode(clientID, userID, sessionID string, expires time.Time) *roster.AuthCode {
+	return &roster.AuthCode{Hash: roster.HashKeySecret(roster.NewTokenSecret("rac_")), ClientID: clientID, UserID: userID, SessionID: sessionID,
+		Family: roster.NewID(roster.PrefixToken), RedirectURI: "https://app.example/cb", Scopes: []string{"openid", "email"}, Nonce: "n-0S6",
+		CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", AuthTime: at(0), CreatedAt: at(1), ExpiresAt: expires}
+}
+
+// mustTakeAuthCode takes a code, as the token endpoint does.
+func mustTakeAuthCode(tb testing.TB, s roster.Store, hash []byte) *roster.AuthCode {
+	tb.Helper()
+	var got *roster.AuthCode
+	mustUpdate(tb, s, func(tx roster.Tx) (err error) { got, err = tx.TakeAuthCode(hash); return err })
+	return got
+}
+
 func testAuthCodes(t *testing.T, s roster.Store) {
 	org := MustCreateOrg(t, s, "", "Root")
 	u := MustCreateUser(t, s, org, "code@example.com")
-	cl := &roster.OAuthClient{ID: roster.NewID(roster.PrefixClient), OrganizationID: org.ID, Name: "App", CreatedAt: at(0), Hash: roster.HashKeySecret("x")}
-	code := &roster.AuthCode{Hash: roster.HashKeySecret(roster.NewTokenSecret("rac_")), ClientID: cl.ID, UserID: u.ID, SessionID: roster.NewID(roster.PrefixSession),
-		Family: roster.NewID(roster.PrefixToken), RedirectURI: "https://app.example/cb", Scopes: []string{"openid", "email"}, Nonce: "n-0S6",
-		CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", AuthTime: at(0), CreatedAt: at(1), ExpiresAt: at(2)}
-	mustUpdate(t, s, func(tx roster.Tx) error {
-		if err := tx.CreateOAuthClient(cl); err != nil {
-			return err
-		}
-		return tx.CreateAuthCode(code)
-	})
-	take := func() *roster.AuthCode {
-		t.Helper()
-		var got *roster.AuthCode
-		mustUpdate(t, s, func(tx roster.Tx) (err error) { got, err = tx.TakeAuthCode(code.Hash); return err })
-		return got
-	}
+	cl := mustCreateClient(t, s, org.ID)
+	code := newAuthCode(cl.ID, u.ID, roster.NewID(roster.PrefixSession), at(2))
+	mustUpdate(t, s, func(tx roster.Tx) error { return tx.CreateAuthCode(code) })
+	take := func() *roster.AuthCode { t.Helper(); return mustTakeAuthCode(t, s, code.Hash) }
 	first := take()
 	if !reflect.DeepEqual(first, code) {
 		t.Fatalf("TakeAuthCode = %+v, want %+v", first, code)

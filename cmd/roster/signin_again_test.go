@@ -140,3 +140,55 @@ func TestSilentRenew(t *testing.T) {
 		t.Errorf("prompt=none past max_age: %v", q)
 	}
 }
+
+// TestSignInAgainSameUserKeepsTokens: the same user signing in again in a
+// browser (prompt=login) replaces the earlier session, whose apps stay
+// signed in: its refresh token and a code not yet exchanged still work,
+// now in the new session, whose end revokes them. An SSO link for the
+// user is not the same sign-in: it ends the user's own session as before.
+func TestSignInAgainSameUserKeepsTokens(t *testing.T) {
+	x := newSSOSetup(t)
+	s := x.s
+	b := newBrowser(t, s)
+	q, verifier := b.authorize(x.conf, x.userName, x.userSecret)
+	tok, err := exchange(t, x.conf, q.Get("code"), verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, heldVerifier := b.authorize(x.conf, "", "") // from the live session, exchanged later
+	first := s.sessionIDs(s.Key, x.user, 10)
+
+	if q, _ := b.authorize(x.conf, x.userName, x.userSecret, oauth2.SetAuthURLParam("prompt", "login")); q.Get("code") == "" {
+		t.Fatalf("the second sign-in: %v", q)
+	}
+	now := s.sessionIDs(s.Key, x.user, 10)
+	if len(first) != 1 || len(now) != 1 || now[0]["id"] == first[0]["id"] {
+		t.Fatalf("sessions before %v and after %v the second sign-in: want one each, not the same", first, now)
+	}
+	ev := s.do("GET", "/v1/events?type=session.revoked", nil).want(200).obj()["items"].([]any)
+	if len(ev) != 1 || ev[0].(map[string]any)["resource"].(map[string]any)["id"] != first[0]["id"] || ev[0].(map[string]any)["reason"] != "replaced by a new sign-in in the same browser" {
+		t.Errorf("session.revoked events: %v", ev)
+	}
+	renewed, err := x.conf.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("the refresh token of the earlier session: %v", err)
+	}
+	late, err := exchange(t, x.conf, held.Get("code"), heldVerifier)
+	if err != nil {
+		t.Fatalf("a code of the earlier session: %v", err)
+	}
+
+	s.do("DELETE", "/v1/users/"+x.user+"/sessions/"+now[0]["id"].(string), nil).want(204)
+	refreshFails(t, x.conf, renewed.RefreshToken, "the renewed token after its new session ended")
+	refreshFails(t, x.conf, late.RefreshToken, "the late code's token after its new session ended")
+
+	// An admin's SSO link for the same user does not take over the user's
+	// own tokens: they would act on the admin's word.
+	q, verifier = b.authorize(x.conf, x.userName, x.userSecret)
+	own, err := exchange(t, x.conf, q.Get("code"), verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.get(x.link(x.user)).location()
+	refreshFails(t, x.conf, own.RefreshToken, "the user's own token after an SSO link in the same browser")
+}
