@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package sqlcond writes a roster.UserQuery's condition and sort as SQL.
+// Both stores use it with a Dialect of their own, so that the semantics of
+// every operator (roster.UserCond.Match) are written once.
+package sqlcond
+
+import (
+	"strings"
+
+	"github.com/rosterhq/roster"
+)
+
+// Dialect is what differs between the engines.
+type Dialect interface {
+	// Field is an expression of the users table (aliased u) for a field:
+	// text that is never NULL ("" when absent), lower-cased as Go does
+	// when fold is set; a time field's column as it is.
+	Field(f roster.UserField, fold bool) string
+	// Param adds an argument and returns its placeholder.
+	Param(v any) string
+	// Contains, Prefix and Suffix test text x against a non-empty text v
+	// (adding it as an argument), byte-wise.
+	Contains(x, v string) string
+	Prefix(x, v string) string
+	Suffix(x, v string) string
+	// Bytewise is x compared in byte order (gt, ge, lt, le).
+	Bytewise(x string) string
+	// CreationOrder is the ORDER BY of creation order, oldest first.
+	CreationOrder() string
+}
+
+var comparisons = map[roster.CondOp]string{
+	roster.OpEq: "=", roster.OpNe: "<>", roster.OpGt: ">", roster.OpGe: ">=", roster.OpLt: "<", roster.OpLe: "<=",
+}
+
+// Where returns c (which Check has accepted) as an SQL condition, adding
+// its values to d.
+func Where(d Dialect, c roster.UserCond) string {
+	switch c.Op {
+	case roster.OpTrue:
+		return "(1 = 1)"
+	case roster.OpFalse:
+		return "(1 = 0)"
+	case roster.OpNot:
+		return "(NOT " + Where(d, c.Conds[0]) + ")"
+	case roster.OpAnd, roster.OpOr:
+		parts := make([]string, len(c.Conds))
+		for i, s := range c.Conds {
+			parts[i] = Where(d, s)
+		}
+		return "(" + strings.Join(parts, " "+strings.ToUpper(string(c.Op))+" ") + ")"
+	case roster.OpPr:
+		if c.Field.IsTime() {
+			return "(1 = 1)"
+		}
+		return "(" + d.Field(c.Field, false) + " <> '')"
+	}
+	x := d.Field(c.Field, c.Fold)
+	if c.Field.IsTime() {
+		return "(" + x + " " + comparisons[c.Op] + " " + d.Param(c.Value) + ")"
+	}
+	v := c.Value.(string)
+	if c.Fold {
+		v = strings.ToLower(v)
+	}
+	switch c.Op {
+	case roster.OpCo, roster.OpSw, roster.OpEw:
+		if v == "" {
+			return "(1 = 1)" // every text contains, starts and ends with ""
+		}
+		test := map[roster.CondOp]func(x, p string) string{roster.OpCo: d.Contains, roster.OpSw: d.Prefix, roster.OpEw: d.Suffix}[c.Op]
+		return "(" + test(x, v) + ")"
+	case roster.OpEq, roster.OpNe:
+		return "(" + x + " " + comparisons[c.Op] + " " + d.Param(v) + ")"
+	}
+	return "(" + d.Bytewise(x) + " " + comparisons[c.Op] + " " + d.Param(v) + ")"
+}
+
+// OrderBy returns the ORDER BY list of q: its field case-insensitively,
+// users without it last in either direction, then creation order.
+func OrderBy(d Dialect, q roster.UserQuery) string {
+	if q.SortBy == "" {
+		return d.CreationOrder()
+	}
+	x := d.Field(q.SortBy, !q.SortBy.IsTime())
+	dir := ""
+	if q.Descending {
+		dir = " DESC"
+	}
+	if q.SortBy.IsTime() {
+		return x + dir + ", " + d.CreationOrder()
+	}
+	return "(" + x + " = ''), " + d.Bytewise(x) + dir + ", " + d.CreationOrder()
+}
