@@ -124,7 +124,13 @@ func matchAttr(e *filter.AttributeExpression, d doc, within []Attribute) bool {
 		}
 		vals = inner
 	}
-	if e.Operator == filter.PR {
+	return matchValues(e.Operator, vals, e.CompareValue, def)
+}
+
+// matchValues applies a comparison to the values an attribute path
+// reaches (none when the attribute is absent), defined by def.
+func matchValues(op filter.CompareOperator, vals []any, want any, def Attribute) bool {
+	if op == filter.PR {
 		for _, v := range vals {
 			if s, ok := v.(string); !ok || s != "" {
 				return true
@@ -132,16 +138,16 @@ func matchAttr(e *filter.AttributeExpression, d doc, within []Attribute) bool {
 		}
 		return false
 	}
-	if e.Operator == filter.NE {
+	if op == filter.NE {
 		for _, v := range vals {
-			if compare(filter.EQ, v, e.CompareValue, def) {
+			if compare(filter.EQ, v, want, def) {
 				return false
 			}
 		}
 		return true
 	}
 	for _, v := range vals {
-		if compare(e.Operator, v, e.CompareValue, def) {
+		if compare(op, v, want, def) {
 			return true
 		}
 	}

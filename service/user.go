@@ -82,6 +82,16 @@ func (s *Service) Users(ctx context.Context, c *roster.Caller, f roster.UserFilt
 	return s.store.FindUsers(ctx, f)
 }
 
+// QueryUsers returns one page of the users a caller may see that meet a
+// query's condition, and their total (SCIM's lists).
+func (s *Service) QueryUsers(ctx context.Context, c *roster.Caller, q roster.UserQuery) (*roster.UserPage, error) {
+	if err := needScope(c, roster.ScopeUsersRead); err != nil {
+		return nil, err
+	}
+	q.Visible = s.visibility(ctx, s.store, c)
+	return s.store.QueryUsers(ctx, q)
+}
+
 // buildUser validates in against cur (nil for a creation) and checks the
 // references it makes to other records.
 func (s *Service) buildUser(ctx context.Context, r roster.Reader, cur *roster.User, in *roster.UserInput, defaultOrg string) (*roster.User, error) {
