@@ -5,7 +5,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/internal/sqlcond"
@@ -64,20 +63,23 @@ func (d *dialect) Suffix(x, v string) string {
 func (d *dialect) Bytewise(x string) string { return `(` + x + `) COLLATE "C"` }
 func (d *dialect) CreationOrder() string    { return `u.created_at, u.id COLLATE "C"` }
 
-// QueryUsers answers q in one statement: the page, and its total as a
-// scalar subquery (evaluated once), so that both come from one snapshot.
+func (d *dialect) Subtree(orgID string) string {
+	return `WITH RECURSIVE sub(id) AS (SELECT ` + d.Param(orgID) + `::text UNION ALL SELECT o.id FROM orgs o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub`
+}
+
+func (d *dialect) VisibleOrgs(v *roster.Visibility) string { return visibleOrgs(&d.p, v) }
+
+// QueryUsers reads the page and its total in one statement (see
+// sqlcond.Query).
 func (db *DB) QueryUsers(ctx context.Context, q roster.UserQuery) (*roster.UserPage, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
+	pd, cd := &dialect{}, &dialect{}
+	pageSQL, countSQL := sqlcond.Query(pd, cd, q, `u.doc`)
 	page := &roster.UserPage{Users: []*roster.User{}}
 	if q.Limit > 0 {
-		d := &dialect{}
-		count := `(SELECT count(*) FROM users u WHERE ` + userQueryWhere(d, q) + `)`
-		where := userQueryWhere(d, q)
-		query := `SELECT ` + count + `, u.doc FROM users u WHERE ` + where +
-			` ORDER BY ` + sqlcond.OrderBy(d, q) + ` LIMIT ` + d.Param(q.Limit) + ` OFFSET ` + d.Param(q.Offset)
-		rows, err := db.q.Query(ctx, query, d.p...)
+		rows, err := db.q.Query(ctx, pageSQL, pd.p...)
 		if err != nil {
 			return nil, err
 		}
@@ -93,29 +95,10 @@ func (db *DB) QueryUsers(ctx context.Context, q roster.UserQuery) (*roster.UserP
 			}
 			page.Users = append(page.Users, u)
 		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		if len(page.Users) > 0 {
-			return page, nil
+		if err := rows.Err(); err != nil || len(page.Users) > 0 {
+			return page, err
 		}
 	}
 	// No page (past the end, or none asked for): the total alone.
-	d := &dialect{}
-	err := db.q.QueryRow(ctx, `SELECT count(*) FROM users u WHERE `+userQueryWhere(d, q), d.p...).Scan(&page.Total)
-	return page, err
-}
-
-// userQueryWhere is the condition of q: its organisation's subtree, what
-// its caller may see, and its own condition.
-func userQueryWhere(d *dialect, q roster.UserQuery) string {
-	where := []string{`u.organization_id IN (WITH RECURSIVE sub(id) AS (SELECT ` + d.Param(q.OrganizationID) +
-		`::text UNION ALL SELECT o.id FROM orgs o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub)`}
-	if v := q.Visible; v != nil {
-		where = append(where, `(u.id = `+d.Param(v.Self)+` OR u.id IN (SELECT user_id FROM memberships WHERE organization_id IN (`+visibleOrgs(&d.p, v)+`)))`)
-	}
-	if q.Where != nil {
-		where = append(where, sqlcond.Where(d, *q.Where))
-	}
-	return strings.Join(where, ` AND `)
+	return page, db.q.QueryRow(ctx, countSQL, cd.p...).Scan(&page.Total)
 }

@@ -88,9 +88,18 @@ func (d *dialect) Suffix(x, v string) string {
 func (d *dialect) Bytewise(x string) string { return x }
 func (d *dialect) CreationOrder() string    { return `u.seq` } // seq is made from created_at
 
-// QueryUsers answers q with two statements' worth of SQL in one: the
-// page, and its total as a scalar subquery (evaluated once), so that
-// both come from one snapshot.
+func (d *dialect) Subtree(orgID string) string {
+	return `WITH RECURSIVE sub(id) AS (SELECT ` + d.Param(orgID) + ` UNION ALL SELECT o.id FROM orgs o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub`
+}
+
+func (d *dialect) VisibleOrgs(v *roster.Visibility) string {
+	q, args := visibleOrgs(v)
+	d.args = append(d.args, args...)
+	return q
+}
+
+// QueryUsers reads the page and its total in one statement (see
+// sqlcond.Query), through the read cache.
 func (db *DB) QueryUsers(ctx context.Context, q roster.UserQuery) (*roster.UserPage, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
@@ -102,18 +111,12 @@ func (db *DB) QueryUsers(ctx context.Context, q roster.UserQuery) (*roster.UserP
 	}
 	defer func() { <-db.listSlots }()
 	r := db.reader()
-	var epoch uint64
-	if r.cache != nil {
-		epoch = r.cache.now()
-	}
+	epoch := r.cache.now()
+	pd, cd := &dialect{}, &dialect{}
+	pageSQL, countSQL := sqlcond.Query(pd, cd, q, `u.id, u.version, u.doc`)
 	page := &roster.UserPage{Users: []*roster.User{}}
 	if q.Limit > 0 {
-		d := &dialect{}
-		count := `(SELECT count(*) FROM users u WHERE ` + userQueryWhere(d, q) + `)`
-		where := userQueryWhere(d, q)
-		query := `SELECT ` + count + `, u.id, u.version, u.doc FROM users u WHERE ` + where +
-			` ORDER BY ` + sqlcond.OrderBy(d, q) + ` LIMIT ? OFFSET ?`
-		rows, err := r.q.QueryContext(ctx, query, append(d.args, q.Limit, q.Offset)...)
+		rows, err := r.q.QueryContext(ctx, pageSQL, pd.args...)
 		if err != nil {
 			return nil, err
 		}
@@ -134,31 +137,10 @@ func (db *DB) QueryUsers(ctx context.Context, q roster.UserQuery) (*roster.UserP
 			}
 			page.Users = append(page.Users, u)
 		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		if len(page.Users) > 0 {
-			return page, nil
+		if err := rows.Err(); err != nil || len(page.Users) > 0 {
+			return page, err
 		}
 	}
 	// No page (past the end, or none asked for): the total alone.
-	d := &dialect{}
-	err := r.q.QueryRowContext(ctx, `SELECT count(*) FROM users u WHERE `+userQueryWhere(d, q), d.args...).Scan(&page.Total)
-	return page, err
-}
-
-// userQueryWhere is the condition of q: its organisation's subtree, what
-// its caller may see, and its own condition.
-func userQueryWhere(d *dialect, q roster.UserQuery) string {
-	where := []string{`u.organization_id IN (WITH RECURSIVE sub(id) AS (SELECT ` + d.Param(q.OrganizationID) +
-		` UNION ALL SELECT o.id FROM orgs o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub)`}
-	if v := q.Visible; v != nil {
-		cond, vargs := visibleOrgs(v)
-		where = append(where, `(u.id = `+d.Param(v.Self)+` OR u.id IN (SELECT user_id FROM memberships WHERE organization_id IN (`+cond+`)))`)
-		d.args = append(d.args, vargs...)
-	}
-	if q.Where != nil {
-		where = append(where, sqlcond.Where(d, *q.Where))
-	}
-	return strings.Join(where, ` AND `)
+	return page, r.q.QueryRowContext(ctx, countSQL, cd.args...).Scan(&page.Total)
 }

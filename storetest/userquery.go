@@ -5,8 +5,8 @@ package storetest
 import (
 	"context"
 	"math/rand/v2"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"

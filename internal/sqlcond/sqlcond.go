@@ -28,6 +28,36 @@ type Dialect interface {
 	Bytewise(x string) string
 	// CreationOrder is the ORDER BY of creation order, oldest first.
 	CreationOrder() string
+	// Subtree is a query of the ids of an organisation and of those
+	// below it.
+	Subtree(orgID string) string
+	// VisibleOrgs is a query of the organisation ids a Visibility covers.
+	VisibleOrgs(v *roster.Visibility) string
+}
+
+// Query returns the SQL of q (which Check has accepted): page selects
+// the total as a scalar subquery (evaluated once, so that both come from
+// one snapshot) and then cols of each user of the page; count selects
+// the total alone, for a page past the end. Each adds its arguments to
+// a Dialect of its own.
+func Query(page, count Dialect, q roster.UserQuery, cols string) (pageSQL, countSQL string) {
+	total := `(SELECT count(*) FROM users u WHERE ` + where(page, q) + `)`
+	pageSQL = `SELECT ` + total + `, ` + cols + ` FROM users u WHERE ` + where(page, q) +
+		` ORDER BY ` + OrderBy(page, q) + ` LIMIT ` + page.Param(q.Limit) + ` OFFSET ` + page.Param(q.Offset)
+	return pageSQL, `SELECT count(*) FROM users u WHERE ` + where(count, q)
+}
+
+// where is the condition of q: its organisation's subtree, what its
+// caller may see, and its own condition.
+func where(d Dialect, q roster.UserQuery) string {
+	conds := []string{`u.organization_id IN (` + d.Subtree(q.OrganizationID) + `)`}
+	if v := q.Visible; v != nil {
+		conds = append(conds, `(u.id = `+d.Param(v.Self)+` OR u.id IN (SELECT user_id FROM memberships WHERE organization_id IN (`+d.VisibleOrgs(v)+`)))`)
+	}
+	if q.Where != nil {
+		conds = append(conds, Where(d, *q.Where))
+	}
+	return strings.Join(conds, ` AND `)
 }
 
 var comparisons = map[roster.CondOp]string{
