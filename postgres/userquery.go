@@ -38,16 +38,12 @@ var userFieldSQL = map[roster.UserField]struct{ expr, folded string }{
 // dialect is PostgreSQL's sqlcond.Dialect over a query's parameters.
 type dialect struct{ p params }
 
-func (d *dialect) Field(f roster.UserField, fold bool) string {
+func (d *dialect) Field(f roster.UserField) (expr, folded string) {
 	s := userFieldSQL[f]
-	switch {
-	case !fold || f.IsTime():
-		return s.expr
-	case s.folded != "":
-		return s.folded
-	}
-	return `lower(` + s.expr + `)`
+	return s.expr, s.folded
 }
+
+func (d *dialect) Lower(x string) string { return `lower(` + x + `)` }
 
 func (d *dialect) Param(v any) string { return d.p.add(v) }
 

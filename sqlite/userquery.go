@@ -57,16 +57,12 @@ var userFieldSQL = map[roster.UserField]struct{ expr, folded string }{
 // dialect is SQLite's sqlcond.Dialect; it collects the query's arguments.
 type dialect struct{ args []any }
 
-func (d *dialect) Field(f roster.UserField, fold bool) string {
+func (d *dialect) Field(f roster.UserField) (expr, folded string) {
 	s := userFieldSQL[f]
-	switch {
-	case !fold || f.IsTime():
-		return s.expr
-	case s.folded != "":
-		return s.folded
-	}
-	return `roster_lower(` + s.expr + `)`
+	return s.expr, s.folded
 }
+
+func (d *dialect) Lower(x string) string { return `roster_lower(` + x + `)` }
 
 func (d *dialect) Param(v any) string {
 	if t, ok := v.(time.Time); ok {

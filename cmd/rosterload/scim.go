@@ -27,25 +27,36 @@ const scimSchemaUser = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 // makeSCIMKey creates the API key the SCIM scenarios send.
 func (l *loader) makeSCIMKey(ctx context.Context) error {
+	var k struct {
+		Key string `json:"key"`
+	}
+	if err := l.create(ctx, "/v1/api-keys", `{"name":"rosterload scim","scopes":["scim"]}`, &k); err != nil {
+		return err
+	}
+	if k.Key == "" {
+		return fmt.Errorf("POST /v1/api-keys: no key in the answer")
+	}
+	l.scimKey = k.Key
+	return nil
+}
+
+// create POSTs a JSON body with -key to a path that must answer 201 and
+// decodes the answer into out. Prefer: return=minimal does not cover
+// secrets, which only the creation's answer shows.
+func (l *loader) create(ctx context.Context, path, body string, out any) error {
 	c := newClient(1)
 	defer c.CloseIdleConnections()
-	resp, err := l.send(ctx, c, call{method: http.MethodPost, url: l.base + "/v1/api-keys",
-		body: `{"name":"rosterload scim","scopes":["scim"]}`, contentType: "application/json", auth: true})
+	resp, err := l.send(ctx, c, call{method: http.MethodPost, url: l.base + path, body: body, contentType: "application/json", auth: true})
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	// Prefer: return=minimal does not cover the secret, shown once.
 	if resp.StatusCode != http.StatusCreated {
-		return unexpected("POST /v1/api-keys", resp)
+		return unexpected("POST "+path, resp)
 	}
-	var k struct {
-		Key string `json:"key"`
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("POST %s: %w", path, err)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&k); err != nil || k.Key == "" {
-		return fmt.Errorf("POST /v1/api-keys: no key in the answer (%v)", err)
-	}
-	l.scimKey = k.Key
 	return nil
 }
 

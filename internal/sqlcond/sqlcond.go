@@ -13,10 +13,13 @@ import (
 
 // Dialect is what differs between the engines.
 type Dialect interface {
-	// Field is an expression of the users table (aliased u) for a field:
-	// text that is never NULL ("" when absent), lower-cased as Go does
-	// when fold is set; a time field's column as it is.
-	Field(f roster.UserField, fold bool) string
+	// Field returns the expression of the users table (aliased u) for a
+	// field: text that is never NULL ("" when absent), or a time field's
+	// column; and the column that holds it lower-cased (with an index),
+	// if there is one.
+	Field(f roster.UserField) (expr, folded string)
+	// Lower is text x lower-cased as Go's strings.ToLower does.
+	Lower(x string) string
 	// Param adds an argument and returns its placeholder.
 	Param(v any) string
 	// Contains, Prefix and Suffix test text x against a non-empty text v
@@ -60,6 +63,18 @@ func where(d Dialect, q roster.UserQuery) string {
 	return strings.Join(conds, ` AND `)
 }
 
+// field is f's expression, lower-cased when fold is set (and f is text).
+func field(d Dialect, f roster.UserField, fold bool) string {
+	expr, folded := d.Field(f)
+	switch {
+	case !fold || f.IsTime():
+		return expr
+	case folded != "":
+		return folded
+	}
+	return d.Lower(expr)
+}
+
 var comparisons = map[roster.CondOp]string{
 	roster.OpEq: "=", roster.OpNe: "<>", roster.OpGt: ">", roster.OpGe: ">=", roster.OpLt: "<", roster.OpLe: "<=",
 }
@@ -84,9 +99,9 @@ func Where(d Dialect, c roster.UserCond) string {
 		if c.Field.IsTime() {
 			return "(1 = 1)"
 		}
-		return "(" + d.Field(c.Field, false) + " <> '')"
+		return "(" + field(d, c.Field, false) + " <> '')"
 	}
-	x := d.Field(c.Field, c.Fold)
+	x := field(d, c.Field, c.Fold)
 	if c.Field.IsTime() {
 		return "(" + x + " " + comparisons[c.Op] + " " + d.Param(c.Value) + ")"
 	}
@@ -113,7 +128,7 @@ func OrderBy(d Dialect, q roster.UserQuery) string {
 	if q.SortBy == "" {
 		return d.CreationOrder()
 	}
-	x := d.Field(q.SortBy, !q.SortBy.IsTime())
+	x := field(d, q.SortBy, true)
 	dir := ""
 	if q.Descending {
 		dir = " DESC"
