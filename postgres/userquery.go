@@ -59,6 +59,8 @@ func (d *dialect) Suffix(x, v string) string {
 func (d *dialect) Bytewise(x string) string { return `(` + x + `) COLLATE "C"` }
 func (d *dialect) CreationOrder() string    { return `u.created_at, u.id COLLATE "C"` }
 
+func (d *dialect) Key() string { return `id` }
+
 func (d *dialect) Subtree(orgID string) string {
 	return `WITH RECURSIVE sub(id) AS (SELECT ` + d.Param(orgID) + `::text UNION ALL SELECT o.id FROM orgs o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub`
 }

@@ -84,6 +84,8 @@ func (d *dialect) Suffix(x, v string) string {
 func (d *dialect) Bytewise(x string) string { return x }
 func (d *dialect) CreationOrder() string    { return `u.seq` } // seq is made from created_at
 
+func (d *dialect) Key() string { return `seq` }
+
 func (d *dialect) Subtree(orgID string) string {
 	return `WITH RECURSIVE sub(id) AS (SELECT ` + d.Param(orgID) + ` UNION ALL SELECT o.id FROM orgs o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub`
 }

@@ -31,6 +31,9 @@ type Dialect interface {
 	Bytewise(x string) string
 	// CreationOrder is the ORDER BY of creation order, oldest first.
 	CreationOrder() string
+	// Key is the users table's key column that the page's inner query
+	// selects.
+	Key() string
 	// Subtree is a query of the ids of an organisation and of those
 	// below it.
 	Subtree(orgID string) string
@@ -42,11 +45,14 @@ type Dialect interface {
 // the total as a scalar subquery (evaluated once, so that both come from
 // one snapshot) and then cols of each user of the page; count selects
 // the total alone, for a page past the end. Each adds its arguments to
-// a Dialect of its own.
+// a Dialect of its own. The page's users are found by key first and
+// read after: skipping startIndex users then reads their index entries,
+// not their documents (5 s at offset 500,000 on SQLite before).
 func Query(page, count Dialect, q roster.UserQuery, cols string) (pageSQL, countSQL string) {
 	total := `(SELECT count(*) FROM users u WHERE ` + where(page, q) + `)`
-	pageSQL = `SELECT ` + total + `, ` + cols + ` FROM users u WHERE ` + where(page, q) +
+	keys := `SELECT u.` + page.Key() + ` FROM users u WHERE ` + where(page, q) +
 		` ORDER BY ` + OrderBy(page, q) + ` LIMIT ` + page.Param(q.Limit) + ` OFFSET ` + page.Param(q.Offset)
+	pageSQL = `SELECT ` + total + `, ` + cols + ` FROM users u WHERE u.` + page.Key() + ` IN (` + keys + `) ORDER BY ` + OrderBy(page, q)
 	return pageSQL, `SELECT count(*) FROM users u WHERE ` + where(count, q)
 }
 
