@@ -33,6 +33,13 @@ type Store interface {
 	// only reads them. An error from fn stops it and is returned.
 	ExportUsers(ctx context.Context, v *Visibility, orgID string, fn func(*User) error) error
 
+	// QueryUsers returns one page of the users that meet q's condition
+	// and their total, both read in one statement (one snapshot), in the
+	// SQL of the engine: no user is read into memory that is not on the
+	// page. A query that Check refuses is CodeInvalid. Like FindUsers's,
+	// the users may be shared with the read cache.
+	QueryUsers(ctx context.Context, q UserQuery) (*UserPage, error)
+
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error
 	Close() error

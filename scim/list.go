@@ -16,10 +16,9 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-// maxScan bounds the users a filter that no index answers may read: the
-// token's subtree, page by page. A larger subtree gets 400 tooMany and
-// should filter on userName or externalId (or be narrowed by Roster's
-// own API).
+// maxScan bounds what a Groups list reads into memory: the organisations
+// below the token's, and a group's members. More is 400 tooMany. (Users
+// are filtered, sorted and paged in the store: Store.QueryUsers.)
 const maxScan = 10000
 
 type listResponse struct {
@@ -131,20 +130,56 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, c *roster.Caller,
 		writeErr(w, err)
 		return
 	}
-	users, err := h.candidates(r.Context(), c, lq.filter)
+	base := baseURL(r)
+	if ref, ok := indexedRef(lq.filter, c.User.OrganizationID); ok {
+		docs, err := h.lookup(r.Context(), c, ref, lq.filter, base)
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		h.page(w, docs, lq, userAttrs)
+		return
+	}
+	uq := roster.UserQuery{OrganizationID: c.User.OrganizationID, Offset: lq.startIndex - 1, Limit: lq.count, Descending: lq.descending}
+	if lq.sortBy != nil {
+		uq.SortBy = userSort(*lq.sortBy)
+	}
+	if lq.filter != nil {
+		cond, err := userCond(lq.filter)
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		uq.Where = &cond
+	}
+	found, err := h.svc.QueryUsers(r.Context(), c, uq)
 	if err != nil {
 		writeErr(w, err)
 		return
 	}
-	base := baseURL(r)
-	var docs []doc
-	for _, u := range users {
-		d := userDoc(u, base)
-		if lq.filter == nil || match(lq.filter, d, userAttrs) {
-			docs = append(docs, d)
-		}
+	out := listResponse{Schemas: []string{URNList}, TotalResults: found.Total, StartIndex: lq.startIndex, Resources: []any{}}
+	for _, u := range found.Users {
+		out.Resources = append(out.Resources, lq.proj.apply(userDoc(u, base), userAttrs))
 	}
-	h.page(w, docs, lq, userAttrs)
+	out.ItemsPerPage = len(out.Resources)
+	write(w, 200, out)
+}
+
+// lookup answers a filter that pins one user by userName or externalId
+// (what an identity provider asks before every creation) with one index
+// lookup, the rest of the filter evaluated on that user.
+func (h *Handler) lookup(ctx context.Context, c *roster.Caller, ref string, f filter.Expression, base string) ([]doc, error) {
+	u, err := h.svc.User(ctx, c, ref)
+	switch {
+	case roster.ErrorCode(err) == roster.CodeNotFound:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	if d := userDoc(u, base); match(f, d, userAttrs) {
+		return []doc{d}, nil
+	}
+	return nil, nil
 }
 
 // page sorts the matching resources and answers the page asked for.
@@ -159,28 +194,6 @@ func (h *Handler) page(w http.ResponseWriter, docs []doc, lq listQuery, top []At
 	}
 	out.ItemsPerPage = len(out.Resources)
 	write(w, 200, out)
-}
-
-// candidates returns the users a filter may match, in creation order.
-// userName eq and externalId eq (what an identity provider asks before
-// every creation) are one index lookup each, also inside an "and";
-// anything else reads the token's subtree, at most maxScan users.
-func (h *Handler) candidates(ctx context.Context, c *roster.Caller, f filter.Expression) ([]*roster.User, error) {
-	if ref, ok := indexedRef(f, c.User.OrganizationID); ok {
-		u, err := h.svc.User(ctx, c, ref)
-		switch {
-		case roster.ErrorCode(err) == roster.CodeNotFound:
-			return nil, nil
-		case err != nil:
-			return nil, err
-		}
-		return []*roster.User{u}, nil
-	}
-	uf := roster.UserFilter{OrganizationID: c.User.OrganizationID, IncludeDescendants: true, Sort: "created_at", Limit: 500}
-	return readUsers(func(cur *roster.Cursor) ([]*roster.User, *roster.Cursor, error) {
-		uf.Cursor = cur
-		return h.svc.Users(ctx, c, uf)
-	}, "this filter would read more than "+strconv.Itoa(maxScan)+" users: filter on userName eq or externalId eq")
 }
 
 // readUsers reads every page that next gives, at most maxScan users;

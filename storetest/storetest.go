@@ -40,7 +40,7 @@ type behaviour struct {
 func Run(t *testing.T, open func(t *testing.T) roster.Store) {
 	var all []behaviour
 	for _, group := range [][]behaviour{userBehaviours, findBehaviours, pageBehaviours, creationPageBehaviours, schemaVersionBehaviours, expediteBehaviours, backlogBehaviours, orgBehaviours, miscBehaviours, txBehaviours,
-		visibilityBehaviours, accessBehaviours, exportBehaviours, credentialBehaviours, copyBehaviours, eventBehaviours, webhookBehaviours, securityBehaviours, mailBehaviours, signingKeyBehaviours, sessionBehaviours, ssoBehaviours} {
+		visibilityBehaviours, accessBehaviours, exportBehaviours, credentialBehaviours, copyBehaviours, eventBehaviours, webhookBehaviours, securityBehaviours, mailBehaviours, signingKeyBehaviours, sessionBehaviours, ssoBehaviours, userQueryBehaviours} {
 		all = append(all, group...)
 	}
 	for _, b := range all {

@@ -320,6 +320,12 @@ func TestSCIMFilters(t *testing.T) {
 		{`userName eq "ann@filt.example" and active eq false`, nil},
 		{`meta.created gt "2000-01-01T00:00:00Z"`, []string{admin, ann, ben, cat}},
 		{`meta.lastModified lt "2000-01-01T00:00:00Z"`, nil},
+		// Decided before the SQL: values every user has alike, attributes Roster does not keep.
+		{`emails[type eq "home"]`, nil},
+		{`meta.resourceType eq "User" and name.familyName sw "c"`, []string{cat}},
+		{`title pr or phoneNumbers pr`, nil},
+		{`title ne "x" and userName ew "filt.example"`, []string{admin, ann, ben}},
+		{`name.formatted eq "ann archer" or displayName co "BAKER"`, []string{ann, ben}},
 	} {
 		got := c.listIDs(t, "filter="+url.QueryEscape(tc.filter))
 		if !slices.Equal(got, tc.want) {
@@ -328,6 +334,12 @@ func TestSCIMFilters(t *testing.T) {
 	}
 	if got := c.listIDs(t, "sortBy=name.givenName&sortOrder=descending"); !slices.Equal(got, []string{cat, ben, ann, admin}) {
 		t.Errorf("sorted: %v", got)
+	}
+	if got := c.listIDs(t, "sortBy=userName&startIndex=2&count=2"); !slices.Equal(got, []string{ann, ben}) {
+		t.Errorf("sorted page: %v", got)
+	}
+	if st := scimError(t, c.call("GET", "/Users?filter="+url.QueryEscape(`meta.version eq "W/\"1\""`), nil), 400); st != "invalidFilter" {
+		t.Errorf("meta.version filter: scimType %q", st)
 	}
 	page := c.call("GET", "/Users?startIndex=2&count=2", nil).want(200).obj()
 	if page["totalResults"] != float64(4) || page["startIndex"] != float64(2) || page["itemsPerPage"] != float64(2) {

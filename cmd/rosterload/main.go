@@ -41,6 +41,7 @@ var errUsage = errors.New("usage")
 type config struct {
 	url, key, trivialURL, query, serveTrivial string
 	seed, seedConns, conns                    int
+	scimUsers                                 int
 	signInUsers, signInConns                  int
 	signInScope, idTokenAlg                   string
 	duration                                  time.Duration
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "seeded %d users in %.2fs (%.1f users/s)\n", len(l.ids), r.Seconds, float64(len(l.ids))/r.Seconds)
 		results = append(results, r)
 	} else if slices.ContainsFunc(cfg.scenarios, func(s string) bool {
-		return s == "get" || s == "patch" || s == "search" && cfg.query == ""
+		return s == "get" || s == "patch" || s == "scim-find" || s == "search" && cfg.query == ""
 	}) {
 		if err := l.collectUsers(ctx); err != nil {
 			return fmt.Errorf("collecting existing users: %w", err)
@@ -93,13 +94,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 	}
+	if slices.ContainsFunc(cfg.scenarios, func(s string) bool { return strings.HasPrefix(s, "scim-") }) {
+		if err := l.makeSCIMKey(ctx); err != nil {
+			return fmt.Errorf("making the SCIM key: %w", err)
+		}
+	}
 	for _, name := range cfg.scenarios {
 		it, conns, err := l.scenario(ctx, name, stderr)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "rosterload: %s: %d conns for %s\n", name, conns, cfg.duration)
-		if results = append(results, l.measure(ctx, name, conns, cfg.duration, 0, it)); ctx.Err() != nil {
+		d, limit, span := cfg.duration, 0, cfg.duration.String()
+		if name == "scim-prov" { // a number of users, not a time
+			d, limit, span = 0, cfg.scimUsers, fmt.Sprintf("%d iterations", cfg.scimUsers)
+		}
+		fmt.Fprintf(stderr, "rosterload: %s: %d conns for %s\n", name, conns, span)
+		if results = append(results, l.measure(ctx, name, conns, d, limit, it)); ctx.Err() != nil {
 			break
 		}
 		// A script may read the processes' CPU between this line and the one above.
@@ -121,7 +131,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&cfg.seedConns, "seed-conns", 32, "concurrent connections while seeding")
 	fs.IntVar(&cfg.conns, "conns", 32, "concurrent connections (workers) per scenario")
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long each scenario runs")
-	fs.StringVar(&scenarios, "scenarios", "get,patch,search", "comma-separated scenarios: get, patch, search, trivial, signin, refresh")
+	fs.StringVar(&scenarios, "scenarios", "get,patch,search", "comma-separated scenarios: get, patch, search, trivial, signin, refresh, scim-find, scim-prov")
+	fs.IntVar(&cfg.scimUsers, "scim-users", 10000, "users scim-prov provisions (a userName lookup and a creation each)")
 	fs.IntVar(&cfg.signInUsers, "signin-users", 200, "users with a password that signin and refresh create and sign in")
 	fs.IntVar(&cfg.signInConns, "signin-conns", 8, "concurrent connections of signin (and of creating its users): each costs an argon2id hash, which the server gates")
 	fs.StringVar(&cfg.signInScope, "signin-scope", "openid email offline_access", "the `scope` signin and refresh ask for (offline_access gives the refresh tokens)")
@@ -142,13 +153,13 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		}
 		return cfg, nil
 	}
-	if cfg.conns < 1 || cfg.seedConns < 1 || cfg.signInConns < 1 || cfg.signInUsers < 1 || cfg.seed < 0 || cfg.duration <= 0 {
-		return cfg, errors.New("-conns, -seed-conns, -signin-conns and -signin-users must be at least 1, -seed at least 0, -duration positive")
+	if cfg.conns < 1 || cfg.seedConns < 1 || cfg.signInConns < 1 || cfg.signInUsers < 1 || cfg.scimUsers < 1 || cfg.seed < 0 || cfg.duration <= 0 {
+		return cfg, errors.New("-conns, -seed-conns, -signin-conns, -signin-users and -scim-users must be at least 1, -seed at least 0, -duration positive")
 	}
 	cfg.scenarios = strings.FieldsFunc(scenarios, func(r rune) bool { return r == ',' || r == ' ' })
 	for _, s := range cfg.scenarios {
-		if !slices.Contains([]string{"get", "patch", "search", "trivial", "signin", "refresh"}, s) {
-			return cfg, fmt.Errorf("unknown scenario %q (want get, patch, search, trivial, signin or refresh)", s)
+		if !slices.Contains([]string{"get", "patch", "search", "trivial", "signin", "refresh", "scim-find", "scim-prov"}, s) {
+			return cfg, fmt.Errorf("unknown scenario %q (want get, patch, search, trivial, signin, refresh, scim-find or scim-prov)", s)
 		}
 	}
 	if err := checkLoopbackURL(cfg.url); err != nil {
@@ -244,7 +255,11 @@ type loader struct {
 	mu    sync.Mutex // guards ids and names while seeding
 	ids   []string   // user ids for get and patch
 	names []string   // first and last names, the source of search terms
-	app   *app       // the signin and refresh scenarios' app and users
+	// usernames are the seeded or collected users' usernames, which
+	// scim-find looks up.
+	usernames []string
+	app       *app   // the signin and refresh scenarios' app and users
+	scimKey   string // the key with the scim scope of scim-find and scim-prov
 }
 
 // call describes one request. A request with a body also sends
@@ -252,6 +267,7 @@ type loader struct {
 type call struct {
 	method, url, body, contentType string
 	auth                           bool                   // send the API key
+	key                            string                 // with auth: this key rather than -key
 	done                           func(http.Header) bool // reports whether a 2xx answer is usable
 }
 
@@ -262,7 +278,7 @@ func (l *loader) send(ctx context.Context, c *http.Client, k call) (*http.Respon
 		return nil, err
 	}
 	if k.auth {
-		req.Header.Set("Authorization", "Bearer "+l.cfg.key)
+		req.Header.Set("Authorization", "Bearer "+cmp.Or(k.key, l.cfg.key))
 	}
 	if k.body != "" {
 		req.Header.Set("Content-Type", k.contentType)
@@ -279,15 +295,16 @@ func (l *loader) seedCalls() func(w, n int) call {
 	var seq atomic.Int64
 	return func(int, int) call {
 		first, last := randomName(), randomName()
-		body := fmt.Sprintf(`{"first_name":"%s","last_name":"%s","email":"load-%s-%d@example.com"}`,
-			first, last, runID, seq.Add(1))
-		return call{http.MethodPost, l.base + "/v1/users", body, "application/json", true, func(h http.Header) bool {
+		email := fmt.Sprintf("load-%s-%d@example.com", runID, seq.Add(1))
+		body := fmt.Sprintf(`{"first_name":"%s","last_name":"%s","email":"%s"}`, first, last, email)
+		return call{http.MethodPost, l.base + "/v1/users", body, "application/json", true, "", func(h http.Header) bool {
 			loc, err := url.Parse(h.Get("Location"))
 			if err != nil || !strings.Contains(loc.Path, "/v1/users/") {
 				return false
 			}
 			l.mu.Lock()
 			l.ids, l.names = append(l.ids, path.Base(loc.Path)), append(l.names, first, last)
+			l.usernames = append(l.usernames, email) // the username defaults to the email
 			l.mu.Unlock()
 			return true
 		}}
@@ -308,6 +325,7 @@ func (l *loader) collectUsers(ctx context.Context) error {
 		var page struct {
 			Items []struct {
 				ID        string `json:"id"`
+				Username  string `json:"username"`
 				FirstName string `json:"first_name"`
 				LastName  string `json:"last_name"`
 			} `json:"items"`
@@ -322,7 +340,7 @@ func (l *loader) collectUsers(ctx context.Context) error {
 			return fmt.Errorf("GET /v1/users: %w", err)
 		}
 		for _, u := range page.Items {
-			l.ids = append(l.ids, u.ID)
+			l.ids, l.usernames = append(l.ids, u.ID), append(l.usernames, u.Username)
 			l.names = append(l.names, u.FirstName, u.LastName)
 		}
 		if page.NextCursor == "" || len(page.Items) == 0 {
@@ -330,7 +348,7 @@ func (l *loader) collectUsers(ctx context.Context) error {
 		}
 		q.Set("cursor", page.NextCursor)
 	}
-	l.ids = l.ids[:min(len(l.ids), 100_000)]
+	l.ids, l.usernames = l.ids[:min(len(l.ids), 100_000)], l.usernames[:min(len(l.usernames), 100_000)]
 	return nil
 }
 
@@ -362,6 +380,8 @@ func (l *loader) scenario(ctx context.Context, name string, stderr io.Writer) (i
 			return nil, 0, err
 		}
 		return l.refreshIteration(), l.cfg.conns, nil
+	case "scim-prov":
+		return l.scimProvisionIteration(), l.cfg.conns, nil
 	}
 	next, err := l.scenarioCalls(name)
 	if err != nil {
@@ -387,7 +407,7 @@ func (l *loader) scenarioCalls(scenario string) (func(w, n int) call, error) {
 			// Worker w takes ids w, w+conns, …, so that concurrent writers rarely meet.
 			id := l.ids[(w+n*l.cfg.conns)%len(l.ids)]
 			body := `{"first_name":"` + randomName() + `"}`
-			return call{http.MethodPatch, users + "/" + url.PathEscape(id), body, "application/merge-patch+json", true, nil}
+			return call{http.MethodPatch, users + "/" + url.PathEscape(id), body, "application/merge-patch+json", true, "", nil}
 		}, nil
 	case "search":
 		return func(int, int) call {
@@ -396,6 +416,8 @@ func (l *loader) scenarioCalls(scenario string) (func(w, n int) call, error) {
 		}, nil
 	case "trivial":
 		return func(int, int) call { return call{method: http.MethodGet, url: l.cfg.trivialURL} }, nil
+	case "scim-find":
+		return l.scimFindCalls()
 	}
 	return nil, fmt.Errorf("unknown scenario %q", scenario)
 }

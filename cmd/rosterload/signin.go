@@ -84,23 +84,15 @@ func (l *loader) registerApp(ctx context.Context, a *app) error {
 		"grant_types": []string{"authorization_code", "refresh_token"}, "allowed_scopes": strings.Fields(l.cfg.signInScope),
 		"id_token_signed_response_alg": l.cfg.idTokenAlg,
 	})
-	c := newClient(1)
-	defer c.CloseIdleConnections()
-	resp, err := l.send(ctx, c, call{method: http.MethodPost, url: l.base + "/v1/oauth-clients", body: string(body), contentType: "application/json", auth: true})
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	// Prefer: return=minimal does not cover the secret, shown once.
-	if resp.StatusCode != http.StatusCreated {
-		return unexpected("POST /v1/oauth-clients", resp)
-	}
 	var cl struct {
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&cl); err != nil || cl.ClientID == "" || cl.ClientSecret == "" {
-		return fmt.Errorf("POST /v1/oauth-clients: no client_id and client_secret in the answer (%v)", err)
+	if err := l.create(ctx, "/v1/oauth-clients", string(body), &cl); err != nil {
+		return err
+	}
+	if cl.ClientID == "" || cl.ClientSecret == "" {
+		return fmt.Errorf("POST /v1/oauth-clients: no client_id and client_secret in the answer")
 	}
 	a.clientID, a.secret = cl.ClientID, cl.ClientSecret
 	return nil
