@@ -233,6 +233,9 @@ func (f *feed) changed() <-chan struct{} {
 
 // update runs fn in a write transaction and wakes the feed after it commits.
 func (s *Service) update(ctx context.Context, fn func(roster.Tx) error) error {
+	if leave, ok := ctx.Value(preparingKey{}).(func()); ok {
+		leave()
+	}
 	err := s.store.Update(ctx, fn)
 	if err == nil {
 		s.feed.wake()
@@ -364,4 +367,20 @@ func (s *Service) AuditEvents(ctx context.Context, c *roster.Caller, f roster.Ev
 func (s *Service) restrict(ctx context.Context, c *roster.Caller, f *roster.EventFilter) {
 	f.WebhooksVisible = s.administeredWith(ctx, c, roster.ScopeWebhooksRead)
 	f.KeysVisible = s.administeredWith(ctx, c, roster.ScopeKeysWrite)
+}
+
+// preparingKey is the context key of WhilePreparing's hook.
+type preparingKey struct{}
+
+// WhilePreparing returns a context for a call that leave is called from
+// (at most once) when the call has finished preparing its change and
+// queues it for the store's writer, or when done is called, whichever
+// comes first. An import uses it to let only a few of its lines prepare
+// at once (see httpapi's importLine), so that the writer, on which every
+// line ends up waiting, never queues behind hundreds of them for a
+// processor.
+func WhilePreparing(ctx context.Context, leave func()) (_ context.Context, done func()) {
+	var once sync.Once
+	hook := func() { once.Do(leave) }
+	return context.WithValue(ctx, preparingKey{}, hook), hook
 }

@@ -380,15 +380,16 @@ func (t *tx) CreateUser(u *roster.User) error {
 	if seq >= (created+1)<<seqShift {
 		return roster.Errorf(roster.CodeConflict, "too many users created in the same microsecond")
 	}
+	search := u.SearchText()
 	_, err = t.q.ExecContext(context.Background(), `INSERT INTO users (seq, id, organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key, created_at, updated_at, version, doc)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		seq, u.ID, u.OrganizationID, strings.ToLower(u.Username), strings.ToLower(u.Email), nullable(u.ExternalID), u.Status,
-		strings.ToLower(u.LastName), u.SearchText(), indexKey(u), micros(u.CreatedAt), micros(u.UpdatedAt), u.Version, doc)
+		strings.ToLower(u.LastName), search, indexKey(u), micros(u.CreatedAt), micros(u.UpdatedAt), u.Version, doc)
 	if err != nil {
 		return translate(err, "user")
 	}
 	t.written = append(t.written, u.Clone())
-	t.fts = append(t.fts, ftsChange{seq: seq, new: u.SearchText(), hasNew: true})
+	t.fts = append(t.fts, ftsChange{seq: seq, new: search, hasNew: true})
 	return t.writeUserIndexes(u, false)
 }
 
