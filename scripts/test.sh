@@ -62,10 +62,10 @@ fi
 # ---- end of newman ----
 
 echo "== go test"
-go test -count=1 ./...
+go test -count=1 -timeout 30m ./...
 
 echo "== go test ./cmd/roster on PostgreSQL (the black-box suite, and several nodes)"
-ROSTER_TEST_STORE=postgres go test -count=1 ./cmd/roster/
+ROSTER_TEST_STORE=postgres go test -count=1 -timeout 30m ./cmd/roster/
 
 echo "== fuzz ($fuzztime per target)"
 for pkg in $(go list ./...); do
@@ -120,7 +120,7 @@ if command -v npm > /dev/null && command -v node > /dev/null; then
 	[ -d tools/prism/node_modules ] || npm ci --prefix tools/prism --no-audit --no-fund
 	if [ -n "${PRISM_TESTS:-}" ]; then prism_skip=${PRISM_SKIP:-'^$'}; fi
 	ROSTER_TEST_PRISM="$PWD/tools/prism/node_modules/.bin/prism" ROSTER_TEST_CLIENT_TS="$PWD/examples/client-ts" \
-		go test -count=1 -run "${PRISM_TESTS:-.}" -skip "${PRISM_SKIP:-$prism_skip}" ./cmd/roster/
+		go test -count=1 -timeout 30m -run "${PRISM_TESTS:-.}" -skip "${PRISM_SKIP:-$prism_skip}" ./cmd/roster/
 else
 	echo "SKIP: npm or node not found (install Node.js 20+ to run the tests through Prism)"
 fi
