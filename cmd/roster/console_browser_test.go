@@ -9,13 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBrowserConsole drives the console in headless Chromium
-// (tools/browser/console.mjs): sign in, find a user among others by
-// typing, edit, a validation error next to its field, a concurrent edit
+// (tools/browser/console.mjs): sign in with password and TOTP, find a
+// user among 10,000 by typing part of the name, edit, a validation error next to its field, a concurrent edit
 // shown as a conflict, the audit trail, sessions, the organisation
 // tree, a webhook's deliveries, test and retry, search → open → edit →
 // save with the keyboard alone (every stop showing its focus), 375 px
@@ -25,10 +27,12 @@ import (
 func TestBrowserConsole(t *testing.T) {
 	run := newConsoleRunner(t)
 	s := startServer(t)
-	s.userWithPassword(map[string]any{"email": "olga@example.com", "first_name": "Olga", "last_name": "Operator", "roles": []string{"admin"}}, "olga-Secret-1")
-	for i := range 40 {
-		s.createUser(map[string]any{"email": fmt.Sprintf("person%02d@example.com", i), "first_name": fmt.Sprintf("Person%02d", i), "last_name": "Smith"})
-	}
+	olga := s.userWithPassword(map[string]any{"email": "olga@example.com", "first_name": "Olga", "last_name": "Operator", "roles": []string{"admin"}}, "olga-Secret-1")
+	olgaKey := s.do("POST", "/v1/api-keys", map[string]any{"name": "Olga's own", "user_id": olga["id"]}).want(201).str("key")
+	totpSecret, _ := s.enrolTOTP(t, olgaKey)
+	usedStep := time.Now().Unix() / 30 // the enrolment's code was of this step or the one before
+	seeding := seedPeople(t, s)
+	s.createUser(map[string]any{"email": "person07@example.com", "first_name": "Person07", "last_name": "Smith"})
 	s.createUser(map[string]any{"email": "annika@example.com", "first_name": "Annika", "last_name": "Jansen"})
 	root := s.do("GET", "/v1/users/me", nil).want(200).str("organization_id")
 	reseller := s.do("POST", "/v1/orgs", map[string]any{"name": "Acme Reseller", "parent_id": root}).want(201).str("id")
@@ -38,13 +42,14 @@ func TestBrowserConsole(t *testing.T) {
 	s.do("POST", "/v1/webhooks", map[string]any{"name": "Billing sync", "url": failing.URL, "events": []string{"user.*"}}).want(201)
 	app := s.newApp(t, nil)
 	out := run.script(t, s, "console.mjs", "USERNAME=olga@example.com", "PASSWORD=olga-Secret-1",
+		"TOTP_SECRET="+totpSecret, "TOTP_USED_STEP="+strconv.FormatInt(usedStep, 10),
 		"TARGET=Annika", "FIND=nnik", "KEY_FIND=Person07", "ROSTER_KEY="+s.Key,
 		"RESELLER=Acme Reseller", "WEBHOOK=Billing sync", "APP_ID="+app.ID, "APP_REDIRECT="+app.Redirect, "CLIENT_ORG=Beta Client")
-	wantSteps(t, out, "signed in", "found by typing", "opened with the keyboard", "saved version 2", "error next to its field",
+	wantSteps(t, out, "signed in with password and TOTP", "found by typing", "opened with the keyboard", "saved version 2", "error next to its field",
 		"conflict shown", "conflict resolved without losing their change", "tag added and removed", "audit before/after", "sessions and two-factor state", "password set by an admin", "SSO link made",
 		"organisation tree", "webhook deliveries, test and retry", "keyboard only", "signed out")
-	if fmt.Sprint(out["searches"]) != "[nnik]" {
-		t.Errorf("typing nnik sent the searches %v, want one (debounced)", out["searches"])
+	if searches, _ := out["searches"].([]any); len(searches) == 0 || len(searches) > 2 || searches[len(searches)-1] != "nnik" {
+		t.Errorf("typing nnik sent the searches %v, want at most two (debounced), the last for nnik", out["searches"])
 	}
 	if kb, _ := out["keyboard"].(map[string]any); kb == nil || fmt.Sprint(kb["hidden"]) != "[]" {
 		t.Errorf("keyboard only: stops that showed no focus: %v", out["keyboard"])
@@ -55,9 +60,48 @@ func TestBrowserConsole(t *testing.T) {
 	if out["user_fits_375"] != true || out["users_fit_375"] != true {
 		t.Errorf("at 375 px the pages scroll sideways: user %v, users %v", out["user_fits_375"], out["users_fit_375"])
 	}
-	t.Logf("the message next to Time zone: %v; from the last keystroke to the list: %v ms; keyboard only: %v; screenshots in %s",
-		out["field_error"], out["keystroke_to_list_ms"], out["keyboard"], run.shots)
+	t.Logf("10,000 users imported in %v; the message next to Time zone: %v; searches sent typing: %v; from the last keystroke to the list: %v ms; keyboard only: %v; screenshots in %s",
+		seeding.Round(time.Millisecond), out["field_error"], out["searches"], out["keystroke_to_list_ms"], out["keyboard"], run.shots)
 }
+
+// seedPeople imports 10,000 users, every pairing of seedFirstNames and
+// seedLastNames, in one NDJSON request (the cheapest way through the
+// API), so that the console's search finds its user among as many as
+// issue 17 names. Many of the names share parts of "Annika" (Anna,
+// Hannah, Jennifer, Linnea), none holds "nnik" or "Person07": typing
+// those finds one user. It returns how long the import took.
+func seedPeople(t *testing.T, s *testServer) time.Duration {
+	t.Helper()
+	var lines []any
+	for _, first := range seedFirstNames {
+		for _, last := range seedLastNames {
+			lines = append(lines, map[string]any{"email": strings.ToLower(first+"."+last) + "@example.com", "first_name": first, "last_name": last})
+		}
+	}
+	start := time.Now()
+	for n, l := range s.importAs(s.Key, "", lines...) {
+		if l.Status != http.StatusCreated {
+			t.Fatalf("seeding: line %d: %d %v", n, l.Status, l.Problem)
+		}
+	}
+	return time.Since(start)
+}
+
+// seedFirstNames and seedLastNames are 100 each, all different.
+var (
+	seedFirstNames = strings.Fields(`Aaron Abigail Adrian Agnes Alba Albert Alice Amir Anna Anne Annie Arjun Astrid Axel Bastian
+		Beatrix Bennett Bram Brenda Bruno Carla Casper Celine Clara Connor Daan Daisy Dennis Diego Dora Eamon Edith Elif Emma Emre
+		Erik Esther Fatima Femke Finn Floris Freya Gemma Gideon Glenn Greta Hannah Hugo Ida Ines Isaac Ivan Jada Jennifer Joost
+		Julia Kai Karin Kenneth Lars Lena Lieke Linnea Lotte Luca Lynn Maarten Mara Milan Mila Nadia Nora Olaf Oscar Petra Pim
+		Quinn Rafael Rosa Ruben Saar Sanne Sem Shannon Sofia Stijn Tara Teun Thijs Uma Vera Victor Wendy Willem Xander Yara Yusuf
+		Zara Zoe Mei`)
+	seedLastNames = strings.Fields(`Bakker Visser Smit Meijer Boer Mulder Bos Vos Peters Hendriks Dekker Brouwer Dijkstra Smits
+		Vermeulen Kok Jacobs Willems Schouten Koster Prins Huisman Kuipers Postma Kramer Maas Verhoeven Blom Hoekstra Verbeek Vink
+		Schipper Bosman Wolters Evers Timmermans Groen Gerritsen Dam Sanders Koning Hermans Verhoef Molenaar Kuijpers Brink
+		Schuurman Koch Veenstra Goossens Lambert Bauer Fischer Weber Wagner Becker Hoffmann Schulz Keller Richter Novak Horvat Kovac
+		Nowak Silva Costa Rossi Russo Bianchi Romano Garcia Lopez Martin Bernard Dubois Moreau Laurent Girard Leroy Murphy Kelly
+		Walsh Byrne Ryan Lynch Murray Quinlan Sullivan Doyle Okafor Mensah Nakamura Tanaka Kim Park Chen Wang Singh Patel Yilmaz`)
+)
 
 // TestBrowserConsoleOrgs drives the organisation pages and a user's
 // memberships in headless Chromium (tools/browser/console-orgs.mjs) as

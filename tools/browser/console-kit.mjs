@@ -6,6 +6,7 @@
 // or what failed).
 import { chromium } from "playwright-core";
 import { env } from "./scan.mjs";
+import { authenticator } from "./totp.mjs";
 
 // openConsole starts Debian's chromium (or CHROMIUM) headless with a
 // page sized and set as an English desktop browser's; base is the
@@ -17,13 +18,21 @@ export async function openConsole() {
 }
 
 // signInToConsole opens the console at base, signed out, and signs in
-// through the hosted pages (PKCE) straight back to the users view.
+// through the hosted pages (PKCE) straight back to the users view. With
+// TOTP_SECRET set (and TOTP_USED_STEP, the step whose code enrolment
+// used) the sign-in goes through the second-factor page with a code the
+// script computes as an authenticator app does.
 export async function signInToConsole(page, base, username, password) {
   await page.goto(base);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByLabel("Username or email").fill(username);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
+  if (process.env.TOTP_SECRET) {
+    const freshCode = authenticator(env("TOTP_SECRET"), Number(env("TOTP_USED_STEP")));
+    await page.getByLabel("Authentication code").fill(await freshCode());
+    await page.getByRole("button", { name: "Verify" }).click();
+  }
   await page.getByRole("heading", { name: "Users" }).waitFor();
   await page.getByRole("button", { name: "Sign out" }).waitFor();
 }

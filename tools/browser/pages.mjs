@@ -14,35 +14,12 @@
 // NEW_PASSWORD, TOTP_SECRET (base32), TOTP_USED_STEP (the newest time
 // step whose code was used), MAIL_URL, SHOTS, CHROMIUM
 // (default /usr/bin/chromium).
-import { createHmac } from "node:crypto";
 import { chromium } from "playwright-core";
 import { env, scanner } from "./scan.mjs";
+import { authenticator } from "./totp.mjs";
 
-// totp is the RFC 6238 code (SHA-1, 30 s, 6 digits) of a base32 secret
-// for a time step.
-function totp(secret, step) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const ch of secret.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, "0");
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac("sha1", key).update(counter).digest();
-  const off = mac[mac.length - 1] & 0xf;
-  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1e6).padStart(6, "0");
-}
-
-// freshCode returns a code of a time step not used yet: Roster takes
-// each step once (enrolment used TOTP_USED_STEP) and one step either side
-// of its clock, so a step ahead may have to wait a little.
-let usedStep = Number(env("TOTP_USED_STEP"));
-async function freshCode() {
-  const now = () => Math.floor(Date.now() / 30000);
-  const step = Math.max(usedStep + 1, now());
-  while (step > now() + 1) await new Promise((r) => setTimeout(r, 500));
-  usedStep = step;
-  return totp(env("TOTP_SECRET"), step);
-}
+// The authenticator app: enrolment used the code of TOTP_USED_STEP.
+const freshCode = authenticator(env("TOTP_SECRET"), Number(env("TOTP_USED_STEP")));
 
 const shots = env("SHOTS");
 const { check, violations, seen } = scanner(shots);
