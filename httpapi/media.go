@@ -54,3 +54,21 @@ func patternMatches(pattern, path string) bool {
 	}
 	return len(segs) == len(pat)
 }
+
+// declaredScopes maps "METHOD path" to the scopes its route declares.
+var declaredScopes = sync.OnceValue(func() map[string][]string {
+	out := map[string][]string{}
+	for _, rt := range (&server{}).routeTable() {
+		out[rt.op.Method+" "+rt.op.Path] = rt.op.Scopes
+	}
+	return out
+})
+
+// DeclaredScopes returns the scopes the route of method and path (a
+// pattern of the route table, such as /v1/users/{id}) declares, any one
+// of which a token needs; nil when it declares none. ok is false when
+// there is no such route.
+func DeclaredScopes(method, path string) (scopes []string, ok bool) {
+	scopes, ok = declaredScopes()[method+" "+path]
+	return scopes, ok
+}
