@@ -221,6 +221,7 @@ func TestAuthzMatrix(t *testing.T) {
 				})
 			}
 			t.Logf("%d cells; expected statuses %v; target relations %v", len(cells), wants, rels)
+			azCheckDeclaredScopes(t, f, row)
 		})
 	}
 }
