@@ -3,15 +3,11 @@
 package httpapi
 
 import (
-	"net/http"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/openapi"
-	"github.com/rosterhq/roster/service"
 )
 
 // Operation describes a route; the route table's operations are also the
@@ -141,14 +137,6 @@ var (
 // webOriginsDoc says which browser apps may call an endpoint (cors.go).
 const webOriginsDoc = "Browser apps may call it from script (CORS, preflight included) from the origin of any OAuth client's redirect URI; other origins get no CORS headers."
 
-// userinfo's description and answers, for GET and POST.
-const userinfoDoc = "OpenID Connect Core section 5.3: the claims of the access token's user that the token's scopes cover (openid: sub; profile: name, given_name, family_name, preferred_username, locale, zoneinfo, updated_at, org_id, roles; email: email, email_verified; phone: phone_number, phone_number_verified). The token must have been granted openid. Errors carry WWW-Authenticate: Bearer with error=\"invalid_token\" (401) or \"insufficient_scope\" (403). " + webOriginsDoc
-
-var userinfoAnswers = []openapi.Response{ok(200, typeOf[map[string]any]()),
-	{Status: 400, Type: typeOf[BearerErrorBody](), Description: "invalid_request"},
-	{Status: 401, Type: typeOf[BearerErrorBody](), Description: "No token, or invalid_token: unknown, expired or revoked", Headers: []string{"WWW-Authenticate"}},
-	{Status: 403, Type: typeOf[BearerErrorBody](), Description: "insufficient_scope: the token was not granted openid", Headers: []string{"WWW-Authenticate"}}}
-
 // Status codes that most operations share.
 var (
 	readErrs  = []int{400, 404, 406}
@@ -158,32 +146,17 @@ var (
 // routeTable is every route, assembled from the resources' declarations
 // (routes_*.go). Their order is the OpenAPI document's.
 func (s *server) routeTable() []route {
-	return slices.Concat(s.userRoutes(), s.orgRoutes(), s.apiKeyRoutes(), s.eventRoutes(), s.webhookRoutes(), s.systemRoutes(), s.consoleRoutes(), s.signInRoutes(), s.accountSecurityRoutes(), s.sessionRoutes(), s.oauthClientRoutes())
-}
-
-// Health is the body of the health answers.
-type Health struct {
-	XMLName struct{}           `json:"-" xml:"health"`
-	Status  string             `json:"status" enum:"ok,unavailable"`
-	Checks  *service.Readiness `json:"checks,omitempty" doc:"readyz: each dependency, ok or what is wrong with it."`
-}
-
-func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
-	s.respond(w, r, http.StatusOK, "health", Health{Status: "ok"})
-}
-
-func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
-	ready, err := s.Service.Ready(r.Context())
-	if !ready.OK() {
-		s.Log.WarnContext(r.Context(), "not ready", "request_id", state(r).id, "checks", ready, "error", err)
-		var down []string
-		for _, c := range []struct{ name, state string }{{"database", ready.Database}, {"migrations", ready.Migrations}, {"secret key", ready.SecretKey}} {
-			if c.state != "ok" && c.state != "unknown" {
-				down = append(down, c.name+": "+c.state)
-			}
-		}
-		s.writeError(w, r, roster.Errorf(roster.CodeUnavailable, "not ready: %s", strings.Join(down, "; ")))
-		return
-	}
-	s.respond(w, r, http.StatusOK, "health", Health{Status: "ok", Checks: &ready})
+	return slices.Concat(
+		s.userRoutes(),
+		s.orgRoutes(),
+		s.apiKeyRoutes(),
+		s.eventRoutes(),
+		s.webhookRoutes(),
+		s.systemRoutes(),
+		s.consoleRoutes(),
+		s.signInRoutes(),
+		s.accountSecurityRoutes(),
+		s.sessionRoutes(),
+		s.oauthClientRoutes(),
+	)
 }

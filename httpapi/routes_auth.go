@@ -70,3 +70,11 @@ func (s *server) signInRoutes() []route {
 				{Status: 429, Type: typeOf[BearerErrorBody](), Description: "Too many failed client authentications from the address", Headers: []string{"Retry-After"}}}}, s.introspect},
 	}
 }
+
+// userinfo's description and answers, for GET and POST.
+const userinfoDoc = "OpenID Connect Core section 5.3: the claims of the access token's user that the token's scopes cover (openid: sub; profile: name, given_name, family_name, preferred_username, locale, zoneinfo, updated_at, org_id, roles; email: email, email_verified; phone: phone_number, phone_number_verified). The token must have been granted openid. Errors carry WWW-Authenticate: Bearer with error=\"invalid_token\" (401) or \"insufficient_scope\" (403). " + webOriginsDoc
+
+var userinfoAnswers = []openapi.Response{ok(200, typeOf[map[string]any]()),
+	{Status: 400, Type: typeOf[BearerErrorBody](), Description: "invalid_request"},
+	{Status: 401, Type: typeOf[BearerErrorBody](), Description: "No token, or invalid_token: unknown, expired or revoked", Headers: []string{"WWW-Authenticate"}},
+	{Status: 403, Type: typeOf[BearerErrorBody](), Description: "insufficient_scope: the token was not granted openid", Headers: []string{"WWW-Authenticate"}}}
