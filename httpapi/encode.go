@@ -16,15 +16,9 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/internal/xmljson"
+	"github.com/rosterhq/roster/openapi"
 	"github.com/rosterhq/roster/service"
 )
-
-// ownMediaType are the routes whose answers have one media type of their
-// own (Prometheus text, the HTML reference and sign-in pages, the export's and the import's NDJSON, the OpenID
-// documents), served to any Accept: a Prometheus server asks /metrics for text/plain or OpenMetrics.
-var ownMediaType = map[string]bool{"/metrics": true, "/docs": true, "/v1/users/export": true, "/v1/users/import": true,
-	"/oauth2/authorize": true, "/oauth2/logout": true,
-	"/.well-known/openid-configuration": true, "/oauth2/jwks": true, "/oauth2/userinfo": true, "/oauth2/introspect": true}
 
 var callbackRE = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$`)
 
@@ -51,8 +45,11 @@ func (s *server) negotiate(r *http.Request, st *reqState) error {
 		st.format = suffix
 	default:
 		f, ok := fromAccept(r.Header.Get("Accept"))
-		if !ok && (ownMediaType[path] || path == "/console" || strings.HasPrefix(path, "/console/")) {
-			f, ok = "json", true // its answer is its own format whatever Accept says; a problem is JSON
+		if !ok && RouteMediaType(path) != openapi.Negotiated {
+			// Its answer is its own media type whatever Accept says (a
+			// Prometheus server asks /metrics for text/plain or OpenMetrics);
+			// a problem is JSON.
+			f, ok = "json", true
 		}
 		if !ok {
 			return roster.Errorf(roster.CodeNotAcceptable, "no acceptable format: this API answers application/json or application/xml")

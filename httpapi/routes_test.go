@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rosterhq/roster/openapi"
 )
 
 // TestDocumentMatchesRoutes fails when a route exists that the OpenAPI
@@ -76,6 +78,20 @@ func TestListsArePaged(t *testing.T) {
 		}
 		if !slices.Contains(names, "limit") || !slices.Contains(names, "cursor") {
 			t.Errorf("%s %s answers pages but documents the query parameters %v, not limit and cursor", rt.op.Method, rt.op.Path, names)
+		}
+	}
+}
+
+func TestRouteMediaType(t *testing.T) {
+	for path, want := range map[string]openapi.MediaType{
+		"/metrics": openapi.OwnMedia, "/docs": openapi.OwnMedia, "/.well-known/openid-configuration": openapi.OwnMedia,
+		"/v1/users/export": openapi.Stream, "/v1/users/import": openapi.Stream,
+		"/oauth2/authorize": openapi.Page, "/oauth2/password/reset": openapi.Page, "/console": openapi.Page,
+		"/console/": openapi.Page, "/console/app.js": openapi.Page, "/console/{asset}": openapi.Page,
+		"/v1/users": openapi.Negotiated, "/v1/users/u_1": openapi.Negotiated, "/consoles": openapi.Negotiated, "/healthz": openapi.Negotiated,
+	} {
+		if got := RouteMediaType(path); got != want {
+			t.Errorf("RouteMediaType(%q) = %v, want %v", path, got, want)
 		}
 	}
 }

@@ -6,12 +6,14 @@ import (
 	_ "embed"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/openapi"
+	"github.com/rosterhq/roster/service"
 )
 
 //go:embed docs.html
@@ -83,4 +85,31 @@ func (s *server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		g = s.Registry
 	}
 	promhttp.HandlerFor(g, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+// Health is the body of the health answers.
+type Health struct {
+	XMLName struct{}           `json:"-" xml:"health"`
+	Status  string             `json:"status" enum:"ok,unavailable"`
+	Checks  *service.Readiness `json:"checks,omitempty" doc:"readyz: each dependency, ok or what is wrong with it."`
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	s.respond(w, r, http.StatusOK, "health", Health{Status: "ok"})
+}
+
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	ready, err := s.Service.Ready(r.Context())
+	if !ready.OK() {
+		s.Log.WarnContext(r.Context(), "not ready", "request_id", state(r).id, "checks", ready, "error", err)
+		var down []string
+		for _, c := range []struct{ name, state string }{{"database", ready.Database}, {"migrations", ready.Migrations}, {"secret key", ready.SecretKey}} {
+			if c.state != "ok" && c.state != "unknown" {
+				down = append(down, c.name+": "+c.state)
+			}
+		}
+		s.writeError(w, r, roster.Errorf(roster.CodeUnavailable, "not ready: %s", strings.Join(down, "; ")))
+		return
+	}
+	s.respond(w, r, http.StatusOK, "health", Health{Status: "ok", Checks: &ready})
 }

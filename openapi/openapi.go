@@ -37,7 +37,28 @@ type Operation struct {
 	// parameter asks for (an OAuth 2.0 endpoint, the document itself): it
 	// gets no format parameter.
 	JSONOnly bool
+	// MediaType says whether the route answers in a media type of its
+	// own rather than the negotiated JSON or XML; the server reads it, the
+	// document does not.
+	MediaType MediaType
 }
+
+// MediaType is how a route answers (Operation.MediaType).
+type MediaType int
+
+const (
+	// Negotiated: JSON or XML, as the request asks (Accept, format, suffix).
+	Negotiated MediaType = iota
+	// OwnMedia: one media type of its own (Prometheus text, the HTML
+	// reference, the OpenID documents), served whatever Accept says.
+	OwnMedia
+	// Stream: NDJSON written line by line as the work is done (an export,
+	// an import's results), served whatever Accept says.
+	Stream
+	// Page: a hosted page for people (HTML or a redirect), whose errors
+	// are pages too, served whatever Accept says.
+	Page
+)
 
 // Param describes one path, query or header parameter.
 type Param struct {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/httpapi"
 )
 
 // The authorisation matrix (PRODUCT.md sections 2, 3 and 8). azTable has
@@ -45,8 +47,9 @@ import (
 // azRow is one route of the matrix.
 type azRow struct {
 	Method, Path string
-	// Scopes are the scopes the rules let the route be used with (any
-	// one of them); nil when it needs none.
+	// Scopes are the scopes the route declares in the route table (any
+	// one of them), nil when it needs none: azDeclaredScopes fills them in,
+	// so that the matrix holds the declaration to what the service checks.
 	Scopes []string
 	// Variants are the scope lists of the callers' keys to try.
 	Variants []azVariant
@@ -66,73 +69,85 @@ var (
 )
 
 // azTable is the matrix: one row per route, keyed by method and path.
-var azTable = []azRow{
-	{Method: "POST", Path: "/v1/users", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azCreateUser},
-	{Method: "GET", Path: "/v1/users", Scopes: []string{"users:read"}, Variants: azListVariants, Cells: azListUsers},
-	{Method: "GET", Path: "/v1/users/export", Scopes: []string{"users:read"}, Variants: azListVariants, Cells: azExportUsers},
-	{Method: "GET", Path: "/v1/users/{id}", Scopes: []string{"users:read"}, Variants: azUserVariants, Cells: azGetUser},
-	{Method: "PUT", Path: "/v1/users/{id}", Scopes: azUserWrite, Variants: azUserVariants, Cells: azPutUser},
-	{Method: "PATCH", Path: "/v1/users/{id}", Scopes: azUserWrite, Variants: azUserVariants, Cells: azPatchUser},
-	{Method: "DELETE", Path: "/v1/users/{id}", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azDeleteUser},
-	{Method: "POST", Path: "/v1/users/{id}/tags", Scopes: azUserWrite, Variants: azUserVariants, Cells: azAddTag},
-	{Method: "DELETE", Path: "/v1/users/{id}/tags/{tag_id}", Scopes: azUserWrite, Variants: azUserVariants, Cells: azRemoveTag},
-	{Method: "POST", Path: "/v1/users/import", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azImportUsers}, // authz_import_test.go
+var azTable = azDeclaredScopes([]azRow{
+	{Method: "POST", Path: "/v1/users", Variants: azUserVariants, Cells: azCreateUser},
+	{Method: "GET", Path: "/v1/users", Variants: azListVariants, Cells: azListUsers},
+	{Method: "GET", Path: "/v1/users/export", Variants: azListVariants, Cells: azExportUsers},
+	{Method: "GET", Path: "/v1/users/{id}", Variants: azUserVariants, Cells: azGetUser},
+	{Method: "PUT", Path: "/v1/users/{id}", Variants: azUserVariants, Cells: azPutUser},
+	{Method: "PATCH", Path: "/v1/users/{id}", Variants: azUserVariants, Cells: azPatchUser},
+	{Method: "DELETE", Path: "/v1/users/{id}", Variants: azUserVariants, Cells: azDeleteUser},
+	{Method: "POST", Path: "/v1/users/{id}/tags", Variants: azUserVariants, Cells: azAddTag},
+	{Method: "DELETE", Path: "/v1/users/{id}/tags/{tag_id}", Variants: azUserVariants, Cells: azRemoveTag},
+	{Method: "POST", Path: "/v1/users/import", Variants: azUserVariants, Cells: azImportUsers}, // authz_import_test.go
 
-	{Method: "POST", Path: "/v1/orgs", Scopes: []string{"orgs:write"}, Variants: azOrgVariants, Cells: azCreateOrg},
-	{Method: "GET", Path: "/v1/orgs", Scopes: []string{"orgs:read"}, Variants: azListVariants, Cells: azListOrgs},
-	{Method: "GET", Path: "/v1/orgs/{id}", Scopes: []string{"orgs:read"}, Variants: azOrgVariants, Cells: azGetOrg},
-	{Method: "PUT", Path: "/v1/orgs/{id}", Scopes: []string{"orgs:write"}, Variants: azOrgVariants, Cells: azPutOrg},
-	{Method: "PATCH", Path: "/v1/orgs/{id}", Scopes: []string{"orgs:write"}, Variants: azOrgVariants, Cells: azPatchOrg},
-	{Method: "DELETE", Path: "/v1/orgs/{id}", Scopes: []string{"orgs:write"}, Variants: azOrgVariants, Cells: azDeleteOrg},
-	{Method: "POST", Path: "/v1/orgs/{id}/credit", Scopes: []string{"orgs:write"}, Variants: azOrgVariants, Cells: azCredit},
-	{Method: "GET", Path: "/v1/orgs/{id}/members", Scopes: []string{"users:read"}, Variants: azOrgVariants, Cells: azListMembers},
-	{Method: "PUT", Path: "/v1/orgs/{id}/members/{user_id}", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azPutMember},
-	{Method: "DELETE", Path: "/v1/orgs/{id}/members/{user_id}", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azDeleteMember},
-	{Method: "GET", Path: "/v1/orgs/{id}/settings-schema", Scopes: []string{"orgs:read"}, Variants: azOrgVariants, Cells: azGetSchema},
-	{Method: "PUT", Path: "/v1/orgs/{id}/settings-schema", Scopes: []string{"orgs:write"}, Variants: azOrgVariants, Cells: azPutSchema},
+	{Method: "POST", Path: "/v1/orgs", Variants: azOrgVariants, Cells: azCreateOrg},
+	{Method: "GET", Path: "/v1/orgs", Variants: azListVariants, Cells: azListOrgs},
+	{Method: "GET", Path: "/v1/orgs/{id}", Variants: azOrgVariants, Cells: azGetOrg},
+	{Method: "PUT", Path: "/v1/orgs/{id}", Variants: azOrgVariants, Cells: azPutOrg},
+	{Method: "PATCH", Path: "/v1/orgs/{id}", Variants: azOrgVariants, Cells: azPatchOrg},
+	{Method: "DELETE", Path: "/v1/orgs/{id}", Variants: azOrgVariants, Cells: azDeleteOrg},
+	{Method: "POST", Path: "/v1/orgs/{id}/credit", Variants: azOrgVariants, Cells: azCredit},
+	{Method: "GET", Path: "/v1/orgs/{id}/members", Variants: azOrgVariants, Cells: azListMembers},
+	{Method: "PUT", Path: "/v1/orgs/{id}/members/{user_id}", Variants: azUserVariants, Cells: azPutMember},
+	{Method: "DELETE", Path: "/v1/orgs/{id}/members/{user_id}", Variants: azUserVariants, Cells: azDeleteMember},
+	{Method: "GET", Path: "/v1/orgs/{id}/settings-schema", Variants: azOrgVariants, Cells: azGetSchema},
+	{Method: "PUT", Path: "/v1/orgs/{id}/settings-schema", Variants: azOrgVariants, Cells: azPutSchema},
 
-	{Method: "POST", Path: "/v1/api-keys", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azCreateKey},
+	{Method: "POST", Path: "/v1/api-keys", Variants: azKeyVariants, Cells: azCreateKey},
 	{Method: "GET", Path: "/v1/api-keys", Variants: azKeyVariants, Cells: azListKeys},
-	{Method: "DELETE", Path: "/v1/api-keys/{id}", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azDeleteKey},
+	{Method: "DELETE", Path: "/v1/api-keys/{id}", Variants: azKeyVariants, Cells: azDeleteKey},
 
-	{Method: "GET", Path: "/v1/events", Scopes: []string{"events:read"}, Variants: azKeyVariants, Cells: azEvents},
-	{Method: "GET", Path: "/v1/audit-events", Scopes: []string{"audit:read"}, Variants: azKeyVariants, Cells: azAudit},
+	{Method: "GET", Path: "/v1/events", Variants: azKeyVariants, Cells: azEvents},
+	{Method: "GET", Path: "/v1/audit-events", Variants: azKeyVariants, Cells: azAudit},
 
-	{Method: "POST", Path: "/v1/webhooks", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azCreateWebhook},
-	{Method: "GET", Path: "/v1/webhooks", Scopes: []string{"webhooks:read"}, Variants: azHookVariants, Cells: azListWebhooks},
-	{Method: "GET", Path: "/v1/webhooks/{id}", Scopes: []string{"webhooks:read"}, Variants: azHookVariants, Cells: azHookCells("GET", "", 200)},
-	{Method: "PUT", Path: "/v1/webhooks/{id}", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azHookCells("PUT", "", 200)},
-	{Method: "PATCH", Path: "/v1/webhooks/{id}", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azHookCells("PATCH", "", 200)},
-	{Method: "DELETE", Path: "/v1/webhooks/{id}", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azHookCells("DELETE", "", 204)},
-	{Method: "GET", Path: "/v1/webhooks/{id}/deliveries", Scopes: []string{"webhooks:read"}, Variants: azHookVariants, Cells: azHookCells("GET", "/deliveries", 200)},
-	{Method: "POST", Path: "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", Scopes: []string{"webhooks:write"}, Variants: azHookVariants,
+	{Method: "POST", Path: "/v1/webhooks", Variants: azHookVariants, Cells: azCreateWebhook},
+	{Method: "GET", Path: "/v1/webhooks", Variants: azHookVariants, Cells: azListWebhooks},
+	{Method: "GET", Path: "/v1/webhooks/{id}", Variants: azHookVariants, Cells: azHookCells("GET", "", 200)},
+	{Method: "PUT", Path: "/v1/webhooks/{id}", Variants: azHookVariants, Cells: azHookCells("PUT", "", 200)},
+	{Method: "PATCH", Path: "/v1/webhooks/{id}", Variants: azHookVariants, Cells: azHookCells("PATCH", "", 200)},
+	{Method: "DELETE", Path: "/v1/webhooks/{id}", Variants: azHookVariants, Cells: azHookCells("DELETE", "", 204)},
+	{Method: "GET", Path: "/v1/webhooks/{id}/deliveries", Variants: azHookVariants, Cells: azHookCells("GET", "/deliveries", 200)},
+	{Method: "POST", Path: "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", Variants: azHookVariants,
 		Cells: azHookCells("POST", "/deliveries/"+azGhostID("dlv_01JD3M0000000000000000000A")+"/retry", 404)},
-	{Method: "POST", Path: "/v1/webhooks/{id}/test", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azHookCells("POST", "/test", 200)},
-	{Method: "POST", Path: "/v1/webhooks/{id}/rotate-secret", Scopes: []string{"webhooks:write"}, Variants: azHookVariants, Cells: azHookCells("POST", "/rotate-secret", 200)},
+	{Method: "POST", Path: "/v1/webhooks/{id}/test", Variants: azHookVariants, Cells: azHookCells("POST", "/test", 200)},
+	{Method: "POST", Path: "/v1/webhooks/{id}/rotate-secret", Variants: azHookVariants, Cells: azHookCells("POST", "/rotate-secret", 200)},
 	// Account security (authz_security_test.go).
-	{Method: "POST", Path: "/v1/users/{id}/password", Scopes: azUserWrite, Variants: azUserVariants, Cells: azChangePassword},
-	{Method: "POST", Path: "/v1/users/{id}/mfa/totp", Scopes: azUserWrite, Variants: azUserVariants, Cells: azEnrolTOTP},
-	{Method: "POST", Path: "/v1/users/{id}/mfa/totp/confirm", Scopes: azUserWrite, Variants: azUserVariants, Cells: azConfirmTOTP},
-	{Method: "DELETE", Path: "/v1/users/{id}/mfa/totp", Scopes: azUserWrite, Variants: azUserVariants, Cells: azDisableTOTP},
-	{Method: "POST", Path: "/v1/users/{id}/email-change", Scopes: azUserWrite, Variants: azUserVariants, Cells: azEmailChange},
-	{Method: "POST", Path: "/v1/users/{id}/email-change/confirm", Scopes: azUserWrite, Variants: azUserVariants, Cells: azEmailConfirm},
-	{Method: "POST", Path: "/v1/users/{id}/username", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azUsername},
+	{Method: "POST", Path: "/v1/users/{id}/password", Variants: azUserVariants, Cells: azChangePassword},
+	{Method: "POST", Path: "/v1/users/{id}/mfa/totp", Variants: azUserVariants, Cells: azEnrolTOTP},
+	{Method: "POST", Path: "/v1/users/{id}/mfa/totp/confirm", Variants: azUserVariants, Cells: azConfirmTOTP},
+	{Method: "DELETE", Path: "/v1/users/{id}/mfa/totp", Variants: azUserVariants, Cells: azDisableTOTP},
+	{Method: "POST", Path: "/v1/users/{id}/email-change", Variants: azUserVariants, Cells: azEmailChange},
+	{Method: "POST", Path: "/v1/users/{id}/email-change/confirm", Variants: azUserVariants, Cells: azEmailConfirm},
+	{Method: "POST", Path: "/v1/users/{id}/username", Variants: azUserVariants, Cells: azUsername},
 	{Method: "POST", Path: "/v1/auth/set-password", Variants: []azVariant{azFull}, Cells: azSetPassword},
-	{Method: "DELETE", Path: "/v1/users/{id}/lockout", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azLiftLockout},
+	{Method: "DELETE", Path: "/v1/users/{id}/lockout", Variants: azUserVariants, Cells: azLiftLockout},
 	// Sessions and SSO links (authz_sso_test.go).
-	{Method: "GET", Path: "/v1/users/{id}/sessions", Scopes: []string{"users:read"}, Variants: azUserVariants, Cells: azListSessions},
-	{Method: "DELETE", Path: "/v1/users/{id}/sessions/{session_id}", Scopes: azUserWrite, Variants: azUserVariants, Cells: azEndSession},
-	{Method: "DELETE", Path: "/v1/users/{id}/sessions", Scopes: azUserWrite, Variants: azUserVariants, Cells: azEndSessions},
-	{Method: "POST", Path: "/v1/users/{id}/sso-links", Scopes: []string{"users:write:all"}, Variants: azUserVariants, Cells: azCreateSSOLink},
-	{Method: "POST", Path: "/v1/oauth-clients", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azCreateClient},
+	{Method: "GET", Path: "/v1/users/{id}/sessions", Variants: azUserVariants, Cells: azListSessions},
+	{Method: "DELETE", Path: "/v1/users/{id}/sessions/{session_id}", Variants: azUserVariants, Cells: azEndSession},
+	{Method: "DELETE", Path: "/v1/users/{id}/sessions", Variants: azUserVariants, Cells: azEndSessions},
+	{Method: "POST", Path: "/v1/users/{id}/sso-links", Variants: azUserVariants, Cells: azCreateSSOLink},
+	{Method: "POST", Path: "/v1/oauth-clients", Variants: azKeyVariants, Cells: azCreateClient},
 	{Method: "GET", Path: "/v1/oauth-clients", Variants: azKeyVariants, Cells: azListClients},
-	{Method: "GET", Path: "/v1/oauth-clients/{id}", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azClientCells("GET", "", 200)},
-	{Method: "PUT", Path: "/v1/oauth-clients/{id}", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azClientCells("PUT", "", 200)},
-	{Method: "PATCH", Path: "/v1/oauth-clients/{id}", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azClientCells("PATCH", "", 200)},
-	{Method: "POST", Path: "/v1/oauth-clients/{id}/rotate-secret", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azClientCells("POST", "/rotate-secret", 200)},
-	{Method: "DELETE", Path: "/v1/oauth-clients/{id}", Scopes: []string{"keys:write"}, Variants: azKeyVariants, Cells: azClientCells("DELETE", "", 204)},
+	{Method: "GET", Path: "/v1/oauth-clients/{id}", Variants: azKeyVariants, Cells: azClientCells("GET", "", 200)},
+	{Method: "PUT", Path: "/v1/oauth-clients/{id}", Variants: azKeyVariants, Cells: azClientCells("PUT", "", 200)},
+	{Method: "PATCH", Path: "/v1/oauth-clients/{id}", Variants: azKeyVariants, Cells: azClientCells("PATCH", "", 200)},
+	{Method: "POST", Path: "/v1/oauth-clients/{id}/rotate-secret", Variants: azKeyVariants, Cells: azClientCells("POST", "/rotate-secret", 200)},
+	{Method: "DELETE", Path: "/v1/oauth-clients/{id}", Variants: azKeyVariants, Cells: azClientCells("DELETE", "", 204)},
 	{Method: "POST", Path: "/v1/auth/token", Variants: []azVariant{azFull}, Cells: azToken},
 	{Method: "POST", Path: "/v1/auth/revoke", Variants: []azVariant{azFull}, Cells: azRevoke},
+})
+
+// azDeclaredScopes gives each row the scopes its route declares
+// (httpapi.DeclaredScopes), the ones the OpenAPI document lists: the
+// cells then expect a key with one of them to pass the scope check and a
+// key with none to be refused 403, naming them. A row without a route
+// keeps none (TestAuthzMatrixCoversEveryRoute reports it).
+func azDeclaredScopes(rows []azRow) []azRow {
+	for i := range rows {
+		rows[i].Scopes, _ = httpapi.DeclaredScopes(rows[i].Method, rows[i].Path)
+	}
+	return rows
 }
 
 // TestAuthzMatrixCoversEveryRoute fails for a /v1 route of the server's
@@ -206,6 +221,7 @@ func TestAuthzMatrix(t *testing.T) {
 				})
 			}
 			t.Logf("%d cells; expected statuses %v; target relations %v", len(cells), wants, rels)
+			azCheckDeclaredScopes(t, f, row)
 		})
 	}
 }

@@ -17,6 +17,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/httpapi"
+	"github.com/rosterhq/roster/openapi"
 )
 
 // TestHostileRequests sends a few thousand generated hostile requests to
@@ -107,9 +110,7 @@ func TestHostileRequests(t *testing.T) {
 // hostedPage reports whether an answer is a hosted sign-in page's (an
 // error page for a browser, not a problem document).
 func hostedPage(path, contentType string) bool {
-	page := path == "/oauth2/authorize" || path == "/oauth2/logout" || path == "/oauth2/sso" || strings.HasPrefix(path, "/oauth2/password/") ||
-		path == "/console" || strings.HasPrefix(path, "/console/")
-	return page && strings.HasPrefix(contentType, "text/html")
+	return httpapi.RouteMediaType(path) == openapi.Page && strings.HasPrefix(contentType, "text/html")
 }
 
 // oauthProtocol reports whether a route answers errors in the form its
