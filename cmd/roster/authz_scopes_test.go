@@ -64,7 +64,7 @@ func azCheckDeclaredScopes(t *testing.T, f *azFixture, row *azRow) {
 		root.Keys[v.Name], _ = f.newKey(t, root, v)
 	}
 	passed := map[string]bool{} // by variant name: not refused for scope somewhere
-	var refusal []string           // the none key's 403s that name a declared scope
+	var refusal []string        // the none key's 403s that name a declared scope
 	for _, c := range row.Cells(t, f, &probe) {
 		if !strings.HasPrefix(c.Name, "root-owner[") {
 			continue
