@@ -11,7 +11,7 @@ import (
 )
 
 // DefaultEncodedCacheBytes is Config.EncodedCacheBytes when it is not set.
-const DefaultEncodedCacheBytes = 16 << 20
+const DefaultEncodedCacheBytes = 12 << 20
 
 // encodedCache keeps the JSON form of recently answered users by id and
 // version, within a bound in bytes (Config.EncodedCacheBytes). A

@@ -69,8 +69,9 @@ type CacheCount struct {
 
 // CacheCounts returns the read cache's lookups and sizes by kind, for the
 // hit ratio and the memory gauges.
-func (db *DB) CacheCounts() []CacheCount {
-	c := db.cache
+func (db *DB) CacheCounts() []CacheCount { return db.cache.counts() }
+
+func (c *readCache) counts() []CacheCount {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	sizes := [cacheKinds]interface {

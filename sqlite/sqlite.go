@@ -147,7 +147,7 @@ type Options struct {
 // splits its total the same way.
 const (
 	DefaultCacheBytes     = 48 << 20
-	DefaultPageCacheBytes = 64 << 20
+	DefaultPageCacheBytes = 36 << 20
 )
 
 // writerPageCache is the most page cache the writer gets: every commit

@@ -14,19 +14,22 @@ import (
 // defaultCacheBytes is --cache-bytes when it is not set: with it the
 // whole process stays under 256 MB at a million users under GET and
 // PATCH load (docs/PERFORMANCE.md, "Memory at a million users").
-const defaultCacheBytes = 128 << 20
+const defaultCacheBytes = 96 << 20
 
 // minCacheBytes is the least --cache-bytes accepted: below it the caches
 // would hold too little to answer anything from memory.
 const minCacheBytes = 4 << 20
 
-// cacheSplit divides --cache-bytes between the caches: three eighths for
-// the embedded store's read cache of decoded users, credentials and
-// organisations, half for SQLite's page caches (all its connections
-// together), one eighth for the HTTP layer's cache of users' JSON. On
-// PostgreSQL only the last applies (its server has its own memory).
+// cacheSplit divides --cache-bytes between the caches: half for the
+// embedded store's read cache of decoded users, credentials and
+// organisations (a hit there saves a read and a decode), three eighths
+// for SQLite's page caches (all its connections together; the kernel's
+// file cache, outside the process, holds the pages they do not), one
+// eighth for the HTTP layer's cache of users' JSON (a hit saves an
+// encoding). On PostgreSQL only the last applies (its server has its own
+// memory).
 func cacheSplit(total int64) (store sqlite.Options, encoded int64) {
-	return sqlite.Options{CacheBytes: total / 8 * 3, PageCacheBytes: total / 2}, total / 8
+	return sqlite.Options{CacheBytes: total / 2, PageCacheBytes: total / 8 * 3}, total / 8
 }
 
 // encodedCacheBytes is the HTTP layer's part of --cache-bytes.

@@ -357,11 +357,8 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 			bad("CACHE_BYTES", v, "a size such as 128MiB, 512MB or 1GiB")
 		}
 	}
-	fs.Func("cache-bytes", "memory for the read caches, SQLite's page caches included: 3/8 decoded users and keys, 1/2 SQLite pages, 1/8 users' JSON; a size such as 128MiB (ROSTER_CACHE_BYTES; default 128MiB)", func(v string) error {
-		n, err := parseBytes(v)
-		c.CacheBytes = n
-		return err
-	})
+	var cacheBytes string
+	fs.StringVar(&cacheBytes, "cache-bytes", "", "memory for the read caches, SQLite's page caches included: 1/2 decoded users and keys, 3/8 SQLite pages, 1/8 users' JSON; a size such as 96MiB (ROSTER_CACHE_BYTES; default 96MiB)")
 	fs.DurationVar(&c.BodyReadTimeout, "body-read-timeout", envDuration("BODY_READ_TIMEOUT", c.BodyReadTimeout), "how long a request's body may take to arrive before the answer is 408 (ROSTER_BODY_READ_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
 	securityFlags(fs, &c.Security, env, envInt, envDuration)
@@ -370,6 +367,13 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	c.SecretKey = getenv("ROSTER_SECRET_KEY")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if cacheBytes != "" {
+		n, err := parseBytes(cacheBytes)
+		if err != nil {
+			return fmt.Errorf("--cache-bytes=%q %w", cacheBytes, err)
+		}
+		c.CacheBytes = n
 	}
 	if len(malformed) > 0 {
 		return errors.New(strings.Join(malformed, "; "))
