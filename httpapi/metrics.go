@@ -170,10 +170,9 @@ var (
 )
 
 func (e encodedCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- descEncodedBytes
-	ch <- descEncodedMax
-	ch <- descEncodedEntries
-	ch <- descEncodedLookups
+	for _, d := range []*prometheus.Desc{descEncodedBytes, descEncodedMax, descEncodedEntries, descEncodedLookups} {
+		ch <- d
+	}
 }
 
 func (e encodedCollector) Collect(ch chan<- prometheus.Metric) {

@@ -11,10 +11,6 @@ import (
 // TestCacheBytesFlag: the default, the variable, the flag (which wins),
 // the units read, and the values refused at start.
 func TestCacheBytesFlag(t *testing.T) {
-	parse := func(args []string, env map[string]string) (*Main, error) {
-		m := NewMain(io.Discard, io.Discard)
-		return m, m.ParseFlags(args, func(k string) string { return env[k] })
-	}
 	for _, c := range []struct {
 		args []string
 		env  map[string]string
@@ -27,7 +23,7 @@ func TestCacheBytesFlag(t *testing.T) {
 		{[]string{"--cache-bytes", "8 MiB"}, nil, 8 << 20},
 		{[]string{"--cache-bytes", "4194304"}, nil, 4 << 20},
 	} {
-		m, err := parse(c.args, c.env)
+		m, err := parseServeFlags(c.args, c.env)
 		if err != nil || m.Config.CacheBytes != c.want {
 			t.Errorf("%v %v: %d, %v; want %d", c.args, c.env, m.Config.CacheBytes, err, c.want)
 		}
@@ -43,7 +39,7 @@ func TestCacheBytesFlag(t *testing.T) {
 		{[]string{"--cache-bytes", "99999999999GiB"}, nil, "--cache-bytes"},
 		{[]string{"--cache-bytes", "1MiB"}, nil, "--cache-bytes must be at least 4MiB"},
 	} {
-		if _, err := parse(c.args, c.env); err == nil || !strings.Contains(err.Error(), c.says) {
+		if _, err := parseServeFlags(c.args, c.env); err == nil || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("%v %v: %v, want an error saying %q", c.args, c.env, err, c.says)
 		}
 	}
@@ -57,4 +53,10 @@ func TestCacheSplit(t *testing.T) {
 			t.Errorf("%d split into %+v and %d", total, store, encoded)
 		}
 	}
+}
+
+// parseServeFlags parses serve's flags and variables into a new Main.
+func parseServeFlags(args []string, env map[string]string) (*Main, error) {
+	m := NewMain(io.Discard, io.Discard)
+	return m, m.ParseFlags(args, func(k string) string { return env[k] })
 }

@@ -70,10 +70,9 @@ var (
 )
 
 func (c cacheCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- descCache
-	ch <- descCacheBytes
-	ch <- descCacheMax
-	ch <- descCacheEntries
+	for _, d := range []*prometheus.Desc{descCache, descCacheBytes, descCacheMax, descCacheEntries} {
+		ch <- d
+	}
 }
 
 func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
