@@ -182,10 +182,10 @@ func open(ctx context.Context, path string, serving bool, opts Options) (*DB, er
 	// opts.PageCacheBytes; the kernel's file cache, which is not the
 	// process's memory, holds the rest. The file is not mapped (mmap_size
 	// 0): every connection maps it on its own and its resident memory
-	// counts each mapping's pages, a 1 GiB map covered less than half of
-	// a million users' store anyway, and the bounded page caches kept
-	// GETs and PATCHes as fast (docs/PERFORMANCE.md, "Memory at a million
-	// users").
+	// counts each mapping's pages (a 1 GiB map took the process past
+	// 900 MB at a million users), the map covered less than half of that
+	// store anyway, and reads through it were no faster once the read
+	// cache is bounded (docs/PERFORMANCE.md, "Memory at a million users").
 	readers := 2 * runtime.GOMAXPROCS(0)
 	perConn := opts.PageCacheBytes / int64(readers+2) // the readers, the writer, the checkpointer
 	dsn := fileDSN(path, "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"+
@@ -200,9 +200,8 @@ func open(ctx context.Context, path string, serving bool, opts Options) (*DB, er
 		write.Close()
 		return nil, err
 	}
-	n := readers
-	read.SetMaxOpenConns(n)
-	read.SetMaxIdleConns(n)
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
 	read.SetConnMaxIdleTime(0)
 
 	// The checkpointer waits for locks only briefly: a TRUNCATE
@@ -217,7 +216,7 @@ func open(ctx context.Context, path string, serving bool, opts Options) (*DB, er
 
 	db := &DB{read: read, write: write, ckpt: ckpt, wal: path + "-wal", jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now, cache: newReadCache(opts.CacheBytes),
 		ckptWake: make(chan struct{}, 1), ckptStop: make(chan struct{}), ckptDone: make(chan struct{}),
-		listSlots: make(chan struct{}, n-1), exportSlots: make(chan struct{}, max(1, n/4))}
+		listSlots: make(chan struct{}, readers-1), exportSlots: make(chan struct{}, max(1, readers/4))}
 	if err := db.migrate(ctx); err != nil {
 		db.closeDBs()
 		return nil, err
