@@ -138,7 +138,8 @@ type Options struct {
 	// organisations and the like (estimated sizes); 0: DefaultCacheBytes.
 	CacheBytes int64
 	// PageCacheBytes bounds SQLite's page caches, all connections
-	// together (each gets an equal part; the writer at most 8 MiB);
+	// together: the writer gets 8 MiB (at most a quarter), the readers
+	// and the checkpointer equal parts of the rest;
 	// 0: DefaultPageCacheBytes.
 	PageCacheBytes int64
 }
@@ -150,9 +151,11 @@ const (
 	DefaultPageCacheBytes = 36 << 20
 )
 
-// writerPageCache is the most page cache the writer gets: every commit
-// scans the cache's whole hash table (pcache1TruncateUnsafe, 7 % of the
-// writer's CPU at 64 MiB).
+// writerPageCache is the writer's page cache: not more, because every
+// commit scans the cache's whole hash table (pcache1TruncateUnsafe, 7 %
+// of the writer's CPU at 64 MiB); not less, because without mmap the
+// pages a PATCH changes (the row, its indexes, the trigram index) are
+// read through it.
 const writerPageCache = 8 << 20
 
 func (o Options) withDefaults() Options {
@@ -187,7 +190,8 @@ func open(ctx context.Context, path string, serving bool, opts Options) (*DB, er
 	// store anyway, and reads through it were no faster once the read
 	// cache is bounded (docs/PERFORMANCE.md, "Memory at a million users").
 	readers := 2 * runtime.GOMAXPROCS(0)
-	perConn := opts.PageCacheBytes / int64(readers+2) // the readers, the writer, the checkpointer
+	writerCache := min(writerPageCache, opts.PageCacheBytes/4)
+	perConn := (opts.PageCacheBytes - writerCache) / int64(readers+1) // the readers and the checkpointer
 	dsn := fileDSN(path, "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"+
 		fmt.Sprintf("&_pragma=mmap_size(0)&_pragma=cache_size(%d)&_pragma=temp_store(MEMORY)&_txlock=immediate", -max(perConn>>10, 64)))
 	write, err := sql.Open("sqlite", dsn)
@@ -249,7 +253,7 @@ func open(ctx context.Context, path string, serving bool, opts Options) (*DB, er
 	// journal_size_limit cuts the WAL file back when the log restarts
 	// from its beginning, which it can only do once everything in it is
 	// in the database file: otherwise the file keeps its largest size.
-	if _, err := db.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d; PRAGMA cache_size = %d; PRAGMA journal_size_limit = %d`, walFallbackPages, -max(min(perConn, writerPageCache)>>10, 64), walLimit)); err != nil {
+	if _, err := db.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d; PRAGMA cache_size = %d; PRAGMA journal_size_limit = %d`, walFallbackPages, -max(writerCache>>10, 64), walLimit)); err != nil {
 		db.closeDBs()
 		return nil, err
 	}
