@@ -398,7 +398,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.log = slog.New(telemetry.LogHandler(handler)) // a request's lines carry its trace_id
 	m.log.Info("starting", "version", version, "addr", c.Addr, "data_dir", c.DataDir, "database", redactURL(c.DatabaseURL),
 		"smtp", redactURL(c.SMTPURL), "require_if_match", c.RequireIfMatch, "jsonp", c.JSONP, "allow_private_webhooks", c.AllowPrivateWebhooks, "trusted_proxies", c.TrustedProxies,
-		"otel_endpoint", c.OTelEndpoint)
+		"otel_endpoint", c.OTelEndpoint, "cache_bytes", c.CacheBytes)
 	if err := m.privateDataDir(); err != nil {
 		return err
 	}
