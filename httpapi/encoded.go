@@ -7,14 +7,23 @@ import (
 	"sync"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/sizedmap"
 )
 
+// DefaultEncodedCacheBytes is Config.EncodedCacheBytes when it is not set.
+const DefaultEncodedCacheBytes = 12 << 20
+
 // encodedCache keeps the JSON form of recently answered users by id and
-// version. A version's JSON never changes, so an entry is valid as long as
-// the user is at that version.
+// version, within a bound in bytes (Config.EncodedCacheBytes). A
+// version's JSON never changes, so an entry is valid as long as the user
+// is at that version. Past the bound an arbitrary tenth is forgotten,
+// not everything: clearing the whole cache made every user's next read
+// encode anew once as many users as it holds had been read.
 type encodedCache struct {
 	mu sync.Mutex
-	m  map[string]encodedEntry
+	m  *sizedmap.Map[encodedEntry]
+	// hits and misses count the lookups, for the hit ratio.
+	hits, misses uint64
 }
 
 type encodedEntry struct {
@@ -22,13 +31,24 @@ type encodedEntry struct {
 	json    []byte
 }
 
-const encodedCacheSize = 100_000
+func newEncodedCache(bytes int64) *encodedCache {
+	if bytes <= 0 {
+		bytes = DefaultEncodedCacheBytes
+	}
+	return &encodedCache{m: sizedmap.New[encodedEntry](bytes)}
+}
 
 func (c *encodedCache) user(u *roster.User) ([]byte, error) {
 	c.mu.Lock()
-	e, ok := c.m[u.ID]
+	e, ok := c.m.Get(u.ID)
+	ok = ok && e.version == u.Version
+	if ok {
+		c.hits++
+	} else {
+		c.misses++
+	}
 	c.mu.Unlock()
-	if ok && e.version == u.Version {
+	if ok {
 		return e.json, nil
 	}
 	b, err := json.Marshal(userResource(u))
@@ -37,23 +57,21 @@ func (c *encodedCache) user(u *roster.User) ([]byte, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = make(map[string]encodedEntry)
-	} else if len(c.m) >= encodedCacheSize {
-		// Drop an arbitrary tenth (map order is random), not everything:
-		// clearing the whole map made every user's next read encode anew
-		// once as many users as the cache holds had been read.
-		n := len(c.m) / 10
-		for k := range c.m {
-			if n == 0 {
-				break
-			}
-			delete(c.m, k)
-			n--
-		}
-	}
-	c.m[u.ID] = encodedEntry{u.Version, b}
+	c.m.Put(u.ID, encodedEntry{u.Version, b}, int64(cap(b)))
 	return b, nil
+}
+
+// encodedCacheStats is what the cache holds and how its lookups went.
+type encodedCacheStats struct {
+	entries         int
+	bytes, maxBytes int64
+	hits, misses    uint64
+}
+
+func (c *encodedCache) stats() encodedCacheStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return encodedCacheStats{c.m.Len(), c.m.Bytes(), c.m.Max(), c.hits, c.misses}
 }
 
 // encodedUser marshals a user through the cache.

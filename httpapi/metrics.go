@@ -23,7 +23,7 @@ type metrics struct {
 	tokens   *prometheus.CounterVec
 }
 
-func newMetrics(reg *prometheus.Registry, svc *service.Service) *metrics {
+func newMetrics(reg *prometheus.Registry, svc *service.Service, enc *encodedCache) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "roster_http_requests_total", Help: "HTTP requests by route, method and status.",
@@ -41,7 +41,7 @@ func newMetrics(reg *prometheus.Registry, svc *service.Service) *metrics {
 		}, []string{"grant", "outcome"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration, m.inFlight, m.tokens)
+		reg.MustRegister(m.requests, m.duration, m.inFlight, m.tokens, encodedCollector{enc})
 		if svc != nil {
 			reg.MustRegister(&backlogCollector{svc: svc}, &signInCollector{svc: svc})
 		}
@@ -155,4 +155,31 @@ func (c *signInCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(s.desc, prometheus.CounterValue, float64(v), label)
 		}
 	}
+}
+
+// encodedCollector reads the JSON cache's size and lookups at each scrape.
+type encodedCollector struct{ c *encodedCache }
+
+var (
+	descEncodedBytes = prometheus.NewDesc("roster_http_encoded_cache_bytes",
+		"Estimated bytes held by the HTTP layer's cache of users' JSON (within roster_http_encoded_cache_max_bytes, a part of --cache-bytes).", nil, nil)
+	descEncodedMax     = prometheus.NewDesc("roster_http_encoded_cache_max_bytes", "The bound of the HTTP layer's cache of users' JSON.", nil, nil)
+	descEncodedEntries = prometheus.NewDesc("roster_http_encoded_cache_entries", "Users whose JSON the HTTP layer's cache holds.", nil, nil)
+	descEncodedLookups = prometheus.NewDesc("roster_http_encoded_cache_lookups_total",
+		"Lookups in the HTTP layer's cache of users' JSON by result (hit, miss).", []string{"result"}, nil)
+)
+
+func (e encodedCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descEncodedBytes, descEncodedMax, descEncodedEntries, descEncodedLookups} {
+		ch <- d
+	}
+}
+
+func (e encodedCollector) Collect(ch chan<- prometheus.Metric) {
+	st := e.c.stats()
+	ch <- prometheus.MustNewConstMetric(descEncodedBytes, prometheus.GaugeValue, float64(st.bytes))
+	ch <- prometheus.MustNewConstMetric(descEncodedMax, prometheus.GaugeValue, float64(st.maxBytes))
+	ch <- prometheus.MustNewConstMetric(descEncodedEntries, prometheus.GaugeValue, float64(st.entries))
+	ch <- prometheus.MustNewConstMetric(descEncodedLookups, prometheus.CounterValue, float64(st.hits), "hit")
+	ch <- prometheus.MustNewConstMetric(descEncodedLookups, prometheus.CounterValue, float64(st.misses), "miss")
 }

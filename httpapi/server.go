@@ -54,6 +54,9 @@ type Config struct {
 	// Tracing, when set (--otel-endpoint), gives every request a span
 	// (tracing.go); nil: no tracing at all.
 	Tracing trace.TracerProvider
+	// EncodedCacheBytes bounds the cache of users' JSON (encoded.go);
+	// DefaultEncodedCacheBytes when 0.
+	EncodedCacheBytes int64
 }
 
 type server struct {
@@ -62,13 +65,13 @@ type server struct {
 	routes  []route
 	metrics *metrics
 	doc     []byte // the OpenAPI document
-	encoded encodedCache
+	encoded *encodedCache
 	scim    http.Handler // /scim/v2, which answers in its own form
 }
 
 // NewServer returns the http.Handler that serves the whole API.
 func NewServer(cfg Config) (http.Handler, error) {
-	s := &server{Config: cfg, mux: http.NewServeMux()}
+	s := &server{Config: cfg, mux: http.NewServeMux(), encoded: newEncodedCache(cfg.EncodedCacheBytes)}
 	if s.BodyReadTimeout <= 0 {
 		s.BodyReadTimeout = DefaultBodyReadTimeout
 	}
@@ -85,7 +88,7 @@ func NewServer(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	s.doc = doc
-	s.metrics = newMetrics(cfg.Registry, cfg.Service)
+	s.metrics = newMetrics(cfg.Registry, cfg.Service, s.encoded)
 	return s.traced(), nil
 }
 

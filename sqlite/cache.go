@@ -3,9 +3,11 @@
 package sqlite
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/sizedmap"
 )
 
 // readCache keeps decoded users and credentials in memory, so that the
@@ -17,16 +19,20 @@ import (
 // of the batch. A read that fills the cache records the epoch it started
 // in and is kept only if no batch ended meanwhile, so a fill can never
 // put back a value that a concurrent write has just made stale.
+//
+// It is bounded in bytes (Options.CacheBytes), by an estimate of what
+// each entry holds (userBytes and the like), split between the kinds of
+// value by cacheShares.
 type readCache struct {
 	mu     sync.Mutex
 	epoch  uint64
-	users  map[string]*roster.User
-	creds  map[string]*roster.Credential // by key hash
-	byUser map[string][]string           // user id → key hashes cached for it
-	orgs   map[string]*roster.Organization
-	schema map[string][]byte // org id → the settings schema that applies (empty: none)
-	orgOff map[string]bool   // org id → whether it or an ancestor is disabled
-	client map[string]*roster.OAuthClient
+	users  *sizedmap.Map[*roster.User]
+	creds  *sizedmap.Map[*roster.Credential] // by key hash
+	byUser map[string][]string               // user id → key hashes cached for it
+	orgs   *sizedmap.Map[*roster.Organization]
+	schema *sizedmap.Map[[]byte] // org id → the settings schema that applies (empty: none)
+	orgOff *sizedmap.Map[bool]   // org id → whether it or an ancestor is disabled
+	client *sizedmap.Map[*roster.OAuthClient]
 	// hits and misses count the lookups of each kind (CacheCounts).
 	hits, misses [cacheKinds]uint64
 }
@@ -44,21 +50,39 @@ const (
 
 var cacheKindNames = [cacheKinds]string{"user", "credential", "organization", "settings_schema", "org_disabled", "oauth_client"}
 
+// cacheShares are the parts of the read cache's bound each kind may use,
+// in thousandths: users are what GETs and writes read; credentials come
+// next (one per API key in use); organisations, schemas and OAuth clients
+// are few.
+var cacheShares = [cacheKinds]int64{cacheUser: 700, cacheCredential: 200, cacheOrg: 40, cacheSchema: 30, cacheOrgDisabled: 10, cacheClient: 20}
+
 // CacheCount is how many lookups of one kind of value the read cache
-// answered (Hits) and left to the database (Misses) since the store opened.
+// answered (Hits) and left to the database (Misses) since the store
+// opened, and what it holds now: Entries, their estimated Bytes, within
+// MaxBytes.
 type CacheCount struct {
-	Kind         string // user, credential, organization, settings_schema, org_disabled or oauth_client
-	Hits, Misses uint64
+	Kind            string // user, credential, organization, settings_schema, org_disabled or oauth_client
+	Hits, Misses    uint64
+	Entries         int
+	Bytes, MaxBytes int64
 }
 
-// CacheCounts returns the read cache's lookups by kind, for the hit ratio.
-func (db *DB) CacheCounts() []CacheCount {
-	c := db.cache
+// CacheCounts returns the read cache's lookups and sizes by kind, for the
+// hit ratio and the memory gauges.
+func (db *DB) CacheCounts() []CacheCount { return db.cache.counts() }
+
+func (c *readCache) counts() []CacheCount {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	sizes := [cacheKinds]interface {
+		Len() int
+		Bytes() int64
+		Max() int64
+	}{c.users, c.creds, c.orgs, c.schema, c.orgOff, c.client}
 	out := make([]CacheCount, cacheKinds)
 	for k := range out {
-		out[k] = CacheCount{Kind: cacheKindNames[k], Hits: c.hits[k], Misses: c.misses[k]}
+		m := sizes[k]
+		out[k] = CacheCount{Kind: cacheKindNames[k], Hits: c.hits[k], Misses: c.misses[k], Entries: m.Len(), Bytes: m.Bytes(), MaxBytes: m.Max()}
 	}
 	return out
 }
@@ -72,9 +96,6 @@ func (c *readCache) count(kind int, hit bool) {
 	}
 }
 
-// cacheSize bounds each map; past it an arbitrary tenth is dropped.
-const cacheSize = 100_000
-
 // touched is what one writer batch changed: ids to forget, and the users
 // its successful jobs wrote, which become the cached versions once the
 // batch has committed (write-through).
@@ -87,17 +108,27 @@ type touched struct {
 	committed bool
 }
 
-func newReadCache() *readCache {
-	c := &readCache{users: map[string]*roster.User{}}
-	c.clearOrgs()
-	return c
+// newReadCache returns an empty cache that holds at most about bytes.
+func newReadCache(bytes int64) *readCache {
+	share := func(kind int) int64 { return bytes / 1000 * cacheShares[kind] }
+	return &readCache{users: sizedmap.New[*roster.User](share(cacheUser)),
+		creds: sizedmap.New[*roster.Credential](share(cacheCredential)), byUser: map[string][]string{},
+		orgs: sizedmap.New[*roster.Organization](share(cacheOrg)), schema: sizedmap.New[[]byte](share(cacheSchema)),
+		orgOff: sizedmap.New[bool](share(cacheOrgDisabled)), client: sizedmap.New[*roster.OAuthClient](share(cacheClient))}
 }
 
 // clearOrgs forgets everything that depends on organisations.
 func (c *readCache) clearOrgs() {
-	c.creds, c.byUser = map[string]*roster.Credential{}, map[string][]string{}
-	c.orgs, c.schema, c.orgOff = map[string]*roster.Organization{}, map[string][]byte{}, map[string]bool{}
-	c.client = map[string]*roster.OAuthClient{} // deleting an organisation deletes its clients
+	c.clearCreds()
+	c.orgs.Clear()
+	c.schema.Clear()
+	c.orgOff.Clear()
+	c.client.Clear() // deleting an organisation deletes its clients
+}
+
+func (c *readCache) clearCreds() {
+	c.creds.Clear()
+	clear(c.byUser)
 }
 
 func (c *readCache) now() uint64 {
@@ -109,7 +140,7 @@ func (c *readCache) now() uint64 {
 func (c *readCache) user(id string) *roster.User {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	u := c.users[id]
+	u, _ := c.users.Get(id)
 	c.count(cacheUser, u != nil)
 	return u
 }
@@ -121,7 +152,7 @@ func (c *readCache) userAt(id string, version int64) *roster.User {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	u := c.users[id]
+	u, _ := c.users.Get(id)
 	if u != nil && u.Version != version {
 		u = nil
 	}
@@ -135,16 +166,13 @@ func (c *readCache) putUser(epoch uint64, u *roster.User) {
 	if epoch != c.epoch {
 		return
 	}
-	if len(c.users) >= cacheSize {
-		shrink(c.users)
-	}
-	c.users[u.ID] = u
+	c.users.Put(u.ID, u, userBytes(u))
 }
 
 func (c *readCache) credential(hash []byte) *roster.Credential {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cred := c.creds[string(hash)]
+	cred, _ := c.creds.Get(string(hash))
 	c.count(cacheCredential, cred != nil)
 	return cred
 }
@@ -155,11 +183,23 @@ func (c *readCache) putCredential(epoch uint64, hash []byte, cred *roster.Creden
 	if epoch != c.epoch {
 		return
 	}
-	if len(c.creds) >= cacheSize {
-		c.creds, c.byUser = map[string]*roster.Credential{}, map[string][]string{}
+	h := string(hash)
+	c.creds.Put(h, cred, credentialBytes(cred))
+	if !slices.Contains(c.byUser[cred.User.ID], h) {
+		c.byUser[cred.User.ID] = append(c.byUser[cred.User.ID], h)
 	}
-	c.creds[string(hash)] = cred
-	c.byUser[cred.User.ID] = append(c.byUser[cred.User.ID], string(hash))
+	if len(c.byUser) > 2*c.creds.Len()+1024 {
+		c.reindexCreds()
+	}
+}
+
+// reindexCreds rebuilds byUser from the credentials still cached: the
+// bound forgets credentials without telling byUser.
+func (c *readCache) reindexCreds() {
+	clear(c.byUser)
+	for h, cred := range c.creds.All() {
+		c.byUser[cred.User.ID] = append(c.byUser[cred.User.ID], h)
+	}
 }
 
 // forget drops what a batch touched and starts a new epoch.
@@ -171,22 +211,19 @@ func (c *readCache) forget(t *touched) {
 	defer c.mu.Unlock()
 	c.epoch++
 	for _, id := range t.users {
-		delete(c.users, id)
+		c.users.Delete(id)
 		for _, h := range c.byUser[id] {
-			delete(c.creds, h)
+			c.creds.Delete(h)
 		}
 		delete(c.byUser, id)
 	}
 	if t.committed {
 		for _, u := range t.written { // in the order written
 			if u.Version < 0 {
-				delete(c.users, u.ID)
+				c.users.Delete(u.ID)
 				continue
 			}
-			if len(c.users) >= cacheSize {
-				shrink(c.users)
-			}
-			c.users[u.ID] = u
+			c.users.Put(u.ID, u, userBytes(u))
 		}
 	}
 	switch {
@@ -195,78 +232,98 @@ func (c *readCache) forget(t *touched) {
 		// everything that depends on them.
 		c.clearOrgs()
 	case len(t.keys) > 0:
-		c.creds, c.byUser = map[string]*roster.Credential{}, map[string][]string{}
+		c.clearCreds()
 	}
 	if t.clients {
-		c.client = map[string]*roster.OAuthClient{}
+		c.client.Clear()
 	}
 }
 
-// lookup returns what *m holds under key, counting the lookup as kind.
-// (m points at the field: clearing the cache replaces the maps.)
-func lookup[V any](c *readCache, m *map[string]V, kind int, key string) (V, bool) {
+// lookup returns what m holds under key, counting the lookup as kind.
+func lookup[V any](c *readCache, m *sizedmap.Map[V], kind int, key string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := (*m)[key]
+	v, ok := m.Get(key)
 	c.count(kind, ok)
 	return v, ok
 }
 
-// remember keeps v under key in *m, unless a batch ended since the read
-// that found it began (epoch).
-func remember[V any](c *readCache, epoch uint64, m *map[string]V, key string, v V) {
+// remember keeps v (of about size bytes) under key in m, unless a batch
+// ended since the read that found it began (epoch).
+func remember[V any](c *readCache, epoch uint64, m *sizedmap.Map[V], key string, v V, size int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if epoch != c.epoch {
 		return
 	}
-	if len(*m) >= cacheSize {
-		shrink(*m)
-	}
-	(*m)[key] = v
+	m.Put(key, v, size)
 }
 
 func (c *readCache) org(id string) *roster.Organization {
-	o, _ := lookup(c, &c.orgs, cacheOrg, id)
+	o, _ := lookup(c, c.orgs, cacheOrg, id)
 	return o
 }
 
 func (c *readCache) putOrg(epoch uint64, o *roster.Organization) {
-	remember(c, epoch, &c.orgs, o.ID, o)
+	remember(c, epoch, c.orgs, o.ID, o, orgBytes)
 }
 
 func (c *readCache) settingsSchema(orgID string) ([]byte, bool) {
-	return lookup(c, &c.schema, cacheSchema, orgID)
+	return lookup(c, c.schema, cacheSchema, orgID)
 }
 
 func (c *readCache) putSettingsSchema(epoch uint64, orgID string, doc []byte) {
-	remember(c, epoch, &c.schema, orgID, doc)
+	remember(c, epoch, c.schema, orgID, doc, int64(cap(doc)))
 }
 
 func (c *readCache) orgDisabled(orgID string) (off, ok bool) {
-	return lookup(c, &c.orgOff, cacheOrgDisabled, orgID)
+	return lookup(c, c.orgOff, cacheOrgDisabled, orgID)
 }
 
 func (c *readCache) putOrgDisabled(epoch uint64, orgID string, off bool) {
-	remember(c, epoch, &c.orgOff, orgID, off)
+	remember(c, epoch, c.orgOff, orgID, off, 0)
 }
 
 func (c *readCache) oauthClient(id string) *roster.OAuthClient {
-	cl, _ := lookup(c, &c.client, cacheClient, id)
+	cl, _ := lookup(c, c.client, cacheClient, id)
 	return cl
 }
 
 func (c *readCache) putOAuthClient(epoch uint64, cl *roster.OAuthClient) {
-	remember(c, epoch, &c.client, cl.ID, cl)
+	remember(c, epoch, c.client, cl.ID, cl, clientBytes)
 }
 
-func shrink[V any](m map[string]V) {
-	n := len(m) / 10
-	for k := range m {
-		if n == 0 {
-			return
+// Estimates of what a cached value holds in memory, beside its key:
+// a decoded user's fixed part (the struct, its slices' and strings'
+// headers, allocation rounding) and what each element of its lists adds;
+// organisations and OAuth clients are counted as a whole (they are few).
+const (
+	userFixedBytes   = 768
+	userElementBytes = 96
+	credentialBytes0 = 256
+	orgBytes         = 1024
+	clientBytes      = 1024
+)
+
+// userBytes estimates the memory a decoded user holds.
+func userBytes(u *roster.User) int64 {
+	n := userFixedBytes + len(u.ID) + len(u.OrganizationID) + len(u.Username) + len(u.Email) + len(u.FirstName) + len(u.LastName) +
+		len(u.DisplayName) + len(u.ManagerID) + len(u.ExternalID) + cap(u.Settings) +
+		userElementBytes*(len(u.Tags)+len(u.Roles)+len(u.Memberships))
+	for _, p := range []*roster.Phone{u.Phone, u.Mobile} {
+		if p != nil {
+			n += userElementBytes
 		}
-		delete(m, k)
-		n--
 	}
+	return int64(n)
+}
+
+// credentialBytes estimates the memory a cached credential holds: its key
+// and the user it carries.
+func credentialBytes(cred *roster.Credential) int64 {
+	n := int64(credentialBytes0)
+	if cred.User != nil {
+		n += userBytes(cred.User)
+	}
+	return n
 }

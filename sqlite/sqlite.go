@@ -116,14 +116,60 @@ func privateFiles(path string) error {
 // migrations and starts the writer, for the process that serves it. A
 // path of ":memory:" is not allowed: the read and write pools must share
 // one file.
-func Open(ctx context.Context, path string) (*DB, error) { return open(ctx, path, true) }
+func Open(ctx context.Context, path string) (*DB, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith is Open with the memory bounds of opts.
+func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
+	return open(ctx, path, true, opts)
+}
 
 // OpenBeside opens the database at path for a command that writes to it
 // beside the server that may be serving it (roster keys rotate): it
 // leaves the server's delivery leases and webhook streams alone.
-func OpenBeside(ctx context.Context, path string) (*DB, error) { return open(ctx, path, false) }
+func OpenBeside(ctx context.Context, path string) (*DB, error) {
+	return open(ctx, path, false, Options{})
+}
 
-func open(ctx context.Context, path string, serving bool) (*DB, error) {
+// Options bound the embedded store's memory.
+type Options struct {
+	// CacheBytes bounds the read cache of decoded users, credentials,
+	// organisations and the like (estimated sizes); 0: DefaultCacheBytes.
+	CacheBytes int64
+	// PageCacheBytes bounds SQLite's page caches, all connections
+	// together: the writer gets 8 MiB (at most a quarter), the readers
+	// and the checkpointer equal parts of the rest;
+	// 0: DefaultPageCacheBytes.
+	PageCacheBytes int64
+}
+
+// The bounds of a zero Options: see --cache-bytes in cmd/roster, which
+// splits its total the same way.
+const (
+	DefaultCacheBytes     = 48 << 20
+	DefaultPageCacheBytes = 36 << 20
+)
+
+// writerPageCache is the writer's page cache: not more, because every
+// commit scans the cache's whole hash table (pcache1TruncateUnsafe, 7 %
+// of the writer's CPU at 64 MiB); not less, because without mmap the
+// pages a PATCH changes (the row, its indexes, the trigram index) are
+// read through it.
+const writerPageCache = 8 << 20
+
+func (o Options) withDefaults() Options {
+	if o.CacheBytes <= 0 {
+		o.CacheBytes = DefaultCacheBytes
+	}
+	if o.PageCacheBytes <= 0 {
+		o.PageCacheBytes = DefaultPageCacheBytes
+	}
+	return o
+}
+
+func open(ctx context.Context, path string, serving bool, opts Options) (*DB, error) {
+	opts = opts.withDefaults()
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
@@ -135,11 +181,19 @@ func open(ctx context.Context, path string, serving bool) (*DB, error) {
 	// the disk (fsync of the WAL) before the API answers 2xx: an
 	// acknowledged change survives a crash of the process and of the
 	// machine. Group commit keeps this affordable.
-	// mmap_size lets reads find pages in the mapped file instead of
-	// copying them in with a system call each; cache_size gives each
-	// connection 64 MiB of page cache.
+	// Pages are read into each connection's page cache, an equal part of
+	// opts.PageCacheBytes; the kernel's file cache, which is not the
+	// process's memory, holds the rest. The file is not mapped (mmap_size
+	// 0): every connection maps it on its own and its resident memory
+	// counts each mapping's pages (a 1 GiB map took the process past
+	// 900 MB at a million users), the map covered less than half of that
+	// store anyway, and reads through it were no faster once the read
+	// cache is bounded (docs/PERFORMANCE.md, "Memory at a million users").
+	readers := 2 * runtime.GOMAXPROCS(0)
+	writerCache := min(writerPageCache, opts.PageCacheBytes/4)
+	perConn := (opts.PageCacheBytes - writerCache) / int64(readers+1) // the readers and the checkpointer
 	dsn := fileDSN(path, "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"+
-		"&_pragma=mmap_size(1073741824)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate")
+		fmt.Sprintf("&_pragma=mmap_size(0)&_pragma=cache_size(%d)&_pragma=temp_store(MEMORY)&_txlock=immediate", -max(perConn>>10, 64)))
 	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -150,9 +204,8 @@ func open(ctx context.Context, path string, serving bool) (*DB, error) {
 		write.Close()
 		return nil, err
 	}
-	n := 2 * runtime.GOMAXPROCS(0)
-	read.SetMaxOpenConns(n)
-	read.SetMaxIdleConns(n)
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
 	read.SetConnMaxIdleTime(0)
 
 	// The checkpointer waits for locks only briefly: a TRUNCATE
@@ -165,9 +218,9 @@ func open(ctx context.Context, path string, serving bool) (*DB, error) {
 	}
 	ckpt.SetMaxOpenConns(1)
 
-	db := &DB{read: read, write: write, ckpt: ckpt, wal: path + "-wal", jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now, cache: newReadCache(),
+	db := &DB{read: read, write: write, ckpt: ckpt, wal: path + "-wal", jobs: make(chan *job, maxBatch), done: make(chan struct{}), now: time.Now, cache: newReadCache(opts.CacheBytes),
 		ckptWake: make(chan struct{}, 1), ckptStop: make(chan struct{}), ckptDone: make(chan struct{}),
-		listSlots: make(chan struct{}, n-1), exportSlots: make(chan struct{}, max(1, n/4))}
+		listSlots: make(chan struct{}, readers-1), exportSlots: make(chan struct{}, max(1, readers/4))}
 	if err := db.migrate(ctx); err != nil {
 		db.closeDBs()
 		return nil, err
@@ -195,14 +248,12 @@ func open(ctx context.Context, path string, serving bool) (*DB, error) {
 	}
 	db.ftsUntidy = true // whatever an earlier process left
 	// The writer checkpoints only when the WAL has grown past 64 MiB,
-	// which the checkpointer normally prevents. Its page cache is 8 MiB,
-	// not 64: every commit scans the cache's whole hash table
-	// (pcache1TruncateUnsafe, 7 % of the writer's CPU at 64 MiB), and the
-	// writer reads unchanged pages through mmap anyway.
+	// which the checkpointer normally prevents. Its page cache is at most
+	// writerPageCache.
 	// journal_size_limit cuts the WAL file back when the log restarts
 	// from its beginning, which it can only do once everything in it is
 	// in the database file: otherwise the file keeps its largest size.
-	if _, err := db.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d; PRAGMA cache_size = -8192; PRAGMA journal_size_limit = %d`, walFallbackPages, walLimit)); err != nil {
+	if _, err := db.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d; PRAGMA cache_size = %d; PRAGMA journal_size_limit = %d`, walFallbackPages, -max(writerCache>>10, 64), walLimit)); err != nil {
 		db.closeDBs()
 		return nil, err
 	}

@@ -55,18 +55,32 @@ func (m *storeMetrics) Transaction(d time.Duration, updates int) {
 	m.batch.Observe(float64(updates))
 }
 
-// cacheCollector reads the embedded store's read-cache counts at each
-// scrape; hits / (hits + misses) is the hit ratio.
+// cacheCollector reads the embedded store's read-cache counts and sizes
+// at each scrape; hits / (hits + misses) is the hit ratio.
 type cacheCollector struct{ db *sqlite.DB }
 
 var descCache = prometheus.NewDesc("roster_store_cache_lookups_total",
 	"Lookups in the embedded store's read cache by kind (user, credential, organization, settings_schema, org_disabled, oauth_client) and result (hit, miss).", []string{"kind", "result"}, nil)
 
-func (c cacheCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descCache }
+var (
+	descCacheBytes = prometheus.NewDesc("roster_store_cache_bytes",
+		"Estimated bytes held by the embedded store's read cache by kind, within roster_store_cache_max_bytes (parts of --cache-bytes).", []string{"kind"}, nil)
+	descCacheMax     = prometheus.NewDesc("roster_store_cache_max_bytes", "The bound of the embedded store's read cache by kind.", []string{"kind"}, nil)
+	descCacheEntries = prometheus.NewDesc("roster_store_cache_entries", "Values held by the embedded store's read cache by kind.", []string{"kind"}, nil)
+)
+
+func (c cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descCache, descCacheBytes, descCacheMax, descCacheEntries} {
+		ch <- d
+	}
+}
 
 func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, k := range c.db.CacheCounts() {
 		ch <- prometheus.MustNewConstMetric(descCache, prometheus.CounterValue, float64(k.Hits), k.Kind, "hit")
 		ch <- prometheus.MustNewConstMetric(descCache, prometheus.CounterValue, float64(k.Misses), k.Kind, "miss")
+		ch <- prometheus.MustNewConstMetric(descCacheBytes, prometheus.GaugeValue, float64(k.Bytes), k.Kind)
+		ch <- prometheus.MustNewConstMetric(descCacheMax, prometheus.GaugeValue, float64(k.MaxBytes), k.Kind)
+		ch <- prometheus.MustNewConstMetric(descCacheEntries, prometheus.GaugeValue, float64(k.Entries), k.Kind)
 	}
 }

@@ -4,7 +4,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,10 +16,7 @@ import (
 // TestRetentionFlags: the defaults, the variables and the flags, and the
 // values refused at start.
 func TestRetentionFlags(t *testing.T) {
-	parse := func(args []string, env map[string]string) (*Main, error) {
-		m := NewMain(io.Discard, io.Discard)
-		return m, m.ParseFlags(args, func(k string) string { return env[k] })
-	}
+	parse := parseServeFlags
 	m, err := parse(nil, nil)
 	if err != nil || m.Config.Events != (service.Retention{Feed: 2160 * time.Hour, Audit: 9600 * time.Hour}) || m.Config.JanitorInterval != 10*time.Minute {
 		t.Errorf("defaults: %+v, %s, %v", m.Config.Events, m.Config.JanitorInterval, err)

@@ -453,6 +453,8 @@ func TestCheckCommand(t *testing.T) {
 		{[]string{"check"}, map[string]string{"ROSTER_WEBHOOK_TIMEOUT": "10"}, "ROSTER_WEBHOOK_TIMEOUT"},
 		{[]string{"check", "--trusted-proxies", "10.0.0.0/33"}, nil, "10.0.0.0/33"},
 		{[]string{"check", "--database-url", "mysql://x"}, nil, "--database-url"},
+		{[]string{"check"}, map[string]string{"ROSTER_CACHE_BYTES": "1G"}, "ROSTER_CACHE_BYTES"},
+		{[]string{"check", "--cache-bytes", "1MiB"}, nil, "--cache-bytes"},
 	} {
 		err := run(context.Background(), c.args, func(k string) string { return c.env[k] }, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.says) {

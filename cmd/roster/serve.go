@@ -79,6 +79,9 @@ type Config struct {
 	// OTelEndpoint is the OTLP/HTTP receiver traces go to
 	// (--otel-endpoint); empty: no tracing (tracing.go).
 	OTelEndpoint string
+	// CacheBytes bounds the read caches, SQLite's page caches included
+	// (--cache-bytes; split by cacheSplit).
+	CacheBytes int64
 }
 
 // WebhookConfig tunes webhook delivery.
@@ -111,6 +114,7 @@ func DefaultConfig() Config {
 		MailFrom:        "Roster <no-reply@roster.local>",
 		Events:          service.Retention{Feed: 90 * 24 * time.Hour, Audit: 400 * 24 * time.Hour},
 		JanitorInterval: 10 * time.Minute,
+		CacheBytes:      defaultCacheBytes,
 	}
 }
 
@@ -144,6 +148,9 @@ func (c Config) Validate() error {
 	}
 	if e := c.Events; e.Feed < 0 || e.Audit < 0 || e.Audit != 0 && (e.Feed == 0 || e.Audit < e.Feed) {
 		problems = append(problems, "--event-retention and --audit-retention must be 0 (for ever) or positive, and --audit-retention 0 or at least --event-retention: the audit trail keeps what the feed keeps")
+	}
+	if c.CacheBytes < minCacheBytes {
+		problems = append(problems, fmt.Sprintf("--cache-bytes must be at least %s, e.g. %s", formatBytes(minCacheBytes), formatBytes(defaultCacheBytes)))
 	}
 	if c.JanitorInterval <= 0 {
 		problems = append(problems, "--janitor-interval must be positive, e.g. 10m")
@@ -343,6 +350,15 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&c.Events.Feed, "event-retention", envDuration("EVENT_RETENTION", c.Events.Feed), "how long events stay in the feed and for webhooks (an event a webhook has not sent stays); 0: for ever (ROSTER_EVENT_RETENTION)")
 	fs.DurationVar(&c.Events.Audit, "audit-retention", envDuration("AUDIT_RETENTION", c.Events.Audit), "how long events stay in the audit trail, at least --event-retention; 0: for ever (ROSTER_AUDIT_RETENTION)")
 	fs.DurationVar(&c.JanitorInterval, "janitor-interval", envDuration("JANITOR_INTERVAL", c.JanitorInterval), "how often expired records, old deliveries and old events are removed (ROSTER_JANITOR_INTERVAL)")
+	if v := getenv("ROSTER_CACHE_BYTES"); v != "" {
+		if n, err := parseBytes(v); err == nil {
+			c.CacheBytes = n
+		} else {
+			bad("CACHE_BYTES", v, "a size such as 128MiB, 512MB or 1GiB")
+		}
+	}
+	var cacheBytes string
+	fs.StringVar(&cacheBytes, "cache-bytes", "", "memory for the read caches, SQLite's page caches included: 1/2 decoded users and keys, 3/8 SQLite pages, 1/8 users' JSON; a size such as 96MiB (ROSTER_CACHE_BYTES; default 96MiB)")
 	fs.DurationVar(&c.BodyReadTimeout, "body-read-timeout", envDuration("BODY_READ_TIMEOUT", c.BodyReadTimeout), "how long a request's body may take to arrive before the answer is 408 (ROSTER_BODY_READ_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight at shutdown")
 	securityFlags(fs, &c.Security, env, envInt, envDuration)
@@ -351,6 +367,13 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	c.SecretKey = getenv("ROSTER_SECRET_KEY")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if cacheBytes != "" {
+		n, err := parseBytes(cacheBytes)
+		if err != nil {
+			return fmt.Errorf("--cache-bytes=%q %w", cacheBytes, err)
+		}
+		c.CacheBytes = n
 	}
 	if len(malformed) > 0 {
 		return errors.New(strings.Join(malformed, "; "))
@@ -375,7 +398,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.log = slog.New(telemetry.LogHandler(handler)) // a request's lines carry its trace_id
 	m.log.Info("starting", "version", version, "addr", c.Addr, "data_dir", c.DataDir, "database", redactURL(c.DatabaseURL),
 		"smtp", redactURL(c.SMTPURL), "require_if_match", c.RequireIfMatch, "jsonp", c.JSONP, "allow_private_webhooks", c.AllowPrivateWebhooks, "trusted_proxies", c.TrustedProxies,
-		"otel_endpoint", c.OTelEndpoint)
+		"otel_endpoint", c.OTelEndpoint, "cache_bytes", c.CacheBytes)
 	if err := m.privateDataDir(); err != nil {
 		return err
 	}
@@ -416,7 +439,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	h, err := httpapi.NewServer(httpapi.Config{Service: svc, Log: m.log, Version: version, RequireIfMatch: c.RequireIfMatch, JSONP: c.JSONP, Registry: reg,
+	h, err := httpapi.NewServer(httpapi.Config{Service: svc, Log: m.log, Version: version, RequireIfMatch: c.RequireIfMatch, JSONP: c.JSONP, Registry: reg, EncodedCacheBytes: encodedCacheBytes(c.CacheBytes),
 		TrustedProxies: proxies, BodyReadTimeout: c.BodyReadTimeout, Tracing: m.tracerProvider()})
 	if err != nil {
 		return err
@@ -578,7 +601,10 @@ func openStore(ctx context.Context, c Config, reg prometheus.Registerer, beside 
 		db.SetMetrics(newStoreMetrics(reg, "postgres"))
 		return db, nil
 	}
-	path, open := filepath.Join(c.DataDir, "roster.db"), sqlite.Open
+	opts, _ := cacheSplit(c.CacheBytes)
+	path, open := filepath.Join(c.DataDir, "roster.db"), func(ctx context.Context, path string) (*sqlite.DB, error) {
+		return sqlite.OpenWith(ctx, path, opts)
+	}
 	if beside {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("no database in %s: give the data folder of the server (--data-dir) or its --database-url", c.DataDir)

@@ -42,6 +42,7 @@ type config struct {
 	url, key, trivialURL, query, serveTrivial string
 	seed, seedConns, conns                    int
 	scimUsers                                 int
+	collect                                   int // the most existing users collected
 	signInUsers, signInConns                  int
 	signInScope, idTokenAlg                   string
 	duration                                  time.Duration
@@ -128,6 +129,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&cfg.url, "url", "http://127.0.0.1:8080", "base `URL` of the Roster server (loopback only)")
 	fs.StringVar(&cfg.key, "key", "", "bearer API `key` (default $ROSTER_KEY)")
 	fs.IntVar(&cfg.seed, "seed", 0, "create `N` users before measuring; 0 collects existing users instead")
+	fs.IntVar(&cfg.collect, "collect", 100_000, "existing users collected when -seed is 0: get and patch act on these (fewer: a smaller working set)")
 	fs.IntVar(&cfg.seedConns, "seed-conns", 32, "concurrent connections while seeding")
 	fs.IntVar(&cfg.conns, "conns", 32, "concurrent connections (workers) per scenario")
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long each scenario runs")
@@ -312,12 +314,16 @@ func (l *loader) seedCalls() func(w, n int) call {
 }
 
 // collectUsers pages through GET /v1/users and keeps the ids, up to
-// 100,000, and the names of the users it lists.
+// -collect (100,000), and the names of the users it lists.
 func (l *loader) collectUsers(ctx context.Context) error {
 	c := newClient(1)
 	defer c.CloseIdleConnections()
 	q := url.Values{"limit": {"200"}}
-	for len(l.ids) < 100_000 {
+	most := l.cfg.collect
+	if most <= 0 {
+		most = 100_000
+	}
+	for len(l.ids) < most {
 		resp, err := l.send(ctx, c, call{method: http.MethodGet, url: l.base + "/v1/users?" + q.Encode(), auth: true})
 		if err != nil {
 			return err
@@ -348,7 +354,7 @@ func (l *loader) collectUsers(ctx context.Context) error {
 		}
 		q.Set("cursor", page.NextCursor)
 	}
-	l.ids, l.usernames = l.ids[:min(len(l.ids), 100_000)], l.usernames[:min(len(l.usernames), 100_000)]
+	l.ids, l.usernames = l.ids[:min(len(l.ids), most)], l.usernames[:min(len(l.usernames), most)]
 	return nil
 }
 
