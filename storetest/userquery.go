@@ -156,8 +156,7 @@ func testQueryUsersOperators(t *testing.T, s roster.Store) {
 func testQueryUsersCombinations(t *testing.T, s roster.Store) {
 	root, users := queryFixture(t, s)
 	rnd := rand.New(rand.NewPCG(18, 7))
-	var leaf func() roster.UserCond
-	leaf = func() roster.UserCond {
+	leaf := func() roster.UserCond {
 		f := roster.UserFields[rnd.IntN(len(roster.UserFields))]
 		if f.IsTime() {
 			return roster.UserCond{Op: roster.OpGe, Field: f, Value: at(rnd.IntN(6))}
