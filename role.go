@@ -80,6 +80,13 @@ func ScopesForRank(rank int) []string {
 // scopes nest: users:write:all includes users:write:members, which
 // includes users:write:self.
 func (c *Caller) HasScope(scope string) bool {
+	if scope == ScopeKeysWrite && c.ImpersonatorID != "" {
+		// An administrator signed in as someone else through an SSO link
+		// manages no keys or clients in that user's name (they would
+		// outlive the link), and sees none through introspection or the
+		// event feed: whatever the token holds.
+		return false
+	}
 	if len(c.Scopes) == 0 || slices.Contains(c.Scopes, scope) {
 		return true
 	}

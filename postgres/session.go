@@ -103,18 +103,30 @@ func (t *tx) DeleteSession(id string) (bool, error) {
 
 // MoveSessionTokens locks from's row first: a code issued in it
 // (issueCode touches the session in its transaction) then either commits
-// before and is moved, or waits and finds the session gone. The codes are
-// narrowed by expires_at, whose index keeps the scan to the last minute's
-// codes: auth_codes has none on session_id.
+// before and is moved, or waits and finds the session gone. Codes move
+// before tokens, and tokens twice, for the grants running in the session
+// meanwhile, which lock no session row: an exchange holds its code's row,
+// so the codes' UPDATE waits for it to commit (and skips the used code),
+// and the tokens' UPDATE, a later statement, sees the token it issued; a
+// refresh holds its old token's row, which the first tokens' UPDATE waits
+// for, and the second, seeing what committed since, moves the token the
+// refresh issued. Nothing issued in the earlier session is left for
+// DeleteSession to revoke. The codes are narrowed by expires_at, whose
+// index keeps the scan to the last minute's codes: auth_codes has none on
+// session_id.
 func (t *tx) MoveSessionTokens(from, to string, live time.Time) error {
 	if _, err := t.exec(`SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, from); err != nil {
 		return err
 	}
-	if _, err := t.exec(`UPDATE tokens SET session_id = $1 WHERE session_id = $2`, to, from); err != nil {
+	if _, err := t.exec(`UPDATE auth_codes SET session_id = $1 WHERE expires_at > $2 AND session_id = $3 AND NOT used`, to, live, from); err != nil {
 		return err
 	}
-	_, err := t.exec(`UPDATE auth_codes SET session_id = $1 WHERE expires_at > $2 AND session_id = $3 AND NOT used`, to, live, from)
-	return err
+	for range 2 {
+		if _, err := t.exec(`UPDATE tokens SET session_id = $1 WHERE session_id = $2`, to, from); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t *tx) DeleteUserSessions(userID string) (int64, error) {

@@ -152,12 +152,9 @@ func forbidden(format string, args ...any) error {
 }
 
 func needScope(c *roster.Caller, scopes ...string) error {
-	if c.ImpersonatorID != "" && slices.Equal(scopes, []string{roster.ScopeKeysWrite}) {
-		// An administrator signed in as someone else through an SSO link
-		// does not mint lasting credentials in that user's name: a key
-		// or client would outlive the link, and keys:write is the one
-		// scope the console (which an SSO link may open) holds beyond
-		// what any app may.
+	if c.ImpersonatorID != "" && slices.Contains(scopes, roster.ScopeKeysWrite) {
+		// Caller.HasScope never grants keys:write in an SSO link's
+		// session; this says why rather than naming a missing scope.
 		return forbidden("a session opened with an SSO link may not manage API keys or OAuth clients: the administrator behind it does that as themselves")
 	}
 	for _, sc := range scopes {

@@ -128,6 +128,9 @@ type clientChange func(cur *roster.OAuthClient) (*roster.OAuthClient, string, er
 // one. The change is tried once outside the write transaction, so that a
 // request it refuses never waits for the writer.
 func (s *Service) updateOAuthClient(ctx context.Context, c *roster.Caller, id string, pre Precondition, typ string, change clientChange) (*roster.OAuthClient, string, error) {
+	if err := keptByServer(id); err != nil {
+		return nil, "", err
+	}
 	cur, err := s.findOAuthClient(ctx, s.store, c, id)
 	if err != nil {
 		return nil, "", err
@@ -239,6 +242,9 @@ func (s *Service) RotateOAuthClientSecret(ctx context.Context, c *roster.Caller,
 // DeleteOAuthClient removes a client and revokes its tokens. A client of
 // an organisation the caller does not administer is not found.
 func (s *Service) DeleteOAuthClient(ctx context.Context, c *roster.Caller, id string, pre Precondition) error {
+	if err := keptByServer(id); err != nil {
+		return err
+	}
 	if _, err := s.findOAuthClient(ctx, s.store, c, id); err != nil {
 		return err
 	}
@@ -259,4 +265,16 @@ func (s *Service) DeleteOAuthClient(ctx context.Context, c *roster.Caller, id st
 		s.clientsChanged()
 	}
 	return err
+}
+
+// keptByServer refuses a change to the console's own client through the
+// API: it alone may ask for keys:write and skips consent, so another
+// redirect URI on it would send an owner's sign-in, with that scope, to
+// whoever added the URI. The server keeps it as it must be
+// (EnsureConsoleClient).
+func keptByServer(id string) error {
+	if id == ConsoleClientID {
+		return forbidden("the console's own client is kept by the server and cannot be changed or deleted")
+	}
+	return nil
 }

@@ -281,6 +281,9 @@ func (s *Service) DeleteOrg(ctx context.Context, c *roster.Caller, id string, pr
 		}
 		return s.recordOrg(ctx, tx, c, EventOrgDeleted, cur, nil)
 	})
+	if err == nil {
+		s.clientsChanged() // its OAuth clients went with it, and their web origins
+	}
 	if err == nil && hooks > 0 {
 		s.notifyHooks() // their workers stop
 	}

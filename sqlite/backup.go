@@ -122,7 +122,8 @@ type backuper interface {
 // pages as they are is several times faster than VACUUM INTO, which
 // rebuilt every table and index row by row. The copy needs no journal
 // and no syncs of its own: a failed copy is deleted, and a finished one
-// is checked and synced before it takes dest's name.
+// is checked and synced before it takes dest's name. The one step cannot
+// be interrupted: a cancelled ctx is noticed when it returns.
 func copyPages(ctx context.Context, src *sql.DB, dest string) error {
 	conn, err := src.Conn(ctx)
 	if err != nil {
@@ -139,6 +140,10 @@ func copyPages(ctx context.Context, src *sql.DB, dest string) error {
 			return err
 		}
 		if _, err := bk.Step(-1); err != nil {
+			bk.Finish()
+			return err
+		}
+		if err := ctx.Err(); err != nil {
 			bk.Finish()
 			return err
 		}

@@ -315,6 +315,22 @@ func userBytes(u *roster.User) int64 {
 			n += userElementBytes
 		}
 	}
+	for _, t := range u.Tags {
+		n += len(t.Name) + len(t.Color)
+	}
+	pr := u.Preferences
+	n += len(pr.Language) + len(pr.TimeZone) + len(pr.DefaultCountry) + len(pr.ColorMode) + len(pr.DateFormat) + len(pr.NumberFormat) + len(pr.DefaultOutboundNumber)
+	// Notifications: up to 1,000 blocked ids and 20 addresses and numbers
+	// each, and a map entry per event with its channels.
+	no := u.Notifications
+	for _, list := range [][]string{no.EmailAddresses, no.SMSNumbers, no.BlockedUserIDs} {
+		for _, v := range list {
+			n += 16 + len(v)
+		}
+	}
+	for name, e := range no.Events {
+		n += userElementBytes + len(name) + 16*len(e.Channels)
+	}
 	return int64(n)
 }
 

@@ -72,29 +72,41 @@ func TestReadCacheBound(t *testing.T) {
 // far below what a user decoded as the store decodes it really holds on
 // the heap, so that the bound in bytes is one in fact.
 func TestUserBytesEstimate(t *testing.T) {
-	doc, err := json.Marshal(&roster.User{ID: "usr_01JD3M5B8Q6T9V2W4X7Y0Z1A2B", OrganizationID: "org_01JD3M5B8Q6T9V2W4X7Y0Z1A2B",
+	plain := roster.User{ID: "usr_01JD3M5B8Q6T9V2W4X7Y0Z1A2B", OrganizationID: "org_01JD3M5B8Q6T9V2W4X7Y0Z1A2B",
 		Username: "ada.lovelace@example.com", Email: "ada.lovelace@example.com", FirstName: "Ada", LastName: "Lovelace",
 		DisplayName: "Ada Lovelace", Status: "enabled", Availability: "available", Settings: json.RawMessage(`{}`),
 		Roles: []string{"member"}, Memberships: []roster.Membership{{OrganizationID: "org_01JD3M5B8Q6T9V2W4X7Y0Z1A2B", Roles: []string{"member"}}},
-		Tags: []roster.Tag{}, Version: 3})
-	if err != nil {
-		t.Fatal(err)
+		Tags: []roster.Tag{}, Version: 3}
+	// A user with full notification lists holds tens of kilobytes.
+	full := plain
+	for i := range 1000 {
+		full.Notifications.BlockedUserIDs = append(full.Notifications.BlockedUserIDs, fmt.Sprintf("usr_01JD3M5B8Q6T9V2W4X7Y%06d", i))
 	}
-	const n = 2000
-	users := make([]*roster.User, n)
-	before := heapInUse()
-	for i := range users {
-		users[i] = new(roster.User)
-		if err := json.Unmarshal(doc, users[i]); err != nil {
+	for i := range 20 {
+		full.Notifications.EmailAddresses = append(full.Notifications.EmailAddresses, fmt.Sprintf("alerts%02d@example.com", i))
+	}
+	full.Notifications.Events = map[string]roster.NotificationSetting{"voicemail": {Enabled: true, Channels: []string{"email", "sms"}}}
+	for _, u := range []*roster.User{&plain, &full} {
+		doc, err := json.Marshal(u)
+		if err != nil {
 			t.Fatal(err)
 		}
+		const n = 500
+		users := make([]*roster.User, n)
+		before := heapInUse()
+		for i := range users {
+			users[i] = new(roster.User)
+			if err := json.Unmarshal(doc, users[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		real := (heapInUse() - before) / n
+		t.Logf("estimate %d, real %d, json %d", userBytes(users[0]), real, len(doc))
+		if est := userBytes(users[0]); est < real*3/4 {
+			t.Fatalf("a user of %d JSON bytes is estimated at %d bytes, holds %d", len(doc), est, real)
+		}
+		runtime.KeepAlive(users)
 	}
-	real := (heapInUse() - before) / n
-	t.Logf("estimate %d, real %d, json %d", userBytes(users[0]), real, len(doc))
-	if est := userBytes(users[0]); est < real*3/4 {
-		t.Fatalf("a user is estimated at %d bytes, holds %d", est, real)
-	}
-	runtime.KeepAlive(users)
 }
 
 func heapInUse() int64 {

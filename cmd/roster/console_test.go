@@ -219,20 +219,25 @@ func TestConsoleImpersonatedNoKeys(t *testing.T) {
 	}
 }
 
-// TestConsoleClientRepaired: a console client changed through the API (or
-// left pointing at an old public URL) is put back at the console's next
-// sign-in, and one as wanted is not written again.
-func TestConsoleClientRepaired(t *testing.T) {
+// TestConsoleClientKept: the console's client cannot be changed, rotated
+// or deleted through the API (the server repairs one left pointing at an
+// old public URL at the console's next sign-in), and one as wanted is not
+// written again.
+func TestConsoleClientKept(t *testing.T) {
 	s := startServer(t)
 	b := newBrowser(t, s)
 	b.get("/console/signin").location()
 	path := "/v1/oauth-clients/" + service.ConsoleClientID
+	// An admin cannot point the console's client elsewhere: it may ask for
+	// keys:write and skips consent, so its codes must only ever come home.
 	s.do("PATCH", path, map[string]any{"redirect_uris": []string{"https://elsewhere.example/cb"}, "first_party": false},
-		"Content-Type", "application/merge-patch+json").want(200)
+		"Content-Type", "application/merge-patch+json").want(403)
+	s.do("POST", path+"/rotate-secret", nil).want(403)
+	s.do("DELETE", path, nil).want(403)
 	b.get("/console/signin").location()
 	cl := s.do("GET", path, nil).want(200).obj()
 	if ru := cl["redirect_uris"].([]any); cl["first_party"] != true || len(ru) != 1 || ru[0] != s.issuer()+"/console/callback" {
-		t.Fatalf("not repaired: %v", cl)
+		t.Fatalf("changed: %v", cl)
 	}
 	b.get("/console/signin").location()
 	if again := s.do("GET", path, nil).want(200).obj(); again["version"] != cl["version"] {
