@@ -38,6 +38,7 @@ func TestCacheBytesFlag(t *testing.T) {
 		{[]string{"--cache-bytes", "128M"}, nil, `--cache-bytes="128M" must be a size`},
 		{[]string{"--cache-bytes", "99999999999GiB"}, nil, "--cache-bytes"},
 		{[]string{"--cache-bytes", "1MiB"}, nil, "--cache-bytes must be at least 4MiB"},
+		{[]string{"--cache-bytes="}, map[string]string{"ROSTER_CACHE_BYTES": "64MiB"}, `--cache-bytes="" must be a size`},
 	} {
 		if _, err := parseServeFlags(c.args, c.env); err == nil || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("%v %v: %v, want an error saying %q", c.args, c.env, err, c.says)

@@ -368,7 +368,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if cacheBytes != "" {
+	if flagSet(fs, "cache-bytes") {
 		n, err := parseBytes(cacheBytes)
 		if err != nil {
 			return fmt.Errorf("--cache-bytes=%q %w", cacheBytes, err)
@@ -703,4 +703,11 @@ func printDocument(w io.Writer) error {
 	}
 	_, err = w.Write(doc)
 	return err
+}
+
+// flagSet reports whether the command line named the flag, even with an
+// empty value, which is then refused rather than taken for "not given".
+func flagSet(fs *flag.FlagSet, name string) (set bool) {
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -56,9 +56,20 @@ async function setPassword() {
   $("password-status").textContent = "Password set. The user's other tokens are revoked; API keys stay.";
 }
 
+// forgetSSOLink takes a shown SSO link (a one-time bearer URL) out of the
+// page, not merely out of sight.
+function forgetSSOLink() {
+  const link = $("sso-url");
+  link.removeAttribute("href");
+  link.textContent = "";
+  $("sso-result").hidden = true;
+}
+window.addEventListener("hashchange", forgetSSOLink);
+window.addEventListener("pagehide", forgetSSOLink);
+
 async function ssoLink() {
   fieldError("sso-error", "");
-  $("sso-result").hidden = true;
+  forgetSSOLink();
   const a = await api("POST", `v1/users/${encodeURIComponent(userID)}/sso-links`, {
     body: { client_id: $("sso-client").value.trim(), redirect_uri: $("sso-redirect").value.trim() },
   });

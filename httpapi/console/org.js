@@ -219,7 +219,9 @@ async function creditHistory(id) {
     if (op.path === "/credit") out.push([when(e.occurred_at), `${balance} → ${after}`, e.reason || "", actorOf(e)]);
     balance = after;
   }
-  note.textContent = out.length ? "" : "No credit changes yet.";
+  note.textContent = got.more
+    ? "Only this organisation's first 200 changes are read: later credit changes are not shown."
+    : out.length ? "" : "No credit changes yet.";
   rows.replaceChildren(...out.reverse().map((cells) => {
     const tr = document.createElement("tr");
     for (const cell of cells) {

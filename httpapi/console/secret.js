@@ -57,8 +57,11 @@ export function hideSecret(into) {
   into.hidden = true;
 }
 
-// Leaving a view forgets the secret it showed: it is not kept in a
+// Leaving a view, or the page (a page kept in the back/forward cache
+// would show it again), forgets the secret it showed: it is not kept in a
 // hidden part of the page either.
-window.addEventListener("hashchange", () => {
+function forgetSecrets() {
   for (const box of document.querySelectorAll(".secret-box")) hideSecret(box);
-});
+}
+window.addEventListener("hashchange", forgetSecrets);
+window.addEventListener("pagehide", forgetSecrets);
