@@ -5,11 +5,11 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"math"
 	"mime"
 	"net"
@@ -74,68 +74,95 @@ var prismDocOnce = sync.OnceValues(func() (string, error) {
 	return path, os.WriteFile(path, doc, 0o644)
 })
 
-// viaPrism puts ts behind Prism when ROSTER_TEST_PRISM is set.
-func viaPrism(t *testing.T, ts *testServer) {
-	t.Helper()
-	bin := os.Getenv("ROSTER_TEST_PRISM")
-	if bin == "" {
-		return
-	}
+// sharedPrism is the one `prism proxy` of the run, with the shim behind
+// it: starting Prism takes seconds, which every test paid when each had
+// its own. The shim finds each request's server in a header the test's
+// front sets, so tests share it, one after the other or in parallel.
+type sharedPrism struct {
+	url     *url.URL
+	reached sync.Map     // front sequence numbers a server saw
+	seq     atomic.Int64 // the fronts' sequence numbers, unique in the run
+	logs    *syncBuffer
+}
+
+var prismOnce = sync.OnceValues(startPrism)
+
+// startPrism starts Prism (ROSTER_TEST_PRISM) in front of the shim; it
+// dies with the test process.
+func startPrism() (*sharedPrism, error) {
 	doc, err := prismDocOnce()
 	if err != nil {
-		t.Fatalf("prism: document: %v", err)
+		return nil, fmt.Errorf("document: %w", err)
 	}
-	// Prism talks to the server through a shim that notes which requests
-	// reached the server and marks the answers that came from it, so that
-	// the front can tell Prism's own failures from the server's answers.
-	direct, _ := url.Parse(ts.URL)
-	var reached sync.Map // front sequence numbers the server saw
+	p := &sharedPrism{logs: &syncBuffer{}}
+	// The shim notes which requests reached a server and marks the
+	// answers that came from one, so that a front can tell Prism's own
+	// failures from the server's answers.
 	shim := httptest.NewServer(&httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
-			reached.Store(r.In.Header.Get(seqHeader), true)
-			passOn(r, direct)
+			p.reached.Store(r.In.Header.Get(seqHeader), true)
+			server, _ := url.Parse(r.In.Header.Get(serverHeader))
+			passOn(r, server)
 			r.Out.Header.Del(seqHeader)
+			r.Out.Header.Del(serverHeader)
 		},
 		ModifyResponse: func(res *http.Response) error {
 			res.Header.Set(upstreamHeader, "1")
 			return nil
 		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if r.Header.Get(serverHeader) != "" { // not startPrism's own probe
+				log.Printf("prism shim: %s %s: %v", r.Method, r.URL.RequestURI(), err)
+			}
+			w.WriteHeader(http.StatusBadGateway)
+		},
 	})
-	t.Cleanup(shim.Close)
-	port := freePort(t)
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "proxy", doc, shim.URL, "--host", "127.0.0.1", "--port", port, "--errors=false", "--cors=false")
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.WaitDelay = 5 * time.Second
+	l, err := net.Listen("tcp", "127.0.0.1:0") // a port nothing listens on, for Prism
+	if err != nil {
+		return nil, err
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	cmd := exec.Command(os.Getenv("ROSTER_TEST_PRISM"), "proxy", doc, shim.URL, "--host", "127.0.0.1", "--port", port, "--errors=false", "--cors=false")
+	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("prism: %v", err)
+		return nil, err
 	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("prism log:\n%s", tail(logs.String(), 4000))
-		}
-	})
-	prism := "http://127.0.0.1:" + port
+	p.url, _ = url.Parse("http://127.0.0.1:" + port)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		res, err := http.Get(prism + "/healthz")
+		res, err := http.Get(p.url.String() + "/healthz")
 		if err == nil {
 			res.Body.Close()
-			break
+			return p, nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("prism did not start: %v\n%s", err, logs.String())
+			return nil, fmt.Errorf("did not start: %v\n%s", err, p.logs.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	target, _ := url.Parse(prism)
+}
+
+// viaPrism puts ts behind Prism when ROSTER_TEST_PRISM is set.
+func viaPrism(t *testing.T, ts *testServer) {
+	t.Helper()
+	if os.Getenv("ROSTER_TEST_PRISM") == "" {
+		return
+	}
+	shared, err := prismOnce()
+	if err != nil {
+		t.Fatalf("prism: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("prism log (shared by the run's tests):\n%s", tail(shared.logs.String(), 4000))
+		}
+	})
+	direct, _ := url.Parse(ts.URL)
+	reached, seq := &shared.reached, &shared.seq
+	target := shared.url
 	var exchanges, flagged, bypassed atomic.Int64
-	var seq atomic.Int64
 	t.Cleanup(func() {
 		t.Logf("prism: %d exchanges checked against the document (%d with request violations the server also refused), %d sent past Prism",
 			exchanges.Load(), flagged.Load(), bypassed.Load())
@@ -187,6 +214,7 @@ func viaPrism(t *testing.T, ts *testServer) {
 		}
 		n := fmt.Sprint(seq.Add(1))
 		r.Header.Set(seqHeader, n)
+		r.Header.Set(serverHeader, direct.String())
 		var replay bool
 		checked := &httputil.ReverseProxy{
 			Transport: toPrism,
@@ -227,6 +255,7 @@ func viaPrism(t *testing.T, ts *testServer) {
 				}
 				if _, ok := reached.Load(n); replay || !ok {
 					r.Header.Del(seqHeader)
+					r.Header.Del(serverHeader)
 					straight()
 					return
 				}
@@ -243,6 +272,7 @@ func viaPrism(t *testing.T, ts *testServer) {
 // The headers the front, the shim and Prism pass between them.
 const (
 	seqHeader      = "X-Prism-Front-Seq"
+	serverHeader   = "X-Prism-Front-Server"
 	upstreamHeader = "X-Prism-Front-Upstream"
 )
 
@@ -341,17 +371,6 @@ func judgeViolations(req *http.Request, res *http.Response, header string) strin
 		return ""
 	}
 	return fmt.Sprintf("%s %s → %d:\n\t%s", req.Method, req.URL.RequestURI(), res.StatusCode, strings.Join(bad, "\n\t"))
-}
-
-// freePort returns a loopback port nothing listens on (for a moment).
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 }
 
 // tail is the last n bytes of s, from a line start.
