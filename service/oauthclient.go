@@ -32,6 +32,9 @@ func (s *Service) CreateOAuthClient(ctx context.Context, c *roster.Caller, in *r
 	if err := checkGrantable(c, nil, cl); err != nil {
 		return nil, "", err
 	}
+	if err := s.checkFirstParty(ctx, c, cl); err != nil {
+		return nil, "", err
+	}
 	cl.ID, cl.CreatedBy, cl.Version = roster.NewID(roster.PrefixClient), c.User.ID, 1
 	secret := newClientSecret(nil, cl)
 	err = s.update(ctx, func(tx roster.Tx) error {
@@ -138,7 +141,14 @@ func (s *Service) updateOAuthClient(ctx context.Context, c *roster.Caller, id st
 	if err := pre.check(cur.Version); err != nil {
 		return nil, "", err
 	}
-	if _, _, err := change(cur); err != nil {
+	next, _, err := change(cur)
+	if err != nil {
+		return nil, "", err
+	}
+	if cur.FirstParty {
+		next = cur // a first-party client's every change is the operator's
+	}
+	if err := s.checkFirstParty(ctx, c, next); err != nil {
 		return nil, "", err
 	}
 	var out *roster.OAuthClient
@@ -275,6 +285,28 @@ func (s *Service) DeleteOAuthClient(ctx context.Context, c *roster.Caller, id st
 func keptByServer(id string) error {
 	if id == ConsoleClientID {
 		return forbidden("the console's own client is kept by the server and cannot be changed or deleted")
+	}
+	return nil
+}
+
+// checkFirstParty lets only an owner of the root organisation (an
+// operator) make a client first-party or change one: a first-party app
+// skips the consent page, so with prompt=none an owner's live session
+// would hand a code, without a click, to whatever redirect URI the
+// client's administrator gave it — an admin of any organisation could
+// collect the tokens of the owners above it. Third-party clients ask each
+// user first.
+func (s *Service) checkFirstParty(ctx context.Context, c *roster.Caller, cl *roster.OAuthClient) error {
+	if !cl.FirstParty {
+		return nil
+	}
+	root := s.rootOrg(ctx, s.store, c.User.OrganizationID)
+	rank, err := s.rankAt(ctx, s.store, c, root)
+	if err != nil {
+		return err
+	}
+	if root == "" || rank < roster.RankOwner {
+		return forbidden("only an owner of the root organisation makes or changes a first-party client: it signs users in without asking them")
 	}
 	return nil
 }

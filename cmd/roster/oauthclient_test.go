@@ -366,3 +366,31 @@ func TestOAuthClientConcurrentChanges(t *testing.T) {
 		t.Errorf("the client's events: %v, want %v", types, want)
 	}
 }
+
+// TestFirstPartyClientsAreTheOperators: a first-party app signs users in
+// without asking them, so with prompt=none an owner's session would hand
+// a code to whatever redirect URI the client's administrator set. Only
+// an owner of the root organisation makes a client first-party or
+// changes, rotates or re-points one; a reseller's admin still makes
+// third-party apps, whose users are asked.
+func TestFirstPartyClientsAreTheOperators(t *testing.T) {
+	s := startServer(t)
+	root := s.do("GET", "/v1/users/me", nil).want(200).str("organization_id")
+	reseller := s.do("POST", "/v1/orgs", map[string]any{"name": "Acme Reseller", "parent_id": root}).want(201).str("id")
+	ria := s.createUser(map[string]any{"email": "ria@example.com", "first_name": "Ria", "organization_id": reseller, "roles": []string{"admin"}})
+	key := s.do("POST", "/v1/api-keys", map[string]any{"name": "ria", "user_id": ria["id"], "scopes": []string{"keys:write", "users:read"}}).want(201).str("key")
+	app := map[string]any{"name": "Reseller app", "organization_id": reseller, "redirect_uris": []string{"https://app.example.com/cb"}}
+	s.doAs(key, "POST", "/v1/oauth-clients", app).want(201)
+	app["first_party"] = true
+	if p := s.doAs(key, "POST", "/v1/oauth-clients", app).problem(403); !strings.Contains(fmt.Sprint(p["detail"]), "first-party") {
+		t.Errorf("the refusal does not say why: %v", p)
+	}
+	id := s.do("POST", "/v1/oauth-clients", app).want(201).str("client_id")
+	path := "/v1/oauth-clients/" + id
+	s.doAs(key, "PATCH", path, map[string]any{"redirect_uris": []string{"https://evil.example/cb"}}, "Content-Type", "application/merge-patch+json").problem(403)
+	s.doAs(key, "POST", path+"/rotate-secret", nil).problem(403)
+	if got := strs(t, s.do("GET", path, nil).want(200).obj(), "redirect_uris"); !slices.Equal(got, []string{"https://app.example.com/cb"}) {
+		t.Errorf("the first-party client was re-pointed: %v", got)
+	}
+	s.do("PATCH", path, map[string]any{"redirect_uris": []string{"https://app.example.com/cb2"}}, "Content-Type", "application/merge-patch+json").want(200)
+}
