@@ -159,24 +159,8 @@ func TestTrigramIndexTidiedWhenIdle(t *testing.T) {
 	ctx := context.Background()
 	db := mustOpen(t, filepath.Join(t.TempDir(), "roster.db"))
 	org := storetest.MustCreateOrg(t, db, "", "Root")
-	create := func(i int) {
-		u := storetest.NewUser(t, org, fmt.Sprintf("t%d@example.com", i), func(u *roster.User) {
-			u.FirstName, u.LastName = fmt.Sprintf("Tidy%d", i), "Segment"
-		})
-		if err := db.Update(ctx, func(tx roster.Tx) error {
-			u.CreatedAt, u.UpdatedAt = tx.Now(), tx.Now()
-			return tx.CreateUser(u)
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	segments := func() int {
-		var n int
-		if err := db.read.QueryRowContext(ctx, `SELECT count(DISTINCT segid) FROM users_fts_idx`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	create := func(i int) { createTidyUser(t, db, org, i) }
+	segments := func() int { return ftsSegments(t, db) }
 	for i := range 200 { // one batch, and one segment, each
 		create(i)
 	}
@@ -205,5 +189,55 @@ func TestTrigramIndexTidiedWhenIdle(t *testing.T) {
 		if len(found) != want {
 			t.Errorf("q=%q: found %d users, want %d", q, len(found), want)
 		}
+	}
+}
+
+// createTidyUser creates user i of the tidying tests in a batch, and so
+// a segment of the trigram index, of its own.
+func createTidyUser(t *testing.T, db *DB, org *roster.Organization, i int) {
+	t.Helper()
+	u := storetest.NewUser(t, org, fmt.Sprintf("t%d@example.com", i), func(u *roster.User) {
+		u.FirstName, u.LastName = fmt.Sprintf("Tidy%d", i), "Segment"
+	})
+	if err := db.Update(context.Background(), func(tx roster.Tx) error {
+		u.CreatedAt, u.UpdatedAt = tx.Now(), tx.Now()
+		return tx.CreateUser(u)
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ftsSegments counts the trigram index's segments.
+func ftsSegments(t *testing.T, db *DB) int {
+	t.Helper()
+	var n int
+	if err := db.read.QueryRowContext(context.Background(), `SELECT count(DISTINCT segid) FROM users_fts_idx`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestTrigramIndexTidiedAtOpen checks that Open finishes the merging an
+// earlier process left (a store seeded a moment before it stopped), so
+// that the first searches do not seek in every segment.
+func TestTrigramIndexTidiedAtOpen(t *testing.T) {
+	db, path := openToReopen(t)
+	org := storetest.MustCreateOrg(t, db, "", "Root")
+	for i := range 40 { // back to back: the writer is never idle for long enough to merge
+		createTidyUser(t, db, org, i)
+	}
+	if n := ftsSegments(t, db); n < 8 {
+		t.Fatalf("%d segments after 40 batches: the test does not exercise merging", n)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = mustOpen(t, path)
+	if n := ftsSegments(t, db); n > 3 {
+		t.Fatalf("%d segments when Open returned: want at most one per level", n)
+	}
+	found, _, err := db.FindUsers(context.Background(), roster.UserFilter{Query: "segment", Limit: 100})
+	if err != nil || len(found) != 40 {
+		t.Fatalf("search after Open merged: %d users, %v", len(found), err)
 	}
 }

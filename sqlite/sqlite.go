@@ -257,9 +257,24 @@ func open(ctx context.Context, path string, serving bool, opts Options) (*DB, er
 		db.closeDBs()
 		return nil, err
 	}
+	if serving {
+		db.tidyAll()
+	}
 	go db.checkpointer()
 	go db.writer()
 	return db, nil
+}
+
+// tidyAll merges what an earlier process left of the trigram index's
+// merging (a store seeded or imported a moment before) before the server
+// serves: otherwise its first searches pay for many segments and for the
+// merge's commits, which empty every reader's page cache. It is bounded
+// by that work: a million users' store stopped mid-merge (27,000 pages
+// to write) was ready 4 s after start.
+func (db *DB) tidyAll() {
+	for db.ftsUntidy {
+		db.tidyStep(ftsOpenPages)
+	}
 }
 
 // freeLeases frees the delivery leases and webhook stream holds found at
@@ -501,7 +516,6 @@ func (db *DB) writer() {
 	idle := time.NewTimer(time.Hour)
 	defer idle.Stop()
 	tidying := false // merging the trigram index, one step between jobs
-	var rest time.Duration
 	var lastBatch, retryAt time.Time
 	var backoff time.Duration // after restartWAL failed
 	for {
@@ -515,22 +529,24 @@ func (db *DB) writer() {
 				break
 			}
 			// Merge after ftsTidyIdle without a job, then a step at a
-			// time with rests between steps three times as long as the
-			// step: the merging takes a quarter of a core at most, and
-			// reads go on meanwhile.
-			wait := ftsTidyIdle
-			if tidying {
-				wait = 3 * rest
+			// time without rests, a job waiting for one step at most.
+			// Resting three step lengths between steps (a quarter of a
+			// core) left a freshly seeded million users' index merging
+			// for over a minute after the last write, and every search
+			// meanwhile sought in up to 32 segments and re-read its pages
+			// after each step's commit (docs/PERFORMANCE.md, "Search
+			// right after seeding").
+			if !tidying {
+				idle.Reset(ftsTidyIdle)
+				select {
+				case first, ok = <-db.jobs:
+					idle.Stop()
+				case <-idle.C:
+					tidying = true
+				}
 			}
-			idle.Reset(wait)
-			select {
-			case first, ok = <-db.jobs:
-				idle.Stop()
-			case <-idle.C:
-				tidying = true
-				start := time.Now()
-				db.tidyStep()
-				rest = time.Since(start)
+			if tidying {
+				db.tidyStep(ftsTidyPages)
 				continue
 			}
 		}
@@ -583,11 +599,13 @@ func (db *DB) writer() {
 // than ftsTidyGap to each other. ftsTidyPages is the most pages one merge
 // step writes (a job that arrives meanwhile waits for one step at most).
 // Merging a million users' index from 32 segments to one took 2.95 s of
-// CPU (about 12 s at a quarter of a core).
+// CPU. ftsOpenPages is the step of the merge that Open finishes before
+// the server serves (no job waits on it).
 const (
 	ftsTidyIdle  = 500 * time.Millisecond
 	ftsTidyGap   = 50 * time.Millisecond
 	ftsTidyPages = 64
+	ftsOpenPages = 1024
 )
 
 // tidyStep merges the trigram index's segments a little, in a durable
@@ -596,8 +614,9 @@ const (
 // segment: with a million users that seeking was a fifth of a search's
 // CPU. With usermerge 4 (migration 0009) the merge command merges a level
 // holding four segments or more; ftsUntidy stays set until a step finds
-// nothing to merge (total_changes grows by less than 2).
-func (db *DB) tidyStep() {
+// nothing to merge (total_changes grows by less than 2). pages bounds the
+// step (FTS5's merge argument).
+func (db *DB) tidyStep(pages int) {
 	ctx := context.Background()
 	var changed int64
 	err := func() error {
@@ -607,7 +626,7 @@ func (db *DB) tidyStep() {
 		var before, after int64
 		err := db.wstmt.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&before)
 		if err == nil {
-			_, err = db.wstmt.ExecContext(ctx, `INSERT INTO users_fts (users_fts, rank) VALUES ('merge', ?)`, ftsTidyPages)
+			_, err = db.wstmt.ExecContext(ctx, `INSERT INTO users_fts (users_fts, rank) VALUES ('merge', ?)`, pages)
 		}
 		if err == nil {
 			err = db.wstmt.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&after)
