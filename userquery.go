@@ -3,6 +3,7 @@
 package roster
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -181,16 +182,7 @@ func holds(op CondOp, c int) bool {
 }
 
 // cmpMicros compares two times to the microsecond, the stores' precision.
-func cmpMicros(a, b time.Time) int {
-	x, y := a.UnixMicro(), b.UnixMicro()
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
-}
+func cmpMicros(a, b time.Time) int { return cmp.Compare(a.UnixMicro(), b.UnixMicro()) }
 
 func userTime(u *User, f UserField) time.Time {
 	if f == UserCreatedAt {

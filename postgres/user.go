@@ -124,8 +124,7 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 	}
 	if f.OrganizationID != "" {
 		if f.IncludeDescendants {
-			where = append(where, `u.organization_id IN (WITH RECURSIVE sub(id) AS (SELECT `+p.add(f.OrganizationID)+`::text
-				UNION ALL SELECT o.id FROM orgs o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub)`)
+			where = append(where, `u.organization_id IN (`+subtree(&p, f.OrganizationID)+`)`)
 		} else {
 			where = append(where, `u.organization_id = `+p.add(f.OrganizationID))
 		}
@@ -351,4 +350,9 @@ func (t *tx) DeleteUser(id string) error {
 		return roster.Errorf(roster.CodeNotFound, "user not found")
 	}
 	return nil
+}
+
+// subtree selects the ids of orgID and of every organisation below it.
+func subtree(p *params, orgID string) string {
+	return `WITH RECURSIVE sub(id) AS (SELECT ` + p.add(orgID) + `::text UNION ALL SELECT o.id FROM orgs o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub`
 }

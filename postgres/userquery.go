@@ -62,7 +62,7 @@ func (d *dialect) CreationOrder() string    { return `u.created_at, u.id COLLATE
 func (d *dialect) Key() string { return `id` }
 
 func (d *dialect) Subtree(orgID string) string {
-	return `WITH RECURSIVE sub(id) AS (SELECT ` + d.Param(orgID) + `::text UNION ALL SELECT o.id FROM orgs o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub`
+	return subtree(&d.p, orgID)
 }
 
 func (d *dialect) VisibleOrgs(v *roster.Visibility) string { return visibleOrgs(&d.p, v) }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	filter "github.com/scim2/filter-parser/v2"
+
 	"github.com/rosterhq/roster"
 )
 
@@ -69,6 +71,23 @@ func wantsMembers(p projection) bool {
 	return len(p.paths) == 0 || p.exclude
 }
 
+// mentions reports whether a filter names the attribute: a group's
+// members are read for a filter only when it looks at them (an IdP's
+// displayName lookup does not).
+func mentions(e filter.Expression, name string) bool {
+	switch e := e.(type) {
+	case *filter.LogicalExpression:
+		return mentions(e.Left, name) || mentions(e.Right, name)
+	case *filter.NotExpression:
+		return mentions(e.Expression, name)
+	case *filter.ValuePath:
+		return strings.EqualFold(e.AttributePath.AttributeName, name)
+	case *filter.AttributeExpression:
+		return strings.EqualFold(e.AttributePath.AttributeName, name)
+	}
+	return false
+}
+
 func (h *Handler) groupDocOf(ctx context.Context, c *roster.Caller, o *roster.Organization, base string, withMembers bool) (doc, error) {
 	var members []*roster.User
 	if withMembers {
@@ -124,7 +143,7 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, c *roster.C
 	}
 	var docs []doc
 	for _, o := range orgs {
-		d, err := h.groupDocOf(ctx, c, o, baseURL(r), wantsMembers(lq.proj) || lq.filter != nil)
+		d, err := h.groupDocOf(ctx, c, o, baseURL(r), wantsMembers(lq.proj) || mentions(lq.filter, "members"))
 		if err != nil {
 			writeErr(w, err)
 			return

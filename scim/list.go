@@ -248,8 +248,8 @@ func indexedRef(f filter.Expression, org string) (string, bool) {
 // sortDocs sorts by an attribute's value (a multi-valued one's primary
 // or first), case-insensitively; users without it go last.
 func sortDocs(docs []doc, p filter.AttributePath, descending bool, top []Attribute) {
+	a, sub, _ := resolve(p, top) // once, not per comparison
 	key := func(d doc) string {
-		a, sub, _ := resolve(p, top)
 		v := container(d, p)[a.Name]
 		if a.MultiValued {
 			s, _ := primaryValue(v)

@@ -181,8 +181,7 @@ func (s *Service) authenticateClient(ctx context.Context, req *TokenRequest, gra
 	}
 	ok := cl != nil && subtle.ConstantTimeCompare(given[:], want) == 1
 	if !ok {
-		s.attemptFailed(att, "client_secret")
-		s.settle(ctx, att, true)
+		s.attemptFailed(att, "client_secret") // the failure stays counted
 		return nil, nil, bad
 	}
 	if err := s.clientMay(ctx, cl, grant); err != nil {

@@ -139,15 +139,14 @@ func copyPages(ctx context.Context, src *sql.DB, dest string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := bk.Step(-1); err != nil {
-			bk.Finish()
-			return err
+		_, err = bk.Step(-1)
+		if err == nil {
+			err = ctx.Err()
 		}
-		if err := ctx.Err(); err != nil {
-			bk.Finish()
-			return err
+		if ferr := bk.Finish(); err == nil {
+			err = ferr
 		}
-		return bk.Finish()
+		return err
 	})
 }
 

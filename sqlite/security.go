@@ -138,8 +138,7 @@ func (t *tx) CreateOAuthClient(c *roster.OAuthClient) error {
 	}
 	_, err = t.q.ExecContext(context.Background(), `INSERT INTO oauth_clients (id, organization_id, hash, created_at, doc) VALUES (?, ?, ?, ?, ?)`,
 		c.ID, c.OrganizationID, c.StoredHash(), micros(c.CreatedAt), doc)
-	t.touched.clients = true
-	return translate(err, "OAuth client")
+	return translate(err, "OAuth client") // a new id is in no cache: misses are not kept
 }
 
 func (t *tx) UpdateOAuthClient(c *roster.OAuthClient) error {

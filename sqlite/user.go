@@ -180,7 +180,7 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 	}
 	if f.OrganizationID != "" {
 		if f.IncludeDescendants {
-			where = append(where, `u.organization_id IN (WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL SELECT o.id FROM orgs o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub)`)
+			where = append(where, `u.organization_id IN (`+subtreeIDs+`)`)
 		} else {
 			where = append(where, `u.organization_id = ?`)
 		}
@@ -261,12 +261,9 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 		if err := rows.Scan(&lastSeq, &id, &version, &doc); err != nil {
 			return nil, nil, err
 		}
-		u, cached, err := r.decodeUser(id, version, doc)
+		u, err := r.rowUser(epoch, id, version, doc)
 		if err != nil {
 			return nil, nil, err
-		}
-		if !cached && r.fill {
-			r.cache.putUser(epoch, u)
 		}
 		// Not cloned (see roster.Reader): copying fifty users per page,
 		// and collecting the copies, halved the searches a node answers.
@@ -350,16 +347,34 @@ func (db *DB) FindUserByExternalID(ctx context.Context, o, e string) (*roster.Us
 	return db.reader().FindUserByExternalID(ctx, o, e)
 }
 func (db *DB) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.User, *roster.Cursor, error) {
-	// Lists wait for a slot in arrival order: database/sql hands a freed
-	// connection to a random waiter, which made the slowest searches wait
-	// many turns under load (p99 far above the mean).
+	release, err := db.listSlot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer release()
+	return db.reader().FindUsers(ctx, f)
+}
+
+// listSlot waits for a list's turn: lists wait in arrival order, as
+// database/sql hands a freed connection to a random waiter, which made the
+// slowest searches wait many turns under load (p99 far above the mean).
+func (db *DB) listSlot(ctx context.Context) (release func(), err error) {
 	select {
 	case db.listSlots <- struct{}{}:
+		return func() { <-db.listSlots }, nil
 	case <-ctx.Done():
-		return nil, nil, ctx.Err()
+		return nil, ctx.Err()
 	}
-	defer func() { <-db.listSlots }()
-	return db.reader().FindUsers(ctx, f)
+}
+
+// rowUser decodes a listed user's row (or takes it from the read cache)
+// and keeps what it decoded in the cache when the reader fills it.
+func (r reader) rowUser(epoch uint64, id string, version int64, doc []byte) (*roster.User, error) {
+	u, cached, err := r.decodeUser(id, version, doc)
+	if err == nil && !cached && r.fill {
+		r.cache.putUser(epoch, u)
+	}
+	return u, err
 }
 
 func (t *tx) CreateUser(u *roster.User) error {
@@ -545,3 +560,7 @@ func (t *tx) DeleteUser(id string) error {
 	t.fts = append(t.fts, ftsChange{seq: seq, old: search, hadOld: true})
 	return nil
 }
+
+// subtreeIDs selects the ids of an organisation (its one argument) and
+// of every organisation below it.
+const subtreeIDs = `WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL SELECT o.id FROM orgs o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub`

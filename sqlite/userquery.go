@@ -87,7 +87,8 @@ func (d *dialect) CreationOrder() string    { return `u.seq` } // seq is made fr
 func (d *dialect) Key() string { return `seq` }
 
 func (d *dialect) Subtree(orgID string) string {
-	return `WITH RECURSIVE sub(id) AS (SELECT ` + d.Param(orgID) + ` UNION ALL SELECT o.id FROM orgs o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub`
+	d.Param(orgID) // subtreeIDs' one argument
+	return subtreeIDs
 }
 
 func (d *dialect) VisibleOrgs(v *roster.Visibility) string {
@@ -102,12 +103,11 @@ func (db *DB) QueryUsers(ctx context.Context, q roster.UserQuery) (*roster.UserP
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
-	select {
-	case db.listSlots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	release, err := db.listSlot(ctx)
+	if err != nil {
+		return nil, err
 	}
-	defer func() { <-db.listSlots }()
+	defer release()
 	r := db.reader()
 	epoch := r.cache.now()
 	pd, cd := &dialect{}, &dialect{}
@@ -126,12 +126,9 @@ func (db *DB) QueryUsers(ctx context.Context, q roster.UserQuery) (*roster.UserP
 			if err := rows.Scan(&page.Total, &id, &version, &doc); err != nil {
 				return nil, err
 			}
-			u, cached, err := r.decodeUser(id, version, doc)
+			u, err := r.rowUser(epoch, id, version, doc)
 			if err != nil {
 				return nil, err
-			}
-			if !cached {
-				r.cache.putUser(epoch, u)
 			}
 			page.Users = append(page.Users, u)
 		}

@@ -49,10 +49,11 @@ type Dialect interface {
 // read after: skipping startIndex users then reads their index entries,
 // not their documents (5 s at offset 500,000 on SQLite before).
 func Query(page, count Dialect, q roster.UserQuery, cols string) (pageSQL, countSQL string) {
+	order := OrderBy(page, q) // adds no arguments
 	total := `(SELECT count(*) FROM users u WHERE ` + where(page, q) + `)`
 	keys := `SELECT u.` + page.Key() + ` FROM users u WHERE ` + where(page, q) +
-		` ORDER BY ` + OrderBy(page, q) + ` LIMIT ` + page.Param(q.Limit) + ` OFFSET ` + page.Param(q.Offset)
-	pageSQL = `SELECT ` + total + `, ` + cols + ` FROM users u WHERE u.` + page.Key() + ` IN (` + keys + `) ORDER BY ` + OrderBy(page, q)
+		` ORDER BY ` + order + ` LIMIT ` + page.Param(q.Limit) + ` OFFSET ` + page.Param(q.Offset)
+	pageSQL = `SELECT ` + total + `, ` + cols + ` FROM users u WHERE u.` + page.Key() + ` IN (` + keys + `) ORDER BY ` + order
 	return pageSQL, `SELECT count(*) FROM users u WHERE ` + where(count, q)
 }
 
@@ -120,8 +121,13 @@ func Where(d Dialect, c roster.UserCond) string {
 		if v == "" {
 			return "(1 = 1)" // every text contains, starts and ends with ""
 		}
-		test := map[roster.CondOp]func(x, p string) string{roster.OpCo: d.Contains, roster.OpSw: d.Prefix, roster.OpEw: d.Suffix}[c.Op]
-		return "(" + test(x, v) + ")"
+		switch c.Op {
+		case roster.OpCo:
+			return "(" + d.Contains(x, v) + ")"
+		case roster.OpSw:
+			return "(" + d.Prefix(x, v) + ")"
+		}
+		return "(" + d.Suffix(x, v) + ")"
 	case roster.OpEq, roster.OpNe:
 		return "(" + x + " " + comparisons[c.Op] + " " + d.Param(v) + ")"
 	}
