@@ -62,7 +62,7 @@ func (s *Service) Discovery() *Discovery {
 		RevocationEndpointAuthMethodsSupported:     []string{"none"},
 		ScopesSupported:                            append(slices.Clone(OpenIDScopes), roster.AllScopes...),
 		ClaimsSupported:                            slices.Clone(Claims),
-		UILocalesSupported:                         []string{"en", "nl"},
+		UILocalesSupported:                         Languages(),
 		AuthorizationResponseISSParameterSupported: true,
 	}
 }

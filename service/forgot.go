@@ -153,7 +153,7 @@ func (s *Service) ResetPassword(ctx context.Context, secret, password string) (*
 		return nil, err
 	}
 	if rule, limit := s.PasswordRule(pr.User, password); rule != "" {
-		return nil, &PasswordRuleError{Rule: rule, Limit: limit, err: s.checkPassword(pr.User, password)}
+		return nil, &PasswordRuleError{Rule: rule, Limit: limit, err: ruleError(rule, limit)}
 	}
 	hash, err := s.hashPassword(ctx, password)
 	if err != nil {

@@ -4,6 +4,7 @@ package service
 
 import (
 	"context"
+	"slices"
 
 	"golang.org/x/text/language"
 )
@@ -15,16 +16,19 @@ var languages = []language.Tag{language.English, language.Dutch}
 
 var languageMatcher = language.NewMatcher(languages)
 
-// Languages returns the base codes of the languages the pages speak,
-// English (the fallback) first.
-func Languages() []string {
+// languageCodes are the base codes of languages, in their order.
+var languageCodes = func() []string {
 	out := make([]string, len(languages))
 	for i, t := range languages {
 		b, _ := t.Base()
 		out[i] = b.String()
 	}
 	return out
-}
+}()
+
+// Languages returns the base codes of the languages the pages speak,
+// English (the fallback) first.
+func Languages() []string { return slices.Clone(languageCodes) }
 
 // Language picks the language for a person: their own preference (a
 // known user's preferences.language) when the pages speak it, else the
@@ -33,15 +37,15 @@ func Languages() []string {
 func Language(preference, acceptLanguage string) string {
 	if t, err := language.Parse(preference); err == nil && preference != "" {
 		if i, ok := matchLanguage(t); ok {
-			return Languages()[i]
+			return languageCodes[i]
 		}
 	}
 	if tags, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil && len(tags) > 0 {
 		if i, ok := matchLanguage(tags...); ok {
-			return Languages()[i]
+			return languageCodes[i]
 		}
 	}
-	return Languages()[0]
+	return languageCodes[0]
 }
 
 // matchLanguage returns the index of the supported language that best

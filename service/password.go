@@ -74,7 +74,12 @@ func (s *Service) PasswordRule(u *roster.User, pw string) (rule string, limit in
 // checkPassword applies the password policy. Messages never repeat the
 // password, and field errors carry no value.
 func (s *Service) checkPassword(u *roster.User, pw string) error {
-	rule, limit := s.PasswordRule(u, pw)
+	return ruleError(s.PasswordRule(u, pw))
+}
+
+// ruleError is the API's field error for a broken rule of the password
+// policy (nil for none).
+func ruleError(rule string, limit int) error {
 	msg := ""
 	switch rule {
 	case "":
