@@ -30,21 +30,13 @@ var azIncludes = map[string][]string{
 	"users:write:members": {"users:write:all"},
 }
 
-// azUndeclared are scopes the service accepts for a route beyond its
-// declaration, for some targets only, with the reason; the key that
-// must be refused everywhere does not hold them.
-var azUndeclared = map[string][]string{
-	// Users read themselves with users:write:self as well (service.User).
-	"GET /v1/users/{id}": {"users:write:self"},
-}
-
 // azScopeVariants returns, for a row's declared scopes, one key holding
 // each alone and the key holding none of them.
 func azScopeVariants(row *azRow) (alone []azVariant, none azVariant) {
 	for _, sc := range row.Scopes {
 		alone = append(alone, azVariant{Name: "only " + sc, Scopes: []string{sc}, MinRank: azOwner})
 	}
-	excluded := slices.Concat(row.Scopes, azUndeclared[row.key()])
+	excluded := slices.Clone(row.Scopes)
 	for _, sc := range excluded {
 		excluded = append(excluded, azIncludes[sc]...)
 	}
