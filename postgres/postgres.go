@@ -76,6 +76,9 @@ type DB struct {
 	exports chan struct{}
 	// metrics is told how long writes take (SetMetrics); nil: nobody asked.
 	metrics roster.StoreMetrics
+	// fold is the COLLATE clause that makes lower() fold as Go does
+	// (caseFolding); empty for the database's own.
+	fold string
 
 	mu      sync.Mutex
 	lastNow time.Time // the newest Tx.Now handed out by this process
@@ -118,8 +121,32 @@ func Open(ctx context.Context, url string, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	fold, err := caseFolding(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	return &DB{reader: reader{q: pool}, pool: pool, cfg: cfg, now: time.Now, writers: make(chan struct{}, pc.MaxConns-1),
-		exports: make(chan struct{}, max(1, pc.MaxConns/4))}, nil
+		exports: make(chan struct{}, max(1, pc.MaxConns/4)), fold: fold}, nil
+}
+
+// caseFolding returns the COLLATE clause under which lower() folds text
+// beyond ASCII, as Go's strings.ToLower does for the embedded store: none
+// when the database's locale does (C.UTF-8, en_US.UTF-8, …), else ICU's
+// root locale. A database in the C locale on a server without ICU is
+// refused: its case-insensitive filters would miss "Élodie".
+func caseFolding(ctx context.Context, pool *pgxpool.Pool) (string, error) {
+	var native, icu bool
+	err := pool.QueryRow(ctx, `SELECT lower('ÉΣ') = 'éσ', EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu')`).Scan(&native, &icu)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("database locale: %w", err)
+	case native:
+		return "", nil
+	case icu:
+		return ` COLLATE "und-x-icu"`, nil
+	}
+	return "", errors.New("the database's locale lower-cases ASCII letters only and the server has no ICU: create the database with a UTF-8 locale (CREATE DATABASE … LOCALE 'C.UTF-8' TEMPLATE template0)")
 }
 
 // setting resolves one session setting: v when set, else the URL's, else

@@ -25,3 +25,17 @@ func TestStore(t *testing.T) {
 		return db
 	})
 }
+
+// TestUserQueriesInCLocale runs the QueryUsers behaviours on a database
+// whose locale is C, where PostgreSQL's own lower() folds ASCII only:
+// case-insensitive filters must still fold "Élodie" as Go does.
+func TestUserQueriesInCLocale(t *testing.T) {
+	storetest.RunUserQueries(t, func(t *testing.T) roster.Store {
+		db, err := postgres.Open(context.Background(), pgtest.URLWith(t, "TEMPLATE template0 LOCALE 'C'"), postgres.Config{})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
+}

@@ -35,15 +35,19 @@ var userFieldSQL = map[roster.UserField]struct{ expr, folded string }{
 	roster.UserUpdatedAt:   {`u.updated_at`, ""},
 }
 
-// dialect is PostgreSQL's sqlcond.Dialect over a query's parameters.
-type dialect struct{ p params }
+// dialect is PostgreSQL's sqlcond.Dialect over a query's parameters;
+// fold is the store's COLLATE clause for lower().
+type dialect struct {
+	p    params
+	fold string
+}
 
 func (d *dialect) Field(f roster.UserField) (expr, folded string) {
 	s := userFieldSQL[f]
 	return s.expr, s.folded
 }
 
-func (d *dialect) Lower(x string) string { return `lower(` + x + `)` }
+func (d *dialect) Lower(x string) string { return `lower(` + x + d.fold + `)` }
 
 func (d *dialect) Param(v any) string { return d.p.add(v) }
 
@@ -73,7 +77,7 @@ func (db *DB) QueryUsers(ctx context.Context, q roster.UserQuery) (*roster.UserP
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
-	pd, cd := &dialect{}, &dialect{}
+	pd, cd := &dialect{fold: db.fold}, &dialect{fold: db.fold}
 	pageSQL, countSQL := sqlcond.Query(pd, cd, q, `u.doc`)
 	page := &roster.UserPage{Users: []*roster.User{}}
 	if q.Limit > 0 {

@@ -43,6 +43,16 @@ func Run(t *testing.T, open func(t *testing.T) roster.Store) {
 		visibilityBehaviours, accessBehaviours, exportBehaviours, credentialBehaviours, copyBehaviours, eventBehaviours, webhookBehaviours, securityBehaviours, mailBehaviours, signingKeyBehaviours, sessionBehaviours, ssoBehaviours, userQueryBehaviours} {
 		all = append(all, group...)
 	}
+	run(t, all, open)
+}
+
+// RunUserQueries runs only the QueryUsers behaviours, for a variant of an
+// engine that matters to them alone (a PostgreSQL database's locale).
+func RunUserQueries(t *testing.T, open func(t *testing.T) roster.Store) {
+	run(t, userQueryBehaviours, open)
+}
+
+func run(t *testing.T, all []behaviour, open func(t *testing.T) roster.Store) {
 	for _, b := range all {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()

@@ -65,7 +65,7 @@ func NewCluster(tb testing.TB) *Cluster {
 // ends (if the server runs then).
 func (c *Cluster) URL(tb testing.TB) string {
 	tb.Helper()
-	return createDatabase(tb, c.adminURL())
+	return createDatabase(tb, c.adminURL(), "")
 }
 
 func (c *Cluster) adminURL() string {

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,6 +61,20 @@ func Main(m *testing.M) {
 // (ROSTER_TEST_STORE=postgres) fails instead of skipping.
 func URL(tb testing.TB) string {
 	tb.Helper()
+	return createDatabase(tb, adminURL(tb), "")
+}
+
+// URLWith is URL for a database created with options added to CREATE
+// DATABASE, such as "TEMPLATE template0 LOCALE 'C'".
+func URLWith(tb testing.TB, options string) string {
+	tb.Helper()
+	return createDatabase(tb, adminURL(tb), options)
+}
+
+// adminURL returns the URL of the server's admin database, starting the
+// throwaway cluster on first use.
+func adminURL(tb testing.TB) string {
+	tb.Helper()
 	if testing.Short() {
 		tb.Skip("SKIP: PostgreSQL tests do not run under -short")
 	}
@@ -76,7 +91,7 @@ func URL(tb testing.TB) string {
 	if shared.err != nil {
 		unavailable(tb, shared.err, true)
 	}
-	return createDatabase(tb, shared.admin)
+	return shared.admin
 }
 
 // unavailable skips tb because PostgreSQL cannot be had, or fails it when
@@ -90,8 +105,9 @@ func unavailable(tb testing.TB, err error, required bool) {
 }
 
 // createDatabase creates a randomly named database on the server of
-// admin and returns its URL; the database is dropped when tb ends.
-func createDatabase(tb testing.TB, admin string) string {
+// admin, with options, and returns its URL; the database is dropped when
+// tb ends.
+func createDatabase(tb testing.TB, admin, options string) string {
 	tb.Helper()
 	u, err := url.Parse(admin)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -100,7 +116,7 @@ func createDatabase(tb testing.TB, admin string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "test_" + hex.EncodeToString(b[:])
-	if err := adminExec(admin, "CREATE DATABASE "+name); err != nil {
+	if err := adminExec(admin, strings.TrimSpace("CREATE DATABASE "+name+" "+options)); err != nil {
 		tb.Fatalf("pgtest: create database: %v", err)
 	}
 	tb.Cleanup(func() {
