@@ -78,7 +78,7 @@ func NewServer(cfg Config) (http.Handler, error) {
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
-	s.scim = scim.NewHandler(cfg.Service)
+	s.scim = scim.NewHandler(cfg.Service, s.Log)
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.op.Method+" "+rt.op.Path, s.wrap(rt))

@@ -56,12 +56,20 @@ func asSCIM(err error) *Error {
 		return scimErr(401, "", detail)
 	case roster.CodePreconditionFailed:
 		return scimErr(412, "", detail)
+	case roster.CodePreconditionRequired:
+		return scimErr(428, "", detail)
 	case roster.CodeTooLarge:
 		return scimErr(413, "", detail)
+	case roster.CodeRequestTimeout:
+		return scimErr(408, "", detail)
 	case roster.CodeUnsupportedMedia:
 		return scimErr(415, "", detail)
+	case roster.CodeNotAcceptable:
+		return scimErr(406, "", detail)
 	case roster.CodeRateLimited:
 		return scimErr(429, "", detail)
+	case roster.CodeGone:
+		return scimErr(410, "", detail)
 	case roster.CodeUnavailable:
 		return scimErr(503, "", detail)
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -25,12 +26,13 @@ const maxBody = 1 << 20
 // Handler serves /scim/v2.
 type Handler struct {
 	svc *service.Service
+	log *slog.Logger // internal errors, which the client sees only as "internal error"
 	mux *http.ServeMux
 }
 
 // NewHandler returns the /scim/v2 handler.
-func NewHandler(svc *service.Service) *Handler {
-	h := &Handler{svc: svc, mux: http.NewServeMux()}
+func NewHandler(svc *service.Service, log *slog.Logger) *Handler {
+	h := &Handler{svc: svc, log: log, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET "+Base+"/ServiceProviderConfig", h.serviceProviderConfig)
 	h.mux.HandleFunc("GET "+Base+"/ResourceTypes", h.resourceTypes)
 	h.mux.HandleFunc("GET "+Base+"/ResourceTypes/{id}", h.resourceType)
@@ -80,8 +82,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, scimErr(404, "", "no SCIM endpoint "+r.Method+" "+r.URL.Path+": this server has ServiceProviderConfig, ResourceTypes, Schemas, Users, Groups and Bulk under "+Base))
 		return
 	}
-	h.mux.ServeHTTP(w, r)
+	fw := &failureWriter{ResponseWriter: w}
+	h.mux.ServeHTTP(fw, r)
+	if fw.internal != nil {
+		h.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "error", fw.internal)
+	}
 }
+
+// failureWriter carries an internal error from writeErr, which answers
+// only "internal error", to ServeHTTP, which logs it.
+type failureWriter struct {
+	http.ResponseWriter
+	internal error
+}
+
+func (w *failureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // authed authenticates the bearer token and turns it into the SCIM
 // caller (service.SCIMCaller) before fn runs.
@@ -118,6 +133,9 @@ func write(w http.ResponseWriter, status int, v any) {
 
 func writeErr(w http.ResponseWriter, err error) {
 	e := asSCIM(err)
+	if fw, ok := w.(*failureWriter); ok && e.status == http.StatusInternalServerError {
+		fw.internal = err
+	}
 	write(w, e.status, e)
 }
 
