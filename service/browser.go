@@ -67,14 +67,9 @@ func (s *Service) newSession(ctx context.Context, now time.Time, userID, secret 
 // codes, so the apps of a re-authentication (prompt=login, max_age) stay
 // signed in, as with Keycloak and Auth0, and ending ses ends them.
 func (s *Service) endEarlierSession(ctx context.Context, tx roster.Tx, c *roster.Caller, b BrowserInfo, ses *roster.Session) error {
-	if b.Earlier == "" || len(b.Earlier) > 128 {
-		return nil
-	}
-	old, err := tx.FindSession(ctx, roster.HashKeySecret(b.Earlier))
-	if roster.ErrorCode(err) == roster.CodeNotFound || (err == nil && !tx.Now().Before(old.ExpiresAt)) {
-		return nil // an expired one is the janitor's
-	} else if err != nil {
-		return err
+	old, err := liveSession(ctx, tx, b.Earlier, tx.Now())
+	if err != nil || old == nil {
+		return err // an expired one is the janitor's
 	}
 	reason := "signed in again in the same browser"
 	if sameSignIn(old, ses) {
@@ -116,19 +111,24 @@ func docOfSession(ses *roster.Session, clientID string) sessionDoc {
 // user; nil when there is none, it expired, or its user or organisation
 // may no longer sign in (disabled mid-session: the next request ends it).
 func (s *Service) BrowserSession(ctx context.Context, secret string) (*roster.Session, *roster.User, error) {
-	if secret == "" || len(secret) > 128 {
-		return nil, nil, nil
-	}
-	ses, err := s.store.FindSession(ctx, roster.HashKeySecret(secret))
-	if roster.ErrorCode(err) == roster.CodeNotFound {
-		return nil, nil, nil
-	} else if err != nil {
+	ses, err := liveSession(ctx, s.store, secret, time.Now())
+	if err != nil || ses == nil {
 		return nil, nil, err
 	}
-	if !time.Now().Before(ses.ExpiresAt) {
-		return nil, nil, nil
-	}
 	return s.sessionUser(ctx, s.store, ses)
+}
+
+// liveSession returns the session of a cookie's secret unless it has
+// expired by now (nil: none).
+func liveSession(ctx context.Context, r roster.Reader, secret string, now time.Time) (*roster.Session, error) {
+	if secret == "" || len(secret) > 128 {
+		return nil, nil
+	}
+	ses, err := r.FindSession(ctx, roster.HashKeySecret(secret))
+	if roster.ErrorCode(err) == roster.CodeNotFound || (err == nil && !now.Before(ses.ExpiresAt)) {
+		return nil, nil
+	}
+	return ses, err
 }
 
 // sessionUser returns a session with its user, or nothing when the user
