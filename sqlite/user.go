@@ -92,7 +92,25 @@ func (db *DB) FindUser(ctx context.Context, id string) (*roster.User, error) {
 }
 
 func (r reader) FindUser(ctx context.Context, id string) (*roster.User, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT version, doc FROM users WHERE id = ?`, id)
+	return r.findUserWhere(ctx, `u.id = ?`, id)
+}
+
+func (r reader) FindUserByUsername(ctx context.Context, username string) (*roster.User, error) {
+	return r.findUserWhere(ctx, `u.username_key = ?`, strings.ToLower(username))
+}
+
+func (r reader) FindUserByEmail(ctx context.Context, email string) (*roster.User, error) {
+	return r.findUserWhere(ctx, `u.email_key = ?`, strings.ToLower(email))
+}
+
+func (r reader) FindUserByExternalID(ctx context.Context, orgID, externalID string) (*roster.User, error) {
+	return r.findUserWhere(ctx, `u.organization_id = ? AND u.external_id = ?`, orgID, externalID)
+}
+
+// findUserWhere reads the one user a condition on users u selects. The
+// user may be the cache's: the caller clones it before handing it out.
+func (r reader) findUserWhere(ctx context.Context, cond string, args ...any) (*roster.User, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+userColumns+` FROM users u WHERE `+cond, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -103,28 +121,17 @@ func (r reader) FindUser(ctx context.Context, id string) (*roster.User, error) {
 		}
 		return nil, roster.Errorf(roster.CodeNotFound, "user not found")
 	}
-	var version int64
+	var row userRow
 	var doc sql.RawBytes
-	if err := rows.Scan(&version, &doc); err != nil {
+	if err := rows.Scan(row.dest(&doc)...); err != nil {
 		return nil, err
 	}
-	u, _, err := r.decodeUser(id, version, doc)
-	if err != nil {
-		return nil, err
+	row.doc = doc
+	u, cached, err := r.decodeUser(&row)
+	if cached {
+		u = u.Clone()
 	}
-	return u.Clone(), nil
-}
-
-func (r reader) FindUserByUsername(ctx context.Context, username string) (*roster.User, error) {
-	return scanDoc[roster.User](r.q.QueryRowContext(ctx, `SELECT doc FROM users WHERE username_key = ?`, strings.ToLower(username)), "user")
-}
-
-func (r reader) FindUserByEmail(ctx context.Context, email string) (*roster.User, error) {
-	return scanDoc[roster.User](r.q.QueryRowContext(ctx, `SELECT doc FROM users WHERE email_key = ?`, strings.ToLower(email)), "user")
-}
-
-func (r reader) FindUserByExternalID(ctx context.Context, orgID, externalID string) (*roster.User, error) {
-	return scanDoc[roster.User](r.q.QueryRowContext(ctx, `SELECT doc FROM users WHERE organization_id = ? AND external_id = ?`, orgID, externalID), "user")
+	return u, err
 }
 
 // userSorts maps each sort to its ORDER BY and keyset comparison. seq is
@@ -228,7 +235,7 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 	if r.cache != nil {
 		epoch = r.cache.now()
 	}
-	query := `SELECT u.seq, u.id, u.version, u.doc FROM ` + from
+	query := `SELECT u.seq, ` + userColumns + ` FROM ` + from
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
@@ -255,13 +262,13 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 			}
 			break
 		}
-		var id string
-		var version int64
+		var row userRow
 		var doc sql.RawBytes
-		if err := rows.Scan(&lastSeq, &id, &version, &doc); err != nil {
+		if err := rows.Scan(append([]any{&lastSeq}, row.dest(&doc)...)...); err != nil {
 			return nil, nil, err
 		}
-		u, err := r.rowUser(epoch, id, version, doc)
+		row.doc = doc
+		u, err := r.rowUser(epoch, &row)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -274,12 +281,12 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 
 // decodeUser decodes a user's document, through the cache when the
 // reader has one; cached reports that the cache held it.
-func (r reader) decodeUser(id string, version int64, doc []byte) (u *roster.User, cached bool, err error) {
-	if u := r.cache.userAt(id, version); u != nil {
+func (r reader) decodeUser(row *userRow) (u *roster.User, cached bool, err error) {
+	if u := r.cache.userAt(row.id, row.version); u != nil {
 		return u, true, nil
 	}
-	u = new(roster.User)
-	return u, false, json.Unmarshal(doc, u)
+	u, err = row.decode()
+	return u, false, err
 }
 
 // visibleOrgs returns a query of the organisation ids a Visibility
@@ -369,8 +376,8 @@ func (db *DB) listSlot(ctx context.Context) (release func(), err error) {
 
 // rowUser decodes a listed user's row (or takes it from the read cache)
 // and keeps what it decoded in the cache when the reader fills it.
-func (r reader) rowUser(epoch uint64, id string, version int64, doc []byte) (*roster.User, error) {
-	u, cached, err := r.decodeUser(id, version, doc)
+func (r reader) rowUser(epoch uint64, row *userRow) (*roster.User, error) {
+	u, cached, err := r.decodeUser(row)
 	if err == nil && !cached && r.fill {
 		r.cache.putUser(epoch, u)
 	}
@@ -378,7 +385,7 @@ func (r reader) rowUser(epoch uint64, id string, version int64, doc []byte) (*ro
 }
 
 func (t *tx) CreateUser(u *roster.User) error {
-	doc, err := json.Marshal(u)
+	doc, err := encodeUser(u)
 	if err != nil {
 		return err
 	}
@@ -433,7 +440,7 @@ func indexKey(u *roster.User) string {
 }
 
 func (t *tx) UpdateUser(u *roster.User) error {
-	doc, err := json.Marshal(u)
+	doc, err := encodeUser(u)
 	if err != nil {
 		return err
 	}

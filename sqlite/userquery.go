@@ -111,7 +111,7 @@ func (db *DB) QueryUsers(ctx context.Context, q roster.UserQuery) (*roster.UserP
 	r := db.reader()
 	epoch := r.cache.now()
 	pd, cd := &dialect{}, &dialect{}
-	pageSQL, countSQL := sqlcond.Query(pd, cd, q, `u.id, u.version, u.doc`)
+	pageSQL, countSQL := sqlcond.Query(pd, cd, q, userColumns)
 	page := &roster.UserPage{Users: []*roster.User{}}
 	if q.Limit > 0 {
 		rows, err := r.q.QueryContext(ctx, pageSQL, pd.args...)
@@ -120,13 +120,13 @@ func (db *DB) QueryUsers(ctx context.Context, q roster.UserQuery) (*roster.UserP
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id string
-			var version int64
+			var row userRow
 			var doc sql.RawBytes
-			if err := rows.Scan(&page.Total, &id, &version, &doc); err != nil {
+			if err := rows.Scan(append([]any{&page.Total}, row.dest(&doc)...)...); err != nil {
 				return nil, err
 			}
-			u, err := r.rowUser(epoch, id, version, doc)
+			row.doc = doc
+			u, err := r.rowUser(epoch, &row)
 			if err != nil {
 				return nil, err
 			}
