@@ -169,13 +169,13 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 			// the page's end. Naming users_fts.rowid (not u.seq) in ORDER
 			// BY and the cursor is what lets SQLite skip the sort.
 			from = `users_fts JOIN users u ON u.seq = users_fts.rowid`
-			where = append(where, `users_fts MATCH ?`)
-			args = append(args, ftsPhrase(q))
+			where = append(where, `users_fts MATCH ?`, `instr(u.search, ?) > 0`)
+			args = append(args, ftsTrigrams(q), q)
 			s.order = strings.ReplaceAll(s.order, "u.seq", "users_fts.rowid")
 			s.after = strings.ReplaceAll(s.after, "u.seq", "users_fts.rowid")
 		case len([]rune(q)) >= 3:
-			where = append(where, `u.seq IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)`)
-			args = append(args, ftsPhrase(q))
+			where = append(where, `u.seq IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)`, `instr(u.search, ?) > 0`)
+			args = append(args, ftsTrigrams(q), q)
 		default:
 			where = append(where, `u.search LIKE ? ESCAPE '\'`)
 			args = append(args, "%"+escapeLike(q)+"%")
@@ -304,8 +304,18 @@ func jsonList(ids []string) string {
 	return string(b)
 }
 
-func ftsPhrase(q string) string {
-	return `"` + strings.ReplaceAll(q, `"`, `""`) + `"`
+// ftsTrigrams returns the query of the users that hold every trigram of q
+// (of 3 characters or more). The index keeps no positions (detail=none,
+// migration 0021: half its size), so it cannot match q as a phrase: the
+// search also checks q in the text (instr), which drops the users whose
+// trigrams are all there but not in q's order.
+func ftsTrigrams(q string) string {
+	r := []rune(q)
+	terms := make([]string, 0, len(r)-2)
+	for i := range len(r) - 2 {
+		terms = append(terms, `"`+strings.ReplaceAll(string(r[i:i+3]), `"`, `""`)+`"`)
+	}
+	return strings.Join(terms, ` AND `)
 }
 
 func escapeLike(s string) string {
@@ -403,10 +413,10 @@ func (t *tx) CreateUser(u *roster.User) error {
 		return roster.Errorf(roster.CodeConflict, "too many users created in the same microsecond")
 	}
 	search := u.SearchText()
-	_, err = t.q.ExecContext(context.Background(), `INSERT INTO users (seq, id, organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key, created_at, updated_at, version, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.q.ExecContext(context.Background(), `INSERT INTO users (seq, id, organization_id, username_key, email_key, external_id, status, last_name_key, search, created_at, updated_at, version, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		seq, u.ID, u.OrganizationID, strings.ToLower(u.Username), strings.ToLower(u.Email), nullable(u.ExternalID), u.Status,
-		strings.ToLower(u.LastName), search, indexKey(u), micros(u.CreatedAt), micros(u.UpdatedAt), u.Version, doc)
+		strings.ToLower(u.LastName), search, micros(u.CreatedAt), micros(u.UpdatedAt), u.Version, doc)
 	if err != nil {
 		return translate(err, "user")
 	}
@@ -446,22 +456,20 @@ func (t *tx) UpdateUser(u *roster.User) error {
 	}
 	ctx := context.Background()
 	// Only the columns whose values change are set: SQLite rewrites an
-	// index whenever one of its columns is assigned, even to the same value.
-	var oldOrg, oldUsername, oldEmail, oldStatus, oldLast, oldSearch, oldKey string
-	var oldExternal sql.NullString
-	seq := int64(-1) // not read yet
-	if old := t.seen[u.ID]; old != nil && old.Version == u.Version-1 {
-		// The columns derive from the document this transaction read.
-		oldOrg, oldUsername, oldEmail, oldStatus = old.OrganizationID, strings.ToLower(old.Username), strings.ToLower(old.Email), old.Status
-		oldLast, oldSearch, oldKey = strings.ToLower(old.LastName), old.SearchText(), indexKey(old)
-		oldExternal = sql.NullString{String: old.ExternalID, Valid: old.ExternalID != ""}
-	} else {
-		err = t.q.QueryRowContext(ctx, `SELECT seq, organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key FROM users WHERE id = ?`, u.ID).
-			Scan(&seq, &oldOrg, &oldUsername, &oldEmail, &oldExternal, &oldStatus, &oldLast, &oldSearch, &oldKey)
-		if err != nil {
-			return translate(err, "user")
+	// index whenever one of its columns is assigned, even to the same
+	// value. The columns derive from the version replaced: the one this
+	// transaction read, or else the stored one (whose version the UPDATE
+	// checks).
+	old := t.seen[u.ID]
+	if old == nil || old.Version != u.Version-1 {
+		if old, err = t.reader().FindUser(ctx, u.ID); err != nil {
+			return err
 		}
 	}
+	oldOrg, oldUsername, oldEmail, oldStatus := old.OrganizationID, strings.ToLower(old.Username), strings.ToLower(old.Email), old.Status
+	oldLast, oldSearch, oldKey := strings.ToLower(old.LastName), old.SearchText(), indexKey(old)
+	oldExternal := sql.NullString{String: old.ExternalID, Valid: old.ExternalID != ""}
+	seq := int64(-1) // not read yet
 	search := u.SearchText()
 	if search != oldSearch && seq < 0 {
 		// The trigram index needs the row's seq and the very text it
@@ -487,7 +495,6 @@ func (t *tx) UpdateUser(u *roster.User) error {
 		{"status", oldStatus, u.Status},
 		{"last_name_key", oldLast, strings.ToLower(u.LastName)},
 		{"search", oldSearch, search},
-		{"index_key", oldKey, key},
 	} {
 		if c.old != c.new {
 			set = append(set, c.col+" = ?")

@@ -28,8 +28,12 @@ func storedUsers() []*roster.User {
 		func(u *roster.User) {
 			u.EmailVerified, u.MFAEnabled, u.DisplayName, u.Availability = true, true, "A", roster.AvailabilityUnavailable
 		},
-		func(u *roster.User) { u.Availability, u.Tags, u.Settings, u.Roles, u.Memberships = "", nil, nil, nil, nil },
-		func(u *roster.User) { u.Memberships = append(u.Memberships, roster.Membership{OrganizationID: "org_02", Roles: []string{"admin"}}) },
+		func(u *roster.User) {
+			u.Availability, u.Tags, u.Settings, u.Roles, u.Memberships = "", nil, nil, nil, nil
+		},
+		func(u *roster.User) {
+			u.Memberships = append(u.Memberships, roster.Membership{OrganizationID: "org_02", Roles: []string{"admin"}})
+		},
 		func(u *roster.User) { u.Memberships[0].Roles = []string{"admin"} },
 		func(u *roster.User) { u.Memberships = []roster.Membership{} },
 		func(u *roster.User) {
