@@ -52,6 +52,7 @@ type storedUser struct {
 	CreatedAt json.RawMessage `json:"created_at,omitempty"`
 	UpdatedAt json.RawMessage `json:"updated_at,omitempty"`
 	// Left out when they hold their default (userDefaults).
+	Username      json.RawMessage `json:"username,omitempty"`
 	EmailVerified json.RawMessage `json:"email_verified,omitempty"`
 	DisplayName   json.RawMessage `json:"display_name,omitempty"`
 	Availability  json.RawMessage `json:"availability,omitempty"`
@@ -74,10 +75,14 @@ type userDefault struct {
 	shadow    func(s *storedUser) *json.RawMessage
 }
 
-// userDefaults are the fields most users leave as BuildUser makes them.
+// userDefaults are the fields most users leave as BuildUser makes them
+// (the username defaults to the email). SQL that reads a field from the
+// document knows its default too (userFieldSQL).
 // A default must be exact: decoding without the field gives the very
 // value the user had (tags [] and not null, memberships the home one).
 var userDefaults = []userDefault{
+	{func(u *roster.User) bool { return u.Username == u.Email }, func(u *roster.User) { u.Username = u.Email },
+		func(u *roster.User) any { return &u.Username }, func(s *storedUser) *json.RawMessage { return &s.Username }},
 	{func(u *roster.User) bool { return !u.EmailVerified }, func(*roster.User) {},
 		func(u *roster.User) any { return &u.EmailVerified }, func(s *storedUser) *json.RawMessage { return &s.EmailVerified }},
 	{func(u *roster.User) bool { return u.DisplayName == "" }, func(*roster.User) {},

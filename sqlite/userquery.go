@@ -32,12 +32,13 @@ func init() {
 // fullName is first_name and last_name joined, as ShownDisplayName joins them.
 const fullName = `trim(coalesce(json_extract(u.doc, '$.first_name'), '') || ' ' || coalesce(json_extract(u.doc, '$.last_name'), ''))`
 
-// userFieldSQL is each field's expression, and the lower-cased column
+// userFieldSQL is each field's expression (a field the stored document
+// leaves out at its default, storedUser, has it in a coalesce), and the lower-cased column
 // that answers its folded comparisons where one exists (and its index
 // with it).
 var userFieldSQL = map[roster.UserField]struct{ expr, folded string }{
 	roster.UserID:          {`u.id`, ""},
-	roster.UserUsername:    {`json_extract(u.doc, '$.username')`, `u.username_key`},
+	roster.UserUsername:    {`coalesce(json_extract(u.doc, '$.username'), json_extract(u.doc, '$.email'))`, `u.username_key`},
 	roster.UserEmail:       {`json_extract(u.doc, '$.email')`, `u.email_key`},
 	roster.UserExternalID:  {`coalesce(u.external_id, '')`, ""},
 	roster.UserFirstName:   {`coalesce(json_extract(u.doc, '$.first_name'), '')`, ""},
