@@ -469,9 +469,9 @@ func (t *tx) UpdateUser(u *roster.User) error {
 	oldOrg, oldUsername, oldEmail, oldStatus := old.OrganizationID, strings.ToLower(old.Username), strings.ToLower(old.Email), old.Status
 	oldLast, oldSearch, oldKey := strings.ToLower(old.LastName), old.SearchText(), indexKey(old)
 	oldExternal := sql.NullString{String: old.ExternalID, Valid: old.ExternalID != ""}
-	seq := int64(-1) // not read yet
+	var seq int64
 	search := u.SearchText()
-	if search != oldSearch && seq < 0 {
+	if search != oldSearch {
 		// The trigram index needs the row's seq and the very text it
 		// indexed, which is the column (not what this version derives).
 		if err := t.q.QueryRowContext(ctx, `SELECT seq, search FROM users WHERE id = ? AND version = ?`, u.ID, u.Version-1).Scan(&seq, &oldSearch); err != nil {
