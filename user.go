@@ -109,12 +109,22 @@ func (u *User) ShownDisplayName() string {
 }
 
 // SearchText is the lower-cased text that the q filter matches: names,
-// email, username and the digits of the phone numbers.
+// email, username and the digits of the phone numbers, one a line. A part
+// another line already holds is left out (the first and last names are in
+// the display name made of them, the username is often the email): a
+// term matches a substring of a line, so the matches stay the same, and
+// the stores keep and index half the text.
 func (u *User) SearchText() string {
+	parts := []string{u.FirstName, u.LastName, u.ShownDisplayName(), u.Email, u.Username}
+	for i, p := range parts {
+		parts[i] = strings.ToLower(p)
+	}
 	var b strings.Builder
-	for _, s := range []string{u.FirstName, u.LastName, u.ShownDisplayName(), u.Email, u.Username} {
-		b.WriteString(strings.ToLower(s))
-		b.WriteByte('\n')
+	for i, p := range parts {
+		if !heldElsewhere(parts, i) {
+			b.WriteString(p)
+			b.WriteByte('\n')
+		}
 	}
 	for _, p := range []*Phone{u.Phone, u.Mobile} {
 		if p != nil && p.E164 != "" {
@@ -123,6 +133,20 @@ func (u *User) SearchText() string {
 		}
 	}
 	return b.String()
+}
+
+// heldElsewhere tells whether parts[i] is empty, inside a longer part, or
+// equal to an earlier one.
+func heldElsewhere(parts []string, i int) bool {
+	if parts[i] == "" {
+		return true
+	}
+	for j, q := range parts {
+		if j != i && strings.Contains(q, parts[i]) && (len(q) > len(parts[i]) || j < i) {
+			return true
+		}
+	}
+	return false
 }
 
 // SearchTerm normalises a q filter the way SearchText is written: lower

@@ -32,7 +32,8 @@ func randomName(r *rand.Rand) string {
 // of 50, default sort) over ROSTER_BENCH_USERS users (default 1,000,000),
 // inserted once into a database kept in ROSTER_BENCH_DIR (default a
 // temporary folder) so that repeated runs skip the seeding. It reports
-// p50 and p99 latencies besides ns/op.
+// p50 and p99 latencies besides ns/op. ROSTER_BENCH_TERM_LEN sets the
+// substring's length.
 //
 //	ROSTER_BENCH_DIR=/tmp/roster-search go test -run '^$' -bench Search -benchtime 2000x ./sqlite/
 func BenchmarkSearch(b *testing.B) {
@@ -89,11 +90,17 @@ func BenchmarkSearch(b *testing.B) {
 		}
 		b.Logf("seeded in %s", time.Since(start).Round(time.Second))
 	}
+	// ROSTER_BENCH_TERM_LEN letters from a name (default 3; at most 4,
+	// the shortest name's length).
+	termLen := 3
+	if v := os.Getenv("ROSTER_BENCH_TERM_LEN"); v != "" {
+		termLen, _ = strconv.Atoi(v)
+	}
 	terms := make([]string, 1000)
 	for i := range terms {
 		name := randomName(r)
-		k := r.IntN(len(name) - 2)
-		terms[i] = name[k : k+3]
+		k := r.IntN(len(name) - termLen + 1)
+		terms[i] = name[k : k+termLen]
 	}
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()

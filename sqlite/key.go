@@ -62,7 +62,7 @@ func (t *tx) DeleteAPIKey(id string) error {
 }
 
 func (r reader) FindCredential(ctx context.Context, hash []byte) (*roster.Credential, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT k.doc, u.id, u.version, u.doc,
+	rows, err := r.q.QueryContext(ctx, `SELECT k.doc, `+userColumns+`,
 			(WITH RECURSIVE up(id, parent_id, status) AS (
 				SELECT id, parent_id, status FROM orgs WHERE id = u.organization_id
 				UNION ALL SELECT o.id, o.parent_id, o.status FROM orgs o JOIN up ON o.id = up.parent_id)
@@ -79,17 +79,17 @@ func (r reader) FindCredential(ctx context.Context, hash []byte) (*roster.Creden
 		return nil, roster.Errorf(roster.CodeNotFound, "API key not found")
 	}
 	var keyDoc, userDoc sql.RawBytes
-	var userID string
-	var version int64
+	var row userRow
 	var disabled int
-	if err := rows.Scan(&keyDoc, &userID, &version, &userDoc, &disabled); err != nil {
+	if err := rows.Scan(append(append([]any{&keyDoc}, row.dest(&userDoc)...), &disabled)...); err != nil {
 		return nil, err
 	}
+	row.doc = userDoc
 	var k roster.APIKey
 	if err := json.Unmarshal(keyDoc, &k); err != nil {
 		return nil, err
 	}
-	u, _, err := r.decodeUser(userID, version, userDoc)
+	u, _, err := r.decodeUser(&row)
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func TestStorageFootprint(t *testing.T) {
 	logSizes(t, path, "after seeding (as left)")
 	seeded := emptyWAL(t, db, path)
 	t.Logf("after seeding, checkpointed: database %s = %.0f bytes/user", mib(seeded), float64(seeded)/float64(n))
-	logTables(t, db)
+	logTables(t, db, n)
 
 	w0 := wchar(t)
 	start = time.Now()
@@ -76,7 +76,7 @@ func TestStorageFootprint(t *testing.T) {
 	patched := emptyWAL(t, db, path)
 	t.Logf("after patching, checkpointed: database %s, +%.0f bytes/patch; largest WAL seen %s",
 		mib(patched), float64(patched-seeded)/float64(n), mib(walPeak.Load()))
-	logTables(t, db)
+	logTables(t, db, n)
 
 	start = time.Now()
 	expired, purged, err := s.ApplyRetention(ctx, service.Retention{Feed: time.Nanosecond, Audit: time.Nanosecond}, time.Now())
@@ -152,9 +152,10 @@ func wchar(t *testing.T) int64 {
 	return 0
 }
 
-// logTables logs the largest tables and indexes (dbstat).
-func logTables(t *testing.T, db *DB) {
-	rows, err := db.read.Query(`SELECT name, sum(pgsize) AS size FROM dbstat GROUP BY name ORDER BY size DESC LIMIT 14`)
+// logTables logs every table and index with its bytes (dbstat) and bytes
+// per user, and the average stored documents of users and events.
+func logTables(t *testing.T, db *DB, users int) {
+	rows, err := db.read.Query(`SELECT name, sum(pgsize) AS size FROM dbstat GROUP BY name HAVING size > 8192 ORDER BY size DESC`)
 	if err != nil {
 		t.Logf("no dbstat: %v", err)
 		return
@@ -166,8 +167,13 @@ func logTables(t *testing.T, db *DB) {
 		if err := rows.Scan(&name, &size); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("  %-28s %s", name, mib(size))
+		t.Logf("  %-28s %9s %6.0f bytes/user", name, mib(size), float64(size)/float64(users))
 	}
+	var user, event, search float64
+	if err := db.read.QueryRow(`SELECT (SELECT avg(length(doc)) FROM users), (SELECT coalesce(avg(length(doc)), 0) FROM events), (SELECT avg(length(search)) FROM users)`).Scan(&user, &event, &search); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("  average users.doc %.0f bytes, users.search %.0f bytes, events.doc %.0f bytes", user, search, event)
 }
 
 // TestWALStaysBounded writes about three times walLimit of log through

@@ -45,6 +45,19 @@ func applyFirst(t *testing.T, path string, n int) {
 	}
 }
 
+// migrationLevel returns the level a migration makes: its place in the
+// order they are applied, from 1.
+func migrationLevel(t *testing.T, name string) int {
+	t.Helper()
+	for i, m := range migrationNames() {
+		if m == name {
+			return i + 1
+		}
+	}
+	t.Fatalf("no migration %s", name)
+	return 0
+}
+
 // oldUser is what an earlier build stored for a user: the columns of
 // 0001_init.sql (unchanged since) and a document with only the fields
 // every version had.
@@ -72,6 +85,7 @@ func insertOld(t *testing.T, path string, n int, orgID string, users []oldUser) 
 		t.Fatal(err)
 	}
 	triggers := n < 7 // 0007_fts_batch dropped the triggers
+	indexKeys := n < migrationLevel(t, "migrations/0021_smaller_users.sql")
 	for i, u := range users {
 		doc, _ := json.Marshal(map[string]any{
 			"id": u.id, "organization_id": orgID, "username": u.email, "email": u.email, "first_name": u.first, "last_name": u.last,
@@ -80,10 +94,13 @@ func insertOld(t *testing.T, path string, n int, orgID string, users []oldUser) 
 		})
 		search := strings.ToLower(u.first+"\n"+u.last+"\n"+u.first+" "+u.last+"\n"+u.email+"\n"+u.email) + "\n"
 		seq := micros(u.created)<<seqShift + int64(i)
-		key := indexKey(&roster.User{Memberships: []roster.Membership{{OrganizationID: orgID, Roles: []string{"member"}}}})
-		if _, err := db.ExecContext(ctx, `INSERT INTO users (seq, id, organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key, created_at, updated_at, version, doc)
-			VALUES (?, ?, ?, ?, ?, NULL, 'enabled', ?, ?, ?, ?, ?, 1, ?)`,
-			seq, u.id, orgID, strings.ToLower(u.email), strings.ToLower(u.email), strings.ToLower(u.last), search, key, micros(u.created), micros(u.created), doc); err != nil {
+		cols := `seq, id, organization_id, username_key, email_key, external_id, status, last_name_key, search, created_at, updated_at, version, doc`
+		args := []any{seq, u.id, orgID, strings.ToLower(u.email), strings.ToLower(u.email), nil, "enabled", strings.ToLower(u.last), search, micros(u.created), micros(u.created), 1, doc}
+		if indexKeys {
+			cols += `, index_key`
+			args = append(args, indexKey(&roster.User{Memberships: []roster.Membership{{OrganizationID: orgID, Roles: []string{"member"}}}}))
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO users (`+cols+`) VALUES (?`+strings.Repeat(`, ?`, len(args)-1)+`)`, args...); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.ExecContext(ctx, `INSERT INTO memberships (user_id, organization_id, role) VALUES (?, ?, 'member')`, u.id, orgID); err != nil {

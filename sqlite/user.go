@@ -92,7 +92,25 @@ func (db *DB) FindUser(ctx context.Context, id string) (*roster.User, error) {
 }
 
 func (r reader) FindUser(ctx context.Context, id string) (*roster.User, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT version, doc FROM users WHERE id = ?`, id)
+	return r.findUserWhere(ctx, `u.id = ?`, id)
+}
+
+func (r reader) FindUserByUsername(ctx context.Context, username string) (*roster.User, error) {
+	return r.findUserWhere(ctx, `u.username_key = ?`, strings.ToLower(username))
+}
+
+func (r reader) FindUserByEmail(ctx context.Context, email string) (*roster.User, error) {
+	return r.findUserWhere(ctx, `u.email_key = ?`, strings.ToLower(email))
+}
+
+func (r reader) FindUserByExternalID(ctx context.Context, orgID, externalID string) (*roster.User, error) {
+	return r.findUserWhere(ctx, `u.organization_id = ? AND u.external_id = ?`, orgID, externalID)
+}
+
+// findUserWhere reads the one user a condition on users u selects. The
+// user may be the cache's: the caller clones it before handing it out.
+func (r reader) findUserWhere(ctx context.Context, cond string, args ...any) (*roster.User, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+userColumns+` FROM users u WHERE `+cond, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -103,28 +121,17 @@ func (r reader) FindUser(ctx context.Context, id string) (*roster.User, error) {
 		}
 		return nil, roster.Errorf(roster.CodeNotFound, "user not found")
 	}
-	var version int64
+	var row userRow
 	var doc sql.RawBytes
-	if err := rows.Scan(&version, &doc); err != nil {
+	if err := rows.Scan(row.dest(&doc)...); err != nil {
 		return nil, err
 	}
-	u, _, err := r.decodeUser(id, version, doc)
-	if err != nil {
-		return nil, err
+	row.doc = doc
+	u, cached, err := r.decodeUser(&row)
+	if cached {
+		u = u.Clone()
 	}
-	return u.Clone(), nil
-}
-
-func (r reader) FindUserByUsername(ctx context.Context, username string) (*roster.User, error) {
-	return scanDoc[roster.User](r.q.QueryRowContext(ctx, `SELECT doc FROM users WHERE username_key = ?`, strings.ToLower(username)), "user")
-}
-
-func (r reader) FindUserByEmail(ctx context.Context, email string) (*roster.User, error) {
-	return scanDoc[roster.User](r.q.QueryRowContext(ctx, `SELECT doc FROM users WHERE email_key = ?`, strings.ToLower(email)), "user")
-}
-
-func (r reader) FindUserByExternalID(ctx context.Context, orgID, externalID string) (*roster.User, error) {
-	return scanDoc[roster.User](r.q.QueryRowContext(ctx, `SELECT doc FROM users WHERE organization_id = ? AND external_id = ?`, orgID, externalID), "user")
+	return u, err
 }
 
 // userSorts maps each sort to its ORDER BY and keyset comparison. seq is
@@ -162,13 +169,13 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 			// the page's end. Naming users_fts.rowid (not u.seq) in ORDER
 			// BY and the cursor is what lets SQLite skip the sort.
 			from = `users_fts JOIN users u ON u.seq = users_fts.rowid`
-			where = append(where, `users_fts MATCH ?`)
-			args = append(args, ftsPhrase(q))
+			where = append(where, `users_fts MATCH ?`, `instr(u.search, ?) > 0`)
+			args = append(args, ftsTrigrams(q), q)
 			s.order = strings.ReplaceAll(s.order, "u.seq", "users_fts.rowid")
 			s.after = strings.ReplaceAll(s.after, "u.seq", "users_fts.rowid")
 		case len([]rune(q)) >= 3:
-			where = append(where, `u.seq IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)`)
-			args = append(args, ftsPhrase(q))
+			where = append(where, `u.seq IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)`, `instr(u.search, ?) > 0`)
+			args = append(args, ftsTrigrams(q), q)
 		default:
 			where = append(where, `u.search LIKE ? ESCAPE '\'`)
 			args = append(args, "%"+escapeLike(q)+"%")
@@ -228,7 +235,7 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 	if r.cache != nil {
 		epoch = r.cache.now()
 	}
-	query := `SELECT u.seq, u.id, u.version, u.doc FROM ` + from
+	query := `SELECT u.seq, ` + userColumns + ` FROM ` + from
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
@@ -255,13 +262,13 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 			}
 			break
 		}
-		var id string
-		var version int64
+		var row userRow
 		var doc sql.RawBytes
-		if err := rows.Scan(&lastSeq, &id, &version, &doc); err != nil {
+		if err := rows.Scan(append([]any{&lastSeq}, row.dest(&doc)...)...); err != nil {
 			return nil, nil, err
 		}
-		u, err := r.rowUser(epoch, id, version, doc)
+		row.doc = doc
+		u, err := r.rowUser(epoch, &row)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -274,12 +281,12 @@ func (r reader) FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.U
 
 // decodeUser decodes a user's document, through the cache when the
 // reader has one; cached reports that the cache held it.
-func (r reader) decodeUser(id string, version int64, doc []byte) (u *roster.User, cached bool, err error) {
-	if u := r.cache.userAt(id, version); u != nil {
+func (r reader) decodeUser(row *userRow) (u *roster.User, cached bool, err error) {
+	if u := r.cache.userAt(row.id, row.version); u != nil {
 		return u, true, nil
 	}
-	u = new(roster.User)
-	return u, false, json.Unmarshal(doc, u)
+	u, err = row.decode()
+	return u, false, err
 }
 
 // visibleOrgs returns a query of the organisation ids a Visibility
@@ -297,8 +304,18 @@ func jsonList(ids []string) string {
 	return string(b)
 }
 
-func ftsPhrase(q string) string {
-	return `"` + strings.ReplaceAll(q, `"`, `""`) + `"`
+// ftsTrigrams returns the query of the users that hold every trigram of q
+// (of 3 characters or more). The index keeps no positions (detail=none,
+// migration 0021: half its size), so it cannot match q as a phrase: the
+// search also checks q in the text (instr), which drops the users whose
+// trigrams are all there but not in q's order.
+func ftsTrigrams(q string) string {
+	r := []rune(q)
+	terms := make([]string, 0, len(r)-2)
+	for i := range len(r) - 2 {
+		terms = append(terms, `"`+strings.ReplaceAll(string(r[i:i+3]), `"`, `""`)+`"`)
+	}
+	return strings.Join(terms, ` AND `)
 }
 
 func escapeLike(s string) string {
@@ -369,8 +386,8 @@ func (db *DB) listSlot(ctx context.Context) (release func(), err error) {
 
 // rowUser decodes a listed user's row (or takes it from the read cache)
 // and keeps what it decoded in the cache when the reader fills it.
-func (r reader) rowUser(epoch uint64, id string, version int64, doc []byte) (*roster.User, error) {
-	u, cached, err := r.decodeUser(id, version, doc)
+func (r reader) rowUser(epoch uint64, row *userRow) (*roster.User, error) {
+	u, cached, err := r.decodeUser(row)
 	if err == nil && !cached && r.fill {
 		r.cache.putUser(epoch, u)
 	}
@@ -378,7 +395,7 @@ func (r reader) rowUser(epoch uint64, id string, version int64, doc []byte) (*ro
 }
 
 func (t *tx) CreateUser(u *roster.User) error {
-	doc, err := json.Marshal(u)
+	doc, err := encodeUser(u)
 	if err != nil {
 		return err
 	}
@@ -396,10 +413,10 @@ func (t *tx) CreateUser(u *roster.User) error {
 		return roster.Errorf(roster.CodeConflict, "too many users created in the same microsecond")
 	}
 	search := u.SearchText()
-	_, err = t.q.ExecContext(context.Background(), `INSERT INTO users (seq, id, organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key, created_at, updated_at, version, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.q.ExecContext(context.Background(), `INSERT INTO users (seq, id, organization_id, username_key, email_key, external_id, status, last_name_key, search, created_at, updated_at, version, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		seq, u.ID, u.OrganizationID, strings.ToLower(u.Username), strings.ToLower(u.Email), nullable(u.ExternalID), u.Status,
-		strings.ToLower(u.LastName), search, indexKey(u), micros(u.CreatedAt), micros(u.UpdatedAt), u.Version, doc)
+		strings.ToLower(u.LastName), search, micros(u.CreatedAt), micros(u.UpdatedAt), u.Version, doc)
 	if err != nil {
 		return translate(err, "user")
 	}
@@ -433,30 +450,28 @@ func indexKey(u *roster.User) string {
 }
 
 func (t *tx) UpdateUser(u *roster.User) error {
-	doc, err := json.Marshal(u)
+	doc, err := encodeUser(u)
 	if err != nil {
 		return err
 	}
 	ctx := context.Background()
 	// Only the columns whose values change are set: SQLite rewrites an
-	// index whenever one of its columns is assigned, even to the same value.
-	var oldOrg, oldUsername, oldEmail, oldStatus, oldLast, oldSearch, oldKey string
-	var oldExternal sql.NullString
-	seq := int64(-1) // not read yet
-	if old := t.seen[u.ID]; old != nil && old.Version == u.Version-1 {
-		// The columns derive from the document this transaction read.
-		oldOrg, oldUsername, oldEmail, oldStatus = old.OrganizationID, strings.ToLower(old.Username), strings.ToLower(old.Email), old.Status
-		oldLast, oldSearch, oldKey = strings.ToLower(old.LastName), old.SearchText(), indexKey(old)
-		oldExternal = sql.NullString{String: old.ExternalID, Valid: old.ExternalID != ""}
-	} else {
-		err = t.q.QueryRowContext(ctx, `SELECT seq, organization_id, username_key, email_key, external_id, status, last_name_key, search, index_key FROM users WHERE id = ?`, u.ID).
-			Scan(&seq, &oldOrg, &oldUsername, &oldEmail, &oldExternal, &oldStatus, &oldLast, &oldSearch, &oldKey)
-		if err != nil {
-			return translate(err, "user")
+	// index whenever one of its columns is assigned, even to the same
+	// value. The columns derive from the version replaced: the one this
+	// transaction read, or else the stored one (whose version the UPDATE
+	// checks).
+	old := t.seen[u.ID]
+	if old == nil || old.Version != u.Version-1 {
+		if old, err = t.reader().FindUser(ctx, u.ID); err != nil {
+			return err
 		}
 	}
+	oldOrg, oldUsername, oldEmail, oldStatus := old.OrganizationID, strings.ToLower(old.Username), strings.ToLower(old.Email), old.Status
+	oldLast, oldSearch, oldKey := strings.ToLower(old.LastName), old.SearchText(), indexKey(old)
+	oldExternal := sql.NullString{String: old.ExternalID, Valid: old.ExternalID != ""}
+	var seq int64
 	search := u.SearchText()
-	if search != oldSearch && seq < 0 {
+	if search != oldSearch {
 		// The trigram index needs the row's seq and the very text it
 		// indexed, which is the column (not what this version derives).
 		if err := t.q.QueryRowContext(ctx, `SELECT seq, search FROM users WHERE id = ? AND version = ?`, u.ID, u.Version-1).Scan(&seq, &oldSearch); err != nil {
@@ -480,7 +495,6 @@ func (t *tx) UpdateUser(u *roster.User) error {
 		{"status", oldStatus, u.Status},
 		{"last_name_key", oldLast, strings.ToLower(u.LastName)},
 		{"search", oldSearch, search},
-		{"index_key", oldKey, key},
 	} {
 		if c.old != c.new {
 			set = append(set, c.col+" = ?")

@@ -32,12 +32,13 @@ func init() {
 // fullName is first_name and last_name joined, as ShownDisplayName joins them.
 const fullName = `trim(coalesce(json_extract(u.doc, '$.first_name'), '') || ' ' || coalesce(json_extract(u.doc, '$.last_name'), ''))`
 
-// userFieldSQL is each field's expression, and the lower-cased column
+// userFieldSQL is each field's expression (a field the stored document
+// leaves out at its default, storedUser, has it in a coalesce), and the lower-cased column
 // that answers its folded comparisons where one exists (and its index
 // with it).
 var userFieldSQL = map[roster.UserField]struct{ expr, folded string }{
 	roster.UserID:          {`u.id`, ""},
-	roster.UserUsername:    {`json_extract(u.doc, '$.username')`, `u.username_key`},
+	roster.UserUsername:    {`coalesce(json_extract(u.doc, '$.username'), json_extract(u.doc, '$.email'))`, `u.username_key`},
 	roster.UserEmail:       {`json_extract(u.doc, '$.email')`, `u.email_key`},
 	roster.UserExternalID:  {`coalesce(u.external_id, '')`, ""},
 	roster.UserFirstName:   {`coalesce(json_extract(u.doc, '$.first_name'), '')`, ""},
@@ -111,7 +112,7 @@ func (db *DB) QueryUsers(ctx context.Context, q roster.UserQuery) (*roster.UserP
 	r := db.reader()
 	epoch := r.cache.now()
 	pd, cd := &dialect{}, &dialect{}
-	pageSQL, countSQL := sqlcond.Query(pd, cd, q, `u.id, u.version, u.doc`)
+	pageSQL, countSQL := sqlcond.Query(pd, cd, q, userColumns)
 	page := &roster.UserPage{Users: []*roster.User{}}
 	if q.Limit > 0 {
 		rows, err := r.q.QueryContext(ctx, pageSQL, pd.args...)
@@ -120,13 +121,13 @@ func (db *DB) QueryUsers(ctx context.Context, q roster.UserQuery) (*roster.UserP
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id string
-			var version int64
+			var row userRow
 			var doc sql.RawBytes
-			if err := rows.Scan(&page.Total, &id, &version, &doc); err != nil {
+			if err := rows.Scan(append([]any{&page.Total}, row.dest(&doc)...)...); err != nil {
 				return nil, err
 			}
-			u, err := r.rowUser(epoch, id, version, doc)
+			row.doc = doc
+			u, err := r.rowUser(epoch, &row)
 			if err != nil {
 				return nil, err
 			}
