@@ -28,19 +28,55 @@ func diffDocuments(prev, data []byte) (jsondiff.Patch, error) {
 type member struct{ name, value []byte }
 
 // changedMembers returns prev and data reduced to the members that one
-// lacks or that are written differently in each.
+// lacks or that are written differently in each. Documents of one type
+// list the same names in the same order, which is compared pair by pair;
+// otherwise members are matched by name.
 func changedMembers(prev, data []byte) (before, after []byte, ok bool) {
 	pm, ok1 := splitObject(prev)
 	dm, ok2 := splitObject(data)
 	if !ok1 || !ok2 {
 		return nil, nil, false
 	}
+	if sameNames(pm, dm) {
+		return pairsThatDiffer(pm, dm), pairsThatDiffer(dm, pm), true
+	}
 	pv, ok1 := byName(pm)
 	dv, ok2 := byName(dm)
 	if !ok1 || !ok2 {
 		return nil, nil, false
 	}
-	return objectOf(pm, dv), objectOf(dm, pv), true
+	return membersThatDiffer(pm, dv), membersThatDiffer(dm, pv), true
+}
+
+// sameNames reports whether a and b name the same members in the same
+// order, each name once.
+func sameNames(a, b []member) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i].name, b[i].name) {
+			return false
+		}
+		for j := range i {
+			if bytes.Equal(a[j].name, a[i].name) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// pairsThatDiffer writes the members of ms whose value differs from the
+// one at the same place in other as an object.
+func pairsThatDiffer(ms, other []member) []byte {
+	out := []byte{'{'}
+	for i, x := range ms {
+		if !bytes.Equal(x.value, other[i].value) {
+			out = appendMember(out, x)
+		}
+	}
+	return append(out, '}')
 }
 
 // byName indexes members by name; false when a name repeats.
@@ -55,20 +91,23 @@ func byName(ms []member) (map[string][]byte, bool) {
 	return m, true
 }
 
-// objectOf writes the members of ms whose name other lacks or holds with
-// another value as an object.
-func objectOf(ms []member, other map[string][]byte) []byte {
+// membersThatDiffer writes the members of ms whose name other lacks or
+// holds with another value as an object.
+func membersThatDiffer(ms []member, other map[string][]byte) []byte {
 	out := []byte{'{'}
 	for _, x := range ms {
-		if v, in := other[string(x.name)]; in && bytes.Equal(v, x.value) {
-			continue
+		if v, in := other[string(x.name)]; !in || !bytes.Equal(v, x.value) {
+			out = appendMember(out, x)
 		}
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		out = append(append(append(out, x.name...), ':'), x.value...)
 	}
 	return append(out, '}')
+}
+
+func appendMember(out []byte, x member) []byte {
+	if len(out) > 1 {
+		out = append(out, ',')
+	}
+	return append(append(append(out, x.name...), ':'), x.value...)
 }
 
 // splitObject splits a JSON object into its members, in order. It trusts
