@@ -286,9 +286,9 @@ func (s *Service) updateUserAs(ctx context.Context, c *roster.Caller, ref string
 	// changed meanwhile and everything is computed again).
 	var draft *roster.Event
 	if !same {
-		d := next.Clone()
+		d := *next // userEvent only reads it: no deep copy
 		d.Version, d.UpdatedAt = snap.Version+1, snap.UpdatedAt
-		if draft, err = userEvent(ctx, c, *typ, snap, d); err != nil {
+		if draft, err = userEvent(ctx, c, *typ, snap, &d); err != nil {
 			return nil, err
 		}
 	}
