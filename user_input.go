@@ -632,10 +632,28 @@ func CheckRoles(roles []string) ([]string, error) {
 // SameContent reports whether two users hold the same values, ignoring
 // version and updated_at: a write that changes nothing is not a change.
 func SameContent(a, b *User) bool {
+	if textDiffers(a, b) {
+		return false // most changes: decided without encoding either user
+	}
 	x, y := *a, *b
 	x.Version, y.Version = 0, 0
 	x.UpdatedAt, y.UpdatedAt = time.Time{}, time.Time{}
 	return sameJSON(&x, &y)
+}
+
+// textDiffers reports whether a and b differ in a text or flag field.
+// Two different strings have different JSON unless one is not UTF-8
+// (encoding/json writes every invalid byte as U+FFFD): such strings are
+// left to the comparison of the encodings.
+func textDiffers(a, b *User) bool {
+	for _, p := range [...][2]string{{a.ID, b.ID}, {a.OrganizationID, b.OrganizationID}, {a.Username, b.Username}, {a.Email, b.Email},
+		{a.FirstName, b.FirstName}, {a.LastName, b.LastName}, {a.DisplayName, b.DisplayName}, {a.Status, b.Status},
+		{a.Availability, b.Availability}, {a.ManagerID, b.ManagerID}, {a.ExternalID, b.ExternalID}} {
+		if p[0] != p[1] && utf8.ValidString(p[0]) && utf8.ValidString(p[1]) {
+			return true
+		}
+	}
+	return a.EmailVerified != b.EmailVerified || a.MFAEnabled != b.MFAEnabled
 }
 
 // sameJSON compares two values of one struct type by their JSON, which

@@ -36,6 +36,7 @@ func MergeUserPatch(cur *User, patch []byte) (in *UserInput, ok bool) {
 	}
 	fields := reflect.ValueOf(in).Elem()
 	for name, raw := range members {
+		raw = bytes.TrimSpace(raw)
 		i, known := userInputFields[name]
 		switch {
 		case string(raw) == "null":

@@ -30,11 +30,11 @@ func TestMergeUserPatch(t *testing.T) {
 	empty.Tags, empty.Roles, empty.Memberships, empty.Settings = []Tag{}, []string{}, []Membership{}, json.RawMessage(`{}`)
 	empty.Notifications.Events = map[string]NotificationSetting{}
 
-	direct := []string{`{}`, ` {"first_name":"Grace"} `, `{"display_name":null}`, `{"phone":null,"mobile":null}`, `{"settings":null}`,
+	direct := []string{`{}`, ` {"first_name":"Grace"} `, "{ \"first_name\" :\t\"Grace\" , \"phone\" : null\n}", `{"display_name":null}`, `{"phone":null,"mobile":null}`, `{"settings":null}`,
 		`{"unknown":null}`, `{"version":5,"created_at":"2026-12-06T17:00:00+01:00"}`, `{"first_name":"a","first_name":"b"}`,
 		`{"manager_id":"usr_01JD3M5B8Q6T9V2W4X7Y0Z1A2D","external_id":""}`, `{"status":"disabled","last_name":""}`,
 		`{"email_verified":true,"memberships":null,"tags":null,"roles":null}`, `{"settings":"text","first_name":"\u00e9\ud83d\ude00"}`}
-	general := []string{`{"preferences":{"language":"en"}}`, `{"tags":[]}`, `{"First_Name":"x"}`, `{"version":"5"}`, `{"nope":1}`,
+	general := []string{`{"preferences":{"language":"en"}}`, "{ \"preferences\" :\n {\"language\":\"en\"} , \"roles\": \t[\"admin\"] }", `{"tags":[]}`, `{"First_Name":"x"}`, `{"version":"5"}`, `{"nope":1}`,
 		`[]`, `null`, `{"first_name":"a"} x`, `{"first_name":"a\u0001"}`, `{"phone":"0201234567"}`, ``}
 	for _, u := range []*User{bare, full, empty} {
 		before := mustJSON(u)
@@ -86,4 +86,30 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// TestSameContentIsJSONEquality: the field checks that decide most
+// changes agree with comparing the encodings, also for text that is not
+// UTF-8 (two such strings can encode alike).
+func TestSameContentIsJSONEquality(t *testing.T) {
+	a := &User{ID: "usr_1", FirstName: "Ada", LastName: "\xff", Status: StatusEnabled, Version: 1, UpdatedAt: time.Unix(1, 0)}
+	changes := []func(u *User){
+		func(u *User) {},
+		func(u *User) { u.FirstName = "Grace" },
+		func(u *User) { u.LastName = "\xfe" }, // encodes as "\ufffd" too
+		func(u *User) { u.LastName = "x" },
+		func(u *User) { u.Version, u.UpdatedAt = 2, time.Unix(2, 0) },
+		func(u *User) { u.EmailVerified = true },
+		func(u *User) { u.Roles = []string{"member"} },
+		func(u *User) { u.Settings = json.RawMessage(`{}`) },
+	}
+	for i, change := range changes {
+		b := a.Clone()
+		change(b)
+		x, y := *a, *b
+		x.Version, y.Version, x.UpdatedAt, y.UpdatedAt = 0, 0, time.Time{}, time.Time{}
+		if got, want := SameContent(a, b), string(mustJSON(&x)) == string(mustJSON(&y)); got != want {
+			t.Errorf("change %d: SameContent = %v, want %v", i, got, want)
+		}
+	}
 }
