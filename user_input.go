@@ -81,11 +81,41 @@ func (f *fieldErrors) readOnly(field string, sent, current any, how string) {
 	if sent == nil || isNil(sent) {
 		return
 	}
-	if jsonEqual(sent, current) {
+	if same, known := sameScalar(sent, current); same || !known && jsonEqual(sent, current) {
 		return
 	}
 	f.add(field, field+" is read-only: "+how, sent)
 }
+
+// sameScalar compares an echoed scalar with the current value the way
+// jsonEqual would (times by their JSON text, so an instant written in
+// another zone still differs), without encoding anything: every PATCH
+// echoes the read-only fields of the document it applies to. known is
+// false for other types.
+func sameScalar(sent, current any) (same, known bool) {
+	switch s := sent.(type) {
+	case *string:
+		c, ok := current.(string)
+		return ok && *s == c, ok
+	case *bool:
+		c, ok := current.(bool)
+		return ok && *s == c, ok
+	case *int64:
+		c, ok := current.(int64)
+		return ok && *s == c, ok
+	case *time.Time:
+		c, ok := current.(time.Time)
+		if !ok || !jsonYear(*s) || !jsonYear(c) {
+			return false, false
+		}
+		var a, b [64]byte
+		return bytes.Equal(s.AppendFormat(a[:0], time.RFC3339Nano), c.AppendFormat(b[:0], time.RFC3339Nano)), true
+	}
+	return false, false
+}
+
+// jsonYear reports whether encoding/json can write t (years 0–9999).
+func jsonYear(t time.Time) bool { y := t.Year(); return y >= 0 && y <= 9999 }
 
 // sentField is a field as sent, for serverSet.
 type sentField struct {
@@ -116,6 +146,15 @@ func isNil(v any) bool {
 		return p == nil
 	}
 	return false
+}
+
+// sameMemberships reports whether echoed memberships are the current ones.
+// A PATCH echoes them exactly as encoded, which is checked first.
+func sameMemberships(sent json.RawMessage, current []Membership) bool {
+	if b, err := json.Marshal(current); err == nil && bytes.Equal(sent, b) {
+		return true
+	}
+	return jsonEqual(&sent, current)
 }
 
 func jsonEqual(a, b any) bool {
@@ -156,7 +195,7 @@ func BuildUser(cur *User, in *UserInput, org *Organization) (*User, error) {
 		fe.readOnly("created_at", in.CreatedAt, cur.CreatedAt, "it is set by the server")
 		fe.readOnly("updated_at", in.UpdatedAt, cur.UpdatedAt, "it is set by the server")
 		fe.readOnly("version", in.Version, cur.Version, "it is set by the server")
-		if in.Memberships != nil && !jsonEqual(in.Memberships, cur.Memberships) {
+		if in.Memberships != nil && !sameMemberships(*in.Memberships, cur.Memberships) {
 			fe.add("memberships", "memberships is read-only: change it with PUT or DELETE /v1/orgs/{org_id}/members/{user_id}", nil)
 		}
 	} else {
@@ -593,10 +632,28 @@ func CheckRoles(roles []string) ([]string, error) {
 // SameContent reports whether two users hold the same values, ignoring
 // version and updated_at: a write that changes nothing is not a change.
 func SameContent(a, b *User) bool {
+	if textDiffers(a, b) {
+		return false // most changes: decided without encoding either user
+	}
 	x, y := *a, *b
 	x.Version, y.Version = 0, 0
 	x.UpdatedAt, y.UpdatedAt = time.Time{}, time.Time{}
 	return sameJSON(&x, &y)
+}
+
+// textDiffers reports whether a and b differ in a text or flag field.
+// Two different strings have different JSON unless one is not UTF-8
+// (encoding/json writes every invalid byte as U+FFFD): such strings are
+// left to the comparison of the encodings.
+func textDiffers(a, b *User) bool {
+	for _, p := range [...][2]string{{a.ID, b.ID}, {a.OrganizationID, b.OrganizationID}, {a.Username, b.Username}, {a.Email, b.Email},
+		{a.FirstName, b.FirstName}, {a.LastName, b.LastName}, {a.DisplayName, b.DisplayName}, {a.Status, b.Status},
+		{a.Availability, b.Availability}, {a.ManagerID, b.ManagerID}, {a.ExternalID, b.ExternalID}} {
+		if p[0] != p[1] && utf8.ValidString(p[0]) && utf8.ValidString(p[1]) {
+			return true
+		}
+	}
+	return a.EmailVerified != b.EmailVerified || a.MFAEnabled != b.MFAEnabled
 }
 
 // sameJSON compares two values of one struct type by their JSON, which

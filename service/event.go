@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wI2L/jsondiff"
-
 	"github.com/rosterhq/roster"
 )
 
@@ -66,7 +64,7 @@ func newEvent(ctx context.Context, c *roster.Caller, typ, resType, id, orgID str
 		e.Patch = roster.CreationPatch(data)
 		return e, nil
 	}
-	patch, err := jsondiff.CompareJSON(prev, data, jsondiff.UnmarshalFunc(unmarshalNumbers))
+	patch, err := diffDocuments(prev, data)
 	if err != nil {
 		return nil, err
 	}

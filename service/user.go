@@ -286,9 +286,9 @@ func (s *Service) updateUserAs(ctx context.Context, c *roster.Caller, ref string
 	// changed meanwhile and everything is computed again).
 	var draft *roster.Event
 	if !same {
-		d := next.Clone()
+		d := *next // userEvent only reads it: no deep copy
 		d.Version, d.UpdatedAt = snap.Version+1, snap.UpdatedAt
-		if draft, err = userEvent(ctx, c, *typ, snap, d); err != nil {
+		if draft, err = userEvent(ctx, c, *typ, snap, &d); err != nil {
 			return nil, err
 		}
 	}
@@ -360,17 +360,34 @@ func (s *Service) PatchUser(ctx context.Context, c *roster.Caller, ref, format s
 		format = roster.MergePatch
 	}
 	return s.updateUser(ctx, c, ref, pre, func(r roster.Reader, cur *roster.User) (*roster.User, error) {
-		doc, err := roster.ApplyPatch(format, document(cur.Document()), patch)
+		in, err := patchedInput(format, cur, patch)
 		if err != nil {
 			return nil, err
 		}
-		var in roster.UserInput
-		if err := roster.DecodeStrict(doc, &in); err != nil {
-			return nil, err
-		}
 		in.SettingsFromXML = fromXML
-		return s.buildUser(ctx, r, cur, &in, "")
+		return s.buildUser(ctx, r, cur, in, "")
 	})
+}
+
+// patchedInput applies patch to cur's API form and reads the result back
+// strictly as a UserInput. A merge patch of top-level scalars (most
+// PATCHes) is applied to the fields directly; roster.MergeUserPatch says
+// which, and gives the same input.
+func patchedInput(format string, cur *roster.User, patch []byte) (*roster.UserInput, error) {
+	if format == roster.MergePatch {
+		if in, ok := roster.MergeUserPatch(cur, patch); ok {
+			return in, nil
+		}
+	}
+	doc, err := roster.ApplyPatch(format, document(cur.Document()), patch)
+	if err != nil {
+		return nil, err
+	}
+	var in roster.UserInput
+	if err := roster.DecodeStrict(doc, &in); err != nil {
+		return nil, err
+	}
+	return &in, nil
 }
 
 // AddTags adds tags to a user; a name it already has is not added twice.

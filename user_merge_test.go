@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package roster
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// TestMergeUserPatch holds the direct merge of a scalar merge patch to the
+// general path (encode the document, merge, decode strictly) on users with
+// and without their optional parts, and checks that every other patch is
+// left to the general path.
+func TestMergeUserPatch(t *testing.T) {
+	at := time.Date(2026, 12, 6, 16, 0, 0, 123456789, time.UTC)
+	bare := &User{ID: "usr_01JD3M5B8Q6T9V2W4X7Y0Z1A2B", OrganizationID: "org_01JD3M5B8Q6T9V2W4X7Y0Z1A2B", Email: "a@example.com",
+		Username: "a@example.com", FirstName: "Ada", Status: StatusEnabled, Availability: AvailabilityAvailable, CreatedAt: at, UpdatedAt: at, Version: 1}
+	full := bare.Clone()
+	full.LastName, full.DisplayName, full.ManagerID, full.ExternalID = "Lovelace", "Countess", "usr_01JD3M5B8Q6T9V2W4X7Y0Z1A2C", "ext-1"
+	full.Phone = &Phone{Country: "NL", Number: "020 123 4567", E164: "+31201234567"}
+	full.Preferences = Preferences{Language: "nl", TimeZone: "Europe/Amsterdam"}
+	full.Notifications = Notifications{Events: map[string]NotificationSetting{"voicemail": {Enabled: true, Channels: []string{"email"}}, "fax_sent": {}},
+		EmailAddresses: []string{"b@example.com"}}
+	full.Settings = json.RawMessage(`{ "b": "<x> & y", "a": [1.50, null] }`)
+	full.Tags, full.Roles = []Tag{{ID: "tag_1", Name: "vip", Color: "#ff0000"}}, []string{"admin"}
+	full.Memberships = []Membership{{OrganizationID: full.OrganizationID, Roles: []string{"admin"}}}
+	empty := bare.Clone()
+	empty.Tags, empty.Roles, empty.Memberships, empty.Settings = []Tag{}, []string{}, []Membership{}, json.RawMessage(`{}`)
+	empty.Notifications.Events = map[string]NotificationSetting{}
+
+	direct := []string{`{}`, ` {"first_name":"Grace"} `, "{ \"first_name\" :\t\"Grace\" , \"phone\" : null\n}", `{"display_name":null}`, `{"phone":null,"mobile":null}`, `{"settings":null}`,
+		`{"unknown":null}`, `{"version":5,"created_at":"2026-12-06T17:00:00+01:00"}`, `{"first_name":"a","first_name":"b"}`,
+		`{"manager_id":"usr_01JD3M5B8Q6T9V2W4X7Y0Z1A2D","external_id":""}`, `{"status":"disabled","last_name":""}`,
+		`{"email_verified":true,"memberships":null,"tags":null,"roles":null}`, `{"settings":"text","first_name":"\u00e9\ud83d\ude00"}`}
+	general := []string{`{"preferences":{"language":"en"}}`, "{ \"preferences\" :\n {\"language\":\"en\"} , \"roles\": \t[\"admin\"] }", `{"tags":[]}`, `{"First_Name":"x"}`, `{"version":"5"}`, `{"nope":1}`,
+		`[]`, `null`, `{"first_name":"a"} x`, `{"first_name":"a\u0001"}`, `{"phone":"0201234567"}`, ``}
+	for _, u := range []*User{bare, full, empty} {
+		before := mustJSON(u)
+		for _, patch := range direct {
+			got, ok := MergeUserPatch(u, []byte(patch))
+			if !ok {
+				t.Errorf("%s on %s: not merged directly", patch, u.LastName)
+				continue
+			}
+			doc, err := ApplyPatch(MergePatch, mustJSON(u.Document()), []byte(patch))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want UserInput
+			if err := DecodeStrict(doc, &want); err != nil {
+				t.Fatal(err)
+			}
+			if !sameInput(got, &want) {
+				t.Errorf("%s on %s:\n got %s\nwant %s", patch, before, mustJSON(got), mustJSON(&want))
+			}
+		}
+		for _, patch := range general {
+			if _, ok := MergeUserPatch(u, []byte(patch)); ok {
+				t.Errorf("%s: merged directly, want the general path", patch)
+			}
+		}
+		if after := mustJSON(u); string(after) != string(before) {
+			t.Errorf("the user changed:\n%s\n%s", before, after)
+		}
+	}
+}
+
+// sameInput compares two inputs field by field, nil apart from empty, and
+// times by their JSON text (decoding drops the monotonic reading).
+func sameInput(a, b *UserInput) bool {
+	x, y := *a, *b
+	for _, p := range [][2]**time.Time{{&x.CreatedAt, &y.CreatedAt}, {&x.UpdatedAt, &y.UpdatedAt}} {
+		if string(mustJSON(*p[0])) != string(mustJSON(*p[1])) {
+			return false
+		}
+		*p[0], *p[1] = nil, nil
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// TestSameContentIsJSONEquality: the field checks that decide most
+// changes agree with comparing the encodings, also for text that is not
+// UTF-8 (two such strings can encode alike).
+func TestSameContentIsJSONEquality(t *testing.T) {
+	a := &User{ID: "usr_1", FirstName: "Ada", LastName: "\xff", Status: StatusEnabled, Version: 1, UpdatedAt: time.Unix(1, 0)}
+	changes := []func(u *User){
+		func(u *User) {},
+		func(u *User) { u.FirstName = "Grace" },
+		func(u *User) { u.LastName = "\xfe" }, // encodes as "\ufffd" too
+		func(u *User) { u.LastName = "x" },
+		func(u *User) { u.Version, u.UpdatedAt = 2, time.Unix(2, 0) },
+		func(u *User) { u.EmailVerified = true },
+		func(u *User) { u.Roles = []string{"member"} },
+		func(u *User) { u.Settings = json.RawMessage(`{}`) },
+	}
+	for i, change := range changes {
+		b := a.Clone()
+		change(b)
+		x, y := *a, *b
+		x.Version, y.Version, x.UpdatedAt, y.UpdatedAt = 0, 0, time.Time{}, time.Time{}
+		if got, want := SameContent(a, b), string(mustJSON(&x)) == string(mustJSON(&y)); got != want {
+			t.Errorf("change %d: SameContent = %v, want %v", i, got, want)
+		}
+	}
+}
