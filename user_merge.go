@@ -45,7 +45,9 @@ func MergeUserPatch(cur *User, patch []byte) (in *UserInput, ok bool) {
 			if known {
 				fields.Field(i).SetZero()
 			}
-		case !known || raw[0] == '{' || raw[0] == '[':
+		case !known || raw[0] == '{' || raw[0] == '[' || name == "settings":
+			// settings keeps its JSON as bytes, which the general path
+			// encodes again (a scalar there is refused anyway).
 			return nil, false
 		default:
 			if json.Unmarshal(raw, fields.Field(i).Addr().Interface()) != nil {

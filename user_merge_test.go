@@ -5,6 +5,7 @@ package roster
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -14,6 +15,75 @@ import (
 // and without their optional parts, and checks that every other patch is
 // left to the general path.
 func TestMergeUserPatch(t *testing.T) {
+	for _, u := range mergeUsers() {
+		before := mustJSON(u)
+		for _, patch := range mergedDirectly {
+			if !checkMergeUserPatch(t, u, []byte(patch)) {
+				t.Errorf("%s on %s: not merged directly", patch, u.LastName)
+			}
+		}
+		for _, patch := range mergedInGeneral {
+			if _, ok := MergeUserPatch(u, []byte(patch)); ok {
+				t.Errorf("%s: merged directly, want the general path", patch)
+			}
+		}
+		if after := mustJSON(u); string(after) != string(before) {
+			t.Errorf("the user changed:\n%s\n%s", before, after)
+		}
+	}
+}
+
+// FuzzMergeUserPatch: whatever patch MergeUserPatch takes, the general
+// path takes too and gives the same input; the user is left as it was.
+func FuzzMergeUserPatch(f *testing.F) {
+	for _, patch := range append(slices.Clone(mergedDirectly), mergedInGeneral...) {
+		f.Add([]byte(patch))
+	}
+	users := mergeUsers()
+	f.Fuzz(func(t *testing.T, patch []byte) {
+		for _, u := range users {
+			before := mustJSON(u)
+			checkMergeUserPatch(t, u, patch)
+			if after := mustJSON(u); string(after) != string(before) {
+				t.Fatalf("%q changed the user:\n%s\n%s", patch, before, after)
+			}
+		}
+	})
+}
+
+// checkMergeUserPatch reports whether MergeUserPatch takes patch, and
+// fails t when the general path does not give the same input.
+func checkMergeUserPatch(t *testing.T, u *User, patch []byte) bool {
+	t.Helper()
+	got, ok := MergeUserPatch(u, patch)
+	if !ok {
+		return false
+	}
+	doc, err := ApplyPatch(MergePatch, mustJSON(u.Document()), patch)
+	if err != nil {
+		t.Fatalf("%q: merged directly, but the general path refuses it: %v", patch, err)
+	}
+	var want UserInput
+	if err := DecodeStrict(doc, &want); err != nil {
+		t.Fatalf("%q: merged directly, but the general path refuses it: %v", patch, err)
+	}
+	if !sameInput(got, &want) {
+		t.Errorf("%q on %s:\n got %s\nwant %s", patch, mustJSON(u), mustJSON(got), mustJSON(&want))
+	}
+	return true
+}
+
+var mergedDirectly = []string{`{}`, ` {"first_name":"Grace"} `, "{ \"first_name\" :\t\"Grace\" , \"phone\" : null\n}", `{"display_name":null}`, `{"phone":null,"mobile":null}`, `{"settings":null}`,
+	`{"unknown":null}`, `{"version":5,"created_at":"2026-12-06T17:00:00+01:00"}`, `{"first_name":"a","first_name":"b"}`,
+	`{"manager_id":"usr_01JD3M5B8Q6T9V2W4X7Y0Z1A2D","external_id":""}`, `{"status":"disabled","last_name":""}`,
+	`{"email_verified":true,"memberships":null,"tags":null,"roles":null}`, `{"first_name":"\u00e9\ud83d\ude00"}`}
+
+var mergedInGeneral = []string{`{"preferences":{"language":"en"}}`, "{ \"preferences\" :\n {\"language\":\"en\"} , \"roles\": \t[\"admin\"] }", `{"tags":[]}`, `{"First_Name":"x"}`, `{"version":"5"}`, `{"nope":1}`,
+	`[]`, `null`, `{"first_name":"a"} x`, `{"first_name":"a\u0001"}`, `{"phone":"0201234567"}`, `{"settings":"text"}`, ``}
+
+// mergeUsers are users without their optional parts, with all of them,
+// and with them empty but not nil.
+func mergeUsers() []*User {
 	at := time.Date(2026, 12, 6, 16, 0, 0, 123456789, time.UTC)
 	bare := &User{ID: "usr_01JD3M5B8Q6T9V2W4X7Y0Z1A2B", OrganizationID: "org_01JD3M5B8Q6T9V2W4X7Y0Z1A2B", Email: "a@example.com",
 		Username: "a@example.com", FirstName: "Ada", Status: StatusEnabled, Availability: AvailabilityAvailable, CreatedAt: at, UpdatedAt: at, Version: 1}
@@ -29,42 +99,7 @@ func TestMergeUserPatch(t *testing.T) {
 	empty := bare.Clone()
 	empty.Tags, empty.Roles, empty.Memberships, empty.Settings = []Tag{}, []string{}, []Membership{}, json.RawMessage(`{}`)
 	empty.Notifications.Events = map[string]NotificationSetting{}
-
-	direct := []string{`{}`, ` {"first_name":"Grace"} `, "{ \"first_name\" :\t\"Grace\" , \"phone\" : null\n}", `{"display_name":null}`, `{"phone":null,"mobile":null}`, `{"settings":null}`,
-		`{"unknown":null}`, `{"version":5,"created_at":"2026-12-06T17:00:00+01:00"}`, `{"first_name":"a","first_name":"b"}`,
-		`{"manager_id":"usr_01JD3M5B8Q6T9V2W4X7Y0Z1A2D","external_id":""}`, `{"status":"disabled","last_name":""}`,
-		`{"email_verified":true,"memberships":null,"tags":null,"roles":null}`, `{"settings":"text","first_name":"\u00e9\ud83d\ude00"}`}
-	general := []string{`{"preferences":{"language":"en"}}`, "{ \"preferences\" :\n {\"language\":\"en\"} , \"roles\": \t[\"admin\"] }", `{"tags":[]}`, `{"First_Name":"x"}`, `{"version":"5"}`, `{"nope":1}`,
-		`[]`, `null`, `{"first_name":"a"} x`, `{"first_name":"a\u0001"}`, `{"phone":"0201234567"}`, ``}
-	for _, u := range []*User{bare, full, empty} {
-		before := mustJSON(u)
-		for _, patch := range direct {
-			got, ok := MergeUserPatch(u, []byte(patch))
-			if !ok {
-				t.Errorf("%s on %s: not merged directly", patch, u.LastName)
-				continue
-			}
-			doc, err := ApplyPatch(MergePatch, mustJSON(u.Document()), []byte(patch))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want UserInput
-			if err := DecodeStrict(doc, &want); err != nil {
-				t.Fatal(err)
-			}
-			if !sameInput(got, &want) {
-				t.Errorf("%s on %s:\n got %s\nwant %s", patch, before, mustJSON(got), mustJSON(&want))
-			}
-		}
-		for _, patch := range general {
-			if _, ok := MergeUserPatch(u, []byte(patch)); ok {
-				t.Errorf("%s: merged directly, want the general path", patch)
-			}
-		}
-		if after := mustJSON(u); string(after) != string(before) {
-			t.Errorf("the user changed:\n%s\n%s", before, after)
-		}
-	}
+	return []*User{bare, full, empty}
 }
 
 // sameInput compares two inputs field by field, nil apart from empty, and
