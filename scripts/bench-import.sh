@@ -10,7 +10,8 @@
 #   USERS=100000 bash scripts/bench-import.sh
 #
 # PORT (default 18280) and PORT+1 are the server's and the trivial
-# handler's. DURATION is the length of each trivial run, LOAD_DURATION
+# handler's. ROSTER_BIN: measure that roster binary instead of building
+# this tree's (to alternate a base build with this one). DURATION is the length of each trivial run, LOAD_DURATION
 # (default 20s) of the PATCH load around the backup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,11 @@ dir=$(mktemp -d)
 key="bench-key-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-go build -o "$dir/roster" ./cmd/roster
+if [ -n "${ROSTER_BIN:-}" ]; then
+	cp "$ROSTER_BIN" "$dir/roster"
+else
+	go build -o "$dir/roster" ./cmd/roster
+fi
 go build -o "$dir/rosterload" ./cmd/rosterload
 
 # One bcrypt hash (cost 10) for every line: the import parses and stores
@@ -51,7 +56,7 @@ anon() { awk '/RssAnon/ {print $2}' "/proc/$server/status"; }
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b - a) / 1e9}'; }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "date: $(date -u +%FT%TZ), commit: $(git rev-parse --short HEAD 2>/dev/null || echo none), users: $users, file: $(du -h "$dir/users.ndjson" | cut -f1)"
+echo "date: $(date -u +%FT%TZ), commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)${ROSTER_BIN:+ (binary $ROSTER_BIN)}, users: $users, file: $(du -h "$dir/users.ndjson" | cut -f1)"
 "$dir/rosterload" -duration "$duration" -scenarios trivial -trivial-url "http://$trivial/" | grep -i trivial
 
 t0=$(date +%s%N)

@@ -674,7 +674,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 	ok := 0
 	touched := &touched{}
 	fts := &ftsPending{}
-	var events []roster.StoredEvent
+	evq := &eventQueue{}
 	var purgedTo int64
 	// Whatever happens to the batch, the cache forgets what it touched
 	// before any request of the batch is answered.
@@ -688,11 +688,11 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 			exec("ROLLBACK")
 			return fail(fmt.Errorf("savepoint: %w", err))
 		}
-		t := &tx{q: db.wstmt, now: now, touched: touched, cache: db.cache, batch: fts}
+		t := &tx{q: db.wstmt, now: now, touched: touched, cache: db.cache, batch: fts, evq: evq}
+		mark := evq.mark()
 		err := runJob(j, t)
 		if err == nil {
 			touched.written = append(touched.written, t.written...)
-			events = append(events, t.events...)
 			purgedTo = max(purgedTo, t.purgedTo)
 			fts.add(t.fts)
 		} else if t.ftsFlushed {
@@ -704,6 +704,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 				exec("ROLLBACK")
 				return fail(fmt.Errorf("rollback to savepoint: %w", rerr))
 			}
+			evq.undo(mark)
 		} else {
 			ok++
 		}
@@ -719,6 +720,10 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 		}
 		return errs
 	}
+	if err := evq.flush(ctx, db.wstmt); err != nil {
+		exec("ROLLBACK")
+		return fail(fmt.Errorf("events: %w", err))
+	}
 	if err := fts.flush(ctx, db.wstmt); err != nil {
 		exec("ROLLBACK")
 		return fail(fmt.Errorf("trigram index: %w", err))
@@ -728,7 +733,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 		return fail(fmt.Errorf("commit: %w", err))
 	}
 	touched.committed = true
-	db.tail.add(events)
+	db.tail.add(evq.stored())
 	db.tail.forget(purgedTo)
 	if fts.wrote {
 		db.ftsUntidy = true

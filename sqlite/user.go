@@ -52,9 +52,8 @@ type tx struct {
 	// savepoint: if the job fails, they are pending again.
 	ftsFlushed bool
 	ftsRestore []ftsChange
-	// events holds the events this transaction wrote, bare, for the
-	// store's tail once they are committed.
-	events []roster.StoredEvent
+	// evq holds the batch's events (see AppendEvent).
+	evq *eventQueue
 	// purgedTo is the newest event PurgeEvents deleted, which the tail
 	// must forget once the transaction commits.
 	purgedTo int64
