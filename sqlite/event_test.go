@@ -3,10 +3,18 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/storetest"
 )
 
@@ -26,4 +34,60 @@ func TestOldEventsRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.CheckPlainEvent(t, db)
+}
+
+// TestQueuedEventsFollowSavepoints runs four jobs in one writer batch:
+// each appends an event; the second fails, and the fourth reads the
+// events (which inserts the queued ones inside its savepoint) before it
+// fails. The batch must commit exactly the first and third events, in
+// that order, and the tail must agree with the table.
+func TestQueuedEventsFollowSavepoints(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "roster.db"))
+	org := storetest.MustCreateOrg(t, db, "", "Root")
+	event := func(tx roster.Tx, name string) error {
+		return tx.AppendEvent(&roster.Event{ID: roster.NewID(roster.PrefixEvent), Type: "user.updated", OccurredAt: tx.Now(),
+			Resource: roster.ResourceRef{Type: "user", ID: name}, OrgID: org.ID, Patch: json.RawMessage(`[]`)})
+	}
+	failed := errors.New("rolled back")
+	jobs := []func(roster.Tx) error{
+		func(tx roster.Tx) error { return event(tx, "usr_1") },
+		func(tx roster.Tx) error { event(tx, "usr_2"); return failed },
+		func(tx roster.Tx) error { return event(tx, "usr_3") },
+		func(tx roster.Tx) error {
+			event(tx, "usr_4")
+			if evs, err := tx.FindEvents(ctx, roster.EventFilter{Limit: 10, Bare: true}); err != nil || len(evs) != 3 || evs[2].Event.Resource.ID != "usr_4" {
+				t.Errorf("inside the fourth job: %d events (%v), want 3", len(evs), err)
+			}
+			return failed
+		},
+	}
+	// A first job holds the writer until the four are queued behind it,
+	// in order, so that they share the next batch.
+	release, running := make(chan struct{}), make(chan struct{})
+	go db.Update(ctx, func(roster.Tx) error { close(running); <-release; return nil })
+	<-running
+	var wg sync.WaitGroup
+	for i, fn := range jobs {
+		wg.Go(func() { db.Update(ctx, fn) })
+		for len(db.jobs) <= i {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(release)
+	wg.Wait()
+	all, err := db.reader().FindEvents(ctx, roster.EventFilter{Limit: 10, Bare: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range all {
+		got = append(got, e.Event.Resource.ID)
+	}
+	if !slices.Equal(got, []string{"usr_1", "usr_3"}) {
+		t.Fatalf("committed events of %v, want those of usr_1 and usr_3", got)
+	}
+	if tail, ok := db.tail.after(0, 10); !ok || !reflect.DeepEqual(tail, all) {
+		t.Errorf("the tail holds %+v, the table %+v", tail, all)
+	}
 }
