@@ -62,20 +62,7 @@ func TestQueuedEventsFollowSavepoints(t *testing.T) {
 			return failed
 		},
 	}
-	// A first job holds the writer until the four are queued behind it,
-	// in order, so that they share the next batch.
-	release, running := make(chan struct{}), make(chan struct{})
-	go db.Update(ctx, func(roster.Tx) error { close(running); <-release; return nil })
-	<-running
-	var wg sync.WaitGroup
-	for i, fn := range jobs {
-		wg.Go(func() { db.Update(ctx, fn) })
-		for len(db.jobs) <= i {
-			time.Sleep(time.Millisecond)
-		}
-	}
-	close(release)
-	wg.Wait()
+	inOneBatch(db, jobs...)
 	all, err := db.reader().FindEvents(ctx, roster.EventFilter{Limit: 10, Bare: true})
 	if err != nil {
 		t.Fatal(err)
@@ -90,4 +77,22 @@ func TestQueuedEventsFollowSavepoints(t *testing.T) {
 	if tail, ok := db.tail.after(0, 10); !ok || !reflect.DeepEqual(tail, all) {
 		t.Errorf("the tail holds %+v, the table %+v", tail, all)
 	}
+}
+
+// inOneBatch runs the jobs in one writer batch, in order: a first job
+// holds the writer until they are all queued behind it.
+func inOneBatch(db *DB, jobs ...func(roster.Tx) error) {
+	ctx := context.Background()
+	release, running := make(chan struct{}), make(chan struct{})
+	go db.Update(ctx, func(roster.Tx) error { close(running); <-release; return nil })
+	<-running
+	var wg sync.WaitGroup
+	for i, fn := range jobs {
+		wg.Go(func() { db.Update(ctx, fn) })
+		for len(db.jobs) <= i {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(release)
+	wg.Wait()
 }

@@ -48,6 +48,7 @@ type DB struct {
 	// lastNow is the newest transaction time; only the writer uses it.
 	lastNow time.Time
 	wstmt   *stmtCache // over the writer's connection; used only by the writer
+	seqs    userSeqs   // only the writer uses it
 	// ckpt copies the WAL into the database file off the writer's path
 	// (see checkpointer); ckptWake tells it that the writer committed.
 	ckpt     *sql.DB
@@ -688,7 +689,7 @@ func (db *DB) runBatch(batch []*job, errs []error) []error {
 			exec("ROLLBACK")
 			return fail(fmt.Errorf("savepoint: %w", err))
 		}
-		t := &tx{q: db.wstmt, now: now, touched: touched, cache: db.cache, batch: fts, evq: evq}
+		t := &tx{q: db.wstmt, now: now, touched: touched, cache: db.cache, batch: fts, evq: evq, seqs: &db.seqs}
 		mark := evq.mark()
 		err := runJob(j, t)
 		if err == nil {

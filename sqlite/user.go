@@ -54,6 +54,8 @@ type tx struct {
 	ftsRestore []ftsChange
 	// evq holds the batch's events (see AppendEvent).
 	evq *eventQueue
+	// seqs is the writer's (see newUserSeq).
+	seqs *userSeqs
 	// purgedTo is the newest event PurgeEvents deleted, which the tail
 	// must forget once the transaction commits.
 	purgedTo int64
@@ -402,14 +404,9 @@ func (t *tx) CreateUser(u *roster.User) error {
 	// creation time, so that rowid order is created_at order even for
 	// users imported with times of their own; users created in the same
 	// microsecond follow one another.
-	created := micros(u.CreatedAt)
-	var seq int64
-	if err := t.q.QueryRowContext(context.Background(), `SELECT coalesce(max(seq) + 1, ?) FROM users WHERE seq >= ? AND seq < ?`,
-		created<<seqShift, created<<seqShift, (created+1)<<seqShift).Scan(&seq); err != nil {
+	seq, err := t.newUserSeq(micros(u.CreatedAt))
+	if err != nil {
 		return err
-	}
-	if seq >= (created+1)<<seqShift {
-		return roster.Errorf(roster.CodeConflict, "too many users created in the same microsecond")
 	}
 	search := u.SearchText()
 	_, err = t.q.ExecContext(context.Background(), `INSERT INTO users (seq, id, organization_id, username_key, email_key, external_id, status, last_name_key, search, created_at, updated_at, version, doc)
@@ -423,6 +420,31 @@ func (t *tx) CreateUser(u *roster.User) error {
 	t.fts = append(t.fts, ftsChange{seq: seq, new: search, hasNew: true})
 	return t.writeUserIndexes(u, false)
 }
+
+// newUserSeq returns the seq of a user created at the given Unix
+// microsecond: the next after the newest in its range. The writer
+// remembers the seq it gave last (userSeqs), so that the users of a batch
+// (one creation time) after its first need no query.
+func (t *tx) newUserSeq(created int64) (int64, error) {
+	lo, hi := created<<seqShift, (created+1)<<seqShift
+	seq := t.seqs.last + 1
+	if t.seqs.last < lo || t.seqs.last >= hi {
+		if err := t.q.QueryRowContext(context.Background(), `SELECT coalesce(max(seq) + 1, ?) FROM users WHERE seq >= ? AND seq < ?`, lo, lo, hi).Scan(&seq); err != nil {
+			return 0, err
+		}
+	}
+	if seq >= hi {
+		return 0, roster.Errorf(roster.CodeConflict, "too many users created in the same microsecond")
+	}
+	t.seqs.last = seq
+	return seq, nil
+}
+
+// userSeqs holds the seq the writer gave a created user last. Only the
+// writer creates users, so no seq in its microsecond's range is newer; a
+// seq whose job or batch rolled back is left unused, which is harmless
+// (seq needs order and uniqueness, not density).
+type userSeqs struct{ last int64 }
 
 // seqShift leaves room for 1,024 users per microsecond of creation time in
 // seq; Unix microseconds shifted by 10 bits fit int64 until the year 2262.
