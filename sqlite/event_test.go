@@ -79,6 +79,29 @@ func TestQueuedEventsFollowSavepoints(t *testing.T) {
 	}
 }
 
+// TestWebhookCursorFollowsQueuedEvents: a webhook created in a batch
+// after another job's change starts after that change's event, which is
+// still queued when the webhook's row is written.
+func TestWebhookCursorFollowsQueuedEvents(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "roster.db"))
+	org := storetest.MustCreateOrg(t, db, "", "Root")
+	w := &roster.Webhook{ID: roster.NewID(roster.PrefixWebhook), OrganizationID: org.ID, Name: "w", URL: "https://example.com/hook", Version: 1}
+	inOneBatch(db,
+		func(tx roster.Tx) error {
+			return tx.AppendEvent(&roster.Event{ID: roster.NewID(roster.PrefixEvent), Type: "user.updated", OccurredAt: tx.Now(),
+				Resource: roster.ResourceRef{Type: "user", ID: "usr_1"}, OrgID: org.ID, Patch: json.RawMessage(`[]`)})
+		},
+		func(tx roster.Tx) error { return tx.CreateWebhook(w) })
+	all, err := db.reader().FindEvents(ctx, roster.EventFilter{Limit: 10, Bare: true})
+	if err != nil || len(all) == 0 {
+		t.Fatalf("events %v, %v", all, err)
+	}
+	if last := all[len(all)-1].Seq; w.Cursor < last {
+		t.Errorf("the webhook's cursor is %d, before the earlier job's event %d", w.Cursor, last)
+	}
+}
+
 // inOneBatch runs the jobs in one writer batch, in order: a first job
 // holds the writer until they are all queued behind it.
 func inOneBatch(db *DB, jobs ...func(roster.Tx) error) {

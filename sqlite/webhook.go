@@ -141,6 +141,11 @@ func (t *tx) CreateWebhook(w *roster.Webhook) error {
 		return err
 	}
 	ctx := context.Background()
+	// The cursor follows every event before the webhook's, also those
+	// of earlier jobs of this batch still queued (eventQueue).
+	if err := t.evq.flush(ctx, t.q); err != nil {
+		return err
+	}
 	if err := t.q.QueryRowContext(ctx, `INSERT INTO webhooks (id, org_id, created_at, version, cursor, doc)
 		VALUES (?, ?, ?, ?, coalesce((SELECT max(seq) FROM events), 0), ?) RETURNING cursor`,
 		w.ID, w.OrganizationID, micros(w.CreatedAt), w.Version, doc).Scan(&w.Cursor); err != nil {
