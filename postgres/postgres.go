@@ -131,22 +131,28 @@ func Open(ctx context.Context, url string, cfg Config) (*DB, error) {
 }
 
 // caseFolding returns the COLLATE clause under which lower() folds text
-// beyond ASCII, as Go's strings.ToLower does for the embedded store: none
-// when the database's locale does (C.UTF-8, en_US.UTF-8, …), else ICU's
-// root locale. A database in the C locale on a server without ICU is
+// as Go's strings.ToLower does for the embedded store (letter by letter,
+// beyond ASCII, Σ always to σ): none when the database's own locale does
+// (C.UTF-8, en_US.UTF-8, …), else the first such libc collation the
+// server has, else ICU's root locale, which differs only for a
+// word-final Σ (ς). A C-locale database on a server with none of them is
 // refused: its case-insensitive filters would miss "Élodie".
 func caseFolding(ctx context.Context, pool *pgxpool.Pool) (string, error) {
-	var native, icu bool
-	err := pool.QueryRow(ctx, `SELECT lower('ÉΣ') = 'éσ', EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu')`).Scan(&native, &icu)
-	switch {
-	case err != nil:
+	for _, collate := range []string{"", ` COLLATE "C.utf8"`, ` COLLATE "C.UTF-8"`, ` COLLATE "en_US.utf8"`} {
+		var same bool
+		if err := pool.QueryRow(ctx, `SELECT lower('ÉAΣ'`+collate+`) = 'éaσ'`).Scan(&same); err == nil && same {
+			return collate, nil
+		} else if collate == "" && err != nil {
+			return "", fmt.Errorf("database locale: %w", err)
+		}
+	}
+	var icu bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu')`).Scan(&icu); err != nil {
 		return "", fmt.Errorf("database locale: %w", err)
-	case native:
-		return "", nil
-	case icu:
+	} else if icu {
 		return ` COLLATE "und-x-icu"`, nil
 	}
-	return "", errors.New("the database's locale lower-cases ASCII letters only and the server has no ICU: create the database with a UTF-8 locale (CREATE DATABASE … LOCALE 'C.UTF-8' TEMPLATE template0)")
+	return "", errors.New("the database's locale lower-cases ASCII letters only and the server has neither a UTF-8 libc collation nor ICU: create the database with a UTF-8 locale (CREATE DATABASE … LOCALE 'C.UTF-8' TEMPLATE template0)")
 }
 
 // setting resolves one session setting: v when set, else the URL's, else

@@ -416,6 +416,7 @@ func (t *tx) CreateUser(u *roster.User) error {
 	if err != nil {
 		return translate(err, "user")
 	}
+	t.seqs.last = seq // a refused insert (email taken) leaves its seq to the next
 	t.written = append(t.written, u.Clone())
 	t.fts = append(t.fts, ftsChange{seq: seq, new: search, hasNew: true})
 	return t.writeUserIndexes(u, false)
@@ -424,7 +425,8 @@ func (t *tx) CreateUser(u *roster.User) error {
 // newUserSeq returns the seq of a user created at the given Unix
 // microsecond: the next after the newest in its range. The writer
 // remembers the seq it gave last (userSeqs), so that the users of a batch
-// (one creation time) after its first need no query.
+// (one creation time) after its first need no query; CreateUser records
+// the seq once its row is in.
 func (t *tx) newUserSeq(created int64) (int64, error) {
 	lo, hi := created<<seqShift, (created+1)<<seqShift
 	seq := t.seqs.last + 1
@@ -436,7 +438,6 @@ func (t *tx) newUserSeq(created int64) (int64, error) {
 	if seq >= hi {
 		return 0, roster.Errorf(roster.CodeConflict, "too many users created in the same microsecond")
 	}
-	t.seqs.last = seq
 	return seq, nil
 }
 

@@ -41,7 +41,7 @@ func queryFixture(t *testing.T, s roster.Store) (*roster.Organization, []*roster
 			u.Status, u.Mobile, u.UpdatedAt = roster.StatusDisabled, phone("+44 7700 900123", "+447700900123"), at(30)
 		}),
 		NewUser(t, child, "elodie@example.fr", dated(3), named("Élodie", "Ünal", "", "élodie"), func(u *roster.User) {
-			u.ExternalID, u.Phone, u.Preferences.Language = "e-ÉLO", phone("0612", ""), "fr"
+			u.ExternalID, u.Phone, u.Preferences.Language = "e-ÉLOΣ", phone("0612", ""), "fr" // a word-final Σ folds to σ, as in Go
 		}),
 		NewUser(t, child, "dee@example.com", dated(3), named("Dee", "", "", "dee"), func(u *roster.User) {
 			u.ExternalID, u.Mobile = "e-dee", phone("+31612345678", "+31612345678")
