@@ -75,12 +75,19 @@ var userInputFields = func() map[string]int {
 // JSON: fields marked omitempty in User are absent when empty, null ones
 // nil. Every pointer and slice is a copy, so decoding into it leaves u as
 // it is. ok is false when settings hold no valid JSON (nothing is
-// stored so). TestMergeUserPatch holds it to DecodeStrict.
+// stored so) or nest too deep. TestMergeUserPatch holds it to
+// DecodeStrict.
 func userInputOf(u *User) (in *UserInput, ok bool) {
 	d := u.Document()
 	settings, err1 := json.Marshal(d.Settings) // compacted, HTML escaped, nil as null
 	memberships, err2 := json.Marshal(d.Memberships)
 	if err1 != nil || err2 != nil {
+		return nil, false
+	}
+	// The general path refuses a document nested too deep (one stored
+	// before input was checked): settings is its one free-form part, one
+	// level down.
+	if CheckDepth(slices.Concat([]byte(`{"settings":`), settings, []byte(`}`))) != nil {
 		return nil, false
 	}
 	in = &UserInput{

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -15,6 +16,22 @@ import (
 // and without their optional parts, and checks that every other patch is
 // left to the general path.
 func TestMergeUserPatch(t *testing.T) {
+	// Every field of the full user's input is set: a field added to User
+	// and UserInput but not to userInputOf would be reset by every scalar
+	// merge patch.
+	full, _ := userInputOf(mergeUsers()[1])
+	v := reflect.ValueOf(full).Elem()
+	notInDocument := []string{"Links", "SendInvite", "SettingsFromXML"} // no user document holds them
+	for i := range v.NumField() {
+		if v.Field(i).IsZero() && !slices.Contains(notInDocument, v.Type().Field(i).Name) {
+			t.Errorf("userInputOf of the full user leaves %s out: add it there (and to the full user)", v.Type().Field(i).Name)
+		}
+	}
+	deep := mergeUsers()[1]
+	deep.Settings = json.RawMessage(strings.Repeat(`{"a":`, 64) + `1` + strings.Repeat(`}`, 64))
+	if _, ok := MergeUserPatch(deep, []byte(`{"first_name":"x"}`)); ok {
+		t.Errorf("settings nested 65 deep in the document: merged directly, want the general path (which refuses it)")
+	}
 	for _, u := range mergeUsers() {
 		before := mustJSON(u)
 		for _, patch := range mergedDirectly {
@@ -90,6 +107,7 @@ func mergeUsers() []*User {
 	full := bare.Clone()
 	full.LastName, full.DisplayName, full.ManagerID, full.ExternalID = "Lovelace", "Countess", "usr_01JD3M5B8Q6T9V2W4X7Y0Z1A2C", "ext-1"
 	full.Phone = &Phone{Country: "NL", Number: "020 123 4567", E164: "+31201234567"}
+	full.Mobile = &Phone{Country: "NL", Number: "06 1234 5678", E164: "+31612345678"}
 	full.Preferences = Preferences{Language: "nl", TimeZone: "Europe/Amsterdam"}
 	full.Notifications = Notifications{Events: map[string]NotificationSetting{"voicemail": {Enabled: true, Channels: []string{"email"}}, "fax_sent": {}},
 		EmailAddresses: []string{"b@example.com"}}
