@@ -56,8 +56,9 @@ echo "date: $(date -u +%FT%TZ), commit: $(git rev-parse --short HEAD 2>/dev/null
 # Roster: seeded by the load tool; ids and names read back by export.
 "$dir/rosterload" -url $roster -key "$key" -seed "$users" -seed-conns 32 -scenarios trivial -duration 1s \
 	-trivial-url $trivial > /dev/null
-curl -fsS -H "Authorization: Bearer $key" $roster/v1/users/export | jq -r 'select(.first_name != null) | .id' > "$dir/roster.ids"
-curl -fsS -H "Authorization: Bearer $key" $roster/v1/users/export | jq -r 'select(.first_name != null) | .first_name, .last_name' > "$dir/names"
+curl -fsS -H "Authorization: Bearer $key" $roster/v1/users/export | jq -c 'select(.first_name != null)' > "$dir/roster.ndjson"
+jq -r .id "$dir/roster.ndjson" > "$dir/roster.ids"
+jq -r '.first_name, .last_name' "$dir/roster.ndjson" > "$dir/names"
 
 # PocketBase: a collection of the same fields, seeded in batches of 1,000.
 token=$(curl -fsS -H 'Content-Type: application/json' -d '{"identity":"bench@example.com","password":"bench-password-1"}' \

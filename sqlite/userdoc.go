@@ -43,13 +43,15 @@ func (r *userRow) dest(raw *sql.RawBytes) []any {
 type storedUser struct {
 	*roster.User
 	// Held by columns; a document written before this form still has
-	// them, and they are ignored.
+	// them, and the columns' values are read instead.
 	ID             json.RawMessage `json:"id,omitempty"`
 	OrganizationID json.RawMessage `json:"organization_id,omitempty"`
 	Status         json.RawMessage `json:"status,omitempty"`
 	Version        json.RawMessage `json:"version,omitempty"`
-	// Held by columns to the microsecond: kept only when they have more
-	// (never, for times the server makes).
+	// Held by columns as UTC microseconds: kept only when the column
+	// cannot give them back exactly (finer, or in another zone; never for
+	// times the server makes). A document written before this form has
+	// them, and they are read instead of the columns (the same instant).
 	CreatedAt json.RawMessage `json:"created_at,omitempty"`
 	UpdatedAt json.RawMessage `json:"updated_at,omitempty"`
 	// Left out when they hold their default (userDefaults).
