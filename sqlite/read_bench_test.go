@@ -16,6 +16,17 @@ import (
 	"github.com/rosterhq/roster/httpapi"
 )
 
+// benchUser is the i-th of the users a benchmark creates, as the load
+// tool seeds them: random names, a member of org, created i µs after now.
+func benchUser(r *rand.Rand, org string, i int, now time.Time) *roster.User {
+	u := &roster.User{ID: roster.NewID(roster.PrefixUser), OrganizationID: org, FirstName: randomName(r), LastName: randomName(r),
+		Email: fmt.Sprintf("bench-%d@example.com", i), Status: "enabled", Availability: "available", Settings: []byte(`{}`), Tags: []roster.Tag{},
+		Roles: []string{"member"}, Memberships: []roster.Membership{{OrganizationID: org, Roles: []string{"member"}}}, Version: 1}
+	at := now.Add(time.Duration(i) * time.Microsecond)
+	u.Username, u.CreatedAt, u.UpdatedAt = u.Email, at, at
+	return u
+}
+
 // benchAPI opens a store of n users as the load tool seeds them and the
 // whole API handler over it; it returns the handler, the users' ids and
 // first names, and the bootstrap key.
@@ -28,11 +39,7 @@ func benchAPI(b *testing.B, n int) (h http.Handler, ids, names []string, key str
 	for start := 0; start < n; start += 1000 {
 		if err := db.Update(ctx, func(tx roster.Tx) error {
 			for i := start; i < min(start+1000, n); i++ {
-				u := &roster.User{ID: roster.NewID(roster.PrefixUser), OrganizationID: org, FirstName: randomName(r), LastName: randomName(r),
-					Email: fmt.Sprintf("bench-%d@example.com", i), Status: "enabled", Availability: "available", Settings: []byte(`{}`), Tags: []roster.Tag{},
-					Roles: []string{"member"}, Memberships: []roster.Membership{{OrganizationID: org, Roles: []string{"member"}}}, Version: 1}
-				at := tx.Now().Add(time.Duration(i) * time.Microsecond)
-				u.Username, u.CreatedAt, u.UpdatedAt = u.Email, at, at
+				u := benchUser(r, org, i, tx.Now())
 				ids, names = append(ids, u.ID), append(names, u.FirstName)
 				if err := tx.CreateUser(u); err != nil {
 					return err
