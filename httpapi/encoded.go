@@ -55,6 +55,37 @@ func (c *encodedCache) document(u *roster.User) ([]byte, error) {
 	if ok {
 		return e.json, nil
 	}
+	return c.encode(u)
+}
+
+// documents is document for a page of users, looked up under one lock:
+// fifty lookups each taking the lock were a twentieth of a search's CPU.
+func (c *encodedCache) documents(users []*roster.User) ([][]byte, error) {
+	docs := make([][]byte, len(users))
+	c.mu.Lock()
+	for i, u := range users {
+		if e, ok := c.m.Get(u.ID); ok && e.version == u.Version {
+			docs[i] = e.json
+			c.hits++
+		} else {
+			c.misses++
+		}
+	}
+	c.mu.Unlock()
+	for i, u := range users {
+		if docs[i] == nil {
+			b, err := c.encode(u)
+			if err != nil {
+				return nil, err
+			}
+			docs[i] = b
+		}
+	}
+	return docs, nil
+}
+
+// encode encodes the user's document and keeps it.
+func (c *encodedCache) encode(u *roster.User) ([]byte, error) {
 	b, err := json.Marshal(u.Document())
 	if err != nil {
 		return nil, err

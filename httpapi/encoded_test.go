@@ -69,4 +69,20 @@ func TestAppendUserResource(t *testing.T) {
 			}
 		}
 	}
+	// A page looks its users up at once, and finds what they left.
+	users[1] = &roster.User{ID: "usr_y", Version: 2} // not yet cached
+	before := c.stats()
+	docs, err := c.documents(users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, u := range users {
+		want, _ := json.Marshal(u.Document())
+		if string(docs[i]) != string(want) {
+			t.Fatalf("page item %d: %s, want %s", i, docs[i], want)
+		}
+	}
+	if st := c.stats(); st.hits-before.hits != 3 || st.misses-before.misses != 1 {
+		t.Fatalf("a page of 3 cached users and 1 new counted %d hits, %d misses", st.hits-before.hits, st.misses-before.misses)
+	}
 }

@@ -61,15 +61,13 @@ func (s *server) listUsers(w http.ResponseWriter, r *http.Request) {
 	// The buffer is sized once: growing it page by page was an eighth of
 	// a search's CPU.
 	nc, _ := json.Marshal(nextCursor(next))
-	docs := make([][]byte, len(users))
+	docs, err := s.encoded.documents(users)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	size := len(`{"items":[],"next_cursor":}`) + len(nc) + len(users)*(userResourceSize+1)
-	for i, u := range users {
-		b, err := s.encoded.document(u)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		docs[i] = b
+	for _, b := range docs {
 		size += len(b)
 	}
 	buf := pageBuffers.Get().(*bytes.Buffer)
@@ -80,7 +78,6 @@ func (s *server) listUsers(w http.ResponseWriter, r *http.Request) {
 		if i > 0 {
 			page = append(page, ',')
 		}
-		var err error
 		if page, err = appendUserResource(page, docs[i], u); err != nil {
 			s.writeError(w, r, err)
 			return
