@@ -44,16 +44,10 @@ func newEncodedCache(bytes int64) *encodedCache {
 // document returns the JSON of the user's document, without _links.
 func (c *encodedCache) document(u *roster.User) ([]byte, error) {
 	c.mu.Lock()
-	e, ok := c.m.Get(u.ID)
-	ok = ok && e.version == u.Version
-	if ok {
-		c.hits++
-	} else {
-		c.misses++
-	}
+	b := c.lookup(u)
 	c.mu.Unlock()
-	if ok {
-		return e.json, nil
+	if b != nil {
+		return b, nil
 	}
 	return c.encode(u)
 }
@@ -64,12 +58,7 @@ func (c *encodedCache) documents(users []*roster.User) ([][]byte, error) {
 	docs := make([][]byte, len(users))
 	c.mu.Lock()
 	for i, u := range users {
-		if e, ok := c.m.Get(u.ID); ok && e.version == u.Version {
-			docs[i] = e.json
-			c.hits++
-		} else {
-			c.misses++
-		}
+		docs[i] = c.lookup(u)
 	}
 	c.mu.Unlock()
 	for i, u := range users {
@@ -82,6 +71,17 @@ func (c *encodedCache) documents(users []*roster.User) ([][]byte, error) {
 		}
 	}
 	return docs, nil
+}
+
+// lookup returns the kept JSON of the user's version, or nil, and counts
+// the lookup; c.mu is held.
+func (c *encodedCache) lookup(u *roster.User) []byte {
+	if e, ok := c.m.Get(u.ID); ok && e.version == u.Version {
+		c.hits++
+		return e.json
+	}
+	c.misses++
+	return nil
 }
 
 // encode encodes the user's document and keeps it.
