@@ -72,11 +72,11 @@ func Invalid(fields ...FieldError) *Error {
 // ErrorCode returns the code of err, or CodeInternal for any error that is
 // not an *Error. A nil error has no code.
 func ErrorCode(err error) Code {
+	if err == nil {
+		return "" // before e, which errors.As moves to the heap: no allocation on success
+	}
 	var e *Error
-	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &e):
+	if errors.As(err, &e) {
 		return e.Code
 	}
 	return CodeInternal

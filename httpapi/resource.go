@@ -43,15 +43,21 @@ type OrgList struct {
 }
 
 func userResource(u *roster.User) UserResource {
+	return UserResource{User: u.Document(), Links: userLinks(u)}
+}
+
+// userLinks are a user's _links. appendUserLinks writes the same JSON
+// without the map: change both together (TestAppendUserLinks).
+func userLinks(u *roster.User) map[string]Link {
 	self := "/v1/users/" + u.ID
-	return UserResource{User: u.Document(), Links: map[string]Link{
+	return map[string]Link{
 		"self":         {Href: self},
 		"organization": {Href: "/v1/orgs/" + u.OrganizationID},
 		"tags":         {Href: self + "/tags", Method: "POST"},
 		"password":     {Href: self + "/password", Method: "POST"},
 		"email_change": {Href: self + "/email-change", Method: "POST"},
 		"mfa":          {Href: self + "/mfa/totp", Method: "POST"},
-	}}
+	}
 }
 
 func orgResource(o *roster.Organization) OrgResource {

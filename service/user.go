@@ -57,8 +57,13 @@ func findUser(ctx context.Context, r roster.Reader, c *roster.Caller, ref string
 }
 
 // User returns the user that ref names.
+// The user may be the store's own copy (userViewer): do not modify it.
 func (s *Service) User(ctx context.Context, c *roster.Caller, ref string) (*roster.User, error) {
-	u, err := s.findVisibleUser(ctx, s.store, c, ref)
+	var r roster.Reader = s.store
+	if v, ok := s.store.(userViewer); ok {
+		r = viewingReader{s.store, v}
+	}
+	u, err := s.findVisibleUser(ctx, r, c, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +76,23 @@ func (s *Service) User(ctx context.Context, c *roster.Caller, ref string) (*rost
 		return nil, err
 	}
 	return u, nil
+}
+
+// userViewer is a store that can hand out a user without copying it
+// (sqlite.DB.ViewUser, from its read cache), for reads that only look.
+type userViewer interface {
+	ViewUser(ctx context.Context, id string) (*roster.User, error)
+}
+
+// viewingReader finds users by id through the store's ViewUser: the users
+// it returns must not be modified.
+type viewingReader struct {
+	roster.Reader
+	v userViewer
+}
+
+func (r viewingReader) FindUser(ctx context.Context, id string) (*roster.User, error) {
+	return r.v.ViewUser(ctx, id)
 }
 
 // Users returns one page of users.

@@ -4,11 +4,9 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/rosterhq/roster"
 )
@@ -31,11 +29,7 @@ func BenchmarkFindUserMiss(b *testing.B) {
 			return err
 		}
 		for i := range ids {
-			u := &roster.User{ID: roster.NewID(roster.PrefixUser), OrganizationID: org.ID, FirstName: randomName(r), LastName: randomName(r),
-				Email: fmt.Sprintf("bench-%d@example.com", i), Status: "enabled", Availability: "available", Settings: []byte(`{}`), Tags: []roster.Tag{},
-				Roles: []string{"member"}, Memberships: []roster.Membership{{OrganizationID: org.ID, Roles: []string{"member"}}}, Version: 1}
-			at := tx.Now().Add(time.Duration(i) * time.Microsecond)
-			u.Username, u.CreatedAt, u.UpdatedAt = u.Email, at, at
+			u := benchUser(r, org.ID, i, tx.Now())
 			ids[i] = u.ID
 			if err := tx.CreateUser(u); err != nil {
 				return err
