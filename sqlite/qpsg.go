@@ -19,20 +19,19 @@ func init() {
 
 // setQPSG turns SQLite's query planner stability guarantee on or off for
 // the connection c (SQLITE_DBCONFIG_ENABLE_QPSG). Every connection the
-// store opens has it on: without it a statement whose plan looked at a
-// bound value is prepared again whenever that value changes. Since SQLite
-// 3.54 that includes a "col = ?" term bound to 0 or 1 after another value
-// (or the reverse), and FTS5 seeks each segment of the trigram index
-// with "SELECT pgno FROM users_fts_idx WHERE segid=? AND term<=? ...":
-// every search that crossed segment 1 and another one prepared that
-// statement twice, 6.5–9 % of a search's CPU (docs/PERFORMANCE.md,
-// "FTS5's statements prepared again"). The store's own statements bind
-// no value the planner needs.
+// store opens has it on. Without it a statement whose plan looked at a
+// bound value is prepared again when that value changes; since SQLite
+// 3.54 that includes a "col = ?" term whose value moves between 0 or 1
+// and any other. FTS5 seeks each segment of the trigram index with
+// "SELECT pgno FROM users_fts_idx WHERE segid=? AND term<=? ...", so a
+// search over segment 1 and others prepared that statement twice: 6–7 %
+// of a search's CPU (docs/PERFORMANCE.md, "FTS5's segment seek prepared
+// again"). The store's own queries are planned the same with it on
+// (EXPLAIN QUERY PLAN of every user list and search shape compared).
 //
-// The driver has no setting for it, so this reads the connection's
-// handle from the driver's connection (its field db) and calls
-// sqlite3_db_config there. It fails, rather than going on without, if a
-// new driver version renamed the field.
+// The driver has no setting for it, so this takes the handle from the
+// driver's connection (its field db) and calls sqlite3_db_config there;
+// if a new driver version renamed the field, opening fails and says so.
 func setQPSG(c any, on bool) error {
 	db, err := connHandle(c)
 	if err != nil {
