@@ -49,7 +49,7 @@ func setQPSG(c any, on bool) error {
 		flag = 1
 	}
 	if rc := sqlite3.Xsqlite3_db_config(tls, db, sqlite3.SQLITE_DBCONFIG_ENABLE_QPSG, libc.VaList(args, flag, uintptr(0))); rc != sqlite3.SQLITE_OK {
-		return fmt.Errorf("sqlite: turn the query planner stability guarantee on: sqlite3_db_config returned %d", rc)
+		return fmt.Errorf("sqlite: set the query planner stability guarantee (QPSG) to %d: sqlite3_db_config returned %d", flag, rc)
 	}
 	return nil
 }
