@@ -59,11 +59,11 @@ var bulkRef = regexp.MustCompile(`bulkId:([^"/\s]+)`)
 func (h *Handler) bulk(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
 	var in bulkRequest
 	if err := readDoc(r, &in); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	if len(in.Operations) > maxBulkOperations {
-		writeErr(w, scimErr(413, "", "a bulk request holds at most "+strconv.Itoa(maxBulkOperations)+" operations"))
+		h.writeErr(w, r, scimErr(413, "", "a bulk request holds at most "+strconv.Itoa(maxBulkOperations)+" operations"))
 		return
 	}
 	ids := map[string]string{}

@@ -109,7 +109,7 @@ func (h *Handler) resourceType(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeErr(w, scimErr(404, "", "no resource type "+quote(r.PathValue("id"))+": Roster serves User and Group"))
+	h.writeErr(w, r, scimErr(404, "", "no resource type "+quote(r.PathValue("id"))+": Roster serves User and Group"))
 }
 
 // allSchemas are the schemas /Schemas shows: the very definitions the
@@ -133,5 +133,5 @@ func (h *Handler) schema(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeErr(w, scimErr(404, "", "no schema "+quote(r.PathValue("id"))))
+	h.writeErr(w, r, scimErr(404, "", "no schema "+quote(r.PathValue("id"))))
 }

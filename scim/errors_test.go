@@ -37,7 +37,7 @@ func TestInternalErrorsLogged(t *testing.T) {
 	var logged bytes.Buffer
 	h := NewHandler(nil, slog.New(slog.NewTextHandler(&logged, nil)))
 	h.mux.HandleFunc("GET "+Base+"/Users/broken", func(w http.ResponseWriter, r *http.Request) {
-		writeErr(w, errors.New("disk on fire"))
+		h.writeErr(w, r, errors.New("disk on fire"))
 	})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", Base+"/Users/broken", nil))

@@ -102,12 +102,12 @@ func (h *Handler) groupDocOf(ctx context.Context, c *roster.Caller, o *roster.Or
 func (h *Handler) sendGroup(w http.ResponseWriter, r *http.Request, c *roster.Caller, status int, o *roster.Organization) {
 	p, err := parseProjection(r.URL.Query())
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	d, err := h.groupDocOf(r.Context(), c, o, baseURL(r), wantsMembers(p))
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	w.Header().Set("ETag", etag(o.Version))
@@ -120,7 +120,7 @@ func (h *Handler) sendGroup(w http.ResponseWriter, r *http.Request, c *roster.Ca
 func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
 	o, err := h.group(r.Context(), c, r.PathValue("id"))
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	h.sendGroup(w, r, c, 200, o)
@@ -133,19 +133,19 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, c *roster.C
 	ctx := r.Context()
 	lq, err := parseList(r.URL.Query(), groupAttrs)
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	orgs, err := h.subtree(ctx, c)
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	var docs []doc
 	for _, o := range orgs {
 		d, err := h.groupDocOf(ctx, c, o, baseURL(r), wantsMembers(lq.proj) || mentions(lq.filter, "members"))
 		if err != nil {
-			writeErr(w, err)
+			h.writeErr(w, r, err)
 			return
 		}
 		if lq.filter == nil || match(lq.filter, d, groupAttrs) {
@@ -210,12 +210,12 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request, c *roster.
 	ctx := r.Context()
 	var in doc
 	if err := readDoc(r, &in); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	g, err := groupFieldsOf(normalize(in, URNGroup))
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	parent := c.User.OrganizationID
@@ -225,11 +225,11 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request, c *roster.
 	}
 	o, err := h.svc.CreateOrg(ctx, c, oi)
 	if err != nil {
-		writeErr(w, uniqueness(err))
+		h.writeErr(w, r, uniqueness(err))
 		return
 	}
 	if err := h.setMembers(ctx, c, o.ID, nil, g.members); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	h.sendGroup(w, r, c, http.StatusCreated, o)
@@ -238,7 +238,7 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request, c *roster.
 func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
 	var in doc
 	if err := readDoc(r, &in); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	h.updateGroup(w, r, c, func(doc) (doc, error) { return normalize(in, URNGroup), nil })
@@ -247,7 +247,7 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request, c *roster
 func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
 	var in patchRequest
 	if err := readDoc(r, &in); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	h.updateGroup(w, r, c, func(cur doc) (doc, error) { return cur, applyPatch(cur, in.Operations, groupAttrs) })
@@ -263,35 +263,35 @@ func (h *Handler) updateGroup(w http.ResponseWriter, r *http.Request, c *roster.
 		err = checkIfMatch(r, o.Version, "group")
 	}
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	cur, err := h.groupDocOf(ctx, c, o, baseURL(r), true)
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	had, _ := groupFieldsOf(cur)
 	d, err := next(normalize(cur, URNGroup))
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	g, err := groupFieldsOf(d)
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	if g.name != had.name || g.externalID != had.externalID {
 		patch, _ := json.Marshal(map[string]any{"name": g.name, "external_id": nullIfEmpty(g.externalID)})
 		version := o.Version
 		if o, err = h.svc.PatchOrg(ctx, c, o.ID, roster.MergePatch, patch, func(v int64) bool { return v == version }); err != nil {
-			writeErr(w, uniqueness(err))
+			h.writeErr(w, r, uniqueness(err))
 			return
 		}
 	}
 	if err := h.setMembers(ctx, c, o.ID, had.members, g.members); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	h.sendGroup(w, r, c, 200, o)
@@ -330,16 +330,16 @@ func (h *Handler) setMembers(ctx context.Context, c *roster.Caller, orgID string
 func (h *Handler) deleteGroup(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
 	pre, err := precondition(r)
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	o, err := h.group(r.Context(), c, r.PathValue("id"))
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	if err := h.svc.DeleteOrg(r.Context(), c, o.ID, pre); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -79,24 +79,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL.Path, r.URL.RawPath = p, ""
 	}
 	if _, pattern := h.mux.Handler(r); pattern == "" {
-		writeErr(w, scimErr(404, "", "no SCIM endpoint "+r.Method+" "+r.URL.Path+": this server has ServiceProviderConfig, ResourceTypes, Schemas, Users, Groups and Bulk under "+Base))
+		h.writeErr(w, r, scimErr(404, "", "no SCIM endpoint "+r.Method+" "+r.URL.Path+": this server has ServiceProviderConfig, ResourceTypes, Schemas, Users, Groups and Bulk under "+Base))
 		return
 	}
-	fw := &failureWriter{ResponseWriter: w}
-	h.mux.ServeHTTP(fw, r)
-	if fw.internal != nil {
-		h.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "error", fw.internal)
-	}
+	h.mux.ServeHTTP(w, r)
 }
-
-// failureWriter carries an internal error from writeErr, which answers
-// only "internal error", to ServeHTTP, which logs it.
-type failureWriter struct {
-	http.ResponseWriter
-	internal error
-}
-
-func (w *failureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // authed authenticates the bearer token and turns it into the SCIM
 // caller (service.SCIMCaller) before fn runs.
@@ -105,7 +92,7 @@ func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, *roster.Cal
 		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="scim"`)
-			writeErr(w, scimErr(401, "", "authentication required: send Authorization: Bearer <API key or client token with the scim scope>"))
+			h.writeErr(w, r, scimErr(401, "", "authentication required: send Authorization: Bearer <API key or client token with the scim scope>"))
 			return
 		}
 		c, err := h.svc.Authenticate(r.Context(), strings.TrimSpace(token))
@@ -113,7 +100,7 @@ func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, *roster.Cal
 			c, err = h.svc.SCIMCaller(r.Context(), c)
 		}
 		if err != nil {
-			writeErr(w, err)
+			h.writeErr(w, r, err)
 			return
 		}
 		fn(w, r, c)
@@ -131,10 +118,12 @@ func write(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(body)
 }
 
-func writeErr(w http.ResponseWriter, err error) {
+// writeErr answers err as a SCIM error; an internal one, which the client
+// reads only as "internal error", is logged with its cause.
+func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	e := asSCIM(err)
-	if fw, ok := w.(*failureWriter); ok && e.status == http.StatusInternalServerError {
-		fw.internal = err
+	if e.status == http.StatusInternalServerError {
+		h.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
 	write(w, e.status, e)
 }
@@ -176,7 +165,7 @@ func baseURL(r *http.Request) string {
 }
 
 // sendUser answers one user, with its version as ETag.
-func sendUser(w http.ResponseWriter, r *http.Request, status int, u *roster.User) {
+func (h *Handler) sendUser(w http.ResponseWriter, r *http.Request, status int, u *roster.User) {
 	d := userDoc(u, baseURL(r))
 	w.Header().Set("ETag", etag(u.Version))
 	if status == http.StatusCreated {
@@ -184,7 +173,7 @@ func sendUser(w http.ResponseWriter, r *http.Request, status int, u *roster.User
 	}
 	d, err := projectQuery(d, r, userAttrs)
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	write(w, status, d)
@@ -232,10 +221,10 @@ func checkIfMatch(r *http.Request, version int64, what string) error {
 func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
 	u, err := h.user(r.Context(), c, r.PathValue("id"))
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
-	sendUser(w, r, 200, u)
+	h.sendUser(w, r, 200, u)
 }
 
 // user finds a user by its Roster id; anything else is not found.
@@ -249,28 +238,28 @@ func (h *Handler) user(ctx context.Context, c *roster.Caller, id string) (*roste
 func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
 	var in doc
 	if err := readDoc(r, &in); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	f, err := fieldsOf(normalize(in, URNUser))
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	if f.Email == "" {
-		writeErr(w, scimErr(400, "invalidValue", "Roster needs an email address: send emails (or a userName that is one)"))
+		h.writeErr(w, r, scimErr(400, "invalidValue", "Roster needs an email address: send emails (or a userName that is one)"))
 		return
 	}
 	if err := h.resolveManager(r.Context(), c, &f); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	u, err := h.svc.CreateUser(r.Context(), c, f.input())
 	if err != nil {
-		writeErr(w, uniqueness(err))
+		h.writeErr(w, r, uniqueness(err))
 		return
 	}
-	sendUser(w, r, http.StatusCreated, u)
+	h.sendUser(w, r, http.StatusCreated, u)
 }
 
 // uniqueness reports a conflict at creation as SCIM wants it: 409 with
@@ -285,7 +274,7 @@ func uniqueness(err error) error {
 func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
 	var in doc
 	if err := readDoc(r, &in); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	h.update(w, r, c, func(doc) (doc, error) { return normalize(in, URNUser), nil })
@@ -294,7 +283,7 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request, c *roster.
 func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
 	var in patchRequest
 	if err := readDoc(r, &in); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	h.update(w, r, c, func(cur doc) (doc, error) { return cur, applyPatch(cur, in.Operations, userAttrs) })
@@ -312,29 +301,29 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, c *roster.Calle
 		err = checkIfMatch(r, cur.Version, "user")
 	}
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	d, err := next(normalize(userDoc(cur, baseURL(r)), URNUser))
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	f, err := fieldsOf(d)
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	if err := h.resolveManager(ctx, c, &f); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	u, err := h.apply(ctx, c, cur, f)
 	if err != nil {
-		writeErr(w, uniqueness(err))
+		h.writeErr(w, r, uniqueness(err))
 		return
 	}
-	sendUser(w, r, 200, u)
+	h.sendUser(w, r, 200, u)
 }
 
 // resolveManager turns the enterprise manager's value into a Roster user
@@ -399,15 +388,15 @@ func (h *Handler) apply(ctx context.Context, c *roster.Caller, cur *roster.User,
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, c *roster.Caller) {
 	pre, err := precondition(r)
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	if !roster.ValidID(roster.PrefixUser, r.PathValue("id")) {
-		writeErr(w, scimErr(404, "", "no user "+quote(r.PathValue("id"))))
+		h.writeErr(w, r, scimErr(404, "", "no user "+quote(r.PathValue("id"))))
 		return
 	}
 	if err := h.svc.DeleteUser(r.Context(), c, r.PathValue("id"), pre); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

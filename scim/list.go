@@ -105,7 +105,7 @@ func (h *Handler) searchUsers(w http.ResponseWriter, r *http.Request, c *roster.
 		ExcludedAttributes []string `json:"excludedAttributes"`
 	}
 	if err := readDoc(r, &in); err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	q := url.Values{}
@@ -127,14 +127,14 @@ func (h *Handler) searchUsers(w http.ResponseWriter, r *http.Request, c *roster.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, c *roster.Caller, q url.Values) {
 	lq, err := parseList(q, userAttrs)
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	base := baseURL(r)
 	if ref, ok := indexedRef(lq.filter, c.User.OrganizationID); ok {
 		docs, err := h.lookup(r.Context(), c, ref, lq.filter, base)
 		if err != nil {
-			writeErr(w, err)
+			h.writeErr(w, r, err)
 			return
 		}
 		h.page(w, docs, lq, userAttrs)
@@ -147,14 +147,14 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, c *roster.Caller,
 	if lq.filter != nil {
 		cond, err := userCond(lq.filter)
 		if err != nil {
-			writeErr(w, err)
+			h.writeErr(w, r, err)
 			return
 		}
 		uq.Where = &cond
 	}
 	found, err := h.svc.QueryUsers(r.Context(), c, uq)
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, r, err)
 		return
 	}
 	out := listResponse{Schemas: []string{URNList}, TotalResults: found.Total, StartIndex: lq.startIndex, Resources: []any{}}
