@@ -96,7 +96,10 @@ func sameScalar(sent, current any) (same, known bool) {
 	switch s := sent.(type) {
 	case *string:
 		c, ok := current.(string)
-		return ok && *s == c, ok
+		if !ok {
+			return false, false
+		}
+		return textSame(*s, c)
 	case *bool:
 		c, ok := current.(bool)
 		return ok && *s == c, ok
@@ -641,15 +644,24 @@ func SameContent(a, b *User) bool {
 	return sameJSON(&x, &y)
 }
 
-// textDiffers reports whether a and b differ in a text or flag field.
-// Two different strings have different JSON unless one is not UTF-8
-// (encoding/json writes every invalid byte as U+FFFD): such strings are
-// left to the comparison of the encodings.
+// textSame compares two strings as their JSON would: known is false when
+// they differ and one is not UTF-8 (encoding/json writes every invalid
+// byte as U+FFFD, so both may encode alike), which only the encodings can
+// decide.
+func textSame(a, b string) (same, known bool) {
+	if a == b {
+		return true, true
+	}
+	return false, utf8.ValidString(a) && utf8.ValidString(b)
+}
+
+// textDiffers reports whether a and b surely differ in a text or flag
+// field (textSame).
 func textDiffers(a, b *User) bool {
 	for _, p := range [...][2]string{{a.ID, b.ID}, {a.OrganizationID, b.OrganizationID}, {a.Username, b.Username}, {a.Email, b.Email},
 		{a.FirstName, b.FirstName}, {a.LastName, b.LastName}, {a.DisplayName, b.DisplayName}, {a.Status, b.Status},
 		{a.Availability, b.Availability}, {a.ManagerID, b.ManagerID}, {a.ExternalID, b.ExternalID}} {
-		if p[0] != p[1] && utf8.ValidString(p[0]) && utf8.ValidString(p[1]) {
+		if same, known := textSame(p[0], p[1]); known && !same {
 			return true
 		}
 	}
